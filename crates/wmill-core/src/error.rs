@@ -1,0 +1,327 @@
+//! The one error type every wmill crate returns.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::JobId;
+
+/// A boxed error source, as kept by [`Error::Transport`], [`Error::Decode`] and [`Error::Storage`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result<T, wmill_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The kind of item an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// A variable (`variables/...`).
+    Variable,
+    /// A resource (`resources/...`).
+    Resource,
+    /// A state resource (`resources/...` of type `state`).
+    State,
+    /// A script, by path or by hash.
+    Script,
+    /// A flow.
+    Flow,
+    /// A job (queued, running or completed).
+    Job,
+    /// An object in S3 storage.
+    Object,
+    /// A storage (a workspace S3 storage, by name).
+    Storage,
+    /// Anything else the server reported as missing.
+    Other,
+}
+
+impl fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ItemKind::Variable => "variable",
+            ItemKind::Resource => "resource",
+            ItemKind::State => "state",
+            ItemKind::Script => "script",
+            ItemKind::Flow => "flow",
+            ItemKind::Job => "job",
+            ItemKind::Object => "object",
+            ItemKind::Storage => "storage",
+            ItemKind::Other => "item",
+        })
+    }
+}
+
+/// Everything that can go wrong in a wmill call.
+///
+/// Match on the variant to tell "not found" from "unauthorized" from "the job failed", or use the
+/// predicates [`Error::is_retryable`], [`Error::is_not_found`] and [`Error::status`].
+/// Messages name the operation and the item; they never contain the token.
+///
+/// ```
+/// use wmill_core::{Error, ItemKind};
+///
+/// let err = Error::NotFound { kind: ItemKind::Variable, path: "u/alice/missing".into() };
+/// assert!(err.is_not_found());
+/// assert!(!err.is_retryable());
+/// assert_eq!(err.to_string(), "variable not found: u/alice/missing");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input was rejected before any request was sent (bad path, bad id, args that are not a
+    /// JSON object, ...).
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// What was invalid (`"item path"`, `"job id"`, ...).
+        what: &'static str,
+        /// Which rule it broke, with the offending value where that is safe to show.
+        reason: String,
+    },
+
+    /// The item does not exist (HTTP 404, or missing in the in-memory backend).
+    #[error("{kind} not found: {path}")]
+    NotFound {
+        /// What kind of item was missing.
+        kind: ItemKind,
+        /// Its path, id or key.
+        path: String,
+    },
+
+    /// The item already exists (for example a job started twice with the same caller-chosen id).
+    #[error("{kind} already exists: {path}")]
+    AlreadyExists {
+        /// What kind of item.
+        kind: ItemKind,
+        /// Its path, id or key.
+        path: String,
+    },
+
+    /// The token was refused (HTTP 401) or lacks the permission (HTTP 403).
+    #[error("unauthorized (HTTP {status}) on {request}: {body}")]
+    Unauthorized {
+        /// 401 or 403.
+        status: u16,
+        /// The request, as `METHOD /path` (never the token).
+        request: String,
+        /// The server's answer, truncated.
+        body: String,
+    },
+
+    /// Any other non-success HTTP status.
+    #[error("server answered HTTP {status} on {request}: {body}")]
+    Api {
+        /// The HTTP status code.
+        status: u16,
+        /// The request, as `METHOD /path` (never the token).
+        request: String,
+        /// The server's answer, truncated.
+        body: String,
+    },
+
+    /// The request did not complete: connection refused or reset, DNS, TLS, request timeout.
+    #[error("transport error on {request}")]
+    Transport {
+        /// The request, as `METHOD /path`.
+        request: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The answer could not be decoded into the expected type.
+    #[error("could not decode the answer to {request} (body starts with {body_excerpt:?})")]
+    Decode {
+        /// The request (or operation) whose answer was bad.
+        request: String,
+        /// The first bytes of the body, for diagnosis.
+        body_excerpt: String,
+        /// The decoding error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The job ran and failed; `error` is the error value the job produced
+    /// (usually `{"name": ..., "message": ..., "stack": ...}`).
+    #[error("job {job_id} failed: {}", summarize_job_error(error))]
+    JobFailed {
+        /// The failed job.
+        job_id: JobId,
+        /// The job's error value, as the server reported it.
+        error: Box<Value>,
+    },
+
+    /// Waiting took longer than allowed. The job was canceled if the wait options asked for it.
+    #[error("{} did not complete within {after:?}", match job_id { Some(id) => format!("job {id}"), None => "the operation".to_owned() })]
+    Timeout {
+        /// The job waited for, if the timeout was a job wait.
+        job_id: Option<JobId>,
+        /// How long we waited.
+        after: Duration,
+    },
+
+    /// An object storage (S3) operation failed.
+    #[error("storage error on {operation}")]
+    Storage {
+        /// The operation and the storage/key it was about.
+        operation: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A setting is missing: `what` names it, `hint` says how to set it.
+    #[error("{what} is not configured: {hint}")]
+    NotConfigured {
+        /// The missing setting (`"base URL"`, `"token"`, ...).
+        what: &'static str,
+        /// How to provide it (the environment variable or builder method).
+        hint: String,
+    },
+
+    /// The backend cannot do this operation.
+    #[error("{operation} is not supported by {backend}")]
+    Unsupported {
+        /// The operation.
+        operation: &'static str,
+        /// The backend that cannot do it.
+        backend: &'static str,
+    },
+}
+
+fn summarize_job_error(error: &Value) -> String {
+    let obj = error.get("error").unwrap_or(error);
+    match (obj.get("name"), obj.get("message")) {
+        (Some(Value::String(name)), Some(Value::String(message))) => format!("{name}: {message}"),
+        (_, Some(Value::String(message))) => message.clone(),
+        _ => {
+            let mut text = obj.to_string();
+            truncate_in_place(&mut text, 500);
+            text
+        }
+    }
+}
+
+/// Truncates `text` to at most `max` bytes on a char boundary, marking the cut with `…`.
+pub(crate) fn truncate_in_place(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidInput`].
+    pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    /// Builds an [`Error::NotFound`].
+    pub fn not_found(kind: ItemKind, path: impl Into<String>) -> Self {
+        Error::NotFound {
+            kind,
+            path: path.into(),
+        }
+    }
+
+    /// Whether repeating the same call may succeed: transport errors, HTTP 429, 502, 503 and 504.
+    ///
+    /// Timeouts of job waits are not retryable (the job may have been canceled), and neither are
+    /// client errors, decode errors or job failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// Whether this is [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// The HTTP status of the failed request, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { status, .. } | Error::Api { status, .. } => Some(*status),
+            Error::NotFound { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// The job's error value, for [`Error::JobFailed`].
+    pub fn job_error(&self) -> Option<&Value> {
+        match self {
+            Error::JobFailed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn retryable_statuses() {
+        let api = |status| Error::Api {
+            status,
+            request: "GET /x".into(),
+            body: String::new(),
+        };
+        for s in [429, 502, 503, 504] {
+            assert!(api(s).is_retryable(), "{s}");
+        }
+        for s in [400, 409, 422, 500, 501] {
+            assert!(!api(s).is_retryable(), "{s}");
+        }
+        assert_eq!(api(503).status(), Some(503));
+        let transport = Error::Transport {
+            request: "GET /x".into(),
+            source: "reset".into(),
+        };
+        assert!(transport.is_retryable());
+        assert!(!Error::invalid("item path", "empty").is_retryable());
+    }
+
+    #[test]
+    fn job_failed_message_uses_name_and_message() {
+        let err = Error::JobFailed {
+            job_id: JobId::from_u128(1),
+            error: Box::new(json!({"name": "ValueError", "message": "boom", "stack": "..."})),
+        };
+        assert_eq!(
+            err.to_string(),
+            "job 00000000-0000-0000-0000-000000000001 failed: ValueError: boom"
+        );
+        assert_eq!(err.job_error().unwrap()["message"], "boom");
+    }
+
+    #[test]
+    fn error_is_small_and_thread_safe() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert!(
+            std::mem::size_of::<Error>() <= 80,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        let mut s = "ééééé".to_owned();
+        truncate_in_place(&mut s, 3);
+        assert_eq!(s, "é…");
+    }
+}

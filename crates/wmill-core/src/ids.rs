@@ -1,0 +1,191 @@
+//! Job ids and script hashes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// The id of a Windmill job: a UUID.
+///
+/// ```
+/// use wmill_core::JobId;
+///
+/// let id: JobId = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12".parse()?;
+/// assert_eq!(id.to_string(), "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12");
+/// assert!("not-a-uuid".parse::<JobId>().is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(Uuid);
+
+impl JobId {
+    /// Parses a job id (any UUID form the `uuid` crate accepts, surrounding whitespace trimmed:
+    /// the server answers job starts with the id as plain text).
+    pub fn parse(id: impl AsRef<str>) -> Result<Self> {
+        let s = id.as_ref().trim();
+        Uuid::parse_str(s)
+            .map(JobId)
+            .map_err(|e| Error::invalid("job id", format!("{s:?} is not a UUID: {e}")))
+    }
+
+    /// A new random (v4) job id, for callers that choose the id of a job they start
+    /// (see [`RunOptions::job_id`](crate::RunOptions::job_id)).
+    pub fn new_random() -> Self {
+        JobId(Uuid::new_v4())
+    }
+
+    /// A job id from its 128-bit value (deterministic ids in tests and the in-memory backend).
+    pub const fn from_u128(v: u128) -> Self {
+        JobId(Uuid::from_u128(v))
+    }
+
+    /// The UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl From<Uuid> for JobId {
+    fn from(u: Uuid) -> Self {
+        JobId(u)
+    }
+}
+
+impl From<JobId> for Uuid {
+    fn from(id: JobId) -> Self {
+        id.0
+    }
+}
+
+impl FromStr for JobId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JobId({})", self.0.hyphenated())
+    }
+}
+
+/// The hash of a script version, as Windmill shows it: up to 16 hexadecimal digits
+/// (a 64-bit value).
+///
+/// ```
+/// use wmill_core::ScriptHash;
+///
+/// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
+/// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
+/// assert!("xyz".parse::<ScriptHash>().is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ScriptHash {
+    raw: String,
+}
+
+impl ScriptHash {
+    /// Parses and validates a script hash.
+    pub fn parse(hash: impl AsRef<str>) -> Result<Self> {
+        let raw = hash.as_ref();
+        let bad = |reason: String| Err(Error::invalid("script hash", reason));
+        if raw.is_empty() {
+            return bad("the hash is empty".into());
+        }
+        if raw.len() > 16 {
+            return bad(format!(
+                "{raw:?} has {} characters; a script hash has at most 16 hex digits",
+                raw.len()
+            ));
+        }
+        if !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad(format!("{raw:?} is not hexadecimal"));
+        }
+        Ok(ScriptHash {
+            raw: raw.to_ascii_lowercase(),
+        })
+    }
+
+    /// The hash as a lower-case hex string.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl FromStr for ScriptHash {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ScriptHash {
+    type Error = Error;
+    fn try_from(raw: String) -> Result<Self> {
+        Self::parse(raw)
+    }
+}
+
+impl From<ScriptHash> for String {
+    fn from(h: ScriptHash) -> String {
+        h.raw
+    }
+}
+
+impl AsRef<str> for ScriptHash {
+    fn as_ref(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl fmt::Display for ScriptHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl fmt::Debug for ScriptHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ScriptHash({})", self.raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_id_parsing() {
+        let id = JobId::parse(" 0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12\n").unwrap();
+        assert_eq!(id.to_string(), "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12");
+        let err = JobId::parse("12").unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { what: "job id", .. }));
+        assert_ne!(JobId::new_random(), JobId::new_random());
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12\"");
+    }
+
+    #[test]
+    fn script_hash_parsing() {
+        assert_eq!(
+            ScriptHash::parse("ABCDEF0123").unwrap().as_str(),
+            "abcdef0123"
+        );
+        for bad in ["", "g", "0123456789abcdef0", "12 34", "-1"] {
+            assert!(ScriptHash::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The core of the wmill Rust SDK for [Windmill](https://windmill.dev): the four traits every
+//! backend implements, the validated types they take, the error type, and [`InMemory`], a
+//! complete backend in process memory.
+//!
+//! This crate has no HTTP client and no async runtime. The HTTP backend is `wmill-http`, S3
+//! files are `wmill-s3`, and the `wmill` crate bundles everything.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+//! use serde_json::json;
+//! use wmill_core::{InMemory, ItemPath, JobRunnerExt, ResourceStore, RunOptions, StateStore};
+//!
+//! // A backend seeded with a resource and a script: what unit tests and local runs use.
+//! let wm = InMemory::new().with_resource("f/db/main", json!({"host": "db"}), "postgresql")?;
+//! wm.register_script("f/jobs/hello", |args| async move {
+//!     Ok(json!(format!("hello {}", args["name"].as_str().unwrap_or("you"))))
+//! })?;
+//!
+//! let db = wm.get_resource(&ItemPath::parse("f/db/main")?).await?;
+//! assert_eq!(db["host"], "db");
+//!
+//! let greeting: String = wm
+//!     .run_script_by_path_as(&ItemPath::parse("f/jobs/hello")?, &json!({"name": "Ada"}), &RunOptions::new())
+//!     .await?;
+//! assert_eq!(greeting, "hello Ada");
+//!
+//! assert_eq!(wm.get_state().await?, None); // first run
+//! wm.set_state(&json!({"last": greeting})).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # The traits
+//! | trait | what | typed helpers |
+//! |---|---|---|
+//! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | |
+//! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`] |
+//! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job` | [`JobRunnerExt`] |
+//!
+//! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
+//! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
+//! ([`ItemPath`], [`JobId`], [`ScriptHash`]), so bad input fails with
+//! [`Error::InvalidInput`] before any backend sees it.
+//!
+//! # Testing code that uses Windmill
+//! Write functions against the traits (`&dyn VariableStore`, `&dyn Backend`) and pass an
+//! [`InMemory`] in tests; with the `mock` feature, mockall mocks (`MockVariableStore`,
+//! `MockResourceStore`, `MockStateStore`, `MockJobRunner`) check calls and their order:
+//!
+#![cfg_attr(
+    feature = "mock",
+    doc = r##"
+```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+use wmill_core::{ItemPath, MockVariableStore, VariableStore};
+
+async fn api_url(vars: &dyn VariableStore) -> wmill_core::Result<String> {
+    let host = vars.get_variable(&ItemPath::parse("f/api/host")?).await?;
+    Ok(format!("https://{host}/v1"))
+}
+
+let mut mock = MockVariableStore::new();
+mock.expect_get_variable()
+    .withf(|p| p.as_str() == "f/api/host")
+    .times(1)
+    .returning(|_| Ok("example.com".to_owned()));
+assert_eq!(api_url(&mock).await?, "https://example.com/v1");
+# Ok(()) }
+```
+"##
+)]
+//!
+//! # Features
+//! - `mock`: mockall mocks of the four traits.
+//! - `testkit`: [`conformance`](crate::conformance), the behaviour every backend must have.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod backend;
+mod error;
+mod ids;
+mod job;
+mod memory;
+mod path;
+mod resource;
+mod state;
+mod variable;
+
+#[cfg(feature = "testkit")]
+pub mod conformance;
+
+pub use backend::Backend;
+pub use error::{BoxError, Error, ItemKind, Result};
+pub use ids::{JobId, ScriptHash};
+pub use job::{
+    Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
+    to_args,
+};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use path::{ItemPath, Workspace};
+pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
+pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
+pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
+
+#[cfg(feature = "mock")]
+pub use job::MockJobRunner;
+#[cfg(feature = "mock")]
+pub use resource::MockResourceStore;
+#[cfg(feature = "mock")]
+pub use state::MockStateStore;
+#[cfg(feature = "mock")]
+pub use variable::MockVariableStore;
+
+/// Compile-time checks that the public types are thread-safe and the futures are `Send`.
+#[allow(dead_code)]
+fn _assert_impls() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<Error>();
+    assert_send_sync::<InMemory>();
+    assert_send_sync::<ItemPath>();
+    assert_send_sync::<std::sync::Arc<dyn Backend>>();
+
+    fn _futures(b: &dyn Backend, p: &ItemPath) {
+        assert_send(&b.get_variable(p));
+        assert_send(&b.get_resource_as::<serde_json::Value>(p));
+        assert_send(&b.get_state_as::<u32>());
+        assert_send(&b.run_script_by_path_as::<_, serde_json::Value>(
+            p,
+            &serde_json::json!({}),
+            &RunOptions::new(),
+        ));
+    }
+}

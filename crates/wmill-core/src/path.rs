@@ -1,0 +1,401 @@
+//! Validated item paths and workspace ids.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The path of a Windmill item: a variable, resource, script, flow or state.
+///
+/// Windmill paths are `/`-separated and start with the owner kind:
+/// `u/<user>/<name...>` (a user's item), `f/<folder>/<name...>` (a folder's item),
+/// `g/<group>/<name...>` (a group's item, older workspaces) or `hub/<id>/...` (hub scripts,
+/// runnable by path). Parsing enforces:
+///
+/// - the first segment is `u`, `f`, `g` or `hub`; `u`/`f`/`g` paths have at least three segments,
+///   `hub` paths at least two;
+/// - no empty segment (no leading, trailing or doubled `/`), no `.` or `..` segment;
+/// - no control characters, no `?` or `#` (they cannot be part of an item path on the server);
+/// - at most 255 bytes.
+///
+/// Anything else the server accepts is accepted (unicode, spaces, `.` inside names); the HTTP
+/// backend percent-encodes each segment when it builds a URL.
+///
+/// ```
+/// use wmill_core::ItemPath;
+///
+/// let path: ItemPath = "f/billing/stripe_key".parse()?;
+/// assert_eq!(path.as_str(), "f/billing/stripe_key");
+/// assert_eq!(path.owner_kind(), "f");
+/// assert_eq!(path.name(), "stripe_key");
+///
+/// assert!(ItemPath::parse("billing/stripe_key").is_err()); // no owner kind
+/// assert!(ItemPath::parse("u/alice/../bob/x").is_err()); // `..` segment
+/// assert!(ItemPath::parse("u/alice/").is_err()); // empty name
+///
+/// // Python-style references: `$res:` / `res://` for resources, `var://` for variables.
+/// assert_eq!(ItemPath::parse_resource_ref("$res:u/alice/db")?.as_str(), "u/alice/db");
+/// assert_eq!(ItemPath::parse_variable_ref("var://u/alice/key")?.as_str(), "u/alice/key");
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ItemPath {
+    raw: String,
+}
+
+/// The longest path accepted, in bytes.
+const MAX_PATH_LEN: usize = 255;
+
+impl ItemPath {
+    /// Parses and validates a path. The error is [`Error::InvalidInput`] naming the broken rule.
+    pub fn parse(path: impl AsRef<str>) -> Result<Self> {
+        let raw = path.as_ref();
+        validate(raw)?;
+        Ok(ItemPath {
+            raw: raw.to_owned(),
+        })
+    }
+
+    /// Parses a resource reference: a plain path, `$res:<path>` or `res://<path>`.
+    pub fn parse_resource_ref(reference: impl AsRef<str>) -> Result<Self> {
+        let r = reference.as_ref();
+        let path = r
+            .strip_prefix("$res:")
+            .or_else(|| r.strip_prefix("res://"))
+            .unwrap_or(r);
+        Self::parse(path)
+    }
+
+    /// Parses a variable reference: a plain path, `var://<path>` or `$var:<path>`.
+    pub fn parse_variable_ref(reference: impl AsRef<str>) -> Result<Self> {
+        let r = reference.as_ref();
+        let path = r
+            .strip_prefix("var://")
+            .or_else(|| r.strip_prefix("$var:"))
+            .unwrap_or(r);
+        Self::parse(path)
+    }
+
+    /// A path known to be valid (constants of this crate).
+    pub(crate) fn from_trusted(raw: &str) -> Self {
+        debug_assert!(validate(raw).is_ok(), "{raw}");
+        ItemPath {
+            raw: raw.to_owned(),
+        }
+    }
+
+    /// The path as a string.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The owner kind: `u`, `f`, `g` or `hub`.
+    pub fn owner_kind(&self) -> &str {
+        self.segments().next().unwrap_or_default()
+    }
+
+    /// The owner: the user, folder or group name (the second segment).
+    pub fn owner(&self) -> &str {
+        self.segments().nth(1).unwrap_or_default()
+    }
+
+    /// The last segment.
+    pub fn name(&self) -> &str {
+        self.segments().next_back().unwrap_or_default()
+    }
+
+    /// The `/`-separated segments.
+    pub fn segments(&self) -> std::str::Split<'_, char> {
+        self.raw.split('/')
+    }
+
+    /// Consumes the path, returning the string.
+    pub fn into_string(self) -> String {
+        self.raw
+    }
+}
+
+fn validate(raw: &str) -> Result<()> {
+    let bad = |reason: String| Err(Error::invalid("item path", reason));
+    if raw.is_empty() {
+        return bad("the path is empty; expected u/<user>/<name> or f/<folder>/<name>".into());
+    }
+    if raw.len() > MAX_PATH_LEN {
+        return bad(format!(
+            "the path is {} bytes long, the limit is {MAX_PATH_LEN}",
+            raw.len()
+        ));
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_control()) {
+        return bad(format!(
+            "{raw:?} contains the control character {:?}",
+            c as u32
+        ));
+    }
+    if let Some(c) = raw.chars().find(|c| matches!(c, '?' | '#')) {
+        return bad(format!("{raw:?} contains {c:?}, which a path cannot hold"));
+    }
+    let segments: Vec<&str> = raw.split('/').collect();
+    if let Some(i) = segments.iter().position(|s| s.is_empty()) {
+        let why = if i == 0 {
+            "starts with `/`"
+        } else if i == segments.len() - 1 {
+            "ends with `/`"
+        } else {
+            "has an empty segment (`//`)"
+        };
+        return bad(format!("{raw:?} {why}"));
+    }
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return bad(format!("{raw:?} has a `.` or `..` segment"));
+    }
+    let min = match segments[0] {
+        "u" | "f" | "g" => 3,
+        "hub" => 2,
+        other => {
+            return bad(format!(
+                "{raw:?} starts with {other:?}; a path starts with u/<user>/, f/<folder>/, g/<group>/ or hub/"
+            ));
+        }
+    };
+    if segments.len() < min {
+        return bad(format!(
+            "{raw:?} is too short; expected {}/<owner>/<name>",
+            segments[0]
+        ));
+    }
+    Ok(())
+}
+
+impl FromStr for ItemPath {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ItemPath {
+    type Error = Error;
+    fn try_from(raw: String) -> Result<Self> {
+        validate(&raw)?;
+        Ok(ItemPath { raw })
+    }
+}
+
+impl TryFrom<&str> for ItemPath {
+    type Error = Error;
+    fn try_from(raw: &str) -> Result<Self> {
+        Self::parse(raw)
+    }
+}
+
+impl From<ItemPath> for String {
+    fn from(p: ItemPath) -> String {
+        p.raw
+    }
+}
+
+impl AsRef<str> for ItemPath {
+    fn as_ref(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl Borrow<str> for ItemPath {
+    fn borrow(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl fmt::Display for ItemPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl fmt::Debug for ItemPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ItemPath({:?})", self.raw)
+    }
+}
+
+/// A workspace id, as it appears in `/api/w/{workspace}/...`.
+///
+/// Workspace ids are ASCII letters, digits, `-` and `_`, at most 50 characters.
+///
+/// ```
+/// use wmill_core::Workspace;
+///
+/// assert_eq!(Workspace::parse("demo-team")?.as_str(), "demo-team");
+/// assert!(Workspace::parse("demo team").is_err());
+/// assert!(Workspace::parse("").is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Workspace {
+    raw: String,
+}
+
+impl Workspace {
+    /// Parses and validates a workspace id.
+    pub fn parse(id: impl AsRef<str>) -> Result<Self> {
+        let raw = id.as_ref();
+        let bad = |reason: String| Err(Error::invalid("workspace id", reason));
+        if raw.is_empty() {
+            return bad("the workspace id is empty".into());
+        }
+        if raw.len() > 50 {
+            return bad(format!("{raw:?} is longer than 50 characters"));
+        }
+        if let Some(c) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return bad(format!(
+                "{raw:?} contains {c:?}; only ASCII letters, digits, `-` and `_` are allowed"
+            ));
+        }
+        Ok(Workspace {
+            raw: raw.to_owned(),
+        })
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl FromStr for Workspace {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for Workspace {
+    type Error = Error;
+    fn try_from(raw: String) -> Result<Self> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Workspace> for String {
+    fn from(w: Workspace) -> String {
+        w.raw
+    }
+}
+
+impl AsRef<str> for Workspace {
+    fn as_ref(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl fmt::Display for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Workspace({:?})", self.raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_server_paths() {
+        for p in [
+            "u/alice/key",
+            "f/billing/stripe/key",
+            "g/all/x",
+            "hub/28102/slack/send_message",
+            "hub/7",
+            "u/alice/my script.v2",
+            "f/données/clé",
+            "u/a/b-c_d.e",
+        ] {
+            let parsed = ItemPath::parse(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(parsed.as_str(), p);
+            assert_eq!(parsed.to_string(), p);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_paths_with_the_rule() {
+        for (p, rule) in [
+            ("", "empty"),
+            ("/u/alice/x", "starts with `/`"),
+            ("u/alice/x/", "ends with `/`"),
+            ("u//x", "empty segment"),
+            ("u/alice/../x", "`..`"),
+            ("u/./x", "`..`"),
+            ("x/alice/y", "starts with \"x\""),
+            ("u/alice", "too short"),
+            ("hub", "too short"),
+            ("u/alice/a\nb", "control"),
+            ("u/alice/a?b", "'?'"),
+            ("u/alice/a#b", "'#'"),
+        ] {
+            let err = ItemPath::parse(p).unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(
+                err,
+                Error::InvalidInput {
+                    what: "item path",
+                    ..
+                }
+            ));
+            assert!(msg.contains(rule), "{p:?}: {msg}");
+        }
+        let long = format!("u/alice/{}", "x".repeat(300));
+        assert!(
+            ItemPath::parse(long)
+                .unwrap_err()
+                .to_string()
+                .contains("limit")
+        );
+    }
+
+    #[test]
+    fn accessors() {
+        let p = ItemPath::parse("f/team/sub/name").unwrap();
+        assert_eq!(p.owner_kind(), "f");
+        assert_eq!(p.owner(), "team");
+        assert_eq!(p.name(), "name");
+        assert_eq!(p.segments().count(), 4);
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(
+            ItemPath::parse_resource_ref("res://f/x/y")
+                .unwrap()
+                .as_str(),
+            "f/x/y"
+        );
+        assert_eq!(
+            ItemPath::parse_variable_ref("$var:u/a/b").unwrap().as_str(),
+            "u/a/b"
+        );
+        assert!(ItemPath::parse_resource_ref("$res:").is_err());
+    }
+
+    #[test]
+    fn serde_validates() {
+        let p: ItemPath = serde_json::from_str("\"u/alice/x\"").unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "\"u/alice/x\"");
+        assert!(serde_json::from_str::<ItemPath>("\"nope\"").is_err());
+        assert!(serde_json::from_str::<Workspace>("\"a b\"").is_err());
+    }
+}

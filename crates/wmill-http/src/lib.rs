@@ -1,0 +1,1 @@
+//! The Windmill HTTP backend of the wmill SDK (in progress).

@@ -1,0 +1,1 @@
+//! Windmill workspace S3 files for the wmill SDK (in progress).
