@@ -1,1 +1,8 @@
-//! Integration tests live in `tests/tests/`; this library is empty.
+//! Test support shared by the workspace's tests and benchmarks (not published).
+//!
+//! - [`fake_windmill`]: a stateful fake Windmill HTTP server whose waits follow the real
+//!   server's schedules.
+//! - [`s3_server`]: a real S3-compatible server (s3s + s3s-fs) on `127.0.0.1`, in process.
+
+pub mod fake_windmill;
+pub mod s3_server;

@@ -1,0 +1,1 @@
+//! A stateful fake Windmill HTTP server (in progress).

@@ -1,0 +1,1 @@
+//! An in-process S3-compatible server (in progress).
