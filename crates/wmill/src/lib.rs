@@ -1,3 +1,3 @@
-//! The Rust SDK for Windmill (in progress): re-exports [`wmill_core`].
+#![doc = include_str!("../../../README.md")]
 
 pub use wmill_core::*;

@@ -696,3 +696,341 @@ impl JobRunner for InMemory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{JobRunnerExt, StateStoreExt};
+    use std::time::Duration;
+
+    fn p(s: &str) -> ItemPath {
+        ItemPath::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn loads_the_python_mock_file_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mock.json");
+        std::fs::write(
+            &file,
+            r#"{"variables": {"u/admin/k": "v", "u/admin/n": 3},
+                "resources": {"f/db/pg": {"host": "h", "password": "$var:u/admin/k"}}}"#,
+        )
+        .unwrap();
+        let wm = InMemory::from_mock_file(&file).unwrap();
+        assert_eq!(wm.get_variable(&p("u/admin/k")).await.unwrap(), "v");
+        assert_eq!(wm.get_variable(&p("u/admin/n")).await.unwrap(), "3");
+        assert_eq!(
+            wm.get_resource(&p("f/db/pg")).await.unwrap(),
+            json!({"host": "h", "password": "v"})
+        );
+        assert_eq!(wm.mock_file(), Some(file.as_path()));
+    }
+
+    #[tokio::test]
+    async fn writes_go_to_the_file_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sub.json");
+        let wm = InMemory::from_mock_file(&file).unwrap();
+        assert!(
+            !file.exists(),
+            "a missing file is created on the first write only"
+        );
+        wm.set_variable(&p("u/a/x"), "1", &SetVariableOptions::new())
+            .await
+            .unwrap();
+        wm.set_resource(&p("f/r/db"), &json!({"port": 1}), "postgresql")
+            .await
+            .unwrap();
+        wm.set_state_at(&p("u/a/state"), &json!([1])).await.unwrap();
+        let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(on_disk["variables"]["u/a/x"], "1");
+        assert_eq!(on_disk["resources"]["f/r/db"]["port"], 1);
+        assert_eq!(on_disk["resource_types"]["f/r/db"], "postgresql");
+        assert_eq!(on_disk["resources"]["u/a/state"], json!([1]));
+        assert_eq!(on_disk, wm.to_mock_json());
+
+        let again = InMemory::from_mock_file(&file).unwrap();
+        assert_eq!(again.get_variable(&p("u/a/x")).await.unwrap(), "1");
+        let listed = again
+            .list_resources(&ListResources::new().resource_type("postgresql"))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "resource types survive a reload");
+        assert_eq!(
+            again
+                .get_state_at_as::<Vec<u8>>(&p("u/a/state"))
+                .await
+                .unwrap(),
+            Some(vec![1])
+        );
+        again.delete_variable(&p("u/a/x")).await.unwrap();
+        let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert!(
+            on_disk["variables"].get("u/a/x").is_none(),
+            "deletes are written"
+        );
+    }
+
+    #[test]
+    fn a_malformed_file_is_an_error_not_an_empty_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.json");
+        std::fs::write(&file, "{\"variables\": [1, 2").unwrap();
+        let err = InMemory::from_mock_file(&file).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        std::fs::write(&file, r#"{"variables": {"no/such/prefix": "v"}}"#).unwrap();
+        let err = InMemory::from_mock_file(&file).unwrap_err();
+        assert!(err.to_string().contains("no/such/prefix"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_truncated_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mock.json");
+        let wm = InMemory::from_mock_file(&file).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // A reader parses the file over and over while 8 threads write.
+        let reader = {
+            let file = file.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut parsed = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    if let Ok(bytes) = std::fs::read(&file) {
+                        let v: Value = serde_json::from_slice(&bytes)
+                            .unwrap_or_else(|e| panic!("torn file ({e}): {bytes:?}"));
+                        assert!(v["variables"].is_object());
+                        parsed += 1;
+                    }
+                }
+                parsed
+            })
+        };
+        let writers: Vec<_> = (0..8)
+            .map(|t| {
+                let wm = wm.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        futures::executor::block_on(wm.set_variable(
+                            &p(&format!("u/t{t}/v{i}")),
+                            &"x".repeat(i * 10),
+                            &SetVariableOptions::new(),
+                        ))
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+        // The last snapshot written holds every write.
+        let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(on_disk["variables"].as_object().unwrap().len(), 400);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temporary files are renamed or removed"
+        );
+    }
+
+    #[test]
+    fn a_leftover_temp_file_from_a_crash_does_not_affect_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mock.json");
+        std::fs::write(
+            &file,
+            r#"{"variables": {"u/a/b": "kept"}, "resources": {}}"#,
+        )
+        .unwrap();
+        // What a process killed mid-write leaves: a partial temp file beside the real one.
+        std::fs::write(
+            dir.path().join(".mock.json.999.7.tmp"),
+            "{\"variables\": {\"u/a/b\"",
+        )
+        .unwrap();
+        let wm = InMemory::from_mock_file(&file).unwrap();
+        assert_eq!(
+            futures::executor::block_on(wm.get_variable(&p("u/a/b"))).unwrap(),
+            "kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn variable_updates_keep_the_secret_flag_and_description() {
+        let wm = InMemory::new();
+        let path = p("u/a/s");
+        wm.set_variable(
+            &path,
+            "1",
+            &SetVariableOptions::new().secret(true).description("d"),
+        )
+        .await
+        .unwrap();
+        wm.set_variable(&path, "2", &SetVariableOptions::new())
+            .await
+            .unwrap();
+        let listed = wm.list_variables(&ListVariables::new()).await.unwrap();
+        assert!(listed[0].is_secret);
+        assert_eq!(listed[0].description.as_deref(), Some("d"));
+        assert_eq!(listed[0].value, None);
+        assert!(!format!("{wm:?}").contains('2'), "Debug shows no values");
+    }
+
+    #[tokio::test]
+    async fn resource_interpolation_errors() {
+        let wm = InMemory::new()
+            .with_resource("f/r/a", json!({"x": "$res:f/r/b"}), "t")
+            .unwrap()
+            .with_resource("f/r/b", json!("$res:f/r/a"), "t")
+            .unwrap()
+            .with_resource("f/r/c", json!({"x": "$var:u/no/such"}), "t")
+            .unwrap();
+        let cycle = wm.get_resource(&p("f/r/a")).await.unwrap_err();
+        assert!(cycle.to_string().contains("nest"), "{cycle}");
+        let missing = wm.get_resource(&p("f/r/c")).await.unwrap_err();
+        assert!(
+            matches!(missing, Error::NotFound { kind: ItemKind::Variable, ref path } if path == "u/no/such"),
+            "{missing:?}"
+        );
+        assert!(wm.set_resource(&p("f/r/d"), &json!(1), "").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn default_and_custom_state_paths() {
+        let wm = InMemory::new();
+        wm.set_state_from(&1).await.unwrap();
+        assert_eq!(
+            wm.get_state_at(&p(DEFAULT_STATE_PATH)).await.unwrap(),
+            Some(json!(1))
+        );
+        let wm = InMemory::new()
+            .with_state_path("u/bob/trigger_state")
+            .unwrap();
+        wm.set_state(&json!("s")).await.unwrap();
+        assert_eq!(
+            wm.get_state_at(&p("u/bob/trigger_state")).await.unwrap(),
+            Some(json!("s"))
+        );
+        assert!(InMemory::new().with_state_path("bad").is_err());
+    }
+
+    #[tokio::test]
+    async fn jobs_record_what_was_started() {
+        let wm = InMemory::new();
+        wm.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        let opts = RunOptions::new().tag("gpu");
+        let id = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                crate::to_args(&json!({"k": 1})).unwrap(),
+                &opts,
+            )
+            .await
+            .unwrap();
+        assert_eq!(id, JobId::from_u128(1), "ids are deterministic");
+        let started = wm.started_jobs();
+        assert_eq!(started.len(), 1);
+        assert_eq!(started[0].runnable, Runnable::ScriptPath(p("f/j/echo")));
+        assert_eq!(started[0].args["k"], 1);
+        assert_eq!(started[0].options.tag.as_deref(), Some("gpu"));
+        // Synchronous closures are done as soon as they are submitted.
+        assert_eq!(
+            wm.get_job_status(&id).await.unwrap(),
+            JobStatus::Completed { success: true }
+        );
+        assert!(wm.cancel_job(&id, None).await.unwrap_err().is_not_found());
+    }
+
+    #[tokio::test]
+    async fn scheduled_jobs_wait_and_panics_fail_the_job() {
+        let wm = InMemory::new();
+        wm.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        wm.register_script("f/j/panic", |_| async move {
+            if true {
+                panic!("kaboom");
+            }
+            Ok(Value::Null)
+        })
+        .unwrap();
+        let later = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                Args::new(),
+                &RunOptions::new().scheduled_in(Duration::from_millis(150)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(wm.get_job_status(&later).await.unwrap(), JobStatus::Waiting);
+        assert!(wm.get_result(&later).await.unwrap_err().is_not_found());
+        wm.wait_job(&later, &WaitOptions::new()).await.unwrap();
+        assert!(wm.get_job_status(&later).await.unwrap().is_completed());
+
+        let err = wm
+            .run_script_by_path_as::<_, Value>(&p("f/j/panic"), &json!({}), &RunOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.job_error().unwrap()["message"], "kaboom");
+    }
+
+    #[tokio::test]
+    async fn a_spawner_makes_jobs_progress_without_a_waiter() {
+        let wm = InMemory::new().with_spawner(|fut| {
+            tokio::spawn(fut);
+        });
+        wm.register_script("f/j/slow", |_| async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            Ok(json!("done"))
+        })
+        .unwrap();
+        let id = wm
+            .run_script_by_path_async(&p("f/j/slow"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let mut status = wm.get_job_status(&id).await.unwrap();
+        for _ in 0..200 {
+            if status.is_completed() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            status = wm.get_job_status(&id).await.unwrap();
+        }
+        assert_eq!(status, JobStatus::Completed { success: true });
+        assert_eq!(wm.get_result(&id).await.unwrap(), json!("done"));
+    }
+
+    #[tokio::test]
+    async fn jobs_can_start_other_jobs() {
+        let wm = InMemory::new();
+        wm.register_script("f/j/leaf", |a| async move {
+            Ok(json!(a["n"].as_i64().unwrap_or(0) + 1))
+        })
+        .unwrap();
+        let inner = wm.clone();
+        wm.register_flow("f/j/flow", move |_| {
+            let wm = inner.clone();
+            async move {
+                let a: i64 = wm
+                    .run_script_by_path_as(&p("f/j/leaf"), &json!({"n": 1}), &RunOptions::new())
+                    .await
+                    .map_err(|e| json!({"message": e.to_string()}))?;
+                Ok(json!(a * 10))
+            }
+        })
+        .unwrap();
+        let out = wm
+            .run_flow(&p("f/j/flow"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(out, json!(20));
+    }
+}

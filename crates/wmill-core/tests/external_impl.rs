@@ -1,0 +1,145 @@
+//! A backend written outside the crate, with only the public API: a wrapper that counts calls
+//! and delegates to `InMemory`. It passes the conformance suite, which proves the traits can be
+//! implemented by users (and that the suite accepts any backend).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use wmill_core::{
+    Args, InMemory, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
+    ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
+    VariableInfo, VariableStore, WaitOptions, conformance,
+};
+
+#[derive(Debug, Default)]
+struct Counting {
+    inner: InMemory,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    fn tick(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl VariableStore for Counting {
+    async fn get_variable(&self, path: &ItemPath) -> Result<String> {
+        self.tick();
+        self.inner.get_variable(path).await
+    }
+    async fn set_variable(
+        &self,
+        path: &ItemPath,
+        value: &str,
+        o: &SetVariableOptions,
+    ) -> Result<()> {
+        self.tick();
+        self.inner.set_variable(path, value, o).await
+    }
+    async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
+        self.tick();
+        self.inner.delete_variable(path).await
+    }
+    async fn list_variables(&self, o: &ListVariables) -> Result<Vec<VariableInfo>> {
+        self.tick();
+        self.inner.list_variables(o).await
+    }
+}
+
+#[async_trait]
+impl ResourceStore for Counting {
+    async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
+        self.tick();
+        self.inner.get_resource(path).await
+    }
+    async fn set_resource(&self, path: &ItemPath, value: &Value, t: &str) -> Result<()> {
+        self.tick();
+        self.inner.set_resource(path, value, t).await
+    }
+    async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
+        self.tick();
+        self.inner.delete_resource(path).await
+    }
+    async fn list_resources(&self, o: &ListResources) -> Result<Vec<ResourceInfo>> {
+        self.tick();
+        self.inner.list_resources(o).await
+    }
+}
+
+#[async_trait]
+impl StateStore for Counting {
+    async fn get_state(&self) -> Result<Option<Value>> {
+        self.tick();
+        self.inner.get_state().await
+    }
+    async fn set_state(&self, value: &Value) -> Result<()> {
+        self.tick();
+        self.inner.set_state(value).await
+    }
+    async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
+        self.tick();
+        self.inner.get_state_at(path).await
+    }
+    async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
+        self.tick();
+        self.inner.set_state_at(path, value).await
+    }
+}
+
+/// Only the required methods: the synchronous runs use the trait's default implementations.
+#[async_trait]
+impl JobRunner for Counting {
+    async fn run_script_by_path_async(
+        &self,
+        p: &ItemPath,
+        a: Args,
+        o: &RunOptions,
+    ) -> Result<JobId> {
+        self.tick();
+        self.inner.run_script_by_path_async(p, a, o).await
+    }
+    async fn run_script_by_hash_async(
+        &self,
+        h: &ScriptHash,
+        a: Args,
+        o: &RunOptions,
+    ) -> Result<JobId> {
+        self.tick();
+        self.inner.run_script_by_hash_async(h, a, o).await
+    }
+    async fn run_flow_async(&self, p: &ItemPath, a: Args, o: &RunOptions) -> Result<JobId> {
+        self.tick();
+        self.inner.run_flow_async(p, a, o).await
+    }
+    async fn wait_job(&self, id: &JobId, o: &WaitOptions) -> Result<Value> {
+        self.tick();
+        self.inner.wait_job(id, o).await
+    }
+    async fn get_result(&self, id: &JobId) -> Result<Value> {
+        self.tick();
+        self.inner.get_result(id).await
+    }
+    async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
+        self.tick();
+        self.inner.get_job_status(id).await
+    }
+    async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
+        self.tick();
+        self.inner.cancel_job(id, reason).await
+    }
+}
+
+#[tokio::test]
+async fn an_external_backend_passes_the_conformance_suite() {
+    let backend = Counting::default();
+    conformance::install_fixtures(&backend.inner).unwrap();
+    conformance::run_all(&backend).await;
+    assert!(
+        backend.calls.load(Ordering::SeqCst) > 100,
+        "the suite went through the wrapper"
+    );
+}
