@@ -2,6 +2,8 @@
 //! and delegates to `InMemory`. It passes the conformance suite, which proves the traits can be
 //! implemented by users (and that the suite accepts any backend).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

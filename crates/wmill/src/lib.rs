@@ -1,3 +1,28 @@
 #![doc = include_str!("../../../README.md")]
+//!
+//! # Feature flags
+//! - `http` (default): the Windmill HTTP backend ([`http`], `wmill_http`).
+//! - `s3` (default): workspace S3 files ([`s3`], `wmill_s3`).
+//! - `blocking` (default): [`blocking`], the same functions without `async`.
+//! - `mock`: mockall mocks of the four traits (`MockVariableStore`, ...).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod functions;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+pub mod prelude;
+
+pub use client::{Client, ClientBuilder, client, reset_client, set_client};
+pub use functions::*;
 pub use wmill_core::*;
+
+#[cfg(feature = "http")]
+pub use wmill_http as http;
+#[cfg(feature = "http")]
+pub use wmill_http::Windmill;
+
+#[cfg(feature = "s3")]
+pub use wmill_s3 as s3;

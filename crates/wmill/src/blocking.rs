@@ -1,0 +1,286 @@
+//! The module-level API without `async`, for synchronous code (Windmill Rust scripts have a
+//! synchronous `main`).
+//!
+//! Each call runs the async function on a small runtime of its own (two threads named
+//! `wmill-blocking`, started on first use) and waits for the answer on a channel. So it works
+//! from plain threads, from several threads at once, and from inside an async runtime as well:
+//! there it blocks the calling thread (no "cannot start a runtime from within a runtime"
+//! panic), which is your choice to make; in async code prefer the async functions.
+//!
+//! ```
+//! use wmill::{Client, InMemory};
+//!
+//! fn main() -> wmill::Result<()> {
+//!     wmill::set_client(Client::new(InMemory::new().with_variable("u/bob/city", "Paris")?));
+//!     let city = wmill::blocking::get_variable("u/bob/city")?;
+//!     wmill::blocking::set_state(&serde_json::json!({"last_city": city}))?;
+//!     assert_eq!(wmill::blocking::get_state()?.unwrap()["last_city"], "Paris");
+//!     Ok(())
+//! }
+//! ```
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wmill_core::{
+    Error, JobId, JobStatus, ListResources, ResourceInfo, Result, RunOptions, to_args,
+};
+
+use crate::JobRef;
+
+static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("wmill-blocking")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::NotConfigured {
+            what: "blocking runtime",
+            hint: format!("could not start the runtime of wmill::blocking: {e}"),
+        })
+}
+
+/// Runs `fut` on the blocking runtime and waits for its output.
+///
+/// This is how every function of this module works; use it for any other async call of the
+/// SDK (for example a method of `wmill_http::Windmill`).
+///
+/// ```
+/// let n = wmill::blocking::block_on(async { Ok(21 * 2) })?;
+/// assert_eq!(n, 42);
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn block_on<F, T>(fut: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let rt = runtime()?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    rt.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv().map_err(|_| Error::Unsupported {
+        operation: "a blocking call whose task was dropped",
+        backend: "wmill::blocking",
+    })?
+}
+
+/// Blocking [`crate::get_variable`].
+pub fn get_variable(path: &str) -> Result<String> {
+    let path = path.to_owned();
+    block_on(async move { crate::get_variable(&path).await })
+}
+
+/// Blocking [`crate::set_variable`].
+pub fn set_variable(path: &str, value: &str, is_secret: bool) -> Result<()> {
+    let (path, value) = (path.to_owned(), value.to_owned());
+    block_on(async move { crate::set_variable(&path, &value, is_secret).await })
+}
+
+/// Blocking [`crate::delete_variable`].
+pub fn delete_variable(path: &str) -> Result<()> {
+    let path = path.to_owned();
+    block_on(async move { crate::delete_variable(&path).await })
+}
+
+/// Blocking [`crate::get_resource`].
+pub fn get_resource(path: &str) -> Result<Value> {
+    let path = path.to_owned();
+    block_on(async move { crate::get_resource(&path).await })
+}
+
+/// Blocking [`crate::get_resource_as`].
+pub fn get_resource_as<T: DeserializeOwned + Send + 'static>(path: &str) -> Result<T> {
+    let path = path.to_owned();
+    block_on(async move { crate::get_resource_as::<T>(&path).await })
+}
+
+/// Blocking [`crate::get_resource_opt`].
+pub fn get_resource_opt(path: &str) -> Result<Option<Value>> {
+    let path = path.to_owned();
+    block_on(async move { crate::get_resource_opt(&path).await })
+}
+
+/// Blocking [`crate::set_resource`].
+pub fn set_resource<T: Serialize + ?Sized>(
+    path: &str,
+    value: &T,
+    resource_type: &str,
+) -> Result<()> {
+    let value = json(value, "resource value")?;
+    let (path, rt) = (path.to_owned(), resource_type.to_owned());
+    block_on(async move { crate::set_resource(&path, &value, &rt).await })
+}
+
+/// Blocking [`crate::delete_resource`].
+pub fn delete_resource(path: &str) -> Result<()> {
+    let path = path.to_owned();
+    block_on(async move { crate::delete_resource(&path).await })
+}
+
+/// Blocking [`crate::list_resources`].
+pub fn list_resources(resource_type: Option<&str>) -> Result<Vec<ResourceInfo>> {
+    let mut options = ListResources::new();
+    if let Some(t) = resource_type {
+        options = options.resource_type(t);
+    }
+    block_on(async move { crate::list_resources_with(&options).await })
+}
+
+/// Blocking [`crate::get_state`].
+pub fn get_state() -> Result<Option<Value>> {
+    block_on(crate::get_state())
+}
+
+/// Blocking [`crate::get_state_as`].
+pub fn get_state_as<T: DeserializeOwned + Send + 'static>() -> Result<Option<T>> {
+    block_on(crate::get_state_as::<T>())
+}
+
+/// Blocking [`crate::set_state`].
+pub fn set_state<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    let value = json(value, "state")?;
+    block_on(async move { crate::set_state(&value).await })
+}
+
+/// Blocking [`crate::get_state_at`].
+pub fn get_state_at(path: &str) -> Result<Option<Value>> {
+    let path = path.to_owned();
+    block_on(async move { crate::get_state_at(&path).await })
+}
+
+/// Blocking [`crate::set_state_at`].
+pub fn set_state_at<T: Serialize + ?Sized>(path: &str, value: &T) -> Result<()> {
+    let value = json(value, "state")?;
+    let path = path.to_owned();
+    block_on(async move { crate::set_state_at(&path, &value).await })
+}
+
+/// Blocking [`crate::run_script_by_path_async`].
+pub fn run_script_by_path_async<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<JobId> {
+    run_script_by_path_async_with(path, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_script_by_path_async_with`].
+pub fn run_script_by_path_async_with<A: Serialize + ?Sized>(
+    path: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (path, options) = (path.to_owned(), options.clone());
+    block_on(async move { crate::run_script_by_path_async_with(&path, &args, &options).await })
+}
+
+/// Blocking [`crate::run_script_by_hash_async`].
+pub fn run_script_by_hash_async<A: Serialize + ?Sized>(hash: &str, args: &A) -> Result<JobId> {
+    let args = to_args(args)?;
+    let hash = hash.to_owned();
+    block_on(async move { crate::run_script_by_hash_async(&hash, &args).await })
+}
+
+/// Blocking [`crate::run_flow_async`].
+pub fn run_flow_async<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<JobId> {
+    run_flow_async_with(path, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_async_with`].
+pub fn run_flow_async_with<A: Serialize + ?Sized>(
+    path: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (path, options) = (path.to_owned(), options.clone());
+    block_on(async move { crate::run_flow_async_with(&path, &args, &options).await })
+}
+
+/// Blocking [`crate::run_script_by_path`].
+pub fn run_script_by_path<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<Value> {
+    run_script_by_path_with(path, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_script_by_path_with`].
+pub fn run_script_by_path_with<A: Serialize + ?Sized>(
+    path: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (path, options) = (path.to_owned(), options.clone());
+    block_on(async move { crate::run_script_by_path_with(&path, &args, &options).await })
+}
+
+/// Blocking [`crate::run_script_by_hash`].
+pub fn run_script_by_hash<A: Serialize + ?Sized>(hash: &str, args: &A) -> Result<Value> {
+    run_script_by_hash_with(hash, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_script_by_hash_with`].
+pub fn run_script_by_hash_with<A: Serialize + ?Sized>(
+    hash: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (hash, options) = (hash.to_owned(), options.clone());
+    block_on(async move { crate::run_script_by_hash_with(&hash, &args, &options).await })
+}
+
+/// Blocking [`crate::run_flow`].
+pub fn run_flow<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<Value> {
+    run_flow_with(path, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_with`].
+pub fn run_flow_with<A: Serialize + ?Sized>(
+    path: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (path, options) = (path.to_owned(), options.clone());
+    block_on(async move { crate::run_flow_with(&path, &args, &options).await })
+}
+
+/// Blocking [`crate::wait_job`].
+pub fn wait_job(job_id: impl JobRef, timeout: Option<Duration>) -> Result<Value> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::wait_job(id, timeout).await })
+}
+
+/// Blocking [`crate::get_result`].
+pub fn get_result(job_id: impl JobRef) -> Result<Value> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_result(id).await })
+}
+
+/// Blocking [`crate::get_job_status`].
+pub fn get_job_status(job_id: impl JobRef) -> Result<JobStatus> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job_status(id).await })
+}
+
+/// Blocking [`crate::cancel_job`].
+pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    let reason = reason.map(str::to_owned);
+    block_on(async move { crate::cancel_job(id, reason.as_deref()).await })
+}
+
+fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
+}

@@ -1,0 +1,300 @@
+//! The module-level functions and the blocking API on the global client.
+//!
+//! The global client is process-wide, so these tests take a lock and install their own client.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The lock serializes the tests that share the global client; holding it across awaits is the point.
+#![allow(clippy::await_holding_lock)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use wmill::{Client, Error, InMemory, ItemKind, JobStatus, RunOptions};
+
+static GLOBAL: Mutex<()> = Mutex::new(());
+
+fn seeded() -> InMemory {
+    let wm = InMemory::new()
+        .with_variable("u/alice/name", "Alice")
+        .unwrap()
+        .with_resource(
+            "f/db/pg",
+            json!({"host": "db", "pw": "$var:u/alice/name"}),
+            "postgresql",
+        )
+        .unwrap();
+    wm.register_script("f/jobs/echo", |a| async move { Ok(Value::Object(a)) })
+        .unwrap();
+    wm.register_script_hash("00000000000000ab", |a| async move { Ok(Value::Object(a)) })
+        .unwrap();
+    wm.register_flow("f/jobs/flow", |a| async move {
+        Ok(json!({"flow": Value::Object(a)}))
+    })
+    .unwrap();
+    wm.register_script("f/jobs/fail", |_| async move {
+        Err(json!({"name": "Error", "message": "nope"}))
+    })
+    .unwrap();
+    wm.register_script("f/jobs/slow", |_| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(Value::Null)
+    })
+    .unwrap();
+    wm
+}
+
+#[tokio::test]
+async fn module_functions_use_the_installed_client() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(Client::new(seeded()));
+
+    assert_eq!(wmill::get_variable("u/alice/name").await.unwrap(), "Alice");
+    assert_eq!(
+        wmill::get_variable("var://u/alice/name").await.unwrap(),
+        "Alice"
+    );
+    wmill::set_variable("u/alice/token", "t0k", true)
+        .await
+        .unwrap();
+    assert_eq!(wmill::get_variable("u/alice/token").await.unwrap(), "t0k");
+    let err = wmill::get_variable("u/alice/none").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                kind: ItemKind::Variable,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = wmill::get_variable("alice/name").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+
+    assert_eq!(
+        wmill::get_resource("$res:f/db/pg").await.unwrap(),
+        json!({"host": "db", "pw": "Alice"})
+    );
+    #[derive(serde::Deserialize)]
+    struct Pg {
+        host: String,
+    }
+    assert_eq!(
+        wmill::get_resource_as::<Pg>("f/db/pg").await.unwrap().host,
+        "db"
+    );
+    assert_eq!(wmill::get_resource_opt("f/db/none").await.unwrap(), None);
+    wmill::set_resource("f/db/other", &json!({"x": 1}), "any")
+        .await
+        .unwrap();
+    assert_eq!(
+        wmill::list_resources(Some("postgresql"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert_eq!(wmill::get_state().await.unwrap(), None);
+    wmill::set_state(&json!({"n": 1})).await.unwrap();
+    assert_eq!(
+        wmill::get_state_as::<Value>().await.unwrap(),
+        Some(json!({"n": 1}))
+    );
+    wmill::set_state_at("u/alice/other_state", &[1, 2])
+        .await
+        .unwrap();
+    assert_eq!(
+        wmill::get_state_at("u/alice/other_state").await.unwrap(),
+        Some(json!([1, 2]))
+    );
+
+    let out = wmill::run_script_by_path("f/jobs/echo", &json!({"a": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"a": 1}));
+    let out = wmill::run_script_by_hash("00000000000000ab", &json!({"h": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"h": 1}));
+    let out = wmill::run_flow("f/jobs/flow", &json!({"f": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"flow": {"f": 1}}));
+
+    let id = wmill::run_script_by_path_async("f/jobs/echo", &json!({"b": 2}))
+        .await
+        .unwrap();
+    assert_eq!(wmill::wait_job(id, None).await.unwrap(), json!({"b": 2}));
+    assert_eq!(
+        wmill::get_result(id.to_string()).await.unwrap(),
+        json!({"b": 2})
+    );
+    assert_eq!(
+        wmill::get_job_status(&id).await.unwrap(),
+        JobStatus::Completed { success: true }
+    );
+    let flow = wmill::run_flow_async("f/jobs/flow", &json!({}))
+        .await
+        .unwrap();
+    assert!(
+        wmill::wait_job(flow, Some(Duration::from_secs(5)))
+            .await
+            .is_ok()
+    );
+
+    let err = wmill::run_script_by_path("f/jobs/fail", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.job_error().unwrap()["message"], "nope");
+    let err = wmill::run_script_by_path("f/jobs/echo", &json!([1]))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidInput {
+            what: "job arguments",
+            ..
+        }
+    ));
+
+    let slow = wmill::run_script_by_path_async("f/jobs/slow", &json!({}))
+        .await
+        .unwrap();
+    let err = wmill::wait_job(slow, Some(Duration::from_millis(50)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(
+        wmill::get_job_status(slow).await.unwrap(),
+        JobStatus::Completed { success: false },
+        "the timeout canceled the job"
+    );
+    let err = wmill::run_script_by_path_with(
+        "f/jobs/slow",
+        &json!({}),
+        &RunOptions::new().timeout(Duration::from_millis(50)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }));
+    let other = wmill::run_script_by_path_async("f/jobs/slow", &json!({}))
+        .await
+        .unwrap();
+    wmill::cancel_job(other, Some("test")).await.unwrap();
+    assert!(matches!(
+        wmill::wait_job(other, None).await,
+        Err(Error::JobFailed { .. })
+    ));
+    assert!(wmill::get_result("not-a-uuid").await.is_err());
+}
+
+#[tokio::test]
+async fn a_partial_client_reports_what_is_missing() {
+    let _g = GLOBAL.lock();
+    let mut vars = wmill::MockVariableStore::new();
+    vars.expect_get_variable()
+        .times(1)
+        .returning(|_| Ok("from the mock".to_owned()));
+    wmill::set_client(Client::builder().variables(Arc::new(vars)).build());
+    assert_eq!(wmill::get_variable("u/x/y").await.unwrap(), "from the mock");
+    let err = wmill::run_script_by_path("f/jobs/echo", &json!({}))
+        .await
+        .unwrap_err();
+    match err {
+        Error::NotConfigured { what, hint } => {
+            assert_eq!(what, "jobs");
+            assert!(hint.contains("Client::builder().jobs("), "{hint}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nothing_configured_is_not_configured() {
+    let err = Client::from_vars(Vec::<(String, String)>::new()).unwrap_err();
+    assert!(matches!(err, Error::NotConfigured { .. }), "{err:?}");
+}
+
+#[test]
+fn the_mocked_api_file_gives_a_file_backed_client() {
+    let _g = GLOBAL.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mock.json");
+    std::fs::write(&file, r#"{"variables": {"u/a/k": "v"}, "resources": {}}"#).unwrap();
+    let client =
+        Client::from_vars([("WM_MOCKED_API_FILE".to_owned(), file.display().to_string())]).unwrap();
+    wmill::set_client(client);
+    assert_eq!(wmill::blocking::get_variable("u/a/k").unwrap(), "v");
+    wmill::blocking::set_variable("u/a/new", "written", false).unwrap();
+    let on_disk = std::fs::read_to_string(&file).unwrap();
+    assert!(on_disk.contains("written"), "{on_disk}");
+}
+
+#[test]
+fn blocking_from_plain_threads_at_once() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(Client::new(seeded()));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || {
+                for j in 0..20 {
+                    let path = format!("u/alice/t{i}");
+                    let value = format!("{i}-{j}");
+                    wmill::blocking::set_variable(&path, &value, false).unwrap();
+                    assert_eq!(wmill::blocking::get_variable(&path).unwrap(), value);
+                    let out = wmill::blocking::run_script_by_path(
+                        "f/jobs/echo",
+                        &json!({"i": i, "j": j}),
+                    )
+                    .unwrap();
+                    assert_eq!(out, json!({"i": i, "j": j}));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn blocking_inside_a_runtime_does_not_panic() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(Client::new(seeded()));
+    // Current-thread runtime: the call blocks this thread but runs on wmill's own runtime.
+    assert_eq!(
+        wmill::blocking::get_variable("u/alice/name").unwrap(),
+        "Alice"
+    );
+    let id = wmill::blocking::run_script_by_path_async("f/jobs/echo", &json!({"x": 1})).unwrap();
+    assert_eq!(
+        wmill::blocking::wait_job(id, None).unwrap(),
+        json!({"x": 1})
+    );
+    assert_eq!(
+        wmill::blocking::get_job_status(id).unwrap(),
+        JobStatus::Completed { success: true }
+    );
+    let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
+    let err = wmill::blocking::wait_job(slow, Some(Duration::from_millis(20))).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_inside_a_multi_thread_runtime_does_not_panic() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(Client::new(seeded()));
+    let v = tokio::task::spawn_blocking(|| wmill::blocking::get_variable("u/alice/name"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v, "Alice");
+    // Straight from an async task, too.
+    assert_eq!(
+        wmill::blocking::get_resource("f/db/pg").unwrap()["host"],
+        "db"
+    );
+}
