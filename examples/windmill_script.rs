@@ -1,0 +1,47 @@
+//! A Rust script as Windmill runs it: a synchronous `main` with typed arguments, using the
+//! blocking API. In Windmill you would paste the `main` below (renamed from `script_main`)
+//! with a dependency block:
+//!
+//! ```text
+//! //! ```cargo
+//! //! [dependencies]
+//! //! wmill = "0.1"
+//! //! serde_json = "1"
+//! //! ```
+//! ```
+//!
+//! Run locally, it uses the configured server or an embedded backend:
+//!
+//! ```sh
+//! cargo run -p wmill-examples --example windmill_script
+//! ```
+
+#[path = "support/mod.rs"]
+mod support;
+
+use serde_json::{Value, json};
+
+/// The script: count visits per user in the script's state, greet with a variable's template.
+fn script_main(user: String, times: u32) -> wmill::Result<Value> {
+    let template = wmill::blocking::get_variable("f/examples/greeting_template")?;
+    let mut visits: Value = wmill::blocking::get_state()?.unwrap_or_else(|| json!({}));
+    let count = visits[&user].as_u64().unwrap_or(0) + u64::from(times);
+    visits[&user] = json!(count);
+    wmill::blocking::set_state(&visits)?;
+    Ok(json!({
+        "message": template.replace("{user}", &user),
+        "visits": count,
+    }))
+}
+
+fn main() -> wmill::Result<()> {
+    support::install_client(|wm| {
+        wm.with_variable("f/examples/greeting_template", "Welcome back, {user}!")
+    })?;
+    let first = script_main("ada".into(), 1)?;
+    let second = script_main("ada".into(), 2)?;
+    println!("first run:  {first}");
+    println!("second run: {second}");
+    assert_eq!(second["visits"], 3);
+    Ok(())
+}
