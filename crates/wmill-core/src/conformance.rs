@@ -148,6 +148,15 @@ pub async fn variables(store: &dyn VariableStore) {
         "secret round trip"
     );
 
+    let outside = ItemPath::parse(format!(
+        "u/conformance_outside/{}",
+        secret.name().trim_start_matches("secret_")
+    ))
+    .unwrap();
+    store
+        .set_variable(&outside, "elsewhere", &SetVariableOptions::new())
+        .await
+        .unwrap();
     let listed = store
         .list_variables(
             &ListVariables::new()
@@ -185,6 +194,7 @@ pub async fn variables(store: &dyn VariableStore) {
 
     store.delete_variable(&p).await.unwrap();
     store.delete_variable(&secret).await.unwrap();
+    store.delete_variable(&outside).await.unwrap();
     expect_not_found(
         store.get_variable(&p).await,
         ItemKind::Variable,
