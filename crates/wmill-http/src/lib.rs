@@ -1,1 +1,161 @@
-//! The Windmill HTTP backend of the wmill SDK (in progress).
+//! The Windmill HTTP backend of the wmill Rust SDK: [`Windmill`] implements the four
+//! `wmill_core` traits ([`VariableStore`](wmill_core::VariableStore),
+//! [`ResourceStore`](wmill_core::ResourceStore), [`StateStore`](wmill_core::StateStore),
+//! [`JobRunner`](wmill_core::JobRunner)) over Windmill's API, plus the other job helpers of the
+//! official clients (progress, flow user state, resume/approval URLs, whoami, version, OIDC,
+//! tokens, root job id, inline scripts).
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+//! use serde_json::json;
+//! use wmill_core::{ItemPath, JobRunnerExt, RunOptions, VariableStore};
+//! use wmill_http::Windmill;
+//!
+//! // Inside a job: BASE_INTERNAL_URL, WM_TOKEN and WM_WORKSPACE are set by the worker.
+//! let wm = Windmill::from_env()?;
+//! let key = wm.get_variable(&ItemPath::parse("f/billing/stripe_key")?).await?;
+//! let total: f64 = wm
+//!     .run_script_by_path_as(&ItemPath::parse("f/billing/total")?, &json!({"key": key}), &RunOptions::new())
+//!     .await?;
+//! # let _ = total; Ok(()) }
+//! ```
+//!
+//! # Configuration
+//! [`Windmill::from_env`] reads `BASE_INTERNAL_URL` (else `WM_BASE_URL`), `WM_TOKEN`,
+//! `WM_WORKSPACE`, `WM_JOB_ID`, `WM_ROOT_FLOW_JOB_ID`, `WM_FLOW_JOB_ID` and `WM_STATE_PATH_NEW`
+//! (else `WM_STATE_PATH`). [`WindmillBuilder`] overrides any of them and takes your own
+//! `reqwest::Client`, timeouts, user agent, [`RetryConfig`] and [`WaitTuning`]. A missing
+//! setting is [`Error::NotConfigured`](wmill_core::Error::NotConfigured) naming the variable.
+//! For local runs, [`backend_from_env`] returns the file-backed
+//! [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set, as the Python client does.
+//!
+//! # Errors
+//! 401/403 are `Unauthorized`, 404 is `NotFound { kind, path }`, other statuses are
+//! `Api { status, body }` (body truncated), a body that does not parse is `Decode` with an
+//! excerpt, a failed job is `JobFailed` with the job's error value, an expired wait is `Timeout`.
+//! The token is never part of `Debug`, `Display`, errors or logs; at `debug` level the crate logs
+//! method, path, status and duration of each request (`tracing`).
+//!
+//! # Retries
+//! Reads, upserts, deletes and cancels are retried on transport errors, 429 (honouring
+//! `Retry-After`) and 502/503/504, with bounded exponential backoff and jitter ([`RetryConfig`]).
+//! Starting a job is retried only when it carries a caller-chosen id
+//! ([`RunOptions::job_id`](wmill_core::RunOptions::job_id)): the server refuses a second job with
+//! that id (400), which a retry reads as "the first attempt worked".
+//!
+//! # Waiting for jobs
+//! The official clients poll every 500 ms. The server's own waits are fixed schedules too:
+//! `run_wait_result` checks every 50 ms for 2 s, then every 200 ms; `getupdate_sse` with
+//! `fast=true` checks every 100 ms ten times, then every 500 ms, then every 3 s. This crate
+//! combines them, per [`WaitStrategy`](wmill_core::WaitStrategy):
+//!
+//! | strategy | synchronous `run_script_by_path` / `run_flow` | `wait_job(id)`, by-hash runs |
+//! |---|---|---|
+//! | `Auto` (default) | picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
+//! | `Poll(schedule)` | `POST jobs/run/..` then polls: ~ln(T/min)/ln(1+fraction) requests (≈ 45 for 10 s at 12 %) | same |
+//! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
+//!
+//! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
+//! flows without tag or parent) and `cancel_on_timeout` is true, because the server cancels the
+//! job when that connection breaks: dropping a synchronous run's future cancels its job. If the
+//! long request fails without an answer (its 600 s limit, a proxy cutting it), the wait continues
+//! on the job id; nothing is started twice. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
+//! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
+//! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
+//!
+//! # Features
+//! None: the crate always uses reqwest with rustls.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod config;
+mod helpers;
+mod jobs;
+mod resources;
+pub mod sse;
+mod state;
+mod transport;
+mod variables;
+mod wait;
+
+use std::sync::Arc;
+
+pub use client::Windmill;
+pub use config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RetryConfig, WaitTuning, WindmillBuilder,
+    WmillConfigKey,
+};
+pub use helpers::{ResumeUrls, ScriptLanguage};
+pub use wait::ResultMaybe;
+
+/// The environment variable naming the Python client's mock-API file.
+pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";
+
+/// The backend the environment asks for: the local file-backed
+/// [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set (variables and resources
+/// read from that JSON file, writes saved back to it, as the Python client does for local runs),
+/// otherwise [`Windmill::from_env`].
+///
+/// ```no_run
+/// let backend = wmill_http::backend_from_env()?;
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
+    backend_from_vars(std::env::vars())
+}
+
+/// [`backend_from_env`] over environment-shaped `(name, value)` pairs.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("wmill-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let file = dir.join("mock.json");
+/// std::fs::write(&file, r#"{"variables": {"u/me/x": "42"}, "resources": {}}"#).unwrap();
+/// let backend = wmill_http::backend_from_vars([
+///     ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
+/// ])?;
+/// assert!(format!("{backend:?}").starts_with("InMemory"));
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub fn backend_from_vars(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
+    let vars: Vec<(String, String)> = vars.into_iter().collect();
+    let mock = vars
+        .iter()
+        .find(|(k, v)| k == MOCKED_API_FILE_VAR && !v.trim().is_empty())
+        .map(|(_, v)| v.clone());
+    match mock {
+        Some(path) => {
+            let mut backend = wmill_core::InMemory::from_mock_file(path)?;
+            let state = vars
+                .iter()
+                .find(|(k, v)| k == "WM_STATE_PATH_NEW" && !v.is_empty())
+                .or_else(|| {
+                    vars.iter()
+                        .find(|(k, v)| k == "WM_STATE_PATH" && !v.is_empty())
+                });
+            if let Some((_, p)) = state {
+                backend = backend.with_state_path(p)?;
+            }
+            Ok(Arc::new(backend))
+        }
+        None => Ok(Arc::new(Windmill::from_vars(vars)?)),
+    }
+}
+
+/// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.
+#[allow(dead_code)]
+fn _assert_impls() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<Windmill>();
+    assert_send_sync::<WindmillBuilder>();
+    fn _futures(wm: &Windmill, id: &wmill_core::JobId) {
+        assert_send(&wm.get_result_maybe(id));
+        assert_send(&wm.set_progress(1, None));
+        assert_send(&wm.version());
+    }
+}

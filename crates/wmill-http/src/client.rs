@@ -1,0 +1,161 @@
+//! [`Windmill`]: the HTTP client.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use url::Url;
+use wmill_core::{Error, ItemPath, JobId, Result, Workspace};
+
+use crate::config::{RetryConfig, WaitTuning, WindmillBuilder};
+
+/// A Windmill backend over the server's HTTP API.
+///
+/// Implements the four `wmill_core` traits ([`VariableStore`](wmill_core::VariableStore),
+/// [`ResourceStore`](wmill_core::ResourceStore), [`StateStore`](wmill_core::StateStore),
+/// [`JobRunner`](wmill_core::JobRunner)) and offers every other job helper of the official
+/// clients as inherent methods.
+///
+/// Cheap to clone (one `Arc`); clones share one connection pool. `Send + Sync`: use it from
+/// many tasks at once. `Debug` never shows the token.
+///
+/// ```
+/// use wmill_http::Windmill;
+///
+/// let wm = Windmill::builder()
+///     .with_base_url("http://localhost:8000")
+///     .with_token("my-token")
+///     .with_workspace("demo")
+///     .build()?;
+/// assert_eq!(format!("{wm:?}").contains("my-token"), false);
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Windmill {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    /// `{base}/api/`.
+    pub(crate) base: Url,
+    pub(crate) workspace: Workspace,
+    pub(crate) auth: HeaderValue,
+    pub(crate) job_id: Option<JobId>,
+    pub(crate) root_flow_job_id: Option<JobId>,
+    pub(crate) flow_job_id: Option<JobId>,
+    pub(crate) state_path: Option<ItemPath>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetryConfig,
+    pub(crate) wait: WaitTuning,
+}
+
+impl fmt::Debug for Windmill {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Windmill")
+            .field("base_url", &i.base.as_str())
+            .field("workspace", &i.workspace.as_str())
+            .field("token", &"***")
+            .field("job_id", &i.job_id)
+            .field("root_flow_job_id", &i.root_flow_job_id)
+            .field("flow_job_id", &i.flow_job_id)
+            .field("state_path", &i.state_path)
+            .field("request_timeout", &i.request_timeout)
+            .field("retry", &i.retry)
+            .field("wait", &i.wait)
+            .finish()
+    }
+}
+
+impl fmt::Display for Windmill {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Windmill({}w/{})",
+            self.inner.base,
+            self.inner.workspace.as_str()
+        )
+    }
+}
+
+impl Windmill {
+    /// A builder with nothing set.
+    pub fn builder() -> WindmillBuilder {
+        WindmillBuilder::new()
+    }
+
+    /// A client configured from the process environment (`BASE_INTERNAL_URL` / `WM_BASE_URL`,
+    /// `WM_TOKEN`, `WM_WORKSPACE`, `WM_JOB_ID`, ...; see [`WindmillBuilder`]). Always the HTTP
+    /// backend; see [`backend_from_env`](crate::backend_from_env) for the `WM_MOCKED_API_FILE`
+    /// aware constructor.
+    pub fn from_env() -> Result<Self> {
+        WindmillBuilder::from_env().build()
+    }
+
+    /// A client configured from environment-shaped `(name, value)` pairs.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        WindmillBuilder::from_vars(vars).build()
+    }
+
+    /// The API base URL (`{base}/api/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The workspace.
+    pub fn workspace(&self) -> &Workspace {
+        &self.inner.workspace
+    }
+
+    /// The current job (`WM_JOB_ID`), if any.
+    pub fn job_id(&self) -> Option<JobId> {
+        self.inner.job_id
+    }
+
+    /// The root flow job (`WM_ROOT_FLOW_JOB_ID`), if any.
+    pub fn root_flow_job_id(&self) -> Option<JobId> {
+        self.inner.root_flow_job_id
+    }
+
+    /// The flow job of the current step (`WM_FLOW_JOB_ID`), if any.
+    pub fn flow_job_id(&self) -> Option<JobId> {
+        self.inner.flow_job_id
+    }
+
+    /// The default state path (`WM_STATE_PATH_NEW`, else `WM_STATE_PATH`), if any.
+    pub fn state_path(&self) -> Option<&ItemPath> {
+        self.inner.state_path.as_ref()
+    }
+
+    /// The current job id, or [`Error::NotConfigured`] naming `WM_JOB_ID`.
+    pub(crate) fn current_job(&self, explicit: Option<JobId>) -> Result<JobId> {
+        explicit
+            .or(self.inner.job_id)
+            .ok_or_else(|| Error::NotConfigured {
+                what: "job id",
+                hint: "pass a job id, or run inside a Windmill job (WM_JOB_ID), or call WindmillBuilder::with_job_id".into(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_token() {
+        let wm = Windmill::builder()
+            .with_base_url("http://localhost:8000")
+            .with_token("tok-123-secret")
+            .with_workspace("demo")
+            .build()
+            .unwrap();
+        for s in [format!("{wm:?}"), format!("{wm:#?}"), wm.to_string()] {
+            assert!(!s.contains("tok-123-secret"), "{s}");
+        }
+        assert!(format!("{wm:?}").contains("\"***\""));
+        assert_eq!(wm.to_string(), "Windmill(http://localhost:8000/api/w/demo)");
+    }
+}

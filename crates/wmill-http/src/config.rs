@@ -1,0 +1,701 @@
+//! Configuration: [`WindmillBuilder`], [`WmillConfigKey`] and [`RetryConfig`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use url::Url;
+use wmill_core::{Error, ItemPath, JobId, PollSchedule, Result, Workspace};
+
+use crate::client::{Inner, Windmill};
+
+/// The default timeout of one ordinary request (everything but the long waits).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A setting of the client, with the environment variable that provides it inside a job.
+///
+/// [`FromStr`] accepts the environment variable name (`WM_TOKEN`) and a lower-case alias
+/// (`token`); [`AsRef<str>`] gives the environment variable name.
+///
+/// ```
+/// use wmill_http::WmillConfigKey;
+///
+/// let key: WmillConfigKey = "WM_WORKSPACE".parse()?;
+/// assert_eq!(key, WmillConfigKey::Workspace);
+/// assert_eq!("base_url".parse::<WmillConfigKey>()?.as_ref(), "WM_BASE_URL");
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WmillConfigKey {
+    /// `BASE_INTERNAL_URL`: the URL workers use to reach the server (first choice for the base URL).
+    BaseInternalUrl,
+    /// `WM_BASE_URL`: the public URL of the instance (base URL when `BASE_INTERNAL_URL` is unset).
+    BaseUrl,
+    /// `WM_TOKEN`: the API token.
+    Token,
+    /// `WM_WORKSPACE`: the workspace id.
+    Workspace,
+    /// `WM_JOB_ID`: the current job (parent of the jobs it starts; default job of the helpers).
+    JobId,
+    /// `WM_ROOT_FLOW_JOB_ID`: the top-level flow of the current job.
+    RootFlowJobId,
+    /// `WM_FLOW_JOB_ID`: the flow the current job is a step of.
+    FlowJobId,
+    /// `WM_STATE_PATH_NEW`: the state resource path (preferred).
+    StatePathNew,
+    /// `WM_STATE_PATH`: the state resource path (legacy name, used when `WM_STATE_PATH_NEW` is unset).
+    StatePath,
+}
+
+impl WmillConfigKey {
+    /// Every key, in precedence-neutral order.
+    pub const ALL: [WmillConfigKey; 9] = [
+        WmillConfigKey::BaseInternalUrl,
+        WmillConfigKey::BaseUrl,
+        WmillConfigKey::Token,
+        WmillConfigKey::Workspace,
+        WmillConfigKey::JobId,
+        WmillConfigKey::RootFlowJobId,
+        WmillConfigKey::FlowJobId,
+        WmillConfigKey::StatePathNew,
+        WmillConfigKey::StatePath,
+    ];
+
+    /// The key for an environment variable name, if it is one of ours (exact, upper case).
+    pub fn from_env_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_ref() == name)
+    }
+
+    fn alias(self) -> &'static str {
+        match self {
+            WmillConfigKey::BaseInternalUrl => "base_internal_url",
+            WmillConfigKey::BaseUrl => "base_url",
+            WmillConfigKey::Token => "token",
+            WmillConfigKey::Workspace => "workspace",
+            WmillConfigKey::JobId => "job_id",
+            WmillConfigKey::RootFlowJobId => "root_flow_job_id",
+            WmillConfigKey::FlowJobId => "flow_job_id",
+            WmillConfigKey::StatePathNew => "state_path",
+            WmillConfigKey::StatePath => "legacy_state_path",
+        }
+    }
+}
+
+impl AsRef<str> for WmillConfigKey {
+    fn as_ref(&self) -> &str {
+        match self {
+            WmillConfigKey::BaseInternalUrl => "BASE_INTERNAL_URL",
+            WmillConfigKey::BaseUrl => "WM_BASE_URL",
+            WmillConfigKey::Token => "WM_TOKEN",
+            WmillConfigKey::Workspace => "WM_WORKSPACE",
+            WmillConfigKey::JobId => "WM_JOB_ID",
+            WmillConfigKey::RootFlowJobId => "WM_ROOT_FLOW_JOB_ID",
+            WmillConfigKey::FlowJobId => "WM_FLOW_JOB_ID",
+            WmillConfigKey::StatePathNew => "WM_STATE_PATH_NEW",
+            WmillConfigKey::StatePath => "WM_STATE_PATH",
+        }
+    }
+}
+
+impl fmt::Display for WmillConfigKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_ref())
+    }
+}
+
+impl FromStr for WmillConfigKey {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_ref() == s || k.alias() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "config key",
+                    format!("{s:?} is not a wmill setting (expected one of WM_TOKEN, WM_WORKSPACE, BASE_INTERNAL_URL, WM_BASE_URL, WM_JOB_ID, WM_ROOT_FLOW_JOB_ID, WM_FLOW_JOB_ID, WM_STATE_PATH_NEW, WM_STATE_PATH)"),
+                )
+            })
+    }
+}
+
+/// Retries of idempotent requests (reads, upserts, deletes, cancels) and of job starts that
+/// carry a caller-chosen id.
+///
+/// A request is retried on transport errors, HTTP 429 (waiting `Retry-After` when the server
+/// sends one, up to [`max_retry_after`](RetryConfig::max_retry_after)) and 502/503/504, at most
+/// [`max_retries`](RetryConfig::max_retries) times, with exponential backoff and jitter. Starting
+/// a job without a caller-chosen id is never retried (it could start the job twice), except
+/// when the connection could not even be opened.
+///
+/// ```
+/// use std::time::Duration;
+/// use wmill_http::RetryConfig;
+///
+/// let retry = RetryConfig::default().max_retries(5).initial_backoff(Duration::from_millis(50));
+/// assert_eq!(retry.max_retries, 5);
+/// assert_eq!(RetryConfig::disabled().max_retries, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Retries after the first attempt (default 3).
+    pub max_retries: u32,
+    /// The first backoff (default 100 ms); doubled after each retry.
+    pub initial_backoff: Duration,
+    /// The longest backoff (default 5 s).
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` honoured (default 30 s); a longer one is not retried.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries at all.
+    pub fn disabled() -> Self {
+        RetryConfig {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the number of retries.
+    #[must_use]
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Sets the first backoff.
+    #[must_use]
+    pub fn initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// Sets the longest backoff.
+    #[must_use]
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Sets the longest `Retry-After` honoured.
+    #[must_use]
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
+    }
+}
+
+/// Tuning of [`WaitStrategy::Auto`](wmill_core::WaitStrategy::Auto) (see the crate docs,
+/// "Waiting for jobs").
+///
+/// ```
+/// use std::time::Duration;
+/// use wmill_http::WaitTuning;
+///
+/// let t = WaitTuning::default().poll_window(Duration::from_millis(500));
+/// assert_eq!(t.poll_window, Duration::from_millis(500));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct WaitTuning {
+    /// The adaptive polling schedule used at the start of a wait (and by the polling fallback).
+    pub poll: PollSchedule,
+    /// How long a wait polls before it relies on the server-side wait (`run_wait_result` for
+    /// synchronous runs, server-sent events for `wait_job`). Default 300 ms.
+    pub poll_window: Duration,
+    /// The polling schedule used when server-side waiting is not available.
+    pub fallback_poll: PollSchedule,
+}
+
+impl Default for WaitTuning {
+    fn default() -> Self {
+        WaitTuning {
+            poll: PollSchedule::default(),
+            poll_window: Duration::from_millis(300),
+            fallback_poll: PollSchedule::new(
+                Duration::from_millis(4),
+                Duration::from_secs(2),
+                0.12,
+            ),
+        }
+    }
+}
+
+impl WaitTuning {
+    /// Sets the initial polling schedule.
+    #[must_use]
+    pub fn poll(mut self, schedule: PollSchedule) -> Self {
+        self.poll = schedule;
+        self
+    }
+
+    /// Sets the polling window.
+    #[must_use]
+    pub fn poll_window(mut self, window: Duration) -> Self {
+        self.poll_window = window;
+        self
+    }
+
+    /// Sets the fallback polling schedule.
+    #[must_use]
+    pub fn fallback_poll(mut self, schedule: PollSchedule) -> Self {
+        self.fallback_poll = schedule;
+        self
+    }
+}
+
+/// Builds a [`Windmill`] client: explicit settings win over the environment.
+///
+/// Setters are infallible; [`build`](WindmillBuilder::build) validates everything and returns
+/// [`Error::NotConfigured`] naming the environment variable (or setter) for a missing setting,
+/// or [`Error::InvalidInput`] for a malformed one.
+///
+/// Precedence (explicit setter first, empty values count as unset):
+/// - base URL: [`with_base_url`](WindmillBuilder::with_base_url), `BASE_INTERNAL_URL`, `WM_BASE_URL`;
+/// - token: [`with_token`](WindmillBuilder::with_token), `WM_TOKEN`;
+/// - workspace: [`with_workspace`](WindmillBuilder::with_workspace), `WM_WORKSPACE`;
+/// - state path: [`with_state_path`](WindmillBuilder::with_state_path), `WM_STATE_PATH_NEW`,
+///   `WM_STATE_PATH`.
+///
+/// ```
+/// use wmill_http::WindmillBuilder;
+///
+/// let wm = WindmillBuilder::from_vars([
+///     ("WM_BASE_URL".to_owned(), "http://public.example".to_owned()),
+///     ("BASE_INTERNAL_URL".to_owned(), "http://windmill:8000".to_owned()),
+///     ("WM_TOKEN".to_owned(), "secret-token".to_owned()),
+/// ])
+/// .with_workspace("demo")
+/// .build()?;
+/// assert_eq!(wm.base_url().as_str(), "http://windmill:8000/api/");
+/// assert_eq!(wm.workspace().as_str(), "demo");
+/// assert!(!format!("{wm:?}").contains("secret-token"));
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
+pub struct WindmillBuilder {
+    base_url: Option<String>,
+    base_internal_url: Option<String>,
+    public_base_url: Option<String>,
+    token: Option<String>,
+    workspace: Option<String>,
+    job_id: Option<String>,
+    root_flow_job_id: Option<String>,
+    flow_job_id: Option<String>,
+    state_path: Option<String>,
+    legacy_state_path: Option<String>,
+    client: Option<reqwest::Client>,
+    request_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: RetryConfig,
+    wait: WaitTuning,
+}
+
+impl fmt::Debug for WindmillBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindmillBuilder")
+            .field("base_url", &self.base_url)
+            .field("base_internal_url", &self.base_internal_url)
+            .field("public_base_url", &self.public_base_url)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("workspace", &self.workspace)
+            .field("job_id", &self.job_id)
+            .field("root_flow_job_id", &self.root_flow_job_id)
+            .field("flow_job_id", &self.flow_job_id)
+            .field("state_path", &self.state_path)
+            .field("legacy_state_path", &self.legacy_state_path)
+            .field("custom_client", &self.client.is_some())
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("wait", &self.wait)
+            .finish()
+    }
+}
+
+fn non_empty(value: impl Into<String>) -> Option<String> {
+    let v = value.into();
+    if v.trim().is_empty() { None } else { Some(v) }
+}
+
+impl WindmillBuilder {
+    /// An empty builder (nothing read from the environment).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder seeded from the process environment (see [`WmillConfigKey`]).
+    pub fn from_env() -> Self {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// A builder seeded from `(name, value)` pairs shaped like the environment; names that are
+    /// not wmill settings are ignored. Tests use this instead of mutating the process environment.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        vars.into_iter().fold(
+            Self::new(),
+            |b, (name, value)| match WmillConfigKey::from_env_name(&name) {
+                Some(key) => b.with_config(key, value),
+                None => b,
+            },
+        )
+    }
+
+    /// Sets one setting by key.
+    pub fn with_config(mut self, key: WmillConfigKey, value: impl Into<String>) -> Self {
+        let v = non_empty(value);
+        match key {
+            WmillConfigKey::BaseInternalUrl => self.base_internal_url = v,
+            WmillConfigKey::BaseUrl => self.public_base_url = v,
+            WmillConfigKey::Token => self.token = v,
+            WmillConfigKey::Workspace => self.workspace = v,
+            WmillConfigKey::JobId => self.job_id = v,
+            WmillConfigKey::RootFlowJobId => self.root_flow_job_id = v,
+            WmillConfigKey::FlowJobId => self.flow_job_id = v,
+            WmillConfigKey::StatePathNew => self.state_path = v,
+            WmillConfigKey::StatePath => self.legacy_state_path = v,
+        }
+        self
+    }
+
+    /// The server's base URL (`https://windmill.example.com`); requests go to `{base}/api/...`.
+    /// Overrides `BASE_INTERNAL_URL` and `WM_BASE_URL`.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = non_empty(url);
+        self
+    }
+
+    /// The API token. Overrides `WM_TOKEN`.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = non_empty(token);
+        self
+    }
+
+    /// The workspace id. Overrides `WM_WORKSPACE`.
+    pub fn with_workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = non_empty(workspace);
+        self
+    }
+
+    /// The current job id (parent of started jobs, default of the job helpers). Overrides `WM_JOB_ID`.
+    pub fn with_job_id(mut self, id: impl Into<String>) -> Self {
+        self.job_id = non_empty(id);
+        self
+    }
+
+    /// The root flow job id. Overrides `WM_ROOT_FLOW_JOB_ID`.
+    pub fn with_root_flow_job_id(mut self, id: impl Into<String>) -> Self {
+        self.root_flow_job_id = non_empty(id);
+        self
+    }
+
+    /// The flow job id of the current step. Overrides `WM_FLOW_JOB_ID`.
+    pub fn with_flow_job_id(mut self, id: impl Into<String>) -> Self {
+        self.flow_job_id = non_empty(id);
+        self
+    }
+
+    /// The default state path. Overrides `WM_STATE_PATH_NEW` and `WM_STATE_PATH`.
+    pub fn with_state_path(mut self, path: impl Into<String>) -> Self {
+        self.state_path = non_empty(path);
+        self.legacy_state_path = None;
+        self
+    }
+
+    /// Uses this `reqwest::Client` (its own TLS, proxy, timeouts and headers). The connect
+    /// timeout and user agent of this builder are then not applied; request timeouts still are.
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The timeout of one ordinary request (default [`DEFAULT_REQUEST_TIMEOUT`]). Long waits
+    /// (`run_wait_result`, event streams) have their own bounds.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `wmill-rs/<version>`).
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy (default [`RetryConfig::default`]).
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The tuning of automatic waits (default [`WaitTuning::default`]).
+    pub fn with_wait_tuning(mut self, wait: WaitTuning) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    pub fn build(self) -> Result<Windmill> {
+        let raw_base = self
+            .base_url
+            .or(self.base_internal_url)
+            .or(self.public_base_url)
+            .ok_or_else(|| Error::NotConfigured {
+                what: "base URL",
+                hint:
+                    "set BASE_INTERNAL_URL or WM_BASE_URL, or call WindmillBuilder::with_base_url"
+                        .into(),
+            })?;
+        let base = api_base(&raw_base)?;
+        let token = self.token.ok_or_else(|| Error::NotConfigured {
+            what: "token",
+            hint: "set WM_TOKEN, or call WindmillBuilder::with_token".into(),
+        })?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::invalid(
+                "token",
+                "the token contains characters that cannot be sent in an HTTP header",
+            )
+        })?;
+        auth.set_sensitive(true);
+        let workspace = self.workspace.ok_or_else(|| Error::NotConfigured {
+            what: "workspace",
+            hint: "set WM_WORKSPACE, or call WindmillBuilder::with_workspace".into(),
+        })?;
+        let workspace = Workspace::parse(workspace)?;
+        let job = |raw: Option<String>, key: WmillConfigKey| -> Result<Option<JobId>> {
+            raw.map(|r| {
+                JobId::parse(&r).map_err(|e| Error::invalid("job id", format!("{key}: {e}")))
+            })
+            .transpose()
+        };
+        let job_id = job(self.job_id, WmillConfigKey::JobId)?;
+        let root_flow_job_id = job(self.root_flow_job_id, WmillConfigKey::RootFlowJobId)?;
+        let flow_job_id = job(self.flow_job_id, WmillConfigKey::FlowJobId)?;
+        let state_path = self
+            .state_path
+            .or(self.legacy_state_path)
+            .map(ItemPath::parse)
+            .transpose()?;
+        let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        let http = match self.client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .user_agent(
+                    self.user_agent
+                        .unwrap_or_else(|| format!("wmill-rs/{}", env!("CARGO_PKG_VERSION"))),
+                )
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build()
+                .map_err(|e| Error::Transport {
+                    request: "building the HTTP client".into(),
+                    source: Box::new(e),
+                })?,
+        };
+        Ok(Windmill {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                workspace,
+                auth,
+                job_id,
+                root_flow_job_id,
+                flow_job_id,
+                state_path,
+                request_timeout,
+                retry: self.retry,
+                wait: self.wait,
+            }),
+        })
+    }
+}
+
+/// Parses the base URL and appends `api/`, so requests are `{base}/api/...`.
+fn api_base(raw: &str) -> Result<Url> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| Error::invalid("base URL", format!("{trimmed:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(Error::invalid(
+            "base URL",
+            format!("{trimmed:?} must be an http:// or https:// URL"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(
+            "base URL",
+            format!("{trimmed:?} must not have a query or fragment"),
+        ));
+    }
+    // Users sometimes pass the URL with /api already; do not double it.
+    let path = url.path().trim_end_matches('/').to_owned();
+    let path = path.strip_suffix("/api").unwrap_or(&path).to_owned();
+    url.set_path(&format!("{path}/api/"));
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn base_url_precedence() {
+        let base = [
+            ("WM_BASE_URL", "http://public:3000"),
+            ("BASE_INTERNAL_URL", "http://internal:8000/"),
+            ("WM_TOKEN", "t"),
+            ("WM_WORKSPACE", "ws"),
+        ];
+        let wm = WindmillBuilder::from_vars(vars(&base)).build().unwrap();
+        assert_eq!(wm.base_url().as_str(), "http://internal:8000/api/");
+        let wm = WindmillBuilder::from_vars(vars(&base[..1]))
+            .with_token("t")
+            .with_workspace("w")
+            .build()
+            .unwrap();
+        assert_eq!(wm.base_url().as_str(), "http://public:3000/api/");
+        let wm = WindmillBuilder::from_vars(vars(&base))
+            .with_base_url("https://explicit.example/prefix/api")
+            .build()
+            .unwrap();
+        assert_eq!(
+            wm.base_url().as_str(),
+            "https://explicit.example/prefix/api/"
+        );
+    }
+
+    #[test]
+    fn missing_settings_name_the_variable() {
+        let err = WindmillBuilder::new().build().unwrap_err();
+        assert!(
+            matches!(&err, Error::NotConfigured { what: "base URL", hint } if hint.contains("BASE_INTERNAL_URL")),
+            "{err}"
+        );
+        let err = WindmillBuilder::new()
+            .with_base_url("http://x")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::NotConfigured { what: "token", hint } if hint.contains("WM_TOKEN"))
+        );
+        let err = WindmillBuilder::new()
+            .with_base_url("http://x")
+            .with_token("t")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::NotConfigured { what: "workspace", hint } if hint.contains("WM_WORKSPACE"))
+        );
+        // empty counts as unset
+        let err = WindmillBuilder::from_vars(vars(&[("WM_TOKEN", "")]))
+            .with_base_url("http://x")
+            .with_workspace("w")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::NotConfigured { what: "token", .. }));
+    }
+
+    #[test]
+    fn state_path_precedence_and_job_ids() {
+        let id = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
+        let all = [
+            ("BASE_INTERNAL_URL", "http://x"),
+            ("WM_TOKEN", "t"),
+            ("WM_WORKSPACE", "w"),
+            ("WM_STATE_PATH", "u/a/legacy"),
+            ("WM_STATE_PATH_NEW", "u/a/new"),
+            ("WM_JOB_ID", id),
+            ("WM_ROOT_FLOW_JOB_ID", id),
+            ("WM_FLOW_JOB_ID", id),
+            ("UNRELATED", "x"),
+        ];
+        let wm = WindmillBuilder::from_vars(vars(&all)).build().unwrap();
+        assert_eq!(wm.state_path().unwrap().as_str(), "u/a/new");
+        assert_eq!(wm.job_id().unwrap().to_string(), id);
+        assert_eq!(wm.root_flow_job_id().unwrap().to_string(), id);
+        assert_eq!(wm.flow_job_id().unwrap().to_string(), id);
+        let wm = WindmillBuilder::from_vars(vars(&all[..4])).build().unwrap();
+        assert_eq!(wm.state_path().unwrap().as_str(), "u/a/legacy");
+        assert!(wm.job_id().is_none());
+        let bad = WindmillBuilder::from_vars(vars(&all[..3]))
+            .with_job_id("nope")
+            .build()
+            .unwrap_err();
+        assert!(bad.to_string().contains("WM_JOB_ID"), "{bad}");
+    }
+
+    #[test]
+    fn bad_base_urls() {
+        for bad in ["not a url", "ftp://x", "http://x/?a=b"] {
+            let err = WindmillBuilder::new()
+                .with_base_url(bad)
+                .with_token("t")
+                .with_workspace("w")
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidInput {
+                        what: "base URL",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_parse() {
+        for k in WmillConfigKey::ALL {
+            assert_eq!(k.as_ref().parse::<WmillConfigKey>().unwrap(), k);
+            assert_eq!(k.alias().parse::<WmillConfigKey>().unwrap(), k);
+        }
+        assert!("nope".parse::<WmillConfigKey>().is_err());
+    }
+
+    #[test]
+    fn builder_debug_hides_token() {
+        let b = WindmillBuilder::new().with_token("super-secret-123");
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("super-secret-123"));
+        assert!(dbg.contains("***"));
+    }
+}

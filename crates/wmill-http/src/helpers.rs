@@ -1,0 +1,486 @@
+//! The job helpers beyond the four traits: jobs, progress, flow user state, resume/approval
+//! URLs, identity, version, OIDC, tokens, inline scripts, Kafka offsets.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use wmill_core::{Args, Error, ItemKind, ItemPath, JobId, Result};
+
+use crate::client::Windmill;
+use crate::transport::Seg;
+
+/// The URLs that resume or cancel a suspended flow step (`approvalPage`, `resume`, `cancel`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ResumeUrls {
+    /// The approval page (a form a human opens).
+    #[serde(rename = "approvalPage")]
+    pub approval_page: String,
+    /// POSTing here resumes the flow.
+    pub resume: String,
+    /// POSTing here cancels the flow.
+    pub cancel: String,
+}
+
+/// The languages `run_inline_script_preview` accepts (the spec's `ScriptLang`), e.g.
+/// `"python3"`, `"bun"`, `"deno"`, `"bash"`, `"postgresql"`, `"duckdb"`, `"rust"`.
+pub type ScriptLanguage = str;
+
+impl Windmill {
+    /// The full job, queued or completed (`GET jobs_u/get/{id}`): a JSON object tagged by
+    /// `"type": "QueuedJob" | "CompletedJob"`, with logs and code unless `light` is set
+    /// (`no_logs=true&no_code=true`).
+    pub async fn get_job(&self, id: &JobId, light: bool) -> Result<Value> {
+        if light {
+            return self.get_job_light(id).await;
+        }
+        let ids = id.to_string();
+        self.call(
+            Method::GET,
+            &[Seg::Ws, Seg::Lit("jobs_u"), Seg::Lit("get"), Seg::One(&ids)],
+        )
+        .idempotent()
+        .not_found(ItemKind::Job, ids.clone())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// Force-cancels a job stuck after a normal cancel (`POST jobs_u/queue/force_cancel/{id}`
+    /// `{reason}`).
+    pub async fn force_cancel_job(&self, id: &JobId, reason: Option<&str>) -> Result<()> {
+        let ids = id.to_string();
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs_u"),
+                Seg::Lit("queue"),
+                Seg::Lit("force_cancel"),
+                Seg::One(&ids),
+            ],
+        )
+        .json(
+            &json!({ "reason": reason.unwrap_or("force cancelled via force_cancel_job method") }),
+        )?
+        .idempotent()
+        .not_found(ItemKind::Job, ids.clone())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    /// The root job of `job_id` (default: the current job, `WM_JOB_ID`)
+    /// (`GET jobs_u/get_root_job_id/{id}`).
+    pub async fn get_root_job_id(&self, job_id: Option<JobId>) -> Result<JobId> {
+        let id = self.current_job(job_id)?;
+        let ids = id.to_string();
+        let resp = self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs_u"),
+                    Seg::Lit("get_root_job_id"),
+                    Seg::One(&ids),
+                ],
+            )
+            .idempotent()
+            .not_found(ItemKind::Job, ids.clone())
+            .send()
+            .await?;
+        let raw = match resp.json_or_text() {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        JobId::parse(&raw).map_err(|e| Error::Decode {
+            request: resp.request.clone(),
+            body_excerpt: crate::transport::excerpt(&resp.body, 200),
+            source: Box::new(e),
+        })
+    }
+
+    /// Whether the worker running `job_id` (default: the current job) is shutting down
+    /// (`GET jobs/worker_is_draining/{id}`); long jobs can poll it to exit early.
+    pub async fn worker_is_draining(&self, job_id: Option<JobId>) -> Result<bool> {
+        let ids = self.current_job(job_id)?.to_string();
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("worker_is_draining"),
+                Seg::One(&ids),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Job, ids.clone())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// Sets the progress (0-99; the server never lets it decrease) of `job_id` (default: the
+    /// current job). Reads the job's `parent_job` first (`GET jobs_u/get/{id}`) and sends it as
+    /// `flow_job_id` (falling back to `WM_FLOW_JOB_ID`), then
+    /// `POST job_metrics/set_progress/{id}` `{percent, flow_job_id}`.
+    pub async fn set_progress(&self, percent: u32, job_id: Option<JobId>) -> Result<()> {
+        let id = self.current_job(job_id)?;
+        let job = self.get_job_light(&id).await?;
+        let parent = job
+            .get("parent_job")
+            .and_then(Value::as_str)
+            .and_then(|s| JobId::parse(s).ok())
+            .or(if job_id.is_none() {
+                self.inner.flow_job_id
+            } else {
+                None
+            });
+        let mut body = json!({ "percent": percent.min(100) });
+        if let Some(p) = parent {
+            body["flow_job_id"] = json!(p.to_string());
+        }
+        let ids = id.to_string();
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("job_metrics"),
+                Seg::Lit("set_progress"),
+                Seg::One(&ids),
+            ],
+        )
+        .json(&body)?
+        .idempotent()
+        .not_found(ItemKind::Job, ids.clone())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    /// The progress of `job_id` (default: the current job), `None` when none was set
+    /// (`GET job_metrics/get_progress/{id}`).
+    pub async fn get_progress(&self, job_id: Option<JobId>) -> Result<Option<u32>> {
+        let ids = self.current_job(job_id)?.to_string();
+        let v: Value = self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("job_metrics"),
+                    Seg::Lit("get_progress"),
+                    Seg::One(&ids),
+                ],
+            )
+            .idempotent()
+            .not_found(ItemKind::Job, ids.clone())
+            .send()
+            .await?
+            .json()?;
+        Ok(v.as_u64().map(|p| u32::try_from(p).unwrap_or(u32::MAX)))
+    }
+
+    /// Sets a user state value of the current flow (the root job of `WM_JOB_ID`):
+    /// `GET jobs_u/get_root_job_id/{WM_JOB_ID}`, then `POST jobs/flow/user_states/{root}/{key}`
+    /// with the value as the body. Outside a flow this is [`Error::NotFound`].
+    pub async fn set_flow_user_state(&self, key: &str, value: &Value) -> Result<()> {
+        let root = self.get_root_job_id(None).await?.to_string();
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("flow"),
+                Seg::Lit("user_states"),
+                Seg::One(&root),
+                Seg::One(key),
+            ],
+        )
+        .json(value)?
+        .idempotent()
+        .not_found(ItemKind::Job, root.clone())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    /// A user state value of the current flow, `None` when it is not set
+    /// (`GET jobs/flow/user_states/{root}/{key}`).
+    pub async fn get_flow_user_state(&self, key: &str) -> Result<Option<Value>> {
+        let root = self.get_root_job_id(None).await?.to_string();
+        let resp = self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs"),
+                    Seg::Lit("flow"),
+                    Seg::Lit("user_states"),
+                    Seg::One(&root),
+                    Seg::One(key),
+                ],
+            )
+            .idempotent()
+            .not_found(ItemKind::Job, root.clone())
+            .send()
+            .await;
+        match resp {
+            Ok(r) => match r.json()? {
+                Value::Null => Ok(None),
+                v => Ok(Some(v)),
+            },
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The URLs that resume or cancel the current job's suspend step
+    /// (`GET jobs/resume_urls/{WM_JOB_ID}/{nonce}?approver&flow_level`; the nonce is random).
+    /// `approver` is sent only when given; `flow_level` targets the parent flow (pre-approval).
+    pub async fn get_resume_urls(
+        &self,
+        approver: Option<&str>,
+        flow_level: bool,
+    ) -> Result<ResumeUrls> {
+        let id = self.current_job(None)?.to_string();
+        let nonce: u32 = rand::rng().random_range(0..1_000_000_000);
+        let nonce = nonce.to_string();
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("resume_urls"),
+                Seg::One(&id),
+                Seg::One(&nonce),
+            ],
+        )
+        .query_opt("approver", approver)
+        .query_opt("flow_level", flow_level.then_some("true"))
+        .idempotent()
+        .not_found(ItemKind::Job, id.clone())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// The URLs bound to a workflow-as-code `wait_for_approval` step
+    /// (`GET jobs/wac_approval_urls/{WM_JOB_ID}/{step_key}?approver`). `step_key` must be
+    /// non-empty, without `/` or `\`, and not `.` or `..` (Python's default is `"approval"`).
+    pub async fn get_approval_urls(
+        &self,
+        step_key: &str,
+        approver: Option<&str>,
+    ) -> Result<ResumeUrls> {
+        if step_key.is_empty()
+            || step_key.contains(['/', '\\'])
+            || step_key == "."
+            || step_key == ".."
+        {
+            return Err(Error::invalid(
+                "step key",
+                format!("{step_key:?} must be non-empty, without '/' or '\\', and not '.' or '..'"),
+            ));
+        }
+        let id = self.current_job(None)?.to_string();
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("wac_approval_urls"),
+                Seg::One(&id),
+                Seg::One(step_key),
+            ],
+        )
+        .query_opt("approver", approver)
+        .idempotent()
+        .not_found(ItemKind::Job, id.clone())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// The global identity of the token (`GET users/whoami`): email, username, login type, ...
+    pub async fn whoami(&self) -> Result<Value> {
+        self.call(Method::GET, &[Seg::Lit("users"), Seg::Lit("whoami")])
+            .idempotent()
+            .send()
+            .await?
+            .json()
+    }
+
+    /// The identity of the token in the workspace (`GET w/{ws}/users/whoami`): username,
+    /// is_admin, groups, folders, ...
+    pub async fn workspace_whoami(&self) -> Result<Value> {
+        self.call(
+            Method::GET,
+            &[Seg::Ws, Seg::Lit("users"), Seg::Lit("whoami")],
+        )
+        .idempotent()
+        .send()
+        .await?
+        .json()
+    }
+
+    /// The server version (`GET version`, text).
+    pub async fn version(&self) -> Result<String> {
+        Ok(self
+            .call(Method::GET, &[Seg::Lit("version")])
+            .idempotent()
+            .send()
+            .await?
+            .text()?
+            .trim()
+            .to_owned())
+    }
+
+    /// An OIDC id token for `audience` (Enterprise Edition), for federation with AWS, GCP,
+    /// Vault... (`POST w/{ws}/oidc/token/{audience}?expires_in=<secs>`, text JWT).
+    pub async fn get_id_token(
+        &self,
+        audience: &str,
+        expires_in: Option<Duration>,
+    ) -> Result<String> {
+        Ok(self
+            .call(
+                Method::POST,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("oidc"),
+                    Seg::Lit("token"),
+                    Seg::One(audience),
+                ],
+            )
+            .query_opt("expires_in", expires_in.map(|d| d.as_secs().to_string()))
+            .idempotent()
+            .send()
+            .await?
+            .text()?
+            .trim()
+            .to_owned())
+    }
+
+    /// Creates an API token valid for `duration` (`POST users/tokens/create`
+    /// `{label: "refresh <epoch>", expiration: <UTC RFC 3339>}`, 201 with the token as text).
+    pub async fn create_token(&self, duration: Duration) -> Result<String> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let expiration = rfc3339_utc((now + duration).as_secs());
+        Ok(self
+            .call(
+                Method::POST,
+                &[Seg::Lit("users"), Seg::Lit("tokens"), Seg::Lit("create")],
+            )
+            .json(&json!({
+                "label": format!("refresh {}", now.as_secs()),
+                "expiration": expiration,
+            }))?
+            .send()
+            .await?
+            .text()?
+            .trim()
+            .to_owned())
+    }
+
+    /// Whether the base URL is the worker's internal server (`localhost` or `127.0.0.1`).
+    pub fn worker_has_internal_server(&self) -> bool {
+        matches!(self.inner.base.host_str(), Some("localhost" | "127.0.0.1"))
+    }
+
+    /// Runs code without deploying it and returns its result. With the worker's internal server
+    /// ([`worker_has_internal_server`](Self::worker_has_internal_server)):
+    /// `POST jobs/run_inline/preview` (runs on the calling worker, no job); otherwise
+    /// `POST jobs/run_wait_result/preview`. Body `{content, language, args}`.
+    pub async fn run_inline_script_preview(
+        &self,
+        content: &str,
+        language: &ScriptLanguage,
+        args: Args,
+    ) -> Result<Value> {
+        let mode = if self.worker_has_internal_server() {
+            "run_inline"
+        } else {
+            "run_wait_result"
+        };
+        let resp = self
+            .call(
+                Method::POST,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs"),
+                    Seg::Lit(mode),
+                    Seg::Lit("preview"),
+                ],
+            )
+            .json(&json!({ "content": content, "language": language, "args": args }))?
+            .timeout(Duration::from_secs(620))
+            .send()
+            .await?;
+        Ok(resp.json_or_text())
+    }
+
+    /// Commits Kafka offsets of a trigger with auto-commit disabled
+    /// (`POST kafka_triggers/commit_offsets/{path}` `{topic, partition, offset}`).
+    pub async fn commit_kafka_offsets(
+        &self,
+        trigger_path: &ItemPath,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<()> {
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("kafka_triggers"),
+                Seg::Lit("commit_offsets"),
+                Seg::Item(trigger_path),
+            ],
+        )
+        .json(&json!({ "topic": topic, "partition": partition, "offset": offset }))?
+        .idempotent()
+        .not_found(ItemKind::Other, trigger_path.as_str())
+        .send()
+        .await
+        .map(drop)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (UTC).
+pub(crate) fn rfc3339_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+}

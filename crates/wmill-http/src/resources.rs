@@ -1,0 +1,199 @@
+//! [`ResourceStore`] for [`Windmill`].
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wmill_core::{ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
+
+use crate::client::Windmill;
+use crate::transport::Seg;
+use crate::variables::is_already_exists;
+
+/// A resource as `resources/list` returns it (unknown fields ignored).
+#[derive(Debug, Deserialize)]
+struct ListableResource {
+    path: String,
+    #[serde(default)]
+    resource_type: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    value: Option<Value>,
+}
+
+impl Windmill {
+    /// The raw (not interpolated) value of a resource: `$var:` / `$res:` references are left as
+    /// they are (`GET resources/get_value/{path}`; Python's `get_resource(interpolated=False)`).
+    pub async fn get_resource_raw(&self, path: &ItemPath) -> Result<Value> {
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("resources"),
+                Seg::Lit("get_value"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Resource, path.as_str())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// The interpolated value of the resource named by a reference: a plain path, `$res:<path>`
+    /// or `res://<path>`.
+    pub async fn get_resource_ref(&self, reference: &str) -> Result<Value> {
+        let path = ItemPath::parse_resource_ref(reference)?;
+        ResourceStore::get_resource(self, &path).await
+    }
+
+    /// The value of the variable named by a reference: a plain path, `var://<path>` or
+    /// `$var:<path>`.
+    pub async fn get_variable_ref(&self, reference: &str) -> Result<String> {
+        let path = ItemPath::parse_variable_ref(reference)?;
+        wmill_core::VariableStore::get_variable(self, &path).await
+    }
+
+    /// Whether the resource exists (`GET resources/exists/{path}`).
+    pub async fn resource_exists(&self, path: &ItemPath) -> Result<bool> {
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("resources"),
+                Seg::Lit("exists"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .send()
+        .await?
+        .json()
+    }
+
+    async fn update_resource_value(&self, path: &ItemPath, value: &Value) -> Result<()> {
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("resources"),
+                Seg::Lit("update_value"),
+                Seg::Item(path),
+            ],
+        )
+        .json(&json!({ "value": value }))?
+        .idempotent()
+        .not_found(ItemKind::Resource, path.as_str())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    async fn create_resource(
+        &self,
+        path: &ItemPath,
+        value: &Value,
+        resource_type: &str,
+    ) -> Result<()> {
+        self.call(
+            Method::POST,
+            &[Seg::Ws, Seg::Lit("resources"), Seg::Lit("create")],
+        )
+        .json(&json!({
+            "path": path.as_str(),
+            "value": value,
+            "resource_type": resource_type,
+        }))?
+        .send()
+        .await
+        .map(drop)
+    }
+}
+
+/// Resources over `resources/*`.
+///
+/// - `get_resource`: `GET resources/get_value_interpolated/{path}`.
+/// - `set_resource`: `GET resources/exists/{path}`, then `POST resources/update_value/{path}`
+///   `{value}` (the type is kept) or `POST resources/create` `{path, value, resource_type}`.
+/// - `delete_resource`: `DELETE resources/delete/{path}`.
+/// - `list_resources`: `GET resources/list?resource_type&path_start&page&per_page`.
+#[async_trait]
+impl ResourceStore for Windmill {
+    async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("resources"),
+                Seg::Lit("get_value_interpolated"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Resource, path.as_str())
+        .send()
+        .await?
+        .json()
+    }
+
+    async fn set_resource(
+        &self,
+        path: &ItemPath,
+        value: &Value,
+        resource_type: &str,
+    ) -> Result<()> {
+        if self.resource_exists(path).await? {
+            return self.update_resource_value(path, value).await;
+        }
+        match self.create_resource(path, value, resource_type).await {
+            Err(e) if is_already_exists(&e) => self.update_resource_value(path, value).await,
+            other => other,
+        }
+    }
+
+    async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
+        self.call(
+            Method::DELETE,
+            &[
+                Seg::Ws,
+                Seg::Lit("resources"),
+                Seg::Lit("delete"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Resource, path.as_str())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        let resp = self
+            .call(
+                Method::GET,
+                &[Seg::Ws, Seg::Lit("resources"), Seg::Lit("list")],
+            )
+            .query_opt("resource_type", options.resource_type.as_deref())
+            .query_opt("path_start", options.path_start.as_deref())
+            .query_opt("page", options.page.map(|p| p.to_string()))
+            .query_opt("per_page", options.per_page.map(|p| p.to_string()))
+            .idempotent()
+            .send()
+            .await?;
+        let rows: Vec<ListableResource> = resp.json()?;
+        rows.into_iter()
+            .map(|r| {
+                let mut info = ResourceInfo::new(
+                    ItemPath::parse(&r.path)?,
+                    r.resource_type.unwrap_or_default(),
+                );
+                info.description = r.description.filter(|d| !d.is_empty());
+                info.value = r.value;
+                Ok(info)
+            })
+            .collect()
+    }
+}

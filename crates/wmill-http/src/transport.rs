@@ -1,0 +1,461 @@
+//! Sending requests: URL building, the auth header, retries, and status-to-error mapping.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+use wmill_core::{Error, ItemKind, ItemPath, Result};
+
+use crate::client::Windmill;
+
+/// The longest body excerpt kept in errors.
+const MAX_ERROR_BODY: usize = 500;
+
+/// One piece of a request path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seg<'a> {
+    /// A fixed path segment (`variables`, `get_value`).
+    Lit(&'a str),
+    /// `w/{workspace}`.
+    Ws,
+    /// An item path: each of its segments is percent-encoded, `/` between them kept.
+    Item(&'a ItemPath),
+    /// One segment, fully percent-encoded (a `/` inside becomes `%2F`).
+    One(&'a str),
+}
+
+/// When a request may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryMode {
+    /// Repeating it is harmless: retried on transport errors, 429, 502, 503 and 504.
+    Idempotent,
+    /// Not repeatable: retried only when the connection could not be opened.
+    ConnectOnly,
+}
+
+/// A request being prepared.
+#[derive(Debug)]
+pub(crate) struct Call<'c> {
+    client: &'c Windmill,
+    method: Method,
+    url: Url,
+    body: Option<Bytes>,
+    retry: RetryMode,
+    timeout: Duration,
+    not_found: Option<(ItemKind, String)>,
+}
+
+/// A response read to the end.
+#[derive(Debug)]
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Bytes,
+    /// `METHOD /path`, for errors.
+    pub(crate) request: String,
+    /// How many attempts were made (1 = no retry).
+    pub(crate) attempts: u32,
+}
+
+impl Windmill {
+    /// `{base}/api/` + the segments.
+    pub(crate) fn url(&self, segs: &[Seg<'_>]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut p) = url.path_segments_mut() {
+            p.pop_if_empty();
+            for seg in segs {
+                match seg {
+                    Seg::Lit(s) | Seg::One(s) => {
+                        p.push(s);
+                    }
+                    Seg::Ws => {
+                        p.push("w").push(self.inner.workspace.as_str());
+                    }
+                    Seg::Item(path) => {
+                        p.extend(path.segments());
+                    }
+                }
+            }
+        }
+        url
+    }
+
+    /// Starts a request to `{base}/api/<segs>`. Defaults: not retried except on connect errors,
+    /// the client's request timeout, 404 reported as a generic missing item.
+    pub(crate) fn call(&self, method: Method, segs: &[Seg<'_>]) -> Call<'_> {
+        Call {
+            client: self,
+            method,
+            url: self.url(segs),
+            body: None,
+            retry: RetryMode::ConnectOnly,
+            timeout: self.inner.request_timeout,
+            not_found: None,
+        }
+    }
+}
+
+impl<'c> Call<'c> {
+    /// Adds a query parameter.
+    pub(crate) fn query(mut self, key: &str, value: impl AsRef<str>) -> Self {
+        self.url.query_pairs_mut().append_pair(key, value.as_ref());
+        self
+    }
+
+    /// Adds a query parameter when `value` is `Some`.
+    pub(crate) fn query_opt(self, key: &str, value: Option<impl AsRef<str>>) -> Self {
+        match value {
+            Some(v) => self.query(key, v),
+            None => self,
+        }
+    }
+
+    /// Sends `body` as JSON.
+    pub(crate) fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid(
+                "request body",
+                format!("could not serialize it to JSON: {e}"),
+            )
+        })?;
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// Marks the request as safe to repeat.
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.retry = RetryMode::Idempotent;
+        self
+    }
+
+    /// Sets the retry mode.
+    pub(crate) fn retry(mut self, mode: RetryMode) -> Self {
+        self.retry = mode;
+        self
+    }
+
+    /// Sets the timeout of each attempt.
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What a 404 means.
+    pub(crate) fn not_found(mut self, kind: ItemKind, path: impl Into<String>) -> Self {
+        self.not_found = Some((kind, path.into()));
+        self
+    }
+
+    fn request_name(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
+
+    /// Sends the request (with retries) and returns the successful response; any non-2xx status
+    /// is mapped to an error.
+    pub(crate) async fn send(self) -> Result<Resp> {
+        let not_found = self.not_found.clone();
+        let resp = self.send_raw().await?;
+        if resp.status.is_success() {
+            Ok(resp)
+        } else {
+            Err(status_error(
+                resp.status,
+                &resp.body,
+                &resp.request,
+                not_found.as_ref(),
+            ))
+        }
+    }
+
+    /// Sends the request (with retries) and returns whatever status came back.
+    pub(crate) async fn send_raw(self) -> Result<Resp> {
+        let request = self.request_name();
+        let retry = self.client.inner.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let can_retry = attempt <= retry.max_retries;
+            match self.once(&request).await {
+                Ok((status, headers, body)) => {
+                    let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+                    if retryable && can_retry && self.retry == RetryMode::Idempotent {
+                        let delay = match retry_after(&headers) {
+                            Some(after) if after > retry.max_retry_after => None,
+                            Some(after) => Some(after),
+                            None => Some(backoff(&retry, attempt)),
+                        };
+                        if let Some(delay) = delay {
+                            tracing::debug!(%request, status = status.as_u16(), ?delay, "retrying");
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return Ok(Resp {
+                        status,
+                        body,
+                        request,
+                        attempts: attempt,
+                    });
+                }
+                Err(e) => {
+                    let connect = e.is_connect();
+                    if can_retry && (self.retry == RetryMode::Idempotent || connect) {
+                        let delay = backoff(&retry, attempt);
+                        tracing::debug!(%request, error = %e, ?delay, "retrying after a transport error");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(Error::Transport {
+                        request,
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+    }
+
+    fn builder(&self) -> reqwest::RequestBuilder {
+        let mut req = self
+            .client
+            .inner
+            .http
+            .request(self.method.clone(), self.url.clone())
+            .header(AUTHORIZATION, self.client.inner.auth.clone())
+            .timeout(self.timeout);
+        if let Some(body) = &self.body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        req
+    }
+
+    async fn once(
+        &self,
+        request: &str,
+    ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
+        let started = Instant::now();
+        let resp = self.builder().send().await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await?;
+        tracing::debug!(
+            request,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "windmill request"
+        );
+        Ok((status, headers, body))
+    }
+
+    /// Opens a streaming response (server-sent events); non-2xx statuses are mapped to errors.
+    /// Only connect errors are retried.
+    pub(crate) async fn send_stream(self) -> Result<reqwest::Response> {
+        let request = self.request_name();
+        let started = Instant::now();
+        let resp = self
+            .builder()
+            .header(ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| Error::Transport {
+                request: request.clone(),
+                source: Box::new(e),
+            })?;
+        let status = resp.status();
+        tracing::debug!(
+            request,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "windmill stream"
+        );
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(status_error(
+            status,
+            &body,
+            &request,
+            self.not_found.as_ref(),
+        ))
+    }
+}
+
+impl Resp {
+    /// The body as JSON.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
+            request: self.request.clone(),
+            body_excerpt: excerpt(&self.body, 200),
+            source: Box::new(e),
+        })
+    }
+
+    /// The body as text.
+    pub(crate) fn text(&self) -> Result<String> {
+        String::from_utf8(self.body.to_vec()).map_err(|e| Error::Decode {
+            request: self.request.clone(),
+            body_excerpt: excerpt(&self.body, 200),
+            source: Box::new(e),
+        })
+    }
+
+    /// The body as JSON, or as a plain string when it is not JSON (some endpoints answer
+    /// `text/plain`).
+    pub(crate) fn json_or_text(&self) -> Value {
+        match serde_json::from_slice(&self.body) {
+            Ok(v) => v,
+            Err(_) => Value::String(String::from_utf8_lossy(&self.body).into_owned()),
+        }
+    }
+}
+
+use serde_json::Value;
+
+/// Maps a non-success status to the typed error.
+pub(crate) fn status_error(
+    status: StatusCode,
+    body: &[u8],
+    request: &str,
+    not_found: Option<&(ItemKind, String)>,
+) -> Error {
+    let code = status.as_u16();
+    match code {
+        404 => match not_found {
+            Some((kind, path)) => Error::NotFound {
+                kind: *kind,
+                path: path.clone(),
+            },
+            None => Error::NotFound {
+                kind: ItemKind::Other,
+                path: request.split_once(' ').map_or(request, |x| x.1).to_owned(),
+            },
+        },
+        401 | 403 => Error::Unauthorized {
+            status: code,
+            request: request.to_owned(),
+            body: excerpt(body, MAX_ERROR_BODY),
+        },
+        _ => Error::Api {
+            status: code,
+            request: request.to_owned(),
+            body: excerpt(body, MAX_ERROR_BODY),
+        },
+    }
+}
+
+/// The first `max` bytes of `body` as text (lossy), cut on a char boundary.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64)
+    })
+}
+
+/// Exponential backoff with jitter: a random duration in `[d/2, d]`, `d = initial * 2^(n-1)`
+/// capped at `max_backoff`.
+pub(crate) fn backoff(retry: &crate::RetryConfig, attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    let d = retry
+        .initial_backoff
+        .saturating_mul(1u32 << exp)
+        .min(retry.max_backoff);
+    let half = d / 2;
+    let jitter = rand::rng().random_range(0.0..=1.0);
+    half + half.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RetryConfig;
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let r = RetryConfig::default();
+        for attempt in 1..30 {
+            let d = backoff(&r, attempt);
+            assert!(d <= r.max_backoff, "{d:?}");
+        }
+        let first = backoff(&r, 1);
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(RETRY_AFTER, "0.5".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(500)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn status_mapping() {
+        let nf = (ItemKind::Variable, "u/a/b".to_owned());
+        let e = status_error(StatusCode::NOT_FOUND, b"Not found: x", "GET /x", Some(&nf));
+        assert!(
+            matches!(e, Error::NotFound { kind: ItemKind::Variable, ref path } if path == "u/a/b")
+        );
+        let e = status_error(StatusCode::FORBIDDEN, b"no", "GET /x", None);
+        assert!(matches!(e, Error::Unauthorized { status: 403, .. }));
+        let long = vec![b'a'; 5000];
+        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, &long, "GET /x", None);
+        match e {
+            Error::Api {
+                status: 500, body, ..
+            } => assert!(body.len() <= MAX_ERROR_BODY + 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_encode_segments_but_keep_item_slashes() {
+        let wm = Windmill::builder()
+            .with_base_url("http://h:1/pre")
+            .with_token("t")
+            .with_workspace("ws")
+            .build()
+            .unwrap();
+        let p = ItemPath::parse("u/alice/my var%x").unwrap();
+        let url = wm.url(&[
+            Seg::Ws,
+            Seg::Lit("variables"),
+            Seg::Lit("get_value"),
+            Seg::Item(&p),
+        ]);
+        assert_eq!(
+            url.as_str(),
+            "http://h:1/pre/api/w/ws/variables/get_value/u/alice/my%20var%25x"
+        );
+        let url = wm.url(&[Seg::Lit("x"), Seg::One("a/b")]);
+        assert_eq!(url.as_str(), "http://h:1/pre/api/x/a%2Fb");
+    }
+}

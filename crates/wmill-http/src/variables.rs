@@ -1,0 +1,184 @@
+//! [`VariableStore`] for [`Windmill`].
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use wmill_core::{
+    Error, ItemKind, ItemPath, ListVariables, Result, SetVariableOptions, VariableInfo,
+    VariableStore,
+};
+
+use crate::client::Windmill;
+use crate::transport::Seg;
+
+/// A variable as `variables/list` returns it (unknown fields ignored).
+#[derive(Debug, Deserialize)]
+struct ListableVariable {
+    path: String,
+    #[serde(default)]
+    is_secret: Option<bool>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// Whether a create failed because the item appeared meanwhile (a concurrent writer).
+pub(crate) fn is_already_exists(e: &Error) -> bool {
+    match e {
+        Error::Api {
+            status: 400 | 409,
+            body,
+            ..
+        } => {
+            let b = body.to_ascii_lowercase();
+            b.contains("already exists") || b.contains("duplicate")
+        }
+        _ => false,
+    }
+}
+
+impl Windmill {
+    /// Whether the variable exists (`GET variables/exists/{path}`).
+    pub async fn variable_exists(&self, path: &ItemPath) -> Result<bool> {
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("variables"),
+                Seg::Lit("exists"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .send()
+        .await?
+        .json()
+    }
+
+    async fn create_variable(
+        &self,
+        path: &ItemPath,
+        value: &str,
+        options: &SetVariableOptions,
+    ) -> Result<()> {
+        self.call(
+            Method::POST,
+            &[Seg::Ws, Seg::Lit("variables"), Seg::Lit("create")],
+        )
+        .json(&json!({
+            "path": path.as_str(),
+            "value": value,
+            "is_secret": options.is_secret,
+            "description": options.description.as_deref().unwrap_or(""),
+        }))?
+        .send()
+        .await
+        .map(drop)
+    }
+
+    async fn update_variable(&self, path: &ItemPath, value: &str) -> Result<()> {
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("variables"),
+                Seg::Lit("update"),
+                Seg::Item(path),
+            ],
+        )
+        .json(&json!({ "value": value }))?
+        .idempotent()
+        .not_found(ItemKind::Variable, path.as_str())
+        .send()
+        .await
+        .map(drop)
+    }
+}
+
+/// Variables over `variables/*`.
+///
+/// - `get_variable`: `GET variables/get_value/{path}` (a JSON string, unescaped).
+/// - `set_variable`: `GET variables/exists/{path}`, then `POST variables/update/{path}`
+///   `{value}` or `POST variables/create` `{path, value, is_secret, description}` (a create that
+///   races with another writer falls back to an update).
+/// - `delete_variable`: `DELETE variables/delete/{path}`.
+/// - `list_variables`: `GET variables/list?path_start&page&per_page` (secret values are never
+///   returned in the listing).
+#[async_trait]
+impl VariableStore for Windmill {
+    async fn get_variable(&self, path: &ItemPath) -> Result<String> {
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("variables"),
+                Seg::Lit("get_value"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Variable, path.as_str())
+        .send()
+        .await?
+        .json()
+    }
+
+    async fn set_variable(
+        &self,
+        path: &ItemPath,
+        value: &str,
+        options: &SetVariableOptions,
+    ) -> Result<()> {
+        if self.variable_exists(path).await? {
+            return self.update_variable(path, value).await;
+        }
+        match self.create_variable(path, value, options).await {
+            Err(e) if is_already_exists(&e) => self.update_variable(path, value).await,
+            other => other,
+        }
+    }
+
+    async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
+        self.call(
+            Method::DELETE,
+            &[
+                Seg::Ws,
+                Seg::Lit("variables"),
+                Seg::Lit("delete"),
+                Seg::Item(path),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Variable, path.as_str())
+        .send()
+        .await
+        .map(drop)
+    }
+
+    async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        let resp = self
+            .call(
+                Method::GET,
+                &[Seg::Ws, Seg::Lit("variables"), Seg::Lit("list")],
+            )
+            .query_opt("path_start", options.path_start.as_deref())
+            .query_opt("page", options.page.map(|p| p.to_string()))
+            .query_opt("per_page", options.per_page.map(|p| p.to_string()))
+            .idempotent()
+            .send()
+            .await?;
+        let rows: Vec<ListableVariable> = resp.json()?;
+        rows.into_iter()
+            .map(|v| {
+                let path = ItemPath::parse(&v.path)?;
+                let is_secret = v.is_secret.unwrap_or(false);
+                let mut info = VariableInfo::new(path, is_secret);
+                info.description = v.description.filter(|d| !d.is_empty());
+                info.value = if is_secret { None } else { v.value };
+                Ok(info)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,488 @@
+//! Waiting for jobs: adaptive polling, server-sent events, and `run_wait_result` races.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::future::{Either, select};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+use wmill_core::{
+    Args, Error, ItemKind, JobId, PollSchedule, Result, RunOptions, WaitOptions, WaitStrategy,
+};
+
+use crate::client::Windmill;
+use crate::jobs::Target;
+use crate::sse::SseParser;
+use crate::transport::{RetryMode, Seg, status_error};
+
+/// The server's own bound of `run_wait_result` is 600 s; we wait a little longer for its answer.
+const RUN_WAIT_RESULT_TIMEOUT: Duration = Duration::from_secs(620);
+/// One server-sent-events connection: the server ends it with a `timeout` event after 60 s.
+const SSE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(90);
+/// The longest silence on an event stream (the server pings every 5 s).
+const SSE_READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Failed event-stream connections in a row before falling back to polling.
+const SSE_MAX_FAILURES: u32 = 3;
+/// Failed polls in a row (after the transport's own retries) before a wait gives up.
+const MAX_POLL_FAILURES: u32 = 5;
+/// Bound of the cancel sent when a wait times out.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The answer of `GET jobs_u/completed/get_result_maybe/{id}`.
+///
+/// The server always sends the four keys; `started`, `success` and `result` are `null` while
+/// the job has not completed (and `started` is only computed with `get_started=true`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ResultMaybe {
+    /// Whether the job completed.
+    #[serde(default)]
+    pub completed: bool,
+    /// Whether it succeeded (`None` until completed).
+    #[serde(default)]
+    pub success: Option<bool>,
+    /// Its result (`null` until completed; the error value for a failed job).
+    #[serde(default)]
+    pub result: Value,
+    /// Whether it started (`None` unless asked for, or once completed).
+    #[serde(default)]
+    pub started: Option<bool>,
+}
+
+/// Turns a completed job's result into the wait's outcome.
+pub(crate) fn outcome(id: &JobId, success: Option<bool>, result: Value) -> Result<Value> {
+    let ok = success.unwrap_or_else(|| result.get("error").is_none());
+    if ok {
+        Ok(result)
+    } else {
+        Err(job_failed(id, result))
+    }
+}
+
+/// [`Error::JobFailed`] with the `error` field of the result if there is one, else the result.
+pub(crate) fn job_failed(id: &JobId, result: Value) -> Error {
+    let error = match result {
+        Value::Object(mut map) if map.contains_key("error") => {
+            map.remove("error").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    Error::JobFailed {
+        job_id: *id,
+        error: Box::new(error),
+    }
+}
+
+/// How a server-sent-events connection ended.
+enum StreamEnd {
+    /// The job completed; `Some((success, result))` when the event carried them.
+    Completed(Option<(Option<bool>, Value)>),
+    /// The server closed the stream (timeout event or end of body): reconnect.
+    Reconnect,
+    /// The job does not exist.
+    NotFound,
+}
+
+/// A future that never completes.
+async fn pending<T>() -> T {
+    futures::future::pending().await
+}
+
+impl Windmill {
+    /// `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`: the result if the job
+    /// completed. A job that does not exist is [`Error::NotFound`].
+    pub async fn get_result_maybe(&self, id: &JobId) -> Result<ResultMaybe> {
+        self.result_maybe(id)
+            .await?
+            .ok_or_else(|| Error::not_found(ItemKind::Job, id.to_string()))
+    }
+
+    /// Like [`get_result_maybe`](Self::get_result_maybe) with 404 as `None`.
+    async fn result_maybe(&self, id: &JobId) -> Result<Option<ResultMaybe>> {
+        let ids = id.to_string();
+        let resp = self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs_u"),
+                    Seg::Lit("completed"),
+                    Seg::Lit("get_result_maybe"),
+                    Seg::One(&ids),
+                ],
+            )
+            .query("get_started", "true")
+            .idempotent()
+            .not_found(ItemKind::Job, ids.clone())
+            .send()
+            .await;
+        match resp {
+            Ok(r) => r.json().map(Some),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits for `id` as `options` say, with the timeout and cancel-on-timeout applied.
+    pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        let start = Instant::now();
+        let fut = self.wait_strategy(id, &options.strategy, start, false);
+        self.with_timeout(Some(*id), options, fut).await
+    }
+
+    /// Runs `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
+    /// once when asked, and [`Error::Timeout`] is returned.
+    async fn with_timeout<F>(
+        &self,
+        id: Option<JobId>,
+        options: &WaitOptions,
+        fut: F,
+    ) -> Result<Value>
+    where
+        F: Future<Output = Result<Value>>,
+    {
+        let Some(timeout) = options.timeout else {
+            return fut.await;
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => {
+                if options.cancel_on_timeout
+                    && let Some(id) = id
+                {
+                    self.cancel_quietly(&id, "reached timeout", CANCEL_TIMEOUT)
+                        .await;
+                }
+                Err(Error::Timeout {
+                    job_id: id,
+                    after: timeout,
+                })
+            }
+        }
+    }
+
+    /// Waits without a timeout, following the strategy. `tolerate_missing`: a 404 means "not
+    /// created yet" rather than "no such job".
+    async fn wait_strategy(
+        &self,
+        id: &JobId,
+        strategy: &WaitStrategy,
+        start: Instant,
+        tolerate_missing: bool,
+    ) -> Result<Value> {
+        let tuning = self.inner.wait;
+        match strategy {
+            WaitStrategy::Poll(schedule) => {
+                match self
+                    .poll(id, schedule, start, None, tolerate_missing)
+                    .await?
+                {
+                    Some(v) => Ok(v),
+                    None => Err(Error::not_found(ItemKind::Job, id.to_string())),
+                }
+            }
+            WaitStrategy::ServerEvents => self.wait_events(id, start).await,
+            _ => {
+                let until = start + tuning.poll_window;
+                if let Some(v) = self
+                    .poll(id, &tuning.poll, start, Some(until), tolerate_missing)
+                    .await?
+                {
+                    return Ok(v);
+                }
+                self.wait_events(id, start).await
+            }
+        }
+    }
+
+    /// Polls `get_result_maybe` on `schedule` until the job completes (`Some(result)`) or
+    /// `until` passes (`None`).
+    async fn poll(
+        &self,
+        id: &JobId,
+        schedule: &PollSchedule,
+        start: Instant,
+        until: Option<Instant>,
+        tolerate_missing: bool,
+    ) -> Result<Option<Value>> {
+        let mut failures = 0;
+        loop {
+            match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => {
+                    return outcome(id, rm.success, rm.result).map(Some);
+                }
+                Ok(Some(_)) => failures = 0,
+                Ok(None) if tolerate_missing => failures = 0,
+                Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
+                Err(e) if e.is_retryable() && failures < MAX_POLL_FAILURES => failures += 1,
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            let next = now + schedule.next_interval(now.saturating_duration_since(start));
+            if let Some(until) = until
+                && next > until
+            {
+                return Ok(None);
+            }
+            tokio::time::sleep_until(next.into()).await;
+        }
+    }
+
+    /// Waits on `getupdate_sse`, reconnecting when the server ends the stream, and falls back to
+    /// polling when streams keep failing.
+    async fn wait_events(&self, id: &JobId, start: Instant) -> Result<Value> {
+        let mut failures = 0;
+        loop {
+            let opened = Instant::now();
+            match self.events_once(id).await {
+                Ok(StreamEnd::Completed(Some((success, result)))) => {
+                    return outcome(id, success, result);
+                }
+                Ok(StreamEnd::Completed(None)) => match self.result_maybe(id).await? {
+                    Some(rm) if rm.completed => return outcome(id, rm.success, rm.result),
+                    _ => failures += 1,
+                },
+                Ok(StreamEnd::NotFound) => {
+                    return Err(Error::not_found(ItemKind::Job, id.to_string()));
+                }
+                Ok(StreamEnd::Reconnect) => {
+                    // A stream that ends at once without news is a failure, not a reconnect
+                    // request (a proxy that buffers or cuts streams).
+                    if opened.elapsed() < Duration::from_secs(1) {
+                        failures += 1;
+                    } else {
+                        failures = 0;
+                    }
+                }
+                Err(e @ (Error::Unauthorized { .. } | Error::NotFound { .. })) => return Err(e),
+                Err(e) => {
+                    tracing::debug!(job_id = %id, error = %e, "event stream failed");
+                    failures += 1;
+                }
+            }
+            if failures >= SSE_MAX_FAILURES {
+                tracing::debug!(job_id = %id, "falling back to polling");
+                let schedule = self.inner.wait.fallback_poll;
+                return match self.poll(id, &schedule, start, None, false).await? {
+                    Some(v) => Ok(v),
+                    None => Err(Error::not_found(ItemKind::Job, id.to_string())),
+                };
+            }
+        }
+    }
+
+    /// One `GET jobs_u/getupdate_sse/{id}?only_result=true&fast=true` connection.
+    async fn events_once(&self, id: &JobId) -> Result<StreamEnd> {
+        let ids = id.to_string();
+        let mut resp = self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs_u"),
+                    Seg::Lit("getupdate_sse"),
+                    Seg::One(&ids),
+                ],
+            )
+            .query("only_result", "true")
+            .query("fast", "true")
+            .timeout(SSE_CONNECTION_TIMEOUT)
+            .not_found(ItemKind::Job, ids.clone())
+            .send_stream()
+            .await?;
+        let request = format!("GET {}", resp.url().path());
+        let mut parser = SseParser::new();
+        loop {
+            let chunk = match tokio::time::timeout(SSE_READ_TIMEOUT, resp.chunk()).await {
+                Err(_) => return Ok(StreamEnd::Reconnect),
+                Ok(Err(e)) => {
+                    return Err(Error::Transport {
+                        request,
+                        source: Box::new(e),
+                    });
+                }
+                Ok(Ok(None)) => return Ok(StreamEnd::Reconnect),
+                Ok(Ok(Some(c))) => c,
+            };
+            for event in parser.push(&chunk) {
+                let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
+                    continue;
+                };
+                match data.get("type").and_then(Value::as_str) {
+                    Some("update")
+                        if data.get("completed").and_then(Value::as_bool) == Some(true) =>
+                    {
+                        let from_job = data.get("job").and_then(|job| {
+                            let success = job.get("success").and_then(Value::as_bool)?;
+                            Some((
+                                Some(success),
+                                job.get("result").cloned().unwrap_or(Value::Null),
+                            ))
+                        });
+                        return Ok(StreamEnd::Completed(from_job));
+                    }
+                    Some("timeout") => return Ok(StreamEnd::Reconnect),
+                    Some("notfound") | Some("not_found") => return Ok(StreamEnd::NotFound),
+                    Some("error") => {
+                        return Err(Error::Api {
+                            status: 200,
+                            request,
+                            body: crate::transport::excerpt(event.data.as_bytes(), 500),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The synchronous runs: start and wait, as the options' wait strategy says.
+    pub(crate) async fn run_sync(
+        &self,
+        target: Target<'_>,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let wait = &options.wait;
+        let links = self.links(target, options);
+        let scheduled = options.scheduled_in.is_some_and(|d| d.as_secs() > 0);
+        let server_wait = matches!(wait.strategy, WaitStrategy::Auto)
+            && wait.cancel_on_timeout
+            && !scheduled
+            && match target {
+                Target::Path(_) => true,
+                // run_wait_result/f takes neither a tag nor a parent job.
+                Target::Flow(_) => {
+                    options.tag.is_none() && links.parent.is_none() && links.root.is_none()
+                }
+                Target::Hash(_) => false,
+            };
+        if !server_wait {
+            let id = self
+                .start_job(target, &args, options, options.job_id)
+                .await?;
+            return self.wait(&id, wait).await;
+        }
+        let id = options.job_id.unwrap_or_else(JobId::new_random);
+        let start = Instant::now();
+        let fut = self.run_wait_result(target, &args, options, id, start);
+        self.with_timeout(Some(id), wait, fut).await
+    }
+
+    /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive
+    /// polling during the poll window; falls back to a normal wait if the long request fails.
+    async fn run_wait_result(
+        &self,
+        target: Target<'_>,
+        args: &Args,
+        options: &RunOptions,
+        id: JobId,
+        start: Instant,
+    ) -> Result<Value> {
+        let links = self.links(target, options);
+        let (kind, path) = target.missing();
+        let call = self
+            .call(
+                Method::POST,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("jobs"),
+                    Seg::Lit("run_wait_result"),
+                    Seg::Lit(target.letter()),
+                    target.seg(),
+                ],
+            )
+            .timeout(RUN_WAIT_RESULT_TIMEOUT)
+            .retry(RetryMode::ConnectOnly);
+        let call = self
+            .run_query(call, &links, options.tag.as_deref(), Some(id))
+            .json(args)?;
+        let long = Box::pin(call.send_raw());
+        let tuning = self.inner.wait;
+        let race = Box::pin(async move {
+            let until = start + tuning.poll_window;
+            match self.poll(&id, &tuning.poll, start, Some(until), true).await {
+                Ok(Some(v)) => Ok(v),
+                Err(e @ Error::JobFailed { .. }) => Err(e),
+                // Window over, or a polling error: the long request decides.
+                _ => pending().await,
+            }
+        });
+        let resp = match select(long, race).await {
+            Either::Right((outcome, _long)) => return outcome,
+            Either::Left((resp, _race)) => resp,
+        };
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(job_id = %id, error = %e, "run_wait_result failed, waiting on the job");
+                return self.resume_wait(target, args, options, id, start).await;
+            }
+        };
+        match resp.status.as_u16() {
+            200..=299 => Ok(resp.json_or_text()),
+            422 => Err(job_failed(&id, resp.json_or_text())),
+            400 if options.job_id.is_some() && self.job_exists(&id).await.unwrap_or(false) => {
+                Err(Error::AlreadyExists {
+                    kind: ItemKind::Job,
+                    path: id.to_string(),
+                })
+            }
+            400 | 401 | 403 | 404 | 409 | 415 => Err(status_error(
+                resp.status,
+                &resp.body,
+                &resp.request,
+                Some(&(kind, path)),
+            )),
+            _ => {
+                tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
+                self.resume_wait(target, args, options, id, start).await
+            }
+        }
+    }
+
+    /// After `run_wait_result` failed without an answer: wait on the job if it exists, else start
+    /// it (with the same id, so it can never run twice) and wait.
+    async fn resume_wait(
+        &self,
+        target: Target<'_>,
+        args: &Args,
+        options: &RunOptions,
+        id: JobId,
+        start: Instant,
+    ) -> Result<Value> {
+        if !self.job_exists(&id).await? {
+            self.start_job(target, args, options, Some(id)).await?;
+        }
+        self.wait_events(&id, start).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn outcomes() {
+        let id = JobId::from_u128(1);
+        assert_eq!(outcome(&id, Some(true), json!(3)).unwrap(), json!(3));
+        let err = outcome(&id, Some(false), json!({"error": {"message": "boom"}})).unwrap_err();
+        assert_eq!(err.job_error().unwrap()["message"], "boom");
+        let err = outcome(&id, Some(false), json!("plain")).unwrap_err();
+        assert_eq!(err.job_error().unwrap(), &json!("plain"));
+        assert!(outcome(&id, None, json!({"error": 1})).is_err());
+        assert!(outcome(&id, None, json!({"ok": 1})).is_ok());
+    }
+
+    #[test]
+    fn result_maybe_accepts_nulls() {
+        let rm: ResultMaybe = serde_json::from_value(
+            json!({"started": null, "success": null, "completed": false, "result": null}),
+        )
+        .unwrap();
+        assert!(!rm.completed);
+        assert_eq!(rm.success, None);
+    }
+}
