@@ -1,1 +1,90 @@
-//! Windmill workspace S3 files for the wmill SDK (in progress).
+//! Windmill workspace files (`S3Object`) for the wmill Rust SDK: load, stream, write, delete,
+//! list and presign, on [`object_store`], with memory that stays flat however large the file.
+//!
+//! - [`S3Object`]: Windmill's `{"s3": "key", "storage"?: "name"}` JSON form, and
+//!   `s3://storage/key` / `s3:///key` URIs.
+//! - [`S3Client`]: the Python client's vocabulary (`load_s3_file`, `load_s3_file_stream`,
+//!   `write_s3_file`, `delete_s3_object`, ...), plus ranged reads, metadata and listing, on any
+//!   [`ObjectStore`](object_store::ObjectStore).
+//! - [`StorageResolver`]: which store serves a storage name. [`StaticResolver`] plugs in any
+//!   object_store backend (memory, a local directory, GCS, Azure, another S3). With the
+//!   `windmill` feature, `WindmillResolver` asks the Windmill server: direct credentials,
+//!   the S3 proxy, or the server's upload/download endpoints.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+//! use std::sync::Arc;
+//! use wmill_s3::{S3Client, S3Object, StaticResolver, WriteOptions};
+//! use wmill_s3::object_store::memory::InMemory;
+//!
+//! // Any object_store backend serves as the default storage: memory here, an
+//! // `AmazonS3`, `LocalFileSystem`, GCS or Azure store in real code.
+//! let client = S3Client::new(StaticResolver::new(Arc::new(InMemory::new())));
+//!
+//! let obj: S3Object = "s3:///inputs/hello.txt".parse()?;
+//! client.write_s3_file(Some(&obj), "hello", &WriteOptions::new().content_type("text/plain")).await?;
+//! assert_eq!(client.load_s3_file(&obj).await?, "hello");
+//!
+//! // What a script returns to Windmill:
+//! assert_eq!(serde_json::to_string(&obj)?, r#"{"s3":"inputs/hello.txt"}"#);
+//! # Ok(()) }
+//! ```
+//!
+//! # Large files
+//! [`S3Client::load_s3_file_stream`] yields the body chunk by chunk as it arrives;
+//! [`S3Client::write_s3_file_stream`] and [`S3Client::write_s3_file_reader`] send a multipart
+//! upload of [`TransferOptions::part_size`] parts, at most [`TransferOptions::max_concurrency`]
+//! in flight, so memory stays below `part_size * (max_concurrency + 1)`. Any error (including
+//! the body's own) aborts the multipart upload; so does dropping the write future.
+//!
+//! # Errors
+//! Every method returns [`wmill_core::Error`]: a missing key is [`Error::NotFound`](wmill_core::Error::NotFound)
+//! (kind `Object`), refused credentials [`Error::Unauthorized`](wmill_core::Error::Unauthorized),
+//! a bad key [`Error::InvalidInput`](wmill_core::Error::InvalidInput) before any request, and
+//! other store failures [`Error::Storage`](wmill_core::Error::Storage) naming the operation and
+//! `s3://storage/key`, with the object_store error as source.
+//!
+//! # Features
+//! - `windmill` (default): resolve storages from a Windmill server ([`WindmillConnection`],
+//!   `WindmillResolver`), sign objects and build presigned public URLs, typed boto3 / Polars /
+//!   DuckDB connection settings.
+//! - `fs` (default): object_store's `LocalFileSystem`, to use a local directory as a storage.
+#![cfg_attr(
+    feature = "windmill",
+    doc = r##"
+# In a Windmill job
+
+```no_run
+# #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+use wmill_s3::{S3Client, S3Object, WriteOptions};
+
+// BASE_INTERNAL_URL / WM_BASE_URL, WM_WORKSPACE and WM_TOKEN, as Windmill sets them.
+let client = S3Client::from_env()?;
+let obj = S3Object::parse("s3:///results/out.json")?;
+client.write_s3_file(Some(&obj), r#"{"ok":true}"#, &WriteOptions::new()).await?;
+let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
+# Ok(()) }
+```
+"##
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+mod object;
+mod reader;
+mod resolver;
+mod upload;
+#[cfg(feature = "windmill")]
+mod windmill;
+
+pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
+pub use object::S3Object;
+pub use reader::S3Reader;
+pub use resolver::{StaticResolver, StorageResolver};
+#[cfg(feature = "windmill")]
+pub use windmill::*;
+
+/// The object_store crate this one is built on, re-exported so users plug stores without a
+/// version mismatch (`wmill_s3::object_store::memory::InMemory`, `::aws::AmazonS3Builder`).
+pub use object_store;

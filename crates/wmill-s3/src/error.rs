@@ -1,0 +1,161 @@
+//! Mapping object_store errors to [`wmill_core::Error`], naming the storage and the key.
+
+use wmill_core::{Error, ItemKind};
+
+/// `s3://<storage>/<key>` for messages.
+pub(crate) fn location(storage: Option<&str>, key: &str) -> String {
+    format!("s3://{}/{}", storage.unwrap_or(""), key)
+}
+
+const MAX_BODY: usize = 1000;
+
+fn truncated(mut text: String) -> String {
+    if text.len() > MAX_BODY {
+        let mut cut = MAX_BODY;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// Maps an object_store error of `operation` on `storage`/`key`.
+///
+/// - `NotFound` -> [`Error::NotFound`] (kind object, the `s3://` location);
+/// - `PermissionDenied` / `Unauthenticated` -> [`Error::Unauthorized`] (403 / 401), `request` is
+///   `"<operation> s3://storage/key"`, `body` the store's message;
+/// - `InvalidPath` -> [`Error::InvalidInput`];
+/// - `NotImplemented` / `NotSupported` -> [`Error::Storage`] (source kept);
+/// - everything else -> [`Error::Storage`] with `operation` = `"<operation> s3://storage/key"` and
+///   the object_store error as the source.
+pub(crate) fn map_store_error(
+    err: object_store::Error,
+    operation: &str,
+    storage: Option<&str>,
+    key: &str,
+) -> Error {
+    let loc = location(storage, key);
+    match err {
+        object_store::Error::NotFound { .. } => Error::NotFound {
+            kind: ItemKind::Object,
+            path: loc,
+        },
+        object_store::Error::PermissionDenied { .. } => Error::Unauthorized {
+            status: 403,
+            request: format!("{operation} {loc}"),
+            body: truncated(err.to_string()),
+        },
+        object_store::Error::Unauthenticated { .. } => Error::Unauthorized {
+            status: 401,
+            request: format!("{operation} {loc}"),
+            body: truncated(err.to_string()),
+        },
+        object_store::Error::InvalidPath { source } => Error::InvalidInput {
+            what: "S3 object key",
+            reason: format!("{loc}: {source}"),
+        },
+        // Our own Windmill-backed store wraps wmill errors: give them back unchanged.
+        object_store::Error::Generic { store, source } => {
+            match source.downcast::<WrappedWmillError>() {
+                Ok(wrapped) => wrapped.0,
+                Err(source) => Error::Storage {
+                    operation: format!("{operation} {loc}"),
+                    source: Box::new(object_store::Error::Generic { store, source }),
+                },
+            }
+        }
+        other => Error::Storage {
+            operation: format!("{operation} {loc}"),
+            source: Box::new(other),
+        },
+    }
+}
+
+/// A [`wmill_core::Error`] travelling through an `object_store::Error::Generic`, so an
+/// `ObjectStore` built on Windmill's HTTP endpoints keeps typed errors (status, request) all the
+/// way to the caller.
+#[derive(Debug)]
+pub(crate) struct WrappedWmillError(pub(crate) Error);
+
+impl std::fmt::Display for WrappedWmillError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for WrappedWmillError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Wraps a wmill error for an object_store API (`store` names the backend).
+#[cfg_attr(not(feature = "windmill"), allow(dead_code))]
+pub(crate) fn to_store_error(err: Error, store: &'static str) -> object_store::Error {
+    match err {
+        Error::NotFound { path, kind } => object_store::Error::NotFound {
+            path: path.clone(),
+            source: Box::new(WrappedWmillError(Error::NotFound { kind, path })),
+        },
+        other => object_store::Error::Generic {
+            store,
+            source: Box::new(WrappedWmillError(other)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_kinds() {
+        let e = map_store_error(
+            object_store::Error::NotFound {
+                path: "k".into(),
+                source: "gone".into(),
+            },
+            "get",
+            Some("st"),
+            "k",
+        );
+        assert!(
+            matches!(&e, Error::NotFound { kind: ItemKind::Object, path } if path == "s3://st/k")
+        );
+        let e = map_store_error(
+            object_store::Error::PermissionDenied {
+                path: "k".into(),
+                source: "denied".into(),
+            },
+            "put",
+            None,
+            "k",
+        );
+        assert!(
+            matches!(&e, Error::Unauthorized { status: 403, request, .. } if request == "put s3:///k")
+        );
+        let e = map_store_error(
+            object_store::Error::Generic {
+                store: "S3",
+                source: "boom".into(),
+            },
+            "get",
+            None,
+            "a/b",
+        );
+        assert!(matches!(&e, Error::Storage { operation, .. } if operation == "get s3:///a/b"));
+        assert!(std::error::Error::source(&e).is_some());
+        let wrapped = to_store_error(
+            Error::Api {
+                status: 500,
+                request: "GET /x".into(),
+                body: "b".into(),
+            },
+            "Windmill",
+        );
+        let back = map_store_error(wrapped, "get", None, "k");
+        assert!(matches!(back, Error::Api { status: 500, .. }));
+    }
+}

@@ -1,0 +1,348 @@
+//! [`S3Object`]: a file in a workspace storage, in Windmill's JSON form and as an `s3://` URI.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use wmill_core::{Error, Result};
+
+/// A file in a Windmill workspace storage: its key, the storage it lives in (`None`: the
+/// workspace's default storage) and, once signed, the `presigned` query string.
+///
+/// On the wire (script arguments and results) it is Windmill's JSON object
+/// `{"s3": "key", "storage"?: "name", "presigned"?: "..."}` (plus the server's optional
+/// `filename`); as text it is the URI `s3://<storage>/<key>`, or `s3:///<key>` for the default
+/// storage.
+///
+/// # Invariants
+/// The key is checked when the object is built, parsed or deserialized: it is not empty, does
+/// not start with `/`, has no empty (`a//b`), `.` or `..` segment, does not end with `/`, and
+/// has no control character. An empty storage name means the default storage (`None`).
+///
+/// ```
+/// use wmill_s3::S3Object;
+///
+/// let obj: S3Object = "s3://archive/reports/2024.csv".parse()?;
+/// assert_eq!(obj.key(), "reports/2024.csv");
+/// assert_eq!(obj.storage(), Some("archive"));
+/// assert_eq!(obj.to_string(), "s3://archive/reports/2024.csv");
+///
+/// let default: S3Object = "s3:///data.json".parse()?;
+/// assert_eq!(default.storage(), None);
+///
+/// // Windmill's JSON form
+/// let json = serde_json::to_string(&S3Object::new("a/b.txt")?)?;
+/// assert_eq!(json, r#"{"s3":"a/b.txt"}"#);
+/// let back: S3Object = serde_json::from_str(r#"{"s3": "x.bin", "storage": "cold"}"#)?;
+/// assert_eq!(back, S3Object::new("x.bin")?.with_storage("cold"));
+///
+/// assert!(S3Object::new("../etc/passwd").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawS3Object", into = "RawS3Object")]
+pub struct S3Object {
+    s3: String,
+    storage: Option<String>,
+    presigned: Option<String>,
+    filename: Option<String>,
+}
+
+/// The unvalidated wire form.
+#[derive(Serialize, Deserialize)]
+struct RawS3Object {
+    s3: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    storage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    presigned: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filename: Option<String>,
+}
+
+impl TryFrom<RawS3Object> for S3Object {
+    type Error = Error;
+
+    fn try_from(raw: RawS3Object) -> Result<Self> {
+        validate_key(&raw.s3)?;
+        Ok(S3Object {
+            s3: raw.s3,
+            storage: raw.storage.filter(|s| !s.is_empty()),
+            presigned: raw.presigned.filter(|s| !s.is_empty()),
+            filename: raw.filename,
+        })
+    }
+}
+
+impl From<S3Object> for RawS3Object {
+    fn from(obj: S3Object) -> Self {
+        RawS3Object {
+            s3: obj.s3,
+            storage: obj.storage,
+            presigned: obj.presigned,
+            filename: obj.filename,
+        }
+    }
+}
+
+const WHAT: &str = "S3 object key";
+
+/// Checks the key rules listed on [`S3Object`].
+pub(crate) fn validate_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid(WHAT, "the key is empty"));
+    }
+    if key.starts_with('/') {
+        return Err(Error::invalid(
+            WHAT,
+            format!("{key:?} starts with '/' (keys are relative to the storage root)"),
+        ));
+    }
+    if key.ends_with('/') {
+        return Err(Error::invalid(
+            WHAT,
+            format!("{key:?} ends with '/' (that is a folder, not a file)"),
+        ));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            WHAT,
+            format!("{key:?} contains a control character"),
+        ));
+    }
+    for segment in key.split('/') {
+        match segment {
+            "" => {
+                return Err(Error::invalid(
+                    WHAT,
+                    format!("{key:?} has an empty path segment ('//')"),
+                ));
+            }
+            "." | ".." => {
+                return Err(Error::invalid(
+                    WHAT,
+                    format!("{key:?} has a relative segment {segment:?}"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl S3Object {
+    /// An object of the workspace's default storage.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the key breaks a rule listed on [`S3Object`].
+    ///
+    /// ```
+    /// let obj = wmill_s3::S3Object::new("folder/file.csv")?;
+    /// assert_eq!(obj.to_string(), "s3:///folder/file.csv");
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn new(key: impl Into<String>) -> Result<Self> {
+        let key = key.into();
+        validate_key(&key)?;
+        Ok(S3Object {
+            s3: key,
+            storage: None,
+            presigned: None,
+            filename: None,
+        })
+    }
+
+    /// The same object in the named storage (an empty name means the default storage).
+    ///
+    /// ```
+    /// let obj = wmill_s3::S3Object::new("f.txt")?.with_storage("archive");
+    /// assert_eq!(obj.storage(), Some("archive"));
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn with_storage(mut self, storage: impl Into<String>) -> Self {
+        let storage = storage.into();
+        self.storage = (!storage.is_empty()).then_some(storage);
+        self
+    }
+
+    /// The same object in `storage` (`None`: the default storage).
+    pub fn with_storage_opt(mut self, storage: Option<&str>) -> Self {
+        self.storage = storage.filter(|s| !s.is_empty()).map(str::to_owned);
+        self
+    }
+
+    /// The same object with the `presigned` query string (as `sign_s3_objects` returns it).
+    pub fn with_presigned(mut self, presigned: impl Into<String>) -> Self {
+        let presigned = presigned.into();
+        self.presigned = (!presigned.is_empty()).then_some(presigned);
+        self
+    }
+
+    /// Parses `s3://<storage>/<key>` or `s3:///<key>` (default storage).
+    ///
+    /// Any other text, including a bare key, is [`Error::InvalidInput`] (as in the Python and
+    /// TypeScript clients: an automatically chosen key is asked for by passing no object).
+    ///
+    /// ```
+    /// use wmill_s3::S3Object;
+    /// assert_eq!(S3Object::parse("s3://st/k")?.key(), "k");
+    /// assert!(S3Object::parse("k").is_err());
+    /// assert!(S3Object::parse("s3://st/").is_err());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn parse(uri: &str) -> Result<Self> {
+        let rest = uri.strip_prefix("s3://").ok_or_else(|| {
+            Error::invalid(
+                "S3 URI",
+                format!("{uri:?} does not start with s3:// (expected s3://<storage>/<key> or s3:///<key>)"),
+            )
+        })?;
+        let (storage, key) = rest.split_once('/').ok_or_else(|| {
+            Error::invalid(
+                "S3 URI",
+                format!("{uri:?} has no key (expected s3://<storage>/<key> or s3:///<key>)"),
+            )
+        })?;
+        Ok(S3Object::new(key)?.with_storage(storage))
+    }
+
+    /// The object key inside its storage.
+    pub fn key(&self) -> &str {
+        &self.s3
+    }
+
+    /// The storage name; `None` is the workspace's default storage.
+    pub fn storage(&self) -> Option<&str> {
+        self.storage.as_deref()
+    }
+
+    /// The presigned query string, once signed.
+    pub fn presigned(&self) -> Option<&str> {
+        self.presigned.as_deref()
+    }
+
+    /// The optional display file name the server may attach.
+    pub fn filename(&self) -> Option<&str> {
+        self.filename.as_deref()
+    }
+
+    /// The storage as it appears in Windmill's URLs: its name, or `_default_`.
+    pub fn storage_segment(&self) -> &str {
+        self.storage.as_deref().unwrap_or("_default_")
+    }
+}
+
+impl fmt::Display for S3Object {
+    /// The URI `s3://<storage>/<key>` (`s3:///<key>` for the default storage).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "s3://{}/{}",
+            self.storage.as_deref().unwrap_or(""),
+            self.s3
+        )
+    }
+}
+
+impl fmt::Debug for S3Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("S3Object");
+        d.field("s3", &self.s3).field("storage", &self.storage);
+        if self.presigned.is_some() {
+            // the signature grants access: do not print it
+            d.field("presigned", &"***");
+        }
+        if let Some(name) = &self.filename {
+            d.field("filename", name);
+        }
+        d.finish()
+    }
+}
+
+impl FromStr for S3Object {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        S3Object::parse(s)
+    }
+}
+
+impl TryFrom<&str> for S3Object {
+    type Error = Error;
+
+    fn try_from(s: &str) -> Result<Self> {
+        S3Object::parse(s)
+    }
+}
+
+impl TryFrom<String> for S3Object {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Self> {
+        S3Object::parse(&s)
+    }
+}
+
+impl AsRef<S3Object> for S3Object {
+    fn as_ref(&self) -> &S3Object {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_display_round_trip() {
+        for uri in ["s3://st/a/b.csv", "s3:///x", "s3://s/k with space.txt"] {
+            let obj = S3Object::parse(uri).unwrap();
+            assert_eq!(obj.to_string(), uri);
+        }
+        let obj = S3Object::parse("s3:///x").unwrap();
+        assert_eq!(obj.storage(), None);
+        assert_eq!(obj.storage_segment(), "_default_");
+    }
+
+    #[test]
+    fn bad_keys_are_invalid_input() {
+        for key in [
+            "", "/abs", "a/../b", "..", "a/./b", "a//b", "dir/", "a\nb", "a\u{0}b",
+        ] {
+            let err = S3Object::new(key).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidInput { .. }),
+                "{key:?}: {err:?}"
+            );
+        }
+        for uri in [
+            "k",
+            "s3://",
+            "s3://st",
+            "s3://st/",
+            "s3:////abs",
+            "S3://a/b",
+        ] {
+            assert!(S3Object::parse(uri).is_err(), "{uri}");
+        }
+        assert!(S3Object::new("a/..b/c..").is_ok());
+    }
+
+    #[test]
+    fn json_form() {
+        let obj: S3Object = serde_json::from_str(r#"{"s3":"k","storage":null}"#).unwrap();
+        assert_eq!(obj.storage(), None);
+        let obj: S3Object = serde_json::from_str(
+            r#"{"s3":"k","storage":"","presigned":"sig=1&exp=2","filename":"f"}"#,
+        )
+        .unwrap();
+        assert_eq!(obj.storage(), None);
+        assert_eq!(obj.presigned(), Some("sig=1&exp=2"));
+        assert_eq!(
+            serde_json::to_value(&obj).unwrap(),
+            serde_json::json!({"s3": "k", "presigned": "sig=1&exp=2", "filename": "f"})
+        );
+        assert!(serde_json::from_str::<S3Object>(r#"{"s3":"../x"}"#).is_err());
+        assert!(!format!("{obj:?}").contains("sig=1"));
+    }
+}

@@ -1,0 +1,91 @@
+//! [`S3Reader`]: a [`tokio::io::AsyncRead`] over an object's byte stream.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use futures::Stream;
+use futures::stream::BoxStream;
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// Reads an object as [`AsyncRead`] (the Rust counterpart of Python's
+/// `load_s3_file_reader`); built by [`S3Client::load_s3_file_reader`](crate::S3Client::load_s3_file_reader).
+///
+/// It holds at most one chunk of the HTTP body at a time. Errors surface as
+/// [`std::io::Error`] whose inner error is the [`wmill_core::Error`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+/// use tokio::io::AsyncReadExt;
+/// use wmill_s3::{S3Client, S3Object, WriteOptions};
+/// # use std::sync::Arc;
+/// # let client = S3Client::from_store(Arc::new(wmill_s3::object_store::memory::InMemory::new()));
+/// let obj = client.write_s3_file(Some(&S3Object::new("r.txt")?), "line", &WriteOptions::default()).await?;
+/// let mut text = String::new();
+/// client.load_s3_file_reader(&obj).await?.read_to_string(&mut text).await.map_err(|e| wmill_core::Error::invalid("utf-8", e.to_string()))?;
+/// assert_eq!(text, "line");
+/// # Ok(()) }
+/// ```
+pub struct S3Reader {
+    stream: BoxStream<'static, wmill_core::Result<Bytes>>,
+    current: Bytes,
+    done: bool,
+}
+
+impl S3Reader {
+    pub(crate) fn new(stream: BoxStream<'static, wmill_core::Result<Bytes>>) -> Self {
+        S3Reader {
+            stream,
+            current: Bytes::new(),
+            done: false,
+        }
+    }
+}
+
+impl fmt::Debug for S3Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Reader")
+            .field("buffered", &self.current.len())
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl AsyncRead for S3Reader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        loop {
+            if !self.current.is_empty() {
+                let n = self.current.len().min(buf.remaining());
+                buf.put_slice(&self.current[..n]);
+                self.current.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if self.done {
+                return Poll::Ready(Ok(()));
+            }
+            match Pin::new(&mut self.stream).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    self.done = true;
+                }
+                Poll::Ready(Some(Ok(chunk))) => self.current = chunk,
+                Poll::Ready(Some(Err(e))) => {
+                    self.done = true;
+                    let kind = match &e {
+                        wmill_core::Error::NotFound { .. } => std::io::ErrorKind::NotFound,
+                        wmill_core::Error::Unauthorized { .. } => {
+                            std::io::ErrorKind::PermissionDenied
+                        }
+                        _ => std::io::ErrorKind::Other,
+                    };
+                    return Poll::Ready(Err(std::io::Error::new(kind, e)));
+                }
+            }
+        }
+    }
+}

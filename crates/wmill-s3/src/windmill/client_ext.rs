@@ -1,0 +1,217 @@
+//! [`S3Client`] methods that need the Windmill server: construction from the environment,
+//! signing, presigned public URLs and connection settings.
+
+use wmill_core::{Error, Result};
+
+use super::{
+    Boto3Settings, DuckdbSettings, PolarsSettings, S3ResourceInfo, StorageAccess,
+    WindmillConnection, WindmillResolver,
+};
+use crate::{S3Client, S3Object};
+
+/// Options of [`S3Client::get_presigned_s3_public_urls`].
+///
+/// ```
+/// let opts = wmill_s3::PresignOptions::new().base_url("https://windmill.example.com").expiry_secs(3600);
+/// assert_eq!(opts.expiry_secs, Some(3600));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PresignOptions {
+    /// Public root of the links (default: the connection's public base URL, i.e. `WM_BASE_URL`).
+    pub base_url: Option<String>,
+    /// Validity of new signatures in seconds (server default 43200, clamped to [60, 604800]).
+    pub expiry_secs: Option<u64>,
+}
+
+impl PresignOptions {
+    /// Defaults.
+    pub fn new() -> Self {
+        PresignOptions::default()
+    }
+    /// Sets the public root of the links.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Sets the validity of new signatures.
+    pub fn expiry_secs(mut self, secs: u64) -> Self {
+        self.expiry_secs = Some(secs);
+        self
+    }
+}
+
+impl S3Client {
+    /// A client for a Windmill job: [`WindmillConnection::from_env`] and a
+    /// [`WindmillResolver`] in [`StorageAccess::Auto`] mode.
+    ///
+    /// # Errors
+    /// [`Error::NotConfigured`] naming the missing variable.
+    pub fn from_env() -> Result<Self> {
+        let conn = WindmillConnection::from_env()?;
+        Ok(Self::from_windmill(conn, StorageAccess::Auto))
+    }
+
+    /// A client resolving storages through `conn` with `access`, and signing through it.
+    pub fn from_windmill(conn: WindmillConnection, access: StorageAccess) -> Self {
+        S3Client::new(WindmillResolver::new(conn.clone(), access)).with_windmill(conn)
+    }
+
+    /// Uses `conn` for signing, presigned URLs and connection settings (whatever resolves
+    /// storages).
+    pub fn with_windmill(mut self, conn: WindmillConnection) -> Self {
+        self.windmill = Some(conn);
+        self
+    }
+
+    /// The Windmill connection, if any.
+    pub fn windmill(&self) -> Option<&WindmillConnection> {
+        self.windmill.as_ref()
+    }
+
+    fn conn(&self) -> Result<&WindmillConnection> {
+        self.windmill.as_ref().ok_or(Error::NotConfigured {
+            what: "Windmill connection",
+            hint: "build the client with S3Client::from_env() or .with_windmill(WindmillConnection::new(..))".into(),
+        })
+    }
+
+    /// Signs `objects` for anonymous access (`POST /w/{ws}/apps/sign_s3_objects`); the
+    /// returned objects carry `presigned`. The caller needs read access to each key.
+    pub async fn sign_s3_objects(
+        &self,
+        objects: &[S3Object],
+        expiry_secs: Option<u64>,
+    ) -> Result<Vec<S3Object>> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn()?.sign_s3_objects(objects, expiry_secs).await
+    }
+
+    /// Signs one object; see [`S3Client::sign_s3_objects`].
+    pub async fn sign_s3_object(
+        &self,
+        object: &S3Object,
+        expiry_secs: Option<u64>,
+    ) -> Result<S3Object> {
+        self.sign_s3_objects(std::slice::from_ref(object), expiry_secs)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Decode {
+                request: "POST /apps/sign_s3_objects".into(),
+                body_excerpt: "[]".into(),
+                source: "the server returned no signed object".into(),
+            })
+    }
+
+    /// Public links `{base}/api/w/{ws}/s3_proxy/{storage or _default_}/{key}?{presigned}`;
+    /// objects without `presigned` are signed first, in one request.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// let client = wmill_s3::S3Client::from_env()?;
+    /// let obj = wmill_s3::S3Object::parse("s3:///report.pdf")?;
+    /// let urls = client.get_presigned_s3_public_urls(&[obj], &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_presigned_s3_public_urls(
+        &self,
+        objects: &[S3Object],
+        opts: &PresignOptions,
+    ) -> Result<Vec<String>> {
+        let conn = self.conn()?;
+        let base = match &opts.base_url {
+            Some(b) => url::Url::parse(b)
+                .map_err(|e| Error::invalid("public base URL", format!("{b:?}: {e}")))?,
+            None => conn.public_base_url().clone(),
+        };
+        let unsigned: Vec<S3Object> = objects
+            .iter()
+            .filter(|o| o.presigned().is_none())
+            .cloned()
+            .collect();
+        let mut signed = self
+            .sign_s3_objects(&unsigned, opts.expiry_secs)
+            .await?
+            .into_iter();
+        let mut urls = Vec::with_capacity(objects.len());
+        for obj in objects {
+            let presigned = match obj.presigned() {
+                Some(p) => p.to_owned(),
+                None => signed
+                    .next()
+                    .and_then(|s| s.presigned().map(str::to_owned))
+                    .ok_or_else(|| Error::Decode {
+                        request: "POST /apps/sign_s3_objects".into(),
+                        body_excerpt: String::new(),
+                        source: format!("no presigned value for {obj}").into(),
+                    })?,
+            };
+            let mut url = base.clone();
+            url.path_segments_mut()
+                .map_err(|()| Error::invalid("public base URL", "cannot be a base"))?
+                .pop_if_empty()
+                .extend([
+                    "api",
+                    "w",
+                    conn.workspace(),
+                    "s3_proxy",
+                    obj.storage_segment(),
+                ])
+                .extend(obj.key().split('/'));
+            url.set_query(Some(&presigned));
+            urls.push(url.to_string());
+        }
+        Ok(urls)
+    }
+
+    /// One public link; see [`S3Client::get_presigned_s3_public_urls`].
+    pub async fn get_presigned_s3_public_url(
+        &self,
+        object: &S3Object,
+        opts: &PresignOptions,
+    ) -> Result<String> {
+        self.get_presigned_s3_public_urls(std::slice::from_ref(object), opts)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::invalid("S3 object", "no URL built"))
+    }
+
+    /// The raw S3 settings of the default storage or of `s3_resource_path`
+    /// (`job_helpers/v2/s3_resource_info`; what TS calls `denoS3LightClientSettings`).
+    pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
+        self.conn()?.s3_resource_info(s3_resource_path).await
+    }
+
+    /// boto3-style settings (S3 proxy credentials when available, else the storage's own).
+    pub async fn get_boto3_connection_settings(
+        &self,
+        s3_resource_path: Option<&str>,
+    ) -> Result<Boto3Settings> {
+        self.conn()?
+            .boto3_connection_settings(s3_resource_path)
+            .await
+    }
+
+    /// Polars / s3fs settings (proxy-derived when available, else the server's).
+    pub async fn get_polars_connection_settings(
+        &self,
+        s3_resource_path: Option<&str>,
+    ) -> Result<PolarsSettings> {
+        self.conn()?
+            .polars_connection_settings(s3_resource_path)
+            .await
+    }
+
+    /// DuckDB `SET s3_...` statements (proxy-derived when available, else the server's).
+    pub async fn get_duckdb_connection_settings(
+        &self,
+        s3_resource_path: Option<&str>,
+    ) -> Result<DuckdbSettings> {
+        self.conn()?
+            .duckdb_connection_settings(s3_resource_path)
+            .await
+    }
+}

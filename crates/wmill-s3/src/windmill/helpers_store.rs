@@ -1,0 +1,696 @@
+//! [`WindmillHelperStore`]: an [`ObjectStore`] over the server's `job_helpers` file endpoints,
+//! the way the Python client moves files when the worker cannot reach the storage itself.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::future::{BoxFuture, Shared};
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult,
+    MultipartUpload, ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload,
+    PutResult, RenameOptions, RenameTargetMode, UploadPart,
+};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+use wmill_core::{Error, ItemKind};
+
+use super::WindmillConnection;
+use crate::error::{location, to_store_error};
+
+const STORE: &str = "WindmillHelpers";
+
+/// An [`ObjectStore`] for one workspace storage, over Windmill's `job_helpers` endpoints:
+///
+/// | object_store | Windmill |
+/// |---|---|
+/// | `put_opts`, `put_multipart_opts` | `POST /w/{ws}/job_helpers/upload_s3_file?file_key=&storage=&content_type=&content_disposition=` (body streamed, `application/octet-stream`) |
+/// | `get_opts` | `GET /w/{ws}/job_helpers/download_s3_file?file_key=&storage=` (ranges are cut from the stream client-side) |
+/// | `get_opts` with `head` | `GET /w/{ws}/job_helpers/load_file_metadata?file_key=&storage=` |
+/// | `delete_stream` | `DELETE /w/{ws}/job_helpers/delete_s3_file?file_key=&storage=` |
+/// | `list`, `list_with_delimiter` | `GET /w/{ws}/job_helpers/list_stored_files_paged?prefix=&max_keys=1000&page_token=&storage=` |
+/// | `rename_opts` | `GET /w/{ws}/job_helpers/move_s3_file?src_file_key=&dest_file_key=&storage=` |
+///
+/// A multipart upload here is a single streamed request: parts are sent in order as they come,
+/// so memory stays bounded; aborting it breaks the request off (the server stores nothing).
+/// Copies and conditional requests are not supported by the server (`NotImplemented`).
+///
+/// Errors keep their type: HTTP failures come back from [`crate::S3Client`] as the
+/// `wmill_core::Error` the status maps to.
+#[derive(Clone)]
+pub struct WindmillHelperStore {
+    conn: WindmillConnection,
+    storage: Option<String>,
+}
+
+impl fmt::Debug for WindmillHelperStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindmillHelperStore")
+            .field("conn", &self.conn)
+            .field("storage", &self.storage)
+            .finish()
+    }
+}
+
+impl fmt::Display for WindmillHelperStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "WindmillHelpers({}, storage {})",
+            self.conn.base_url(),
+            self.storage.as_deref().unwrap_or("_default_")
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct FileMetadata {
+    #[serde(default)]
+    size_in_bytes: Option<u64>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    #[serde(default)]
+    version_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Folder {
+    prefix: String,
+}
+
+#[derive(Deserialize)]
+struct StoredFile {
+    key: String,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    last_modified: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    folders: Vec<Folder>,
+    #[serde(default)]
+    files: Vec<StoredFile>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UploadAnswer {
+    #[allow(dead_code)]
+    file_key: String,
+}
+
+fn parse_time(text: Option<&str>) -> DateTime<Utc> {
+    text.and_then(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .or_else(|_| DateTime::parse_from_rfc2822(t))
+            .ok()
+    })
+    .map(|t| t.with_timezone(&Utc))
+    .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+fn not_implemented(operation: &str) -> object_store::Error {
+    object_store::Error::NotImplemented {
+        operation: operation.to_owned(),
+        implementer: STORE.to_owned(),
+    }
+}
+
+fn attr(attrs: &Attributes, which: &Attribute) -> Option<String> {
+    attrs.get(which).map(|v| v.as_ref().to_owned())
+}
+
+impl WindmillHelperStore {
+    /// The store for `storage` (`None`: the workspace's default storage).
+    pub fn new(conn: WindmillConnection, storage: Option<&str>) -> Self {
+        WindmillHelperStore {
+            conn,
+            storage: storage.filter(|s| !s.is_empty()).map(str::to_owned),
+        }
+    }
+
+    fn err(&self, e: Error) -> object_store::Error {
+        to_store_error(e, STORE)
+    }
+
+    fn upload_request(
+        &self,
+        key: &str,
+        attrs: &Attributes,
+    ) -> Result<(reqwest::RequestBuilder, String), Error> {
+        let content_type = attr(attrs, &Attribute::ContentType);
+        let disposition = attr(attrs, &Attribute::ContentDisposition);
+        let url = self.conn.url(
+            "job_helpers/upload_s3_file",
+            &[
+                ("file_key", Some(key)),
+                ("storage", self.storage.as_deref()),
+                ("content_type", content_type.as_deref()),
+                ("content_disposition", disposition.as_deref()),
+            ],
+        )?;
+        let (rb, label) = self.conn.request(reqwest::Method::POST, url);
+        Ok((
+            rb.header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
+            label,
+        ))
+    }
+
+    async fn metadata(&self, key: &str) -> Result<ObjectMeta, Error> {
+        let url = self.conn.url(
+            "job_helpers/load_file_metadata",
+            &[
+                ("file_key", Some(key)),
+                ("storage", self.storage.as_deref()),
+            ],
+        )?;
+        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
+        let loc = location(self.storage.as_deref(), key);
+        let meta: FileMetadata = self
+            .conn
+            .send_json(rb, &label, ItemKind::Object, &loc)
+            .await?;
+        Ok(ObjectMeta {
+            location: Path::from(key),
+            last_modified: parse_time(meta.last_modified.as_deref()),
+            size: meta.size_in_bytes.unwrap_or(0),
+            e_tag: None,
+            version: meta.version_id,
+        })
+    }
+
+    async fn page(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
+        let url = self.conn.url(
+            "job_helpers/list_stored_files_paged",
+            &[
+                ("prefix", Some(prefix)),
+                ("max_keys", Some("1000")),
+                ("page_token", token),
+                ("storage", self.storage.as_deref()),
+            ],
+        )?;
+        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
+        self.conn
+            .send_json(
+                rb,
+                &label,
+                ItemKind::Storage,
+                self.storage.as_deref().unwrap_or("_default_"),
+            )
+            .await
+    }
+}
+
+fn folder_prefix(prefix: Option<&Path>) -> String {
+    match prefix {
+        Some(p) if !p.as_ref().is_empty() => format!("{}/", p.as_ref()),
+        _ => String::new(),
+    }
+}
+
+fn file_meta(f: StoredFile) -> Option<ObjectMeta> {
+    let location = Path::parse(&f.key).ok()?;
+    Some(ObjectMeta {
+        location,
+        last_modified: parse_time(f.last_modified.as_deref()),
+        size: f.size.unwrap_or(0),
+        e_tag: None,
+        version: None,
+    })
+}
+
+#[async_trait]
+impl ObjectStore for WindmillHelperStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        if !matches!(opts.mode, PutMode::Overwrite) {
+            return Err(not_implemented("conditional put"));
+        }
+        let (rb, label) = self
+            .upload_request(location.as_ref(), &opts.attributes)
+            .map_err(|e| self.err(e))?;
+        let body = reqwest::Body::wrap_stream(futures::stream::iter(
+            payload.into_iter().map(Ok::<_, std::io::Error>),
+        ));
+        let _: UploadAnswer = self
+            .conn
+            .send_json(rb.body(body), &label, ItemKind::Object, location.as_ref())
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(PutResult {
+            e_tag: None,
+            version: None,
+            extensions: Default::default(),
+        })
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        let (rb, label) = self
+            .upload_request(location.as_ref(), &opts.attributes)
+            .map_err(|e| self.err(e))?;
+        let (tx, rx) = mpsc::unbounded_channel::<Message>();
+        let body = futures::stream::unfold((rx, false), |(mut rx, done)| async move {
+            if done {
+                return None;
+            }
+            match rx.recv().await {
+                Some(Message::Part(payload, ack)) => {
+                    let _ = ack.send(());
+                    let chunks = futures::stream::iter(payload.into_iter().map(Ok));
+                    Some((chunks.boxed(), (rx, false)))
+                }
+                Some(Message::Finish) => None,
+                // Dropped without `Finish`: the upload was aborted; fail the request body so
+                // the server does not store a truncated file.
+                None => {
+                    let err: BoxStream<'static, std::io::Result<Bytes>> =
+                        futures::stream::iter([Err(std::io::Error::other("upload aborted"))])
+                            .boxed();
+                    Some((err, (rx, true)))
+                }
+            }
+        })
+        .flatten();
+        let conn = self.conn.clone();
+        let key = location.to_string();
+        let rb = rb.body(reqwest::Body::wrap_stream(body));
+        let task = tokio::spawn(async move {
+            conn.send_json::<UploadAnswer>(rb, &label, ItemKind::Object, &key)
+                .await
+                .map(|_| ())
+        });
+        let abort = task.abort_handle();
+        let response = task
+            .map(|joined| match joined {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(Arc::new(e)),
+                Err(join) => Err(Arc::new(Error::Storage {
+                    operation: "upload through Windmill".into(),
+                    source: Box::new(join),
+                })),
+            })
+            .boxed()
+            .shared();
+        Ok(Box::new(HelperUpload {
+            tx: Some(tx),
+            response,
+            abort,
+        }))
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        if options.if_match.is_some()
+            || options.if_none_match.is_some()
+            || options.if_modified_since.is_some()
+            || options.if_unmodified_since.is_some()
+            || options.version.is_some()
+        {
+            return Err(not_implemented("conditional or versioned get"));
+        }
+        let key = location.as_ref();
+        if options.head {
+            let meta = self.metadata(key).await.map_err(|e| self.err(e))?;
+            return Ok(GetResult {
+                payload: GetResultPayload::Stream(futures::stream::empty().boxed()),
+                range: 0..meta.size,
+                meta,
+                attributes: Attributes::new(),
+                extensions: Default::default(),
+            });
+        }
+        let url = self
+            .conn
+            .url(
+                "job_helpers/download_s3_file",
+                &[
+                    ("file_key", Some(key)),
+                    ("storage", self.storage.as_deref()),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
+        let loc = location_text(self.storage.as_deref(), key);
+        let resp = self
+            .conn
+            .send(rb, &label, ItemKind::Object, &loc)
+            .await
+            .map_err(|e| self.err(e))?;
+        let headers = resp.headers().clone();
+        let header = |name: reqwest::header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let size = match resp.content_length() {
+            Some(n) => n,
+            None => self.metadata(key).await.map_err(|e| self.err(e))?.size,
+        };
+        let mut attributes = Attributes::new();
+        if let Some(ct) = header(reqwest::header::CONTENT_TYPE) {
+            attributes.insert(Attribute::ContentType, ct.into());
+        }
+        if let Some(cd) = header(reqwest::header::CONTENT_DISPOSITION) {
+            attributes.insert(Attribute::ContentDisposition, cd.into());
+        }
+        let meta = ObjectMeta {
+            location: location.clone(),
+            last_modified: parse_time(header(reqwest::header::LAST_MODIFIED).as_deref()),
+            size,
+            e_tag: header(reqwest::header::ETAG),
+            version: None,
+        };
+        let range = match &options.range {
+            None => 0..size,
+            Some(r) => r.as_range(size).map_err(|e| object_store::Error::Generic {
+                store: STORE,
+                source: Box::new(e),
+            })?,
+        };
+        let label_for_stream = label.clone();
+        let raw = resp.bytes_stream().map_err(move |e| {
+            to_store_error(
+                Error::Transport {
+                    request: label_for_stream.clone(),
+                    source: Box::new(e.without_url()),
+                },
+                STORE,
+            )
+        });
+        let payload = if range == (0..size) {
+            raw.boxed()
+        } else {
+            slice_stream(raw.boxed(), range.clone())
+        };
+        Ok(GetResult {
+            payload: GetResultPayload::Stream(payload),
+            meta,
+            range,
+            attributes,
+            extensions: Default::default(),
+        })
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        let this = self.clone();
+        locations
+            .then(move |path| {
+                let this = this.clone();
+                async move {
+                    let path = path?;
+                    let url = this
+                        .conn
+                        .url(
+                            "job_helpers/delete_s3_file",
+                            &[
+                                ("file_key", Some(path.as_ref())),
+                                ("storage", this.storage.as_deref()),
+                            ],
+                        )
+                        .map_err(|e| this.err(e))?;
+                    let (rb, label) = this.conn.request(reqwest::Method::DELETE, url);
+                    let loc = location_text(this.storage.as_deref(), path.as_ref());
+                    this.conn
+                        .send(rb, &label, ItemKind::Object, &loc)
+                        .await
+                        .map_err(|e| this.err(e))?;
+                    Ok(path)
+                }
+            })
+            .boxed()
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        let this = self.clone();
+        let start = vec![(folder_prefix(prefix), None::<String>)];
+        futures::stream::try_unfold((this, start), |(this, mut stack)| async move {
+            let Some((prefix, token)) = stack.pop() else {
+                return Ok::<_, object_store::Error>(None);
+            };
+            let page = this
+                .page(&prefix, token.as_deref())
+                .await
+                .map_err(|e| this.err(e))?;
+            if let Some(next) = page.next_page_token.filter(|t| !t.is_empty()) {
+                stack.push((prefix, Some(next)));
+            }
+            for folder in page.folders {
+                stack.push((folder.prefix, None));
+            }
+            let files: Vec<object_store::Result<ObjectMeta>> = page
+                .files
+                .into_iter()
+                .filter_map(file_meta)
+                .map(Ok)
+                .collect();
+            Ok(Some((futures::stream::iter(files), (this, stack))))
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        let folder = folder_prefix(prefix);
+        let mut result = ListResult {
+            common_prefixes: Vec::new(),
+            objects: Vec::new(),
+            extensions: Default::default(),
+        };
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .page(&folder, token.as_deref())
+                .await
+                .map_err(|e| self.err(e))?;
+            result.common_prefixes.extend(
+                page.folders
+                    .into_iter()
+                    .filter_map(|f| Path::parse(f.prefix.trim_end_matches('/')).ok()),
+            );
+            result
+                .objects
+                .extend(page.files.into_iter().filter_map(file_meta));
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        Ok(result)
+    }
+
+    async fn copy_opts(
+        &self,
+        _from: &Path,
+        _to: &Path,
+        _options: CopyOptions,
+    ) -> object_store::Result<()> {
+        Err(not_implemented("copy"))
+    }
+
+    async fn rename_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: RenameOptions,
+    ) -> object_store::Result<()> {
+        if !matches!(options.target_mode, RenameTargetMode::Overwrite) {
+            return Err(not_implemented("rename if not exists"));
+        }
+        let url = self
+            .conn
+            .url(
+                "job_helpers/move_s3_file",
+                &[
+                    ("src_file_key", Some(from.as_ref())),
+                    ("dest_file_key", Some(to.as_ref())),
+                    ("storage", self.storage.as_deref()),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
+        let loc = location_text(self.storage.as_deref(), from.as_ref());
+        self.conn
+            .send(rb, &label, ItemKind::Object, &loc)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+fn location_text(storage: Option<&str>, key: &str) -> String {
+    location(storage, key)
+}
+
+/// Keeps bytes `range` of a stream that starts at offset 0.
+fn slice_stream(
+    stream: BoxStream<'static, object_store::Result<Bytes>>,
+    range: std::ops::Range<u64>,
+) -> BoxStream<'static, object_store::Result<Bytes>> {
+    let mut offset = 0u64;
+    stream
+        .try_filter_map(move |chunk| {
+            let start = offset;
+            let end = start + chunk.len() as u64;
+            offset = end;
+            let lo = range.start.max(start);
+            let hi = range.end.min(end);
+            let piece =
+                (lo < hi).then(|| chunk.slice((lo - start) as usize..(hi - start) as usize));
+            futures::future::ready(Ok(piece))
+        })
+        .boxed()
+}
+
+enum Message {
+    Part(PutPayload, oneshot::Sender<()>),
+    Finish,
+}
+
+type Response = Shared<BoxFuture<'static, Result<(), Arc<Error>>>>;
+
+/// One streamed upload request fed part by part.
+struct HelperUpload {
+    tx: Option<mpsc::UnboundedSender<Message>>,
+    response: Response,
+    abort: tokio::task::AbortHandle,
+}
+
+impl fmt::Debug for HelperUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HelperUpload")
+            .field("open", &self.tx.is_some())
+            .finish()
+    }
+}
+
+fn shared_error(e: Arc<Error>) -> object_store::Error {
+    let err = match Arc::try_unwrap(e) {
+        Ok(e) => e,
+        Err(shared) => Error::Storage {
+            operation: "upload through Windmill".into(),
+            source: Box::new(SharedError(shared)),
+        },
+    };
+    to_store_error(err, STORE)
+}
+
+#[derive(Debug)]
+struct SharedError(Arc<Error>);
+
+impl fmt::Display for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
+#[async_trait]
+impl MultipartUpload for HelperUpload {
+    fn put_part(&mut self, data: PutPayload) -> UploadPart {
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Message::Part(data, ack_tx)).is_ok());
+        let response = self.response.clone();
+        async move {
+            if sent && ack_rx.await.is_ok() {
+                return Ok(());
+            }
+            // The request ended before taking this part: report why.
+            match response.await {
+                Err(e) => Err(shared_error(e)),
+                Ok(()) => Err(object_store::Error::Generic {
+                    store: STORE,
+                    source: "the upload request ended before all parts were sent".into(),
+                }),
+            }
+        }
+        .boxed()
+    }
+
+    async fn complete(&mut self) -> object_store::Result<PutResult> {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Message::Finish);
+        }
+        self.response.clone().await.map_err(shared_error)?;
+        Ok(PutResult {
+            e_tag: None,
+            version: None,
+            extensions: Default::default(),
+        })
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        // Dropping the sender without `Finish` fails the request body.
+        self.tx.take();
+        self.abort.abort();
+        Ok(())
+    }
+}
+
+impl Drop for HelperUpload {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            self.tx.take();
+            self.abort.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn slicing_cuts_across_chunks() {
+        let chunks: Vec<object_store::Result<Bytes>> = vec![
+            Ok(Bytes::from_static(b"0123")),
+            Ok(Bytes::from_static(b"4567")),
+            Ok(Bytes::from_static(b"89")),
+        ];
+        let out: Vec<Bytes> = slice_stream(futures::stream::iter(chunks).boxed(), 3..9)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(out.concat(), b"345678");
+    }
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(
+            parse_time(Some("2024-01-02T03:04:05Z")).timestamp(),
+            1704164645
+        );
+        assert_eq!(parse_time(Some("garbage")), DateTime::<Utc>::UNIX_EPOCH);
+    }
+}
