@@ -1,1 +1,1421 @@
-//! A stateful fake Windmill HTTP server (in progress).
+//! A stateful fake Windmill HTTP server that answers like the real one.
+//!
+//! It serves on `127.0.0.1:<random port>` the endpoints the SDK calls: variables, resources
+//! (with `$var:` / `$res:` interpolation, type filter and paging), state (resources of type
+//! `state`), job starts (`run/p`, `run/h`, `run/f`, `run_wait_result/p` and `/f`), results,
+//! jobs, cancel, `getupdate_sse`, progress, flow user state, resume/approval URLs, whoami,
+//! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews and Kafka
+//! offsets. Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
+//! `"Not found: ..."`, `get_result_maybe` always has its four keys, starts answer 201 with the id
+//! as text, `run_wait_result` answers 200 with the result or 422 with the error, and the
+//! server-side waits follow the real schedules (`run_wait_result`: a check every 50 ms for 2 s,
+//! then every 200 ms, first check after the first sleep; `getupdate_sse`: an update at once,
+//! then checks every 3 s, or with `fast=true` 100 ms x10, 500 ms up to 100 checks, then 3 s).
+//!
+//! Jobs are the `wmill_core::conformance` fixtures:
+//!
+//! | runnable | behaviour |
+//! |---|---|
+//! | script `f/conformance/echo`, hash `00000000c0ffee01`, flow `f/conformance/echo_flow` | returns its arguments, at once |
+//! | script `f/conformance/fail` | fails with `{"name": "ConformanceError", "message": args.message}` |
+//! | script `f/conformance/sleep` | completes `args.ms` milliseconds after it starts, returns `args.ms` |
+//!
+//! The server counts requests per route ([`FakeWindmill::count`], [`FakeWindmill::counts`]),
+//! can require a token, and can inject failures ([`FakeWindmill::fail_next`]).
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() {
+//! let server = wmill_tests::fake_windmill::FakeWindmill::start().await;
+//! println!("{} workspace {}", server.base_url(), server.workspace());
+//! # }
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+/// The echo script.
+pub const ECHO: &str = "f/conformance/echo";
+/// The echo script's hash.
+pub const ECHO_HASH: &str = "00000000c0ffee01";
+/// The failing script.
+pub const FAIL: &str = "f/conformance/fail";
+/// The sleeping script.
+pub const SLEEP: &str = "f/conformance/sleep";
+/// The echo flow.
+pub const ECHO_FLOW: &str = "f/conformance/echo_flow";
+
+/// Settings of a [`FakeWindmill`].
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// The workspace id served (others are 404).
+    pub workspace: String,
+    /// When set, every request must carry `Authorization: Bearer <token>` (else 401).
+    pub token: Option<String>,
+    /// The server-side bound of `run_wait_result` (the real server: 600 s).
+    pub run_wait_result_timeout: Duration,
+    /// After how long without an event the event stream sends a ping (real: 5 s).
+    pub sse_ping_after: Duration,
+    /// After how long the event stream sends `timeout` and ends (real: 60 s).
+    pub sse_timeout: Duration,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            workspace: "test".into(),
+            token: Some("fake-token".into()),
+            run_wait_result_timeout: Duration::from_secs(600),
+            sse_ping_after: Duration::from_secs(5),
+            sse_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A running fake server; stops when dropped.
+#[derive(Debug)]
+pub struct FakeWindmill {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeWindmill {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    config: FakeConfig,
+    data: Mutex<Data>,
+    counts: Mutex<BTreeMap<String, u64>>,
+    faults: Mutex<HashMap<String, VecDeque<(u16, String)>>>,
+    total: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    variables: BTreeMap<String, Variable>,
+    resources: BTreeMap<String, Resource>,
+    jobs: HashMap<Uuid, Job>,
+    user_states: HashMap<(Uuid, String), Value>,
+    progress: HashMap<Uuid, u64>,
+}
+
+#[derive(Debug, Clone)]
+struct Variable {
+    value: String,
+    is_secret: bool,
+    description: String,
+}
+
+#[derive(Debug, Clone)]
+struct Resource {
+    value: Value,
+    resource_type: String,
+    description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Script,
+    Flow,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    kind: Kind,
+    path: Option<String>,
+    hash: Option<String>,
+    args: Map<String, Value>,
+    tag: Option<String>,
+    parent_job: Option<Uuid>,
+    root_job: Option<Uuid>,
+    created: Instant,
+    created_wall: SystemTime,
+    starts: Instant,
+    ends: Instant,
+    success: bool,
+    result: Value,
+    canceled: Option<(Instant, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Phase {
+    Queued,
+    Running,
+    Completed,
+}
+
+impl Job {
+    fn phase(&self, now: Instant) -> Phase {
+        if self.canceled.as_ref().is_some_and(|(at, _)| now >= *at) || now >= self.ends {
+            Phase::Completed
+        } else if now >= self.starts {
+            Phase::Running
+        } else {
+            Phase::Queued
+        }
+    }
+
+    /// `(success, result)` once completed.
+    fn outcome(&self) -> (bool, Value) {
+        match &self.canceled {
+            Some((_, reason)) if self.canceled_before_end() => (
+                false,
+                json!({"error": {"name": "Canceled", "message": format!("Job canceled: {reason} by fake")}}),
+            ),
+            _ => (self.success, self.result.clone()),
+        }
+    }
+
+    fn canceled_before_end(&self) -> bool {
+        self.canceled
+            .as_ref()
+            .is_some_and(|(at, _)| *at < self.ends)
+    }
+
+    fn json(&self, id: Uuid, workspace: &str, now: Instant) -> Value {
+        let created = iso(self.created_wall);
+        let mut j = json!({
+            "id": id.to_string(),
+            "workspace_id": workspace,
+            "created_by": "fake",
+            "created_at": created,
+            "permissioned_as": "u/fake",
+            "email": "fake@windmill.dev",
+            "visible_to_owner": true,
+            "is_flow_step": false,
+            "job_kind": if self.kind == Kind::Flow { "flow" } else { "script" },
+            "args": Value::Object(self.args.clone()),
+            "tag": self.tag.clone().unwrap_or_else(|| "default".into()),
+            "language": if self.kind == Kind::Flow { Value::Null } else { json!("bun") },
+            "canceled": self.canceled.is_some(),
+            "is_skipped": false,
+        });
+        if let Some(p) = &self.path {
+            j["script_path"] = json!(p);
+        }
+        if let Some(h) = &self.hash {
+            j["script_hash"] = json!(h);
+        }
+        if let Some(p) = self.parent_job {
+            j["parent_job"] = json!(p.to_string());
+        }
+        if let Some((_, reason)) = &self.canceled {
+            j["canceled_by"] = json!("fake");
+            j["canceled_reason"] = json!(reason);
+        }
+        match self.phase(now) {
+            Phase::Completed => {
+                let (success, result) = self.outcome();
+                j["type"] = json!("CompletedJob");
+                j["success"] = json!(success);
+                j["result"] = result;
+                j["started_at"] = json!(created);
+                j["duration_ms"] =
+                    json!(self.ends.saturating_duration_since(self.starts).as_millis() as u64);
+                j["deleted"] = json!(false);
+            }
+            phase => {
+                j["type"] = json!("QueuedJob");
+                j["running"] = json!(phase == Phase::Running);
+                if phase == Phase::Running {
+                    j["started_at"] = json!(created);
+                }
+            }
+        }
+        j
+    }
+}
+
+fn iso(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let dd = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+impl FakeWindmill {
+    /// Starts a server with [`FakeConfig::default`] (workspace `test`, token `fake-token`).
+    pub async fn start() -> FakeWindmill {
+        Self::start_with(FakeConfig::default()).await
+    }
+
+    /// Starts a server with `config`.
+    pub async fn start_with(config: FakeConfig) -> FakeWindmill {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(State {
+            config,
+            data: Mutex::new(Data::default()),
+            counts: Mutex::new(BTreeMap::new()),
+            faults: Mutex::new(HashMap::new()),
+            total: AtomicU64::new(0),
+        });
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let st = st.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let st = st.clone();
+                        async move { Ok::<_, Infallible>(handle(st, req).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        FakeWindmill { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:<port>` (requests go to `{base_url}/api/...`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The workspace served.
+    pub fn workspace(&self) -> &str {
+        &self.state.config.workspace
+    }
+
+    /// The token required, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.state.config.token.as_deref()
+    }
+
+    /// Requests received on `route` (e.g. `"get_result_maybe"`, `"run_wait_result/p"`,
+    /// `"run/p"`, `"getupdate_sse"`, `"variables/get_value"`).
+    pub fn count(&self, route: &str) -> u64 {
+        self.state.counts.lock().get(route).copied().unwrap_or(0)
+    }
+
+    /// All request counts by route.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.state.counts.lock().clone()
+    }
+
+    /// Total requests received.
+    pub fn total_requests(&self) -> u64 {
+        self.state.total.load(Ordering::Relaxed)
+    }
+
+    /// Resets the request counts.
+    pub fn reset_counts(&self) {
+        self.state.counts.lock().clear();
+        self.state.total.store(0, Ordering::Relaxed);
+    }
+
+    /// Makes the next `times` requests on `route` fail with `status` and a text body.
+    pub fn fail_next(&self, route: &str, status: u16, times: usize, body: &str) {
+        let mut f = self.state.faults.lock();
+        let q = f.entry(route.to_owned()).or_default();
+        for _ in 0..times {
+            q.push_back((status, body.to_owned()));
+        }
+    }
+
+    /// Whether a job with this id exists, and whether it was canceled.
+    pub fn job_canceled(&self, id: Uuid) -> Option<bool> {
+        self.state
+            .data
+            .lock()
+            .jobs
+            .get(&id)
+            .map(|j| j.canceled.is_some())
+    }
+
+    /// The number of jobs created.
+    pub fn job_count(&self) -> usize {
+        self.state.data.lock().jobs.len()
+    }
+
+    /// The stored args, tag, parent and root of a job (for assertions).
+    pub fn job_info(&self, id: Uuid) -> Option<Value> {
+        let d = self.state.data.lock();
+        d.jobs.get(&id).map(|j| {
+            json!({
+                "args": Value::Object(j.args.clone()),
+                "tag": j.tag,
+                "parent_job": j.parent_job.map(|u| u.to_string()),
+                "root_job": j.root_job.map(|u| u.to_string()),
+                "scheduled_in_ms": j.starts.saturating_duration_since(j.created).as_millis() as u64,
+            })
+        })
+    }
+
+    /// Seeds a variable.
+    pub fn put_variable(&self, path: &str, value: &str, is_secret: bool) {
+        self.state.data.lock().variables.insert(
+            path.to_owned(),
+            Variable {
+                value: value.to_owned(),
+                is_secret,
+                description: String::new(),
+            },
+        );
+    }
+
+    /// Seeds a resource.
+    pub fn put_resource(&self, path: &str, value: Value, resource_type: &str) {
+        self.state.data.lock().resources.insert(
+            path.to_owned(),
+            Resource {
+                value,
+                resource_type: resource_type.to_owned(),
+                description: String::new(),
+            },
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+fn full(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()).boxed());
+    *r.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn json_resp(status: StatusCode, v: &Value) -> Response<Body> {
+    full(status, "application/json", serde_json::to_vec(v).unwrap())
+}
+
+fn ok_json(v: Value) -> Response<Body> {
+    json_resp(StatusCode::OK, &v)
+}
+
+fn text(status: StatusCode, t: impl Into<String>) -> Response<Body> {
+    full(status, "text/plain; charset=utf-8", t.into())
+}
+
+fn not_found(msg: impl std::fmt::Display) -> Response<Body> {
+    text(StatusCode::NOT_FOUND, format!("Not found: {msg}"))
+}
+
+fn bad_request(msg: impl std::fmt::Display) -> Response<Body> {
+    text(StatusCode::BAD_REQUEST, format!("Bad request: {msg}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request parsing
+
+struct Req {
+    method: Method,
+    /// Decoded segments after `/api/`.
+    segs: Vec<String>,
+    query: HashMap<String, String>,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+impl Req {
+    fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    fn q_bool(&self, k: &str) -> Result<bool, Response<Body>> {
+        match self.q(k) {
+            None => Ok(false),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(v) => Err(query_rejection(k, v, "a boolean")),
+        }
+    }
+
+    fn q_uuid(&self, k: &str) -> Result<Option<Uuid>, Response<Body>> {
+        match self.q(k) {
+            None => Ok(None),
+            Some(v) => Uuid::parse_str(v)
+                .map(Some)
+                .map_err(|_| query_rejection(k, v, "a UUID")),
+        }
+    }
+
+    fn q_u64(&self, k: &str) -> Result<Option<u64>, Response<Body>> {
+        match self.q(k) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| query_rejection(k, v, "an integer")),
+        }
+    }
+
+    /// The JSON body, with axum's rejections.
+    fn json(&self) -> Result<Value, Response<Body>> {
+        let ct_ok = self
+            .content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("application/json") || c.contains("+json"));
+        if !ct_ok {
+            return Err(text(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            text(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to parse the request body as JSON: {e}"),
+            )
+        })
+    }
+
+    fn json_object(&self) -> Result<Map<String, Value>, Response<Body>> {
+        match self.json()? {
+            Value::Object(m) => Ok(m),
+            _ => Err(text(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Failed to deserialize the JSON body into the target type: invalid type: expected a map",
+            )),
+        }
+    }
+}
+
+fn query_rejection(k: &str, v: &str, what: &str) -> Response<Body> {
+    text(
+        StatusCode::BAD_REQUEST,
+        format!("Failed to deserialize query string: {k}: invalid value {v:?}, expected {what}"),
+    )
+}
+
+fn missing_field(f: &str) -> Response<Body> {
+    text(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("Failed to deserialize the JSON body into the target type: missing field `{f}`"),
+    )
+}
+
+fn path_uuid(s: &str) -> Result<Uuid, Response<Body>> {
+    Uuid::parse_str(s).map_err(|e| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid URL: Cannot parse `{s}` to a `UUID`: {e}"),
+        )
+    })
+}
+
+fn decode(seg: &str) -> String {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            )
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_query(q: Option<&str>) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let fix = |s: &str| decode(&s.replace('+', " "));
+        m.insert(fix(k), fix(v));
+    }
+    m
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let raw_path = parts.uri.path().to_owned();
+    let Some(rest) = raw_path.strip_prefix("/api/") else {
+        return not_found("no such route");
+    };
+    let req = Req {
+        method: parts.method.clone(),
+        segs: rest.split('/').map(decode).collect(),
+        query: parse_query(parts.uri.query()),
+        content_type: parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body,
+    };
+    st.total.fetch_add(1, Ordering::Relaxed);
+    let route = route_name(&req);
+    *st.counts.lock().entry(route.clone()).or_default() += 1;
+
+    if let Some(token) = &st.config.token {
+        let expected = format!("Bearer {token}");
+        let got = parts
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if got != Some(expected.as_str()) {
+            return text(
+                StatusCode::UNAUTHORIZED,
+                "Not authorized: Could not authenticate with the token",
+            );
+        }
+    }
+    if let Some((status, body)) = st
+        .faults
+        .lock()
+        .get_mut(&route)
+        .and_then(VecDeque::pop_front)
+    {
+        return text(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            body,
+        );
+    }
+    match route_request(&st, &req).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+/// A stable name for counting: the fixed segments of the route.
+fn route_name(req: &Req) -> String {
+    let s: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["w", _, "jobs", "run", k, ..] => format!("run/{k}"),
+        ["w", _, "jobs", "run_wait_result", k, ..] => format!("run_wait_result/{k}"),
+        ["w", _, "jobs", "run_inline", k, ..] => format!("run_inline/{k}"),
+        ["w", _, "jobs_u", "completed", what, ..] => (*what).to_owned(),
+        ["w", _, "jobs_u", "queue", what, ..] => format!("queue/{what}"),
+        ["w", _, "jobs", "flow", "user_states", ..] => format!("{} user_states", req.method),
+        ["w", _, "jobs_u", what, ..] | ["w", _, "jobs", what, ..] => (*what).to_owned(),
+        ["w", _, area, op, ..] => format!("{area}/{op}"),
+        ["w", _, area] => (*area).to_owned(),
+        [a, b, ..] => format!("{a}/{b}"),
+        [a] => (*a).to_owned(),
+        [] => String::new(),
+    }
+}
+
+async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body>> {
+    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    let m = &req.method;
+    match segs.as_slice() {
+        ["version"] if m == Method::GET => return Ok(text(StatusCode::OK, "v1.fake-windmill")),
+        ["users", "whoami"] if m == Method::GET => {
+            return Ok(ok_json(json!({
+                "email": "fake@windmill.dev", "login_type": "password", "super_admin": false,
+                "devops": false, "verified": true, "name": "Fake", "username": "fake", "operator_only": false,
+            })));
+        }
+        ["users", "tokens", "create"] if m == Method::POST => {
+            let body = req.json_object()?;
+            if let Some(exp) = body.get("expiration")
+                && !exp
+                    .as_str()
+                    .is_some_and(|s| s.ends_with('Z') && s.len() >= 20)
+            {
+                return Err(missing_field("expiration"));
+            }
+            return Ok(text(
+                StatusCode::CREATED,
+                format!("tok_{}", Uuid::new_v4().simple()),
+            ));
+        }
+        ["w", ws, ..] if *ws != st.config.workspace => {
+            return Err(not_found(format!("workspace {ws} not found")));
+        }
+        _ => {}
+    }
+    let rest: &[&str] = segs.get(2..).unwrap_or(&[]);
+    match (m.clone(), rest) {
+        // ---------------- variables
+        (Method::GET, ["variables", "get_value", p @ ..]) => {
+            let p = p.join("/");
+            let d = st.data.lock();
+            let v = d
+                .variables
+                .get(&p)
+                .ok_or_else(|| not_found(format!("Variable not found at name {p}")))?;
+            Ok(ok_json(json!(v.value)))
+        }
+        (Method::GET, ["variables", "exists", p @ ..]) => Ok(ok_json(json!(
+            st.data.lock().variables.contains_key(&p.join("/"))
+        ))),
+        (Method::GET, ["variables", "get", p @ ..]) => {
+            let p = p.join("/");
+            let d = st.data.lock();
+            let v = d
+                .variables
+                .get(&p)
+                .ok_or_else(|| not_found(format!("Variable not found at name {p}")))?;
+            Ok(ok_json(var_json(&p, v, true, &st.config.workspace)))
+        }
+        (Method::POST, ["variables", "create"]) => {
+            let b = req.json_object()?;
+            let path = b
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("path"))?;
+            let value = b
+                .get("value")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("value"))?;
+            let is_secret = b
+                .get("is_secret")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| missing_field("is_secret"))?;
+            let description = b
+                .get("description")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("description"))?;
+            let mut d = st.data.lock();
+            if d.variables.contains_key(path) {
+                return Err(bad_request(format!("Variable {path} already exists")));
+            }
+            d.variables.insert(
+                path.to_owned(),
+                Variable {
+                    value: value.to_owned(),
+                    is_secret,
+                    description: description.to_owned(),
+                },
+            );
+            Ok(text(StatusCode::CREATED, path.to_owned()))
+        }
+        (Method::POST, ["variables", "update", p @ ..]) => {
+            let p = p.join("/");
+            let b = req.json_object()?;
+            let mut d = st.data.lock();
+            let v = d
+                .variables
+                .get_mut(&p)
+                .ok_or_else(|| not_found(format!("Variable not found at name {p}")))?;
+            if let Some(value) = b.get("value") {
+                v.value = value
+                    .as_str()
+                    .ok_or_else(|| missing_field("value"))?
+                    .to_owned();
+            }
+            if let Some(s) = b.get("is_secret").and_then(Value::as_bool) {
+                v.is_secret = s;
+            }
+            if let Some(s) = b.get("description").and_then(Value::as_str) {
+                v.description = s.to_owned();
+            }
+            Ok(text(StatusCode::OK, format!("variable {p} updated")))
+        }
+        (Method::DELETE, ["variables", "delete", p @ ..]) => {
+            let p = p.join("/");
+            st.data
+                .lock()
+                .variables
+                .remove(&p)
+                .ok_or_else(|| not_found(format!("Variable not found at name {p}")))?;
+            Ok(text(StatusCode::OK, format!("variable {p} deleted")))
+        }
+        (Method::GET, ["variables", "list"]) => {
+            let (page, per_page) = paging(req)?;
+            let start = req.q("path_start").unwrap_or("");
+            let d = st.data.lock();
+            let rows: Vec<Value> = d
+                .variables
+                .iter()
+                .filter(|(p, _)| p.starts_with(start))
+                .skip(page * per_page)
+                .take(per_page)
+                .map(|(p, v)| var_json(p, v, false, &st.config.workspace))
+                .collect();
+            Ok(ok_json(Value::Array(rows)))
+        }
+        // ---------------- resources
+        (Method::GET, ["resources", "get_value_interpolated", p @ ..]) => {
+            let p = p.join("/");
+            let d = st.data.lock();
+            let r = d
+                .resources
+                .get(&p)
+                .ok_or_else(|| not_found(format!("Resource not found at name {p}")))?;
+            Ok(ok_json(interpolate(&d, &r.value, 0)))
+        }
+        (Method::GET, ["resources", "get_value", p @ ..]) => {
+            let p = p.join("/");
+            let d = st.data.lock();
+            let r = d
+                .resources
+                .get(&p)
+                .ok_or_else(|| not_found(format!("Resource not found at name {p}")))?;
+            Ok(ok_json(r.value.clone()))
+        }
+        (Method::GET, ["resources", "exists", p @ ..]) => Ok(ok_json(json!(
+            st.data.lock().resources.contains_key(&p.join("/"))
+        ))),
+        (Method::POST, ["resources", "create"]) => {
+            let update_if_exists = req.q_bool("update_if_exists")?;
+            let b = req.json_object()?;
+            let path = b
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("path"))?;
+            let value = b
+                .get("value")
+                .cloned()
+                .ok_or_else(|| missing_field("value"))?;
+            let rt = b
+                .get("resource_type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("resource_type"))?;
+            let mut d = st.data.lock();
+            if d.resources.contains_key(path) && !update_if_exists {
+                return Err(bad_request(format!("Resource {path} already exists")));
+            }
+            d.resources.insert(
+                path.to_owned(),
+                Resource {
+                    value,
+                    resource_type: rt.to_owned(),
+                    description: b
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                },
+            );
+            Ok(text(StatusCode::CREATED, path.to_owned()))
+        }
+        (Method::POST, ["resources", "update_value", p @ ..]) => {
+            let p = p.join("/");
+            let b = req.json_object()?;
+            let mut d = st.data.lock();
+            let r = d
+                .resources
+                .get_mut(&p)
+                .ok_or_else(|| not_found(format!("Resource not found at name {p}")))?;
+            r.value = b.get("value").cloned().unwrap_or(Value::Null);
+            Ok(text(StatusCode::OK, format!("resource value {p} updated")))
+        }
+        (Method::DELETE, ["resources", "delete", p @ ..]) => {
+            let p = p.join("/");
+            st.data
+                .lock()
+                .resources
+                .remove(&p)
+                .ok_or_else(|| not_found(format!("Resource not found at name {p}")))?;
+            Ok(text(StatusCode::OK, format!("resource {p} deleted")))
+        }
+        (Method::GET, ["resources", "list"]) => {
+            let (page, per_page) = paging(req)?;
+            let types: Option<Vec<&str>> = req.q("resource_type").map(|t| t.split(',').collect());
+            let start = req.q("path_start").unwrap_or("");
+            let d = st.data.lock();
+            let rows: Vec<Value> = d
+                .resources
+                .iter()
+                .filter(|(p, r)| {
+                    p.starts_with(start)
+                        && types.as_ref().is_none_or(|t| t.contains(&r.resource_type.as_str()))
+                })
+                .skip(page * per_page)
+                .take(per_page)
+                .map(|(p, r)| {
+                    json!({
+                        "workspace_id": st.config.workspace, "path": p, "description": r.description,
+                        "resource_type": r.resource_type, "value": r.value, "is_oauth": false,
+                        "extra_perms": {}, "is_expired": false, "is_linked": false, "is_refreshed": false,
+                    })
+                })
+                .collect();
+            Ok(ok_json(Value::Array(rows)))
+        }
+        // ---------------- job starts
+        (Method::POST, ["jobs", "run", k @ ("p" | "h" | "f"), p @ ..]) => {
+            let (id, _) = create_job(st, req, k, &p.join("/"), true)?;
+            Ok(text(StatusCode::CREATED, id.to_string()))
+        }
+        (Method::POST, ["jobs", "run_wait_result", k @ ("p" | "f"), p @ ..]) => {
+            let (id, _) = create_job(st, req, k, &p.join("/"), false)?;
+            Ok(run_wait_result(st.clone(), id).await)
+        }
+        (Method::POST, ["jobs", mode @ ("run_inline" | "run_wait_result"), "preview"]) => {
+            let b = req.json_object()?;
+            if *mode == "run_inline" {
+                for f in ["content", "language"] {
+                    if !b.contains_key(f) {
+                        return Err(missing_field(f));
+                    }
+                }
+            }
+            let args = b
+                .get("args")
+                .cloned()
+                .ok_or_else(|| missing_field("args"))?;
+            Ok(ok_json(
+                json!({"language": b.get("language"), "args": args}),
+            ))
+        }
+        // ---------------- results and jobs
+        (Method::GET, ["jobs_u", "completed", "get_result_maybe", id]) => {
+            let id = path_uuid(id)?;
+            let get_started = req.q_bool("get_started")?;
+            let now = Instant::now();
+            let d = st.data.lock();
+            let job = d
+                .jobs
+                .get(&id)
+                .ok_or_else(|| not_found(format!("Job not found at name {id}")))?;
+            match job.phase(now) {
+                Phase::Completed => {
+                    let (success, result) = job.outcome();
+                    Ok(ok_json(
+                        json!({"started": true, "success": success, "completed": true, "result": result}),
+                    ))
+                }
+                phase => {
+                    let started = if get_started {
+                        json!(phase == Phase::Running)
+                    } else {
+                        Value::Null
+                    };
+                    Ok(ok_json(
+                        json!({"started": started, "success": null, "completed": false, "result": null}),
+                    ))
+                }
+            }
+        }
+        (Method::GET, ["jobs_u", "completed", "get_result", id]) => {
+            let id = path_uuid(id)?;
+            let d = st.data.lock();
+            match d.jobs.get(&id) {
+                Some(j) if j.phase(Instant::now()) == Phase::Completed => {
+                    Ok(ok_json(j.outcome().1))
+                }
+                _ => Err(not_found(format!("Completed Job not found at name {id}"))),
+            }
+        }
+        (Method::GET, ["jobs_u", "get", id]) => {
+            let id = path_uuid(id)?;
+            req.q_bool("no_logs")?;
+            req.q_bool("no_code")?;
+            let d = st.data.lock();
+            let j = d
+                .jobs
+                .get(&id)
+                .ok_or_else(|| not_found(format!("Job not found at name {id}")))?;
+            Ok(ok_json(j.json(id, &st.config.workspace, Instant::now())))
+        }
+        (Method::POST, ["jobs_u", "queue", "cancel" | "force_cancel", id]) => {
+            let id = path_uuid(id)?;
+            let b = req.json_object()?;
+            let reason = b
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let now = Instant::now();
+            let mut d = st.data.lock();
+            let j = d
+                .jobs
+                .get_mut(&id)
+                .ok_or_else(|| not_found(format!("Job not found at name {id}")))?;
+            if j.phase(now) == Phase::Completed {
+                return Err(not_found(format!(
+                    "Job {id} not found or already completed"
+                )));
+            }
+            j.canceled = Some((now, reason));
+            Ok(text(StatusCode::OK, id.to_string()))
+        }
+        (Method::GET, ["jobs_u", "getupdate_sse", id]) => {
+            let id = path_uuid(id)?;
+            let fast = req.q_bool("fast")?;
+            let only_result = req.q_bool("only_result")?;
+            let running_param = req.q("running").map(|v| v == "true");
+            Ok(sse(st.clone(), id, fast, only_result, running_param))
+        }
+        (Method::GET, ["jobs_u", "get_root_job_id", id]) => {
+            let id = path_uuid(id)?;
+            let d = st.data.lock();
+            let mut cur = d
+                .jobs
+                .get(&id)
+                .ok_or_else(|| not_found(format!("Job not found at name {id}")))?;
+            let mut root = id;
+            if let Some(r) = cur.root_job {
+                return Ok(ok_json(json!(r.to_string())));
+            }
+            while let Some(p) = cur.parent_job {
+                root = p;
+                match d.jobs.get(&p) {
+                    Some(j) => cur = j,
+                    None => break,
+                }
+            }
+            Ok(ok_json(json!(root.to_string())))
+        }
+        (Method::GET, ["jobs", "worker_is_draining", id]) => {
+            path_uuid(id)?;
+            Ok(ok_json(json!(false)))
+        }
+        (Method::POST, ["job_metrics", "set_progress", id]) => {
+            let id = path_uuid(id)?;
+            let b = req.json_object()?;
+            if let Some(f) = b.get("flow_job_id")
+                && f.as_str().is_none_or(|s| Uuid::parse_str(s).is_err())
+            {
+                return Err(text(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Failed to deserialize the JSON body into the target type: flow_job_id: UUID parsing failed",
+                ));
+            }
+            let pct = b
+                .get("percent")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| missing_field("percent"))?;
+            let mut d = st.data.lock();
+            let cur = d.progress.entry(id).or_insert(0);
+            *cur = (*cur).max(pct.min(99));
+            Ok(ok_json(Value::Null))
+        }
+        (Method::GET, ["job_metrics", "get_progress", id]) => {
+            let id = path_uuid(id)?;
+            Ok(ok_json(
+                st.data
+                    .lock()
+                    .progress
+                    .get(&id)
+                    .map_or(Value::Null, |p| json!(p)),
+            ))
+        }
+        (Method::POST, ["jobs", "flow", "user_states", id, key]) => {
+            let id = path_uuid(id)?;
+            let v = req.json()?;
+            let mut d = st.data.lock();
+            if !d.jobs.get(&id).is_some_and(|j| j.kind == Kind::Flow) {
+                return Err(not_found(format!(
+                    "Flow {id} does not exist or is not a flow"
+                )));
+            }
+            d.user_states.insert((id, (*key).to_owned()), v);
+            Ok(text(StatusCode::OK, "flow user state updated"))
+        }
+        (Method::GET, ["jobs", "flow", "user_states", id, key]) => {
+            let id = path_uuid(id)?;
+            let d = st.data.lock();
+            if !d.jobs.get(&id).is_some_and(|j| j.kind == Kind::Flow) {
+                return Err(not_found(format!(
+                    "Flow {id} does not exist or is not a flow"
+                )));
+            }
+            Ok(ok_json(
+                d.user_states
+                    .get(&(id, (*key).to_owned()))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ))
+        }
+        (Method::GET, ["jobs", "resume_urls", id, nonce]) => {
+            let id = path_uuid(id)?;
+            nonce.parse::<u32>().map_err(|_| {
+                text(
+                    StatusCode::BAD_REQUEST,
+                    format!("Invalid URL: Cannot parse `{nonce}` to a `u32`"),
+                )
+            })?;
+            Ok(ok_json(urls(
+                id,
+                nonce,
+                req.q("approver"),
+                req.q_bool("flow_level")?,
+            )))
+        }
+        (Method::GET, ["jobs", "wac_approval_urls", id, key]) => {
+            let id = path_uuid(id)?;
+            Ok(ok_json(urls(id, key, req.q("approver"), false)))
+        }
+        (Method::GET, ["users", "whoami"]) => Ok(ok_json(json!({
+            "email": "fake@windmill.dev", "username": "fake", "is_admin": false, "is_super_admin": false,
+            "created_at": "2024-01-01T00:00:00Z", "operator": false, "disabled": false, "role": "developer",
+            "groups": ["all"], "folders": [], "folders_owners": [],
+        }))),
+        (Method::POST, ["oidc", "token", audience]) => {
+            req.q("expires_in")
+                .map(str::parse::<f64>)
+                .transpose()
+                .map_err(|_| {
+                    query_rejection("expires_in", req.q("expires_in").unwrap_or(""), "a number")
+                })?;
+            Ok(text(StatusCode::OK, format!("eyJ.fake.{audience}")))
+        }
+        (Method::POST, ["kafka_triggers", "commit_offsets", p @ ..]) => {
+            let b = req.json_object()?;
+            for f in ["topic", "partition", "offset"] {
+                if !b.contains_key(f) {
+                    return Err(missing_field(f));
+                }
+            }
+            Ok(text(
+                StatusCode::OK,
+                format!("offsets committed for {}", p.join("/")),
+            ))
+        }
+        _ => Err(not_found("no such route")),
+    }
+}
+
+fn urls(id: Uuid, key: &str, approver: Option<&str>, flow_level: bool) -> Value {
+    let a = approver
+        .map(|a| format!("?approver={a}"))
+        .unwrap_or_default();
+    let lvl = if flow_level { "/flow" } else { "" };
+    json!({
+        "approvalPage": format!("http://fake/approve/{id}/{key}{lvl}{a}"),
+        "resume": format!("http://fake/api/resume/{id}/{key}{lvl}{a}"),
+        "cancel": format!("http://fake/api/cancel/{id}/{key}{lvl}{a}"),
+    })
+}
+
+fn paging(req: &Req) -> Result<(usize, usize), Response<Body>> {
+    let page = req.q_u64("page")?.unwrap_or(1).max(1) as usize - 1;
+    let per_page = req.q_u64("per_page")?.unwrap_or(30).clamp(1, 10_000) as usize;
+    Ok((page, per_page))
+}
+
+fn var_json(path: &str, v: &Variable, with_value: bool, ws: &str) -> Value {
+    let mut j = json!({
+        "workspace_id": ws, "path": path, "is_secret": v.is_secret, "description": v.description,
+        "extra_perms": {}, "is_oauth": false, "is_expired": false, "is_linked": false, "is_refreshed": false,
+    });
+    if with_value || !v.is_secret {
+        j["value"] = json!(v.value);
+    }
+    j
+}
+
+fn interpolate(d: &Data, v: &Value, depth: usize) -> Value {
+    if depth > 16 {
+        return v.clone();
+    }
+    match v {
+        Value::String(s) => {
+            if let Some(p) = s.strip_prefix("$var:") {
+                d.variables.get(p).map_or(Value::Null, |x| json!(x.value))
+            } else if let Some(p) = s.strip_prefix("$res:") {
+                d.resources
+                    .get(p)
+                    .map_or(Value::Null, |r| interpolate(d, &r.value, depth + 1))
+            } else {
+                v.clone()
+            }
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| interpolate(d, x, depth)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), interpolate(d, x, depth)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Creates a job from a run request; returns its id.
+fn create_job(
+    st: &Arc<State>,
+    req: &Req,
+    letter: &str,
+    target: &str,
+    allow_schedule: bool,
+) -> Result<(Uuid, ()), Response<Body>> {
+    let parent_job = req.q_uuid("parent_job")?;
+    let root_job = req.q_uuid("root_job")?;
+    let job_id = req.q_uuid("job_id")?;
+    let scheduled = if allow_schedule {
+        req.q_u64("scheduled_in_secs")?.unwrap_or(0)
+    } else {
+        0
+    };
+    req.q_bool("skip_preprocessor")?;
+    let tag = req.q("tag").map(str::to_owned);
+    let args = req.json_object()?;
+    let (kind, success, result, duration) = match (letter, target) {
+        ("p", ECHO) | ("h", ECHO_HASH) => (Kind::Script, true, Value::Object(args.clone()), 0),
+        ("f", ECHO_FLOW) => (Kind::Flow, true, Value::Object(args.clone()), 0),
+        ("p", FAIL) => (
+            Kind::Script,
+            false,
+            json!({"error": {"name": "ConformanceError", "message": args.get("message").cloned().unwrap_or(Value::Null)}}),
+            0,
+        ),
+        ("p", SLEEP) => {
+            let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
+            (Kind::Script, true, json!(ms), ms)
+        }
+        ("p", p) => return Err(not_found(format!("script not found at name {p}"))),
+        ("h", h) => return Err(not_found(format!("script not found at name {h}"))),
+        (_, p) => return Err(not_found(format!("Flow not found at name {p}"))),
+    };
+    let id = job_id.unwrap_or_else(Uuid::new_v4);
+    let now = Instant::now();
+    let starts = now + Duration::from_secs(scheduled);
+    let mut d = st.data.lock();
+    if d.jobs.contains_key(&id) {
+        return Err(bad_request(format!("Job with id {id} already exists")));
+    }
+    d.jobs.insert(
+        id,
+        Job {
+            kind,
+            path: (letter != "h").then(|| target.to_owned()),
+            hash: (letter == "h").then(|| target.to_owned()),
+            args,
+            tag,
+            parent_job,
+            root_job,
+            created: now,
+            created_wall: SystemTime::now(),
+            starts,
+            ends: starts + Duration::from_millis(duration),
+            success,
+            result,
+            canceled: None,
+        },
+    );
+    Ok((id, ()))
+}
+
+/// Cancels the job if the `run_wait_result` connection goes away before it completed.
+struct CancelOnDrop {
+    st: Arc<State>,
+    id: Uuid,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            let now = Instant::now();
+            let mut d = self.st.data.lock();
+            if let Some(j) = d.jobs.get_mut(&self.id)
+                && j.phase(now) != Phase::Completed
+            {
+                j.canceled = Some((now, "client disconnected from run_wait_result".into()));
+            }
+        }
+    }
+}
+
+async fn run_wait_result(st: Arc<State>, id: Uuid) -> Response<Body> {
+    let mut guard = CancelOnDrop {
+        st: st.clone(),
+        id,
+        armed: true,
+    };
+    let began = Instant::now();
+    loop {
+        let elapsed = began.elapsed();
+        if elapsed >= st.config.run_wait_result_timeout {
+            guard.armed = false;
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "Internal: timeout after {}s",
+                    st.config.run_wait_result_timeout.as_secs()
+                ),
+            );
+        }
+        let step = if elapsed < Duration::from_secs(2) {
+            Duration::from_millis(50)
+        } else {
+            Duration::from_millis(200)
+        };
+        tokio::time::sleep(step).await;
+        let outcome = {
+            let d = st.data.lock();
+            d.jobs
+                .get(&id)
+                .filter(|j| j.phase(Instant::now()) == Phase::Completed)
+                .map(Job::outcome)
+        };
+        if let Some((success, result)) = outcome {
+            guard.armed = false;
+            return if success {
+                ok_json(result)
+            } else {
+                json_resp(StatusCode::UNPROCESSABLE_ENTITY, &result)
+            };
+        }
+    }
+}
+
+fn sse(
+    st: Arc<State>,
+    id: Uuid,
+    fast: bool,
+    only_result: bool,
+    running_param: Option<bool>,
+) -> Response<Body> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        let send = |v: Value| {
+            let tx = tx.clone();
+            async move { tx.send(Bytes::from(format!("data: {v}\n\n"))).await.is_ok() }
+        };
+        let began = Instant::now();
+        let mut last_sent = Instant::now();
+        let mut last: Option<Value> = None;
+        let mut checks: u32 = 0;
+        loop {
+            let snapshot = {
+                let d = st.data.lock();
+                d.jobs.get(&id).map(|j| {
+                    let now = Instant::now();
+                    (
+                        j.phase(now),
+                        j.outcome(),
+                        j.json(id, &st.config.workspace, now),
+                    )
+                })
+            };
+            let Some((phase, (_success, result), job)) = snapshot else {
+                let _ = send(json!({"type": "notfound"})).await;
+                return;
+            };
+            let completed = phase == Phase::Completed;
+            let mut update = json!({"type": "update", "completed": completed});
+            if running_param == Some(false) {
+                update["running"] = json!(phase == Phase::Running);
+            }
+            if let Some(p) = st.data.lock().progress.get(&id) {
+                update["progress"] = json!(p);
+            }
+            if completed {
+                if only_result {
+                    update["only_result"] = result;
+                } else {
+                    update["job"] = job;
+                }
+            }
+            if last.as_ref() != Some(&update) {
+                if !send(update.clone()).await {
+                    return;
+                }
+                last_sent = Instant::now();
+                last = Some(update);
+            }
+            if completed {
+                return;
+            }
+            if began.elapsed() >= st.config.sse_timeout {
+                let _ = send(json!({"type": "timeout"})).await;
+                return;
+            }
+            if last_sent.elapsed() >= st.config.sse_ping_after {
+                if !send(json!({"type": "ping"})).await {
+                    return;
+                }
+                last_sent = Instant::now();
+            }
+            checks += 1;
+            let delay = if !fast {
+                Duration::from_secs(3)
+            } else if checks <= 10 {
+                Duration::from_millis(100)
+            } else if checks <= 100 {
+                Duration::from_millis(500)
+            } else {
+                Duration::from_secs(3)
+            };
+            tokio::time::sleep(delay).await;
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
+    });
+    let mut r = Response::new(StreamBody::new(stream).boxed());
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    h.insert("connection", HeaderValue::from_static("keep-alive"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding() {
+        assert_eq!(decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        let q = parse_query(Some("a=1&b=x%20y&c"));
+        assert_eq!(q["b"], "x y");
+        assert_eq!(q["c"], "");
+    }
+}
