@@ -108,11 +108,18 @@ where
         match body.next().await {
             None => {
                 let payload: PutPayload = head.freeze();
+                let with_attrs = !attributes.is_empty();
                 let put = PutOptions {
                     attributes,
                     ..PutOptions::default()
                 };
-                return Ok(store.put_opts(path, payload, put).await?);
+                return match store.put_opts(path, payload.clone(), put).await {
+                    Err(object_store::Error::NotImplemented { .. }) if with_attrs => {
+                        tracing::debug!(location = %path, store = %store, "the store keeps no content type / disposition: writing without them");
+                        Ok(store.put_opts(path, payload, PutOptions::default()).await?)
+                    }
+                    other => Ok(other?),
+                };
             }
             Some(Err(e)) => return Err(WriteError::Body(e)),
             Some(Ok(chunk)) => {
@@ -125,7 +132,8 @@ where
     };
 
     // Phase 2: multipart.
-    let upload = store
+    let with_attrs = !attributes.is_empty();
+    let opened = store
         .put_multipart_opts(
             path,
             PutMultipartOptions {
@@ -133,7 +141,16 @@ where
                 ..PutMultipartOptions::default()
             },
         )
-        .await?;
+        .await;
+    let upload = match opened {
+        Err(object_store::Error::NotImplemented { .. }) if with_attrs => {
+            tracing::debug!(location = %path, store = %store, "the store keeps no content type / disposition: writing without them");
+            store
+                .put_multipart_opts(path, PutMultipartOptions::default())
+                .await?
+        }
+        other => other?,
+    };
     tracing::debug!(location = %path, part_size, concurrency, "multipart upload started");
     let mut guard = AbortOnDrop {
         upload: Some(WriteMultipart::new_with_chunk_size(upload, part_size)),
