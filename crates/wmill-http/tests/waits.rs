@@ -1,0 +1,655 @@
+//! Waiting for jobs: each strategy, run_wait_result races and fallbacks, timeout-then-cancel,
+//! job failure.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::*;
+use wiremock::ResponseTemplate;
+use wmill_core::{
+    Error, ItemPath, JobId, JobRunner, PollSchedule, RunOptions, ScriptHash, WaitOptions,
+    WaitStrategy, to_args,
+};
+
+const ID: &str = "11111111-2222-4333-8444-555555555555";
+
+fn id() -> JobId {
+    JobId::parse(ID).unwrap()
+}
+
+fn p(s: &str) -> ItemPath {
+    ItemPath::parse(s).unwrap()
+}
+
+fn maybe_path() -> String {
+    format!("/api/w/ws/jobs_u/completed/get_result_maybe/{ID}")
+}
+
+fn fast_poll() -> WaitStrategy {
+    WaitStrategy::Poll(PollSchedule::new(
+        Duration::from_millis(2),
+        Duration::from_millis(10),
+        0.1,
+    ))
+}
+
+#[tokio::test]
+async fn poll_strategy_polls_until_completed() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .and(exact_query(&[("get_started", "true")]))
+        .respond_with(not_completed())
+        .up_to_n_times(3)
+        .with_priority(1)
+        .expect(3)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!({"sum": 5})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .wait_job(&id(), &WaitOptions::new().strategy(fast_poll()))
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"sum": 5}));
+}
+
+#[tokio::test]
+async fn a_failed_job_is_job_failed_with_the_error_value() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(completed(
+            false,
+            json!({"error": {"name": "ValueError", "message": "boom", "stack": "..."}}),
+        ))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .wait_job(&id(), &WaitOptions::new().strategy(fast_poll()))
+        .await
+        .unwrap_err();
+    match e {
+        Error::JobFailed { job_id, error } => {
+            assert_eq!(job_id, id());
+            assert_eq!(
+                *error,
+                json!({"name": "ValueError", "message": "boom", "stack": "..."})
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_failure_without_an_error_field_keeps_the_whole_result() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(completed(false, json!("exit code 1")))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .wait_job(&id(), &WaitOptions::new().strategy(fast_poll()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.job_error(), Some(&json!("exit code 1")));
+}
+
+#[tokio::test]
+async fn timeout_cancels_once_and_returns_at_once() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs_u/queue/cancel/{ID}").as_str(),
+    )
+    .and(json_body(json!({"reason": "reached timeout"})))
+    .respond_with(text(200, ID))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let started = Instant::now();
+    let e = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new()
+                .timeout(Duration::from_millis(150))
+                .strategy(fast_poll()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { job_id: Some(j), after } if j == id() && after == Duration::from_millis(150)),
+        "{e:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn timeout_without_cancel_leaves_the_job_alone() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs_u/queue/cancel/{ID}").as_str(),
+    )
+    .respond_with(text(200, ID))
+    .expect(0)
+    .mount(&server)
+    .await;
+    let e = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new()
+                .timeout(Duration::from_millis(100))
+                .cancel_on_timeout(false),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }));
+}
+
+fn sse_body(events: &[serde_json::Value]) -> ResponseTemplate {
+    let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/event-stream")
+        .insert_header("cache-control", "no-cache")
+        .set_body_raw(body.into_bytes(), "text/event-stream")
+}
+
+#[tokio::test]
+async fn server_events_strategy_reads_the_stream() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .and(exact_query(&[("only_result", "true"), ("fast", "true")]))
+    .respond_with(sse_body(&[
+        json!({"type": "update", "completed": false}),
+        json!({"type": "ping"}),
+        json!({"type": "update", "completed": true, "only_result": {"x": 1}}),
+    ]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    // only_result carries no success flag: one probe reads the authoritative outcome.
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!({"x": 1})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"x": 1}));
+}
+
+#[tokio::test]
+async fn server_events_use_the_job_when_the_update_carries_it() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({
+        "type": "update", "completed": true,
+        "job": {"type": "CompletedJob", "success": false, "result": {"error": {"message": "no"}}}
+    })]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let e = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.job_error().unwrap()["message"], "no");
+}
+
+#[tokio::test]
+async fn server_events_reconnect_on_timeout_and_report_not_found() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({"type": "notfound"})]))
+    .mount(&server)
+    .await;
+    let e = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e:?}");
+}
+
+#[tokio::test]
+async fn broken_event_streams_fall_back_to_polling() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(text(500, "Internal: stream failed"))
+    .expect(3)
+    .mount(&server)
+    .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(7)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!(7));
+}
+
+#[tokio::test]
+async fn auto_wait_polls_first_then_uses_events() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({
+        "type": "update", "completed": true,
+        "job": {"type": "CompletedJob", "success": true, "result": "done"}
+    })]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = builder(&server)
+        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(60)))
+        .build()
+        .unwrap();
+    let v = wm.wait_job(&id(), &WaitOptions::new()).await.unwrap();
+    assert_eq!(v, json!("done"));
+    let polls = received(&server, &maybe_path()).await.len();
+    assert!((3..=30).contains(&polls), "{polls} polls in a 60 ms window");
+}
+
+// ---------------------------------------------------------------- synchronous runs
+
+fn job_id_of(req: &wiremock::Request) -> String {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == "job_id")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sync_run_by_path_uses_run_wait_result_with_a_chosen_id() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/add")
+        .and(|r: &wiremock::Request| {
+            let q: Vec<(String, String)> = r
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            q.len() == 4
+                && q.iter().any(|(k, v)| k == "tag" && v == "gpu")
+                && q.iter().any(|(k, v)| k == "parent_job" && v == JOB)
+                && q.iter().any(|(k, v)| k == "root_job" && v == ROOT)
+                && q.iter()
+                    .any(|(k, v)| k == "job_id" && JobId::parse(v).is_ok())
+        })
+        .and(json_body(json!({"a": 2, "b": 3})))
+        .respond_with(json(200, json!({"sum": 5})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The race polls while the long request is open (the job may not exist yet: 404).
+    Mock404::mount(&server).await;
+    let v = job_client(&server)
+        .run_script_by_path(
+            &p("f/jobs/add"),
+            to_args(&json!({"a": 2, "b": 3})).unwrap(),
+            &RunOptions::new().tag("gpu"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"sum": 5}));
+    let run = received(&server, "/api/w/ws/jobs/run_wait_result/p/f/jobs/add").await;
+    let polled: Vec<_> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().contains("get_result_maybe"))
+        .collect();
+    for poll in &polled {
+        assert!(
+            poll.url.path().ends_with(&job_id_of(&run[0])),
+            "polls the same job id"
+        );
+    }
+}
+
+struct Mock404;
+impl Mock404 {
+    async fn mount(server: &wiremock::MockServer) {
+        wiremock::Mock::given(wiremock::matchers::path_regex(
+            "^/api/w/ws/jobs_u/completed/get_result_maybe/.*$",
+        ))
+        .respond_with(text(404, "Not found: Job not found"))
+        .mount(server)
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn sync_run_returns_from_polling_before_the_long_request_answers() {
+    let server = server().await;
+    let chosen = id();
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/quick")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(json(200, json!("late")).set_delay(Duration::from_secs(3)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(text(404, "Not found: Job not found"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!("early")))
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let v = client(&server)
+        .run_script_by_path(
+            &p("f/jobs/quick"),
+            Default::default(),
+            &RunOptions::new().job_id(chosen),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!("early"));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn sync_run_failure_from_run_wait_result_is_job_failed() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/fail")
+        .respond_with(json(
+            422,
+            json!({"error": {"name": "Error", "message": "bad input"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock404::mount(&server).await;
+    let e = client(&server)
+        .run_script_by_path(&p("f/jobs/fail"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, Error::JobFailed { .. }), "{e:?}");
+    assert_eq!(e.job_error().unwrap()["message"], "bad input");
+}
+
+#[tokio::test]
+async fn sync_run_of_a_missing_script_is_not_found() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/none")
+        .respond_with(text(404, "Not found: script not found at name f/jobs/none"))
+        .mount(&server)
+        .await;
+    Mock404::mount(&server).await;
+    let e = client(&server)
+        .run_script_by_path(&p("f/jobs/none"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::NotFound {
+                kind: wmill_core::ItemKind::Script,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn run_wait_result_server_timeout_falls_back_to_waiting_on_the_same_job() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/long")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(
+            text(500, "Internal: timeout after 600s").set_delay(Duration::from_millis(80)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .mount(&server)
+        .await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{ID}").as_str())
+        .respond_with(json(
+            200,
+            json!({"type": "QueuedJob", "id": ID, "running": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({
+        "type": "update", "completed": true,
+        "job": {"type": "CompletedJob", "success": true, "result": 42}
+    })]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    // Nothing is started a second time.
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/long")
+        .respond_with(text(201, ID))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(30)))
+        .build()
+        .unwrap();
+    let v = wm
+        .run_script_by_path(
+            &p("f/jobs/long"),
+            Default::default(),
+            &RunOptions::new().job_id(id()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!(42));
+}
+
+#[tokio::test]
+async fn sync_run_timeout_cancels_the_job() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/slow")
+        .respond_with(json(200, json!("never")).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs_u/queue/cancel/{ID}").as_str(),
+    )
+    .and(json_body(json!({"reason": "reached timeout"})))
+    .respond_with(text(200, ID))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let started = Instant::now();
+    let e = client(&server)
+        .run_script_by_path(
+            &p("f/jobs/slow"),
+            Default::default(),
+            &RunOptions::new()
+                .job_id(id())
+                .timeout(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { job_id: Some(j), .. } if j == id()),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn sync_run_without_cleanup_starts_with_run_and_waits() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+        .and(exact_query(&[]))
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(1)))
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .run_script_by_path(
+            &p("f/jobs/x"),
+            Default::default(),
+            &RunOptions::new().cleanup(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!(1));
+}
+
+#[tokio::test]
+async fn sync_run_scheduled_later_starts_with_run() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+        .and(exact_query(&[("scheduled_in_secs", "2")]))
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(1)))
+        .mount(&server)
+        .await;
+    client(&server)
+        .run_script_by_path(
+            &p("f/jobs/x"),
+            Default::default(),
+            &RunOptions::new().scheduled_in(Duration::from_secs(2)),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sync_run_by_hash_starts_with_run_h_and_polls() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/h/abc123")
+        .and(exact_query(&[]))
+        .and(json_body(json!({"k": "v"})))
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!("hashed")))
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .run_script_by_hash(
+            &ScriptHash::parse("abc123").unwrap(),
+            to_args(&json!({"k": "v"})).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!("hashed"));
+}
+
+#[tokio::test]
+async fn sync_flow_uses_run_wait_result_f_unless_tagged() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/f/f/flows/etl")
+        .and(|r: &wiremock::Request| r.url.query_pairs().count() == 1 && !job_id_of(r).is_empty())
+        .respond_with(json(200, json!("flowed")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run/f/f/flows/etl")
+        .and(exact_query(&[("tag", "t")]))
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!("tagged")))
+        .mount(&server)
+        .await;
+    Mock404::mount(&server).await;
+    let wm = job_client(&server);
+    let v = wm
+        .run_flow(&p("f/flows/etl"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!("flowed"));
+    let v = wm
+        .run_flow(
+            &p("f/flows/etl"),
+            Default::default(),
+            &RunOptions::new().tag("t"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!("tagged"));
+}
