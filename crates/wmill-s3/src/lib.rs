@@ -26,7 +26,7 @@
 //! assert_eq!(client.load_s3_file(&obj).await?, "hello");
 //!
 //! // What a script returns to Windmill:
-//! assert_eq!(serde_json::to_string(&obj)?, r#"{"s3":"inputs/hello.txt"}"#);
+//! assert_eq!(serde_json::json!(obj), serde_json::json!({"s3": "inputs/hello.txt"}));
 //! # Ok(()) }
 //! ```
 //!
