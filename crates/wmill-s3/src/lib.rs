@@ -45,7 +45,7 @@
 //! `s3://storage/key`, with the object_store error as source.
 //!
 //! # Features
-//! - `windmill` (default): resolve storages from a Windmill server ([`WindmillConnection`],
+//! - `windmill` (default): resolve storages from a Windmill server (`WindmillConnection`,
 //!   `WindmillResolver`), sign objects and build presigned public URLs, typed boto3 / Polars /
 //!   DuckDB connection settings.
 //! - `fs` (default): object_store's `LocalFileSystem`, to use a local directory as a storage.
@@ -74,6 +74,7 @@ mod error;
 mod object;
 mod reader;
 mod resolver;
+pub mod stores;
 mod upload;
 #[cfg(feature = "windmill")]
 mod windmill;
