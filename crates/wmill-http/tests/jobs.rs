@@ -1,5 +1,7 @@
 //! Job starts, results, status and cancel: every request asserted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

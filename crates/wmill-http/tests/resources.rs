@@ -1,5 +1,7 @@
 //! Resources and state: every request asserted (method, path, query, auth header, body).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use serde::Deserialize;

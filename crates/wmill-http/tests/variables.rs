@@ -1,5 +1,7 @@
 //! Variables: every request asserted (method, path, query, auth header, body).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Shared helpers of the wiremock tests: a client pointed at a mock server, matchers for the
 //! auth header and the exact query string, and server-like responses.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::time::Duration;
 

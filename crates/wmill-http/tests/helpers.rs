@@ -1,0 +1,461 @@
+//! The job helpers beyond the traits: every request asserted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+use wmill_core::{Error, ItemPath, JobId};
+
+const OTHER: &str = "22222222-2222-4333-8444-555555555555";
+
+fn jid(s: &str) -> JobId {
+    JobId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn get_job_full_and_light() {
+    let server = server().await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{OTHER}").as_str())
+        .and(exact_query(&[]))
+        .respond_with(json(
+            200,
+            json!({"type": "CompletedJob", "id": OTHER, "logs": "..."}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    let job = wm.get_job(&jid(OTHER), false).await.unwrap();
+    assert_eq!(job["type"], "CompletedJob");
+}
+
+#[tokio::test]
+async fn get_result_maybe_is_public_and_accepts_nulls() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/completed/get_result_maybe/{OTHER}").as_str(),
+    )
+    .and(exact_query(&[("get_started", "true")]))
+    .respond_with(not_completed())
+    .expect(1)
+    .mount(&server)
+    .await;
+    let rm = client(&server).get_result_maybe(&jid(OTHER)).await.unwrap();
+    assert!(!rm.completed);
+    assert_eq!(rm.success, None);
+    assert_eq!(rm.started, Some(true));
+}
+
+#[tokio::test]
+async fn force_cancel() {
+    let server = server().await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs_u/queue/force_cancel/{OTHER}").as_str(),
+    )
+    .and(exact_query(&[]))
+    .and(json_body(json!({"reason": "stuck"})))
+    .respond_with(text(200, OTHER))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client(&server)
+        .force_cancel_job(&jid(OTHER), Some("stuck"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn root_job_id_defaults_to_the_current_job() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/get_root_job_id/{JOB}").as_str(),
+    )
+    .and(exact_query(&[]))
+    .respond_with(json(200, json!(ROOT)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/get_root_job_id/{OTHER}").as_str(),
+    )
+    .respond_with(json(200, json!(OTHER)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+    assert_eq!(wm.get_root_job_id(None).await.unwrap(), jid(ROOT));
+    assert_eq!(
+        wm.get_root_job_id(Some(jid(OTHER))).await.unwrap(),
+        jid(OTHER)
+    );
+    let e = client(&server).get_root_job_id(None).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotConfigured { what: "job id", hint } if hint.contains("WM_JOB_ID")),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn worker_is_draining() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/worker_is_draining/{JOB}").as_str(),
+    )
+    .and(exact_query(&[]))
+    .respond_with(json(200, json!(true)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    assert!(job_client(&server).worker_is_draining(None).await.unwrap());
+}
+
+#[tokio::test]
+async fn set_progress_sends_the_parent_as_flow_job_id() {
+    let server = server().await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
+        .and(exact_query(&[("no_logs", "true"), ("no_code", "true")]))
+        .respond_with(json(
+            200,
+            json!({"type": "QueuedJob", "id": JOB, "running": true, "parent_job": OTHER}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/job_metrics/set_progress/{JOB}").as_str(),
+    )
+    .and(exact_query(&[]))
+    .and(json_body(json!({"percent": 42, "flow_job_id": OTHER})))
+    .respond_with(json(200, json!(null)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    job_client(&server).set_progress(42, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn set_progress_falls_back_to_wm_flow_job_id() {
+    let server = server().await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
+        .respond_with(json(
+            200,
+            json!({"type": "QueuedJob", "id": JOB, "running": true}),
+        ))
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/job_metrics/set_progress/{JOB}").as_str(),
+    )
+    .and(json_body(json!({"percent": 10, "flow_job_id": FLOW_JOB})))
+    .respond_with(json(200, json!(null)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    job_client(&server).set_progress(10, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn get_progress() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/job_metrics/get_progress/{OTHER}").as_str(),
+    )
+    .and(exact_query(&[]))
+    .respond_with(json(200, json!(37)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call(
+        "GET",
+        format!("/api/w/ws/job_metrics/get_progress/{JOB}").as_str(),
+    )
+    .respond_with(json(200, json!(null)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+    assert_eq!(wm.get_progress(Some(jid(OTHER))).await.unwrap(), Some(37));
+    assert_eq!(wm.get_progress(None).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn flow_user_state_goes_to_the_root_job() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/get_root_job_id/{JOB}").as_str(),
+    )
+    .respond_with(json(200, json!(ROOT)))
+    .expect(3)
+    .mount(&server)
+    .await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs/flow/user_states/{ROOT}/my%20key").as_str(),
+    )
+    .and(exact_query(&[]))
+    .and(json_body(json!({"n": 1})))
+    .respond_with(text(200, "ok"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/flow/user_states/{ROOT}/my%20key").as_str(),
+    )
+    .respond_with(json(200, json!({"n": 1})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/flow/user_states/{ROOT}/unset").as_str(),
+    )
+    .respond_with(json(200, json!(null)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+    wm.set_flow_user_state("my key", &json!({"n": 1}))
+        .await
+        .unwrap();
+    assert_eq!(
+        wm.get_flow_user_state("my key").await.unwrap(),
+        Some(json!({"n": 1}))
+    );
+    assert_eq!(wm.get_flow_user_state("unset").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn resume_urls_use_a_random_nonce_and_omit_a_missing_approver() {
+    let server = server().await;
+    let urls = json!({"approvalPage": "http://a", "resume": "http://r", "cancel": "http://c"});
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path_regex(format!(
+            "^/api/w/ws/jobs/resume_urls/{JOB}/[0-9]+$"
+        )))
+        .and(wiremock::matchers::header(
+            "authorization",
+            format!("Bearer {TOKEN}").as_str(),
+        ))
+        .and(exact_query(&[]))
+        .respond_with(json(200, urls.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path_regex(format!(
+            "^/api/w/ws/jobs/resume_urls/{JOB}/[0-9]+$"
+        )))
+        .and(exact_query(&[("approver", "bob"), ("flow_level", "true")]))
+        .respond_with(json(200, urls))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = job_client(&server);
+    let u = wm.get_resume_urls(None, false).await.unwrap();
+    assert_eq!(u.approval_page, "http://a");
+    assert_eq!(u.resume, "http://r");
+    assert_eq!(u.cancel, "http://c");
+    wm.get_resume_urls(Some("bob"), true).await.unwrap();
+}
+
+use wiremock::Mock;
+
+#[tokio::test]
+async fn approval_urls_validate_and_encode_the_step_key() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/wac_approval_urls/{JOB}/approval%20step").as_str(),
+    )
+    .and(exact_query(&[("approver", "ann")]))
+    .respond_with(json(
+        200,
+        json!({"approvalPage": "a", "resume": "r", "cancel": "c"}),
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+    wm.get_approval_urls("approval step", Some("ann"))
+        .await
+        .unwrap();
+    for bad in ["", "a/b", "a\\b", ".", ".."] {
+        assert!(matches!(
+            wm.get_approval_urls(bad, None).await,
+            Err(Error::InvalidInput {
+                what: "step key",
+                ..
+            })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn identity_version_oidc_and_tokens() {
+    let server = server().await;
+    call("GET", "/api/users/whoami")
+        .and(exact_query(&[]))
+        .respond_with(json(200, json!({"email": "a@b.c", "username": "alice"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/users/whoami")
+        .respond_with(json(200, json!({"username": "alice", "is_admin": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/version")
+        .respond_with(text(200, "CE v1.856.0\n"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/oidc/token/sts.amazonaws.com")
+        .and(exact_query(&[("expires_in", "900")]))
+        .respond_with(text(200, "eyJ.a.b"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/users/tokens/create")
+        .and(exact_query(&[]))
+        .and(|r: &wiremock::Request| {
+            let b: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let label_ok = b["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("refresh "));
+            let exp = b["expiration"].as_str().unwrap_or("");
+            label_ok
+                && exp.len() == 20
+                && exp.ends_with('Z')
+                && exp.as_bytes()[10] == b'T'
+                && b.as_object().is_some_and(|o| o.len() == 2)
+        })
+        .respond_with(text(201, "new-token-value"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    assert_eq!(wm.whoami().await.unwrap()["username"], "alice");
+    assert_eq!(wm.workspace_whoami().await.unwrap()["is_admin"], true);
+    assert_eq!(wm.version().await.unwrap(), "CE v1.856.0");
+    assert_eq!(
+        wm.get_id_token("sts.amazonaws.com", Some(Duration::from_secs(900)))
+            .await
+            .unwrap(),
+        "eyJ.a.b"
+    );
+    assert_eq!(
+        wm.create_token(Duration::from_secs(86_400)).await.unwrap(),
+        "new-token-value"
+    );
+}
+
+#[tokio::test]
+async fn inline_preview_picks_the_endpoint_by_host() {
+    let server = server().await;
+    let body = json!({"content": "select 1", "language": "postgresql", "args": {"database": "datatable://main"}});
+    // The mock server listens on 127.0.0.1: the worker's internal server.
+    call("POST", "/api/w/ws/jobs/run_inline/preview")
+        .and(exact_query(&[]))
+        .and(json_body(body))
+        .respond_with(json(200, json!([[1]])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    assert!(wm.worker_has_internal_server());
+    let out = wm
+        .run_inline_script_preview(
+            "select 1",
+            "postgresql",
+            wmill_core::to_args(&json!({"database": "datatable://main"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, json!([[1]]));
+}
+
+#[tokio::test]
+async fn inline_preview_elsewhere_uses_run_wait_result() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/preview")
+        .and(json_body(
+            json!({"content": "print(1)", "language": "python3", "args": {}}),
+        ))
+        .respond_with(json(200, json!(1)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Same server, reached through a name that is not localhost.
+    let http = reqwest::Client::builder()
+        .resolve("windmill.internal", *server.address())
+        .build()
+        .unwrap();
+    let wm = wmill_http::Windmill::builder()
+        .with_base_url(format!(
+            "http://windmill.internal:{}",
+            server.address().port()
+        ))
+        .with_token(TOKEN)
+        .with_workspace(WS)
+        .with_client(http)
+        .build()
+        .unwrap();
+    assert!(!wm.worker_has_internal_server());
+    let out = wm
+        .run_inline_script_preview("print(1)", "python3", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(out, json!(1));
+}
+
+#[tokio::test]
+async fn kafka_offsets() {
+    let server = server().await;
+    call(
+        "POST",
+        "/api/w/ws/kafka_triggers/commit_offsets/f/kafka/orders",
+    )
+    .and(exact_query(&[]))
+    .and(json_body(
+        json!({"topic": "orders", "partition": 3, "offset": 12_345_678_901_i64}),
+    ))
+    .respond_with(text(200, "ok"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client(&server)
+        .commit_kafka_offsets(
+            &ItemPath::parse("f/kafka/orders").unwrap(),
+            "orders",
+            3,
+            12_345_678_901,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn job_exists() {
+    let server = server().await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{OTHER}").as_str())
+        .and(exact_query(&[("no_logs", "true"), ("no_code", "true")]))
+        .respond_with(text(404, "Not found: Job not found"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(!client(&server).job_exists(&jid(OTHER)).await.unwrap());
+}
