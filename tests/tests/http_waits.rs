@@ -328,3 +328,27 @@ async fn helpers_against_the_fake_server() {
         Err(Error::JobFailed { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_sync_run_breaks_run_wait_result_and_the_server_cancels() {
+    let server = FakeWindmill::start().await;
+    let wm = builder(&server).build().unwrap();
+    let id = JobId::new_random();
+    let (path, opts) = (sleep_path(), RunOptions::new().job_id(id));
+    let run = wm.run_script_by_path(&path, sleep_args(10_000), &opts);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(400), run)
+            .await
+            .is_err()
+    );
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.job_canceled(id.into()) != Some(true) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.job_canceled(id.into()), Some(true));
+    assert_eq!(
+        server.count("queue/cancel"),
+        0,
+        "the broken connection did it"
+    );
+}
