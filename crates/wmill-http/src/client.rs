@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) root_flow_job_id: Option<JobId>,
     pub(crate) flow_job_id: Option<JobId>,
     pub(crate) state_path: Option<ItemPath>,
+    pub(crate) flow_step_id: Option<String>,
+    pub(crate) job_path: Option<ItemPath>,
     pub(crate) request_timeout: Duration,
     pub(crate) retry: RetryConfig,
     pub(crate) wait: WaitTuning,
@@ -62,6 +64,8 @@ impl fmt::Debug for Windmill {
             .field("root_flow_job_id", &i.root_flow_job_id)
             .field("flow_job_id", &i.flow_job_id)
             .field("state_path", &i.state_path)
+            .field("flow_step_id", &i.flow_step_id)
+            .field("job_path", &i.job_path)
             .field("request_timeout", &i.request_timeout)
             .field("retry", &i.retry)
             .field("wait", &i.wait)
@@ -127,6 +131,16 @@ impl Windmill {
     /// The default state path (`WM_STATE_PATH_NEW`, else `WM_STATE_PATH`), if any.
     pub fn state_path(&self) -> Option<&ItemPath> {
         self.inner.state_path.as_ref()
+    }
+
+    /// The id of the current step in its flow (`WM_FLOW_STEP_ID`), if any.
+    pub fn flow_step_id(&self) -> Option<&str> {
+        self.inner.flow_step_id.as_deref()
+    }
+
+    /// The path of the running script (`WM_JOB_PATH`), if any.
+    pub fn job_path(&self) -> Option<&ItemPath> {
+        self.inner.job_path.as_ref()
     }
 
     /// The current job id, or [`Error::NotConfigured`] naming `WM_JOB_ID`.

@@ -51,11 +51,15 @@ pub enum WmillConfigKey {
     StatePathNew,
     /// `WM_STATE_PATH`: the state resource path (legacy name, used when `WM_STATE_PATH_NEW` is unset).
     StatePath,
+    /// `WM_FLOW_STEP_ID`: the id of the current step inside its flow (Slack/Teams approvals).
+    FlowStepId,
+    /// `WM_JOB_PATH`: the path of the running script (`cancel_running`).
+    JobPath,
 }
 
 impl WmillConfigKey {
     /// Every key, in precedence-neutral order.
-    pub const ALL: [WmillConfigKey; 9] = [
+    pub const ALL: [WmillConfigKey; 11] = [
         WmillConfigKey::BaseInternalUrl,
         WmillConfigKey::BaseUrl,
         WmillConfigKey::Token,
@@ -65,6 +69,8 @@ impl WmillConfigKey {
         WmillConfigKey::FlowJobId,
         WmillConfigKey::StatePathNew,
         WmillConfigKey::StatePath,
+        WmillConfigKey::FlowStepId,
+        WmillConfigKey::JobPath,
     ];
 
     /// The key for an environment variable name, if it is one of ours (exact, upper case).
@@ -83,6 +89,8 @@ impl WmillConfigKey {
             WmillConfigKey::FlowJobId => "flow_job_id",
             WmillConfigKey::StatePathNew => "state_path",
             WmillConfigKey::StatePath => "legacy_state_path",
+            WmillConfigKey::FlowStepId => "flow_step_id",
+            WmillConfigKey::JobPath => "job_path",
         }
     }
 }
@@ -99,6 +107,8 @@ impl AsRef<str> for WmillConfigKey {
             WmillConfigKey::FlowJobId => "WM_FLOW_JOB_ID",
             WmillConfigKey::StatePathNew => "WM_STATE_PATH_NEW",
             WmillConfigKey::StatePath => "WM_STATE_PATH",
+            WmillConfigKey::FlowStepId => "WM_FLOW_STEP_ID",
+            WmillConfigKey::JobPath => "WM_JOB_PATH",
         }
     }
 }
@@ -118,7 +128,7 @@ impl FromStr for WmillConfigKey {
             .ok_or_else(|| {
                 Error::invalid(
                     "config key",
-                    format!("{s:?} is not a wmill setting (expected one of WM_TOKEN, WM_WORKSPACE, BASE_INTERNAL_URL, WM_BASE_URL, WM_JOB_ID, WM_ROOT_FLOW_JOB_ID, WM_FLOW_JOB_ID, WM_STATE_PATH_NEW, WM_STATE_PATH)"),
+                    format!("{s:?} is not a wmill setting (expected one of WM_TOKEN, WM_WORKSPACE, BASE_INTERNAL_URL, WM_BASE_URL, WM_JOB_ID, WM_ROOT_FLOW_JOB_ID, WM_FLOW_JOB_ID, WM_STATE_PATH_NEW, WM_STATE_PATH, WM_FLOW_STEP_ID, WM_JOB_PATH)"),
                 )
             })
     }
@@ -303,6 +313,9 @@ pub struct WindmillBuilder {
     flow_job_id: Option<String>,
     state_path: Option<String>,
     legacy_state_path: Option<String>,
+    flow_step_id: Option<String>,
+    job_path: Option<String>,
+    accept_invalid_certs: bool,
     client: Option<reqwest::Client>,
     request_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -324,6 +337,9 @@ impl fmt::Debug for WindmillBuilder {
             .field("flow_job_id", &self.flow_job_id)
             .field("state_path", &self.state_path)
             .field("legacy_state_path", &self.legacy_state_path)
+            .field("flow_step_id", &self.flow_step_id)
+            .field("job_path", &self.job_path)
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("custom_client", &self.client.is_some())
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -375,6 +391,8 @@ impl WindmillBuilder {
             WmillConfigKey::FlowJobId => self.flow_job_id = v,
             WmillConfigKey::StatePathNew => self.state_path = v,
             WmillConfigKey::StatePath => self.legacy_state_path = v,
+            WmillConfigKey::FlowStepId => self.flow_step_id = v,
+            WmillConfigKey::JobPath => self.job_path = v,
         }
         self
     }
@@ -420,6 +438,26 @@ impl WindmillBuilder {
     pub fn with_state_path(mut self, path: impl Into<String>) -> Self {
         self.state_path = non_empty(path);
         self.legacy_state_path = None;
+        self
+    }
+
+    /// The id of the current step in its flow. Overrides `WM_FLOW_STEP_ID`.
+    pub fn with_flow_step_id(mut self, id: impl Into<String>) -> Self {
+        self.flow_step_id = non_empty(id);
+        self
+    }
+
+    /// The path of the running script. Overrides `WM_JOB_PATH`.
+    pub fn with_job_path(mut self, path: impl Into<String>) -> Self {
+        self.job_path = non_empty(path);
+        self
+    }
+
+    /// Accepts any TLS certificate, like the Python client's `verify=False`. Dangerous: only for
+    /// self-signed test instances. Not applied to a client given with
+    /// [`with_client`](Self::with_client).
+    pub fn with_danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
         self
     }
 
@@ -504,6 +542,7 @@ impl WindmillBuilder {
             .or(self.legacy_state_path)
             .map(ItemPath::parse)
             .transpose()?;
+        let job_path = self.job_path.map(ItemPath::parse).transpose()?;
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         let http = match self.client {
             Some(c) => c,
@@ -515,6 +554,7 @@ impl WindmillBuilder {
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                 .tcp_nodelay(true)
                 .pool_idle_timeout(Duration::from_secs(60))
+                .tls_danger_accept_invalid_certs(self.accept_invalid_certs)
                 .build()
                 .map_err(|e| Error::Transport {
                     request: "building the HTTP client".into(),
@@ -531,6 +571,8 @@ impl WindmillBuilder {
                 root_flow_job_id,
                 flow_job_id,
                 state_path,
+                flow_step_id: self.flow_step_id,
+                job_path,
                 request_timeout,
                 retry: self.retry,
                 wait: self.wait,

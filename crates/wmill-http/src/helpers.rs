@@ -424,6 +424,119 @@ impl Windmill {
         Ok(resp.json_or_text())
     }
 
+    /// Cancels the other running jobs of the current script (`WM_JOB_PATH`, or `script_path`):
+    /// `GET jobs/list?running=true&script_path_exact=<path>` (first page, like Python), then
+    /// `POST jobs_u/queue/cancel/{id}` `{reason: "killed by `cancel_running` method"}` for each
+    /// job other than the current one (`WM_JOB_ID`). Returns the ids it canceled.
+    pub async fn cancel_running(&self, script_path: Option<&ItemPath>) -> Result<Vec<JobId>> {
+        let path = script_path
+            .or(self.inner.job_path.as_ref())
+            .ok_or_else(|| Error::NotConfigured {
+                what: "job path",
+                hint: "pass the script path, or run inside a job (WM_JOB_PATH), or call WindmillBuilder::with_job_path".into(),
+            })?;
+        let jobs: Vec<Value> = self
+            .call(Method::GET, &[Seg::Ws, Seg::Lit("jobs"), Seg::Lit("list")])
+            .query("running", "true")
+            .query("script_path_exact", path.as_str())
+            .idempotent()
+            .send()
+            .await?
+            .json()?;
+        let mut canceled = Vec::new();
+        for job in jobs {
+            let Some(id) = job
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| JobId::parse(s).ok())
+            else {
+                continue;
+            };
+            if Some(id) == self.inner.job_id {
+                continue;
+            }
+            wmill_core::JobRunner::cancel_job(
+                self,
+                &id,
+                Some("killed by `cancel_running` method".into()),
+            )
+            .await?;
+            canceled.push(id);
+        }
+        Ok(canceled)
+    }
+
+    /// The email of a user (`GET w/{ws}/users/username_to_email/{username}`). Deprecated by
+    /// Windmill in favour of the `WM_END_USER_EMAIL` / `WM_EMAIL` variables of the job.
+    pub async fn username_to_email(&self, username: &str) -> Result<String> {
+        Ok(self
+            .call(
+                Method::GET,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("users"),
+                    Seg::Lit("username_to_email"),
+                    Seg::One(username),
+                ],
+            )
+            .idempotent()
+            .not_found(ItemKind::Other, username)
+            .send()
+            .await?
+            .text()?
+            .trim()
+            .to_owned())
+    }
+
+    /// Any API call, for endpoints without a helper (Python's `get`/`post`): `endpoint` is
+    /// relative to `{base}/api/` (a leading `/` is ignored, `{ws}` is not substituted: write
+    /// `w/<workspace>/...`, see [`workspace`](Self::workspace)) and may carry a query string.
+    /// The body, if any, is sent as JSON; the answer is parsed as JSON, or returned as a JSON
+    /// string when it is not JSON. GET/HEAD/PUT/DELETE are retried like other idempotent calls.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        endpoint: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let endpoint = endpoint.trim_start_matches('/');
+        let (path, query) = endpoint.split_once('?').unwrap_or((endpoint, ""));
+        let segments: Vec<String> = path
+            .split('/')
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let segs: Vec<Seg<'_>> = segments.iter().map(|s| Seg::One(s)).collect();
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+        );
+        let mut call = self.call(method, &segs);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let dec = |x: &str| {
+                percent_encoding::percent_decode_str(&x.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            call = call.query(&dec(k), dec(v));
+        }
+        if let Some(b) = body {
+            call = call.json(b)?;
+        }
+        if idempotent {
+            call = call.idempotent();
+        }
+        let resp = call.send().await?;
+        if resp.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(resp.json_or_text())
+    }
+
     /// Commits Kafka offsets of a trigger with auto-commit disabled
     /// (`POST kafka_triggers/commit_offsets/{path}` `{topic, partition, offset}`).
     pub async fn commit_kafka_offsets(

@@ -2,8 +2,18 @@
 //! `wmill_core` traits ([`VariableStore`](wmill_core::VariableStore),
 //! [`ResourceStore`](wmill_core::ResourceStore), [`StateStore`](wmill_core::StateStore),
 //! [`JobRunner`](wmill_core::JobRunner)) over Windmill's API, plus the other job helpers of the
-//! official clients (progress, flow user state, resume/approval URLs, whoami, version, OIDC,
-//! tokens, root job id, inline scripts).
+//! official clients: [`get_job`](Windmill::get_job), [`force_cancel_job`](Windmill::force_cancel_job),
+//! [`get_root_job_id`](Windmill::get_root_job_id), [`cancel_running`](Windmill::cancel_running),
+//! [`worker_is_draining`](Windmill::worker_is_draining), progress
+//! ([`set_progress`](Windmill::set_progress)), flow user state
+//! ([`set_flow_user_state`](Windmill::set_flow_user_state)), resume/approval URLs
+//! ([`get_resume_urls`](Windmill::get_resume_urls), [`get_approval_urls`](Windmill::get_approval_urls)),
+//! Slack/Teams approvals ([`request_interactive_slack_approval`](Windmill::request_interactive_slack_approval)),
+//! [`whoami`](Windmill::whoami), [`version`](Windmill::version), OIDC
+//! ([`get_id_token`](Windmill::get_id_token)), [`create_token`](Windmill::create_token),
+//! [`run_inline_script_preview`](Windmill::run_inline_script_preview),
+//! [`commit_kafka_offsets`](Windmill::commit_kafka_offsets), and [`request_json`](Windmill::request_json)
+//! for any other endpoint.
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
@@ -69,6 +79,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod approvals;
 mod client;
 mod config;
 mod helpers;
@@ -82,6 +93,7 @@ mod wait;
 
 use std::sync::Arc;
 
+pub use approvals::InteractiveApproval;
 pub use client::Windmill;
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RetryConfig, WaitTuning, WindmillBuilder,

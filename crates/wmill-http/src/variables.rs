@@ -33,7 +33,7 @@ pub(crate) fn is_already_exists(e: &Error) -> bool {
             ..
         } => {
             let b = body.to_ascii_lowercase();
-            b.contains("already exists") || b.contains("duplicate")
+            b.contains("already exists") || b.contains("duplicate key")
         }
         _ => false,
     }

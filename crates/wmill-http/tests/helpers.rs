@@ -459,3 +459,197 @@ async fn job_exists() {
         .await;
     assert!(!client(&server).job_exists(&jid(OTHER)).await.unwrap());
 }
+
+fn step_client(server: &wiremock::MockServer) -> wmill_http::Windmill {
+    builder(server)
+        .with_job_id(JOB)
+        .with_flow_job_id(FLOW_JOB)
+        .with_flow_step_id("b")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn slack_approval_sends_every_field_in_the_query() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/slack_approval/{JOB}").as_str(),
+    )
+    .and(exact_query(&[
+        ("slack_resource_path", "f/slack/bot"),
+        ("channel_id", "C123"),
+        ("flow_step_id", "b"),
+        ("message", "Ship?"),
+        ("approver", "ann"),
+        ("default_args_json", r#"{"x":1}"#),
+        ("dynamic_enums_json", r#"{"e":["a"]}"#),
+        ("resume_button_text", "Yes"),
+        ("cancel_button_text", "No"),
+    ]))
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let ask = wmill_http::InteractiveApproval::new()
+        .message("Ship?")
+        .approver("ann")
+        .default_args(json!({"x": 1}))
+        .dynamic_enums(json!({"e": ["a"]}))
+        .buttons("Yes", "No");
+    step_client(&server)
+        .request_interactive_slack_approval("$res:f/slack/bot", "C123", &ask)
+        .await
+        .unwrap();
+}
+
+use wiremock::ResponseTemplate;
+
+#[tokio::test]
+async fn teams_approval_and_message() {
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs/teams_approval/{JOB}").as_str(),
+    )
+    .and(exact_query(&[
+        ("team_name", "Ops"),
+        ("channel_name", "deploys"),
+        ("flow_step_id", "explicit"),
+    ]))
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call("POST", "/api/teams/activities")
+        .and(json_body(
+            json!({"conversation_id": "conv", "text": "done", "success": false}),
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = step_client(&server);
+    wm.request_interactive_teams_approval(
+        "Ops",
+        "deploys",
+        &wmill_http::InteractiveApproval::new().flow_step_id("explicit"),
+    )
+    .await
+    .unwrap();
+    wm.send_teams_message("conv", "done", false, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn approvals_outside_a_flow_are_not_configured() {
+    let server = server().await;
+    let e = job_client(&server)
+        .request_interactive_slack_approval("f/slack/bot", "C1", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::NotConfigured {
+                what: "flow step id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = client(&server)
+        .request_interactive_slack_approval("f/slack/bot", "C1", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::NotConfigured {
+                what: "flow job id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_running_cancels_the_others() {
+    let server = server().await;
+    call("GET", "/api/w/ws/jobs/list")
+        .and(exact_query(&[
+            ("running", "true"),
+            ("script_path_exact", "f/jobs/poller"),
+        ]))
+        .respond_with(json(
+            200,
+            json!([{"type": "QueuedJob", "id": JOB}, {"type": "QueuedJob", "id": OTHER}]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/jobs_u/queue/cancel/{OTHER}").as_str(),
+    )
+    .and(json_body(
+        json!({"reason": "killed by `cancel_running` method"}),
+    ))
+    .respond_with(text(200, OTHER))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = builder(&server)
+        .with_job_id(JOB)
+        .with_job_path("f/jobs/poller")
+        .build()
+        .unwrap();
+    assert_eq!(wm.cancel_running(None).await.unwrap(), vec![jid(OTHER)]);
+}
+
+#[tokio::test]
+async fn username_to_email_and_raw_requests() {
+    let server = server().await;
+    call("GET", "/api/w/ws/users/username_to_email/ann")
+        .respond_with(text(200, "ann@example.com"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/jobs/completed/count")
+        .and(exact_query(&[("success", "true"), ("tag", "a b")]))
+        .respond_with(json(200, json!({"count": 3})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/raw/thing")
+        .and(json_body(json!({"a": 1})))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    assert_eq!(
+        wm.username_to_email("ann").await.unwrap(),
+        "ann@example.com"
+    );
+    let v = wm
+        .request_json(
+            reqwest::Method::GET,
+            "/w/ws/jobs/completed/count?success=true&tag=a%20b",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["count"], 3);
+    let v = wm
+        .request_json(
+            reqwest::Method::POST,
+            "w/ws/raw/thing",
+            Some(&json!({"a": 1})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, serde_json::Value::Null);
+}

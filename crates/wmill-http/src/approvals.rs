@@ -1,0 +1,210 @@
+//! Interactive approvals of suspended flow steps in Slack and Microsoft Teams.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wmill_core::{Error, ItemKind, Result};
+
+use crate::client::Windmill;
+use crate::transport::Seg;
+
+/// Where and how to ask for an approval: [`Windmill::request_interactive_slack_approval`] and
+/// [`Windmill::request_interactive_teams_approval`].
+///
+/// ```
+/// use serde_json::json;
+/// use wmill_http::InteractiveApproval;
+///
+/// let ask = InteractiveApproval::new()
+///     .message("Deploy to production?")
+///     .approver("alice")
+///     .default_args(json!({"region": "eu"}))
+///     .buttons("Ship it", "Not now");
+/// assert_eq!(ask.message.as_deref(), Some("Deploy to production?"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct InteractiveApproval {
+    /// The message shown with the buttons.
+    pub message: Option<String>,
+    /// Who may approve.
+    pub approver: Option<String>,
+    /// Default values of the approval form (`default_args_json`).
+    pub default_args: Option<Value>,
+    /// Dynamic enum choices of the approval form (`dynamic_enums_json`).
+    pub dynamic_enums: Option<Value>,
+    /// The text of the resume button.
+    pub resume_button_text: Option<String>,
+    /// The text of the cancel button.
+    pub cancel_button_text: Option<String>,
+    /// The flow step (default `WM_FLOW_STEP_ID`).
+    pub flow_step_id: Option<String>,
+}
+
+impl InteractiveApproval {
+    /// No message, no approver restriction, default buttons.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the message.
+    #[must_use]
+    pub fn message(mut self, m: impl Into<String>) -> Self {
+        self.message = Some(m.into());
+        self
+    }
+
+    /// Sets the approver.
+    #[must_use]
+    pub fn approver(mut self, a: impl Into<String>) -> Self {
+        self.approver = Some(a.into());
+        self
+    }
+
+    /// Sets the form's default values.
+    #[must_use]
+    pub fn default_args(mut self, v: Value) -> Self {
+        self.default_args = Some(v);
+        self
+    }
+
+    /// Sets the form's dynamic enums.
+    #[must_use]
+    pub fn dynamic_enums(mut self, v: Value) -> Self {
+        self.dynamic_enums = Some(v);
+        self
+    }
+
+    /// Sets the button texts.
+    #[must_use]
+    pub fn buttons(mut self, resume: impl Into<String>, cancel: impl Into<String>) -> Self {
+        self.resume_button_text = Some(resume.into());
+        self.cancel_button_text = Some(cancel.into());
+        self
+    }
+
+    /// Sets the flow step explicitly.
+    #[must_use]
+    pub fn flow_step_id(mut self, id: impl Into<String>) -> Self {
+        self.flow_step_id = Some(id.into());
+        self
+    }
+}
+
+impl Windmill {
+    fn approval_context(&self, ask: &InteractiveApproval, what: &str) -> Result<(String, String)> {
+        if self.flow_job_id().is_none() {
+            return Err(Error::NotConfigured {
+                what: "flow job id",
+                hint: format!(
+                    "{what} only works in a flow step (WM_FLOW_JOB_ID), not in a standalone script"
+                ),
+            });
+        }
+        let job = self.current_job(None)?.to_string();
+        let step = ask
+            .flow_step_id
+            .clone()
+            .or_else(|| self.flow_step_id().map(str::to_owned))
+            .ok_or_else(|| Error::NotConfigured {
+                what: "flow step id",
+                hint: "set WM_FLOW_STEP_ID or InteractiveApproval::flow_step_id".into(),
+            })?;
+        Ok((job, step))
+    }
+
+    async fn send_approval(
+        &self,
+        endpoint: &'static str,
+        job: &str,
+        fixed: [(&str, &str); 2],
+        step: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()> {
+        let mut call = self
+            .call(
+                Method::GET,
+                &[Seg::Ws, Seg::Lit("jobs"), Seg::Lit(endpoint), Seg::One(job)],
+            )
+            .query(fixed[0].0, fixed[0].1)
+            .query(fixed[1].0, fixed[1].1)
+            .query("flow_step_id", step)
+            .query_opt("message", ask.message.as_deref())
+            .query_opt("approver", ask.approver.as_deref())
+            .query_opt(
+                "default_args_json",
+                ask.default_args.as_ref().map(Value::to_string),
+            )
+            .query_opt(
+                "dynamic_enums_json",
+                ask.dynamic_enums.as_ref().map(Value::to_string),
+            )
+            .query_opt("resume_button_text", ask.resume_button_text.as_deref())
+            .query_opt("cancel_button_text", ask.cancel_button_text.as_deref());
+        call = call.idempotent().not_found(ItemKind::Job, job.to_owned());
+        call.send().await.map(drop)
+    }
+
+    /// Posts an interactive approval for the current suspended flow step to a Slack channel
+    /// (`GET jobs/slack_approval/{WM_JOB_ID}?slack_resource_path&channel_id&flow_step_id&...`).
+    /// Needs `WM_FLOW_JOB_ID` (a flow step) and a flow step id.
+    pub async fn request_interactive_slack_approval(
+        &self,
+        slack_resource_path: &str,
+        channel_id: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()> {
+        let (job, step) = self.approval_context(ask, "a Slack approval")?;
+        let resource = wmill_core::ItemPath::parse_resource_ref(slack_resource_path)?;
+        self.send_approval(
+            "slack_approval",
+            &job,
+            [
+                ("slack_resource_path", resource.as_str()),
+                ("channel_id", channel_id),
+            ],
+            &step,
+            ask,
+        )
+        .await
+    }
+
+    /// Posts an interactive approval for the current suspended flow step to a Microsoft Teams
+    /// channel (`GET jobs/teams_approval/{WM_JOB_ID}?team_name&channel_name&flow_step_id&...`).
+    pub async fn request_interactive_teams_approval(
+        &self,
+        team_name: &str,
+        channel_name: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()> {
+        let (job, step) = self.approval_context(ask, "a Teams approval")?;
+        self.send_approval(
+            "teams_approval",
+            &job,
+            [("team_name", team_name), ("channel_name", channel_name)],
+            &step,
+            ask,
+        )
+        .await
+    }
+
+    /// Answers a Microsoft Teams activity (`POST teams/activities`
+    /// `{conversation_id, text, success, card_block?}`).
+    pub async fn send_teams_message(
+        &self,
+        conversation_id: &str,
+        text: &str,
+        success: bool,
+        card_block: Option<&Value>,
+    ) -> Result<()> {
+        let mut body =
+            json!({"conversation_id": conversation_id, "text": text, "success": success});
+        if let Some(card) = card_block {
+            body["card_block"] = card.clone();
+        }
+        self.call(Method::POST, &[Seg::Lit("teams"), Seg::Lit("activities")])
+            .json(&body)?
+            .send()
+            .await
+            .map(drop)
+    }
+}
