@@ -1,0 +1,47 @@
+//! The wmill benchmarks, as a library so a smoke test can run them with tiny sizes.
+//!
+//! - [`waits`]: job wait overhead (end-to-end sync run minus the job's duration) and requests
+//!   per wait, against the fake Windmill server whose server-side waits follow the real
+//!   schedules; baseline: polling every 500 ms as the official clients do.
+//! - [`variables`]: `get_variable` latency, throughput and client CPU per request at several
+//!   concurrencies; baseline: a raw reqwest loop on the same endpoint.
+//! - [`s3`]: write then read a large file through wmill-s3 and through raw object_store on the
+//!   same in-process S3 server: MB/s and peak RSS.
+//!
+//! `wmill-bench` (src/main.rs) runs them in separate processes (servers apart from the
+//! measured client) and prints the tables of `docs/performance.md`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod s3;
+pub mod stats;
+pub mod variables;
+pub mod waits;
+
+/// CPU time (user + system) used by this process so far.
+pub fn process_cpu_time() -> std::time::Duration {
+    // SAFETY-free: getrusage through libc only reads into a zeroed struct.
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // The call cannot fail with RUSAGE_SELF and a valid pointer.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Peak resident set size of this process (`VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}

@@ -1,0 +1,192 @@
+//! `wmill-bench`: reruns every benchmark of `docs/performance.md` and prints its tables.
+//!
+//! ```sh
+//! cargo run --release -p wmill-bench              # everything (about 5 minutes on 2 cores)
+//! cargo run --release -p wmill-bench -- waits     # one part: waits | variables | s3
+//! cargo run --release -p wmill-bench -- s3 --quick  # 64 MiB only
+//! ```
+
+use std::time::Duration;
+
+use wmill_bench::stats::ms;
+use wmill_bench::{s3, variables, waits};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve-windmill") => return variables::serve_until_stdin_closes(),
+        Some("serve-s3") => return s3::serve_until_stdin_closes(),
+        Some("s3-phase") => return s3::phase_main(&args[1..]),
+        _ => {}
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let parts: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let all = parts.is_empty() || parts.contains(&"all");
+    let exe = std::env::current_exe().expect("own executable");
+
+    println!("{}\n", machine());
+    if all || parts.contains(&"waits") {
+        print_waits(&waits::run(&waits::WaitConfig::full()));
+    }
+    if all || parts.contains(&"variables") {
+        let (mut child, endpoint) = variables::start_child_server(&exe);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let rows = rt.block_on(variables::run(&endpoint, &variables::VarConfig::full()));
+        print_variables(&rows);
+        let _ = child.kill();
+    }
+    if all || parts.contains(&"s3") {
+        let (mut child, endpoint) = s3::start_child_server(&exe);
+        let sizes: Vec<u64> = if quick {
+            vec![64 << 20]
+        } else {
+            vec![64 << 20, 1 << 30]
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let rows = rt.block_on(s3::run(
+            Some(&exe),
+            &endpoint,
+            &sizes,
+            s3::Transfer::default(),
+        ));
+        print_s3(&rows);
+        let _ = child.kill();
+    }
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")
+                    .map(|v| v.trim().trim_end_matches("kB").trim().to_owned())
+            })
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    format!(
+        "machine: {cores} cores, {:.1} GiB memory",
+        mem_kb as f64 / (1024.0 * 1024.0)
+    )
+}
+
+fn print_waits(rows: &[waits::WaitRow]) {
+    println!("### Job wait overhead (end-to-end run_script_by_path minus the job's duration)\n");
+    println!(
+        "| job | client | samples | median ms | p95 ms | max ms | requests/wait (mean) | requests (max) | errors | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let target = Duration::from_millis(5).max(r.duration.mul_f64(0.10));
+        let verdict = if r.strategy.starts_with("wmill") {
+            let time_ok = r.overhead.p50 <= target;
+            let req_ok = r.duration < Duration::from_secs(10) || r.requests_per_wait <= 30.0;
+            if time_ok && req_ok {
+                format!("met (<= {} ms)", ms(target))
+            } else {
+                format!("MISSED (<= {} ms)", ms(target))
+            }
+        } else {
+            "baseline".to_owned()
+        };
+        println!(
+            "| {} ms | {} | {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+            r.duration.as_millis(),
+            r.strategy,
+            r.overhead.n,
+            ms(r.overhead.p50),
+            ms(r.overhead.p95),
+            ms(r.overhead.max),
+            r.requests_per_wait,
+            r.max_requests,
+            r.errors,
+            verdict
+        );
+    }
+    println!();
+}
+
+fn print_variables(rows: &[variables::VarRow]) {
+    println!("### get_variable: latency, throughput, client CPU per request\n");
+    println!(
+        "| concurrency | client | requests | errors | req/s | p50 ms | p99 ms | CPU µs/req | vs raw |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for pair in rows.chunks(2) {
+        let raw = &pair[0];
+        for r in pair {
+            let vs = if r.client == "wmill" {
+                format!(
+                    "{:.0} % throughput, {:.2}x CPU",
+                    100.0 * r.throughput / raw.throughput.max(1e-9),
+                    r.cpu_per_request.as_secs_f64() / raw.cpu_per_request.as_secs_f64().max(1e-12)
+                )
+            } else {
+                "ceiling".to_owned()
+            };
+            println!(
+                "| {} | {} | {} | {} | {:.0} | {} | {} | {:.1} | {} |",
+                r.concurrency,
+                r.client,
+                r.requests,
+                r.errors,
+                r.throughput,
+                ms(r.latency.p50),
+                ms(r.latency.p99),
+                r.cpu_per_request.as_secs_f64() * 1e6,
+                vs
+            );
+        }
+    }
+    println!();
+}
+
+fn print_s3(rows: &[s3::S3Row]) {
+    println!(
+        "### S3: write then read through wmill-s3 vs raw object_store (same server, same run)\n"
+    );
+    println!(
+        "| size | client | write MB/s | read MB/s | peak RSS write MiB | peak RSS read MiB | vs raw (write / read) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for pair in rows.chunks(2) {
+        let raw = &pair[0];
+        for r in pair {
+            let vs = if r.client == s3::Client::Wmill {
+                format!(
+                    "{:.0} % / {:.0} %",
+                    100.0 * r.write.mb_per_s() / raw.write.mb_per_s(),
+                    100.0 * r.read.mb_per_s() / raw.read.mb_per_s()
+                )
+            } else {
+                "baseline".to_owned()
+            };
+            println!(
+                "| {} MiB | {:?} | {:.0} | {:.0} | {:.1} | {:.1} | {} |",
+                r.size >> 20,
+                r.client,
+                r.write.mb_per_s(),
+                r.read.mb_per_s(),
+                r.write.peak_rss as f64 / (1 << 20) as f64,
+                r.read.peak_rss as f64 / (1 << 20) as f64,
+                vs
+            );
+        }
+    }
+    println!();
+}

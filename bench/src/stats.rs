@@ -1,0 +1,64 @@
+//! Percentiles.
+
+use std::time::Duration;
+
+/// Median, p95 and p99 of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Number of values.
+    pub n: usize,
+    /// 50th percentile.
+    pub p50: Duration,
+    /// 95th percentile.
+    pub p95: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// Largest value.
+    pub max: Duration,
+}
+
+/// The nearest-rank percentile `p` (0..=100) of sorted values.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Summarizes a sample.
+pub fn summarize(mut values: Vec<Duration>) -> Summary {
+    values.sort();
+    Summary {
+        n: values.len(),
+        p50: percentile(&values, 50.0),
+        p95: percentile(&values, 95.0),
+        p99: percentile(&values, 99.0),
+        max: values.last().copied().unwrap_or_default(),
+    }
+}
+
+/// Milliseconds with two decimals.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let s = summarize(v);
+        assert_eq!(s.p50, Duration::from_millis(50));
+        assert_eq!(s.p95, Duration::from_millis(95));
+        assert_eq!(s.p99, Duration::from_millis(99));
+        assert_eq!(s.max, Duration::from_millis(100));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+        assert_eq!(
+            summarize(vec![Duration::from_millis(7)]).p50,
+            Duration::from_millis(7)
+        );
+    }
+}

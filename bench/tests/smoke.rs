@@ -1,0 +1,56 @@
+//! The benchmarks with tiny sizes, so their code cannot rot (the figures mean nothing here).
+
+use std::time::Duration;
+
+use wmill_bench::{s3, variables, waits};
+
+#[test]
+fn wait_benchmark_smoke() {
+    let rows = waits::run(&waits::WaitConfig::smoke());
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests_per_wait >= 1.0, "{r:?}");
+        assert!(r.overhead.n > 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variable_benchmark_smoke() {
+    let server = wmill_tests::fake_windmill::FakeWindmill::start().await;
+    server.put_variable(variables::VARIABLE, variables::VALUE, false);
+    let endpoint = variables::Endpoint {
+        base_url: server.base_url(),
+        token: server.token().unwrap_or_default().to_owned(),
+        workspace: server.workspace().to_owned(),
+    };
+    let rows = variables::run(&endpoint, &variables::VarConfig::smoke()).await;
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests > 0, "{r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_benchmark_smoke() {
+    let server = wmill_tests::s3_server::S3TestServer::start().await.unwrap();
+    let endpoint = s3::S3Endpoint {
+        endpoint: server.endpoint.clone(),
+        bucket: server.bucket.clone(),
+        access_key: server.access_key.clone(),
+        secret_key: server.secret_key.clone(),
+    };
+    // 12 MiB with 5 MiB parts: three parts each way.
+    let transfer = s3::Transfer {
+        part_size: 5 << 20,
+        concurrency: 2,
+    };
+    let rows = s3::run(None, &endpoint, &[12 << 20], transfer).await;
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r.read.bytes, 12 << 20);
+        assert!(r.write.elapsed > Duration::ZERO);
+    }
+    assert!(server.pending_multipart_uploads().unwrap().is_empty());
+}
