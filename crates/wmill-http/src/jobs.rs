@@ -103,6 +103,19 @@ impl Windmill {
         options: &RunOptions,
         job_id: Option<JobId>,
     ) -> Result<JobId> {
+        self.start_job_with_retry(target, args, options, job_id, None)
+            .await
+    }
+
+    /// [`start_job`](Self::start_job) with an optional JSON-encoded `retry` policy.
+    pub(crate) async fn start_job_with_retry(
+        &self,
+        target: Target<'_>,
+        args: &Args,
+        options: &RunOptions,
+        job_id: Option<JobId>,
+        retry_policy: Option<String>,
+    ) -> Result<JobId> {
         let links = self.links(target, options);
         let (kind, path) = target.missing();
         let scheduled = options
@@ -121,7 +134,8 @@ impl Windmill {
                     target.seg(),
                 ],
             )
-            .query_opt("scheduled_in_secs", scheduled);
+            .query_opt("scheduled_in_secs", scheduled)
+            .query_opt("retry", retry_policy);
         let call = self
             .run_query(call, &links, options.tag.as_deref(), job_id)
             .json(args)?
@@ -159,6 +173,46 @@ impl Windmill {
             &resp.request,
             Some(&(kind, path)),
         ))
+    }
+
+    /// Starts the script at `path` with a retry policy: the server re-runs the job when it fails
+    /// (`retry` query parameter, the JSON policy of a schedule, e.g.
+    /// `{"constant": {"attempts": 3, "seconds": 10}}`). The returned id is the first attempt's;
+    /// each retry is a job of its own. Not supported for hub scripts or when a preprocessor runs.
+    pub async fn run_script_by_path_async_with_retry(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+        retry: &Value,
+    ) -> Result<JobId> {
+        self.start_job_with_retry(
+            Target::Path(path),
+            &args,
+            options,
+            options.job_id,
+            Some(retry.to_string()),
+        )
+        .await
+    }
+
+    /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
+    /// script version by hash.
+    pub async fn run_script_by_hash_async_with_retry(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+        retry: &Value,
+    ) -> Result<JobId> {
+        self.start_job_with_retry(
+            Target::Hash(hash),
+            &args,
+            options,
+            options.job_id,
+            Some(retry.to_string()),
+        )
+        .await
     }
 
     /// Whether a job with this id exists, queued, running or completed

@@ -453,7 +453,11 @@ impl Windmill {
         start: Instant,
     ) -> Result<Value> {
         if !self.job_exists(&id).await? {
-            self.start_job(target, args, options, Some(id)).await?;
+            match self.start_job(target, args, options, Some(id)).await {
+                // The long request created it after all (between the check and the start).
+                Ok(_) | Err(Error::AlreadyExists { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.wait_events(&id, start).await
     }

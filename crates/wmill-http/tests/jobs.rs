@@ -370,3 +370,39 @@ async fn a_400_for_another_reason_stays_an_api_error() {
         .unwrap_err();
     assert!(matches!(&e, Error::Api { status: 400, body, .. } if body.contains("tag not allowed")));
 }
+
+#[tokio::test]
+async fn run_with_a_retry_policy_sends_it_json_encoded() {
+    let server = server().await;
+    let policy = json!({"constant": {"attempts": 3, "seconds": 10}});
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/flaky")
+        .and(exact_query(&[("retry", &policy.to_string())]))
+        .and(json_body(json!({"n": 1})))
+        .respond_with(text(201, NEW))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run/h/abcdef")
+        .and(exact_query(&[("retry", &policy.to_string()), ("tag", "t")]))
+        .respond_with(text(201, NEW))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    wm.run_script_by_path_async_with_retry(
+        &p("f/jobs/flaky"),
+        to_args(&json!({"n": 1})).unwrap(),
+        &RunOptions::new(),
+        &policy,
+    )
+    .await
+    .unwrap();
+    wm.run_script_by_hash_async_with_retry(
+        &ScriptHash::parse("abcdef").unwrap(),
+        Default::default(),
+        &RunOptions::new().tag("t"),
+        &policy,
+    )
+    .await
+    .unwrap();
+}
