@@ -422,14 +422,17 @@ impl Windmill {
         };
         match resp.status.as_u16() {
             200..=299 => Ok(resp.json_or_text()),
-            422 => Err(job_failed(&id, resp.json_or_text())),
+            // A failed job: 422 with the error as JSON (a 422 in text is an axum rejection).
+            422 if serde_json::from_slice::<Value>(&resp.body).is_ok() => {
+                Err(job_failed(&id, resp.json_or_text()))
+            }
             400 if options.job_id.is_some() && self.job_exists(&id).await.unwrap_or(false) => {
                 Err(Error::AlreadyExists {
                     kind: ItemKind::Job,
                     path: id.to_string(),
                 })
             }
-            400 | 401 | 403 | 404 | 409 | 415 => Err(status_error(
+            400 | 401 | 403 | 404 | 409 | 415 | 422 => Err(status_error(
                 resp.status,
                 &resp.body,
                 &resp.request,

@@ -655,3 +655,21 @@ async fn sync_flow_uses_run_wait_result_f_unless_tagged() {
         .unwrap();
     assert_eq!(v, json!("tagged"));
 }
+
+#[tokio::test]
+async fn a_text_422_from_run_wait_result_is_a_rejection_not_a_job_failure() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/x")
+        .respond_with(text(
+            422,
+            "Failed to deserialize the JSON body into the target type: missing field `x`",
+        ))
+        .mount(&server)
+        .await;
+    Mock404::mount(&server).await;
+    let e = client(&server)
+        .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Api { status: 422, .. }), "{e:?}");
+}
