@@ -42,6 +42,10 @@ pub(crate) struct Inner {
     pub(crate) base: Url,
     pub(crate) workspace: Workspace,
     pub(crate) auth: HeaderValue,
+    /// The raw token, only for [`Windmill::expose_token`].
+    pub(crate) token: Box<str>,
+    /// `WM_BASE_URL`, the browser-reachable URL of the instance.
+    pub(crate) public_base: Option<Url>,
     pub(crate) job_id: Option<JobId>,
     pub(crate) root_flow_job_id: Option<JobId>,
     pub(crate) flow_job_id: Option<JobId>,
@@ -106,6 +110,24 @@ impl Windmill {
     /// The API base URL (`{base}/api/`).
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// The public (browser-reachable) base URL of the instance: `WM_BASE_URL` when it is set
+    /// and valid, used for links such as presigned S3 URLs. `None` otherwise.
+    pub fn public_base_url(&self) -> Option<&Url> {
+        self.inner.public_base.as_ref()
+    }
+
+    /// The pooled HTTP client, to send requests this crate has no helper for (add the
+    /// `Authorization` header yourself, see [`expose_token`](Self::expose_token)).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The API token. It is a secret: never log it. Needed by code that derives credentials
+    /// from it (the S3 proxy) or talks to the server with its own client.
+    pub fn expose_token(&self) -> &str {
+        &self.inner.token
     }
 
     /// The workspace.

@@ -330,7 +330,14 @@ impl fmt::Debug for WindmillBuilder {
             .field("base_url", &self.base_url)
             .field("base_internal_url", &self.base_internal_url)
             .field("public_base_url", &self.public_base_url)
-            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field(
+                "token",
+                if self.token.is_some() {
+                    &"***"
+                } else {
+                    &"<unset>"
+                },
+            )
             .field("workspace", &self.workspace)
             .field("job_id", &self.job_id)
             .field("root_flow_job_id", &self.root_flow_job_id)
@@ -501,6 +508,10 @@ impl WindmillBuilder {
 
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Windmill> {
+        let public_base = self
+            .public_base_url
+            .as_deref()
+            .and_then(|u| Url::parse(u.trim()).ok());
         let raw_base = self
             .base_url
             .or(self.base_internal_url)
@@ -567,6 +578,8 @@ impl WindmillBuilder {
                 base,
                 workspace,
                 auth,
+                token: token.into_boxed_str(),
+                public_base,
                 job_id,
                 root_flow_job_id,
                 flow_job_id,
@@ -626,6 +639,11 @@ mod tests {
         ];
         let wm = WindmillBuilder::from_vars(vars(&base)).build().unwrap();
         assert_eq!(wm.base_url().as_str(), "http://internal:8000/api/");
+        assert_eq!(
+            wm.public_base_url().unwrap().as_str(),
+            "http://public:3000/"
+        );
+        assert_eq!(wm.expose_token(), "t");
         let wm = WindmillBuilder::from_vars(vars(&base[..1]))
             .with_token("t")
             .with_workspace("w")
@@ -738,6 +756,6 @@ mod tests {
         let b = WindmillBuilder::new().with_token("super-secret-123");
         let dbg = format!("{b:?}");
         assert!(!dbg.contains("super-secret-123"));
-        assert!(dbg.contains("***"));
+        assert!(dbg.contains("token: \"***\""), "{dbg}");
     }
 }
