@@ -345,4 +345,26 @@ mod tests {
         assert!(serde_json::from_str::<S3Object>(r#"{"s3":"../x"}"#).is_err());
         assert!(!format!("{obj:?}").contains("sig=1"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn display_parses_back(
+            storage in proptest::option::of("[a-z0-9_-]{1,12}"),
+            segments in proptest::collection::vec("[a-zA-Z0-9 ._=+-]{1,10}", 1..5),
+        ) {
+            let key = segments.join("/");
+            proptest::prop_assume!(validate_key(&key).is_ok());
+            let obj = S3Object::new(key.clone()).unwrap().with_storage_opt(storage.as_deref());
+            let back = S3Object::parse(&obj.to_string()).unwrap();
+            proptest::prop_assert_eq!(&back, &obj);
+            let json: S3Object = serde_json::from_value(serde_json::to_value(&obj).unwrap()).unwrap();
+            proptest::prop_assert_eq!(json, obj);
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,40}") {
+            let _ = S3Object::parse(&text);
+            let _ = S3Object::new(text);
+        }
+    }
 }
