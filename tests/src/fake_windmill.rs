@@ -30,7 +30,12 @@
 //! # }
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::result_large_err
+)]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
@@ -375,6 +380,19 @@ impl FakeWindmill {
             .jobs
             .get(&id)
             .map(|j| j.canceled.is_some())
+    }
+
+    /// When a job started and when it completed (or will complete) on this server's clock:
+    /// benchmarks subtract `end - start` from the time a client took to get the result.
+    pub fn job_times(&self, id: Uuid) -> Option<(Instant, Instant)> {
+        let d = self.state.data.lock();
+        d.jobs.get(&id).map(|j| {
+            let end = match &j.canceled {
+                Some((at, _)) if *at < j.ends => *at,
+                _ => j.ends,
+            };
+            (j.starts, end)
+        })
     }
 
     /// The number of jobs created.
