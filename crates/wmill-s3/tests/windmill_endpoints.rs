@@ -478,6 +478,27 @@ async fn auto_prefers_direct_with_static_keys() {
     let _ = WindmillHelperStore::new(conn(&server, TOKEN), None);
 }
 
+#[tokio::test]
+async fn auto_skips_a_direct_endpoint_it_cannot_reach() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "bucket": "b", "region": "us-east-1", "endPoint": "127.0.0.1:9", "useSSL": false,
+            "accessKey": "AK", "secretKey": "SK", "pathStyle": true
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let resolver = WindmillResolver::new(conn(&server, TOKEN), StorageAccess::Auto)
+        .with_probe_timeout(Duration::from_millis(300));
+    wmill_s3::StorageResolver::resolve(&resolver, None)
+        .await
+        .unwrap();
+    assert_eq!(resolver.resolved_access(None), Some(StorageAccess::Helpers));
+    assert!(!format!("{resolver:?}").contains(TOKEN));
+}
+
 // ---------------------------------------------------------------- s3_resource_info and settings
 
 #[tokio::test]

@@ -22,7 +22,9 @@ use crate::error::to_store_error;
 pub enum StorageAccess {
     /// Try, in order: the S3 proxy (server-signed job token and an S3 storage), direct
     /// credentials (the default storage, or a storage mapped to a resource path, with static
-    /// keys), then the helper endpoints. The choice is logged at debug level and cached.
+    /// keys), then the helper endpoints. A proxy or direct store is kept only if it answers one
+    /// probe request (a `HEAD` of a missing key) in time, so an endpoint only the workers can
+    /// reach falls back to the helpers. The choice is logged at debug level and cached.
     #[default]
     Auto,
     /// Credentials from `job_helpers/v2/s3_resource_info`, requests straight to the bucket
@@ -69,6 +71,7 @@ pub struct WindmillResolver {
     access: StorageAccess,
     resource_paths: HashMap<String, String>,
     credential_ttl: Duration,
+    probe_timeout: Duration,
     cache: Mutex<HashMap<Option<String>, Resolved>>,
 }
 
@@ -96,6 +99,7 @@ impl fmt::Debug for WindmillResolver {
             .field("access", &self.access)
             .field("resource_paths", &self.resource_paths)
             .field("credential_ttl", &self.credential_ttl)
+            .field("probe_timeout", &self.probe_timeout)
             .field("cached", &cached)
             .finish()
     }
@@ -109,6 +113,7 @@ impl WindmillResolver {
             access,
             resource_paths: HashMap::new(),
             credential_ttl: Duration::from_secs(300),
+            probe_timeout: Duration::from_secs(5),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -128,6 +133,36 @@ impl WindmillResolver {
     pub fn with_credential_ttl(mut self, ttl: Duration) -> Self {
         self.credential_ttl = ttl;
         self
+    }
+
+    /// In [`StorageAccess::Auto`] mode, how long the one probe request (a `HEAD` of a missing
+    /// key) may take before a proxy or direct store is judged unreachable (default 5 s).
+    pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// Whether `store` answers (a `HEAD` of a key that does not exist: "not found" is success).
+    async fn probe(&self, store: &Arc<dyn ObjectStore>) -> Result<()> {
+        let key = object_store::path::Path::from(".wmill-s3-probe");
+        let head = store.get_opts(
+            &key,
+            object_store::GetOptions {
+                head: true,
+                ..Default::default()
+            },
+        );
+        match tokio::time::timeout(self.probe_timeout, head).await {
+            Err(_) => Err(Error::Timeout {
+                job_id: None,
+                after: self.probe_timeout,
+            }),
+            Ok(Ok(_)) | Ok(Err(object_store::Error::NotFound { .. })) => Ok(()),
+            Ok(Err(e)) => Err(Error::Storage {
+                operation: format!("probe {store}"),
+                source: Box::new(e),
+            }),
+        }
     }
 
     /// The configured access mode.
@@ -200,7 +235,11 @@ impl WindmillResolver {
             StorageAccess::Auto => {
                 let mut chosen = None;
                 if self.conn.has_server_signed_token() {
-                    match self.proxy(storage).await {
+                    let proxy = match self.proxy(storage).await {
+                        Ok(store) => self.probe(&store).await.map(|()| store),
+                        Err(e) => Err(e),
+                    };
+                    match proxy {
                         Ok(store) => chosen = Some((store, StorageAccess::Proxy)),
                         Err(e) => {
                             tracing::debug!(storage = name, error = %e, "S3 proxy not usable")
@@ -209,7 +248,11 @@ impl WindmillResolver {
                 }
                 if chosen.is_none() && (storage.is_none() || self.resource_paths.contains_key(name))
                 {
-                    match self.direct(storage, true).await {
+                    let direct = match self.direct(storage, true).await {
+                        Ok(store) => self.probe(&store).await.map(|()| store),
+                        Err(e) => Err(e),
+                    };
+                    match direct {
                         Ok(store) => chosen = Some((store, StorageAccess::Direct)),
                         Err(e) => {
                             tracing::debug!(storage = name, error = %e, "direct access not usable")
