@@ -30,6 +30,35 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Your own storages
+//! Any object_store backend serves as a Windmill storage: map storage names to stores with a
+//! [`StaticResolver`], and take the store back with [`S3Client::object_store`] for anything the
+//! client does not wrap.
+#![cfg_attr(
+    feature = "fs",
+    doc = r##"
+```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+use futures::TryStreamExt;
+use wmill_s3::{stores, S3Client, S3Object, StaticResolver, WriteOptions};
+
+let dir = tempfile::tempdir().map_err(|e| wmill_core::Error::invalid("temp dir", e.to_string()))?;
+let client = S3Client::new(
+    StaticResolver::new(stores::in_memory())                          // s3:///key
+        .with_storage("local", stores::local_directory(dir.path())?), // s3://local/key
+);
+
+let obj = S3Object::parse("s3://local/reports/day.csv")?;
+client.write_s3_file(Some(&obj), "a,b\n", &WriteOptions::new()).await?;
+assert!(dir.path().join("reports/day.csv").exists());
+
+let listed: Vec<_> = client.list_s3_objects(Some("local"), Some("reports")).await?.try_collect().await?;
+assert_eq!(listed.len(), 1);
+# Ok(()) }
+```
+"##
+)]
+//!
 //! # Large files
 //! [`S3Client::load_s3_file_stream`] yields the body chunk by chunk as it arrives;
 //! [`S3Client::write_s3_file_stream`] and [`S3Client::write_s3_file_reader`] send a multipart
