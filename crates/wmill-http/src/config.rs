@@ -752,6 +752,27 @@ mod tests {
     }
 
     #[test]
+    fn transport_knobs_build() {
+        let wm = WindmillBuilder::new()
+            .with_base_url("https://self-signed.local")
+            .with_token("t")
+            .with_workspace("w")
+            .with_danger_accept_invalid_certs(true)
+            .with_connect_timeout(Duration::from_secs(1))
+            .with_request_timeout(Duration::from_secs(2))
+            .with_user_agent("ua/1")
+            .with_retry(RetryConfig::disabled())
+            .with_wait_tuning(WaitTuning::default().poll_window(Duration::ZERO))
+            .with_flow_step_id("step")
+            .with_job_path("f/jobs/x")
+            .build()
+            .unwrap();
+        assert_eq!(wm.flow_step_id(), Some("step"));
+        assert_eq!(wm.job_path().unwrap().as_str(), "f/jobs/x");
+        assert!(format!("{wm:?}").contains("request_timeout: 2s"));
+    }
+
+    #[test]
     fn builder_debug_hides_token() {
         let b = WindmillBuilder::new().with_token("super-secret-123");
         let dbg = format!("{b:?}");
