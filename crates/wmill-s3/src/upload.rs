@@ -1,13 +1,17 @@
 //! Streaming writes: one `put` below the threshold, otherwise a multipart upload with bounded
 //! buffers, aborted on any error (and when the write future is dropped).
+//!
+//! Memory: one part being filled plus at most `concurrency` parts in flight, so
+//! `part_size * (concurrency + 1)` (parts are built from the body's own `Bytes`, never copied).
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{
-    Attributes, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutPayloadMut, PutResult,
-    WriteMultipart,
+    Attributes, MultipartUpload, ObjectStore, PutMultipartOptions, PutOptions, PutPayload,
+    PutPayloadMut, PutResult,
 };
+use tokio::task::JoinSet;
 use wmill_core::BoxError;
 
 use crate::TransferOptions;
@@ -25,60 +29,140 @@ impl From<object_store::Error> for WriteError {
     }
 }
 
-/// Owns a running multipart upload; aborts it when dropped before `finish` (the write future
-/// was cancelled), so no orphan parts stay on the server.
-struct AbortOnDrop {
-    upload: Option<WriteMultipart>,
+/// A running multipart upload: fixed-size parts (the last one smaller), at most `concurrency`
+/// in flight. Like object_store's `WriteMultipart`, but an abort first waits for the parts in
+/// flight to end (cancelling an HTTP request does not stop the server from storing the part,
+/// so parts finishing after the abort would stay orphaned), and dropping it before
+/// `finish` aborts the upload in the background.
+struct PartWriter {
+    upload: Option<Box<dyn MultipartUpload>>,
+    tasks: JoinSet<object_store::Result<()>>,
+    buffer: PutPayloadMut,
+    part_size: usize,
+    concurrency: usize,
     location: String,
 }
 
-impl AbortOnDrop {
-    fn get(&mut self) -> Result<&mut WriteMultipart, WriteError> {
-        self.upload.as_mut().ok_or_else(|| {
-            WriteError::Store(object_store::Error::Generic {
-                store: "wmill-s3",
-                source: "multipart upload already finished".into(),
-            })
-        })
-    }
+fn join_error(e: tokio::task::JoinError) -> object_store::Error {
+    object_store::Error::JoinError { source: e }
+}
 
-    async fn abort(mut self) {
-        if let Some(upload) = self.upload.take()
-            && let Err(e) = upload.abort().await
-        {
-            tracing::warn!(location = %self.location, error = %e, "aborting the multipart upload failed");
+fn finished() -> WriteError {
+    WriteError::Store(object_store::Error::Generic {
+        store: "wmill-s3",
+        source: "multipart upload already finished".into(),
+    })
+}
+
+/// Waits for every task, ignoring their results.
+async fn drain(tasks: &mut JoinSet<object_store::Result<()>>) {
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn abort_upload(
+    mut upload: Box<dyn MultipartUpload>,
+    mut tasks: JoinSet<object_store::Result<()>>,
+    location: &str,
+) {
+    drain(&mut tasks).await;
+    match upload.abort().await {
+        Ok(()) => tracing::debug!(%location, "multipart upload aborted"),
+        Err(e) => tracing::warn!(%location, error = %e, "aborting the multipart upload failed"),
+    }
+}
+
+impl PartWriter {
+    fn new(
+        upload: Box<dyn MultipartUpload>,
+        part_size: usize,
+        concurrency: usize,
+        location: String,
+    ) -> Self {
+        PartWriter {
+            upload: Some(upload),
+            tasks: JoinSet::new(),
+            buffer: PutPayloadMut::new(),
+            part_size,
+            concurrency,
+            location,
         }
     }
 
+    /// Waits until fewer than `max` parts are in flight; the first failed part is the error.
+    async fn wait_for_capacity(&mut self, max: usize) -> Result<(), WriteError> {
+        while !self.tasks.is_empty() && self.tasks.len() >= max {
+            if let Some(res) = self.tasks.join_next().await {
+                res.map_err(join_error)??;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_part(&mut self) -> Result<(), WriteError> {
+        let part: PutPayload = std::mem::take(&mut self.buffer).freeze();
+        self.wait_for_capacity(self.concurrency).await?;
+        let upload = self.upload.as_mut().ok_or_else(finished)?;
+        self.tasks.spawn(upload.put_part(part));
+        Ok(())
+    }
+
+    /// Adds `chunk`, sending every full part (without copying the bytes).
+    async fn put(&mut self, mut chunk: Bytes) -> Result<(), WriteError> {
+        while !chunk.is_empty() {
+            let room = self.part_size - self.buffer.content_length();
+            let piece = chunk.split_to(chunk.len().min(room));
+            self.buffer.push(piece);
+            if self.buffer.content_length() >= self.part_size {
+                self.send_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn abort(mut self) {
+        if let Some(upload) = self.upload.take() {
+            let tasks = std::mem::take(&mut self.tasks);
+            abort_upload(upload, tasks, &self.location).await;
+        }
+    }
+
+    /// Sends the last part, waits for all, completes; aborts on any failure.
     async fn finish(mut self) -> Result<PutResult, WriteError> {
-        match self.upload.take() {
-            // `WriteMultipart::finish` aborts the upload itself when a part or the completion fails.
-            Some(upload) => Ok(upload.finish().await?),
-            None => Err(WriteError::Store(object_store::Error::Generic {
-                store: "wmill-s3",
-                source: "multipart upload already finished".into(),
-            })),
+        let mut sent = Ok(());
+        if !self.buffer.is_empty() {
+            sent = self.send_part().await;
+        }
+        if let Err(e) = sent.and(self.wait_for_capacity(1).await) {
+            self.abort().await;
+            return Err(e);
+        }
+        let mut upload = self.upload.take().ok_or_else(finished)?;
+        match upload.complete().await {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                abort_upload(upload, JoinSet::new(), &self.location).await;
+                Err(WriteError::Store(e))
+            }
         }
     }
 }
 
-impl Drop for AbortOnDrop {
+impl Drop for PartWriter {
     fn drop(&mut self) {
-        if let Some(upload) = self.upload.take() {
-            let location = std::mem::take(&mut self.location);
-            match tokio::runtime::Handle::try_current() {
-                Ok(handle) => {
-                    tracing::debug!(%location, "write cancelled: aborting its multipart upload");
-                    handle.spawn(async move {
-                        if let Err(e) = upload.abort().await {
-                            tracing::warn!(%location, error = %e, "aborting the multipart upload failed");
-                        }
-                    });
-                }
-                Err(_) => {
-                    tracing::warn!(%location, "write cancelled outside a Tokio runtime: its multipart upload could not be aborted");
-                }
+        let Some(upload) = self.upload.take() else {
+            return;
+        };
+        let tasks = std::mem::take(&mut self.tasks);
+        let location = std::mem::take(&mut self.location);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                tracing::debug!(%location, "write cancelled: aborting its multipart upload");
+                handle.spawn(async move { abort_upload(upload, tasks, &location).await });
             }
+            Err(_) => tracing::warn!(
+                %location,
+                "write cancelled outside a Tokio runtime: its multipart upload could not be aborted"
+            ),
         }
     }
 }
@@ -152,15 +236,11 @@ where
         other => other?,
     };
     tracing::debug!(location = %path, part_size, concurrency, "multipart upload started");
-    let mut guard = AbortOnDrop {
-        upload: Some(WriteMultipart::new_with_chunk_size(upload, part_size)),
-        location: path.to_string(),
-    };
+    let mut writer = PartWriter::new(upload, part_size, concurrency, path.to_string());
     let head_chunks: Vec<Bytes> = head.freeze().into_iter().collect();
-    let first = head_chunks.into_iter().chain(std::iter::once(pending));
-    for chunk in first {
-        if let Err(e) = push(&mut guard, chunk, part_size, concurrency).await {
-            guard.abort().await;
+    for chunk in head_chunks.into_iter().chain(std::iter::once(pending)) {
+        if let Err(e) = writer.put(chunk).await {
+            writer.abort().await;
             return Err(e);
         }
     }
@@ -168,34 +248,17 @@ where
         match body.next().await {
             None => break,
             Some(Ok(chunk)) => {
-                if let Err(e) = push(&mut guard, chunk, part_size, concurrency).await {
-                    guard.abort().await;
+                if let Err(e) = writer.put(chunk).await {
+                    writer.abort().await;
                     return Err(e);
                 }
             }
             Some(Err(e)) => {
                 tracing::debug!(location = %path, error = %e, "the body failed: aborting the multipart upload");
-                guard.abort().await;
+                writer.abort().await;
                 return Err(WriteError::Body(e));
             }
         }
     }
-    guard.finish().await
-}
-
-/// Hands `chunk` to the upload in pieces of at most `part_size`, waiting for a free slot before
-/// each so no more than `concurrency` parts are in flight.
-async fn push(
-    guard: &mut AbortOnDrop,
-    mut chunk: Bytes,
-    part_size: usize,
-    concurrency: usize,
-) -> Result<(), WriteError> {
-    while !chunk.is_empty() {
-        let piece = chunk.split_to(chunk.len().min(part_size));
-        let upload = guard.get()?;
-        upload.wait_for_capacity(concurrency).await?;
-        upload.put(piece);
-    }
-    Ok(())
+    writer.finish().await
 }
