@@ -284,3 +284,172 @@ fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
 }
+
+#[cfg(feature = "http")]
+pub use self::server::*;
+
+/// Blocking versions of the server-only helpers (feature `http`).
+#[cfg(feature = "http")]
+mod server {
+    use std::time::Duration;
+
+    use serde::Serialize;
+    use serde_json::Value;
+    use wmill_core::{JobId, Result, to_args};
+    use wmill_http::{InteractiveApproval, ResumeUrls};
+
+    use super::{block_on, json};
+    use crate::JobRef;
+
+    fn owned(s: Option<&str>) -> Option<String> {
+        s.map(str::to_owned)
+    }
+
+    /// Blocking [`crate::get_job`].
+    pub fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+        let id = job_id.to_job_id()?;
+        block_on(async move { crate::get_job(id, light).await })
+    }
+
+    /// Blocking [`crate::get_root_job_id`].
+    pub fn get_root_job_id(job_id: Option<&str>) -> Result<JobId> {
+        let id = owned(job_id);
+        block_on(async move { crate::get_root_job_id(id.as_deref()).await })
+    }
+
+    /// Blocking [`crate::force_cancel_job`].
+    pub fn force_cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
+        let (id, reason) = (job_id.to_job_id()?, owned(reason));
+        block_on(async move { crate::force_cancel_job(id, reason.as_deref()).await })
+    }
+
+    /// Blocking [`crate::cancel_running`].
+    pub fn cancel_running() -> Result<Vec<JobId>> {
+        block_on(crate::cancel_running())
+    }
+
+    /// Blocking [`crate::worker_is_draining`].
+    pub fn worker_is_draining(job_id: Option<&str>) -> Result<bool> {
+        let id = owned(job_id);
+        block_on(async move { crate::worker_is_draining(id.as_deref()).await })
+    }
+
+    /// Blocking [`crate::set_progress`].
+    pub fn set_progress(value: u32, job_id: Option<&str>) -> Result<()> {
+        let id = owned(job_id);
+        block_on(async move { crate::set_progress(value, id.as_deref()).await })
+    }
+
+    /// Blocking [`crate::get_progress`].
+    pub fn get_progress(job_id: Option<&str>) -> Result<Option<u32>> {
+        let id = owned(job_id);
+        block_on(async move { crate::get_progress(id.as_deref()).await })
+    }
+
+    /// Blocking [`crate::set_flow_user_state`].
+    pub fn set_flow_user_state<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<()> {
+        let (key, value) = (key.to_owned(), json(value, "flow user state")?);
+        block_on(async move { crate::set_flow_user_state(&key, &value).await })
+    }
+
+    /// Blocking [`crate::get_flow_user_state`].
+    pub fn get_flow_user_state(key: &str) -> Result<Option<Value>> {
+        let key = key.to_owned();
+        block_on(async move { crate::get_flow_user_state(&key).await })
+    }
+
+    /// Blocking [`crate::get_resume_urls`].
+    pub fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> Result<ResumeUrls> {
+        let approver = owned(approver);
+        block_on(async move { crate::get_resume_urls(approver.as_deref(), flow_level).await })
+    }
+
+    /// Blocking [`crate::get_approval_urls`].
+    pub fn get_approval_urls(step_key: &str, approver: Option<&str>) -> Result<ResumeUrls> {
+        let (step_key, approver) = (step_key.to_owned(), owned(approver));
+        block_on(async move { crate::get_approval_urls(&step_key, approver.as_deref()).await })
+    }
+
+    /// Blocking [`crate::request_interactive_slack_approval`].
+    pub fn request_interactive_slack_approval(
+        slack_resource_path: &str,
+        channel_id: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()> {
+        let (path, channel, ask) = (
+            slack_resource_path.to_owned(),
+            channel_id.to_owned(),
+            ask.clone(),
+        );
+        block_on(
+            async move { crate::request_interactive_slack_approval(&path, &channel, &ask).await },
+        )
+    }
+
+    /// Blocking [`crate::request_interactive_teams_approval`].
+    pub fn request_interactive_teams_approval(
+        team_name: &str,
+        channel_name: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()> {
+        let (team, channel, ask) = (team_name.to_owned(), channel_name.to_owned(), ask.clone());
+        block_on(
+            async move { crate::request_interactive_teams_approval(&team, &channel, &ask).await },
+        )
+    }
+
+    /// Blocking [`crate::whoami`].
+    pub fn whoami() -> Result<Value> {
+        block_on(crate::whoami())
+    }
+
+    /// Blocking [`crate::get_version`].
+    pub fn get_version() -> Result<String> {
+        block_on(crate::get_version())
+    }
+
+    /// Blocking [`crate::get_id_token`].
+    pub fn get_id_token(audience: &str, expires_in: Option<Duration>) -> Result<String> {
+        let audience = audience.to_owned();
+        block_on(async move { crate::get_id_token(&audience, expires_in).await })
+    }
+
+    /// Blocking [`crate::create_token`].
+    pub fn create_token(duration: Duration) -> Result<String> {
+        block_on(crate::create_token(duration))
+    }
+
+    /// Blocking [`crate::get_resource_raw`].
+    pub fn get_resource_raw(path: &str) -> Result<Value> {
+        let path = path.to_owned();
+        block_on(async move { crate::get_resource_raw(&path).await })
+    }
+
+    /// Blocking [`crate::run_inline_script_preview`].
+    pub fn run_inline_script_preview<A: Serialize + ?Sized>(
+        content: &str,
+        language: &str,
+        args: &A,
+    ) -> Result<Value> {
+        let args = to_args(args)?;
+        let (content, language) = (content.to_owned(), language.to_owned());
+        block_on(async move { crate::run_inline_script_preview(&content, &language, &args).await })
+    }
+
+    /// Blocking [`crate::username_to_email`].
+    pub fn username_to_email(username: &str) -> Result<String> {
+        let username = username.to_owned();
+        block_on(async move { crate::username_to_email(&username).await })
+    }
+
+    /// Blocking [`crate::commit_kafka_offsets`].
+    pub fn commit_kafka_offsets(
+        trigger_path: &str,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<()> {
+        let (path, topic) = (trigger_path.to_owned(), topic.to_owned());
+        block_on(async move { crate::commit_kafka_offsets(&path, &topic, partition, offset).await })
+    }
+}

@@ -116,11 +116,17 @@ impl Client {
     /// [`Client::from_env`] over environment-shaped `(name, value)` pairs.
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
-        if let Some((_, file)) = vars
-            .iter()
-            .find(|(k, v)| k == "WM_MOCKED_API_FILE" && !v.is_empty())
-        {
-            return Ok(Client::new(wmill_core::InMemory::from_mock_file(file)?));
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(k, v)| k == name && !v.trim().is_empty())
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(file) = get("WM_MOCKED_API_FILE") {
+            let mut memory = wmill_core::InMemory::from_mock_file(file)?;
+            if let Some(state) = get("WM_STATE_PATH_NEW").or_else(|| get("WM_STATE_PATH")) {
+                memory = memory.with_state_path(state)?;
+            }
+            return Ok(Client::new(memory));
         }
         #[cfg(feature = "http")]
         {

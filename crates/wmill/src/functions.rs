@@ -262,7 +262,10 @@ pub async fn run_flow_async_with<A: Serialize + ?Sized + Sync>(
 }
 
 /// Runs a script by path and returns its result. Python: `wmill.run_script_by_path(path, args)`.
-pub async fn run_script_by_path<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<Value> {
+pub async fn run_script_by_path<A: Serialize + ?Sized + Sync>(
+    path: &str,
+    args: &A,
+) -> Result<Value> {
     run_script_by_path_with(path, args, &RunOptions::new()).await
 }
 
@@ -281,7 +284,10 @@ pub async fn run_script_by_path_with<A: Serialize + ?Sized + Sync>(
 }
 
 /// Runs a script version by hash and returns its result. Python: `wmill.run_script_by_hash(hash_, args)`.
-pub async fn run_script_by_hash<A: Serialize + ?Sized + Sync>(hash: &str, args: &A) -> Result<Value> {
+pub async fn run_script_by_hash<A: Serialize + ?Sized + Sync>(
+    hash: &str,
+    args: &A,
+) -> Result<Value> {
     run_script_by_hash_with(hash, args, &RunOptions::new()).await
 }
 

@@ -10,6 +10,8 @@
 
 mod client;
 mod functions;
+#[cfg(feature = "http")]
+mod server;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -17,12 +19,14 @@ pub mod prelude;
 
 pub use client::{Client, ClientBuilder, client, reset_client, set_client};
 pub use functions::*;
+#[cfg(feature = "http")]
+pub use server::*;
 pub use wmill_core::*;
 
 #[cfg(feature = "http")]
 pub use wmill_http as http;
 #[cfg(feature = "http")]
-pub use wmill_http::Windmill;
+pub use wmill_http::{InteractiveApproval, ResumeUrls, Windmill};
 
 #[cfg(feature = "s3")]
 pub use wmill_s3 as s3;

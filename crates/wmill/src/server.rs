@@ -1,0 +1,186 @@
+//! Module-level functions for the helpers only a Windmill server has (feature `http`): jobs,
+//! progress, flow user state, approvals, identity, tokens.
+//!
+//! They need a client with a [`Windmill`](wmill_http::Windmill) (the one built from the
+//! environment, or installed with [`Client::windmill`](crate::Client::windmill)); on any other
+//! client they return [`Error::Unsupported`](wmill_core::Error::Unsupported).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use wmill_core::{Error, ItemPath, JobId, Result, to_args};
+use wmill_http::{InteractiveApproval, ResumeUrls};
+
+use crate::JobRef;
+use crate::client::client;
+
+fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
+    job_id.map(JobId::parse).transpose()
+}
+
+/// The full job (queued or completed), as the server describes it. `light` leaves out logs and
+/// code. Python: `wmill.get_job(job_id)`.
+pub async fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+    let id = job_id.to_job_id()?;
+    client()?.http()?.get_job(&id, light).await
+}
+
+/// The root job of a job (default: the current job, `WM_JOB_ID`).
+/// Python: `wmill.get_root_job_id(job_id=None)`.
+pub async fn get_root_job_id(job_id: Option<&str>) -> Result<JobId> {
+    let id = opt_job(job_id)?;
+    client()?.http()?.get_root_job_id(id).await
+}
+
+/// Force-cancels a job stuck after a normal cancel.
+pub async fn force_cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    client()?.http()?.force_cancel_job(&id, reason).await
+}
+
+/// Cancels the other running jobs of the current script (`WM_JOB_PATH`), returning their ids.
+/// Python: `wmill.cancel_running()`.
+pub async fn cancel_running() -> Result<Vec<JobId>> {
+    client()?.http()?.cancel_running(None).await
+}
+
+/// Whether the worker running the job (default: the current job) is draining.
+/// Python: `wmill.worker_is_draining()`.
+pub async fn worker_is_draining(job_id: Option<&str>) -> Result<bool> {
+    let id = opt_job(job_id)?;
+    client()?.http()?.worker_is_draining(id).await
+}
+
+/// Sets the progress (0-99) of a job (default: the current job).
+/// Python: `wmill.set_progress(value, job_id=None)`.
+pub async fn set_progress(value: u32, job_id: Option<&str>) -> Result<()> {
+    let id = opt_job(job_id)?;
+    client()?.http()?.set_progress(value, id).await
+}
+
+/// The progress of a job (default: the current job). Python: `wmill.get_progress(job_id=None)`.
+pub async fn get_progress(job_id: Option<&str>) -> Result<Option<u32>> {
+    let id = opt_job(job_id)?;
+    client()?.http()?.get_progress(id).await
+}
+
+/// Stores a value in the user state of the current flow. Python: `wmill.set_flow_user_state(key, value)`.
+pub async fn set_flow_user_state<T: Serialize + ?Sized + Sync>(key: &str, value: &T) -> Result<()> {
+    let value = serde_json::to_value(value).map_err(|e| {
+        Error::invalid(
+            "flow user state",
+            format!("could not serialize the value: {e}"),
+        )
+    })?;
+    client()?.http()?.set_flow_user_state(key, &value).await
+}
+
+/// A value of the current flow's user state, `None` when unset.
+/// Python: `wmill.get_flow_user_state(key)`.
+pub async fn get_flow_user_state(key: &str) -> Result<Option<Value>> {
+    client()?.http()?.get_flow_user_state(key).await
+}
+
+/// The approval page, resume and cancel URLs of the current job's suspend step.
+/// Python: `wmill.get_resume_urls(approver=None, flow_level=None)`.
+pub async fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> Result<ResumeUrls> {
+    client()?
+        .http()?
+        .get_resume_urls(approver, flow_level)
+        .await
+}
+
+/// The approval URLs of a workflow-as-code step. Python: `wmill.get_approval_urls(step_key, approver)`.
+pub async fn get_approval_urls(step_key: &str, approver: Option<&str>) -> Result<ResumeUrls> {
+    client()?
+        .http()?
+        .get_approval_urls(step_key, approver)
+        .await
+}
+
+/// Posts an interactive approval of the current flow step to Slack.
+/// Python: `wmill.request_interactive_slack_approval(slack_resource_path, channel_id, ...)`.
+pub async fn request_interactive_slack_approval(
+    slack_resource_path: &str,
+    channel_id: &str,
+    ask: &InteractiveApproval,
+) -> Result<()> {
+    client()?
+        .http()?
+        .request_interactive_slack_approval(slack_resource_path, channel_id, ask)
+        .await
+}
+
+/// Posts an interactive approval of the current flow step to Microsoft Teams.
+pub async fn request_interactive_teams_approval(
+    team_name: &str,
+    channel_name: &str,
+    ask: &InteractiveApproval,
+) -> Result<()> {
+    client()?
+        .http()?
+        .request_interactive_teams_approval(team_name, channel_name, ask)
+        .await
+}
+
+/// The user the token belongs to. Python: `wmill.whoami()`.
+pub async fn whoami() -> Result<Value> {
+    client()?.http()?.whoami().await
+}
+
+/// The server's version. Python: `wmill.get_version()`.
+pub async fn get_version() -> Result<String> {
+    client()?.http()?.version().await
+}
+
+/// An OIDC id token for `audience` (Enterprise). Python: `wmill.get_id_token(audience)`.
+pub async fn get_id_token(audience: &str, expires_in: Option<Duration>) -> Result<String> {
+    client()?.http()?.get_id_token(audience, expires_in).await
+}
+
+/// A new API token valid for `duration`. Python: `wmill.create_token(duration)`.
+pub async fn create_token(duration: Duration) -> Result<String> {
+    client()?.http()?.create_token(duration).await
+}
+
+/// The raw (not interpolated) value of a resource. Python: `get_resource(path, interpolated=False)`.
+pub async fn get_resource_raw(path: &str) -> Result<Value> {
+    let p = ItemPath::parse_resource_ref(path)?;
+    client()?.http()?.get_resource_raw(&p).await
+}
+
+/// Runs code inline (a preview job) and returns its result.
+/// Python: `wmill.run_inline_script_preview(content, language, args)`.
+pub async fn run_inline_script_preview<A: Serialize + ?Sized + Sync>(
+    content: &str,
+    language: &str,
+    args: &A,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    client()?
+        .http()?
+        .run_inline_script_preview(content, language, args)
+        .await
+}
+
+/// The email of a user (deprecated on the server in favour of `WM_EMAIL`).
+/// Python: `wmill.username_to_email(username)`.
+pub async fn username_to_email(username: &str) -> Result<String> {
+    client()?.http()?.username_to_email(username).await
+}
+
+/// Commits Kafka offsets for a trigger with auto-commit disabled.
+/// Python: `wmill.commit_kafka_offsets(trigger_path, topic, partition, offset)`.
+pub async fn commit_kafka_offsets(
+    trigger_path: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<()> {
+    let p = ItemPath::parse(trigger_path)?;
+    client()?
+        .http()?
+        .commit_kafka_offsets(&p, topic, partition, offset)
+        .await
+}
