@@ -37,7 +37,7 @@ pub type ByteStream = BoxStream<'static, Result<Bytes>>;
 pub struct TransferOptions {
     /// Size of each multipart part (default 8 MiB).
     pub part_size: usize,
-    /// Parts uploaded concurrently (default 3).
+    /// Parts uploaded concurrently (default 2: with 8 MiB parts a write buffers at most 24 MiB).
     pub max_concurrency: usize,
     /// Bodies up to this size are one `put` (default: `part_size`).
     pub multipart_threshold: usize,
@@ -49,7 +49,7 @@ impl Default for TransferOptions {
     fn default() -> Self {
         TransferOptions {
             part_size: 8 << 20,
-            max_concurrency: 3,
+            max_concurrency: 2,
             multipart_threshold: 8 << 20,
             read_chunk_size: 1 << 20,
         }
