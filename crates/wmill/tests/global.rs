@@ -96,6 +96,30 @@ async fn module_functions_use_the_installed_client() {
             .len(),
         1
     );
+    assert_eq!(
+        wmill::list_resources_with(&wmill::ListResources::new().page(1, 1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    wmill::delete_resource("f/db/other").await.unwrap();
+    assert_eq!(wmill::get_resource_opt("f/db/other").await.unwrap(), None);
+    let listed = wmill::list_variables(&wmill::ListVariables::new().path_start("u/alice/"))
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|v| v.path.as_str() == "u/alice/token" && v.is_secret)
+    );
+    wmill::delete_variable("u/alice/token").await.unwrap();
+    assert!(
+        wmill::get_variable("u/alice/token")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
 
     assert_eq!(wmill::get_state().await.unwrap(), None);
     wmill::set_state(&json!({"n": 1})).await.unwrap();
@@ -135,6 +159,39 @@ async fn module_functions_use_the_installed_client() {
     assert_eq!(
         wmill::get_job_status(&id).await.unwrap(),
         JobStatus::Completed { success: true }
+    );
+    let opts = RunOptions::new().tag("t1");
+    let id2 = wmill::run_script_by_path_async_with("f/jobs/echo", &json!({"c": 3}), &opts)
+        .await
+        .unwrap();
+    let id3 = wmill::run_script_by_hash_async("00000000000000ab", &json!({}))
+        .await
+        .unwrap();
+    let id4 = wmill::run_script_by_hash_async_with("00000000000000ab", &json!({}), &opts)
+        .await
+        .unwrap();
+    let id5 = wmill::run_flow_async_with("f/jobs/flow", &json!({}), &opts)
+        .await
+        .unwrap();
+    for id in [id2, id3, id4, id5] {
+        wmill::wait_job_with(
+            id,
+            &wmill::WaitOptions::new().timeout(Duration::from_secs(5)),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        wmill::run_script_by_hash_with("00000000000000ab", &json!({"h": 2}), &opts)
+            .await
+            .unwrap(),
+        json!({"h": 2})
+    );
+    assert_eq!(
+        wmill::run_flow_with("f/jobs/flow", &json!({}), &opts)
+            .await
+            .unwrap(),
+        json!({"flow": {}})
     );
     let flow = wmill::run_flow_async("f/jobs/flow", &json!({}))
         .await

@@ -81,6 +81,30 @@ async fn core_functions_go_through_the_server() {
             .unwrap()
             .starts_with("tok_")
     );
+    assert_eq!(
+        wmill::get_id_token("vault", Some(Duration::from_secs(60)))
+            .await
+            .unwrap(),
+        "eyJ.fake.vault"
+    );
+    let preview = wmill::run_inline_script_preview("select 1", "postgresql", &json!({"a": 1}))
+        .await
+        .unwrap();
+    assert_eq!(preview, json!({"language": "postgresql", "args": {"a": 1}}));
+    wmill::commit_kafka_offsets("f/kafka/trigger", "orders", 0, 42)
+        .await
+        .unwrap();
+    assert_eq!(server.count("kafka_triggers/commit_offsets"), 1);
+
+    let stuck = wmill::run_script_by_path_async(SLEEP, &json!({"ms": 10_000}))
+        .await
+        .unwrap();
+    wmill::force_cancel_job(stuck, Some("stuck")).await.unwrap();
+    assert_eq!(server.count("queue/force_cancel"), 1);
+    assert_eq!(
+        wmill::get_job_status(stuck).await.unwrap(),
+        JobStatus::Completed { success: false }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,6 +124,12 @@ async fn job_helpers_use_the_current_job() {
     assert!(!wmill::worker_is_draining(None).await.unwrap());
     let urls = wmill::get_resume_urls(Some("ada"), false).await.unwrap();
     assert!(urls.resume.contains(&current.to_string()), "{urls:?}");
+    let wac = wmill::get_approval_urls("approval", None).await.unwrap();
+    assert!(wac.resume.contains(&current.to_string()), "{wac:?}");
+    assert!(
+        wmill::get_approval_urls("a/b", None).await.is_err(),
+        "a step key with / is refused"
+    );
     // A script is not a flow: the server says so, and the error is typed.
     let err = wmill::set_flow_user_state("cursor", &1).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");

@@ -1,0 +1,96 @@
+//! The module-level helpers whose endpoints the fake server does not serve, against wiremock:
+//! each sends the request the server expects (method, path, query, auth).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The lock serializes the tests that share the global client; holding it across awaits is the point.
+#![allow(clippy::await_holding_lock)]
+
+#[path = "../../wmill-http/tests/support/mod.rs"]
+mod support;
+
+use parking_lot::Mutex;
+use serde_json::json;
+use support::{JOB, builder, call, exact_query, server};
+use wiremock::ResponseTemplate;
+use wmill::{Client, InteractiveApproval};
+
+static GLOBAL: Mutex<()> = Mutex::new(());
+
+const OTHER: &str = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e77";
+
+#[tokio::test]
+async fn approvals_cancel_running_and_username_to_email() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    call("GET", &format!("/api/w/ws/jobs/slack_approval/{JOB}"))
+        .and(exact_query(&[
+            ("slack_resource_path", "f/slack/bot"),
+            ("channel_id", "C1"),
+            ("flow_step_id", "step_a"),
+            ("message", "Ship it?"),
+        ]))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &format!("/api/w/ws/jobs/teams_approval/{JOB}"))
+        .and(exact_query(&[
+            ("team_name", "Ops"),
+            ("channel_name", "deploys"),
+            ("flow_step_id", "step_a"),
+        ]))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/jobs/list")
+        .and(exact_query(&[
+            ("running", "true"),
+            ("script_path_exact", "f/jobs/poller"),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!([{"type": "QueuedJob", "id": JOB}, {"type": "QueuedJob", "id": OTHER}]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", &format!("/api/w/ws/jobs_u/queue/cancel/{OTHER}"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(OTHER))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/users/username_to_email/ann")
+        .respond_with(ResponseTemplate::new(200).set_body_string("ann@example.com"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let wm = builder(&server)
+        .with_job_id(JOB)
+        .with_flow_job_id(OTHER)
+        .with_flow_step_id("step_a")
+        .with_job_path("f/jobs/poller")
+        .build()
+        .unwrap();
+    wmill::set_client(Client::windmill(wm));
+
+    wmill::request_interactive_slack_approval(
+        "$res:f/slack/bot",
+        "C1",
+        &InteractiveApproval::new().message("Ship it?"),
+    )
+    .await
+    .unwrap();
+    wmill::request_interactive_teams_approval("Ops", "deploys", &InteractiveApproval::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        wmill::cancel_running().await.unwrap(),
+        vec![wmill::JobId::parse(OTHER).unwrap()]
+    );
+    assert_eq!(
+        wmill::username_to_email("ann").await.unwrap(),
+        "ann@example.com"
+    );
+    server.verify().await;
+}
