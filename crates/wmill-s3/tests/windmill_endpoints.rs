@@ -768,3 +768,34 @@ async fn signing_without_a_windmill_connection_is_not_configured() {
         .unwrap_err();
     assert!(matches!(err, Error::NotConfigured { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_wmill_http_client_can_back_the_connection() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/apps/sign_s3_objects"))
+        .and(bearer_token(TOKEN))
+        .and(body_json(json!({"s3_objects": [{"s3": "a.txt"}]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"s3": "a.txt", "presigned": "sig=1"}])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // given with `/api`, as wmill-http accepts it
+    let wm = wmill_http::Windmill::builder()
+        .with_base_url(format!("{}/api", server.uri()))
+        .with_workspace("ws")
+        .with_token(TOKEN)
+        .build()
+        .unwrap();
+    let conn = WindmillConnection::from_http_client(&wm).unwrap();
+    assert!(!format!("{conn:?}").contains(TOKEN));
+    let client = S3Client::from_windmill(conn, StorageAccess::Helpers);
+    let signed = client
+        .sign_s3_object(&S3Object::new("a.txt").unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(signed.presigned(), Some("sig=1"));
+}

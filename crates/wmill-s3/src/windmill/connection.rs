@@ -65,10 +65,11 @@ fn parse_base(what: &'static str, raw: &str) -> Result<Url> {
             format!("{raw:?} is not an http(s) URL"),
         ));
     }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
+    // The server root: a trailing `/api` (a common mistake) is dropped, as wmill-http does.
+    let trimmed = url.path().trim_end_matches('/');
+    let root = trimmed.strip_suffix("/api").unwrap_or(trimmed);
+    let path = format!("{root}/");
+    url.set_path(&path);
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
@@ -106,6 +107,34 @@ impl WindmillConnection {
                 http: reqwest::Client::new(),
             }),
         })
+    }
+
+    /// Shares the settings of a `wmill_http::Windmill` client: base URL, public base URL,
+    /// workspace, token and its pooled HTTP client (timeouts, user agent, TLS included).
+    ///
+    /// ```
+    /// let wm = wmill_http::Windmill::builder()
+    ///     .with_base_url("http://localhost:8000")
+    ///     .with_workspace("demo")
+    ///     .with_token("secret")
+    ///     .build()?;
+    /// let conn = wmill_s3::WindmillConnection::from_http_client(&wm)?;
+    /// assert_eq!(conn.base_url().as_str(), "http://localhost:8000/");
+    /// assert_eq!(conn.workspace(), "demo");
+    /// let client = wmill_s3::S3Client::from_windmill(conn, wmill_s3::StorageAccess::Auto);
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn from_http_client(wm: &wmill_http::Windmill) -> Result<Self> {
+        let conn = Self::new(
+            wm.base_url().as_str(),
+            wm.workspace().as_str(),
+            wm.expose_token(),
+        )?
+        .with_http_client(wm.http_client().clone());
+        match wm.public_base_url() {
+            Some(public) => conn.with_public_base_url(public.as_str()),
+            None => Ok(conn),
+        }
     }
 
     /// Reads the process environment, as [`WindmillConnection::from_env_vars`].
@@ -353,6 +382,14 @@ mod tests {
         assert!(err.to_string().contains("WM_WORKSPACE"));
         assert!(WindmillConnection::new("ftp://x", "ws", "t").is_err());
         assert!(WindmillConnection::new("http://x", "a/b", "t").is_err());
+    }
+
+    #[test]
+    fn api_suffix_is_dropped() {
+        for base in ["http://h/api", "http://h/api/", "http://h"] {
+            let conn = WindmillConnection::new(base, "ws", "t").unwrap();
+            assert_eq!(conn.base_url().as_str(), "http://h/", "{base}");
+        }
     }
 
     #[test]
