@@ -799,3 +799,35 @@ async fn a_wmill_http_client_can_back_the_connection() {
         .unwrap();
     assert_eq!(signed.presigned(), Some("sig=1"));
 }
+
+#[tokio::test]
+async fn helper_store_for_an_s3_resource_sends_its_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/job_helpers/upload_s3_file"))
+        .and(query_param("file_key", "r.txt"))
+        .and(query_param("s3_resource_path", "f/res/other_bucket"))
+        .and(query_param_is_missing("storage"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"file_key": "r.txt"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .and(query_param("file_key", "r.txt"))
+        .and(query_param("s3_resource_path", "f/res/other_bucket"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"res".to_vec()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = WindmillHelperStore::for_resource(conn(&server, TOKEN), "f/res/other_bucket");
+    let client = S3Client::from_store(Arc::new(store));
+    let obj = S3Object::new("r.txt").unwrap();
+    client
+        .write_s3_file(Some(&obj), "res", &WriteOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(client.load_s3_file(&obj).await.unwrap(), "res");
+}

@@ -27,6 +27,9 @@ const STORE: &str = "WindmillHelpers";
 
 /// An [`ObjectStore`] for one workspace storage, over Windmill's `job_helpers` endpoints:
 ///
+/// Requests name the storage (`storage=`, absent for the default one), or with
+/// [`WindmillHelperStore::for_resource`] an S3 resource (`s3_resource_path=`).
+///
 /// | object_store | Windmill |
 /// |---|---|
 /// | `put_opts`, `put_multipart_opts` | `POST /w/{ws}/job_helpers/upload_s3_file?file_key=&storage=&content_type=&content_disposition=` (body streamed, `application/octet-stream`) |
@@ -46,6 +49,7 @@ const STORE: &str = "WindmillHelpers";
 pub struct WindmillHelperStore {
     conn: WindmillConnection,
     storage: Option<String>,
+    s3_resource_path: Option<String>,
 }
 
 impl fmt::Debug for WindmillHelperStore {
@@ -53,6 +57,7 @@ impl fmt::Debug for WindmillHelperStore {
         f.debug_struct("WindmillHelperStore")
             .field("conn", &self.conn)
             .field("storage", &self.storage)
+            .field("s3_resource_path", &self.s3_resource_path)
             .finish()
     }
 }
@@ -135,6 +140,17 @@ impl WindmillHelperStore {
         WindmillHelperStore {
             conn,
             storage: storage.filter(|s| !s.is_empty()).map(str::to_owned),
+            s3_resource_path: None,
+        }
+    }
+
+    /// The store for an S3 resource that is not a workspace storage (the Python client's
+    /// `s3_resource_path` argument): every request carries `s3_resource_path=<path>`.
+    pub fn for_resource(conn: WindmillConnection, s3_resource_path: impl Into<String>) -> Self {
+        WindmillHelperStore {
+            conn,
+            storage: None,
+            s3_resource_path: Some(s3_resource_path.into()).filter(|p| !p.is_empty()),
         }
     }
 
@@ -154,6 +170,7 @@ impl WindmillHelperStore {
             &[
                 ("file_key", Some(key)),
                 ("storage", self.storage.as_deref()),
+                ("s3_resource_path", self.s3_resource_path.as_deref()),
                 ("content_type", content_type.as_deref()),
                 ("content_disposition", disposition.as_deref()),
             ],
@@ -171,6 +188,7 @@ impl WindmillHelperStore {
             &[
                 ("file_key", Some(key)),
                 ("storage", self.storage.as_deref()),
+                ("s3_resource_path", self.s3_resource_path.as_deref()),
             ],
         )?;
         let (rb, label) = self.conn.request(reqwest::Method::GET, url);
@@ -196,6 +214,7 @@ impl WindmillHelperStore {
                 ("max_keys", Some("1000")),
                 ("page_token", token),
                 ("storage", self.storage.as_deref()),
+                ("s3_resource_path", self.s3_resource_path.as_deref()),
             ],
         )?;
         let (rb, label) = self.conn.request(reqwest::Method::GET, url);
@@ -346,6 +365,7 @@ impl ObjectStore for WindmillHelperStore {
                 &[
                     ("file_key", Some(key)),
                     ("storage", self.storage.as_deref()),
+                    ("s3_resource_path", self.s3_resource_path.as_deref()),
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -429,6 +449,7 @@ impl ObjectStore for WindmillHelperStore {
                             &[
                                 ("file_key", Some(path.as_ref())),
                                 ("storage", this.storage.as_deref()),
+                                ("s3_resource_path", this.s3_resource_path.as_deref()),
                             ],
                         )
                         .map_err(|e| this.err(e))?;
@@ -528,6 +549,7 @@ impl ObjectStore for WindmillHelperStore {
                     ("src_file_key", Some(from.as_ref())),
                     ("dest_file_key", Some(to.as_ref())),
                     ("storage", self.storage.as_deref()),
+                    ("s3_resource_path", self.s3_resource_path.as_deref()),
                 ],
             )
             .map_err(|e| self.err(e))?;
