@@ -619,6 +619,29 @@ async fn a_stalled_event_stream_ends_at_the_wait_timeout() {
     assert_eq!(server.count("queue/cancel"), 1);
 }
 
+/// The cancel sent when a wait times out is bounded by the client's request timeout: a cancel
+/// endpoint that stalls does not stretch the wait past its timeout plus one request.
+#[tokio::test]
+async fn a_stalled_cancel_after_a_wait_timeout_is_bounded() {
+    let server = FaultServer::start().await;
+    server.on("get_result_maybe", running());
+    server.on("queue/cancel", Reply::StallHeaders(Duration::from_secs(30)));
+    let wm = client(&server);
+    let id = JobId::new_random();
+    let wait = Duration::from_millis(500);
+    let poll = WaitOptions::new()
+        .timeout(wait)
+        .strategy(WaitStrategy::Poll(PollSchedule::fixed(
+            Duration::from_millis(20),
+        )));
+    let t = Instant::now();
+    let err = wm.wait_job(&id, &poll).await.unwrap_err();
+    let took = t.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(server.count("queue/cancel"), 1);
+    assert!(took <= wait + bound(1), "{took:?}");
+}
+
 /// Polling through faults: retryable errors are absorbed, the others end the wait.
 #[tokio::test]
 async fn polling_waits_through_transient_faults() {

@@ -27,8 +27,15 @@ struct Setup {
     client: S3Client,
 }
 
-/// A client through the proxy, with `retries` object_store retries and a 1 s request timeout.
+/// A client through the proxy, with `retries` object_store retries and a 5 s request timeout.
 async fn setup(retries: usize) -> Setup {
+    setup_with(retries, Duration::from_secs(5)).await
+}
+
+/// [`setup`] with a request timeout. (A part upload that times out on the client side may
+/// still be stored by the server after the abort, the race S3 documents for aborts: the timeout
+/// is kept well above the time a 5 MiB part takes on a loaded machine.)
+async fn setup_with(retries: usize, timeout: Duration) -> Setup {
     let server = S3TestServer::start().await.unwrap();
     let proxy = CutProxy::start(server.addr).await;
     let store = server
@@ -46,7 +53,7 @@ async fn setup(retries: usize) -> Setup {
         .with_client_options(
             ClientOptions::new()
                 .with_allow_http(true)
-                .with_timeout(Duration::from_secs(1))
+                .with_timeout(timeout)
                 .with_connect_timeout(Duration::from_secs(1)),
         )
         .build()
@@ -176,6 +183,22 @@ async fn a_failing_input_stream_aborts_the_upload() {
     }
 }
 
+/// A write whose future is dropped mid-upload (a script killed by a timeout, a `select!`) aborts
+/// its multipart upload in the background: no pending upload and no object stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_write_aborts_its_upload() {
+    let s = setup(0).await;
+    let obj = S3Object::new("in/cancelled.bin").unwrap();
+    // 7 MiB, then the body never ends.
+    let body = futures::stream::iter((0..7).map(|_| Ok::<_, std::io::Error>(data(MIB))))
+        .chain(futures::stream::pending());
+    let opts = WriteOptions::new();
+    let write = s.client.write_s3_file_stream(Some(&obj), body, &opts);
+    let r = tokio::time::timeout(Duration::from_millis(1500), write).await;
+    assert!(r.is_err(), "the write ended: {r:?}");
+    assert_nothing_visible(&s, "in/cancelled.bin").await;
+}
+
 /// An `AsyncRead` that yields `ok` bytes, then an error.
 struct FailingReader {
     ok: usize,
@@ -300,7 +323,7 @@ async fn a_cut_download_with_retries_is_whole_or_an_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_download_ends_at_the_store_timeout() {
-    let s = setup(0).await;
+    let s = setup_with(0, Duration::from_secs(1)).await;
     put_direct(&s, "down/stall.bin", data(3 * MIB)).await;
     s.proxy.set_mode(ProxyMode::StallDownload(MIB));
     let obj = S3Object::new("down/stall.bin").unwrap();

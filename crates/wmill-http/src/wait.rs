@@ -26,7 +26,8 @@ const SSE_READ_TIMEOUT: Duration = Duration::from_secs(20);
 const SSE_MAX_FAILURES: u32 = 3;
 /// Failed polls in a row (after the transport's own retries) before a wait gives up.
 const MAX_POLL_FAILURES: u32 = 5;
-/// Bound of the cancel sent when a wait times out.
+/// Bound of the cancel sent when a wait times out (never more than the client's request
+/// timeout, so a stalled cancel cannot stretch the wait by more than one request).
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The answer of `GET jobs_u/completed/get_result_maybe/{id}`.
@@ -151,8 +152,8 @@ impl Windmill {
                 if options.cancel_on_timeout
                     && let Some(id) = id
                 {
-                    self.cancel_quietly(&id, "reached timeout", CANCEL_TIMEOUT)
-                        .await;
+                    let bound = CANCEL_TIMEOUT.min(self.inner.request_timeout);
+                    self.cancel_quietly(&id, "reached timeout", bound).await;
                 }
                 Err(Error::Timeout {
                     job_id: id,
