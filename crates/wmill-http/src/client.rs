@@ -53,6 +53,10 @@ pub(crate) struct Inner {
     pub(crate) flow_step_id: Option<String>,
     pub(crate) job_path: Option<ItemPath>,
     pub(crate) request_timeout: Duration,
+    /// Whether `http` came from [`WindmillBuilder::with_client`]: its requests then also carry
+    /// reqwest's per-request timeout, which overrides a shorter timeout of that client (so long
+    /// waits keep their own bounds).
+    pub(crate) custom_client: bool,
     pub(crate) retry: RetryConfig,
     pub(crate) wait: WaitTuning,
 }

@@ -555,6 +555,7 @@ impl WindmillBuilder {
             .transpose()?;
         let job_path = self.job_path.map(ItemPath::parse).transpose()?;
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        let custom_client = self.client.is_some();
         let http = match self.client {
             Some(c) => c,
             None => reqwest::Client::builder()
@@ -587,6 +588,7 @@ impl WindmillBuilder {
                 flow_step_id: self.flow_step_id,
                 job_path,
                 request_timeout,
+                custom_client,
                 retry: self.retry,
                 wait: self.wait,
             }),

@@ -97,7 +97,7 @@ impl Windmill {
             other => other.to_string(),
         };
         JobId::parse(&raw).map_err(|e| Error::Decode {
-            request: resp.request.clone(),
+            request: resp.request.to_string(),
             body_excerpt: crate::transport::excerpt(&resp.body, 200),
             source: Box::new(e),
         })

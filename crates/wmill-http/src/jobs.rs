@@ -149,7 +149,7 @@ impl Windmill {
         if resp.status.is_success() {
             let text = resp.text()?;
             return JobId::parse(text.trim().trim_matches('"')).map_err(|e| Error::Decode {
-                request: resp.request.clone(),
+                request: resp.request.to_string(),
                 body_excerpt: crate::transport::excerpt(&resp.body, 200),
                 source: Box::new(e),
             });

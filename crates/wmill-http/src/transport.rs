@@ -1,5 +1,7 @@
 //! Sending requests: URL building, the auth header, retries, and status-to-error mapping.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -15,6 +17,38 @@ use crate::client::Windmill;
 
 /// The longest body excerpt kept in errors.
 const MAX_ERROR_BODY: usize = 500;
+
+/// Bytes a URL path segment keeps as they are (RFC 3986 `pchar` without `%`): `url` encodes
+/// none of them, in a segment or in a whole path.
+const PLAIN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        b += 1;
+    }
+    t
+};
 
 /// One piece of a request path.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +81,7 @@ pub(crate) struct Call<'c> {
     body: Option<Bytes>,
     retry: RetryMode,
     timeout: Duration,
-    not_found: Option<(ItemKind, String)>,
+    not_found: Option<(ItemKind, Cow<'c, str>)>,
 }
 
 /// A response read to the end.
@@ -55,15 +89,133 @@ pub(crate) struct Call<'c> {
 pub(crate) struct Resp {
     pub(crate) status: StatusCode,
     pub(crate) body: Bytes,
-    /// `METHOD /path`, for errors.
-    pub(crate) request: String,
+    /// `METHOD /path`, for errors (formatted only when one is built).
+    pub(crate) request: RequestName,
     /// How many attempts were made (1 = no retry).
     pub(crate) attempts: u32,
+}
+
+/// A request as errors and logs name it, `METHOD /path` (never the query, which may hold user
+/// data, nor the token); formatted only when shown.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestName {
+    method: Method,
+    url: Url,
+}
+
+impl fmt::Display for RequestName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url.path())
+    }
+}
+
+/// A response status and body, as one attempt got them.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    /// `Retry-After`, read only for the statuses that may be retried.
+    retry_after: Option<Duration>,
+    body: Bytes,
+}
+
+/// Why one attempt failed before a complete answer.
+#[derive(Debug)]
+enum AttemptError {
+    /// reqwest's error (connect, I/O, protocol, body).
+    Http(reqwest::Error),
+    /// No complete answer (headers and body) within the request timeout.
+    TimedOut(Duration),
+}
+
+impl AttemptError {
+    fn is_connect(&self) -> bool {
+        matches!(self, AttemptError::Http(e) if e.is_connect())
+    }
+
+    fn into_source(self) -> wmill_core::BoxError {
+        match self {
+            AttemptError::Http(e) => Box::new(e),
+            AttemptError::TimedOut(after) => Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no complete answer within the request timeout ({after:?})"),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptError::Http(e) => e.fmt(f),
+            AttemptError::TimedOut(after) => write!(f, "timed out after {after:?}"),
+        }
+    }
+}
+
+/// The statuses an idempotent request is retried on.
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// Whether `tracing` would record a debug event of this crate (checked before measuring times
+/// only logs use).
+fn debug_enabled() -> bool {
+    tracing::enabled!(tracing::Level::DEBUG)
 }
 
 impl Windmill {
     /// `{base}/api/` + the segments.
     pub(crate) fn url(&self, segs: &[Seg<'_>]) -> Url {
+        self.url_plain(segs)
+            .unwrap_or_else(|| self.url_by_segments(segs))
+    }
+
+    /// The URL when every segment is made of characters that are never percent-encoded (the
+    /// usual case: literals, workspace ids, item paths, job ids): the path is assembled as one
+    /// string and set at once, which gives exactly what [`url_by_segments`](Self::url_by_segments)
+    /// gives for such segments, for a fraction of the work. `None` when a segment needs encoding
+    /// (or is empty, `.` or `..`).
+    fn url_plain(&self, segs: &[Seg<'_>]) -> Option<Url> {
+        let base = &self.inner.base;
+        let mut path = String::with_capacity(base.path().len() + 96);
+        path.push_str(base.path());
+        let mut push = |seg: &str| -> Option<()> {
+            if seg.is_empty()
+                || seg == "."
+                || seg == ".."
+                || !seg.bytes().all(|b| PLAIN_BYTES[usize::from(b)])
+            {
+                return None;
+            }
+            path.push_str(seg);
+            path.push('/');
+            Some(())
+        };
+        for seg in segs {
+            match seg {
+                Seg::Lit(s) | Seg::One(s) => push(s)?,
+                Seg::Ws => {
+                    push("w")?;
+                    push(self.inner.workspace.as_str())?;
+                }
+                Seg::Item(p) => {
+                    for s in p.segments() {
+                        push(s)?;
+                    }
+                }
+            }
+        }
+        // `{base}/api/` ends with `/`; so does every pushed segment: drop the last one, as
+        // `pop_if_empty` does.
+        path.pop();
+        let mut url = base.clone();
+        url.set_path(&path);
+        Some(url)
+    }
+
+    /// The URL built segment by segment: each percent-encoded by `url` (a `/` inside becomes
+    /// `%2F`), `.` and `..` skipped.
+    fn url_by_segments(&self, segs: &[Seg<'_>]) -> Url {
         let mut url = self.inner.base.clone();
         if let Ok(mut p) = url.path_segments_mut() {
             p.pop_if_empty();
@@ -145,23 +297,27 @@ impl<'c> Call<'c> {
     }
 
     /// What a 404 means.
-    pub(crate) fn not_found(mut self, kind: ItemKind, path: impl Into<String>) -> Self {
+    pub(crate) fn not_found(mut self, kind: ItemKind, path: impl Into<Cow<'c, str>>) -> Self {
         self.not_found = Some((kind, path.into()));
         self
     }
 
-    fn request_name(&self) -> String {
-        format!("{} {}", self.method, self.url.path())
+    fn request_name(&self) -> RequestName {
+        RequestName {
+            method: self.method.clone(),
+            url: self.url.clone(),
+        }
     }
 
     /// Sends the request (with retries) and returns the successful response; any non-2xx status
     /// is mapped to an error.
-    pub(crate) async fn send(self) -> Result<Resp> {
-        let not_found = self.not_found.clone();
+    pub(crate) async fn send(mut self) -> Result<Resp> {
+        let not_found = self.not_found.take();
         let resp = self.send_raw().await?;
         if resp.status.is_success() {
             Ok(resp)
         } else {
+            let not_found = not_found.map(|(kind, path)| (kind, path.into_owned()));
             Err(status_error(
                 resp.status,
                 &resp.body,
@@ -173,45 +329,48 @@ impl<'c> Call<'c> {
 
     /// Sends the request (with retries) and returns whatever status came back.
     pub(crate) async fn send_raw(self) -> Result<Resp> {
-        let request = self.request_name();
         let retry = self.client.inner.retry;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let can_retry = attempt <= retry.max_retries;
-            match self.once(&request).await {
-                Ok((status, headers, body)) => {
-                    let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
-                    if retryable && can_retry && self.retry == RetryMode::Idempotent {
-                        let delay = match retry_after(&headers) {
+            match self.once().await {
+                Ok(answer) => {
+                    if can_retry
+                        && self.retry == RetryMode::Idempotent
+                        && is_retryable_status(answer.status)
+                    {
+                        let delay = match answer.retry_after {
                             Some(after) if after > retry.max_retry_after => None,
                             Some(after) => Some(after),
                             None => Some(backoff(&retry, attempt)),
                         };
                         if let Some(delay) = delay {
-                            tracing::debug!(%request, status = status.as_u16(), ?delay, "retrying");
+                            tracing::debug!(request = %self.request_name(), status = answer.status.as_u16(), ?delay, "retrying");
                             tokio::time::sleep(delay).await;
                             continue;
                         }
                     }
                     return Ok(Resp {
-                        status,
-                        body,
-                        request,
+                        status: answer.status,
+                        body: answer.body,
+                        request: RequestName {
+                            method: self.method,
+                            url: self.url,
+                        },
                         attempts: attempt,
                     });
                 }
                 Err(e) => {
-                    let connect = e.is_connect();
-                    if can_retry && (self.retry == RetryMode::Idempotent || connect) {
+                    if can_retry && (self.retry == RetryMode::Idempotent || e.is_connect()) {
                         let delay = backoff(&retry, attempt);
-                        tracing::debug!(%request, error = %e, ?delay, "retrying after a transport error");
+                        tracing::debug!(request = %self.request_name(), error = %e, ?delay, "retrying after a transport error");
                         tokio::time::sleep(delay).await;
                         continue;
                     }
                     return Err(Error::Transport {
-                        request,
-                        source: Box::new(e),
+                        request: self.request_name().to_string(),
+                        source: e.into_source(),
                     });
                 }
             }
@@ -224,8 +383,12 @@ impl<'c> Call<'c> {
             .inner
             .http
             .request(self.method.clone(), self.url.clone())
-            .header(AUTHORIZATION, self.client.inner.auth.clone())
-            .timeout(self.timeout);
+            .header(AUTHORIZATION, self.client.inner.auth.clone());
+        if self.client.inner.custom_client {
+            // A given client may have a shorter timeout of its own: this one overrides it, as
+            // long waits need (`once` bounds the attempt either way).
+            req = req.timeout(self.timeout);
+        }
         if let Some(body) = &self.body {
             req = req
                 .header(CONTENT_TYPE, "application/json")
@@ -234,22 +397,41 @@ impl<'c> Call<'c> {
         req
     }
 
-    async fn once(
-        &self,
-        request: &str,
-    ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
-        let started = Instant::now();
-        let resp = self.builder().send().await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await?;
-        tracing::debug!(
-            request,
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "windmill request"
-        );
-        Ok((status, headers, body))
+    /// One attempt: the request, its answer read to the end, all within the request timeout.
+    ///
+    /// The timeout is a `tokio` timer around the exchange rather than reqwest's per-request
+    /// timeout: the same bound (connect, headers and body), whatever client is used, without
+    /// reqwest's per-request extension map and boxed timer.
+    async fn once(&self) -> std::result::Result<Answer, AttemptError> {
+        let started = debug_enabled().then(Instant::now);
+        let exchange = async {
+            let resp = self.builder().send().await?;
+            let status = resp.status();
+            let retry_after = if is_retryable_status(status) {
+                retry_after(resp.headers())
+            } else {
+                None
+            };
+            let body = resp.bytes().await?;
+            Ok(Answer {
+                status,
+                retry_after,
+                body,
+            })
+        };
+        let answer = match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(answer) => answer.map_err(AttemptError::Http)?,
+            Err(_elapsed) => return Err(AttemptError::TimedOut(self.timeout)),
+        };
+        if let Some(started) = started {
+            tracing::debug!(
+                request = %self.request_name(),
+                status = answer.status.as_u16(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "windmill request"
+            );
+        }
+        Ok(answer)
     }
 
     /// Opens a streaming response (server-sent events); non-2xx statuses are mapped to errors.
@@ -257,18 +439,20 @@ impl<'c> Call<'c> {
     pub(crate) async fn send_stream(self) -> Result<reqwest::Response> {
         let request = self.request_name();
         let started = Instant::now();
+        // The stream outlives this call: reqwest's own timeout bounds it.
         let resp = self
             .builder()
+            .timeout(self.timeout)
             .header(ACCEPT, "text/event-stream")
             .send()
             .await
             .map_err(|e| Error::Transport {
-                request: request.clone(),
+                request: request.to_string(),
                 source: Box::new(e),
             })?;
         let status = resp.status();
         tracing::debug!(
-            request,
+            request = %request,
             status = status.as_u16(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "windmill stream"
@@ -277,12 +461,8 @@ impl<'c> Call<'c> {
             return Ok(resp);
         }
         let body = resp.bytes().await.unwrap_or_default();
-        Err(status_error(
-            status,
-            &body,
-            &request,
-            self.not_found.as_ref(),
-        ))
+        let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
+        Err(status_error(status, &body, &request, not_found.as_ref()))
     }
 }
 
@@ -290,7 +470,7 @@ impl Resp {
     /// The body as JSON.
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
-            request: self.request.clone(),
+            request: self.request.to_string(),
             body_excerpt: excerpt(&self.body, 200),
             source: Box::new(e),
         })
@@ -299,7 +479,7 @@ impl Resp {
     /// The body as text.
     pub(crate) fn text(&self) -> Result<String> {
         String::from_utf8(self.body.to_vec()).map_err(|e| Error::Decode {
-            request: self.request.clone(),
+            request: self.request.to_string(),
             body_excerpt: excerpt(&self.body, 200),
             source: Box::new(e),
         })
@@ -321,10 +501,11 @@ use serde_json::Value;
 pub(crate) fn status_error(
     status: StatusCode,
     body: &[u8],
-    request: &str,
+    request: &(impl fmt::Display + ?Sized),
     not_found: Option<&(ItemKind, String)>,
 ) -> Error {
     let code = status.as_u16();
+    let request = request.to_string();
     match code {
         404 => match not_found {
             Some((kind, path)) => Error::NotFound {
@@ -333,17 +514,20 @@ pub(crate) fn status_error(
             },
             None => Error::NotFound {
                 kind: ItemKind::Other,
-                path: request.split_once(' ').map_or(request, |x| x.1).to_owned(),
+                path: request
+                    .split_once(' ')
+                    .map_or(request.as_str(), |x| x.1)
+                    .to_owned(),
             },
         },
         401 | 403 => Error::Unauthorized {
             status: code,
-            request: request.to_owned(),
+            request,
             body: excerpt(body, MAX_ERROR_BODY),
         },
         _ => Error::Api {
             status: code,
-            request: request.to_owned(),
+            request,
             body: excerpt(body, MAX_ERROR_BODY),
         },
     }
@@ -457,5 +641,82 @@ mod tests {
         );
         let url = wm.url(&[Seg::Lit("x"), Seg::One("a/b")]);
         assert_eq!(url.as_str(), "http://h:1/pre/api/x/a%2Fb");
+    }
+
+    #[test]
+    fn plain_urls_are_the_segment_by_segment_urls() {
+        let odd = [
+            "a",
+            "A-z_0.9~",
+            "!$&'()*+,;=:@",
+            ".",
+            "..",
+            ".a",
+            "a.",
+            "...",
+            "",
+            " ",
+            "a b",
+            "%",
+            "%2e",
+            "%2E%2e",
+            "a%2Fb",
+            "a/b",
+            "a\\b",
+            "a?b",
+            "a#b",
+            "\"",
+            "<>",
+            "`",
+            "{}",
+            "[]",
+            "^|",
+            "\t",
+            "a\nb",
+            "é",
+            "日本",
+            "\u{7f}",
+            "💥",
+        ];
+        for base in [
+            "http://h:1",
+            "https://h/pre/",
+            "http://h/a%20b/c",
+            "http://h/%2e/x",
+            "http://h/é/api",
+        ] {
+            let wm = Windmill::builder()
+                .with_base_url(base)
+                .with_token("t")
+                .with_workspace("ws-1_a")
+                .build()
+                .unwrap();
+            let p = ItemPath::parse("u/alice/my.var").unwrap();
+            let mut cases: Vec<Vec<Seg<'_>>> = vec![
+                vec![],
+                vec![Seg::Ws],
+                vec![
+                    Seg::Ws,
+                    Seg::Lit("variables"),
+                    Seg::Lit("get_value"),
+                    Seg::Item(&p),
+                ],
+            ];
+            for a in odd {
+                cases.push(vec![Seg::Ws, Seg::Lit("x"), Seg::One(a)]);
+                for b in odd {
+                    cases.push(vec![Seg::One(a), Seg::One(b)]);
+                }
+            }
+            for segs in &cases {
+                let fast = wm.url_plain(segs);
+                let slow = wm.url_by_segments(segs);
+                if let Some(fast) = &fast {
+                    assert_eq!(fast.as_str(), slow.as_str(), "{base} {segs:?}");
+                }
+                assert_eq!(wm.url(segs).as_str(), slow.as_str(), "{base} {segs:?}");
+            }
+            assert!(wm.url_plain(&cases[2]).is_some(), "{base}");
+        }
     }
 }

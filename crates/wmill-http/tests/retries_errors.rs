@@ -424,3 +424,42 @@ async fn request_timeouts_bound_every_request() {
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn request_timeouts_bound_requests_through_a_given_client() {
+    // The given client's own (longer) timeout does not matter: the request timeout applies.
+    let server = server().await;
+    call("GET", VAR)
+        .respond_with(json(200, json!("late")).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_client(
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        )
+        .with_request_timeout(Duration::from_millis(100))
+        .with_retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = wm.get_variable(&p("u/alice/k")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    match e {
+        Error::Transport { request, source } => {
+            assert!(request.starts_with("GET /api/w/"), "{request}");
+            // Both bounds apply (reqwest's per-request one and the transport's): either may
+            // fire first.
+            let timed_out = source
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+                || source
+                    .downcast_ref::<reqwest::Error>()
+                    .is_some_and(reqwest::Error::is_timeout);
+            assert!(timed_out, "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
