@@ -175,6 +175,37 @@ async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
     assert!(t.elapsed() <= bound(1));
 }
 
+/// `Retry-After` values that are not a usable delay (too large for a `Duration`, negative,
+/// not a number, an HTTP date) never panic: the call backs off on its own or gives up.
+#[tokio::test]
+async fn absurd_retry_after_values_do_not_panic() {
+    for value in [
+        "99999999999999999999",
+        "1e300",
+        "18446744073709551616.5",
+        "-1",
+        "NaN",
+        "inf",
+        "soon",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+    ] {
+        let server = FaultServer::start().await;
+        server.on(
+            GET_VAR,
+            Reply::status(429, "slow down").header("retry-after", value),
+        );
+        let wm = client(&server);
+        let t = Instant::now();
+        let err = wm.get_variable(&var()).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Api { status: 429, .. }),
+            "{value}: {err:?}"
+        );
+        assert!(server.count(GET_VAR) <= 1 + RETRIES as usize, "{value}");
+        assert!(t.elapsed() <= bound(1 + RETRIES), "{value}");
+    }
+}
+
 #[tokio::test]
 async fn connection_closed_before_the_response() {
     let server = FaultServer::start().await;

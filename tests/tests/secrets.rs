@@ -33,7 +33,7 @@ fn client(server: &FaultServer) -> Windmill {
         .with_base_url(server.base_url())
         .with_token(TOKEN)
         .with_workspace("ws")
-        .with_request_timeout(Duration::from_millis(300))
+        .with_request_timeout(Duration::from_millis(150))
         .with_connect_timeout(Duration::from_millis(300))
         .with_retry(
             RetryConfig::default()

@@ -550,10 +550,10 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+        // `try_from`: a value too large for a `Duration` (e.g. `1e300`) must not panic.
         v.parse::<f64>()
             .ok()
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
     })
 }
 
@@ -594,6 +594,10 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
         h.insert(RETRY_AFTER, "0.5".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_millis(500)));
+        for absurd in ["1e300", "99999999999999999999", "-1", "NaN", "inf"] {
+            h.insert(RETRY_AFTER, absurd.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "{absurd}");
+        }
         h.insert(
             RETRY_AFTER,
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
