@@ -19,14 +19,18 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The script: count visits per user in the script's state, greet with a variable's template.
 fn script_main(user: String, times: u32) -> wmill::Result<Value> {
     let template = wmill::blocking::get_variable("f/examples/greeting_template")?;
-    let mut visits: Value = wmill::blocking::get_state()?.unwrap_or_else(|| json!({}));
-    let count = visits[&user].as_u64().unwrap_or(0) + u64::from(times);
-    visits[&user] = json!(count);
+    // The state is whatever the previous run stored: None on the first run.
+    let mut visits: Map<String, Value> = match wmill::blocking::get_state()? {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let count = visits.get(&user).and_then(Value::as_u64).unwrap_or(0) + u64::from(times);
+    visits.insert(user.clone(), json!(count));
     wmill::blocking::set_state(&visits)?;
     Ok(json!({
         "message": template.replace("{user}", &user),
@@ -42,6 +46,10 @@ fn main() -> wmill::Result<()> {
     let second = script_main("ada".into(), 2)?;
     println!("first run:  {first}");
     println!("second run: {second}");
-    assert_eq!(second["visits"], 3);
+    assert_eq!(
+        second["visits"].as_u64(),
+        first["visits"].as_u64().map(|n| n + 2),
+        "the state carried the count from the first run to the second"
+    );
     Ok(())
 }

@@ -19,3 +19,24 @@ for example in $(sed -n 's/^name = "\(.*\)"$/\1/p' examples/Cargo.toml | grep -v
   echo "== example $example"
   cargo run --quiet --locked -p wmill-examples --example "$example"
 done
+
+# The examples that read a server, against the fake Windmill server (seeded with their items):
+# they must say they use the server and print what the server holds.
+coproc FAKE { cargo run --quiet --locked -p wmill-tests --bin fake-windmill; }
+read -r env_line <&"${FAKE[0]}"
+echo "== fake Windmill server: $env_line"
+run_against_server() {
+  env $env_line cargo run --quiet --locked -p wmill-examples --example "$1"
+}
+out=$(run_against_server quickstart)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "hello from the fake server" <<<"$out"
+grep -q 'host="db.fake"' <<<"$out"
+grep -q "run_script_by_path returned 42" <<<"$out"
+out=$(run_against_server windmill_script)
+echo "$out"
+grep -q "Hello from the server, ada!" <<<"$out"
+exec {FAKE[1]}>&-
+wait "$FAKE_PID" 2>/dev/null || true
+echo "examples against the fake server: ok"

@@ -70,6 +70,8 @@ pub const FAIL: &str = "f/conformance/fail";
 pub const SLEEP: &str = "f/conformance/sleep";
 /// The echo flow.
 pub const ECHO_FLOW: &str = "f/conformance/echo_flow";
+/// A script returning `args.a + args.b` (integers).
+pub const SUM: &str = "f/conformance/sum";
 
 /// Settings of a [`FakeWindmill`].
 #[derive(Debug, Clone)]
@@ -126,6 +128,8 @@ struct Data {
     variables: BTreeMap<String, Variable>,
     resources: BTreeMap<String, Resource>,
     jobs: HashMap<Uuid, Job>,
+    /// Script or flow paths that run a fixture (`alias_script`).
+    aliases: HashMap<String, String>,
     user_states: HashMap<(Uuid, String), Value>,
     progress: HashMap<Uuid, u64>,
 }
@@ -424,6 +428,16 @@ impl FakeWindmill {
                 description: String::new(),
             },
         );
+    }
+
+    /// Makes the script or flow at `path` run the fixture at `fixture` (e.g. [`SUM`]), so code
+    /// written against other paths (the examples) can run against this server.
+    pub fn alias_script(&self, path: &str, fixture: &str) {
+        self.state
+            .data
+            .lock()
+            .aliases
+            .insert(path.to_owned(), fixture.to_owned());
     }
 
     /// Seeds a resource.
@@ -1218,6 +1232,8 @@ fn create_job(
     req.q_bool("skip_preprocessor")?;
     let tag = req.q("tag").map(str::to_owned);
     let args = req.json_object()?;
+    let aliased = st.data.lock().aliases.get(target).cloned();
+    let target = aliased.as_deref().unwrap_or(target);
     let (kind, success, result, duration) = match (letter, target) {
         ("p", ECHO) | ("h", ECHO_HASH) => (Kind::Script, true, Value::Object(args.clone()), 0),
         ("f", ECHO_FLOW) => (Kind::Flow, true, Value::Object(args.clone()), 0),
@@ -1227,6 +1243,10 @@ fn create_job(
             json!({"error": {"name": "ConformanceError", "message": args.get("message").cloned().unwrap_or(Value::Null)}}),
             0,
         ),
+        ("p", SUM) => {
+            let n = |k: &str| args.get(k).and_then(Value::as_i64).unwrap_or(0);
+            (Kind::Script, true, json!(n("a") + n("b")), 0)
+        }
         ("p", SLEEP) => {
             let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
             (Kind::Script, true, json!(ms), ms)

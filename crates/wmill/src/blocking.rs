@@ -453,3 +453,100 @@ mod server {
         block_on(async move { crate::commit_kafka_offsets(&path, &topic, partition, offset).await })
     }
 }
+
+#[cfg(feature = "s3")]
+pub use self::s3files::*;
+
+/// Blocking versions of the S3 functions (feature `s3`).
+#[cfg(feature = "s3")]
+mod s3files {
+    use bytes::Bytes;
+    use wmill_core::Result;
+    use wmill_s3::{
+        Boto3Settings, DuckdbSettings, PolarsSettings, PresignOptions, S3Object, WriteOptions,
+    };
+
+    use super::block_on;
+    use crate::S3Ref;
+
+    fn owned(s: Option<&str>) -> Option<String> {
+        s.map(str::to_owned)
+    }
+
+    /// Blocking [`crate::load_s3_file`].
+    pub fn load_s3_file(obj: impl S3Ref) -> Result<Bytes> {
+        let obj = obj.to_s3_object()?;
+        block_on(async move { crate::load_s3_file(obj).await })
+    }
+
+    /// Blocking [`crate::write_s3_file`].
+    pub fn write_s3_file(
+        obj: Option<&S3Object>,
+        content: impl Into<Bytes>,
+        options: &WriteOptions,
+    ) -> Result<S3Object> {
+        let (obj, content, options) = (obj.cloned(), content.into(), options.clone());
+        block_on(async move { crate::write_s3_file(obj.as_ref(), content, &options).await })
+    }
+
+    /// Blocking [`crate::delete_s3_object`].
+    pub fn delete_s3_object(obj: impl S3Ref) -> Result<()> {
+        let obj = obj.to_s3_object()?;
+        block_on(async move { crate::delete_s3_object(obj).await })
+    }
+
+    /// Blocking [`crate::sign_s3_objects`].
+    pub fn sign_s3_objects(
+        objects: &[S3Object],
+        expiry_secs: Option<u64>,
+    ) -> Result<Vec<S3Object>> {
+        let objects = objects.to_vec();
+        block_on(async move { crate::sign_s3_objects(&objects, expiry_secs).await })
+    }
+
+    /// Blocking [`crate::sign_s3_object`].
+    pub fn sign_s3_object(obj: impl S3Ref, expiry_secs: Option<u64>) -> Result<S3Object> {
+        let obj = obj.to_s3_object()?;
+        block_on(async move { crate::sign_s3_object(obj, expiry_secs).await })
+    }
+
+    /// Blocking [`crate::get_presigned_s3_public_urls`].
+    pub fn get_presigned_s3_public_urls(
+        objects: &[S3Object],
+        options: &PresignOptions,
+    ) -> Result<Vec<String>> {
+        let (objects, options) = (objects.to_vec(), options.clone());
+        block_on(async move { crate::get_presigned_s3_public_urls(&objects, &options).await })
+    }
+
+    /// Blocking [`crate::get_presigned_s3_public_url`].
+    pub fn get_presigned_s3_public_url(
+        obj: impl S3Ref,
+        options: &PresignOptions,
+    ) -> Result<String> {
+        let (obj, options) = (obj.to_s3_object()?, options.clone());
+        block_on(async move { crate::get_presigned_s3_public_url(obj, &options).await })
+    }
+
+    /// Blocking [`crate::get_boto3_connection_settings`].
+    pub fn get_boto3_connection_settings(s3_resource_path: Option<&str>) -> Result<Boto3Settings> {
+        let p = owned(s3_resource_path);
+        block_on(async move { crate::get_boto3_connection_settings(p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::get_polars_connection_settings`].
+    pub fn get_polars_connection_settings(
+        s3_resource_path: Option<&str>,
+    ) -> Result<PolarsSettings> {
+        let p = owned(s3_resource_path);
+        block_on(async move { crate::get_polars_connection_settings(p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::get_duckdb_connection_settings`].
+    pub fn get_duckdb_connection_settings(
+        s3_resource_path: Option<&str>,
+    ) -> Result<DuckdbSettings> {
+        let p = owned(s3_resource_path);
+        block_on(async move { crate::get_duckdb_connection_settings(p.as_deref()).await })
+    }
+}

@@ -70,6 +70,15 @@ impl Client {
         }
     }
 
+    /// The same client with `s3` for the S3 functions (any `object_store` backend, through
+    /// [`S3Client::from_store`](wmill_s3::S3Client::from_store) or a resolver).
+    #[cfg(feature = "s3")]
+    #[must_use]
+    pub fn with_s3(mut self, s3: wmill_s3::S3Client) -> Self {
+        self.s3 = Some(s3);
+        self
+    }
+
     /// A builder with no capability set; missing ones answer [`Error::NotConfigured`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
@@ -96,7 +105,9 @@ impl Client {
         let mut client = Self::new(windmill.clone());
         #[cfg(feature = "s3")]
         {
-            client.s3 = Some(wmill_s3::S3Client::from_windmill(&windmill));
+            client.s3 = wmill_s3::WindmillConnection::from_http_client(&windmill)
+                .ok()
+                .map(|conn| wmill_s3::S3Client::from_windmill(conn, Default::default()));
         }
         client.windmill = Some(windmill);
         client

@@ -10,6 +10,8 @@
 
 mod client;
 mod functions;
+#[cfg(feature = "s3")]
+mod s3files;
 #[cfg(feature = "http")]
 mod server;
 
@@ -29,4 +31,8 @@ pub use wmill_http as http;
 pub use wmill_http::{InteractiveApproval, ResumeUrls, Windmill};
 
 #[cfg(feature = "s3")]
+pub use s3files::*;
+#[cfg(feature = "s3")]
 pub use wmill_s3 as s3;
+#[cfg(feature = "s3")]
+pub use wmill_s3::{PresignOptions, S3Client, S3Object, WriteOptions};

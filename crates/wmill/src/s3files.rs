@@ -1,0 +1,176 @@
+//! Module-level functions for workspace S3 files (feature `s3`), with the Python client's names.
+//!
+//! They use the client's [`S3Client`]: the one built from the environment (the workspace's
+//! storages, resolved through Windmill), or the one installed with
+//! [`Client::with_s3`](crate::Client::with_s3) (any `object_store` backend).
+
+use bytes::Bytes;
+use futures::Stream;
+use wmill_core::{BoxError, Result};
+use wmill_s3::{
+    Boto3Settings, ByteStream, DuckdbSettings, PolarsSettings, PresignOptions, S3Client, S3Object,
+    WriteOptions,
+};
+
+use crate::client::client;
+
+/// Anything that names an S3 object: an [`S3Object`] or its `s3://storage/key` URI.
+///
+/// ```
+/// use wmill::S3Ref;
+///
+/// let obj = "s3:///reports/q3.csv".to_s3_object()?;
+/// assert_eq!(obj.key(), "reports/q3.csv");
+/// assert_eq!(obj.storage(), None); // the workspace's default storage
+/// assert!("reports/q3.csv".to_s3_object().is_err()); // not a URI
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub trait S3Ref {
+    /// The object, validated.
+    fn to_s3_object(&self) -> Result<S3Object>;
+}
+
+impl S3Ref for S3Object {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        Ok(self.clone())
+    }
+}
+
+impl S3Ref for &S3Object {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        Ok((*self).clone())
+    }
+}
+
+impl S3Ref for str {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        S3Object::parse(self)
+    }
+}
+
+impl S3Ref for &str {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        S3Object::parse(self)
+    }
+}
+
+impl S3Ref for String {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        S3Object::parse(self)
+    }
+}
+
+async fn s3() -> Result<S3Client> {
+    Ok(client()?.s3()?.clone())
+}
+
+/// Parses `s3://storage/key` or `s3:///key` (default storage). Python: `wmill.parse_s3_object(uri)`.
+pub fn parse_s3_object(uri: &str) -> Result<S3Object> {
+    S3Object::parse(uri)
+}
+
+/// The whole content of an object. Python: `wmill.load_s3_file(s3object)`.
+pub async fn load_s3_file(obj: impl S3Ref) -> Result<Bytes> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.load_s3_file(&obj).await
+}
+
+/// The content of an object as a stream of chunks, with bounded memory.
+/// Python: `wmill.load_s3_file_reader(s3object)`.
+pub async fn load_s3_file_stream(obj: impl S3Ref) -> Result<ByteStream> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.load_s3_file_stream(&obj).await
+}
+
+/// Writes `content` to `obj` (a generated key in the default storage when `None`) and returns
+/// the written object. Python: `wmill.write_s3_file(s3object, file_content, content_type=..., content_disposition=...)`.
+pub async fn write_s3_file(
+    obj: Option<&S3Object>,
+    content: impl Into<Bytes>,
+    options: &WriteOptions,
+) -> Result<S3Object> {
+    s3().await?.write_s3_file(obj, content, options).await
+}
+
+/// Writes a stream of chunks (multipart above the threshold, aborted on any error).
+/// Python: `wmill.write_s3_file(s3object, reader)`.
+pub async fn write_s3_file_stream<S, E>(
+    obj: Option<&S3Object>,
+    content: S,
+    options: &WriteOptions,
+) -> Result<S3Object>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+    E: Into<BoxError>,
+{
+    s3().await?
+        .write_s3_file_stream(obj, content, options)
+        .await
+}
+
+/// Deletes an object. Python: `wmill.delete_s3_object(s3object)`.
+pub async fn delete_s3_object(obj: impl S3Ref) -> Result<()> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.delete_s3_object(&obj).await
+}
+
+/// Signs objects for public access (`presigned` filled in). Python: `wmill.sign_s3_objects(objects, expiry_secs)`.
+pub async fn sign_s3_objects(
+    objects: &[S3Object],
+    expiry_secs: Option<u64>,
+) -> Result<Vec<S3Object>> {
+    s3().await?.sign_s3_objects(objects, expiry_secs).await
+}
+
+/// Signs one object. Python: `wmill.sign_s3_object(s3object, expiry_secs)`.
+pub async fn sign_s3_object(obj: impl S3Ref, expiry_secs: Option<u64>) -> Result<S3Object> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.sign_s3_object(&obj, expiry_secs).await
+}
+
+/// Public URLs of objects, through the server's S3 proxy (signing the unsigned ones).
+/// Python: `wmill.get_presigned_s3_public_urls(objects, base_url, expiry_secs)`.
+pub async fn get_presigned_s3_public_urls(
+    objects: &[S3Object],
+    options: &PresignOptions,
+) -> Result<Vec<String>> {
+    s3().await?
+        .get_presigned_s3_public_urls(objects, options)
+        .await
+}
+
+/// The public URL of one object. Python: `wmill.get_presigned_s3_public_url(s3object)`.
+pub async fn get_presigned_s3_public_url(
+    obj: impl S3Ref,
+    options: &PresignOptions,
+) -> Result<String> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.get_presigned_s3_public_url(&obj, options).await
+}
+
+/// boto3-style connection settings of a storage. Python: `wmill.get_boto3_connection_settings()`.
+pub async fn get_boto3_connection_settings(
+    s3_resource_path: Option<&str>,
+) -> Result<Boto3Settings> {
+    s3().await?
+        .get_boto3_connection_settings(s3_resource_path)
+        .await
+}
+
+/// Polars-style connection settings. Python: `wmill.get_polars_connection_settings()`.
+pub async fn get_polars_connection_settings(
+    s3_resource_path: Option<&str>,
+) -> Result<PolarsSettings> {
+    s3().await?
+        .get_polars_connection_settings(s3_resource_path)
+        .await
+}
+
+/// DuckDB connection settings. Python: `wmill.get_duckdb_connection_settings()`.
+pub async fn get_duckdb_connection_settings(
+    s3_resource_path: Option<&str>,
+) -> Result<DuckdbSettings> {
+    s3().await?
+        .get_duckdb_connection_settings(s3_resource_path)
+        .await
+}

@@ -1,0 +1,215 @@
+//! The S3 functions of the umbrella: against an object_store memory store, against the real
+//! in-process S3 server, and the Windmill-only ones (signing, public URLs, connection settings)
+//! against wiremock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The lock serializes the tests that share the global client; holding it across awaits is the point.
+#![allow(clippy::await_holding_lock)]
+
+#[path = "../../wmill-http/tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use parking_lot::Mutex;
+use serde_json::json;
+use support::{builder, call, server};
+use wiremock::ResponseTemplate;
+use wiremock::matchers::body_json;
+use wmill::{Client, Error, InMemory, PresignOptions, S3Client, S3Object, WriteOptions};
+use wmill_tests::s3_server::S3TestServer;
+
+static GLOBAL: Mutex<()> = Mutex::new(());
+
+fn memory_client() -> Client {
+    let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+    Client::new(InMemory::new()).with_s3(S3Client::from_store(store))
+}
+
+#[tokio::test]
+async fn load_write_delete_on_a_memory_store() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(memory_client());
+
+    let obj = wmill::parse_s3_object("s3:///reports/q3.csv").unwrap();
+    let written = wmill::write_s3_file(
+        Some(&obj),
+        Bytes::from_static(b"a,b\n1,2\n"),
+        &WriteOptions::new().content_type("text/csv"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(written, obj);
+    assert_eq!(wmill::load_s3_file(&obj).await.unwrap(), "a,b\n1,2\n");
+    assert_eq!(
+        wmill::load_s3_file("s3:///reports/q3.csv").await.unwrap(),
+        "a,b\n1,2\n"
+    );
+
+    // No object: a generated key, returned.
+    let generated = wmill::write_s3_file(
+        None,
+        "x".repeat(10),
+        &WriteOptions::new().file_extension("txt"),
+    )
+    .await
+    .unwrap();
+    assert!(generated.key().ends_with(".txt"), "{generated}");
+
+    // Streams both ways.
+    let chunks = futures::stream::iter(
+        (0..4).map(|i| Ok::<_, std::io::Error>(Bytes::from(vec![i as u8; 1000]))),
+    );
+    let streamed = S3Object::new("streamed.bin").unwrap();
+    wmill::write_s3_file_stream(Some(&streamed), chunks, &WriteOptions::new())
+        .await
+        .unwrap();
+    let mut total = 0;
+    let mut s = wmill::load_s3_file_stream(&streamed).await.unwrap();
+    while let Some(chunk) = s.next().await {
+        total += chunk.unwrap().len();
+    }
+    assert_eq!(total, 4000);
+
+    wmill::delete_s3_object(&obj).await.unwrap();
+    assert!(matches!(
+        wmill::load_s3_file(&obj).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        wmill::load_s3_file("no-scheme/key").await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        wmill::load_s3_file("s3:///a/../b").await,
+        Err(Error::InvalidInput { .. })
+    ));
+
+    // Blocking twins.
+    let b = S3Object::new("blocking.txt").unwrap();
+    wmill::blocking::write_s3_file(Some(&b), "sync", &WriteOptions::new()).unwrap();
+    assert_eq!(wmill::blocking::load_s3_file(&b).unwrap(), "sync");
+    wmill::blocking::delete_s3_object(&b).unwrap();
+    assert!(
+        wmill::blocking::load_s3_file(&b)
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_s3_server_through_the_umbrella() {
+    let _g = GLOBAL.lock();
+    let server = S3TestServer::start().await.unwrap();
+    let s3 = S3Client::from_store(Arc::new(server.object_store().unwrap()))
+        .with_transfer_options(wmill::s3::TransferOptions::default().with_part_size(5 << 20));
+    wmill::set_client(Client::new(InMemory::new()).with_s3(s3));
+    // 12 MiB in 1 MiB chunks: a multipart upload of three parts.
+    let chunks = futures::stream::iter(
+        (0..12u8).map(|i| Ok::<_, std::io::Error>(Bytes::from(vec![i; 1 << 20]))),
+    );
+    let obj = S3Object::new("big/file.bin").unwrap();
+    wmill::write_s3_file_stream(Some(&obj), chunks, &WriteOptions::new())
+        .await
+        .unwrap();
+    let back = wmill::load_s3_file(&obj).await.unwrap();
+    assert_eq!(back.len(), 12 << 20);
+    assert!(
+        back.chunks(1 << 20)
+            .enumerate()
+            .all(|(i, c)| c.iter().all(|b| *b == i as u8))
+    );
+    assert!(server.pending_multipart_uploads().unwrap().is_empty());
+}
+
+// Multi-thread: the blocking call below parks one worker while wiremock answers on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_public_urls_and_settings_go_through_windmill() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    call("POST", "/api/w/ws/apps/sign_s3_objects")
+        .and(body_json(
+            json!({"s3_objects": [{"s3": "dir/a.txt"}], "expiry_secs": 600}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"s3": "dir/a.txt", "presigned": "sig=aa&exp=5"}])),
+        )
+        .expect(4)
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        "/api/w/ws/job_helpers/v2/duckdb_connection_settings",
+    )
+    .and(body_json(json!({"s3_resource_path": "f/res/s3"})))
+    .respond_with(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"connection_settings_str": "SET s3_region='eu';"})),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    call("POST", "/api/w/ws/job_helpers/v2/polars_connection_settings")
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "s3fs_args": {"endpoint_url": "http://minio:9000", "key": "AK", "secret": "SK", "use_ssl": false,
+                          "cache_regions": false, "client_kwargs": {"region_name": "eu"}},
+            "storage_options": {"aws_endpoint_url": "http://minio:9000", "aws_access_key_id": "AK",
+                                "aws_secret_access_key": "SK", "aws_region": "eu", "aws_allow_http": "true"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/job_helpers/v2/s3_resource_info")
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "bucket": "b", "region": "eu-west-1", "endPoint": "minio", "port": 9000, "useSSL": false,
+            "accessKey": "AK", "secretKey": "SK", "pathStyle": true
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = builder(&server).build().unwrap();
+    wmill::set_client(Client::windmill(wm));
+
+    let obj = S3Object::new("dir/a.txt").unwrap();
+    let signed = wmill::sign_s3_object(&obj, Some(600)).await.unwrap();
+    assert_eq!(signed.presigned(), Some("sig=aa&exp=5"));
+    let url = wmill::get_presigned_s3_public_url(
+        &obj,
+        &PresignOptions::new()
+            .base_url("https://wm.example.com")
+            .expiry_secs(600),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        url,
+        "https://wm.example.com/api/w/ws/s3_proxy/_default_/dir/a.txt?sig=aa&exp=5"
+    );
+    let all = wmill::sign_s3_objects(std::slice::from_ref(&obj), Some(600))
+        .await
+        .unwrap();
+    assert_eq!(all[0].presigned(), Some("sig=aa&exp=5"));
+    let urls = wmill::get_presigned_s3_public_urls(
+        std::slice::from_ref(&obj),
+        &PresignOptions::new()
+            .base_url("https://wm.example.com")
+            .expiry_secs(600),
+    )
+    .await
+    .unwrap();
+    assert_eq!(urls, vec![url]);
+    let duck = wmill::get_duckdb_connection_settings(Some("f/res/s3"))
+        .await
+        .unwrap();
+    assert_eq!(duck.connection_settings_str, "SET s3_region='eu';");
+    let polars = wmill::blocking::get_polars_connection_settings(None).unwrap();
+    assert_eq!(polars.storage_options["aws_region"], "eu");
+    let boto = wmill::get_boto3_connection_settings(None).await.unwrap();
+    assert_eq!(boto.endpoint_url, "http://minio:9000");
+    server.verify().await;
+}
