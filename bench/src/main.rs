@@ -17,6 +17,7 @@ fn main() {
         Some("serve-windmill") => return variables::serve_until_stdin_closes(),
         Some("serve-s3") => return s3::serve_until_stdin_closes(),
         Some("s3-phase") => return s3::phase_main(&args[1..]),
+        Some("calls") => return calls_main(&exe_or_die(), &args[1..]),
         _ => {}
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -39,8 +40,9 @@ fn main() {
             .enable_all()
             .build()
             .expect("runtime");
-        let rows = rt.block_on(variables::run(&endpoint, &variables::VarConfig::full()));
-        print_variables(&rows);
+        let config = variables::VarConfig::full();
+        let rows = rt.block_on(variables::run(&endpoint, &config));
+        print_variables(&rows, &config);
         let _ = child.kill();
     }
     if all || parts.contains(&"s3") {
@@ -63,6 +65,57 @@ fn main() {
         print_s3(&rows);
         let _ = child.kill();
     }
+}
+
+fn exe_or_die() -> std::path::PathBuf {
+    std::env::current_exe().expect("own executable")
+}
+
+/// `wmill-bench calls <wmill|raw> <n> [concurrency]`: `n` `get_variable` calls against a fake
+/// server in a child process, from `concurrency` tasks on the 2-worker runtime of the
+/// `variables` benchmark (without `concurrency`: sequential calls on a current-thread runtime,
+/// the most repeatable count), for instruction counts:
+///
+/// ```sh
+/// valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.wmill.2000 ./target/release/wmill-bench calls wmill 2000
+/// valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.wmill.4000 ./target/release/wmill-bench calls wmill 4000
+/// ```
+///
+/// Per call: the difference of the two totals / 2000 (the start-up cost cancels out); same
+/// for `raw`.
+fn calls_main(exe: &std::path::Path, args: &[String]) {
+    let client = match args.first().map(String::as_str) {
+        Some("wmill") => variables::CallClient::Wmill,
+        Some("raw") => variables::CallClient::Raw,
+        other => panic!("calls: expected wmill or raw, got {other:?}"),
+    };
+    let n: usize = args
+        .get(1)
+        .map(|s| s.parse().expect("calls: n must be a number"))
+        .unwrap_or(10_000);
+    let concurrency: Option<usize> = args
+        .get(2)
+        .map(|s| s.parse().expect("calls: concurrency must be a number"));
+    let (mut child, endpoint) = variables::start_child_server(exe);
+    let rt = if concurrency.is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
+    let errors = rt.block_on(variables::fixed_calls(
+        &endpoint,
+        client,
+        n,
+        concurrency.unwrap_or(1),
+    ));
+    let _ = child.kill();
+    println!("{n} calls, {errors} errors");
 }
 
 fn machine() -> String {
@@ -121,37 +174,43 @@ fn print_waits(rows: &[waits::WaitRow]) {
     println!();
 }
 
-fn print_variables(rows: &[variables::VarRow]) {
+fn print_variables(rows: &[variables::VarRow], config: &variables::VarConfig) {
     println!("### get_variable: latency, throughput, client CPU per request\n");
     println!(
-        "| concurrency | client | requests | errors | req/s | p50 ms | p99 ms | CPU µs/req | vs raw |"
+        "{} interleaved rounds of {} ms per client and concurrency; req/s and CPU: medians of the \
+         rounds; p50/p99: all requests; vs raw: medians of the per-round ratios (target: >= 95 % \
+         throughput, <= 1.10x CPU, no error).\n",
+        config.rounds,
+        config.duration.as_millis()
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for pair in rows.chunks(2) {
-        let raw = &pair[0];
-        for r in pair {
-            let vs = if r.client == "wmill" {
-                format!(
-                    "{:.0} % throughput, {:.2}x CPU",
-                    100.0 * r.throughput / raw.throughput.max(1e-9),
-                    r.cpu_per_request.as_secs_f64() / raw.cpu_per_request.as_secs_f64().max(1e-12)
+    println!(
+        "| concurrency | client | requests | errors | req/s | p50 ms | p99 ms | CPU µs/req | vs raw | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let (vs, target) = match (r.throughput_vs_raw, r.cpu_vs_raw) {
+            (Some(t), Some(c)) => {
+                let met = t >= 0.95 && c <= 1.10 && r.errors == 0;
+                (
+                    format!("{:.0} % throughput, {:.2}x CPU", 100.0 * t, c),
+                    if met { "met" } else { "MISSED" }.to_owned(),
                 )
-            } else {
-                "ceiling".to_owned()
-            };
-            println!(
-                "| {} | {} | {} | {} | {:.0} | {} | {} | {:.1} | {} |",
-                r.concurrency,
-                r.client,
-                r.requests,
-                r.errors,
-                r.throughput,
-                ms(r.latency.p50),
-                ms(r.latency.p99),
-                r.cpu_per_request.as_secs_f64() * 1e6,
-                vs
-            );
-        }
+            }
+            _ => ("ceiling".to_owned(), String::new()),
+        };
+        println!(
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {:.1} | {} | {} |",
+            r.concurrency,
+            r.client,
+            r.requests,
+            r.errors,
+            r.throughput,
+            ms(r.latency.p50),
+            ms(r.latency.p99),
+            r.cpu_per_request.as_secs_f64() * 1e6,
+            vs,
+            target
+        );
     }
     println!();
 }

@@ -81,8 +81,11 @@ pub fn serve_until_stdin_closes() {
 pub struct VarConfig {
     /// Concurrent callers.
     pub concurrencies: Vec<usize>,
-    /// How long each measurement runs.
+    /// How long each measured round runs.
     pub duration: Duration,
+    /// Rounds per client and concurrency, interleaved: raw then wmill, then wmill then raw, and
+    /// so on (an even number balances the order). Figures are medians over the rounds.
+    pub rounds: usize,
 }
 
 impl VarConfig {
@@ -90,7 +93,8 @@ impl VarConfig {
     pub fn full() -> Self {
         VarConfig {
             concurrencies: vec![1, 16, 64],
-            duration: Duration::from_secs(4),
+            duration: Duration::from_secs(1),
+            rounds: 6,
         }
     }
 
@@ -98,31 +102,53 @@ impl VarConfig {
     pub fn smoke() -> Self {
         VarConfig {
             concurrencies: vec![1, 4],
-            duration: Duration::from_millis(200),
+            duration: Duration::from_millis(100),
+            rounds: 2,
         }
     }
 }
 
-/// One row of the table.
+/// One row of the table: one client at one concurrency, over all its rounds.
 #[derive(Debug, Clone)]
 pub struct VarRow {
     /// Concurrent callers.
     pub concurrency: usize,
     /// `wmill` or `raw reqwest`.
     pub client: &'static str,
-    /// Successful requests.
+    /// Successful requests (all rounds).
     pub requests: u64,
-    /// Failed requests (or wrong values).
+    /// Failed requests or wrong values (all rounds).
     pub errors: u64,
-    /// Requests per second.
+    /// Requests per second (median of the rounds).
     pub throughput: f64,
-    /// Latency percentiles.
+    /// Latency percentiles (all rounds' requests).
     pub latency: Summary,
-    /// Client CPU time per request (whole process, server elsewhere).
+    /// Client CPU time per request (whole process, server elsewhere; median of the rounds).
     pub cpu_per_request: Duration,
+    /// wmill only: median over the rounds of wmill's throughput / the raw loop's throughput in
+    /// the adjacent round.
+    pub throughput_vs_raw: Option<f64>,
+    /// wmill only: median over the rounds of wmill's CPU per request / the raw loop's in the
+    /// adjacent round.
+    pub cpu_vs_raw: Option<f64>,
 }
 
-/// Measures wmill and the raw loop, alternating, at each concurrency.
+/// One measured round of one client.
+#[derive(Debug)]
+struct Round {
+    requests: u64,
+    errors: u64,
+    throughput: f64,
+    latencies: Vec<Duration>,
+    cpu_per_request: Duration,
+}
+
+/// Measures wmill and the raw loop at each concurrency: a warm-up round each (connections for
+/// that concurrency opened in both pools), then `rounds` interleaved rounds each.
+///
+/// The ceiling is fair: the same reqwest (same version and features) with its default client,
+/// the same URL, token header and JSON decoding, and no per-call work beyond what a caller
+/// must do (wmill clones its `Arc` and the path, the raw loop its URL and header strings).
 pub async fn run(endpoint: &Endpoint, config: &VarConfig) -> Vec<VarRow> {
     let wm = Windmill::builder()
         .with_base_url(&endpoint.base_url)
@@ -176,10 +202,89 @@ pub async fn run(endpoint: &Endpoint, config: &VarConfig) -> Vec<VarRow> {
                 }
             }
         };
-        rows.push(measure("raw reqwest", c, config.duration, raw_call).await);
-        rows.push(measure("wmill", c, config.duration, wm_call).await);
+        let warm_up = config.duration.min(Duration::from_millis(300));
+        measure(c, warm_up, raw_call.clone()).await;
+        measure(c, warm_up, wm_call.clone()).await;
+        let (mut raw_rounds, mut wm_rounds) = (Vec::new(), Vec::new());
+        for round in 0..config.rounds.max(1) {
+            if round.is_multiple_of(2) {
+                raw_rounds.push(measure(c, config.duration, raw_call.clone()).await);
+                wm_rounds.push(measure(c, config.duration, wm_call.clone()).await);
+            } else {
+                wm_rounds.push(measure(c, config.duration, wm_call.clone()).await);
+                raw_rounds.push(measure(c, config.duration, raw_call.clone()).await);
+            }
+        }
+        let throughput_vs_raw = median(
+            raw_rounds
+                .iter()
+                .zip(&wm_rounds)
+                .map(|(r, w)| w.throughput / r.throughput.max(1e-9))
+                .collect(),
+        );
+        let cpu_vs_raw = median(
+            raw_rounds
+                .iter()
+                .zip(&wm_rounds)
+                .map(|(r, w)| {
+                    w.cpu_per_request.as_secs_f64() / r.cpu_per_request.as_secs_f64().max(1e-12)
+                })
+                .collect(),
+        );
+        rows.push(combine("raw reqwest", c, raw_rounds, None, None));
+        rows.push(combine(
+            "wmill",
+            c,
+            wm_rounds,
+            Some(throughput_vs_raw),
+            Some(cpu_vs_raw),
+        ));
     }
     rows
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn combine(
+    client: &'static str,
+    concurrency: usize,
+    rounds: Vec<Round>,
+    throughput_vs_raw: Option<f64>,
+    cpu_vs_raw: Option<f64>,
+) -> VarRow {
+    let throughput = median(rounds.iter().map(|r| r.throughput).collect());
+    let cpu = median(
+        rounds
+            .iter()
+            .map(|r| r.cpu_per_request.as_secs_f64())
+            .collect(),
+    );
+    let (requests, errors) = rounds
+        .iter()
+        .fold((0, 0), |(n, e), r| (n + r.requests, e + r.errors));
+    let latencies = rounds.into_iter().flat_map(|r| r.latencies).collect();
+    VarRow {
+        concurrency,
+        client,
+        requests,
+        errors,
+        throughput,
+        latency: summarize(latencies),
+        cpu_per_request: Duration::from_secs_f64(cpu),
+        throughput_vs_raw,
+        cpu_vs_raw,
+    }
 }
 
 async fn raw_get(client: &reqwest::Client, url: &str, auth: &str) -> reqwest::Result<String> {
@@ -193,12 +298,7 @@ async fn raw_get(client: &reqwest::Client, url: &str, auth: &str) -> reqwest::Re
         .await
 }
 
-async fn measure<F, Fut>(
-    name: &'static str,
-    concurrency: usize,
-    duration: Duration,
-    call: F,
-) -> VarRow
+async fn measure<F, Fut>(concurrency: usize, duration: Duration, call: F) -> Round
 where
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -234,13 +334,79 @@ where
     let elapsed = started.elapsed();
     let cpu = process_cpu_time().saturating_sub(cpu_before);
     let requests = latencies.len() as u64;
-    VarRow {
-        concurrency,
-        client: name,
+    Round {
         requests,
         errors,
         throughput: requests as f64 / elapsed.as_secs_f64(),
-        latency: summarize(latencies),
+        latencies,
         cpu_per_request: cpu / (requests.max(1) as u32),
     }
+}
+
+/// Which client [`sequential_calls`] drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallClient {
+    /// `Windmill::get_variable`.
+    Wmill,
+    /// The raw reqwest loop of [`run`].
+    Raw,
+}
+
+/// `n` `get_variable` calls from `concurrency` tasks on the current runtime: the workload to count instructions with `valgrind --tool=callgrind` or syscalls
+/// with `strace -c` (the server runs in another process, so only the client is counted).
+/// Returns the number of failed calls.
+pub async fn fixed_calls(
+    endpoint: &Endpoint,
+    client: CallClient,
+    n: usize,
+    concurrency: usize,
+) -> u64 {
+    let wm = Windmill::builder()
+        .with_base_url(&endpoint.base_url)
+        .with_token(&endpoint.token)
+        .with_workspace(&endpoint.workspace)
+        .build()
+        .expect("client");
+    let raw = reqwest::Client::builder().build().expect("reqwest client");
+    let url = format!(
+        "{}/api/w/{}/variables/get_value/{}",
+        endpoint.base_url.trim_end_matches('/'),
+        endpoint.workspace,
+        VARIABLE
+    );
+    let auth = format!("Bearer {}", endpoint.token);
+    let path = ItemPath::parse(VARIABLE).unwrap();
+    let concurrency = concurrency.max(1);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let (wm, raw, url, auth, path) = (
+                wm.clone(),
+                raw.clone(),
+                url.clone(),
+                auth.clone(),
+                path.clone(),
+            );
+            let calls = n / concurrency + usize::from(i < n % concurrency);
+            tokio::spawn(async move {
+                let mut errors = 0;
+                for _ in 0..calls {
+                    let ok = match client {
+                        CallClient::Wmill => wm.get_variable(&path).await.is_ok_and(|v| v == VALUE),
+                        CallClient::Raw => {
+                            raw_get(&raw, &url, &auth).await.is_ok_and(|v| v == VALUE)
+                        }
+                    };
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+                errors
+            })
+        })
+        .collect();
+    let mut errors = 0;
+    for w in workers {
+        errors += w.await.expect("worker");
+    }
+    errors
 }
