@@ -72,7 +72,7 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 //!
 //! # Features
 //! - `mock`: mockall mocks of the four traits.
-//! - `testkit`: [`conformance`](crate::conformance), the behaviour every backend must have.
+//! - `testkit`: [`conformance`], the behaviour every backend must have.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
