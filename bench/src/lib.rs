@@ -45,3 +45,50 @@ pub fn peak_rss_bytes() -> u64 {
         .map(|kb| kb * 1024)
         .unwrap_or(0)
 }
+
+/// Starts `exe <subcommand>` (a server), reads the one line of `fields` words it prints first,
+/// and returns the child with those words; the server exits when its stdin closes.
+pub fn start_child_server(
+    exe: &std::path::Path,
+    subcommand: &str,
+    fields: usize,
+) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(exe)
+        .arg(subcommand)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start `{subcommand}`: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the server line");
+    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(words.len(), fields, "unexpected server line {line:?}");
+    (child, words)
+}
+
+/// Runs a server built by `start` on a one-thread runtime until stdin closes, after printing
+/// `line(&server)`.
+pub fn serve_until_stdin_closes<S, F>(start: F, line: impl FnOnce(&S) -> String)
+where
+    F: std::future::Future<Output = S>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = rt.block_on(start);
+    println!("{}", line(&server));
+    let mut sink = String::new();
+    while std::io::stdin()
+        .read_line(&mut sink)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
+        sink.clear();
+    }
+    drop(server);
+}

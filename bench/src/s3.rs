@@ -1,9 +1,8 @@
 //! Writing then reading a large file through wmill-s3 and through raw object_store, on the
 //! same in-process S3 server: MB/s and peak RSS of the client.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,50 +53,31 @@ impl S3Endpoint {
 
 /// Starts `exe serve-s3` and reads the endpoint it prints; it exits when its stdin closes.
 pub fn start_child_server(exe: &Path) -> (Child, S3Endpoint) {
-    let mut child = Command::new(exe)
-        .arg("serve-s3")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the S3 server process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the endpoint");
-    let p: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(p.len(), 4, "unexpected server line {line:?}");
+    let (child, p) = crate::start_child_server(exe, "serve-s3", 4);
     let endpoint = S3Endpoint {
-        endpoint: p[0].into(),
-        bucket: p[1].into(),
-        access_key: p[2].into(),
-        secret_key: p[3].into(),
+        endpoint: p[0].clone(),
+        bucket: p[1].clone(),
+        access_key: p[2].clone(),
+        secret_key: p[3].clone(),
     };
     (child, endpoint)
 }
 
 /// Body of `wmill-bench serve-s3`: serves until stdin closes.
 pub fn serve_until_stdin_closes() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = rt
-        .block_on(wmill_tests::s3_server::S3TestServer::start())
-        .expect("S3 server");
-    println!(
-        "{} {} {} {}",
-        server.endpoint, server.bucket, server.access_key, server.secret_key
+    crate::serve_until_stdin_closes(
+        async {
+            wmill_tests::s3_server::S3TestServer::start()
+                .await
+                .expect("S3 server")
+        },
+        |s| {
+            format!(
+                "{} {} {} {}",
+                s.endpoint, s.bucket, s.access_key, s.secret_key
+            )
+        },
     );
-    let mut sink = String::new();
-    while std::io::stdin()
-        .read_line(&mut sink)
-        .map(|n| n > 0)
-        .unwrap_or(false)
-    {
-        sink.clear();
-    }
-    drop(server);
 }
 
 /// Which client moves the bytes.

@@ -1,7 +1,6 @@
 //! `get_variable` latency, throughput and client CPU per request, against a raw reqwest loop.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use std::time::{Duration, Instant};
 
@@ -30,50 +29,32 @@ pub struct Endpoint {
 /// Starts `exe serve-windmill` and reads the endpoint it prints; the server exits when its
 /// stdin closes (drop or kill the child).
 pub fn start_child_server(exe: &std::path::Path) -> (Child, Endpoint) {
-    let mut child = Command::new(exe)
-        .arg("serve-windmill")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the fake Windmill server process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the endpoint");
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(parts.len(), 3, "unexpected server line {line:?}");
+    let (child, w) = crate::start_child_server(exe, "serve-windmill", 3);
     let endpoint = Endpoint {
-        base_url: parts[0].to_owned(),
-        token: parts[1].to_owned(),
-        workspace: parts[2].to_owned(),
+        base_url: w[0].clone(),
+        token: w[1].clone(),
+        workspace: w[2].clone(),
     };
     (child, endpoint)
 }
 
 /// Body of `wmill-bench serve-windmill`: serves until stdin closes.
 pub fn serve_until_stdin_closes() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = rt.block_on(wmill_tests::fake_windmill::FakeWindmill::start());
-    server.put_variable(VARIABLE, VALUE, false);
-    println!(
-        "{} {} {}",
-        server.base_url(),
-        server.token().unwrap_or("none"),
-        server.workspace()
+    crate::serve_until_stdin_closes(
+        async {
+            let server = wmill_tests::fake_windmill::FakeWindmill::start().await;
+            server.put_variable(VARIABLE, VALUE, false);
+            server
+        },
+        |server| {
+            format!(
+                "{} {} {}",
+                server.base_url(),
+                server.token().unwrap_or("none"),
+                server.workspace()
+            )
+        },
     );
-    let mut sink = String::new();
-    while std::io::stdin()
-        .read_line(&mut sink)
-        .map(|n| n > 0)
-        .unwrap_or(false)
-    {
-        sink.clear();
-    }
-    drop(server);
 }
 
 /// What to measure.
