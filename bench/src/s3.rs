@@ -135,7 +135,8 @@ impl Default for Transfer {
     }
 }
 
-/// A stream of `size` bytes in 1 MiB chunks that share one buffer (no allocation per chunk).
+/// A stream of `size` bytes in 1 MiB chunks, each a fresh buffer (as reading a file gives), so
+/// whatever a client keeps in flight shows in its memory.
 fn source(size: u64) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let block = Bytes::from(
         (0..(1u32 << 20))
@@ -149,7 +150,7 @@ fn source(size: u64) -> impl futures::Stream<Item = Result<Bytes, std::io::Error
         }
         let n = left.min(block.len() as u64) as usize;
         left -= n as u64;
-        Some(Ok(block.slice(..n)))
+        Some(Ok(Bytes::copy_from_slice(&block[..n])))
     }))
 }
 
