@@ -5,7 +5,10 @@
 //! `wmill-blocking`, started on first use) and waits for the answer on a channel. So it works
 //! from plain threads, from several threads at once, and from inside an async runtime as well:
 //! there it blocks the calling thread (no "cannot start a runtime from within a runtime"
-//! panic), which is your choice to make; in async code prefer the async functions.
+//! panic), which is your choice to make; in async code prefer the async functions. One case
+//! cannot work: a call from a current-thread runtime that itself runs the server or store the
+//! call needs (an in-process test server, say) waits for a thread it is blocking; use a
+//! multi-thread runtime or `tokio::task::spawn_blocking` there.
 //!
 //! ```
 //! use wmill::{Client, InMemory};
