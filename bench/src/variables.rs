@@ -324,7 +324,7 @@ where
     }
 }
 
-/// Which client [`sequential_calls`] drives.
+/// Which client [`fixed_calls`] drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallClient {
     /// `Windmill::get_variable`.
