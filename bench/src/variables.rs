@@ -70,12 +70,22 @@ pub struct VarConfig {
 }
 
 impl VarConfig {
-    /// The full benchmark.
+    /// The full benchmark: concurrency 1, 16 and 64, rounds of 1 s; `WMILL_BENCH_ROUNDS` sets
+    /// the number of rounds (default 10) and `WMILL_BENCH_CONCURRENCY` a comma-separated list of
+    /// concurrencies.
     pub fn full() -> Self {
+        let rounds = std::env::var("WMILL_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10);
+        let concurrencies = std::env::var("WMILL_BENCH_CONCURRENCY")
+            .ok()
+            .and_then(|v| v.split(',').map(|c| c.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 16, 64]);
         VarConfig {
-            concurrencies: vec![1, 16, 64],
+            concurrencies,
             duration: Duration::from_secs(1),
-            rounds: 6,
+            rounds,
         }
     }
 
