@@ -30,7 +30,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, JobId, JobStatus, ListResources, ResourceInfo, Result, RunOptions, to_args,
+    Error, JobId, JobStatus, ListResources, ListVariables, ResourceInfo, Result, RunOptions,
+    VariableInfo, WaitOptions, to_args,
 };
 
 use crate::JobRef;
@@ -98,6 +99,12 @@ pub fn delete_variable(path: &str) -> Result<()> {
     block_on(async move { crate::delete_variable(&path).await })
 }
 
+/// Blocking [`crate::list_variables`].
+pub fn list_variables(options: &ListVariables) -> Result<Vec<VariableInfo>> {
+    let options = options.clone();
+    block_on(async move { crate::list_variables(&options).await })
+}
+
 /// Blocking [`crate::get_resource`].
 pub fn get_resource(path: &str) -> Result<Value> {
     let path = path.to_owned();
@@ -139,6 +146,12 @@ pub fn list_resources(resource_type: Option<&str>) -> Result<Vec<ResourceInfo>> 
     if let Some(t) = resource_type {
         options = options.resource_type(t);
     }
+    block_on(async move { crate::list_resources_with(&options).await })
+}
+
+/// Blocking [`crate::list_resources_with`].
+pub fn list_resources_with(options: &ListResources) -> Result<Vec<ResourceInfo>> {
+    let options = options.clone();
     block_on(async move { crate::list_resources_with(&options).await })
 }
 
@@ -192,6 +205,17 @@ pub fn run_script_by_hash_async<A: Serialize + ?Sized>(hash: &str, args: &A) -> 
     let args = to_args(args)?;
     let hash = hash.to_owned();
     block_on(async move { crate::run_script_by_hash_async(&hash, &args).await })
+}
+
+/// Blocking [`crate::run_script_by_hash_async_with`].
+pub fn run_script_by_hash_async_with<A: Serialize + ?Sized>(
+    hash: &str,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (hash, options) = (hash.to_owned(), options.clone());
+    block_on(async move { crate::run_script_by_hash_async_with(&hash, &args, &options).await })
 }
 
 /// Blocking [`crate::run_flow_async`].
@@ -262,6 +286,13 @@ pub fn run_flow_with<A: Serialize + ?Sized>(
 pub fn wait_job(job_id: impl JobRef, timeout: Option<Duration>) -> Result<Value> {
     let id = job_id.to_job_id()?;
     block_on(async move { crate::wait_job(id, timeout).await })
+}
+
+/// Blocking [`crate::wait_job_with`].
+pub fn wait_job_with(job_id: impl JobRef, options: &WaitOptions) -> Result<Value> {
+    let id = job_id.to_job_id()?;
+    let options = options.clone();
+    block_on(async move { crate::wait_job_with(id, &options).await })
 }
 
 /// Blocking [`crate::get_result`].
@@ -463,14 +494,21 @@ pub use self::s3files::*;
 /// Blocking versions of the S3 functions (feature `s3`).
 #[cfg(feature = "s3")]
 mod s3files {
-    use bytes::Bytes;
+    use std::io::{self, Read};
+
+    use bytes::{Buf, Bytes};
+    use futures::StreamExt;
     use wmill_core::Result;
     use wmill_s3::{
-        Boto3Settings, DuckdbSettings, PolarsSettings, PresignOptions, S3Object, WriteOptions,
+        Boto3Settings, ByteStream, DuckdbSettings, PolarsSettings, PresignOptions, S3Object,
+        WriteOptions,
     };
 
     use super::block_on;
     use crate::S3Ref;
+
+    /// How much of a [`Read`] [`write_s3_file_stream`] reads at a time.
+    const READ_CHUNK: usize = 1024 * 1024;
 
     fn owned(s: Option<&str>) -> Option<String> {
         s.map(str::to_owned)
@@ -480,6 +518,145 @@ mod s3files {
     pub fn load_s3_file(obj: impl S3Ref) -> Result<Bytes> {
         let obj = obj.to_s3_object()?;
         block_on(async move { crate::load_s3_file(obj).await })
+    }
+
+    /// Blocking [`crate::load_s3_file_stream`]: the object as an [`S3FileReader`], an iterator
+    /// of chunks that is also a [`Read`]. One chunk at a time is held in memory, whatever the
+    /// object's size; an error midway is returned, never a silently truncated file.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// # use std::sync::Arc;
+    /// # use wmill::{Client, InMemory, S3Client};
+    /// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+    /// # wmill::set_client(Client::new(InMemory::new()).with_s3(S3Client::from_store(store)));
+    ///
+    /// let obj = wmill::parse_s3_object("s3:///docs/blocking-stream.txt")?;
+    /// wmill::blocking::write_s3_file(Some(&obj), "hello, stream", &Default::default())?;
+    /// let mut text = String::new();
+    /// wmill::blocking::load_s3_file_stream(&obj)?
+    ///     .read_to_string(&mut text)
+    ///     .map_err(|e| wmill::Error::invalid("file", e.to_string()))?;
+    /// assert_eq!(text, "hello, stream");
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn load_s3_file_stream(obj: impl S3Ref) -> Result<S3FileReader> {
+        let obj = obj.to_s3_object()?;
+        let stream = block_on(async move { crate::load_s3_file_stream(obj).await })?;
+        Ok(S3FileReader {
+            stream: Some(stream),
+            chunk: Bytes::new(),
+        })
+    }
+
+    /// An S3 object being read without `async`, from [`load_s3_file_stream`].
+    ///
+    /// Iterate over it for its chunks (`Result<Bytes>`), or use it as a [`Read`] (errors become
+    /// [`io::Error`]s wrapping the SDK's [`Error`](wmill_core::Error)). Both can be mixed: the
+    /// iterator first yields what a read left of the current chunk.
+    pub struct S3FileReader {
+        /// `None` once the stream has ended.
+        stream: Option<ByteStream>,
+        /// What is left of the current chunk.
+        chunk: Bytes,
+    }
+
+    impl std::fmt::Debug for S3FileReader {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("S3FileReader")
+                .field("ended", &self.stream.is_none())
+                .field("buffered", &self.chunk.len())
+                .finish()
+        }
+    }
+
+    impl S3FileReader {
+        fn next_chunk(&mut self) -> Option<Result<Bytes>> {
+            let mut stream = self.stream.take()?;
+            let polled = block_on(async move {
+                let item = stream.next().await;
+                Ok((stream, item))
+            });
+            match polled {
+                Ok((stream, Some(item))) => {
+                    self.stream = Some(stream);
+                    Some(item)
+                }
+                Ok((_, None)) => None,
+                // The runtime could not run the read: the stream is gone with it.
+                Err(e) => Some(Err(e)),
+            }
+        }
+    }
+
+    impl Iterator for S3FileReader {
+        type Item = Result<Bytes>;
+
+        fn next(&mut self) -> Option<Result<Bytes>> {
+            if !self.chunk.is_empty() {
+                return Some(Ok(std::mem::take(&mut self.chunk)));
+            }
+            self.next_chunk()
+        }
+    }
+
+    impl Read for S3FileReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            while self.chunk.is_empty() {
+                match self.next_chunk() {
+                    Some(Ok(chunk)) => self.chunk = chunk,
+                    Some(Err(e)) => return Err(io::Error::other(e)),
+                    None => return Ok(0),
+                }
+            }
+            let n = buf.len().min(self.chunk.len());
+            self.chunk
+                .copy_to_slice(buf.get_mut(..n).unwrap_or_default());
+            Ok(n)
+        }
+    }
+
+    /// Blocking [`crate::write_s3_file_stream`]: writes what `reader` yields, read 1 MiB at a
+    /// time on the runtime's blocking threads, so memory stays bounded whatever the size.
+    /// Large content goes up as a multipart upload, aborted if `reader` fails: no partial
+    /// object is left behind.
+    pub fn write_s3_file_stream<R: Read + Send + 'static>(
+        obj: Option<&S3Object>,
+        reader: R,
+        options: &WriteOptions,
+    ) -> Result<S3Object> {
+        let (obj, options) = (obj.cloned(), options.clone());
+        block_on(async move {
+            let chunks = futures::stream::try_unfold(reader, |mut reader| async move {
+                let (reader, read) = tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0; READ_CHUNK];
+                    let read = read_chunk(&mut reader, &mut buf).map(|n| {
+                        buf.truncate(n);
+                        buf
+                    });
+                    (reader, read)
+                })
+                .await
+                .map_err(io::Error::other)?;
+                let buf = read?;
+                Ok::<_, io::Error>((!buf.is_empty()).then(|| (Bytes::from(buf), reader)))
+            });
+            crate::write_s3_file_stream(obj.as_ref(), chunks, &options).await
+        })
+    }
+
+    /// Fills `buf` from `reader` up to its end; the number of bytes read (0 at the end).
+    fn read_chunk(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0;
+        while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+            match reader.read(rest) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
     }
 
     /// Blocking [`crate::write_s3_file`].

@@ -338,6 +338,53 @@ async fn blocking_inside_a_runtime_does_not_panic() {
     let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
     let err = wmill::blocking::wait_job(slow, Some(Duration::from_millis(20))).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }));
+
+    // The `_with` twins: options reach the backend.
+    let by_hash = wmill::blocking::run_script_by_hash_async_with(
+        "00000000000000ab",
+        &json!({"h": 1}),
+        &RunOptions::new().tag("blocking"),
+    )
+    .unwrap();
+    assert_eq!(
+        wmill::blocking::wait_job_with(
+            by_hash,
+            &wmill::WaitOptions::new().timeout(Duration::from_secs(5))
+        )
+        .unwrap(),
+        json!({"h": 1})
+    );
+    let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
+    let err = wmill::blocking::wait_job_with(
+        slow,
+        &wmill::WaitOptions::new().timeout(Duration::from_millis(20)),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    let vars = wmill::blocking::list_variables(&wmill::ListVariables::new().path_start("u/alice/"))
+        .unwrap();
+    assert_eq!(
+        vars.iter().map(|v| v.path.as_str()).collect::<Vec<_>>(),
+        ["u/alice/name"]
+    );
+    assert!(
+        wmill::blocking::list_variables(&wmill::ListVariables::new().path_start("u/nobody/"))
+            .unwrap()
+            .is_empty()
+    );
+    let pg = wmill::blocking::list_resources_with(
+        &wmill::ListResources::new().resource_type("postgresql"),
+    )
+    .unwrap();
+    assert_eq!(
+        pg.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+        ["f/db/pg"]
+    );
+    assert!(
+        wmill::blocking::list_resources_with(&wmill::ListResources::new().resource_type("mysql"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,6 +122,64 @@ async fn a_real_s3_server_through_the_umbrella() {
             .all(|(i, c)| c.iter().all(|b| *b == i as u8))
     );
     assert!(server.pending_multipart_uploads().unwrap().is_empty());
+
+    // The blocking twins, from a `Read` and as a `Read`: 12 MiB in a multipart upload, then
+    // a reader that fails after 7 MiB (the upload is aborted, nothing is left).
+    let pattern = |i: usize| (i % 251) as u8;
+    let content: Vec<u8> = (0..12 << 20).map(pattern).collect();
+    let from_reader = S3Object::new("big/from-reader.bin").unwrap();
+    let broken_load = tokio::task::spawn_blocking({
+        let obj = from_reader.clone();
+        move || {
+            wmill::blocking::write_s3_file_stream(
+                Some(&obj),
+                std::io::Cursor::new(content),
+                &WriteOptions::new(),
+            )
+            .unwrap();
+            let mut back = Vec::new();
+            let mut reader = wmill::blocking::load_s3_file_stream(&obj).unwrap();
+            std::io::Read::read_to_end(&mut reader, &mut back).unwrap();
+            assert_eq!(back.len(), 12 << 20);
+            assert!(back.iter().enumerate().all(|(i, b)| *b == pattern(i)));
+            let chunks: usize = wmill::blocking::load_s3_file_stream(&obj)
+                .unwrap()
+                .map(|c| c.unwrap().len())
+                .sum();
+            assert_eq!(chunks, 12 << 20);
+
+            let failing = std::io::Read::chain(
+                std::io::Read::take(std::io::repeat(7), 7 << 20),
+                FailingReader,
+            );
+            let broken = S3Object::new("big/broken.bin").unwrap();
+            let err =
+                wmill::blocking::write_s3_file_stream(Some(&broken), failing, &WriteOptions::new())
+                    .unwrap_err();
+            let mut chain = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(e) = source {
+                chain = format!("{chain}: {e}");
+                source = e.source();
+            }
+            assert!(chain.contains("upload was aborted"), "{chain}");
+            assert!(chain.contains("disk on fire"), "{chain}");
+            wmill::blocking::load_s3_file(&broken).unwrap_err()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(broken_load.is_not_found(), "{broken_load}");
+    assert!(server.pending_multipart_uploads().unwrap().is_empty());
+}
+
+/// A reader that always fails.
+struct FailingReader;
+
+impl std::io::Read for FailingReader {
+    fn read(&mut self, _buf: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("disk on fire"))
+    }
 }
 
 // Multi-thread: the blocking call below parks one worker while wiremock answers on the other.
