@@ -166,6 +166,23 @@ async fn job_args_that_are_not_an_object_send_nothing() {
     assert_untouched(&server);
 }
 
+#[tokio::test]
+async fn unknown_script_languages_send_nothing() {
+    let server = server().await;
+    let wm = client(&server);
+    for language in ["", "python", "Python3", "typescript", "sql", "python3 "] {
+        let r = wm
+            .run_inline_script_preview("print(1)", language, Default::default())
+            .await;
+        let e = assert_invalid("script language", r);
+        assert!(
+            e.to_string().contains("python3"),
+            "lists the valid ones: {e}"
+        );
+    }
+    assert_untouched(&server);
+}
+
 fn s3_client(server: &FaultServer) -> S3Client {
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(server.base_url())

@@ -26,8 +26,42 @@ pub struct ResumeUrls {
 }
 
 /// The languages `run_inline_script_preview` accepts (the spec's `ScriptLang`), e.g.
-/// `"python3"`, `"bun"`, `"deno"`, `"bash"`, `"postgresql"`, `"duckdb"`, `"rust"`.
+/// `"python3"`, `"bun"`, `"deno"`, `"bash"`, `"postgresql"`, `"duckdb"`, `"rust"`: see
+/// [`SCRIPT_LANGUAGES`].
 pub type ScriptLanguage = str;
+
+/// Every language of the spec's `ScriptLang`: any other is rejected with
+/// [`Error::InvalidInput`] before a request is sent.
+pub const SCRIPT_LANGUAGES: &[&str] = &[
+    "python3",
+    "deno",
+    "go",
+    "bash",
+    "powershell",
+    "postgresql",
+    "mysql",
+    "bigquery",
+    "snowflake",
+    "mssql",
+    "oracledb",
+    "graphql",
+    "nativets",
+    "bun",
+    "php",
+    "rust",
+    "ansible",
+    "csharp",
+    "nu",
+    "java",
+    "ruby",
+    "rlang",
+    "duckdb",
+    "bunnative",
+    "dbt",
+];
+
+/// The highest progress the server keeps (it stores 0-99).
+const MAX_PROGRESS: u32 = 99;
 
 impl Windmill {
     /// The full job, queued or completed (`GET jobs_u/get/{id}`): a JSON object tagged by
@@ -123,10 +157,11 @@ impl Windmill {
         .json()
     }
 
-    /// Sets the progress (0-99; the server never lets it decrease) of `job_id` (default: the
-    /// current job). Reads the job's `parent_job` first (`GET jobs_u/get/{id}`) and sends it as
-    /// `flow_job_id` (falling back to `WM_FLOW_JOB_ID`), then
-    /// `POST job_metrics/set_progress/{id}` `{percent, flow_job_id}`.
+    /// Sets the progress of `job_id` (default: the current job). The server keeps progress in
+    /// 0-99 and never lets it decrease: a `percent` above 99 is sent as 99. Reads the job's
+    /// `parent_job` first (`GET jobs_u/get/{id}`) and sends it as `flow_job_id` (for the current
+    /// job without a parent, `WM_FLOW_JOB_ID`), then `POST job_metrics/set_progress/{id}`
+    /// `{percent, flow_job_id}`.
     pub async fn set_progress(&self, percent: u32, job_id: Option<JobId>) -> Result<()> {
         let id = self.current_job(job_id)?;
         let job = self.get_job_light(&id).await?;
@@ -139,7 +174,7 @@ impl Windmill {
             } else {
                 None
             });
-        let mut body = json!({ "percent": percent.min(100) });
+        let mut body = json!({ "percent": percent.min(MAX_PROGRESS) });
         if let Some(p) = parent {
             body["flow_job_id"] = json!(p.to_string());
         }
@@ -395,13 +430,23 @@ impl Windmill {
     /// Runs code without deploying it and returns its result. With the worker's internal server
     /// ([`worker_has_internal_server`](Self::worker_has_internal_server)):
     /// `POST jobs/run_inline/preview` (runs on the calling worker, no job); otherwise
-    /// `POST jobs/run_wait_result/preview`. Body `{content, language, args}`.
+    /// `POST jobs/run_wait_result/preview`. Body `{content, language, args}`. A `language`
+    /// outside [`SCRIPT_LANGUAGES`] is [`Error::InvalidInput`], with no request sent.
     pub async fn run_inline_script_preview(
         &self,
         content: &str,
         language: &ScriptLanguage,
         args: Args,
     ) -> Result<Value> {
+        if !SCRIPT_LANGUAGES.contains(&language) {
+            return Err(Error::invalid(
+                "script language",
+                format!(
+                    "{language:?} is not a language Windmill runs (one of: {})",
+                    SCRIPT_LANGUAGES.join(", ")
+                ),
+            ));
+        }
         let mode = if self.worker_has_internal_server() {
             "run_inline"
         } else {

@@ -104,7 +104,7 @@ pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RetryConfig, WaitTuning, WindmillBuilder,
     WmillConfigKey,
 };
-pub use helpers::{ResumeUrls, ScriptLanguage};
+pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 pub use wait::ResultMaybe;
 
 /// The environment variable naming the Python client's mock-API file.

@@ -166,6 +166,30 @@ async fn set_progress_falls_back_to_wm_flow_job_id() {
 }
 
 #[tokio::test]
+async fn set_progress_above_99_is_sent_as_99() {
+    let server = server().await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
+        .respond_with(json(
+            200,
+            json!({"type": "QueuedJob", "id": JOB, "running": true}),
+        ))
+        .mount(&server)
+        .await;
+    call(
+        "POST",
+        format!("/api/w/ws/job_metrics/set_progress/{JOB}").as_str(),
+    )
+    .and(json_body(json!({"percent": 99, "flow_job_id": FLOW_JOB})))
+    .respond_with(json(200, json!(null)))
+    .expect(2)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+    wm.set_progress(100, None).await.unwrap();
+    wm.set_progress(u32::MAX, None).await.unwrap();
+}
+
+#[tokio::test]
 async fn get_progress() {
     let server = server().await;
     call(
