@@ -80,6 +80,14 @@ pub enum Reply {
         /// How long nothing more comes.
         stall: Duration,
     },
+    /// A complete chunked body (no `Content-Length`): the chunks, then the last chunk; the
+    /// connection is closed after it.
+    Chunked {
+        /// The status code.
+        status: u16,
+        /// The chunks, each flushed on its own.
+        chunks: Vec<Bytes>,
+    },
     /// A chunked body: one chunk, then the connection closes without the last chunk.
     TruncatedChunked {
         /// The status code.
@@ -407,6 +415,24 @@ async fn serve(mut stream: TcpStream, st: Arc<FaultState>) -> std::io::Result<()
                 stream.write_all(&sent).await?;
                 stream.flush().await?;
                 tokio::time::sleep(stall).await;
+                return Ok(());
+            }
+            Reply::Chunked { status, chunks } => {
+                let head = format!(
+                    "{}content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
+                    status_line(status)
+                );
+                stream.write_all(head.as_bytes()).await?;
+                for chunk in chunks.iter().filter(|c| !c.is_empty()) {
+                    stream
+                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .await?;
+                    stream.write_all(chunk).await?;
+                    stream.write_all(b"\r\n").await?;
+                    stream.flush().await?;
+                }
+                stream.write_all(b"0\r\n\r\n").await?;
+                stream.flush().await?;
                 return Ok(());
             }
             Reply::TruncatedChunked { status, chunk } => {

@@ -248,6 +248,45 @@ async fn bad_s3_keys_send_nothing() {
     assert_untouched(&server);
 }
 
+const BAD_STORAGES: &[&str] = &["a/b", "a\\b", ".", "..", " st", "st ", "s\nt", "s\u{0}t"];
+
+#[tokio::test]
+async fn bad_s3_storage_names_send_nothing() {
+    let server = server().await;
+    let s3 = s3_client(&server);
+    for storage in BAD_STORAGES {
+        let obj = S3Object::new("k").unwrap().with_storage(*storage);
+        assert_invalid(storage, obj.validate());
+        assert_invalid(storage, s3.load_s3_file(&obj).await);
+        assert_invalid(
+            storage,
+            s3.write_s3_file(Some(&obj), "x", &WriteOptions::new())
+                .await,
+        );
+        assert_invalid(storage, s3.delete_s3_object(&obj).await);
+        assert_invalid(storage, s3.object_store(Some(storage)).await.map(drop));
+        assert_invalid(
+            storage,
+            s3.list_s3_objects(Some(storage), None).await.map(drop),
+        );
+        let r = serde_json::from_value::<S3Object>(json!({ "s3": "k", "storage": storage }));
+        assert!(r.is_err(), "{storage:?} accepted from JSON");
+        if !storage.contains('/') {
+            // (A '/' splits a URI at the storage: "s3://a/b/k" is storage "a", key "b/k".)
+            assert_invalid(storage, S3Object::parse(&format!("s3://{storage}/k")));
+        }
+    }
+    // Good names pass, and the empty name is the default storage.
+    for storage in ["archive", "my-storage_2", "Storage.v2", ""] {
+        S3Object::new("k")
+            .unwrap()
+            .with_storage(storage)
+            .validate()
+            .unwrap();
+    }
+    assert_untouched(&server);
+}
+
 #[test]
 fn base_urls_that_are_not_http_are_refused() {
     for url in [

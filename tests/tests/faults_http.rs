@@ -394,6 +394,91 @@ async fn huge_bodies_are_read_and_errors_stay_short() {
     assert_eq!(got.len(), HUGE);
 }
 
+/// The error and its sources, as one string.
+fn chain(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        text = format!("{text}: {e}");
+        source = e.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_fail_at_once_and_are_not_retried() {
+    const LIMIT: u64 = 1 << 20;
+    let limited = |server: &FaultServer| {
+        Windmill::builder()
+            .with_base_url(server.base_url())
+            .with_token(TOKEN)
+            .with_workspace("ws")
+            .with_request_timeout(TIMEOUT)
+            .with_retry(retry())
+            .with_max_response_bytes(LIMIT)
+            .build()
+            .unwrap()
+    };
+    // Announced by Content-Length: refused before the body is read, even on an idempotent call.
+    let server = FaultServer::start().await;
+    let big = "z".repeat(2 << 20);
+    server.on(GET_VAR, Reply::json(200, &json!(big)));
+    let err = limited(&server).get_variable(&var()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let text = chain(&err);
+    assert!(text.contains("limit of 1048576 bytes"), "{text}");
+    assert!(!text.contains(TOKEN));
+    assert_eq!(server.count(GET_VAR), 1, "not retried");
+
+    // Chunked, no Content-Length: stopped once the limit is passed.
+    let server = FaultServer::start().await;
+    server.on(
+        GET_VAR,
+        Reply::TruncatedChunked {
+            status: 200,
+            chunk: vec![b'"'; 2 << 20].into(),
+        },
+    );
+    let err = limited(&server).get_variable(&var()).await.unwrap_err();
+    assert!(chain(&err).contains("limit of 1048576 bytes"), "{err:?}");
+    assert_eq!(server.count(GET_VAR), 1, "not retried");
+
+    // Chunked under the limit: the chunks are put back together.
+    let server = FaultServer::start().await;
+    server.on(
+        GET_VAR,
+        Reply::Chunked {
+            status: 200,
+            chunks: vec!["\"ab".into(), "cd".into(), "".into(), "e\"".into()],
+        },
+    );
+    assert_eq!(
+        limited(&server).get_variable(&var()).await.unwrap(),
+        "abcde"
+    );
+    let server = FaultServer::start().await;
+    server.on(
+        GET_VAR,
+        Reply::Chunked {
+            status: 200,
+            chunks: vec!["\"one-chunk\"".into()],
+        },
+    );
+    assert_eq!(
+        limited(&server).get_variable(&var()).await.unwrap(),
+        "one-chunk"
+    );
+
+    // At the limit exactly: read.
+    let server = FaultServer::start().await;
+    let fits = "w".repeat(LIMIT as usize - 2);
+    server.on(GET_VAR, Reply::json(200, &json!(fits)));
+    assert_eq!(
+        limited(&server).get_variable(&var()).await.unwrap().len(),
+        fits.len()
+    );
+}
+
 #[tokio::test]
 async fn connection_refused_is_a_bounded_transport_error() {
     let addr = {

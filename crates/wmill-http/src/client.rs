@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) flow_step_id: Option<String>,
     pub(crate) job_path: Option<ItemPath>,
     pub(crate) request_timeout: Duration,
+    /// The largest answer body read.
+    pub(crate) max_response_bytes: u64,
     /// Whether `http` came from [`WindmillBuilder::with_client`]: its requests then also carry
     /// reqwest's per-request timeout, which overrides a shorter timeout of that client (so long
     /// waits keep their own bounds).
@@ -75,6 +77,7 @@ impl fmt::Debug for Windmill {
             .field("flow_step_id", &i.flow_step_id)
             .field("job_path", &i.job_path)
             .field("request_timeout", &i.request_timeout)
+            .field("max_response_bytes", &i.max_response_bytes)
             .field("retry", &i.retry)
             .field("wait", &i.wait)
             .finish()

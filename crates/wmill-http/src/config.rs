@@ -17,6 +17,11 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The default limit on the size of one answer's body (256 MiB): a larger answer is an error
+/// rather than a process that runs out of memory. Raise it with
+/// [`WindmillBuilder::with_max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
+
 /// A setting of the client, with the environment variable that provides it inside a job.
 ///
 /// [`FromStr`] accepts the environment variable name (`WM_TOKEN`) and a lower-case alias
@@ -319,6 +324,7 @@ pub struct WindmillBuilder {
     client: Option<reqwest::Client>,
     request_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    max_response_bytes: Option<u64>,
     user_agent: Option<String>,
     retry: RetryConfig,
     wait: WaitTuning,
@@ -350,6 +356,7 @@ impl fmt::Debug for WindmillBuilder {
             .field("custom_client", &self.client.is_some())
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("wait", &self.wait)
@@ -488,6 +495,15 @@ impl WindmillBuilder {
         self
     }
 
+    /// The largest answer body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger one
+    /// fails with [`Error::Transport`] as soon as it is known to be larger (from its
+    /// `Content-Length`, or while it is read), without being retried. Event streams are not
+    /// affected: they are read event by event.
+    pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
     /// The `User-Agent` header (default `wmill-rs/<version>`).
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -588,6 +604,9 @@ impl WindmillBuilder {
                 flow_step_id: self.flow_step_id,
                 job_path,
                 request_timeout,
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 custom_client,
                 retry: self.retry,
                 wait: self.wait,

@@ -101,8 +101,8 @@ use std::sync::Arc;
 pub use approvals::InteractiveApproval;
 pub use client::Windmill;
 pub use config::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RetryConfig, WaitTuning, WindmillBuilder,
-    WmillConfigKey,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, RetryConfig,
+    WaitTuning, WindmillBuilder, WmillConfigKey,
 };
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 pub use wait::ResultMaybe;

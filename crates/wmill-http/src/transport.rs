@@ -125,6 +125,8 @@ enum AttemptError {
     Http(reqwest::Error),
     /// No complete answer (headers and body) within the request timeout.
     TimedOut(Duration),
+    /// The body is larger than the client's limit (`max_response_bytes`).
+    TooLarge(u64),
 }
 
 impl AttemptError {
@@ -139,6 +141,13 @@ impl AttemptError {
                 std::io::ErrorKind::TimedOut,
                 format!("no complete answer within the request timeout ({after:?})"),
             )),
+            AttemptError::TooLarge(limit) => Box::new(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the answer's body is larger than the limit of {limit} bytes \
+                     (WindmillBuilder::with_max_response_bytes raises it)"
+                ),
+            )),
         }
     }
 }
@@ -148,6 +157,7 @@ impl fmt::Display for AttemptError {
         match self {
             AttemptError::Http(e) => e.fmt(f),
             AttemptError::TimedOut(after) => write!(f, "timed out after {after:?}"),
+            AttemptError::TooLarge(limit) => write!(f, "body larger than {limit} bytes"),
         }
     }
 }
@@ -362,7 +372,12 @@ impl<'c> Call<'c> {
                     });
                 }
                 Err(e) => {
-                    if can_retry && (self.retry == RetryMode::Idempotent || e.is_connect()) {
+                    let retryable = match e {
+                        // The same answer would come back.
+                        AttemptError::TooLarge(_) => false,
+                        _ => self.retry == RetryMode::Idempotent || e.is_connect(),
+                    };
+                    if can_retry && retryable {
                         let delay = backoff(&retry, attempt);
                         tracing::debug!(request = %self.request_name(), error = %e, ?delay, "retrying after a transport error");
                         tokio::time::sleep(delay).await;
@@ -404,15 +419,16 @@ impl<'c> Call<'c> {
     /// reqwest's per-request extension map and boxed timer.
     async fn once(&self) -> std::result::Result<Answer, AttemptError> {
         let started = debug_enabled().then(Instant::now);
+        let limit = self.client.inner.max_response_bytes;
         let exchange = async {
-            let resp = self.builder().send().await?;
+            let resp = self.builder().send().await.map_err(AttemptError::Http)?;
             let status = resp.status();
             let retry_after = if is_retryable_status(status) {
                 retry_after(resp.headers())
             } else {
                 None
             };
-            let body = resp.bytes().await?;
+            let body = read_body(resp, limit).await?;
             Ok(Answer {
                 status,
                 retry_after,
@@ -420,7 +436,7 @@ impl<'c> Call<'c> {
             })
         };
         let answer = match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(answer) => answer.map_err(AttemptError::Http)?,
+            Ok(answer) => answer?,
             Err(_elapsed) => return Err(AttemptError::TimedOut(self.timeout)),
         };
         if let Some(started) = started {
@@ -545,6 +561,44 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
         text.push('…');
     }
     text
+}
+
+/// Reads a whole body of at most `limit` bytes. With a `Content-Length` (the usual case) the
+/// size is checked before reading and the body is collected at once; without one, chunk by
+/// chunk, stopping as soon as the limit is passed.
+async fn read_body(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Bytes, AttemptError> {
+    match resp.content_length() {
+        Some(len) if len > limit => return Err(AttemptError::TooLarge(limit)),
+        Some(_) => return resp.bytes().await.map_err(AttemptError::Http),
+        None => {}
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
+    let mut total: u64 = 0;
+    while let Some(chunk) = resp.chunk().await.map_err(AttemptError::Http)? {
+        total = total.saturating_add(chunk.len() as u64);
+        if total > limit {
+            return Err(AttemptError::TooLarge(limit));
+        }
+        match &first {
+            // A one-chunk body is returned as it came, without a copy.
+            None => first = Some(chunk),
+            Some(head) => {
+                if rest.is_empty() {
+                    rest.extend_from_slice(head);
+                }
+                rest.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        rest.freeze()
+    })
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -290,6 +290,10 @@ impl S3Client {
     /// # Ok(()) }
     /// ```
     pub async fn object_store(&self, storage: Option<&str>) -> Result<Arc<dyn ObjectStore>> {
+        let storage = storage.filter(|s| !s.is_empty());
+        if let Some(name) = storage {
+            crate::object::validate_storage(name)?;
+        }
         let store = self.resolver.resolve(storage).await?;
         tracing::debug!(
             storage = storage.unwrap_or("_default_"),

@@ -65,6 +65,9 @@ impl TryFrom<RawS3Object> for S3Object {
 
     fn try_from(raw: RawS3Object) -> Result<Self> {
         validate_key(&raw.s3)?;
+        if let Some(storage) = &raw.storage {
+            validate_storage(storage)?;
+        }
         Ok(S3Object {
             s3: raw.s3,
             storage: raw.storage.filter(|s| !s.is_empty()),
@@ -86,6 +89,27 @@ impl From<S3Object> for RawS3Object {
 }
 
 const WHAT: &str = "S3 object key";
+
+/// Checks a storage name: it is one segment of `s3://<storage>/<key>` URIs and of Windmill's
+/// S3 proxy URLs, so no `/` or `\\`, no control character, not `.` or `..`, no surrounding
+/// whitespace. (The empty name is the default storage and never reaches this check.)
+pub(crate) fn validate_storage(storage: &str) -> Result<()> {
+    let reason = if storage.contains(['/', '\\']) {
+        "contains a '/' or '\\' (a storage name is one segment of s3://<storage>/<key>)"
+    } else if storage.chars().any(char::is_control) {
+        "contains a control character"
+    } else if storage == "." || storage == ".." {
+        "is a relative path segment"
+    } else if storage.trim() != storage {
+        "starts or ends with whitespace"
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid(
+        "S3 storage name",
+        format!("{storage:?} {reason}"),
+    ))
+}
 
 /// Checks the key rules listed on [`S3Object`].
 pub(crate) fn validate_key(key: &str) -> Result<()> {
@@ -154,6 +178,10 @@ impl S3Object {
 
     /// The same object in the named storage (an empty name means the default storage).
     ///
+    /// The name is checked when the object is used (every [`S3Client`](crate::S3Client)
+    /// operation, before any request): no `/` or `\\`, no control character, not `.` or `..`,
+    /// no surrounding whitespace; [`S3Object::validate`] checks it at once.
+    ///
     /// ```
     /// let obj = wmill_s3::S3Object::new("f.txt")?.with_storage("archive");
     /// assert_eq!(obj.storage(), Some("archive"));
@@ -203,7 +231,29 @@ impl S3Object {
                 format!("{uri:?} has no key (expected s3://<storage>/<key> or s3:///<key>)"),
             )
         })?;
+        if !storage.is_empty() {
+            validate_storage(storage)?;
+        }
         Ok(S3Object::new(key)?.with_storage(storage))
+    }
+
+    /// Checks the key and the storage name ([`Error::InvalidInput`] naming the rule broken).
+    /// Objects from [`S3Object::new`], [`S3Object::parse`] and deserialization are checked
+    /// already; [`S3Object::with_storage`] leaves its name to this check, which every
+    /// [`S3Client`](crate::S3Client) operation runs before any request.
+    ///
+    /// ```
+    /// use wmill_s3::S3Object;
+    /// assert!(S3Object::new("k")?.with_storage("archive").validate().is_ok());
+    /// assert!(S3Object::new("k")?.with_storage("a/b").validate().is_err());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        validate_key(&self.s3)?;
+        match &self.storage {
+            Some(storage) => validate_storage(storage),
+            None => Ok(()),
+        }
     }
 
     /// The object key inside its storage.

@@ -707,6 +707,15 @@ async fn sign_s3_objects_body_with_and_without_expiry() {
     let one = client.sign_s3_object(&objs[0], Some(3600)).await.unwrap();
     assert_eq!(one.presigned(), Some("sig=3&exp=1"));
     assert!(client.sign_s3_objects(&[], None).await.unwrap().is_empty());
+    // A bad storage name is refused before any request (the `.expect(1)`s above still hold).
+    let bad = [S3Object::new("c.txt").unwrap().with_storage("x/y")];
+    let err = client.sign_s3_objects(&bad, None).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    let err = client
+        .get_presigned_s3_public_urls(&bad, &Default::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
 }
 
 #[tokio::test]

@@ -86,6 +86,9 @@ impl S3Client {
         if objects.is_empty() {
             return Ok(Vec::new());
         }
+        for obj in objects {
+            obj.validate()?;
+        }
         self.conn()?.sign_s3_objects(objects, expiry_secs).await
     }
 
@@ -121,6 +124,9 @@ impl S3Client {
         objects: &[S3Object],
         opts: &PresignOptions,
     ) -> Result<Vec<String>> {
+        for obj in objects {
+            obj.validate()?;
+        }
         let conn = self.conn()?;
         let base = match &opts.base_url {
             Some(b) => url::Url::parse(b)
