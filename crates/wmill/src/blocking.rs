@@ -329,11 +329,58 @@ mod server {
 
     use serde::Serialize;
     use serde_json::Value;
-    use wmill_core::{JobId, Result, to_args};
+    use wmill_core::{JobId, Result, RunOptions, to_args};
     use wmill_http::{InteractiveApproval, ResumeUrls};
 
     use super::{block_on, json};
     use crate::JobRef;
+    // Synchronous already: the same functions.
+    pub use crate::{get_state_path, worker_has_internal_server};
+
+    /// Blocking [`crate::run_script_by_path_async_with_retry`].
+    pub fn run_script_by_path_async_with_retry<A: Serialize + ?Sized>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+        retry: &Value,
+    ) -> Result<JobId> {
+        let args = to_args(args)?;
+        let (path, options, retry) = (path.to_owned(), options.clone(), retry.clone());
+        block_on(async move {
+            crate::run_script_by_path_async_with_retry(&path, &args, &options, &retry).await
+        })
+    }
+
+    /// Blocking [`crate::run_script_by_hash_async_with_retry`].
+    pub fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized>(
+        hash: &str,
+        args: &A,
+        options: &RunOptions,
+        retry: &Value,
+    ) -> Result<JobId> {
+        let args = to_args(args)?;
+        let (hash, options, retry) = (hash.to_owned(), options.clone(), retry.clone());
+        block_on(async move {
+            crate::run_script_by_hash_async_with_retry(&hash, &args, &options, &retry).await
+        })
+    }
+
+    /// Blocking [`crate::send_teams_message`].
+    pub fn send_teams_message(
+        conversation_id: &str,
+        text: &str,
+        success: bool,
+        card_block: Option<&Value>,
+    ) -> Result<()> {
+        let (conversation_id, text, card_block) = (
+            conversation_id.to_owned(),
+            text.to_owned(),
+            card_block.cloned(),
+        );
+        block_on(async move {
+            crate::send_teams_message(&conversation_id, &text, success, card_block.as_ref()).await
+        })
+    }
 
     fn owned(s: Option<&str>) -> Option<String> {
         s.map(str::to_owned)

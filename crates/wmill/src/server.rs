@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use wmill_core::{Error, ItemPath, JobId, Result, to_args};
+use wmill_core::{Error, ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
 use wmill_http::{InteractiveApproval, ResumeUrls};
 
 use crate::JobRef;
@@ -31,6 +31,64 @@ pub async fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
 pub async fn get_root_job_id(job_id: Option<&str>) -> Result<JobId> {
     let id = opt_job(job_id)?;
     client()?.http()?.get_root_job_id(id).await
+}
+
+/// Starts the script at `path` with a retry policy: the server re-runs the job when it fails.
+/// `retry` is the JSON policy of a schedule, e.g. `{"constant": {"attempts": 3, "seconds": 10}}`;
+/// the returned id is the first attempt's, each retry is a job of its own.
+/// Python: `wmill.run_script_by_path_async(path, args, retry=...)`.
+pub async fn run_script_by_path_async_with_retry<A: Serialize + ?Sized + Sync>(
+    path: &str,
+    args: &A,
+    options: &RunOptions,
+    retry: &Value,
+) -> Result<JobId> {
+    let p = ItemPath::parse(path)?;
+    let args = to_args(args)?;
+    client()?
+        .http()?
+        .run_script_by_path_async_with_retry(&p, args, options, retry)
+        .await
+}
+
+/// [`run_script_by_path_async_with_retry`] for a script version by hash.
+pub async fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
+    hash: &str,
+    args: &A,
+    options: &RunOptions,
+    retry: &Value,
+) -> Result<JobId> {
+    let h = ScriptHash::parse(hash)?;
+    let args = to_args(args)?;
+    client()?
+        .http()?
+        .run_script_by_hash_async_with_retry(&h, args, options, retry)
+        .await
+}
+
+/// The default state path of the current script: `WM_STATE_PATH_NEW`, else `WM_STATE_PATH`
+/// (Windmill sets them inside a job). Python: `wmill.get_state_path()`.
+///
+/// # Errors
+/// [`Error::NotConfigured`] when neither is set; [`Error::Unsupported`] on a client without a
+/// Windmill server.
+pub fn get_state_path() -> Result<ItemPath> {
+    client()?
+        .http()?
+        .state_path()
+        .cloned()
+        .ok_or_else(|| Error::NotConfigured {
+            what: "state path",
+            hint: "set WM_STATE_PATH_NEW or WM_STATE_PATH (Windmill sets them inside a job), \
+                   or name the path: get_state_at / set_state_at"
+                .into(),
+        })
+}
+
+/// Whether the client talks to the worker's internal server (`localhost` or `127.0.0.1`),
+/// where inline scripts run on the calling worker. Python: `wmill.worker_has_internal_server()`.
+pub fn worker_has_internal_server() -> Result<bool> {
+    Ok(client()?.http()?.worker_has_internal_server())
 }
 
 /// Force-cancels a job stuck after a normal cancel.
@@ -121,6 +179,20 @@ pub async fn request_interactive_teams_approval(
     client()?
         .http()?
         .request_interactive_teams_approval(team_name, channel_name, ask)
+        .await
+}
+
+/// Answers a Microsoft Teams conversation (`card_block`: an adaptive card to attach).
+/// Python: `wmill.send_teams_message(conversation_id, text, success, card_block=None)`.
+pub async fn send_teams_message(
+    conversation_id: &str,
+    text: &str,
+    success: bool,
+    card_block: Option<&Value>,
+) -> Result<()> {
+    client()?
+        .http()?
+        .send_teams_message(conversation_id, text, success, card_block)
         .await
 }
 

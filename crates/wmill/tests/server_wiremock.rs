@@ -94,3 +94,130 @@ async fn approvals_cancel_running_and_username_to_email() {
     );
     server.verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_runs_teams_messages_state_path_and_internal_server() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    let policy = json!({"constant": {"attempts": 3, "seconds": 10}});
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/flaky")
+        .and(exact_query(&[("retry", &policy.to_string())]))
+        .and(support::json_body(json!({"n": 1})))
+        .respond_with(ResponseTemplate::new(201).set_body_string(OTHER))
+        .expect(2)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run/h/00000000000000ab")
+        .and(exact_query(&[
+            ("retry", &policy.to_string()),
+            ("tag", "gpu"),
+        ]))
+        .and(support::json_body(json!({})))
+        .respond_with(ResponseTemplate::new(201).set_body_string(OTHER))
+        .expect(2)
+        .mount(&server)
+        .await;
+    call("POST", "/api/teams/activities")
+        .and(support::json_body(json!({
+            "conversation_id": "conv-1",
+            "text": "deployed",
+            "success": true,
+            "card_block": {"type": "AdaptiveCard"},
+        })))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/teams/activities")
+        .and(support::json_body(json!({
+            "conversation_id": "conv-2",
+            "text": "failed",
+            "success": false,
+        })))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    // Outside a job: no state path; the mock server listens on 127.0.0.1 (the internal server).
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+    assert!(matches!(
+        wmill::get_state_path(),
+        Err(wmill::Error::NotConfigured {
+            what: "state path",
+            ..
+        })
+    ));
+    assert!(wmill::worker_has_internal_server().unwrap());
+    let wm = builder(&server)
+        .with_state_path("u/alice/state_of_x")
+        .build()
+        .unwrap();
+    wmill::set_client(Client::windmill(wm));
+    assert_eq!(
+        wmill::get_state_path().unwrap().as_str(),
+        "u/alice/state_of_x"
+    );
+    assert_eq!(
+        wmill::blocking::get_state_path().unwrap().as_str(),
+        "u/alice/state_of_x"
+    );
+
+    let opts = wmill::RunOptions::new();
+    let id = wmill::run_script_by_path_async_with_retry(
+        "f/jobs/flaky",
+        &json!({"n": 1}),
+        &opts,
+        &policy,
+    )
+    .await
+    .unwrap();
+    assert_eq!(id.to_string(), OTHER);
+    let id = wmill::blocking::run_script_by_path_async_with_retry(
+        "f/jobs/flaky",
+        &json!({"n": 1}),
+        &opts,
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(id.to_string(), OTHER);
+    let gpu = wmill::RunOptions::new().tag("gpu");
+    wmill::run_script_by_hash_async_with_retry("00000000000000ab", &json!({}), &gpu, &policy)
+        .await
+        .unwrap();
+    wmill::blocking::run_script_by_hash_async_with_retry(
+        "00000000000000ab",
+        &json!({}),
+        &gpu,
+        &policy,
+    )
+    .unwrap();
+    // Bad input: nothing sent (the `.expect(2)`s above).
+    assert!(
+        wmill::run_script_by_path_async_with_retry("not a path", &json!({}), &opts, &policy)
+            .await
+            .is_err()
+    );
+
+    wmill::send_teams_message(
+        "conv-1",
+        "deployed",
+        true,
+        Some(&json!({"type": "AdaptiveCard"})),
+    )
+    .await
+    .unwrap();
+    wmill::blocking::send_teams_message("conv-2", "failed", false, None).unwrap();
+    server.verify().await;
+
+    // A client without a Windmill server: Unsupported.
+    wmill::set_client(Client::new(wmill::InMemory::new()));
+    assert!(matches!(
+        wmill::get_state_path(),
+        Err(wmill::Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        wmill::worker_has_internal_server(),
+        Err(wmill::Error::Unsupported { .. })
+    ));
+}
