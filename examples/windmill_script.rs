@@ -32,6 +32,9 @@ fn script_main(user: String, times: u32) -> wmill::Result<Value> {
     let count = visits.get(&user).and_then(Value::as_u64).unwrap_or(0) + u64::from(times);
     visits.insert(user.clone(), json!(count));
     wmill::blocking::set_state(&visits)?;
+    // Progress that whoever watches the job sees while it runs (the worker reads these
+    // `WM_STREAM:` lines from standard output).
+    wmill::blocking::append_to_result_stream(&format!("counted {times} visit(s) for {user}"))?;
     Ok(json!({
         "message": template.replace("{user}", &user),
         "visits": count,

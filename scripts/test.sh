@@ -37,6 +37,7 @@ grep -q "run_script_by_path returned 42" <<<"$out"
 out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
+grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

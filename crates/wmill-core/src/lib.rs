@@ -80,6 +80,7 @@ mod backend;
 mod error;
 mod ids;
 mod job;
+mod local;
 mod memory;
 mod path;
 mod resource;
@@ -95,6 +96,10 @@ pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
     to_args,
+};
+pub use local::{
+    DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
+    get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
 pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};

@@ -36,6 +36,9 @@ use wmill_core::{
 
 use crate::JobRef;
 
+// Synchronous already (local files and standard output): the same functions.
+pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state, stream_result};
+
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {

@@ -1,7 +1,6 @@
 //! The local mock-API file (`WM_MOCKED_API_FILE`): `{"variables": {...}, "resources": {...}}`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
@@ -74,26 +73,7 @@ impl MockFile {
             source: Box::new(e),
         })?;
         text.push(b'\n');
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "mock".into());
-        let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&text)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(self.io_error("writing", e));
-        }
+        crate::local::write_atomic(&self.path, &text).map_err(|e| self.io_error("writing", e))?;
         *written = seq;
         Ok(())
     }

@@ -1,0 +1,337 @@
+//! What a script does without a server: state shared through the flow's shared folder, and
+//! result streaming on standard output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result};
+
+/// Where Windmill mounts the folder that the steps of a flow share, when the flow enables its
+/// shared directory.
+pub const SHARED_FOLDER: &str = "/shared";
+
+/// The file of [`get_shared_state`] / [`set_shared_state`] when no path is given.
+pub const DEFAULT_SHARED_STATE_FILE: &str = "state.json";
+
+/// The folder that the steps of a flow running on one worker share ([`SHARED_FOLDER`] by
+/// default), holding JSON state files.
+///
+/// The module-level [`get_shared_state`] and [`set_shared_state`] use `/shared`; this type
+/// lets tests and local runs point at another folder.
+///
+/// ```
+/// use serde_json::json;
+/// use wmill_core::SharedFolder;
+///
+/// let dir = std::env::temp_dir().join(format!("wmill-doc-shared-{}", std::process::id()));
+/// let shared = SharedFolder::new(&dir);
+/// assert_eq!(shared.get_state::<serde_json::Value>("progress.json")?, None);
+/// shared.set_state("progress.json", &json!({"rows": 120}))?;
+/// assert_eq!(shared.get_state::<serde_json::Value>("progress.json")?, Some(json!({"rows": 120})));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFolder {
+    root: PathBuf,
+}
+
+impl Default for SharedFolder {
+    /// The folder Windmill mounts, [`SHARED_FOLDER`].
+    fn default() -> Self {
+        SharedFolder::new(SHARED_FOLDER)
+    }
+}
+
+impl SharedFolder {
+    /// The shared folder at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SharedFolder { root: root.into() }
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The JSON state in the file `path` (relative to the folder), `None` when the file does
+    /// not exist yet.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a path that leaves the folder; [`Error::Storage`] when the
+    /// file cannot be read; [`Error::Decode`] when it is not the JSON of a `T`.
+    pub fn get_state<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        let file = self.file(path)?;
+        let text = match std::fs::read(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("reading", &file, e)),
+        };
+        serde_json::from_slice(&text).map(Some).map_err(|e| {
+            let mut excerpt = String::from_utf8_lossy(&text).into_owned();
+            crate::error::truncate_in_place(&mut excerpt, 200);
+            Error::Decode {
+                request: format!("shared state {}", file.display()),
+                body_excerpt: excerpt,
+                source: Box::new(e),
+            }
+        })
+    }
+
+    /// Writes `value` as indented JSON to the file `path` (relative to the folder; missing
+    /// parent folders are created). The write is atomic: a reader, or a step that starts
+    /// after a crash, sees the old state or the new one, never a part of it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a path that leaves the folder or a value that cannot be
+    /// serialized; [`Error::Storage`] when the file cannot be written.
+    pub fn set_state<T: Serialize + ?Sized>(&self, path: &str, value: &T) -> Result<()> {
+        let file = self.file(path)?;
+        let mut text = serde_json::to_vec_pretty(value).map_err(|e| {
+            Error::invalid(
+                "shared state",
+                format!("could not serialize the value: {e}"),
+            )
+        })?;
+        text.push(b'\n');
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error("creating", parent, e))?;
+        }
+        write_atomic(&file, &text).map_err(|e| io_error("writing", &file, e))
+    }
+
+    /// `root/path`, with `path` checked: relative, no `.` / `..` / empty segments, no
+    /// backslash or control character.
+    fn file(&self, path: &str) -> Result<PathBuf> {
+        let bad = |reason: &str| {
+            Err(Error::invalid(
+                "shared state path",
+                format!("{path:?} {reason}"),
+            ))
+        };
+        if path.is_empty() {
+            return bad("is empty");
+        }
+        if path.starts_with('/') {
+            return bad("is absolute (it is relative to the shared folder)");
+        }
+        if path.chars().any(|c| c.is_control() || c == '\\') {
+            return bad("contains a control character or a backslash");
+        }
+        if path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return bad("has an empty, '.' or '..' segment (it must stay in the shared folder)");
+        }
+        Ok(self.root.join(path))
+    }
+}
+
+/// The JSON state that an earlier step of the flow left in the shared folder (`/shared`),
+/// `None` when there is none. `path` defaults to [`DEFAULT_SHARED_STATE_FILE`].
+/// Python: `wmill.get_shared_state(path="state.json")`.
+///
+/// # Errors
+/// As [`SharedFolder::get_state`].
+pub fn get_shared_state(path: Option<&str>) -> Result<Option<serde_json::Value>> {
+    SharedFolder::default().get_state(path.unwrap_or(DEFAULT_SHARED_STATE_FILE))
+}
+
+/// Leaves `value` as JSON in the shared folder (`/shared`) for the next steps of the flow.
+/// `path` defaults to [`DEFAULT_SHARED_STATE_FILE`].
+/// Python: `wmill.set_shared_state(value, path="state.json")`.
+///
+/// # Errors
+/// As [`SharedFolder::set_state`].
+pub fn set_shared_state<T: Serialize + ?Sized>(value: &T, path: Option<&str>) -> Result<()> {
+    SharedFolder::default().set_state(path.unwrap_or(DEFAULT_SHARED_STATE_FILE), value)
+}
+
+/// Appends `text` to the job's result stream: the worker reads the line
+/// `WM_STREAM: <text>` from the job's standard output (newlines in `text` are sent as `\n`),
+/// and readers of the job see it while it runs. Python: `wmill.append_to_result_stream(text)`.
+///
+/// # Errors
+/// [`Error::Storage`] when standard output cannot be written.
+pub fn append_to_result_stream(text: &str) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    write_result_stream(&mut out, text)
+        .map_err(|e| io_error("writing the result stream to", Path::new("stdout"), e))
+}
+
+/// Appends every item to the job's result stream, in order; see [`append_to_result_stream`].
+/// Python: `wmill.stream_result(iterable)`.
+///
+/// # Errors
+/// As [`append_to_result_stream`]; the items after a failure are not written.
+pub fn stream_result<I>(items: I) -> Result<()>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    for item in items {
+        append_to_result_stream(item.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Writes one result-stream line, `WM_STREAM: <text>\n` with the newlines of `text` escaped,
+/// and flushes it (the worker sees it at once).
+///
+/// ```
+/// let mut out = Vec::new();
+/// wmill_core::write_result_stream(&mut out, "line 1\nline 2")?;
+/// assert_eq!(out, b"WM_STREAM: line 1\\nline 2\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// The writer's.
+pub fn write_result_stream(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    out.write_all(b"WM_STREAM: ")?;
+    let mut lines = text.split('\n');
+    if let Some(first) = lines.next() {
+        out.write_all(first.as_bytes())?;
+    }
+    for line in lines {
+        out.write_all(b"\\n")?;
+        out.write_all(line.as_bytes())?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn io_error(doing: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Storage {
+        operation: format!("{doing} {}", path.display()),
+        source: Box::new(e),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file of the same folder (unique per
+/// process and call), synced, then renamed over `path`. The temporary file is removed on error.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn result_stream_lines_escape_newlines() {
+        let mut out = Vec::new();
+        write_result_stream(&mut out, "plain").unwrap();
+        write_result_stream(&mut out, "a\nb\n").unwrap();
+        write_result_stream(&mut out, "").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "WM_STREAM: plain\nWM_STREAM: a\\nb\\n\nWM_STREAM: \n"
+        );
+    }
+
+    #[test]
+    fn shared_state_round_trips_and_stays_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = SharedFolder::new(dir.path());
+        assert_eq!(
+            shared.get_state::<serde_json::Value>("state.json").unwrap(),
+            None
+        );
+        shared.set_state("state.json", &json!({"step": 1})).unwrap();
+        shared
+            .set_state("nested/deeper/s.json", &json!([1, 2]))
+            .unwrap();
+        assert_eq!(
+            shared.get_state::<serde_json::Value>("state.json").unwrap(),
+            Some(json!({"step": 1}))
+        );
+        assert_eq!(
+            shared
+                .get_state::<Vec<u32>>("nested/deeper/s.json")
+                .unwrap(),
+            Some(vec![1, 2])
+        );
+        // Indented JSON, as the Python client writes it; no temporary file left.
+        let text = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
+        assert!(text.contains("\n  \"step\": 1"), "{text}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "./x",
+            "a\\b",
+            "a\nb",
+        ] {
+            assert!(
+                matches!(
+                    shared.get_state::<serde_json::Value>(bad),
+                    Err(Error::InvalidInput { .. })
+                ),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(shared.set_state(bad, &1), Err(Error::InvalidInput { .. })),
+                "{bad:?}"
+            );
+        }
+
+        std::fs::write(dir.path().join("broken.json"), "{not json").unwrap();
+        assert!(matches!(
+            shared.get_state::<serde_json::Value>("broken.json"),
+            Err(Error::Decode { .. })
+        ));
+        // A folder where the file should be: a typed I/O error.
+        std::fs::create_dir(dir.path().join("adir")).unwrap();
+        assert!(matches!(
+            shared.set_state("adir", &1),
+            Err(Error::Storage { .. })
+        ));
+    }
+
+    #[test]
+    fn the_default_folder_is_slash_shared() {
+        assert_eq!(SharedFolder::default().root(), Path::new("/shared"));
+    }
+}
