@@ -20,6 +20,34 @@ async fn suite_on_memory_named_storage() {
 }
 
 #[tokio::test]
+async fn a_move_across_storages_copies_then_deletes() {
+    let (hot, cold) = (Arc::new(InMemory::new()), Arc::new(InMemory::new()));
+    let client = wmill_s3::S3Client::new(
+        wmill_s3::StaticResolver::new(hot.clone()).with_storage("cold", cold.clone()),
+    );
+    let from = wmill_s3::S3Object::new("logs/2026-11.log").unwrap();
+    let to = wmill_s3::S3Object::parse("s3://cold/archive/2026-11.log").unwrap();
+    let content = support::pattern(7, 3 << 20);
+    client
+        .write_s3_file(Some(&from), content.clone(), &Default::default())
+        .await
+        .unwrap();
+    client.move_s3_object(&from, &to).await.unwrap();
+    assert_eq!(client.load_s3_file(&to).await.unwrap(), content);
+    assert!(!client.s3_object_exists(&from).await.unwrap());
+    // Really in the other store, not only renamed in the first one.
+    use wmill_s3::object_store::ObjectStoreExt;
+    assert!(cold.head(&"archive/2026-11.log".into()).await.is_ok());
+    assert!(hot.head(&"archive/2026-11.log".into()).await.is_err());
+    // A missing source: NotFound, nothing written.
+    let err = client
+        .move_s3_object(&from, &to.clone().with_storage(""))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
 async fn unknown_storage_is_not_found() {
     let (client, _) = support::counting_client(Arc::new(InMemory::new()), None);
     let obj = wmill_s3::S3Object::parse("s3://nope/x").unwrap();

@@ -719,6 +719,12 @@ mod s3files {
         block_on(async move { crate::write_s3_file(obj.as_ref(), content, &options).await })
     }
 
+    /// Blocking [`crate::move_s3_object`].
+    pub fn move_s3_object(from: impl S3Ref, to: impl S3Ref) -> Result<()> {
+        let (from, to) = (from.to_s3_object()?, to.to_s3_object()?);
+        block_on(async move { crate::move_s3_object(from, to).await })
+    }
+
     /// Blocking [`crate::delete_s3_object`].
     pub fn delete_s3_object(obj: impl S3Ref) -> Result<()> {
         let obj = obj.to_s3_object()?;

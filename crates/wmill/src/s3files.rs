@@ -114,6 +114,14 @@ pub async fn delete_s3_object(obj: impl S3Ref) -> Result<()> {
     s3().await?.delete_s3_object(&obj).await
 }
 
+/// Moves (renames) an object, replacing what `to` held; see
+/// [`S3Client::move_s3_object`]. (No official client has this helper; Windmill's
+/// `job_helpers/move_s3_file` is what it uses through the server.)
+pub async fn move_s3_object(from: impl S3Ref, to: impl S3Ref) -> Result<()> {
+    let (from, to) = (from.to_s3_object()?, to.to_s3_object()?);
+    s3().await?.move_s3_object(&from, &to).await
+}
+
 /// Signs objects for public access (`presigned` filled in). Python: `wmill.sign_s3_objects(objects, expiry_secs)`.
 pub async fn sign_s3_objects(
     objects: &[S3Object],

@@ -87,6 +87,27 @@ async fn load_write_delete_on_a_memory_store() {
         Err(Error::InvalidInput { .. })
     ));
 
+    // Moves, async and blocking; a bad URI is refused.
+    wmill::write_s3_file(Some(&obj), "moved", &WriteOptions::new())
+        .await
+        .unwrap();
+    wmill::move_s3_object(&obj, "s3:///reports/q3-final.csv")
+        .await
+        .unwrap();
+    assert!(wmill::load_s3_file(&obj).await.unwrap_err().is_not_found());
+    wmill::blocking::move_s3_object("s3:///reports/q3-final.csv", "s3:///reports/q3-v2.csv")
+        .unwrap();
+    assert_eq!(
+        wmill::load_s3_file("s3:///reports/q3-v2.csv")
+            .await
+            .unwrap(),
+        "moved"
+    );
+    assert!(matches!(
+        wmill::move_s3_object("s3:///reports/q3-v2.csv", "no-scheme").await,
+        Err(Error::InvalidInput { .. })
+    ));
+
     // Blocking twins.
     let b = S3Object::new("blocking.txt").unwrap();
     wmill::blocking::write_s3_file(Some(&b), "sync", &WriteOptions::new()).unwrap();

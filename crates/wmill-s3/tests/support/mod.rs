@@ -145,6 +145,14 @@ impl ObjectStore for CountingStore {
     ) -> object_store::Result<()> {
         self.inner.copy_opts(from, to, options).await
     }
+    async fn rename_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: object_store::RenameOptions,
+    ) -> object_store::Result<()> {
+        self.inner.rename_opts(from, to, options).await
+    }
 }
 
 /// A client over `store` (wrapped in a [`CountingStore`]) with 5 MiB parts, plus its counters.
@@ -314,6 +322,34 @@ pub async fn delete_removes(client: &S3Client, storage: Option<&str>) {
     assert!(client.load_s3_file(&o).await.unwrap_err().is_not_found());
 }
 
+/// Move: the destination gets the content, the source is gone; onto itself keeps the object;
+/// a missing source is NotFound and creates nothing.
+pub async fn move_renames(client: &S3Client, storage: Option<&str>) {
+    let (a, b) = (
+        obj(storage, "suite/move/a.txt"),
+        obj(storage, "suite/move/b.txt"),
+    );
+    client
+        .write_s3_file(Some(&a), "moving", &WriteOptions::default())
+        .await
+        .unwrap();
+    client
+        .write_s3_file(Some(&b), "old content", &WriteOptions::default())
+        .await
+        .unwrap();
+    client.move_s3_object(&a, &b).await.unwrap();
+    assert!(!client.s3_object_exists(&a).await.unwrap());
+    assert_eq!(client.load_s3_file(&b).await.unwrap(), "moving");
+    client.move_s3_object(&b, &b).await.unwrap();
+    assert_eq!(client.load_s3_file(&b).await.unwrap(), "moving");
+    let missing = obj(storage, "suite/move/missing.txt");
+    let c = obj(storage, "suite/move/c.txt");
+    let err = client.move_s3_object(&missing, &c).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(!client.s3_object_exists(&c).await.unwrap());
+    client.delete_s3_object(&b).await.unwrap();
+}
+
 /// Listing by prefix (segment-wise, recursive) and one folder level.
 pub async fn list_by_prefix(client: &S3Client, storage: Option<&str>) {
     for key in [
@@ -458,6 +494,7 @@ pub async fn run_all(client: &S3Client, counters: &Counters, storage: Option<&st
     }
     missing_is_not_found(client, storage).await;
     delete_removes(client, storage).await;
+    move_renames(client, storage).await;
     list_by_prefix(client, storage).await;
     multipart_parts(client, counters, storage).await;
     failing_stream_aborts(client, counters, storage).await;
