@@ -840,3 +840,45 @@ async fn helper_store_for_an_s3_resource_sends_its_path() {
         .unwrap();
     assert_eq!(client.load_s3_file(&obj).await.unwrap(), "res");
 }
+
+#[tokio::test]
+async fn a_client_for_an_s3_resource_sends_its_path_whatever_the_storage() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .and(query_param("file_key", "in/data.csv"))
+        .and(query_param("s3_resource_path", "f/res/partner"))
+        .and(query_param_is_missing("storage"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"a,b".to_vec()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/w/ws/job_helpers/delete_s3_file"))
+        .and(query_param("file_key", "in/data.csv"))
+        .and(query_param("s3_resource_path", "f/res/partner"))
+        .and(query_param_is_missing("storage"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let workspace_client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
+    let partner = workspace_client
+        .for_s3_resource("$res:f/res/partner")
+        .unwrap();
+    let obj = S3Object::new("in/data.csv").unwrap();
+    assert_eq!(partner.load_s3_file(&obj).await.unwrap(), "a,b");
+    partner.delete_s3_object(&obj).await.unwrap();
+    // Bad paths and clients without Windmill: typed errors, nothing sent (the expects above).
+    assert!(matches!(
+        workspace_client.for_s3_resource("not/a path"),
+        Err(Error::InvalidInput { .. })
+    ));
+    let plain = S3Client::from_store(Arc::new(object_store::memory::InMemory::new()));
+    assert!(matches!(
+        plain.for_s3_resource("f/res/partner"),
+        Err(Error::NotConfigured { .. })
+    ));
+}

@@ -69,6 +69,32 @@ impl S3Client {
         self.windmill.as_ref()
     }
 
+    /// A client for an S3 resource that is not one of the workspace's storages (the Python
+    /// client's `s3_resource_path` argument of `load_s3_file`, `write_s3_file` and
+    /// `delete_s3_object`): every object goes through Windmill's file helpers with
+    /// `s3_resource_path=<path>`, whatever its storage. `$res:` / `res://` prefixes accepted;
+    /// same transfer options and Windmill connection as this client.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// let client = wmill_s3::S3Client::from_env()?;
+    /// let other = client.for_s3_resource("f/buckets/partner_exports")?;
+    /// let csv = other.load_s3_file(&wmill_s3::S3Object::new("daily.csv")?).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad path; [`Error::NotConfigured`] for a client without a
+    /// Windmill connection.
+    pub fn for_s3_resource(&self, s3_resource_path: &str) -> Result<S3Client> {
+        let path = wmill_core::ItemPath::parse_resource_ref(s3_resource_path)?;
+        let conn = self.conn()?.clone();
+        let store = super::WindmillHelperStore::for_resource(conn.clone(), path.as_str());
+        Ok(S3Client::from_store(std::sync::Arc::new(store))
+            .with_transfer_options(self.transfer_options().clone())
+            .with_windmill(conn))
+    }
+
     fn conn(&self) -> Result<&WindmillConnection> {
         self.windmill.as_ref().ok_or(Error::NotConfigured {
             what: "Windmill connection",
