@@ -91,7 +91,7 @@ impl S3Client {
         let conn = self.conn()?.clone();
         let store = super::WindmillHelperStore::for_resource(conn.clone(), path.as_str());
         Ok(S3Client::from_store(std::sync::Arc::new(store))
-            .with_transfer_options(self.transfer_options().clone())
+            .with_transfer_options(*self.transfer_options())
             .with_windmill(conn))
     }
 
