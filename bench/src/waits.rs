@@ -6,7 +6,7 @@ use serde_json::json;
 use wmill_core::{
     ItemPath, JobRunner, PollSchedule, RunOptions, WaitOptions, WaitStrategy, to_args,
 };
-use wmill_http::Windmill;
+use wmill_http::{ServerWait, WaitTuning, Windmill};
 use wmill_tests::fake_windmill::{FakeWindmill, SLEEP};
 
 use crate::stats::{Summary, summarize};
@@ -112,6 +112,15 @@ pub fn run(config: &WaitConfig) -> Vec<WaitRow> {
             .with_workspace(server.workspace())
             .build()
             .unwrap();
+        // The same client as it behaves off a direct connection (a URL that may be a proxy):
+        // no run_wait_result, so adaptive polling then server-sent events.
+        let remote = Windmill::builder()
+            .with_base_url(server.base_url())
+            .with_token(server.token().unwrap_or_default())
+            .with_workspace(server.workspace())
+            .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Never))
+            .build()
+            .unwrap();
         let mut rows = Vec::new();
         for case in &config.cases {
             let ours = RunOptions::new();
@@ -125,6 +134,18 @@ pub fn run(config: &WaitConfig) -> Vec<WaitRow> {
                     config,
                     case,
                     "wmill (default)",
+                    &ours,
+                    case.samples,
+                )
+                .await,
+            );
+            rows.push(
+                measure(
+                    &remote,
+                    &server,
+                    config,
+                    case,
+                    "wmill, not a direct connection",
                     &ours,
                     case.samples,
                 )

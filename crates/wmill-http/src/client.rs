@@ -61,6 +61,9 @@ pub(crate) struct Inner {
     pub(crate) custom_client: bool,
     pub(crate) retry: RetryConfig,
     pub(crate) wait: WaitTuning,
+    /// Whether the base URL reaches the server directly (`BASE_INTERNAL_URL`, or loopback):
+    /// see [`ServerWait::Direct`](crate::ServerWait::Direct).
+    pub(crate) direct: bool,
 }
 
 impl fmt::Debug for Windmill {

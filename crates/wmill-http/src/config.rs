@@ -218,6 +218,27 @@ impl RetryConfig {
     }
 }
 
+/// When synchronous runs may wait on the server's `run_wait_result` (one long request that
+/// the server answers with the result).
+///
+/// The server cancels the job when that connection breaks, and a proxy in front of it may
+/// break a quiet connection on its own (nginx's and AWS load balancers' default idle timeout
+/// is 60 s): through such a proxy, a long job would be cancelled although nobody asked. So
+/// by default the long request is used only on a direct connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ServerWait {
+    /// Only when the client talks to the server directly: its base URL came from
+    /// `BASE_INTERNAL_URL` (what Windmill sets inside a job) or is on `localhost` /
+    /// `127.0.0.1` / `[::1]`. Elsewhere: adaptive polling, then server-sent events.
+    #[default]
+    Direct,
+    /// Always (you know no proxy cuts long requests between you and the server).
+    Always,
+    /// Never: adaptive polling, then server-sent events, whatever the connection.
+    Never,
+}
+
 /// Tuning of [`WaitStrategy::Auto`](wmill_core::WaitStrategy::Auto) (see the crate docs,
 /// "Waiting for jobs").
 ///
@@ -238,6 +259,8 @@ pub struct WaitTuning {
     pub poll_window: Duration,
     /// The polling schedule used when server-side waiting is not available.
     pub fallback_poll: PollSchedule,
+    /// When synchronous runs use `run_wait_result` (default [`ServerWait::Direct`]).
+    pub server_wait: ServerWait,
 }
 
 impl Default for WaitTuning {
@@ -250,6 +273,7 @@ impl Default for WaitTuning {
                 Duration::from_secs(2),
                 0.12,
             ),
+            server_wait: ServerWait::Direct,
         }
     }
 }
@@ -273,6 +297,13 @@ impl WaitTuning {
     #[must_use]
     pub fn fallback_poll(mut self, schedule: PollSchedule) -> Self {
         self.fallback_poll = schedule;
+        self
+    }
+
+    /// Sets when synchronous runs use `run_wait_result`.
+    #[must_use]
+    pub fn server_wait(mut self, when: ServerWait) -> Self {
+        self.server_wait = when;
         self
     }
 }
@@ -528,6 +559,7 @@ impl WindmillBuilder {
             .public_base_url
             .as_deref()
             .and_then(|u| Url::parse(u.trim()).ok());
+        let internal = self.base_url.is_none() && self.base_internal_url.is_some();
         let raw_base = self
             .base_url
             .or(self.base_internal_url)
@@ -539,6 +571,13 @@ impl WindmillBuilder {
                         .into(),
             })?;
         let base = api_base(&raw_base)?;
+        let direct = internal
+            || matches!(
+                base.host(),
+                Some(url::Host::Domain("localhost"))
+                    | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+                    | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+            );
         let token = self.token.ok_or_else(|| Error::NotConfigured {
             what: "token",
             hint: "set WM_TOKEN, or call WindmillBuilder::with_token".into(),
@@ -610,6 +649,7 @@ impl WindmillBuilder {
                 custom_client,
                 retry: self.retry,
                 wait: self.wait,
+                direct,
             }),
         })
     }
@@ -648,6 +688,48 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn direct_connections_are_the_internal_url_and_loopback() {
+        let direct = |pairs: &[(&str, &str)], explicit: Option<&str>| {
+            let mut all = vec![("WM_TOKEN", "t"), ("WM_WORKSPACE", "ws")];
+            all.extend_from_slice(pairs);
+            let mut b = WindmillBuilder::from_vars(vars(&all));
+            if let Some(url) = explicit {
+                b = b.with_base_url(url);
+            }
+            b.build().unwrap().inner.direct
+        };
+        assert!(direct(
+            &[("BASE_INTERNAL_URL", "http://windmill_server:8000")],
+            None
+        ));
+        assert!(direct(
+            &[
+                ("BASE_INTERNAL_URL", "http://windmill_server:8000"),
+                ("WM_BASE_URL", "https://windmill.example.com")
+            ],
+            None
+        ));
+        assert!(!direct(
+            &[("WM_BASE_URL", "https://windmill.example.com")],
+            None
+        ));
+        assert!(!direct(&[], Some("https://windmill.example.com")));
+        // An explicit URL wins over BASE_INTERNAL_URL, and says nothing about proxies.
+        assert!(!direct(
+            &[("BASE_INTERNAL_URL", "http://windmill_server:8000")],
+            Some("https://windmill.example.com")
+        ));
+        for local in [
+            "http://localhost:8000",
+            "http://127.0.0.1:8000",
+            "http://[::1]:8000",
+        ] {
+            assert!(direct(&[], Some(local)), "{local}");
+        }
+        assert!(!direct(&[], Some("http://127.0.0.2:8000")));
     }
 
     #[test]

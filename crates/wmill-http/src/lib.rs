@@ -71,10 +71,14 @@
 //! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
 //!
 //! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
-//! flows without tag or parent) and `cancel_on_timeout` is true, because the server cancels the
-//! job when that connection breaks: dropping a synchronous run's future cancels its job. If the
-//! long request fails without an answer (its 600 s limit, a proxy cutting it), the wait continues
-//! on the job id; nothing is started twice. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
+//! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
+//! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
+//! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
+//! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
+//! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
+//! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
+//! wait continues on the job id; nothing is started twice. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
@@ -102,7 +106,7 @@ pub use approvals::InteractiveApproval;
 pub use client::Windmill;
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, RetryConfig,
-    WaitTuning, WindmillBuilder, WmillConfigKey,
+    ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
 };
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 pub use wait::ResultMaybe;

@@ -12,6 +12,7 @@ use wmill_core::{
 };
 
 use crate::client::Windmill;
+use crate::config::ServerWait;
 use crate::jobs::Target;
 use crate::sse::SseParser;
 use crate::transport::{RetryMode, Seg, status_error};
@@ -349,6 +350,11 @@ impl Windmill {
         let links = self.links(target, options);
         let scheduled = options.scheduled_in.is_some_and(|d| d.as_secs() > 0);
         let server_wait = matches!(wait.strategy, WaitStrategy::Auto)
+            && match self.inner.wait.server_wait {
+                ServerWait::Direct => self.inner.direct,
+                ServerWait::Always => true,
+                ServerWait::Never => false,
+            }
             && wait.cancel_on_timeout
             && !scheduled
             && match target {

@@ -571,6 +571,105 @@ async fn sync_run_without_cleanup_starts_with_run_and_waits() {
     assert_eq!(v, json!(1));
 }
 
+/// A client reaching the mock server under a name that is not loopback (as through a proxy).
+fn remote_client(
+    server: &wiremock::MockServer,
+    tuning: wmill_http::WaitTuning,
+) -> wmill_http::Windmill {
+    let addr = *server.address();
+    let http = reqwest::Client::builder()
+        .resolve("windmill.example.com", addr)
+        .build()
+        .unwrap();
+    wmill_http::Windmill::builder()
+        .with_base_url(format!("http://windmill.example.com:{}", addr.port()))
+        .with_token(TOKEN)
+        .with_workspace("ws")
+        .with_client(http)
+        .with_wait_tuning(tuning)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sync_runs_off_a_direct_connection_never_hold_run_wait_result() {
+    // The server cancels a job whose run_wait_result connection breaks: through a URL that
+    // may be a proxy, a synchronous run starts the job and waits on it instead.
+    for tuning in [
+        wmill_http::WaitTuning::default(),
+        wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Never),
+    ] {
+        let server = server().await;
+        call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+            .and(exact_query(&[]))
+            .respond_with(text(201, ID))
+            .expect(1)
+            .mount(&server)
+            .await;
+        call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/x")
+            .respond_with(json(200, json!(0)))
+            .expect(0)
+            .mount(&server)
+            .await;
+        call("GET", &maybe_path())
+            .respond_with(completed(true, json!(7)))
+            .mount(&server)
+            .await;
+        let v = remote_client(&server, tuning)
+            .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(v, json!(7));
+        server.verify().await;
+    }
+    // On loopback, `Never` holds too.
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/x")
+        .respond_with(json(200, json!(0)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(8)))
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Never),
+        )
+        .build()
+        .unwrap();
+    let v = wm
+        .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!(8));
+}
+
+#[tokio::test]
+async fn always_holds_run_wait_result_even_off_a_direct_connection() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/x")
+        .respond_with(json(200, json!(9)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // (The race's polls of the chosen id get wiremock's 404: "not started yet".)
+    let v = remote_client(
+        &server,
+        wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+    )
+    .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+    .await
+    .unwrap();
+    assert_eq!(v, json!(9));
+}
+
 #[tokio::test]
 async fn sync_run_scheduled_later_starts_with_run() {
     let server = server().await;

@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, GetOptions, GetRange, ObjectMeta, ObjectStore};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use wmill_core::{BoxError, Error, Result};
+use wmill_core::{BoxError, Error, ItemKind, Result};
 
 use crate::S3Object;
 use crate::error::{location, map_store_error};
@@ -426,11 +426,14 @@ impl S3Client {
         Ok(out)
     }
 
-    /// Whether `obj` exists.
+    /// Whether `obj` exists. A missing storage (or S3 resource) is an error, not `false`.
     pub async fn s3_object_exists(&self, obj: &S3Object) -> Result<bool> {
         match self.load_s3_file_metadata(obj).await {
             Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
+            Err(Error::NotFound {
+                kind: ItemKind::Object,
+                ..
+            }) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -95,9 +95,17 @@ impl std::error::Error for WrappedWmillError {
 #[cfg_attr(not(feature = "windmill"), allow(dead_code))]
 pub(crate) fn to_store_error(err: Error, store: &'static str) -> object_store::Error {
     match err {
-        Error::NotFound { path, kind } => object_store::Error::NotFound {
+        // Only a missing object is object_store's NotFound: a missing storage or S3 resource
+        // must not read as "no such key" (and `exists` as false).
+        Error::NotFound {
+            path,
+            kind: ItemKind::Object,
+        } => object_store::Error::NotFound {
             path: path.clone(),
-            source: Box::new(WrappedWmillError(Error::NotFound { kind, path })),
+            source: Box::new(WrappedWmillError(Error::NotFound {
+                kind: ItemKind::Object,
+                path,
+            })),
         },
         other => object_store::Error::Generic {
             store,

@@ -13,7 +13,8 @@ use tokio::io::{AsyncRead, ReadBuf};
 /// `load_s3_file_reader`); built by [`S3Client::load_s3_file_reader`](crate::S3Client::load_s3_file_reader).
 ///
 /// It holds at most one chunk of the HTTP body at a time. Errors surface as
-/// [`std::io::Error`] whose inner error is the [`wmill_core::Error`].
+/// [`std::io::Error`] whose inner error is the [`wmill_core::Error`]; after an error every
+/// later read fails the same way (never a clean end of file on a truncated object).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
@@ -31,6 +32,8 @@ pub struct S3Reader {
     stream: BoxStream<'static, wmill_core::Result<Bytes>>,
     current: Bytes,
     done: bool,
+    /// The error that ended the stream, repeated by later reads.
+    failed: Option<(std::io::ErrorKind, String)>,
 }
 
 impl S3Reader {
@@ -39,6 +42,7 @@ impl S3Reader {
             stream,
             current: Bytes::new(),
             done: false,
+            failed: None,
         }
     }
 }
@@ -65,6 +69,12 @@ impl AsyncRead for S3Reader {
                 self.current.advance(n);
                 return Poll::Ready(Ok(()));
             }
+            if let Some((kind, message)) = &self.failed {
+                return Poll::Ready(Err(std::io::Error::new(
+                    *kind,
+                    format!("an earlier read failed: {message}"),
+                )));
+            }
             if self.done {
                 return Poll::Ready(Ok(()));
             }
@@ -83,6 +93,7 @@ impl AsyncRead for S3Reader {
                         }
                         _ => std::io::ErrorKind::Other,
                     };
+                    self.failed = Some((kind, e.to_string()));
                     return Poll::Ready(Err(std::io::Error::new(kind, e)));
                 }
             }

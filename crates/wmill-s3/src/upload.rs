@@ -71,6 +71,23 @@ async fn abort_upload(
     }
 }
 
+/// [`abort_upload`] in a task of its own, awaited: if the caller's future is dropped while
+/// the abort waits for the parts in flight, the abort still runs to its end.
+async fn abort_detached(
+    upload: Box<dyn MultipartUpload>,
+    tasks: JoinSet<object_store::Result<()>>,
+    location: String,
+) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            let _ = handle
+                .spawn(async move { abort_upload(upload, tasks, &location).await })
+                .await;
+        }
+        Err(_) => abort_upload(upload, tasks, &location).await,
+    }
+}
+
 impl PartWriter {
     fn new(
         upload: Box<dyn MultipartUpload>,
@@ -122,7 +139,7 @@ impl PartWriter {
     async fn abort(mut self) {
         if let Some(upload) = self.upload.take() {
             let tasks = std::mem::take(&mut self.tasks);
-            abort_upload(upload, tasks, &self.location).await;
+            abort_detached(upload, tasks, self.location.clone()).await;
         }
     }
 
@@ -136,11 +153,15 @@ impl PartWriter {
             self.abort().await;
             return Err(e);
         }
-        let mut upload = self.upload.take().ok_or_else(finished)?;
-        match upload.complete().await {
+        // The upload stays in `self` while it completes: if this future is dropped meanwhile,
+        // `Drop` aborts it (an abort after a completion the server did apply is refused
+        // harmlessly).
+        let completed = self.upload.as_mut().ok_or_else(finished)?.complete().await;
+        let upload = self.upload.take().ok_or_else(finished)?;
+        match completed {
             Ok(done) => Ok(done),
             Err(e) => {
-                abort_upload(upload, JoinSet::new(), &self.location).await;
+                abort_detached(upload, JoinSet::new(), self.location.clone()).await;
                 Err(WriteError::Store(e))
             }
         }

@@ -596,6 +596,7 @@ mod s3files {
         Ok(S3FileReader {
             stream: Some(stream),
             chunk: Bytes::new(),
+            failed: None,
         })
     }
 
@@ -609,6 +610,9 @@ mod s3files {
         stream: Option<ByteStream>,
         /// What is left of the current chunk.
         chunk: Bytes,
+        /// The error that ended the stream: later reads fail with it too (a truncated object
+        /// never ends cleanly).
+        failed: Option<String>,
     }
 
     impl std::fmt::Debug for S3FileReader {
@@ -627,15 +631,19 @@ mod s3files {
                 let item = stream.next().await;
                 Ok((stream, item))
             });
-            match polled {
-                Ok((stream, Some(item))) => {
+            let item = match polled {
+                Ok((stream, Some(Ok(chunk)))) => {
                     self.stream = Some(stream);
-                    Some(item)
+                    return Some(Ok(chunk));
                 }
-                Ok((_, None)) => None,
+                Ok((_, None)) => return None,
+                Ok((_, Some(Err(e)))) => e,
                 // The runtime could not run the read: the stream is gone with it.
-                Err(e) => Some(Err(e)),
-            }
+                Err(e) => e,
+            };
+            // An error ends the stream.
+            self.failed = Some(item.to_string());
+            Some(Err(item))
         }
     }
 
@@ -652,6 +660,11 @@ mod s3files {
 
     impl Read for S3FileReader {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if let Some(message) = &self.failed {
+                return Err(io::Error::other(format!(
+                    "an earlier read failed: {message}"
+                )));
+            }
             while self.chunk.is_empty() {
                 match self.next_chunk() {
                     Some(Ok(chunk)) => self.chunk = chunk,
