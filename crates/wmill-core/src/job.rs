@@ -311,7 +311,14 @@ impl PollSchedule {
 
     /// The interval before the next check, after `elapsed` of waiting.
     pub fn next_interval(&self, elapsed: Duration) -> Duration {
-        let proportional = elapsed.mul_f64(self.fraction.clamp(0.0, 1e6));
+        // The fields are public: a NaN or infinite fraction counts as 0, an overflow as the cap.
+        let fraction = if self.fraction.is_finite() {
+            self.fraction.clamp(0.0, 1e6)
+        } else {
+            0.0
+        };
+        let proportional =
+            Duration::try_from_secs_f64(elapsed.as_secs_f64() * fraction).unwrap_or(Duration::MAX);
         proportional.clamp(self.min_interval, self.max_interval.max(self.min_interval))
     }
 }
@@ -566,6 +573,21 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn odd_schedules_do_not_panic() {
+        let mut s = PollSchedule::default();
+        for fraction in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 1e300] {
+            s.fraction = fraction;
+            let d = s.next_interval(Duration::MAX);
+            assert!(
+                d >= s.min_interval && d <= s.max_interval,
+                "{fraction}: {d:?}"
+            );
+        }
+        let s = PollSchedule::new(Duration::ZERO, Duration::MAX, 1e6);
+        assert_eq!(s.next_interval(Duration::MAX), Duration::MAX);
     }
 
     #[test]

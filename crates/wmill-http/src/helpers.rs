@@ -405,7 +405,10 @@ impl Windmill {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let expiration = rfc3339_utc((now + duration).as_secs());
+        let expiration = now
+            .checked_add(duration)
+            .ok_or_else(|| Error::invalid("token duration", format!("{duration:?} is too long")))?;
+        let expiration = rfc3339_utc(expiration.as_secs());
         Ok(self
             .call(
                 Method::POST,

@@ -25,6 +25,9 @@ const SSE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(90);
 const SSE_READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// Failed event-stream connections in a row before falling back to polling.
 const SSE_MAX_FAILURES: u32 = 3;
+/// The longest sleep between two polls, whatever the schedule says (keeps `Instant`
+/// arithmetic far from overflow).
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 /// Failed polls in a row (after the transport's own retries) before a wait gives up.
 const MAX_POLL_FAILURES: u32 = 5;
 /// Bound of the cancel sent when a wait times out (never more than the client's request
@@ -186,9 +189,10 @@ impl Windmill {
             }
             WaitStrategy::ServerEvents => self.wait_events(id, start).await,
             _ => {
-                let until = start + tuning.poll_window;
+                // (A window too long to add means "poll for ever".)
+                let until = start.checked_add(tuning.poll_window);
                 if let Some(v) = self
-                    .poll(id, &tuning.poll, start, Some(until), tolerate_missing)
+                    .poll(id, &tuning.poll, start, until, tolerate_missing)
                     .await?
                 {
                     return Ok(v);
@@ -221,7 +225,10 @@ impl Windmill {
                 Err(e) => return Err(e),
             }
             let now = Instant::now();
-            let next = now + schedule.next_interval(now.saturating_duration_since(start));
+            let interval = schedule
+                .next_interval(now.saturating_duration_since(start))
+                .min(MAX_POLL_INTERVAL);
+            let next = now + interval;
             if let Some(until) = until
                 && next > until
             {
@@ -257,11 +264,20 @@ impl Windmill {
                         failures = 0;
                     }
                 }
-                Err(e @ (Error::Unauthorized { .. } | Error::NotFound { .. })) => return Err(e),
+                Err(e @ Error::Unauthorized { .. }) => return Err(e),
+                // The server reports a missing job as a `notfound` event: an HTTP 404 is a
+                // missing route (an older server, a proxy rule). Polling says the rest.
+                Err(e @ Error::NotFound { .. }) => {
+                    tracing::debug!(job_id = %id, error = %e, "no event stream here");
+                    failures = SSE_MAX_FAILURES;
+                }
                 Err(e) => {
                     tracing::debug!(job_id = %id, error = %e, "event stream failed");
                     failures += 1;
                 }
+            }
+            if failures > 0 && failures < SSE_MAX_FAILURES {
+                tokio::time::sleep(crate::transport::backoff(&self.inner.retry, failures)).await;
             }
             if failures >= SSE_MAX_FAILURES {
                 tracing::debug!(job_id = %id, "falling back to polling");
@@ -371,6 +387,15 @@ impl Windmill {
                 .await?;
             return self.wait(&id, wait).await;
         }
+        if let Some(chosen) = options.job_id
+            && self.job_exists(&chosen).await?
+        {
+            // The race below would read that job's old result as this run's.
+            return Err(Error::AlreadyExists {
+                kind: ItemKind::Job,
+                path: chosen.to_string(),
+            });
+        }
         let id = options.job_id.unwrap_or_else(JobId::new_random);
         let start = Instant::now();
         let fut = self.run_wait_result(target, &args, options, id, start);
@@ -408,8 +433,8 @@ impl Windmill {
         let long = Box::pin(call.send_raw());
         let tuning = self.inner.wait;
         let race = Box::pin(async move {
-            let until = start + tuning.poll_window;
-            match self.poll(&id, &tuning.poll, start, Some(until), true).await {
+            let until = start.checked_add(tuning.poll_window);
+            match self.poll(&id, &tuning.poll, start, until, true).await {
                 Ok(Some(v)) => Ok(v),
                 Err(e @ Error::JobFailed { .. }) => Err(e),
                 // Window over, or a polling error: the long request decides.

@@ -249,6 +249,61 @@ async fn server_events_reconnect_on_timeout_and_report_not_found() {
 }
 
 #[tokio::test]
+async fn an_event_stream_route_answering_404_falls_back_to_polling_at_once() {
+    // A missing job is a `notfound` event; an HTTP 404 is a missing route (an older server,
+    // a proxy rule): one try, then polling, which finds the job.
+    let server = server().await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(text(404, "Not Found"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(11)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v = client(&server)
+        .wait_job(
+            &id(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!(11));
+}
+
+#[tokio::test]
+async fn endless_windows_and_intervals_do_not_overflow() {
+    let server = server().await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!(5)))
+        .mount(&server)
+        .await;
+    let tuning = wmill_http::WaitTuning::default()
+        .poll_window(Duration::MAX)
+        .poll(PollSchedule::new(
+            Duration::from_millis(1),
+            Duration::MAX,
+            0.0,
+        ));
+    let wm = builder(&server).with_wait_tuning(tuning).build().unwrap();
+    let v = wm.wait_job(&id(), &WaitOptions::new()).await.unwrap();
+    assert_eq!(v, json!(5));
+    let e = wm.create_token(Duration::MAX).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+}
+
+#[tokio::test]
 async fn broken_event_streams_fall_back_to_polling() {
     let server = server().await;
     call(
@@ -373,9 +428,57 @@ impl Mock404 {
     }
 }
 
+/// The check a synchronous run with a chosen id makes first: the id is not taken yet.
+async fn chosen_id_is_free(server: &wiremock::MockServer) {
+    call("GET", &format!("/api/w/ws/jobs_u/get/{ID}"))
+        .and(exact_query(&[("no_logs", "true"), ("no_code", "true")]))
+        .respond_with(text(404, "Not found: Job not found"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn sync_run_with_a_taken_id_is_already_exists_not_the_old_result() {
+    let server = server().await;
+    call("GET", &format!("/api/w/ws/jobs_u/get/{ID}"))
+        .respond_with(json(
+            200,
+            json!({"type": "CompletedJob", "id": ID, "success": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!("the old job's result")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/x")
+        .respond_with(json(200, json!(0)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .run_script_by_path(
+            &p("f/jobs/x"),
+            Default::default(),
+            &RunOptions::new().job_id(id()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::AlreadyExists { kind: wmill_core::ItemKind::Job, path } if path == ID),
+        "{e:?}"
+    );
+}
+
 #[tokio::test]
 async fn sync_run_returns_from_polling_before_the_long_request_answers() {
     let server = server().await;
+    chosen_id_is_free(&server).await;
     let chosen = id();
     call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/quick")
         .and(exact_query(&[("job_id", ID)]))
@@ -457,6 +560,7 @@ async fn sync_run_of_a_missing_script_is_not_found() {
 #[tokio::test]
 async fn run_wait_result_server_timeout_falls_back_to_waiting_on_the_same_job() {
     let server = server().await;
+    chosen_id_is_free(&server).await;
     call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/long")
         .and(exact_query(&[("job_id", ID)]))
         .respond_with(
@@ -512,6 +616,7 @@ async fn run_wait_result_server_timeout_falls_back_to_waiting_on_the_same_job() 
 #[tokio::test]
 async fn sync_run_timeout_cancels_the_job() {
     let server = server().await;
+    chosen_id_is_free(&server).await;
     call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/slow")
         .respond_with(json(200, json!("never")).set_delay(Duration::from_secs(30)))
         .mount(&server)
