@@ -598,6 +598,51 @@ async fn job_starts_with_an_id_are_retried_and_never_duplicated() {
     assert_eq!(server.count(RUN), 2);
 }
 
+/// An event stream that sends one endless line: abandoned as soon as it passes the client's
+/// body limit (memory stays bounded), then polling gives the result; it is not read for the
+/// seconds the server keeps it open.
+#[tokio::test]
+async fn an_endless_event_line_is_cut_at_the_limit_and_polling_takes_over() {
+    let server = FaultServer::start().await;
+    let mut line = b"data: ".to_vec();
+    line.extend(std::iter::repeat_n(b'x', 64 << 10));
+    server.on(
+        "getupdate_sse",
+        Reply::StallBody {
+            status: 200,
+            content_length: 1 << 30,
+            sent: line.into(),
+            stall: Duration::from_secs(8),
+        },
+    );
+    server.on(
+        "get_result_maybe",
+        Reply::json(
+            200,
+            &json!({"completed": true, "success": true, "result": 13, "started": true}),
+        ),
+    );
+    let wm = Windmill::builder()
+        .with_base_url(server.base_url())
+        .with_token(TOKEN)
+        .with_workspace("ws")
+        .with_retry(retry())
+        .with_max_response_bytes(16 << 10)
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    let got = wm
+        .wait_job(
+            &JobId::new_random(),
+            &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, json!(13));
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    assert_eq!(server.count("getupdate_sse"), 3);
+}
+
 /// A synchronous run whose `run_wait_result` connection breaks waits on the same job id: when
 /// the job exists it is not started again; when it does not, it is started once with the same
 /// id (which the server refuses to run twice).

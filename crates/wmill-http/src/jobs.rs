@@ -259,7 +259,14 @@ impl Windmill {
             .timeout(timeout)
             .json(&json!({ "reason": reason }));
         let result = match call {
-            Ok(c) => c.send().await.map(drop),
+            // The whole call, retries of connect errors included, stays within `timeout`.
+            Ok(c) => match tokio::time::timeout(timeout, c.send()).await {
+                Ok(sent) => sent.map(drop),
+                Err(_) => Err(Error::Timeout {
+                    job_id: Some(*id),
+                    after: timeout,
+                }),
+            },
             Err(e) => Err(e),
         };
         if let Err(e) = result {

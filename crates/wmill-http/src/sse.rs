@@ -48,6 +48,12 @@ impl SseParser {
         Self::default()
     }
 
+    /// Bytes held for the line and the event not complete yet (what a stream that never ends
+    /// a line would grow).
+    pub fn buffered(&self) -> usize {
+        self.pending.len() + self.current.data.len()
+    }
+
     /// Feeds a chunk; returns the events it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();

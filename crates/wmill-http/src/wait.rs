@@ -323,7 +323,16 @@ impl Windmill {
                 Ok(Ok(None)) => return Ok(StreamEnd::Reconnect),
                 Ok(Ok(Some(c))) => c,
             };
-            for event in parser.push(&chunk) {
+            let events = parser.push(&chunk);
+            let limit = self.inner.max_response_bytes;
+            if parser.buffered() as u64 > limit {
+                // A stream that never ends its line or event: a failed stream (then polling).
+                return Err(Error::Transport {
+                    request,
+                    source: format!("an event larger than the limit of {limit} bytes").into(),
+                });
+            }
+            for event in events {
                 let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
                     continue;
                 };
