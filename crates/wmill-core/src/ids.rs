@@ -80,8 +80,8 @@ impl fmt::Debug for JobId {
     }
 }
 
-/// The hash of a script version, as Windmill shows it: up to 16 hexadecimal digits
-/// (a 64-bit value).
+/// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
+/// 64-bit value; the spec's "16-char hex string"), upper or lower case.
 ///
 /// ```
 /// use wmill_core::ScriptHash;
@@ -89,6 +89,7 @@ impl fmt::Debug for JobId {
 /// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
 /// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
 /// assert!("xyz".parse::<ScriptHash>().is_err());
+/// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
 /// # Ok::<(), wmill_core::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -105,14 +106,15 @@ impl ScriptHash {
         if raw.is_empty() {
             return bad("the hash is empty".into());
         }
-        if raw.len() > 16 {
-            return bad(format!(
-                "{raw:?} has {} characters; a script hash has at most 16 hex digits",
-                raw.len()
-            ));
-        }
         if !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
             return bad(format!("{raw:?} is not hexadecimal"));
+        }
+        // The server writes hashes as 16 hex digits (a 64-bit value) and refuses shorter ones.
+        if raw.len() != 16 {
+            return bad(format!(
+                "{raw:?} has {} hex digits; a script hash has exactly 16",
+                raw.len()
+            ));
         }
         Ok(ScriptHash {
             raw: raw.to_ascii_lowercase(),
@@ -181,10 +183,18 @@ mod tests {
     #[test]
     fn script_hash_parsing() {
         assert_eq!(
-            ScriptHash::parse("ABCDEF0123").unwrap().as_str(),
-            "abcdef0123"
+            ScriptHash::parse("ABCDEF0123456789").unwrap().as_str(),
+            "abcdef0123456789"
         );
-        for bad in ["", "g", "0123456789abcdef0", "12 34", "-1"] {
+        for bad in [
+            "",
+            "g",
+            "abcdef",
+            "0123456789abcde",
+            "0123456789abcdef0",
+            "12 34",
+            "-1",
+        ] {
             assert!(ScriptHash::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn hashes_round_trip(v in any::<u64>()) {
-        let raw = format!("{v:x}");
+        let raw = format!("{v:016x}");
         prop_assert_eq!(ScriptHash::parse(&raw).unwrap().to_string(), raw);
     }
 }

@@ -382,7 +382,7 @@ async fn run_with_a_retry_policy_sends_it_json_encoded() {
         .expect(1)
         .mount(&server)
         .await;
-    call("POST", "/api/w/ws/jobs/run/h/abcdef")
+    call("POST", "/api/w/ws/jobs/run/h/00000000abcdef00")
         .and(exact_query(&[("retry", &policy.to_string()), ("tag", "t")]))
         .respond_with(text(201, NEW))
         .expect(1)
@@ -398,7 +398,7 @@ async fn run_with_a_retry_policy_sends_it_json_encoded() {
     .await
     .unwrap();
     wm.run_script_by_hash_async_with_retry(
-        &ScriptHash::parse("abcdef").unwrap(),
+        &ScriptHash::parse("00000000abcdef00").unwrap(),
         Default::default(),
         &RunOptions::new().tag("t"),
         &policy,

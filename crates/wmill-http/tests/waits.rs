@@ -801,7 +801,7 @@ async fn sync_run_scheduled_later_starts_with_run() {
 #[tokio::test]
 async fn sync_run_by_hash_starts_with_run_h_and_polls() {
     let server = server().await;
-    call("POST", "/api/w/ws/jobs/run/h/abc123")
+    call("POST", "/api/w/ws/jobs/run/h/0000000000abc123")
         .and(exact_query(&[]))
         .and(json_body(json!({"k": "v"})))
         .respond_with(text(201, ID))
@@ -814,7 +814,7 @@ async fn sync_run_by_hash_starts_with_run_h_and_polls() {
         .await;
     let v = client(&server)
         .run_script_by_hash(
-            &ScriptHash::parse("abc123").unwrap(),
+            &ScriptHash::parse("0000000000abc123").unwrap(),
             to_args(&json!({"k": "v"})).unwrap(),
             &RunOptions::new(),
         )
