@@ -116,7 +116,15 @@ async fn invalid_job_ids_and_hashes_send_nothing() {
         let r: Result<Value> = async { wm.get_result(&JobId::parse(raw)?).await }.await;
         assert_invalid(raw, r);
     }
-    for raw in ["", "xyz!", "abc/def", "a b", "../x", "abc123", "0123456789abcdef0"] {
+    for raw in [
+        "",
+        "xyz!",
+        "abc/def",
+        "a b",
+        "../x",
+        "abc123",
+        "0123456789abcdef0",
+    ] {
         let r: Result<JobId> = async {
             wm.run_script_by_hash_async(
                 &ScriptHash::parse(raw)?,

@@ -69,7 +69,12 @@ impl Job {
                     futures_timer::Delay::new(delay).await;
                 }
                 started.store(true, Ordering::SeqCst);
-                match AssertUnwindSafe(f(args)).catch_unwind().await {
+                // `f(args)` is called inside the guarded future: a closure that panics before
+                // returning its future fails the job too.
+                match AssertUnwindSafe(async move { f(args).await })
+                    .catch_unwind()
+                    .await
+                {
                     Ok(outcome) => outcome,
                     Err(panic) => Err(json!({
                         "name": "Panic",

@@ -980,6 +980,28 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.job_error().unwrap()["message"], "kaboom");
+
+        // A closure that panics before it returns its future fails its job the same way, and
+        // the job stays readable afterwards.
+        wm.register_script("f/j/panic_early", |a| {
+            let n = a.get("n").and_then(Value::as_i64).expect("n is required");
+            async move { Ok(json!(n)) }
+        })
+        .unwrap();
+        let id = wm
+            .run_script_by_path_async(&p("f/j/panic_early"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let err = wm.wait_job(&id, &WaitOptions::new()).await.unwrap_err();
+        assert_eq!(err.job_error().unwrap()["message"], "n is required");
+        assert_eq!(
+            wm.get_job_status(&id).await.unwrap(),
+            JobStatus::Completed { success: false }
+        );
+        assert_eq!(
+            wm.get_result(&id).await.unwrap()["error"]["message"],
+            "n is required"
+        );
     }
 
     #[tokio::test]
