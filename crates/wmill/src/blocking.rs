@@ -5,7 +5,9 @@
 //! `wmill-blocking`, started on first use) and waits for the answer on a channel. So it works
 //! from plain threads, from several threads at once, and from inside an async runtime as well:
 //! there it blocks the calling thread (no "cannot start a runtime from within a runtime"
-//! panic), which is your choice to make; in async code prefer the async functions. One case
+//! panic), which is your choice to make; in async code prefer the async functions. Calls made
+//! from the runtime's own threads (a job closure of `InMemory` using this API) run in place
+//! rather than wait for themselves. One case
 //! cannot work: a call from a current-thread runtime that itself runs the server or store the
 //! call needs (an in-process test server, say) waits for a thread it is blocking; use a
 //! multi-thread runtime or `tokio::task::spawn_blocking` there.
@@ -41,12 +43,18 @@ pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
+thread_local! {
+    /// Whether this thread is one of the blocking runtime's own (a worker, or its blocking pool).
+    static ON_OWN_RUNTIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .thread_name("wmill-blocking")
+                .on_thread_start(|| ON_OWN_RUNTIME.with(|own| own.set(true)))
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
@@ -74,6 +82,13 @@ where
     T: Send + 'static,
 {
     let rt = runtime()?;
+    if ON_OWN_RUNTIME.with(std::cell::Cell::get) {
+        // Called from the runtime's own threads (a job closure of `InMemory` that uses this
+        // API, say): waiting on a channel for a task of the same runtime could wait for ever
+        // (the task may sit in this very worker's queue). Run the call right here instead,
+        // the worker handing its other tasks to the rest of the runtime meanwhile.
+        return tokio::task::block_in_place(|| rt.handle().block_on(fut));
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     rt.spawn(async move {
         let _ = tx.send(fut.await);

@@ -317,6 +317,38 @@ fn blocking_from_plain_threads_at_once() {
     }
 }
 
+#[test]
+fn blocking_calls_nested_in_a_blocking_call_do_not_deadlock() {
+    let _g = GLOBAL.lock();
+    let wm = seeded();
+    // A job whose closure uses the blocking API itself: it runs on the blocking runtime's
+    // worker that the outer blocking call uses.
+    wm.register_script("f/jobs/nested", |_| {
+        let name = wmill::blocking::get_variable("u/alice/name");
+        let nested = wmill::blocking::run_script_by_path("f/jobs/echo", &json!({"depth": 2}));
+        async move {
+            Ok(json!({
+                "name": name.map_err(|e| json!(e.to_string()))?,
+                "nested": nested.map_err(|e| json!(e.to_string()))?,
+            }))
+        }
+    })
+    .unwrap();
+    wmill::set_client(Client::new(wm));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(wmill::blocking::run_script_by_path(
+            "f/jobs/nested",
+            &json!({}),
+        ));
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a nested blocking call deadlocked")
+        .unwrap();
+    assert_eq!(out, json!({"name": "Alice", "nested": {"depth": 2}}));
+}
+
 #[tokio::test]
 async fn blocking_inside_a_runtime_does_not_panic() {
     let _g = GLOBAL.lock();
