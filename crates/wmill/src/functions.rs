@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, ItemPath, JobId, JobStatus, ListResources, ListVariables, ResourceInfo, Result,
-    RunOptions, ScriptHash, SetVariableOptions, VariableInfo, WaitOptions, to_args,
+    Error, ItemKind, ItemPath, JobId, JobStatus, ListResources, ListVariables, ResourceInfo,
+    Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo, WaitOptions, to_args,
 };
 
 use crate::client::client;
@@ -111,11 +111,15 @@ pub async fn get_resource_as<T: DeserializeOwned>(path: &str) -> Result<T> {
 }
 
 /// A resource, or `None` when it does not exist. Python: `get_resource(path, none_if_undefined=True)`
-/// (which also hid other errors; this returns them).
+/// (which also hid other errors; this returns them, including a missing variable or resource
+/// that the resource refers to, when the backend tells them apart).
 pub async fn get_resource_opt(path: &str) -> Result<Option<Value>> {
     match get_resource(path).await {
         Ok(v) => Ok(Some(v)),
-        Err(Error::NotFound { .. }) => Ok(None),
+        Err(Error::NotFound {
+            kind: ItemKind::Resource,
+            ..
+        }) => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -86,6 +86,26 @@ async fn module_functions_use_the_installed_client() {
         "db"
     );
     assert_eq!(wmill::get_resource_opt("f/db/none").await.unwrap(), None);
+    // A resource that exists but refers to a missing variable is an error, not `None`.
+    wmill::set_resource(
+        "f/db/broken",
+        &json!({"pw": "$var:u/alice/missing"}),
+        "postgresql",
+    )
+    .await
+    .unwrap();
+    let e = wmill::get_resource_opt("f/db/broken").await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::NotFound {
+                kind: ItemKind::Variable,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    wmill::delete_resource("f/db/broken").await.unwrap();
     wmill::set_resource("f/db/other", &json!({"x": 1}), "any")
         .await
         .unwrap();

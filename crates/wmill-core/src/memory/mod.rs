@@ -323,7 +323,14 @@ impl InMemory {
     fn put_resource(&self, path: &ItemPath, value: Value, resource_type: &str) -> Result<()> {
         self.mutate(|data| {
             match data.resources.get_mut(path) {
+                // As on the server: an update keeps the type (and needs none).
                 Some(r) => r.value = value,
+                None if resource_type.is_empty() => {
+                    return Err(Error::invalid(
+                        "resource type",
+                        format!("creating {path} needs a resource type, and it is empty"),
+                    ));
+                }
                 None => {
                     data.resources.insert(
                         path.clone(),
@@ -542,12 +549,6 @@ impl ResourceStore for InMemory {
         value: &Value,
         resource_type: &str,
     ) -> Result<()> {
-        if resource_type.is_empty() {
-            return Err(Error::invalid(
-                "resource type",
-                format!("the resource type for {path} is empty"),
-            ));
-        }
         self.put_resource(path, value.clone(), resource_type)
     }
 
@@ -597,13 +598,15 @@ impl StateStore for InMemory {
     }
 
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
-        Ok(self
+        // Read as the server reads it: interpolated (`$var:` / `$res:` references resolved).
+        let raw = self
             .inner
             .data
             .lock()
             .resources
             .get(path)
-            .map(|r| r.value.clone()))
+            .map(|r| r.value.clone());
+        raw.map(|v| self.interpolate(&v, 0)).transpose()
     }
 
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
@@ -882,6 +885,34 @@ mod tests {
         assert_eq!(listed[0].description.as_deref(), Some("d"));
         assert_eq!(listed[0].value, None);
         assert!(!format!("{wm:?}").contains('2'), "Debug shows no values");
+    }
+
+    #[tokio::test]
+    async fn updates_need_no_type_and_state_reads_are_interpolated() {
+        let wm = InMemory::new()
+            .with_variable("u/a/secret", "s3cr3t")
+            .unwrap();
+        let r = p("f/r/db");
+        assert!(matches!(
+            wm.set_resource(&r, &json!({"a": 1}), "").await,
+            Err(Error::InvalidInput { .. })
+        ));
+        wm.set_resource(&r, &json!({"a": 1}), "postgresql")
+            .await
+            .unwrap();
+        wm.set_resource(&r, &json!({"a": 2}), "").await.unwrap();
+        assert_eq!(wm.get_resource(&r).await.unwrap(), json!({"a": 2}));
+        let listed = wm.list_resources(&ListResources::new()).await.unwrap();
+        assert_eq!(listed[0].resource_type, "postgresql");
+
+        let st = p("u/a/state");
+        wm.set_state_at(&st, &json!({"token": "$var:u/a/secret"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            wm.get_state_at(&st).await.unwrap(),
+            Some(json!({"token": "s3cr3t"}))
+        );
     }
 
     #[tokio::test]
