@@ -349,3 +349,58 @@ async fn no_failing_path_leaks_the_token_or_secret_values() {
     );
     assert_clean("the logs", &text);
 }
+
+/// A resource (or state) whose value does not fit the asked type: the decode error shows the
+/// value's shape, never its values (a resource holds passwords once interpolated), through
+/// the HTTP backend, `InMemory`, and a malformed mock file.
+#[tokio::test]
+async fn decode_errors_of_resources_and_state_show_no_values() {
+    use wmill_core::{InMemory, ResourceStoreExt, StateStore, StateStoreExt};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Pg {
+        host: String,
+        port: u16,
+    }
+    let value = json!({"host": "db", "port": "5432", "password": SECRET_VALUE});
+    let path = ItemPath::parse("f/db/main").unwrap();
+
+    let server = FaultServer::start().await;
+    server.on(
+        "resources/get_value_interpolated",
+        Reply::json(200, &value),
+    );
+    let e = client(&server)
+        .get_resource_as::<Pg>(&path)
+        .await
+        .unwrap_err();
+    let text = describe(&e);
+    assert_clean("a resource decode error (HTTP)", &text);
+    assert!(text.contains("port"), "the error still names the shape: {text}");
+
+    let wm = InMemory::new()
+        .with_variable("u/a/pw", SECRET_VALUE)
+        .unwrap()
+        .with_resource(
+            "f/db/main",
+            json!({"host": "db", "port": "x", "password": "$var:u/a/pw"}),
+            "postgresql",
+        )
+        .unwrap();
+    let e = wm.get_resource_as::<Pg>(&path).await.unwrap_err();
+    assert_clean("a resource decode error (InMemory)", &describe(&e));
+    wm.set_state(&json!({"token": SECRET_VALUE})).await.unwrap();
+    let e = wm.get_state_as::<u32>().await.unwrap_err();
+    assert_clean("a state decode error", &describe(&e));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mock.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"variables": {{"u/a/pw": "{SECRET_VALUE}"}}, "resources": 12"#),
+    )
+    .unwrap();
+    let e = InMemory::from_mock_file(&file).unwrap_err();
+    assert_clean("a malformed mock file", &describe(&e));
+}

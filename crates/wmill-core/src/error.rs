@@ -215,7 +215,97 @@ pub(crate) fn truncate_in_place(text: &mut String, max: usize) {
     }
 }
 
+/// A decoding error about data that may hold secrets (resources, state, the mock file): the
+/// message keeps its shape (`invalid type: string "…", expected u16`) without the quoted
+/// values.
+#[derive(Debug)]
+struct RedactedError(String);
+
+impl fmt::Display for RedactedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedactedError {}
+
+/// A decoder's error with its quoted values left out, as a source error.
+pub(crate) fn redacted(error: impl fmt::Display) -> BoxError {
+    Box::new(RedactedError(redact_quoted(&error.to_string())))
+}
+
+/// `text` with the content of every `"..."` replaced by `…`.
+fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '"' {
+            if inside {
+                out.push('…');
+            }
+            inside = !inside;
+            out.push(c);
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The outline of a JSON value: its keys and the kinds of their values, never the values
+/// (`{"host": string, "port": number}`), at most 200 bytes.
+fn outline(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+    let mut text = match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k:?}: {}", kind(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Value::Array(items) => format!("[{} items]", items.len()),
+        other => kind(other).to_owned(),
+    };
+    truncate_in_place(&mut text, 200);
+    text
+}
+
 impl Error {
+    /// The [`Error::Decode`] for a value that may hold secrets (a resource after interpolation,
+    /// state): the excerpt is the value's outline (keys and kinds, no values) and the message
+    /// keeps the decoder's words without the quoted values.
+    ///
+    /// ```
+    /// let value = serde_json::json!({"user": "ada", "password": "hunter2"});
+    /// let e = serde_json::from_value::<u32>(value.clone()).unwrap_err();
+    /// let err = wmill_core::Error::decode_secret("resource f/db/main", &value, e);
+    /// let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    /// assert!(!text.contains("hunter2") && !text.contains("ada"));
+    /// assert!(text.contains("\\\"password\\\": string"), "{text}");
+    /// ```
+    pub fn decode_secret(
+        request: impl Into<String>,
+        value: &serde_json::Value,
+        error: impl fmt::Display,
+    ) -> Self {
+        Error::Decode {
+            request: request.into(),
+            body_excerpt: outline(value),
+            source: redacted(error),
+        }
+    }
+
     /// Builds an [`Error::InvalidInput`].
     pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidInput {

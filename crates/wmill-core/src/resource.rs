@@ -186,13 +186,6 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
     what: &str,
     path: &ItemPath,
 ) -> Result<T> {
-    T::deserialize(&value).map_err(|e| {
-        let mut excerpt = value.to_string();
-        crate::error::truncate_in_place(&mut excerpt, 200);
-        Error::Decode {
-            request: format!("{what} {path}"),
-            body_excerpt: excerpt,
-            source: Box::new(e),
-        }
-    })
+    // A resource may hold passwords: the error shows its shape, not its values.
+    T::deserialize(&value).map_err(|e| Error::decode_secret(format!("{what} {path}"), &value, e))
 }

@@ -103,13 +103,5 @@ fn encode_state<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
 }
 
 fn decode_state<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
-    T::deserialize(&value).map_err(|e| {
-        let mut excerpt = value.to_string();
-        crate::error::truncate_in_place(&mut excerpt, 200);
-        Error::Decode {
-            request: format!("state {what}"),
-            body_excerpt: excerpt,
-            source: Box::new(e),
-        }
-    })
+    T::deserialize(&value).map_err(|e| Error::decode_secret(format!("state {what}"), &value, e))
 }

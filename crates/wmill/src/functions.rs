@@ -103,11 +103,7 @@ pub async fn get_resource(path: &str) -> Result<Value> {
 /// A resource deserialized into `T`.
 pub async fn get_resource_as<T: DeserializeOwned>(path: &str) -> Result<T> {
     let value = get_resource(path).await?;
-    T::deserialize(&value).map_err(|e| Error::Decode {
-        request: format!("resource {path}"),
-        body_excerpt: excerpt(&value),
-        source: Box::new(e),
-    })
+    T::deserialize(&value).map_err(|e| Error::decode_secret(format!("resource {path}"), &value, e))
 }
 
 /// A resource, or `None` when it does not exist. Python: `get_resource(path, none_if_undefined=True)`
@@ -174,11 +170,9 @@ pub async fn get_state() -> Result<Option<Value>> {
 pub async fn get_state_as<T: DeserializeOwned>() -> Result<Option<T>> {
     match get_state().await? {
         None => Ok(None),
-        Some(v) => T::deserialize(&v).map(Some).map_err(|e| Error::Decode {
-            request: "state".into(),
-            body_excerpt: excerpt(&v),
-            source: Box::new(e),
-        }),
+        Some(v) => T::deserialize(&v)
+            .map(Some)
+            .map_err(|e| Error::decode_secret("state", &v, e)),
     }
 }
 
@@ -367,17 +361,4 @@ pub async fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()>
 fn to_json<T: Serialize + ?Sized + Sync>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
-}
-
-fn excerpt(v: &Value) -> String {
-    let mut s = v.to_string();
-    if s.len() > 200 {
-        let mut cut = 200;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
 }

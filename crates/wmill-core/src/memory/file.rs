@@ -51,14 +51,11 @@ impl MockFile {
         if text.trim().is_empty() {
             return Ok(Default::default());
         }
-        serde_json::from_str(&text).map_err(|e| {
-            let mut excerpt = text.clone();
-            crate::error::truncate_in_place(&mut excerpt, 200);
-            Error::Decode {
-                request: format!("mock API file {}", self.path.display()),
-                body_excerpt: excerpt,
-                source: Box::new(e),
-            }
+        // The file holds secret values: the error says where it is malformed, not what it holds.
+        serde_json::from_str(&text).map_err(|e| Error::Decode {
+            request: format!("mock API file {}", self.path.display()),
+            body_excerpt: "(not shown: the file may hold secrets)".into(),
+            source: crate::error::redacted(e),
         })
     }
 
