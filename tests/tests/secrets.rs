@@ -367,17 +367,17 @@ async fn decode_errors_of_resources_and_state_show_no_values() {
     let path = ItemPath::parse("f/db/main").unwrap();
 
     let server = FaultServer::start().await;
-    server.on(
-        "resources/get_value_interpolated",
-        Reply::json(200, &value),
-    );
+    server.on("resources/get_value_interpolated", Reply::json(200, &value));
     let e = client(&server)
         .get_resource_as::<Pg>(&path)
         .await
         .unwrap_err();
     let text = describe(&e);
     assert_clean("a resource decode error (HTTP)", &text);
-    assert!(text.contains("port"), "the error still names the shape: {text}");
+    assert!(
+        text.contains("port"),
+        "the error still names the shape: {text}"
+    );
 
     let wm = InMemory::new()
         .with_variable("u/a/pw", SECRET_VALUE)

@@ -216,8 +216,13 @@ fn io_error(doing: &str, path: &Path, e: std::io::Error) -> Error {
 
 /// Writes `bytes` to `path` atomically: into a temporary file of the same folder (unique per
 /// process and call), synced, then renamed over `path`. The temporary file is removed on error.
+/// A symbolic link is written through (its target is replaced, the link stays), and an existing
+/// file keeps its permissions (a file of secrets is often readable by its owner only).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -233,6 +238,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
+        if let Some(permissions) = permissions {
+            f.set_permissions(permissions)?;
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -328,6 +336,28 @@ mod tests {
             shared.set_state("adir", &1),
             Err(Error::Storage { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_keep_permissions_and_symlinks() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, "{}").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("link.json");
+        symlink(&real, &link).unwrap();
+        write_atomic(&link, b"{\"a\": 1}").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "{\"a\": 1}");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

@@ -121,7 +121,8 @@ impl fmt::Debug for Boto3Settings {
             .field("endpoint_url", &self.endpoint_url)
             .field("region_name", &self.region_name)
             .field("use_ssl", &self.use_ssl)
-            .field("aws_access_key_id", &self.aws_access_key_id)
+            // Through the S3 proxy the key id is the job token without its signature: hidden too.
+            .field("aws_access_key_id", &"***")
             .field("aws_secret_access_key", &"***")
             .field(
                 "aws_session_token",
