@@ -307,6 +307,8 @@ fn base_urls_that_are_not_http_are_refused() {
         "http://h:8000/?q=1",
         "http://h:8000/#f",
         "data:text/plain,x",
+        "https://admin:hunter2@windmill.example.com",
+        "https://admin@windmill.example.com",
     ] {
         let r = Windmill::builder()
             .with_base_url(url)
@@ -316,6 +318,7 @@ fn base_urls_that_are_not_http_are_refused() {
         let err = r.expect_err(url);
         assert!(matches!(err, Error::InvalidInput { .. }), "{url}: {err:?}");
         assert!(!err.to_string().contains(TOKEN));
+        assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
     }
     let err = Windmill::builder()
         .with_base_url("")

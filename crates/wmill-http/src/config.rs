@@ -672,6 +672,14 @@ fn api_base(raw: &str) -> Result<Url> {
             format!("{trimmed:?} must not have a query or fragment"),
         ));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // (Not echoed: the URL holds a password. reqwest would also send it as a second
+        // `Authorization` header beside the token.)
+        return Err(Error::invalid(
+            "base URL",
+            "must not carry a user name or password (the token authenticates)",
+        ));
+    }
     // Users sometimes pass the URL with /api already; do not double it.
     let path = url.path().trim_end_matches('/').to_owned();
     let path = path.strip_suffix("/api").unwrap_or(&path).to_owned();
