@@ -90,8 +90,8 @@ impl SseParser {
         out
     }
 
-    /// Ends the stream: an unterminated last line is processed, and an event still being
-    /// assembled is dropped (the format requires a blank line to dispatch).
+    /// Ends the stream: an unterminated last line and an event still being assembled are
+    /// dropped (the format requires a line end, then a blank line, to dispatch).
     pub fn finish(&mut self) {
         self.pending.clear();
         self.current = SseEvent::default();

@@ -451,7 +451,7 @@ impl<'c> Call<'c> {
     }
 
     /// Opens a streaming response (server-sent events); non-2xx statuses are mapped to errors.
-    /// Only connect errors are retried.
+    /// Nothing is retried here: the caller reconnects (and falls back to polling).
     pub(crate) async fn send_stream(self) -> Result<reqwest::Response> {
         let request = self.request_name();
         let started = Instant::now();

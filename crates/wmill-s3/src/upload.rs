@@ -236,7 +236,13 @@ where
         }
     };
 
-    // Phase 2: multipart.
+    // Phase 2: multipart, whose parts are Tokio tasks.
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(WriteError::Store(object_store::Error::Generic {
+            store: "wmill-s3",
+            source: "writes above the multipart threshold need a Tokio runtime".into(),
+        }));
+    }
     let with_attrs = !attributes.is_empty();
     let opened = store
         .put_multipart_opts(

@@ -47,6 +47,23 @@ async fn a_move_across_storages_copies_then_deletes() {
     assert!(err.is_not_found(), "{err:?}");
 }
 
+#[test]
+fn large_writes_outside_a_tokio_runtime_are_an_error_not_a_panic() {
+    let client = wmill_s3::S3Client::from_store(Arc::new(InMemory::new()))
+        .with_transfer_options(wmill_s3::TransferOptions::default().with_part_size(5 << 20));
+    let obj = wmill_s3::S3Object::new("big.bin").unwrap();
+    // Small: one put, fine anywhere.
+    futures::executor::block_on(client.write_s3_file(Some(&obj), "small", &Default::default()))
+        .unwrap();
+    // Above the multipart threshold: parts are Tokio tasks; without a runtime, a typed error.
+    let big = bytes::Bytes::from(vec![0u8; 20 << 20]);
+    let err =
+        futures::executor::block_on(client.write_s3_file(Some(&obj), big, &Default::default()))
+            .unwrap_err();
+    assert!(matches!(err, wmill_core::Error::Storage { .. }), "{err:?}");
+    assert!(format!("{err:?}").contains("Tokio runtime"), "{err:?}");
+}
+
 #[tokio::test]
 async fn unknown_storage_is_not_found() {
     let (client, _) = support::counting_client(Arc::new(InMemory::new()), None);

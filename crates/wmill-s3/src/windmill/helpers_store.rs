@@ -310,7 +310,12 @@ impl ObjectStore for WindmillHelperStore {
         let conn = self.conn.clone();
         let key = location.to_string();
         let rb = rb.body(reqwest::Body::wrap_stream(body));
-        let task = tokio::spawn(async move {
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| object_store::Error::Generic {
+                store: "WindmillHelpers",
+                source: "multipart uploads need a Tokio runtime".into(),
+            })?;
+        let task = runtime.spawn(async move {
             conn.send_json::<UploadAnswer>(rb, &label, ItemKind::Object, &key)
                 .await
                 .map(|_| ())
