@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use crate::{Error, ItemPath, Result};
 
-/// What the file holds. Unknown keys are ignored; `resource_types` is our addition (optional),
-/// so resource types survive a round trip.
+/// What the file holds. Unknown keys are ignored; `resource_types`, `secret_variables` and
+/// `variable_descriptions` are our additions (optional), so resource types, secret flags and
+/// descriptions survive a round trip.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct MockFileData {
     #[serde(default)]
@@ -19,6 +20,10 @@ pub(super) struct MockFileData {
     pub(super) resources: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(super) resource_types: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub(super) secret_variables: std::collections::BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(super) variable_descriptions: BTreeMap<String, String>,
 }
 
 /// A mock file on disk, written atomically (temp file + rename) and in order.

@@ -145,8 +145,8 @@ impl InMemory {
                 path,
                 Variable {
                     value,
-                    is_secret: false,
-                    description: None,
+                    is_secret: loaded.secret_variables.contains(&raw),
+                    description: loaded.variable_descriptions.get(&raw).cloned(),
                 },
             );
         }
@@ -473,6 +473,17 @@ fn snapshot(data: &Data) -> MockFileData {
             .filter(|(_, r)| r.resource_type != "any")
             .map(|(k, r)| (k.to_string(), r.resource_type.clone()))
             .collect(),
+        secret_variables: data
+            .variables
+            .iter()
+            .filter(|(_, v)| v.is_secret)
+            .map(|(k, _)| k.to_string())
+            .collect(),
+        variable_descriptions: data
+            .variables
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v.description.clone()?)))
+            .collect(),
     }
 }
 
@@ -752,6 +763,25 @@ mod tests {
         assert_eq!(on_disk["resource_types"]["f/r/db"], "postgresql");
         assert_eq!(on_disk["resources"]["u/a/state"], json!([1]));
         assert_eq!(on_disk, wm.to_mock_json());
+
+        // Secret flags and descriptions survive a reload: a secret stays out of listings.
+        wm.set_variable(
+            &p("u/a/pw"),
+            "hunter2",
+            &SetVariableOptions::new().secret(true).description("db password"),
+        )
+        .await
+        .unwrap();
+        let reloaded = InMemory::from_mock_file(&file).unwrap();
+        let vars = reloaded
+            .list_variables(&ListVariables::new())
+            .await
+            .unwrap();
+        let pw = vars.iter().find(|v| v.path.as_str() == "u/a/pw").unwrap();
+        assert!(pw.is_secret);
+        assert_eq!(pw.value, None, "{pw:?}");
+        assert_eq!(pw.description.as_deref(), Some("db password"));
+        wm.delete_variable(&p("u/a/pw")).await.unwrap();
 
         let again = InMemory::from_mock_file(&file).unwrap();
         assert_eq!(again.get_variable(&p("u/a/x")).await.unwrap(), "1");
