@@ -51,7 +51,9 @@ const DEFAULT_PER_PAGE: u32 = 30;
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
 ///   (`{"variables": {...}, "resources": {...}}`) and writes every change back, atomically
 ///   (temporary file, then rename), so a crash or a concurrent writer never leaves a truncated
-///   file.
+///   file. Three optional keys of ours keep what the format has no room for: `resource_types`,
+///   `secret_variables` and `variable_descriptions`. One `InMemory` per file: two instances
+///   (or processes) writing the same file each write their whole snapshot, and the last wins.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
