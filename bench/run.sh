@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reruns every figure of docs/performance.md and prints its tables (about 5 minutes on 2 cores).
+# Reruns every figure of docs/performance.md and prints its tables (about 8 minutes on 2 cores).
 # Run it on an otherwise idle machine: the figures are wall-clock and CPU times.
 #   bench/run.sh            everything
 #   bench/run.sh waits      one part: waits | variables | s3 | footprint

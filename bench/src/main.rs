@@ -61,6 +61,7 @@ fn main() {
             &endpoint,
             &sizes,
             s3::Transfer::default(),
+            3,
         ));
         print_s3(&rows);
         let _ = child.kill();
@@ -218,6 +219,9 @@ fn print_variables(rows: &[variables::VarRow], config: &variables::VarConfig) {
 fn print_s3(rows: &[s3::S3Row]) {
     println!(
         "### S3: write then read through wmill-s3 vs raw object_store (same server, same run)\n"
+    );
+    println!(
+        "3 rounds per size in alternating order; MB/s: the median round; peak RSS: the highest of the rounds.\n"
     );
     println!(
         "| size | client | write MB/s | read MB/s | peak RSS write MiB | peak RSS read MiB | vs raw (write / read) |"

@@ -314,17 +314,61 @@ pub struct S3Row {
     pub read: Phase,
 }
 
-/// Writes then reads each size with each client (raw first, then wmill, alternating), each
-/// phase in its own process when `exe` is given.
+/// Writes then reads each size with each client, `rounds` times in alternating order (raw
+/// then wmill, wmill then raw, ...), each phase in its own process when `exe` is given. One
+/// row per size and client: the median round's write and read (by MB/s), with the highest
+/// peak RSS of all rounds.
 pub async fn run(
     exe: Option<&Path>,
     ep: &S3Endpoint,
     sizes: &[u64],
     transfer: Transfer,
+    rounds: usize,
 ) -> Vec<S3Row> {
     let mut rows = Vec::new();
     for &size in sizes {
+        let mut runs: Vec<S3Row> = Vec::new();
+        for round in 0..rounds.max(1) {
+            let order = if round % 2 == 0 {
+                [Client::Raw, Client::Wmill]
+            } else {
+                [Client::Wmill, Client::Raw]
+            };
+            runs.extend(run_once(exe, ep, size, transfer, order).await);
+        }
         for client in [Client::Raw, Client::Wmill] {
+            let mine: Vec<&S3Row> = runs.iter().filter(|r| r.client == client).collect();
+            rows.push(S3Row {
+                size,
+                client,
+                write: median_phase(mine.iter().map(|r| r.write)),
+                read: median_phase(mine.iter().map(|r| r.read)),
+            });
+        }
+    }
+    rows
+}
+
+/// The median phase by throughput, carrying the highest peak RSS of them all.
+fn median_phase(phases: impl Iterator<Item = Phase>) -> Phase {
+    let mut all: Vec<Phase> = phases.collect();
+    all.sort_by(|a, b| a.mb_per_s().total_cmp(&b.mb_per_s()));
+    let peak = all.iter().map(|p| p.peak_rss).max().unwrap_or(0);
+    let mut mid = all[all.len() / 2];
+    mid.peak_rss = peak;
+    mid
+}
+
+async fn run_once(
+    exe: Option<&Path>,
+    ep: &S3Endpoint,
+    size: u64,
+    transfer: Transfer,
+    order: [Client; 2],
+) -> Vec<S3Row> {
+    let mut rows = Vec::new();
+    {
+        for client in order {
             let key = format!("bench/{client:?}-{size}.bin").to_lowercase();
             let (write, read) = match exe {
                 Some(exe) => (

@@ -47,7 +47,7 @@ async fn s3_benchmark_smoke() {
         part_size: 5 << 20,
         concurrency: 2,
     };
-    let rows = s3::run(None, &endpoint, &[12 << 20], transfer).await;
+    let rows = s3::run(None, &endpoint, &[12 << 20], transfer, 1).await;
     assert_eq!(rows.len(), 2);
     for r in &rows {
         assert_eq!(r.read.bytes, 12 << 20);

@@ -770,7 +770,9 @@ mod tests {
         wm.set_variable(
             &p("u/a/pw"),
             "hunter2",
-            &SetVariableOptions::new().secret(true).description("db password"),
+            &SetVariableOptions::new()
+                .secret(true)
+                .description("db password"),
         )
         .await
         .unwrap();
