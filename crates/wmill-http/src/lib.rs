@@ -61,7 +61,7 @@
 //!
 //! | strategy | synchronous `run_script_by_path` / `run_flow` | `wait_job(id)`, by-hash runs |
 //! |---|---|---|
-//! | `Auto` (default) | picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
+//! | `Auto` (default) | on a direct connection ([`ServerWait`]): picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms; otherwise as `wait_job` after `POST jobs/run/..` | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
 //! | `Poll(schedule)` | `POST jobs/run/..` then polls: ~ln(T/min)/ln(1+fraction) requests (≈ 45 for 10 s at 12 %) | same |
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
