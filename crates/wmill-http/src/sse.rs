@@ -57,6 +57,11 @@ impl SseParser {
     /// Feeds a chunk; returns the events it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        if chunk.is_empty() {
+            // Nothing to read, and a `\r` at the end of the previous chunk may still be
+            // followed by the `\n` that belongs to it.
+            return out;
+        }
         let mut bytes = chunk;
         if self.skip_lf {
             self.skip_lf = false;
@@ -141,6 +146,17 @@ mod tests {
     fn all(chunks: &[&[u8]]) -> Vec<SseEvent> {
         let mut p = SseParser::new();
         chunks.iter().flat_map(|c| p.push(c)).collect()
+    }
+
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_changes_nothing() {
+        let mut p = SseParser::new();
+        let mut out = p.push(b"event: tick\r");
+        out.extend(p.push(b""));
+        out.extend(p.push(b"\ndata: 1\r\n\r\n"));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].event.as_deref(), Some("tick"));
+        assert_eq!(out[0].data, "1");
     }
 
     #[test]
