@@ -49,9 +49,12 @@ pub(crate) struct Inner {
     pub(crate) job_id: Option<JobId>,
     pub(crate) root_flow_job_id: Option<JobId>,
     pub(crate) flow_job_id: Option<JobId>,
-    pub(crate) state_path: Option<ItemPath>,
+    /// The default state path; a malformed one is kept as its error, reported when state is
+    /// used (it must not stop the rest of the client from working).
+    pub(crate) state_path: std::result::Result<Option<ItemPath>, String>,
     pub(crate) flow_step_id: Option<String>,
-    pub(crate) job_path: Option<ItemPath>,
+    /// `WM_JOB_PATH`; a malformed one is kept as its error, as for the state path.
+    pub(crate) job_path: std::result::Result<Option<ItemPath>, String>,
     pub(crate) request_timeout: Duration,
     /// The largest answer body read.
     pub(crate) max_response_bytes: u64,
@@ -162,7 +165,7 @@ impl Windmill {
 
     /// The default state path (`WM_STATE_PATH_NEW`, else `WM_STATE_PATH`), if any.
     pub fn state_path(&self) -> Option<&ItemPath> {
-        self.inner.state_path.as_ref()
+        self.inner.state_path.as_ref().ok().and_then(Option::as_ref)
     }
 
     /// The id of the current step in its flow (`WM_FLOW_STEP_ID`), if any.
@@ -172,7 +175,7 @@ impl Windmill {
 
     /// The path of the running script (`WM_JOB_PATH`), if any.
     pub fn job_path(&self) -> Option<&ItemPath> {
-        self.inner.job_path.as_ref()
+        self.inner.job_path.as_ref().ok().and_then(Option::as_ref)
     }
 
     /// The current job id, or [`Error::NotConfigured`] naming `WM_JOB_ID`.

@@ -603,12 +603,14 @@ impl WindmillBuilder {
         let job_id = job(self.job_id, WmillConfigKey::JobId)?;
         let root_flow_job_id = job(self.root_flow_job_id, WmillConfigKey::RootFlowJobId)?;
         let flow_job_id = job(self.flow_job_id, WmillConfigKey::FlowJobId)?;
-        let state_path = self
-            .state_path
-            .or(self.legacy_state_path)
-            .map(ItemPath::parse)
-            .transpose()?;
-        let job_path = self.job_path.map(ItemPath::parse).transpose()?;
+        // Checked now, reported when used: a malformed value from the environment must not
+        // stop the calls that do not need it.
+        let lazy = |raw: Option<String>| match raw {
+            None => Ok(None),
+            Some(raw) => ItemPath::parse(&raw).map(Some).map_err(|e| e.to_string()),
+        };
+        let state_path = lazy(self.state_path.or(self.legacy_state_path));
+        let job_path = lazy(self.job_path);
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         let custom_client = self.client.is_some();
         let http = match self.client {
@@ -738,6 +740,41 @@ mod tests {
             assert!(direct(&[], Some(local)), "{local}");
         }
         assert!(!direct(&[], Some("http://127.0.0.2:8000")));
+    }
+
+    #[tokio::test]
+    async fn malformed_state_and_job_paths_fail_only_where_they_are_used() {
+        let all = [
+            ("BASE_INTERNAL_URL", "http://127.0.0.1:9"),
+            ("WM_TOKEN", "t"),
+            ("WM_WORKSPACE", "w"),
+            ("WM_STATE_PATH_NEW", "not a path!"),
+            ("WM_JOB_PATH", "../x"),
+        ];
+        // The client builds: calls that need neither path work as usual.
+        let wm = WindmillBuilder::from_vars(vars(&all)).build().unwrap();
+        assert!(wm.state_path().is_none());
+        assert!(matches!(
+            wm.default_state_path(),
+            Err(Error::InvalidInput {
+                what: "state path",
+                ..
+            })
+        ));
+        assert!(matches!(
+            wm.cancel_running(None).await,
+            Err(Error::InvalidInput {
+                what: "job path",
+                ..
+            })
+        ));
+        let ok = ItemPath::parse("f/jobs/x").unwrap();
+        // With the path given, the bad variable does not matter (the call then fails on the
+        // closed port, which shows it was sent).
+        assert!(matches!(
+            wm.cancel_running(Some(&ok)).await,
+            Err(Error::Transport { .. })
+        ));
     }
 
     #[test]

@@ -477,12 +477,21 @@ impl Windmill {
     /// `POST jobs_u/queue/cancel/{id}` `{reason: "killed by `cancel_running` method"}` for each
     /// job other than the current one (`WM_JOB_ID`). Returns the ids it canceled.
     pub async fn cancel_running(&self, script_path: Option<&ItemPath>) -> Result<Vec<JobId>> {
-        let path = script_path
-            .or(self.inner.job_path.as_ref())
-            .ok_or_else(|| Error::NotConfigured {
-                what: "job path",
-                hint: "pass the script path, or run inside a job (WM_JOB_PATH), or call WindmillBuilder::with_job_path".into(),
-            })?;
+        let path = match (script_path, &self.inner.job_path) {
+            (Some(path), _) | (None, Ok(Some(path))) => path,
+            (None, Ok(None)) => {
+                return Err(Error::NotConfigured {
+                    what: "job path",
+                    hint: "pass the script path, or run inside a job (WM_JOB_PATH), or call WindmillBuilder::with_job_path".into(),
+                });
+            }
+            (None, Err(reason)) => {
+                return Err(Error::invalid(
+                    "job path",
+                    format!("WM_JOB_PATH is not a valid path ({reason}); pass the script path"),
+                ));
+            }
+        };
         let jobs: Vec<Value> = self
             .call(Method::GET, &[Seg::Ws, Seg::Lit("jobs"), Seg::Lit("list")])
             .query("running", "true")

@@ -7,11 +7,24 @@ use wmill_core::{Error, ItemPath, ResourceStore, Result, STATE_RESOURCE_TYPE, St
 use crate::client::Windmill;
 
 impl Windmill {
-    fn default_state_path(&self) -> Result<&ItemPath> {
-        self.state_path().ok_or_else(|| Error::NotConfigured {
-            what: "state path",
-            hint: "set WM_STATE_PATH_NEW (or WM_STATE_PATH), call WindmillBuilder::with_state_path, or use get_state_at/set_state_at".into(),
-        })
+    /// The state path `get_state` and `set_state` use: `WM_STATE_PATH_NEW`, else
+    /// `WM_STATE_PATH`, or [`WindmillBuilder::with_state_path`](crate::WindmillBuilder::with_state_path).
+    ///
+    /// # Errors
+    /// [`Error::NotConfigured`] when none is set; [`Error::InvalidInput`] when the one set is
+    /// not a valid path (the rest of the client works regardless).
+    pub fn default_state_path(&self) -> Result<&ItemPath> {
+        match &self.inner.state_path {
+            Ok(Some(path)) => Ok(path),
+            Ok(None) => Err(Error::NotConfigured {
+                what: "state path",
+                hint: "set WM_STATE_PATH_NEW (or WM_STATE_PATH), call WindmillBuilder::with_state_path, or use get_state_at/set_state_at".into(),
+            }),
+            Err(reason) => Err(Error::invalid(
+                "state path",
+                format!("the configured state path is not valid ({reason}); name one with get_state_at/set_state_at"),
+            )),
+        }
     }
 }
 

@@ -73,16 +73,7 @@ pub async fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
 /// [`Error::NotConfigured`] when neither is set; [`Error::Unsupported`] on a client without a
 /// Windmill server.
 pub fn get_state_path() -> Result<ItemPath> {
-    client()?
-        .http()?
-        .state_path()
-        .cloned()
-        .ok_or_else(|| Error::NotConfigured {
-            what: "state path",
-            hint: "set WM_STATE_PATH_NEW or WM_STATE_PATH (Windmill sets them inside a job), \
-                   or name the path: get_state_at / set_state_at"
-                .into(),
-        })
+    client()?.http()?.default_state_path().cloned()
 }
 
 /// Whether the client talks to the worker's internal server (`localhost` or `127.0.0.1`),
