@@ -305,8 +305,9 @@ impl S3Client {
     }
 
     fn fail(&self, err: object_store::Error, operation: &str, obj: &S3Object) -> Error {
+        let stale = credentials_rejected(&err);
         let err = map_store_error(err, operation, obj.storage(), obj.key());
-        if matches!(err, Error::Unauthorized { .. }) {
+        if stale || matches!(err, Error::Unauthorized { .. }) {
             self.resolver.invalidate(obj.storage());
         }
         err
@@ -669,4 +670,23 @@ impl S3Client {
             }),
         }
     }
+}
+
+/// Whether a store error says the credentials themselves were refused although the status is
+/// not 401/403: S3 answers an expired session token with HTTP 400 `ExpiredToken` (and a few
+/// relatives). The cached store is then dropped, so the next call fetches fresh credentials.
+fn credentials_rejected(err: &object_store::Error) -> bool {
+    const CODES: [&str; 4] = [
+        "ExpiredToken",
+        "TokenRefreshRequired",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+    ];
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    CODES.iter().any(|code| text.contains(code))
 }

@@ -88,3 +88,132 @@ async fn suite_on_a_local_directory() {
     support::multipart_parts(&client, &counters, None).await;
     support::failing_stream_aborts(&client, &counters, None).await;
 }
+
+mod expired {
+    //! A store whose credentials expired (S3 answers HTTP 400 `ExpiredToken`): the client drops
+    //! the cached store, so the next call resolves fresh credentials.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use futures::stream::BoxStream;
+    use wmill_s3::object_store::path::Path;
+    use wmill_s3::object_store::{
+        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+        PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    };
+    use wmill_s3::{S3Client, S3Object, StorageResolver};
+
+    #[derive(Debug)]
+    struct Expired(Arc<dyn ObjectStore>);
+
+    impl std::fmt::Display for Expired {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Expired")
+        }
+    }
+
+    fn expired() -> wmill_s3::object_store::Error {
+        wmill_s3::object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing GET: Client error with status 400 Bad Request: \
+                     <Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
+                .into(),
+        }
+    }
+
+    #[async_trait]
+    impl ObjectStore for Expired {
+        async fn put_opts(
+            &self,
+            location: &Path,
+            payload: PutPayload,
+            opts: PutOptions,
+        ) -> wmill_s3::object_store::Result<PutResult> {
+            self.0.put_opts(location, payload, opts).await
+        }
+        async fn put_multipart_opts(
+            &self,
+            location: &Path,
+            opts: PutMultipartOptions,
+        ) -> wmill_s3::object_store::Result<Box<dyn MultipartUpload>> {
+            self.0.put_multipart_opts(location, opts).await
+        }
+        async fn get_opts(
+            &self,
+            _location: &Path,
+            _options: GetOptions,
+        ) -> wmill_s3::object_store::Result<GetResult> {
+            Err(expired())
+        }
+        fn delete_stream(
+            &self,
+            locations: BoxStream<'static, wmill_s3::object_store::Result<Path>>,
+        ) -> BoxStream<'static, wmill_s3::object_store::Result<Path>> {
+            self.0.delete_stream(locations)
+        }
+        fn list(
+            &self,
+            prefix: Option<&Path>,
+        ) -> BoxStream<'static, wmill_s3::object_store::Result<ObjectMeta>> {
+            self.0.list(prefix)
+        }
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&Path>,
+        ) -> wmill_s3::object_store::Result<ListResult> {
+            self.0.list_with_delimiter(prefix).await
+        }
+        async fn copy_opts(
+            &self,
+            from: &Path,
+            to: &Path,
+            options: CopyOptions,
+        ) -> wmill_s3::object_store::Result<()> {
+            self.0.copy_opts(from, to, options).await
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct Counting {
+        expired: bool,
+        invalidated: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl StorageResolver for Counting {
+        async fn resolve(
+            &self,
+            _storage: Option<&str>,
+        ) -> wmill_core::Result<Arc<dyn ObjectStore>> {
+            let inner: Arc<dyn ObjectStore> =
+                Arc::new(wmill_s3::object_store::memory::InMemory::new());
+            Ok(if self.expired {
+                Arc::new(Expired(inner))
+            } else {
+                inner
+            })
+        }
+        fn invalidate(&self, _storage: Option<&str>) {
+            self.invalidated.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_token_drops_the_cached_store() {
+        let resolver = Arc::new(Counting {
+            expired: true,
+            ..Counting::default()
+        });
+        let client = S3Client::new(resolver.clone());
+        let obj = S3Object::new("k").unwrap();
+        let err = client.load_s3_file(&obj).await.unwrap_err();
+        assert!(matches!(err, wmill_core::Error::Storage { .. }), "{err:?}");
+        assert_eq!(resolver.invalidated.load(Ordering::SeqCst), 1);
+        // A missing object is not a credentials problem: nothing is dropped.
+        let fine = Arc::new(Counting::default());
+        let plain = S3Client::new(fine.clone());
+        assert!(plain.load_s3_file(&obj).await.unwrap_err().is_not_found());
+        assert_eq!(fine.invalidated.load(Ordering::SeqCst), 0);
+    }
+}
