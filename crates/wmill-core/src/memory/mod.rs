@@ -664,6 +664,8 @@ impl JobRunner for InMemory {
             Some(after) => {
                 match select(fut, futures_timer::Delay::new(after)).await {
                     Either::Left((outcome, _)) => outcome,
+                    // The job may have completed just as the timer fired: its result wins.
+                    Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
                     Either::Right(_) => {
                         if options.cancel_on_timeout {
                             // Cancel once; the job may have just completed, which is fine.
