@@ -90,13 +90,20 @@ where
         return tokio::task::block_in_place(|| rt.handle().block_on(fut));
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let task = rt.spawn(fut);
     rt.spawn(async move {
-        let _ = tx.send(fut.await);
+        let _ = tx.send(task.await);
     });
-    rx.recv().map_err(|_| Error::Unsupported {
-        operation: "a blocking call whose task was dropped",
-        backend: "wmill::blocking",
-    })?
+    match rx.recv() {
+        Ok(Ok(out)) => out,
+        // A panic in the call (a mock's unexpected call, a job closure of yours) goes on in
+        // the caller's thread, as it would in a synchronous function, with its message.
+        Ok(Err(joined)) if joined.is_panic() => std::panic::resume_unwind(joined.into_panic()),
+        Ok(Err(_)) | Err(_) => Err(Error::Unsupported {
+            operation: "a blocking call whose task was dropped",
+            backend: "wmill::blocking",
+        }),
+    }
 }
 
 /// Blocking [`crate::get_variable`].

@@ -369,6 +369,28 @@ fn blocking_calls_nested_in_a_blocking_call_do_not_deadlock() {
     assert_eq!(out, json!({"name": "Alice", "nested": {"depth": 2}}));
 }
 
+#[test]
+fn a_panic_inside_a_blocking_call_reaches_the_caller_with_its_message() {
+    let _g = GLOBAL.lock();
+    // A mock without expectations panics on any call (mockall's message says which).
+    let vars = wmill::MockVariableStore::new();
+    wmill::set_client(Client::builder().variables(Arc::new(vars)).build());
+    let caught = std::panic::catch_unwind(|| wmill::blocking::get_variable("u/alice/name"));
+    let payload = caught.expect_err("the mock's panic reaches the caller");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    assert!(message.contains("No matching expectation"), "{message:?}");
+    // The runtime is still fine afterwards.
+    wmill::set_client(Client::new(seeded()));
+    assert_eq!(
+        wmill::blocking::get_variable("u/alice/name").unwrap(),
+        "Alice"
+    );
+}
+
 #[tokio::test]
 async fn blocking_inside_a_runtime_does_not_panic() {
     let _g = GLOBAL.lock();
