@@ -7,7 +7,8 @@
 //! there it blocks the calling thread (no "cannot start a runtime from within a runtime"
 //! panic), which is your choice to make; in async code prefer the async functions. Calls made
 //! from the runtime's own threads (a job closure of `InMemory` using this API) run in place
-//! rather than wait for themselves. One case
+//! rather than wait for themselves, and a panic inside a call (a mock's unexpected call) goes on
+//! in the caller's thread with its message. One case
 //! cannot work: a call from a current-thread runtime that itself runs the server or store the
 //! call needs (an in-process test server, say) waits for a thread it is blocking; use a
 //! multi-thread runtime or `tokio::task::spawn_blocking` there.
