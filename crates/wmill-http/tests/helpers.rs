@@ -143,8 +143,9 @@ async fn set_progress_sends_the_parent_as_flow_job_id() {
     job_client(&server).set_progress(42, None).await.unwrap();
 }
 
-#[tokio::test]
-async fn set_progress_falls_back_to_wm_flow_job_id() {
+/// A server where the current job has no parent and `set_progress` expects `percent`
+/// `times` times, with `WM_FLOW_JOB_ID` as the flow job.
+async fn progress_server(percent: u32, times: u64) -> wiremock::MockServer {
     let server = server().await;
     call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
         .respond_with(json(
@@ -157,33 +158,25 @@ async fn set_progress_falls_back_to_wm_flow_job_id() {
         "POST",
         format!("/api/w/ws/job_metrics/set_progress/{JOB}").as_str(),
     )
-    .and(json_body(json!({"percent": 10, "flow_job_id": FLOW_JOB})))
+    .and(json_body(
+        json!({"percent": percent, "flow_job_id": FLOW_JOB}),
+    ))
     .respond_with(json(200, json!(null)))
-    .expect(1)
+    .expect(times)
     .mount(&server)
     .await;
+    server
+}
+
+#[tokio::test]
+async fn set_progress_falls_back_to_wm_flow_job_id() {
+    let server = progress_server(10, 1).await;
     job_client(&server).set_progress(10, None).await.unwrap();
 }
 
 #[tokio::test]
 async fn set_progress_above_99_is_sent_as_99() {
-    let server = server().await;
-    call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
-        .respond_with(json(
-            200,
-            json!({"type": "QueuedJob", "id": JOB, "running": true}),
-        ))
-        .mount(&server)
-        .await;
-    call(
-        "POST",
-        format!("/api/w/ws/job_metrics/set_progress/{JOB}").as_str(),
-    )
-    .and(json_body(json!({"percent": 99, "flow_job_id": FLOW_JOB})))
-    .respond_with(json(200, json!(null)))
-    .expect(2)
-    .mount(&server)
-    .await;
+    let server = progress_server(99, 2).await;
     let wm = job_client(&server);
     wm.set_progress(100, None).await.unwrap();
     wm.set_progress(u32::MAX, None).await.unwrap();
