@@ -10,6 +10,15 @@ use crate::JobId;
 /// A boxed error source, as kept by [`Error::Transport`], [`Error::Decode`] and [`Error::Storage`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The source of an [`Error::Transport`] whose answer was larger than the client's body limit.
+/// Such an error is not [retryable](Error::is_retryable): the same answer would come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the answer's body is larger than the limit of {limit} bytes (WindmillBuilder::with_max_response_bytes raises it)")]
+pub struct ResponseTooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+}
+
 /// `Result<T, wmill_core::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -56,7 +65,7 @@ impl fmt::Display for ItemKind {
 /// Everything that can go wrong in a wmill call.
 ///
 /// Match on the variant to tell "not found" from "unauthorized" from "the job failed", or use the
-/// predicates [`Error::is_retryable`], [`Error::is_not_found`] and [`Error::status`].
+/// predicates [`Error::is_retryable`], [`Error::is_timeout`], [`Error::is_not_found`] and [`Error::status`].
 /// Messages name the operation and the item; they never contain the token.
 ///
 /// ```
@@ -322,16 +331,79 @@ impl Error {
         }
     }
 
-    /// Whether repeating the same call may succeed: transport errors, HTTP 429, 502, 503 and 504.
+    /// Whether repeating the same call may succeed: transport errors (but an answer over the
+    /// body limit, which would come back the same), HTTP 429, 500, 502, 503 and 504 (the server
+    /// answers 500 for transient database errors).
     ///
     /// Timeouts of job waits are not retryable (the job may have been canceled), and neither are
     /// client errors, decode errors or job failures.
+    ///
+    /// ```
+    /// use wmill_core::{Error, ResponseTooLarge};
+    ///
+    /// let api = |status| Error::Api { status, request: "GET /x".into(), body: String::new() };
+    /// assert!(api(500).is_retryable() && api(503).is_retryable());
+    /// assert!(!api(400).is_retryable());
+    /// let too_large = Error::Transport {
+    ///     request: "GET /x".into(),
+    ///     source: Box::new(ResponseTooLarge { limit: 1024 }),
+    /// };
+    /// assert!(!too_large.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } => true,
-            Error::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Error::Transport { .. } => !self.chain_has::<ResponseTooLarge>(),
+            Error::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
+    }
+
+    /// Whether this error is a timeout: an expired wait ([`Error::Timeout`]) or a request that
+    /// got no answer in time (connect, request or idle timeout, as [`Error::Transport`] or
+    /// [`Error::Storage`] whose source chain holds an I/O error of kind
+    /// [`TimedOut`](std::io::ErrorKind::TimedOut)).
+    ///
+    /// ```
+    /// use std::io;
+    /// use wmill_core::Error;
+    ///
+    /// let e = Error::Transport {
+    ///     request: "GET /api/version".into(),
+    ///     source: Box::new(io::Error::new(io::ErrorKind::TimedOut, "no answer within 30s")),
+    /// };
+    /// assert!(e.is_timeout());
+    /// assert!(Error::Timeout { job_id: None, after: std::time::Duration::from_secs(1) }.is_timeout());
+    /// assert!(!Error::invalid("item path", "empty").is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Transport { .. } | Error::Storage { .. } => {
+                let mut source = std::error::Error::source(self);
+                while let Some(e) = source {
+                    if let Some(io) = e.downcast_ref::<std::io::Error>()
+                        && io.kind() == std::io::ErrorKind::TimedOut
+                    {
+                        return true;
+                    }
+                    source = e.source();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether an error of type `E` is in the source chain.
+    fn chain_has<E: std::error::Error + 'static>(&self) -> bool {
+        let mut source = std::error::Error::source(self);
+        while let Some(e) = source {
+            if e.is::<E>() {
+                return true;
+            }
+            source = e.source();
+        }
+        false
     }
 
     /// Whether this is [`Error::NotFound`].
@@ -339,11 +411,20 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
-    /// The HTTP status of the failed request, when there was one.
+    /// The HTTP status of the failed request: the answer's status for [`Error::Api`] and
+    /// [`Error::Unauthorized`], 404 for [`Error::NotFound`] (the in-memory backend reports a
+    /// missing item as the server would), `None` for errors that had no answer.
+    ///
+    /// ```
+    /// use wmill_core::{Error, ItemKind};
+    ///
+    /// assert_eq!(Error::not_found(ItemKind::Variable, "u/a/b").status(), Some(404));
+    /// assert_eq!(Error::invalid("item path", "empty").status(), None);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Unauthorized { status, .. } | Error::Api { status, .. } => Some(*status),
-            Error::NotFound { .. } => None,
+            Error::NotFound { .. } => Some(404),
             _ => None,
         }
     }
@@ -369,10 +450,10 @@ mod tests {
             request: "GET /x".into(),
             body: String::new(),
         };
-        for s in [429, 502, 503, 504] {
+        for s in [429, 500, 502, 503, 504] {
             assert!(api(s).is_retryable(), "{s}");
         }
-        for s in [400, 409, 422, 500, 501] {
+        for s in [400, 409, 422, 501] {
             assert!(!api(s).is_retryable(), "{s}");
         }
         assert_eq!(api(503).status(), Some(503));
