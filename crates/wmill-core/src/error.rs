@@ -13,7 +13,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The source of an [`Error::Transport`] whose answer was larger than the client's body limit.
 /// Such an error is not [retryable](Error::is_retryable): the same answer would come back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the answer's body is larger than the limit of {limit} bytes (WindmillBuilder::with_max_response_bytes raises it)")]
+#[error(
+    "the answer's body is larger than the limit of {limit} bytes (WindmillBuilder::with_max_response_bytes raises it)"
+)]
 pub struct ResponseTooLarge {
     /// The limit, in bytes.
     pub limit: u64,

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wmill_core::{Error, ItemKind, Result};
 
 use crate::client::Windmill;
-use crate::transport::Seg;
+use crate::urls::Seg;
 
 /// Where and how to ask for an approval: [`Windmill::request_interactive_slack_approval`] and
 /// [`Windmill::request_interactive_teams_approval`].

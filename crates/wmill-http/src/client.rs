@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     /// `WM_JOB_PATH`; a malformed one is kept as its error, as for the state path.
     pub(crate) job_path: std::result::Result<Option<ItemPath>, String>,
     pub(crate) request_timeout: Duration,
+    /// The idle timeout of streamed transfers.
+    pub(crate) idle_timeout: Duration,
     /// The largest answer body read.
     pub(crate) max_response_bytes: u64,
     /// Whether `http` came from [`WindmillBuilder::with_client`]: its requests then also carry
@@ -83,6 +85,7 @@ impl fmt::Debug for Windmill {
             .field("flow_step_id", &i.flow_step_id)
             .field("job_path", &i.job_path)
             .field("request_timeout", &i.request_timeout)
+            .field("idle_timeout", &i.idle_timeout)
             .field("max_response_bytes", &i.max_response_bytes)
             .field("retry", &i.retry)
             .field("wait", &i.wait)

@@ -11,8 +11,13 @@ use wmill_core::{Error, ItemPath, JobId, PollSchedule, Result, Workspace};
 
 use crate::client::{Inner, Windmill};
 
-/// The default timeout of one ordinary request (everything but the long waits).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default timeout of one ordinary request (everything but the long waits and streamed
+/// transfers): 30 s, as object_store's.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default idle timeout of streamed transfers (uploads and downloads through Windmill,
+/// streamed answers): the longest time without a byte moving.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -354,6 +359,7 @@ pub struct WindmillBuilder {
     accept_invalid_certs: bool,
     client: Option<reqwest::Client>,
     request_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_response_bytes: Option<u64>,
     user_agent: Option<String>,
@@ -386,6 +392,7 @@ impl fmt::Debug for WindmillBuilder {
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("custom_client", &self.client.is_some())
             .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
@@ -520,6 +527,14 @@ impl WindmillBuilder {
         self
     }
 
+    /// The idle timeout of streamed transfers (default [`DEFAULT_IDLE_TIMEOUT`]): a request
+    /// with a streamed or chunked body, or a body read as a stream, fails when no byte moves
+    /// for this long, however long the whole transfer takes.
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// The connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -645,6 +660,7 @@ impl WindmillBuilder {
                 flow_step_id: self.flow_step_id,
                 job_path,
                 request_timeout,
+                idle_timeout: self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wmill_core::{Args, Error, ItemKind, ItemPath, JobId, Result};
 
 use crate::client::Windmill;
-use crate::transport::Seg;
+use crate::urls::Seg;
 
 /// The URLs that resume or cancel a suspended flow step (`approvalPage`, `resume`, `cancel`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,11 +126,8 @@ impl Windmill {
             .not_found(ItemKind::Job, ids.clone())
             .send()
             .await?;
-        let raw = match resp.json_or_text() {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
-        JobId::parse(&raw).map_err(|e| Error::Decode {
+        let text = resp.text()?;
+        JobId::parse(text.trim().trim_matches('"')).map_err(|e| Error::Decode {
             request: resp.request.to_string(),
             body_excerpt: crate::transport::excerpt(&resp.body, 200),
             source: Box::new(e),
@@ -469,7 +466,7 @@ impl Windmill {
             .timeout(Duration::from_secs(620))
             .send()
             .await?;
-        Ok(resp.json_or_text())
+        resp.result_value()
     }
 
     /// Cancels the other running jobs of the current script (`WM_JOB_PATH`, or `script_path`):
@@ -591,7 +588,7 @@ impl Windmill {
         if resp.body.is_empty() {
             return Ok(Value::Null);
         }
-        Ok(resp.json_or_text())
+        resp.result_value()
     }
 
     /// Commits Kafka offsets of a trigger with auto-commit disabled

@@ -11,7 +11,8 @@ use wmill_core::{
 };
 
 use crate::client::Windmill;
-use crate::transport::{Call, RetryMode, Seg, status_error};
+use crate::transport::{Request as Call, RetryMode, status_error};
+use crate::urls::Seg;
 
 /// What a job runs.
 #[derive(Debug, Clone, Copy)]
@@ -360,7 +361,7 @@ impl JobRunner for Windmill {
             .not_found(ItemKind::Job, ids.clone())
             .send()
             .await?;
-        Ok(resp.json_or_text())
+        resp.result_value()
     }
 
     async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {

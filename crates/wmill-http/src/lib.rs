@@ -97,6 +97,7 @@ mod resources;
 pub mod sse;
 mod state;
 mod transport;
+mod urls;
 mod variables;
 mod wait;
 
@@ -105,10 +106,11 @@ use std::sync::Arc;
 pub use approvals::InteractiveApproval;
 pub use client::Windmill;
 pub use config::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, RetryConfig,
-    ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
 };
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
+pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 
 /// The environment variable naming the Python client's mock-API file.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wmill_core::{ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 
 use crate::client::Windmill;
-use crate::transport::Seg;
+use crate::urls::Seg;
 use crate::variables::is_already_exists;
 
 /// A resource as `resources/list` returns it (unknown fields ignored).

@@ -1,87 +1,129 @@
-//! Sending requests: URL building, the auth header, retries, and status-to-error mapping.
+//! Sending requests: the auth header, bodies, timeouts, retries, and status-to-error mapping.
+//!
+//! Every request this workspace sends to Windmill goes through [`Request`]: the typed helpers
+//! of this crate, the raw calls of the umbrella crate (`wmill::get` / `wmill::post`) and every
+//! S3 call of `wmill-s3` that reaches the server.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use url::Url;
-use wmill_core::{Error, ItemKind, ItemPath, Result};
+use wmill_core::{Error, ItemKind, ResponseTooLarge, Result};
 
 use crate::client::Windmill;
+use crate::urls::{Seg, check_segment, check_segments};
 
 /// The longest body excerpt kept in errors.
 const MAX_ERROR_BODY: usize = 500;
 
-/// Bytes a URL path segment keeps as they are (RFC 3986 `pchar` without `%`): `url` encodes
-/// none of them, in a segment or in a whole path.
-const PLAIN_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-            );
-        b += 1;
-    }
-    t
-};
-
-/// One piece of a request path.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Seg<'a> {
-    /// A fixed path segment (`variables`, `get_value`).
-    Lit(&'a str),
-    /// `w/{workspace}`.
-    Ws,
-    /// An item path: each of its segments is percent-encoded, `/` between them kept.
-    Item(&'a ItemPath),
-    /// One segment, fully percent-encoded (a `/` inside becomes `%2F`).
-    One(&'a str),
-}
+/// The longest body excerpt kept in decode errors.
+const MAX_DECODE_EXCERPT: usize = 200;
 
 /// When a request may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RetryMode {
-    /// Repeating it is harmless: retried on transport errors, 429, 502, 503 and 504.
+    /// Repeating it is harmless: retried on transport errors, 429, 500, 502, 503 and 504.
     Idempotent,
-    /// Not repeatable: retried only when the connection could not be opened.
+    /// Not repeatable: retried only when the connection could not be opened (the request
+    /// never reached the server).
     ConnectOnly,
 }
 
-/// A request being prepared.
+/// What a request sends.
+enum Body {
+    None,
+    /// Sent again as it is on a retry.
+    Bytes(Bytes, HeaderValue),
+    /// Chunks sent as a stream, replayable (an upload held in memory).
+    Chunks(Arc<[Bytes]>, HeaderValue),
+    /// A stream that can be sent once: the request is never retried.
+    Stream(Option<reqwest::Body>, HeaderValue),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::None => f.write_str("None"),
+            Body::Bytes(b, _) => write!(f, "Bytes({} bytes)", b.len()),
+            Body::Chunks(c, _) => write!(f, "Chunks({} chunks)", c.len()),
+            Body::Stream(..) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// A request to the Windmill API, built by [`Windmill::request`] or
+/// [`Windmill::workspace_request`], sent with one of the `send_*` methods.
+///
+/// It carries what every request of this SDK has: the base URL and token of its client, the
+/// client's request timeout, retry policy and body limit, status-to-[`Error`] mapping, and
+/// `tracing` events (method, path, status, duration; never the token, the query or a body).
+///
+/// - **Retries.** A request is retried on connect errors only, unless marked
+///   [`idempotent`](Request::idempotent): then also on transport errors, 429 (honouring
+///   `Retry-After`), 500, 502, 503 and 504, within the client's
+///   [`RetryConfig`](crate::RetryConfig). A request whose body is a stream
+///   ([`body_stream`](Request::body_stream)) is never retried: the stream cannot be replayed.
+/// - **Timeouts.** Each attempt of an ordinary request must be answered, body included, within
+///   the request timeout ([`timeout`](Request::timeout) changes it for one request). A request
+///   with a streamed or chunked body, and the body of [`send_stream`](Request::send_stream),
+///   instead have an idle timeout: they fail when no byte moves for
+///   [`with_idle_timeout`](crate::WindmillBuilder::with_idle_timeout), so a slow but moving
+///   transfer of any size completes. Every timeout is an error with
+///   [`is_timeout`](Error::is_timeout).
+/// - **Bodies.** Answers read into memory stop at the client's body limit
+///   ([`with_max_response_bytes`](crate::WindmillBuilder::with_max_response_bytes)); an empty or
+///   undecodable 2xx answer is [`Error::Decode`], never a default value.
+///
+/// ```no_run
+/// # async fn demo() -> wmill_core::Result<()> {
+/// use reqwest::Method;
+/// use serde_json::{Value, json};
+///
+/// let wm = wmill_http::Windmill::from_env()?;
+/// // GET /api/w/{workspace}/scripts/list?per_page=10
+/// let scripts: Vec<Value> = wm
+///     .workspace_request(Method::GET, "scripts/list")
+///     .query("per_page", "10")
+///     .idempotent()
+///     .send_json()
+///     .await?;
+/// // POST /api/w/{workspace}/variables/create
+/// wm.workspace_request(Method::POST, "variables/create")
+///     .json(&json!({"path": "u/me/x", "value": "1", "is_secret": false, "description": ""}))?
+///     .send_empty()
+///     .await?;
+/// # let _ = scripts; Ok(()) }
+/// ```
 #[derive(Debug)]
-pub(crate) struct Call<'c> {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Request<'c> {
     client: &'c Windmill,
     method: Method,
     url: Url,
-    body: Option<Bytes>,
+    /// An input error found while building: returned by the send, before any request.
+    error: Option<Error>,
+    body: Body,
+    headers: Vec<(HeaderName, HeaderValue)>,
     retry: RetryMode,
     timeout: Duration,
     not_found: Option<(ItemKind, Cow<'c, str>)>,
+    /// When the body last moved: set for chunked and streamed bodies (idle timeout).
+    activity: Option<Arc<Activity>>,
 }
 
 /// A response read to the end.
@@ -89,6 +131,8 @@ pub(crate) struct Call<'c> {
 pub(crate) struct Resp {
     pub(crate) status: StatusCode,
     pub(crate) body: Bytes,
+    /// The answer's `Content-Type`.
+    pub(crate) content_type: Option<HeaderValue>,
     /// `METHOD /path`, for errors (formatted only when one is built).
     pub(crate) request: RequestName,
     /// How many attempts were made (1 = no retry).
@@ -115,39 +159,39 @@ struct Answer {
     status: StatusCode,
     /// `Retry-After`, read only for the statuses that may be retried.
     retry_after: Option<Duration>,
+    content_type: Option<HeaderValue>,
     body: Bytes,
 }
 
 /// Why one attempt failed before a complete answer.
 #[derive(Debug)]
 enum AttemptError {
-    /// reqwest's error (connect, I/O, protocol, body).
+    /// reqwest's error (connect, I/O, protocol, body), without its URL.
     Http(reqwest::Error),
-    /// No complete answer (headers and body) within the request timeout.
-    TimedOut(Duration),
+    /// No complete answer within the request timeout, or no progress within the idle timeout.
+    TimedOut(&'static str, Duration),
     /// The body is larger than the client's limit (`max_response_bytes`).
     TooLarge(u64),
 }
 
 impl AttemptError {
+    fn http(e: reqwest::Error) -> Self {
+        // reqwest's messages name the URL, query included (file keys, signatures): never shown.
+        AttemptError::Http(e.without_url())
+    }
+
     fn is_connect(&self) -> bool {
         matches!(self, AttemptError::Http(e) if e.is_connect())
     }
 
     fn into_source(self) -> wmill_core::BoxError {
         match self {
+            AttemptError::Http(e) if e.is_timeout() => {
+                Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, e))
+            }
             AttemptError::Http(e) => Box::new(e),
-            AttemptError::TimedOut(after) => Box::new(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no complete answer within the request timeout ({after:?})"),
-            )),
-            AttemptError::TooLarge(limit) => Box::new(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "the answer's body is larger than the limit of {limit} bytes \
-                     (WindmillBuilder::with_max_response_bytes raises it)"
-                ),
-            )),
+            AttemptError::TimedOut(what, after) => Box::new(timed_out(what, after)),
+            AttemptError::TooLarge(limit) => Box::new(ResponseTooLarge { limit }),
         }
     }
 }
@@ -156,15 +200,26 @@ impl fmt::Display for AttemptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AttemptError::Http(e) => e.fmt(f),
-            AttemptError::TimedOut(after) => write!(f, "timed out after {after:?}"),
+            AttemptError::TimedOut(what, after) => write!(f, "{what} after {after:?}"),
             AttemptError::TooLarge(limit) => write!(f, "body larger than {limit} bytes"),
         }
     }
 }
 
+/// The I/O error every timeout of this crate carries (what [`Error::is_timeout`] looks for).
+fn timed_out(what: &str, after: Duration) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what} (after {after:?})"),
+    )
+}
+
+const REQUEST_TIMED_OUT: &str = "no complete answer within the request timeout";
+const IDLE_TIMED_OUT: &str = "no progress within the idle timeout";
+
 /// The statuses an idempotent request is retried on.
 fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
 /// Whether `tracing` would record a debug event of this crate (checked before measuring times
@@ -173,123 +228,216 @@ fn debug_enabled() -> bool {
     tracing::enabled!(tracing::Level::DEBUG)
 }
 
-impl Windmill {
-    /// `{base}/api/` + the segments.
-    pub(crate) fn url(&self, segs: &[Seg<'_>]) -> Url {
-        self.url_plain(segs)
-            .unwrap_or_else(|| self.url_by_segments(segs))
+/// When bytes last moved, for idle timeouts (milliseconds since `base`).
+#[derive(Debug)]
+struct Activity {
+    base: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Activity {
+            base: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        })
     }
 
-    /// The URL when every segment is made of characters that are never percent-encoded (the
-    /// usual case: literals, workspace ids, item paths, job ids): the path is assembled as one
-    /// string and set at once, which gives exactly what [`url_by_segments`](Self::url_by_segments)
-    /// gives for such segments, for a fraction of the work. `None` when a segment needs encoding
-    /// (or is empty, `.` or `..`).
-    fn url_plain(&self, segs: &[Seg<'_>]) -> Option<Url> {
-        let base = &self.inner.base;
-        let mut path = String::with_capacity(base.path().len() + 96);
-        path.push_str(base.path());
-        let mut push = |seg: &str| -> Option<()> {
-            if seg.is_empty()
-                || seg == "."
-                || seg == ".."
-                || !seg.bytes().all(|b| PLAIN_BYTES[usize::from(b)])
-            {
-                return None;
-            }
-            path.push_str(seg);
-            path.push('/');
-            Some(())
-        };
-        for seg in segs {
-            match seg {
-                Seg::Lit(s) | Seg::One(s) => push(s)?,
-                Seg::Ws => {
-                    push("w")?;
-                    push(self.inner.workspace.as_str())?;
-                }
-                Seg::Item(p) => {
-                    for s in p.segments() {
-                        push(s)?;
-                    }
-                }
-            }
-        }
-        // `{base}/api/` ends with `/`; so does every pushed segment: drop the last one, as
-        // `pop_if_empty` does.
-        path.pop();
-        let mut url = base.clone();
-        url.set_path(&path);
-        Some(url)
+    fn touch(&self) {
+        let ms = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// The URL built segment by segment: each percent-encoded by `url` (a `/` inside becomes
-    /// `%2F`), `.` and `..` skipped.
-    fn url_by_segments(&self, segs: &[Seg<'_>]) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut p) = url.path_segments_mut() {
-            p.pop_if_empty();
-            for seg in segs {
-                match seg {
-                    Seg::Lit(s) | Seg::One(s) => {
-                        p.push(s);
-                    }
-                    Seg::Ws => {
-                        p.push("w").push(self.inner.workspace.as_str());
-                    }
-                    Seg::Item(path) => {
-                        p.extend(path.segments());
-                    }
-                }
-            }
-        }
-        url
+    fn idle_deadline(&self, idle: Duration) -> Instant {
+        let last = self.base + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        last.checked_add(idle)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365))
     }
+}
 
-    /// Starts a request to `{base}/api/<segs>`. Defaults: not retried except on connect errors,
-    /// the client's request timeout, 404 reported as a generic missing item.
-    pub(crate) fn call(&self, method: Method, segs: &[Seg<'_>]) -> Call<'_> {
-        Call {
-            client: self,
-            method,
-            url: self.url(segs),
-            body: None,
-            retry: RetryMode::ConnectOnly,
-            timeout: self.inner.request_timeout,
-            not_found: None,
+/// Runs `fut` until it completes, or until `activity` shows no progress for `idle`.
+async fn within_idle<F: Future>(fut: F, activity: &Activity, idle: Duration) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let deadline = activity.idle_deadline(idle);
+        match tokio::time::timeout_at(deadline.into(), &mut fut).await {
+            Ok(out) => return Some(out),
+            Err(_) if activity.idle_deadline(idle) <= Instant::now() => return None,
+            Err(_) => {}
         }
     }
 }
 
-impl<'c> Call<'c> {
-    /// Adds a query parameter.
-    pub(crate) fn query(mut self, key: &str, value: impl AsRef<str>) -> Self {
+/// A stream of chunks that records each chunk it yields in `activity`.
+fn tracked<S>(stream: S, activity: Arc<Activity>) -> reqwest::Body
+where
+    S: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    reqwest::Body::wrap_stream(stream.inspect(move |_| activity.touch()))
+}
+
+impl Windmill {
+    /// Starts a request to `{base}/api/<segs>`. Defaults: not retried except on connect errors,
+    /// the client's request timeout, 404 reported as a generic missing item. A free-text
+    /// segment that could change the path (control characters, empty, `.`, `..`) makes the
+    /// send fail before any request.
+    pub(crate) fn call(&self, method: Method, segs: &[Seg<'_>]) -> Request<'_> {
+        Request {
+            client: self,
+            method,
+            url: self.url(segs),
+            error: check_segments(segs).err(),
+            body: Body::None,
+            headers: Vec::new(),
+            retry: RetryMode::ConnectOnly,
+            timeout: self.inner.request_timeout,
+            not_found: None,
+            activity: None,
+        }
+    }
+
+    /// A request to `{base}/api/{path}`, for endpoints this crate has no helper for.
+    ///
+    /// `path` is split on `/` (a leading `/` is ignored) and each segment is percent-encoded:
+    /// pass segments as they are, not encoded, and the query through [`Request::query`]. A
+    /// segment that is empty, `.` or `..`, or holds a control character, makes the send fail
+    /// with [`Error::InvalidInput`] before any request.
+    ///
+    /// ```
+    /// let wm = wmill_http::Windmill::builder()
+    ///     .with_base_url("http://localhost:8000")
+    ///     .with_token("t")
+    ///     .with_workspace("demo")
+    ///     .build()?;
+    /// let req = wm.request(reqwest::Method::GET, "/version");
+    /// assert_eq!(req.url().as_str(), "http://localhost:8000/api/version");
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn request(&self, method: Method, path: &str) -> Request<'_> {
+        self.free_request(method, None, path)
+    }
+
+    /// A request to `{base}/api/w/{workspace}/{path}`: [`request`](Self::request) in the
+    /// client's workspace.
+    ///
+    /// ```
+    /// let wm = wmill_http::Windmill::builder()
+    ///     .with_base_url("http://localhost:8000")
+    ///     .with_token("t")
+    ///     .with_workspace("demo")
+    ///     .build()?;
+    /// let req = wm
+    ///     .workspace_request(reqwest::Method::GET, "job_helpers/download_s3_file")
+    ///     .query("file_key", "a b/c.csv");
+    /// assert_eq!(
+    ///     req.url().as_str(),
+    ///     "http://localhost:8000/api/w/demo/job_helpers/download_s3_file?file_key=a+b%2Fc.csv"
+    /// );
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn workspace_request(&self, method: Method, path: &str) -> Request<'_> {
+        self.free_request(method, Some(Seg::Ws), path)
+    }
+
+    fn free_request(&self, method: Method, first: Option<Seg<'_>>, path: &str) -> Request<'_> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let mut segs: Vec<Seg<'_>> = first.into_iter().collect();
+        let mut error = None;
+        for seg in path.split('/') {
+            if let Err(e) = check_segment(seg) {
+                error.get_or_insert(e);
+            }
+            segs.push(Seg::One(seg));
+        }
+        let mut req = self.call(method, &segs);
+        if req.error.is_none() {
+            req.error = error;
+        }
+        req
+    }
+}
+
+impl<'c> Request<'c> {
+    /// The URL the request goes to (its query included).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Adds a query parameter (percent-encoded).
+    pub fn query(mut self, key: &str, value: impl AsRef<str>) -> Self {
         self.url.query_pairs_mut().append_pair(key, value.as_ref());
         self
     }
 
     /// Adds a query parameter when `value` is `Some`.
-    pub(crate) fn query_opt(self, key: &str, value: Option<impl AsRef<str>>) -> Self {
+    pub fn query_opt(self, key: &str, value: Option<impl AsRef<str>>) -> Self {
         match value {
             Some(v) => self.query(key, v),
             None => self,
         }
     }
 
-    /// Sends `body` as JSON.
-    pub(crate) fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+    /// Adds a header. `Authorization` is the client's and cannot be replaced.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        if name != AUTHORIZATION {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    /// Sends `body` as JSON (`Content-Type: application/json`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `body` cannot be serialized (a map with non-string keys).
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid(
                 "request body",
                 format!("could not serialize it to JSON: {e}"),
             )
         })?;
-        self.body = Some(Bytes::from(bytes));
+        self.body = Body::Bytes(
+            Bytes::from(bytes),
+            HeaderValue::from_static("application/json"),
+        );
         Ok(self)
     }
 
-    /// Marks the request as safe to repeat.
-    pub(crate) fn idempotent(mut self) -> Self {
+    /// Sends `body` as it is, with `content_type`. Retries send it again.
+    pub fn body(mut self, body: impl Into<Bytes>, content_type: HeaderValue) -> Self {
+        self.body = Body::Bytes(body.into(), content_type);
+        self
+    }
+
+    /// Sends `chunks` one after the other, without copying them into one buffer. Retries send
+    /// them again. The request has an idle timeout rather than a total one.
+    pub fn body_chunks(
+        mut self,
+        chunks: impl Into<Arc<[Bytes]>>,
+        content_type: HeaderValue,
+    ) -> Self {
+        self.body = Body::Chunks(chunks.into(), content_type);
+        self.activity = Some(Activity::new());
+        self
+    }
+
+    /// Sends a body read from `stream` as it comes. Such a request is **never retried**, not
+    /// even on a connect error: the stream cannot be replayed. It has an idle timeout rather
+    /// than a total one, and an error of the stream aborts the request (the server sees a
+    /// broken body).
+    pub fn body_stream<S>(mut self, stream: S, content_type: HeaderValue) -> Self
+    where
+        S: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        let activity = Activity::new();
+        self.body = Body::Stream(Some(tracked(stream, activity.clone())), content_type);
+        self.activity = Some(activity);
+        self
+    }
+
+    /// Marks the request as safe to repeat: retried on transport errors and on 429, 500, 502,
+    /// 503 and 504 (a streamed body excepted).
+    pub fn idempotent(mut self) -> Self {
         self.retry = RetryMode::Idempotent;
         self
     }
@@ -300,15 +448,16 @@ impl<'c> Call<'c> {
         self
     }
 
-    /// Sets the timeout of each attempt.
-    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+    /// Sets the timeout of each attempt (default: the client's request timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// What a 404 means.
-    pub(crate) fn not_found(mut self, kind: ItemKind, path: impl Into<Cow<'c, str>>) -> Self {
-        self.not_found = Some((kind, path.into()));
+    /// Says what a 404 means: [`Error::NotFound`] with this kind and item, instead of a missing
+    /// item named by the request path.
+    pub fn not_found(mut self, kind: ItemKind, item: impl Into<Cow<'c, str>>) -> Self {
+        self.not_found = Some((kind, item.into()));
         self
     }
 
@@ -317,6 +466,33 @@ impl<'c> Call<'c> {
             method: self.method.clone(),
             url: self.url.clone(),
         }
+    }
+
+    /// Sends the request and decodes a 2xx answer as JSON.
+    ///
+    /// # Errors
+    /// The status's error for a non-2xx answer; [`Error::Decode`] for a 2xx answer that is
+    /// empty or not the JSON `T` expects; [`Error::Transport`] when no answer came.
+    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send().await?.json()
+    }
+
+    /// Sends the request and returns the body of a 2xx answer (up to the client's body limit).
+    pub async fn send_bytes(self) -> Result<Bytes> {
+        Ok(self.send().await?.body)
+    }
+
+    /// Sends the request and returns the body of a 2xx answer as text.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the body is not UTF-8.
+    pub async fn send_text(self) -> Result<String> {
+        self.send().await?.text()
+    }
+
+    /// Sends the request and checks that the answer is a 2xx; the body is read and dropped.
+    pub async fn send_empty(self) -> Result<()> {
+        self.send().await.map(|_| ())
     }
 
     /// Sends the request (with retries) and returns the successful response; any non-2xx status
@@ -338,38 +514,209 @@ impl<'c> Call<'c> {
     }
 
     /// Sends the request (with retries) and returns whatever status came back.
-    pub(crate) async fn send_raw(self) -> Result<Resp> {
+    pub(crate) async fn send_raw(mut self) -> Result<Resp> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let limit = self.client.inner.max_response_bytes;
+        let (answer, attempts) = self
+            .with_retries(|resp| async move {
+                let status = resp.status();
+                let retry_after = if is_retryable_status(status) {
+                    retry_after(resp.headers())
+                } else {
+                    None
+                };
+                let content_type = resp.headers().get(CONTENT_TYPE).cloned();
+                let body = read_body(resp, limit).await?;
+                Ok(Answer {
+                    status,
+                    retry_after,
+                    content_type,
+                    body,
+                })
+            })
+            .await?;
+        Ok(Resp {
+            status: answer.status,
+            body: answer.body,
+            content_type: answer.content_type,
+            request: RequestName {
+                method: self.method,
+                url: self.url,
+            },
+            attempts,
+        })
+    }
+
+    /// Sends the request and returns a 2xx answer as soon as its headers arrive, its body as a
+    /// stream of chunks ([`ResponseStream`]): for downloads of any size.
+    ///
+    /// Retries (of an idempotent request) happen before the headers: once the body has
+    /// started, an error ends the stream. The body has an idle timeout, not a total one.
+    ///
+    /// # Errors
+    /// The status's error for a non-2xx answer (its body read up to the client's limit);
+    /// [`Error::Transport`] when no answer came.
+    pub async fn send_stream(mut self) -> Result<ResponseStream> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let limit = self.client.inner.max_response_bytes;
+        let (head, _) = self
+            .with_retries(|resp| async move {
+                let status = resp.status();
+                if status.is_success() {
+                    return Ok(Head::Open(resp));
+                }
+                // Only the statuses that may be retried need `Retry-After`.
+                let retry_after = if is_retryable_status(status) {
+                    retry_after(resp.headers())
+                } else {
+                    None
+                };
+                let content_type = resp.headers().get(CONTENT_TYPE).cloned();
+                let body = read_body(resp, limit).await?;
+                Ok(Head::Failed(Answer {
+                    status,
+                    retry_after,
+                    content_type,
+                    body,
+                }))
+            })
+            .await?;
+        let request = self.request_name();
+        match head {
+            Head::Open(resp) => Ok(ResponseStream {
+                status: resp.status(),
+                headers: resp.headers().clone(),
+                content_length: resp.content_length(),
+                request: request.to_string(),
+                idle: self.client.inner.idle_timeout,
+                resp,
+            }),
+            Head::Failed(answer) => {
+                let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
+                Err(status_error(
+                    answer.status,
+                    &answer.body,
+                    &request,
+                    not_found.as_ref(),
+                ))
+            }
+        }
+    }
+
+    /// The request of one attempt: its body is built anew for each (or taken, for a stream).
+    fn attempt(
+        &mut self,
+    ) -> impl Future<Output = std::result::Result<reqwest::Response, reqwest::Error>> + Send + 'static
+    {
+        let inner = &self.client.inner;
+        let mut req = inner
+            .http
+            .request(self.method.clone(), self.url.clone())
+            .header(AUTHORIZATION, inner.auth.clone());
+        if inner.custom_client {
+            // A given client may have a shorter timeout of its own: this one overrides it, as
+            // long waits need (the attempt is bounded here either way).
+            req = req.timeout(match self.body {
+                Body::Chunks(..) | Body::Stream(..) => Duration::from_secs(86_400 * 365),
+                Body::None | Body::Bytes(..) => self.timeout,
+            });
+        }
+        for (name, value) in &self.headers {
+            req = req.header(name.clone(), value.clone());
+        }
+        match &mut self.body {
+            Body::None => {}
+            Body::Bytes(bytes, ct) => {
+                req = req.header(CONTENT_TYPE, ct.clone()).body(bytes.clone());
+            }
+            Body::Chunks(chunks, ct) => {
+                let chunks = chunks.clone();
+                let stream = futures::stream::iter(
+                    (0..chunks.len()).map(move |i| Ok::<_, std::io::Error>(chunks[i].clone())),
+                );
+                let body = match &self.activity {
+                    Some(a) => tracked(stream, a.clone()),
+                    None => reqwest::Body::wrap_stream(stream),
+                };
+                req = req.header(CONTENT_TYPE, ct.clone()).body(body);
+            }
+            Body::Stream(stream, ct) => {
+                req = req.header(CONTENT_TYPE, ct.clone());
+                if let Some(body) = stream.take() {
+                    req = req.body(body);
+                }
+            }
+        }
+        req.send()
+    }
+
+    /// Sends attempts, each read by `read`, under the attempt's bound, retrying as the
+    /// request's mode and the client's policy say. Returns the outcome and the attempt count.
+    async fn with_retries<T, F, Fut>(&mut self, mut read: F) -> Result<(T, u32)>
+    where
+        T: Outcome,
+        F: FnMut(reqwest::Response) -> Fut,
+        Fut: Future<Output = std::result::Result<T, AttemptError>>,
+    {
         let retry = self.client.inner.retry;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let can_retry = attempt <= retry.max_retries;
-            match self.once().await {
-                Ok(answer) => {
+            // A streamed body is gone after the first attempt.
+            let replayable = !matches!(self.body, Body::Stream(..));
+            let can_retry = attempt <= retry.max_retries && replayable;
+            let started = debug_enabled().then(Instant::now);
+            let send = self.attempt();
+            let exchange = async {
+                let resp = send.await.map_err(AttemptError::http)?;
+                read(resp).await
+            };
+            let result = match &self.activity {
+                Some(activity) => {
+                    // Chunked and streamed bodies: an idle timeout over the whole exchange.
+                    let idle = self.client.inner.idle_timeout;
+                    activity.touch();
+                    match within_idle(exchange, activity, idle).await {
+                        Some(out) => out,
+                        None => Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle)),
+                    }
+                }
+                None => match tokio::time::timeout(self.timeout, exchange).await {
+                    Ok(out) => out,
+                    Err(_) => Err(AttemptError::TimedOut(REQUEST_TIMED_OUT, self.timeout)),
+                },
+            };
+            match result {
+                Ok(outcome) => {
+                    let status = outcome.status();
+                    if let Some(started) = started {
+                        tracing::debug!(
+                            request = %self.request_name(),
+                            status = status.as_u16(),
+                            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                            "windmill request"
+                        );
+                    }
                     if can_retry
                         && self.retry == RetryMode::Idempotent
-                        && is_retryable_status(answer.status)
+                        && is_retryable_status(status)
                     {
-                        let delay = match answer.retry_after {
+                        let delay = match outcome.retry_after() {
                             Some(after) if after > retry.max_retry_after => None,
                             Some(after) => Some(after),
                             None => Some(backoff(&retry, attempt)),
                         };
                         if let Some(delay) = delay {
-                            tracing::debug!(request = %self.request_name(), status = answer.status.as_u16(), ?delay, "retrying");
+                            tracing::debug!(request = %self.request_name(), status = status.as_u16(), ?delay, "retrying");
                             tokio::time::sleep(delay).await;
                             continue;
                         }
                     }
-                    return Ok(Resp {
-                        status: answer.status,
-                        body: answer.body,
-                        request: RequestName {
-                            method: self.method,
-                            url: self.url,
-                        },
-                        attempts: attempt,
-                    });
+                    return Ok((outcome, attempt));
                 }
                 Err(e) => {
                     let retryable = match e {
@@ -383,6 +730,7 @@ impl<'c> Call<'c> {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
+                    tracing::debug!(request = %self.request_name(), error = %e, "windmill request failed");
                     return Err(Error::Transport {
                         request: self.request_name().to_string(),
                         source: e.into_source(),
@@ -391,127 +739,175 @@ impl<'c> Call<'c> {
             }
         }
     }
+}
 
-    fn builder(&self) -> reqwest::RequestBuilder {
-        let mut req = self
-            .client
-            .inner
-            .http
-            .request(self.method.clone(), self.url.clone())
-            .header(AUTHORIZATION, self.client.inner.auth.clone());
-        if self.client.inner.custom_client {
-            // A given client may have a shorter timeout of its own: this one overrides it, as
-            // long waits need (`once` bounds the attempt either way).
-            req = req.timeout(self.timeout);
+/// What an attempt's reader gives the retry loop: the status and its `Retry-After`.
+trait Outcome {
+    fn status(&self) -> StatusCode;
+    fn retry_after(&self) -> Option<Duration>;
+}
+
+impl Outcome for Answer {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+/// A streamed answer's head: open (2xx, body unread) or failed (body read).
+enum Head {
+    Open(reqwest::Response),
+    Failed(Answer),
+}
+
+impl Outcome for Head {
+    fn status(&self) -> StatusCode {
+        match self {
+            Head::Open(r) => r.status(),
+            Head::Failed(a) => a.status,
         }
-        if let Some(body) = &self.body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Head::Open(_) => None,
+            Head::Failed(a) => a.retry_after,
         }
-        req
+    }
+}
+
+/// A 2xx answer whose body is read as a stream: see [`Request::send_stream`].
+#[derive(Debug)]
+pub struct ResponseStream {
+    status: StatusCode,
+    headers: HeaderMap,
+    content_length: Option<u64>,
+    request: String,
+    idle: Duration,
+    resp: reqwest::Response,
+}
+
+impl ResponseStream {
+    /// The status (a 2xx).
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
-    /// One attempt: the request, its answer read to the end, all within the request timeout.
-    ///
-    /// The timeout is a `tokio` timer around the exchange rather than reqwest's per-request
-    /// timeout: the same bound (connect, headers and body), whatever client is used, without
-    /// reqwest's per-request extension map and boxed timer.
-    async fn once(&self) -> std::result::Result<Answer, AttemptError> {
-        let started = debug_enabled().then(Instant::now);
-        let limit = self.client.inner.max_response_bytes;
-        let exchange = async {
-            let resp = self.builder().send().await.map_err(AttemptError::Http)?;
-            let status = resp.status();
-            let retry_after = if is_retryable_status(status) {
-                retry_after(resp.headers())
-            } else {
-                None
-            };
-            let body = read_body(resp, limit).await?;
-            Ok(Answer {
-                status,
-                retry_after,
-                body,
-            })
-        };
-        let answer = match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(answer) => answer?,
-            Err(_elapsed) => return Err(AttemptError::TimedOut(self.timeout)),
-        };
-        if let Some(started) = started {
-            tracing::debug!(
-                request = %self.request_name(),
-                status = answer.status.as_u16(),
-                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-                "windmill request"
-            );
-        }
-        Ok(answer)
+    /// The answer's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
-    /// Opens a streaming response (server-sent events); non-2xx statuses are mapped to errors.
-    /// Nothing is retried here: the caller reconnects (and falls back to polling).
-    pub(crate) async fn send_stream(self) -> Result<reqwest::Response> {
-        let request = self.request_name();
-        let started = Instant::now();
-        // The stream outlives this call: reqwest's own timeout bounds it.
-        let resp = self
-            .builder()
-            .timeout(self.timeout)
-            .header(ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .map_err(|e| Error::Transport {
-                request: request.to_string(),
-                source: Box::new(e),
-            })?;
-        let status = resp.status();
-        tracing::debug!(
-            request = %request,
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "windmill stream"
-        );
-        if status.is_success() {
-            return Ok(resp);
+    /// The body's length, when the answer announced it.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// The body as a stream of chunks. Each chunk must come within the client's idle timeout
+    /// ([`with_idle_timeout`](crate::WindmillBuilder::with_idle_timeout)): a stalled body
+    /// ends the stream with an error whose [`is_timeout`](Error::is_timeout) is true; a broken
+    /// one with [`Error::Transport`]. After an error the stream ends.
+    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes>> {
+        let ResponseStream {
+            request,
+            idle,
+            resp,
+            ..
+        } = self;
+        futures::stream::unfold(Some(resp), move |resp| {
+            let request = request.clone();
+            async move {
+                let mut resp = resp?;
+                match tokio::time::timeout(idle, resp.chunk()).await {
+                    Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(resp))),
+                    Ok(Ok(None)) => None,
+                    Ok(Err(e)) => Some((
+                        Err(Error::Transport {
+                            request,
+                            source: AttemptError::http(e).into_source(),
+                        }),
+                        None,
+                    )),
+                    Err(_) => Some((
+                        Err(Error::Transport {
+                            request,
+                            source: Box::new(timed_out(IDLE_TIMED_OUT, idle)),
+                        }),
+                        None,
+                    )),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// The next chunk of the body (`None` at its end), under the idle timeout; for code that
+    /// reads the body in place (server-sent events).
+    pub(crate) async fn chunk(&mut self, idle: Duration) -> Result<Option<Bytes>> {
+        match tokio::time::timeout(idle, self.resp.chunk()).await {
+            Ok(Ok(chunk)) => Ok(chunk),
+            Ok(Err(e)) => Err(Error::Transport {
+                request: self.request.clone(),
+                source: AttemptError::http(e).into_source(),
+            }),
+            Err(_) => Err(Error::Transport {
+                request: self.request.clone(),
+                source: Box::new(timed_out(IDLE_TIMED_OUT, idle)),
+            }),
         }
-        let body = resp.bytes().await.unwrap_or_default();
-        let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
-        Err(status_error(status, &body, &request, not_found.as_ref()))
+    }
+
+    /// `METHOD /path` of the request.
+    pub(crate) fn request(&self) -> &str {
+        &self.request
     }
 }
 
 impl Resp {
-    /// The body as JSON.
+    /// The body as JSON; an empty body is a decode error like any other body that is not the
+    /// JSON expected.
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
-            request: self.request.to_string(),
-            body_excerpt: excerpt(&self.body, 200),
-            source: Box::new(e),
-        })
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(e))
     }
 
     /// The body as text.
     pub(crate) fn text(&self) -> Result<String> {
-        String::from_utf8(self.body.to_vec()).map_err(|e| Error::Decode {
-            request: self.request.to_string(),
-            body_excerpt: excerpt(&self.body, 200),
-            source: Box::new(e),
-        })
+        String::from_utf8(self.body.to_vec()).map_err(|e| self.decode_error(e))
     }
 
-    /// The body as JSON, or as a plain string when it is not JSON (some endpoints answer
-    /// `text/plain`).
-    pub(crate) fn json_or_text(&self) -> Value {
+    /// A job result: JSON, or a string when the answer says `text/plain` (a result the job
+    /// returned with `windmill_content_type`). An empty body, or one that is neither (a
+    /// proxy's HTML page), is [`Error::Decode`].
+    pub(crate) fn result_value(&self) -> Result<Value> {
         match serde_json::from_slice(&self.body) {
-            Ok(v) => v,
-            Err(_) => Value::String(String::from_utf8_lossy(&self.body).into_owned()),
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let plain = !self.body.is_empty()
+                    && self.content_type.as_ref().is_some_and(|ct| {
+                        ct.to_str().is_ok_and(|ct| {
+                            ct.trim_start()
+                                .to_ascii_lowercase()
+                                .starts_with("text/plain")
+                        })
+                    });
+                if plain {
+                    self.text().map(Value::String)
+                } else {
+                    Err(self.decode_error(e))
+                }
+            }
+        }
+    }
+
+    fn decode_error(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Decode {
+            request: self.request.to_string(),
+            body_excerpt: excerpt(&self.body, MAX_DECODE_EXCERPT),
+            source: Box::new(e),
         }
     }
 }
-
-use serde_json::Value;
 
 /// Maps a non-success status to the typed error.
 pub(crate) fn status_error(
@@ -551,9 +947,10 @@ pub(crate) fn status_error(
 
 /// The first `max` bytes of `body` as text (lossy), cut on a char boundary.
 pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    if text.len() > max {
-        let mut cut = max;
+    let head = &body[..body.len().min(max.saturating_add(4))];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if text.len() > max || head.len() < body.len() {
+        let mut cut = max.min(text.len());
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -563,22 +960,20 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
     text
 }
 
-/// Reads a whole body of at most `limit` bytes. With a `Content-Length` (the usual case) the
-/// size is checked before reading and the body is collected at once; without one, chunk by
-/// chunk, stopping as soon as the limit is passed.
+/// Reads a whole body of at most `limit` bytes, chunk by chunk, stopping as soon as the limit
+/// is passed. An announced length over the limit is refused at once; an announced length is
+/// never trusted for the allocation (it grows as bytes arrive).
 async fn read_body(
     mut resp: reqwest::Response,
     limit: u64,
 ) -> std::result::Result<Bytes, AttemptError> {
-    match resp.content_length() {
-        Some(len) if len > limit => return Err(AttemptError::TooLarge(limit)),
-        Some(_) => return resp.bytes().await.map_err(AttemptError::Http),
-        None => {}
+    if resp.content_length().is_some_and(|len| len > limit) {
+        return Err(AttemptError::TooLarge(limit));
     }
     let mut first: Option<Bytes> = None;
     let mut rest = bytes::BytesMut::new();
     let mut total: u64 = 0;
-    while let Some(chunk) = resp.chunk().await.map_err(AttemptError::Http)? {
+    while let Some(chunk) = resp.chunk().await.map_err(AttemptError::http)? {
         total = total.saturating_add(chunk.len() as u64);
         if total > limit {
             return Err(AttemptError::TooLarge(limit));
@@ -660,121 +1055,84 @@ mod tests {
     }
 
     #[test]
+    fn retried_statuses() {
+        for s in [429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [200, 201, 400, 401, 403, 404, 409, 422, 501, 505] {
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(s).unwrap()),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
     fn status_mapping() {
         let nf = (ItemKind::Variable, "u/a/b".to_owned());
         let e = status_error(StatusCode::NOT_FOUND, b"Not found: x", "GET /x", Some(&nf));
         assert!(
             matches!(e, Error::NotFound { kind: ItemKind::Variable, ref path } if path == "u/a/b")
         );
-        let e = status_error(StatusCode::FORBIDDEN, b"no", "GET /x", None);
-        assert!(matches!(e, Error::Unauthorized { status: 403, .. }));
+        let e = status_error(StatusCode::NOT_FOUND, b"Not found: x", "GET /api/x", None);
+        assert!(
+            matches!(e, Error::NotFound { kind: ItemKind::Other, ref path } if path == "/api/x"),
+            "{e:?}"
+        );
+        for s in [401, 403] {
+            let e = status_error(StatusCode::from_u16(s).unwrap(), b"no", "GET /x", None);
+            assert!(
+                matches!(e, Error::Unauthorized { status, ref body, .. } if status == s && body == "no"),
+                "{e:?}"
+            );
+        }
+        for s in [400, 402, 405, 500, 502] {
+            let e = status_error(StatusCode::from_u16(s).unwrap(), b"b", "GET /x", None);
+            assert!(
+                matches!(e, Error::Api { status, .. } if status == s),
+                "{e:?}"
+            );
+        }
         let long = vec![b'a'; 5000];
         let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, &long, "GET /x", None);
         match e {
             Error::Api {
                 status: 500, body, ..
-            } => assert!(body.len() <= MAX_ERROR_BODY + 3),
+            } => assert_eq!(body.len(), MAX_ERROR_BODY + '…'.len_utf8()),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn urls_encode_segments_but_keep_item_slashes() {
-        let wm = Windmill::builder()
-            .with_base_url("http://h:1/pre")
-            .with_token("t")
-            .with_workspace("ws")
-            .build()
-            .unwrap();
-        let p = ItemPath::parse("u/alice/my var%x").unwrap();
-        let url = wm.url(&[
-            Seg::Ws,
-            Seg::Lit("variables"),
-            Seg::Lit("get_value"),
-            Seg::Item(&p),
-        ]);
-        assert_eq!(
-            url.as_str(),
-            "http://h:1/pre/api/w/ws/variables/get_value/u/alice/my%20var%25x"
-        );
-        let url = wm.url(&[Seg::Lit("x"), Seg::One("a/b")]);
-        assert_eq!(url.as_str(), "http://h:1/pre/api/x/a%2Fb");
+    fn excerpts_cut_on_char_boundaries_and_mark_the_cut() {
+        assert_eq!(excerpt(b"abc", 3), "abc");
+        assert_eq!(excerpt(b"abcd", 3), "abc…");
+        assert_eq!(excerpt("éé".as_bytes(), 3), "é…");
+        assert_eq!(excerpt(b"", 3), "");
+        // A huge body is not converted whole.
+        let big = vec![b'x'; 10_000_000];
+        assert_eq!(excerpt(&big, 10).len(), 10 + '…'.len_utf8());
     }
 
-    #[test]
-    fn plain_urls_are_the_segment_by_segment_urls() {
-        let odd = [
-            "a",
-            "A-z_0.9~",
-            "!$&'()*+,;=:@",
-            ".",
-            "..",
-            ".a",
-            "a.",
-            "...",
-            "",
-            " ",
-            "a b",
-            "%",
-            "%2e",
-            "%2E%2e",
-            "a%2Fb",
-            "a/b",
-            "a\\b",
-            "a?b",
-            "a#b",
-            "\"",
-            "<>",
-            "`",
-            "{}",
-            "[]",
-            "^|",
-            "\t",
-            "a\nb",
-            "é",
-            "日本",
-            "\u{7f}",
-            "💥",
-        ];
-        for base in [
-            "http://h:1",
-            "https://h/pre/",
-            "http://h/a%20b/c",
-            "http://h/%2e/x",
-            "http://h/é/api",
-        ] {
-            let wm = Windmill::builder()
-                .with_base_url(base)
-                .with_token("t")
-                .with_workspace("ws-1_a")
-                .build()
-                .unwrap();
-            let p = ItemPath::parse("u/alice/my.var").unwrap();
-            let mut cases: Vec<Vec<Seg<'_>>> = vec![
-                vec![],
-                vec![Seg::Ws],
-                vec![
-                    Seg::Ws,
-                    Seg::Lit("variables"),
-                    Seg::Lit("get_value"),
-                    Seg::Item(&p),
-                ],
-            ];
-            for a in odd {
-                cases.push(vec![Seg::Ws, Seg::Lit("x"), Seg::One(a)]);
-                for b in odd {
-                    cases.push(vec![Seg::One(a), Seg::One(b)]);
-                }
+    #[tokio::test]
+    async fn idle_timeouts_wait_while_bytes_move() {
+        let activity = Activity::new();
+        let idle = Duration::from_millis(200);
+        // Progress every 50 ms for 600 ms: never idle for 200 ms, so the work completes.
+        let a = activity.clone();
+        let work = async move {
+            for _ in 0..12 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                a.touch();
             }
-            for segs in &cases {
-                let fast = wm.url_plain(segs);
-                let slow = wm.url_by_segments(segs);
-                if let Some(fast) = &fast {
-                    assert_eq!(fast.as_str(), slow.as_str(), "{base} {segs:?}");
-                }
-                assert_eq!(wm.url(segs).as_str(), slow.as_str(), "{base} {segs:?}");
-            }
-            assert!(wm.url_plain(&cases[2]).is_some(), "{base}");
-        }
+            7
+        };
+        assert_eq!(within_idle(work, &activity, idle).await, Some(7));
+        // No progress: gives up after the idle time.
+        let activity = Activity::new();
+        let stalled = futures::future::pending::<()>();
+        let started = Instant::now();
+        assert_eq!(within_idle(stalled, &activity, idle).await, None);
+        assert!(started.elapsed() >= idle);
     }
 }

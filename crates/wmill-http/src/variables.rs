@@ -10,7 +10,7 @@ use wmill_core::{
 };
 
 use crate::client::Windmill;
-use crate::transport::Seg;
+use crate::urls::Seg;
 
 /// A variable as `variables/list` returns it (unknown fields ignored).
 #[derive(Debug, Deserialize)]

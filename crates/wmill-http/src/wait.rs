@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::{Either, select};
 use reqwest::Method;
+use reqwest::header::{ACCEPT, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 use wmill_core::{
@@ -15,7 +16,8 @@ use crate::client::Windmill;
 use crate::config::ServerWait;
 use crate::jobs::Target;
 use crate::sse::SseParser;
-use crate::transport::{RetryMode, Seg, status_error};
+use crate::transport::{RetryMode, status_error};
+use crate::urls::Seg;
 
 /// The server's own bound of `run_wait_result` is 600 s; we wait a little longer for its answer.
 const RUN_WAIT_RESULT_TIMEOUT: Duration = Duration::from_secs(620);
@@ -212,13 +214,30 @@ impl Windmill {
         until: Option<Instant>,
         tolerate_missing: bool,
     ) -> Result<Option<Value>> {
+        self.poll_seen(id, schedule, start, until, tolerate_missing, &mut false)
+            .await
+    }
+
+    /// [`poll`](Self::poll), setting `seen` once the server shows the job exists.
+    async fn poll_seen(
+        &self,
+        id: &JobId,
+        schedule: &PollSchedule,
+        start: Instant,
+        until: Option<Instant>,
+        tolerate_missing: bool,
+        seen: &mut bool,
+    ) -> Result<Option<Value>> {
         let mut failures = 0;
         loop {
             match self.result_maybe(id).await {
                 Ok(Some(rm)) if rm.completed => {
                     return outcome(id, rm.success, rm.result).map(Some);
                 }
-                Ok(Some(_)) => failures = 0,
+                Ok(Some(_)) => {
+                    *seen = true;
+                    failures = 0;
+                }
                 Ok(None) if tolerate_missing => failures = 0,
                 Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
                 Err(e) if e.is_retryable() && failures < MAX_POLL_FAILURES => failures += 1,
@@ -305,21 +324,20 @@ impl Windmill {
             )
             .query("only_result", "true")
             .query("fast", "true")
-            .timeout(SSE_CONNECTION_TIMEOUT)
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
             .not_found(ItemKind::Job, ids.clone())
             .send_stream()
             .await?;
-        let request = format!("GET {}", resp.url().path());
+        let request = resp.request().to_owned();
         let mut parser = SseParser::new();
+        // The server ends a stream after 60 s (a `timeout` event): a longer one is stuck.
+        let ends = tokio::time::Instant::now() + SSE_CONNECTION_TIMEOUT;
         loop {
-            let chunk = match tokio::time::timeout(SSE_READ_TIMEOUT, resp.chunk()).await {
+            let read = tokio::time::timeout_at(ends, resp.chunk(SSE_READ_TIMEOUT));
+            let chunk = match read.await {
                 Err(_) => return Ok(StreamEnd::Reconnect),
-                Ok(Err(e)) => {
-                    return Err(Error::Transport {
-                        request,
-                        source: Box::new(e),
-                    });
-                }
+                Ok(Err(e)) if e.is_timeout() => return Ok(StreamEnd::Reconnect),
+                Ok(Err(e)) => return Err(e),
                 Ok(Ok(None)) => return Ok(StreamEnd::Reconnect),
                 Ok(Ok(Some(c))) => c,
             };
@@ -442,16 +460,33 @@ impl Windmill {
         let long = Box::pin(call.send_raw());
         let tuning = self.inner.wait;
         let race = Box::pin(async move {
+            // `None`: the job was not created within the request timeout.
             let until = start.checked_add(tuning.poll_window);
-            match self.poll(&id, &tuning.poll, start, until, true).await {
-                Ok(Some(v)) => Ok(v),
-                Err(e @ Error::JobFailed { .. }) => Err(e),
-                // Window over, or a polling error: the long request decides.
-                _ => pending().await,
+            let mut seen = false;
+            let polled = self
+                .poll_seen(&id, &tuning.poll, start, until, true, &mut seen)
+                .await;
+            match polled {
+                Ok(Some(v)) => return Some(Ok(v)),
+                Err(e @ Error::JobFailed { .. }) => return Some(Err(e)),
+                // Window over, or a polling error: the long request decides, once the job
+                // shows that the server took the request.
+                _ => {}
             }
+            if seen {
+                return pending().await;
+            }
+            self.until_created(&id, start).await;
+            None
         });
         let resp = match select(long, race).await {
-            Either::Right((outcome, _long)) => return outcome,
+            Either::Right((Some(outcome), _long)) => return outcome,
+            Either::Right((None, _long)) => {
+                // The long request stalled before the server created the job: drop it (nothing
+                // runs for it) and start the job with the same id, which can only run once.
+                tracing::debug!(job_id = %id, "run_wait_result stalled before the job was created");
+                return self.resume_wait(target, args, options, id, start).await;
+            }
             Either::Left((resp, _race)) => resp,
         };
         let resp = match resp {
@@ -462,11 +497,17 @@ impl Windmill {
             }
         };
         match resp.status.as_u16() {
-            200..=299 => Ok(resp.json_or_text()),
+            200..=299 => match resp.result_value() {
+                Ok(v) => Ok(v),
+                // An empty or garbled answer (a proxy, a cut body): the job ran; its result is
+                // read from the job rather than made up from the answer.
+                Err(e) => {
+                    tracing::debug!(job_id = %id, error = %e, "run_wait_result answer unreadable, waiting on the job");
+                    self.wait_events(&id, start).await
+                }
+            },
             // A failed job: 422 with the error as JSON (a 422 in text is an axum rejection).
-            422 if serde_json::from_slice::<Value>(&resp.body).is_ok() => {
-                Err(job_failed(&id, resp.json_or_text()))
-            }
+            422 if let Ok(error) = resp.json::<Value>() => Err(job_failed(&id, error)),
             400 if options.job_id.is_some() && self.job_exists(&id).await.unwrap_or(false) => {
                 Err(Error::AlreadyExists {
                     kind: ItemKind::Job,
@@ -483,6 +524,32 @@ impl Windmill {
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
                 self.resume_wait(target, args, options, id, start).await
             }
+        }
+    }
+
+    /// Returns once `start` + the request timeout has passed without the job `id` existing
+    /// (the request that should create it stalled); never returns once the job exists.
+    async fn until_created(&self, id: &JobId, start: Instant) {
+        let timeout = self.inner.request_timeout;
+        let deadline = start.checked_add(timeout);
+        let step = (timeout / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        loop {
+            let bound = deadline
+                .map_or(timeout, |d| d.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(10));
+            let exists = tokio::time::timeout(bound, self.job_exists(id)).await;
+            if let Ok(Ok(true)) = exists {
+                return pending().await;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return;
+            }
+            let next = match deadline {
+                Some(d) => (now + step).min(d),
+                None => now + step,
+            };
+            tokio::time::sleep_until(next.into()).await;
         }
     }
 

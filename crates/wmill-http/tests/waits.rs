@@ -877,3 +877,65 @@ async fn a_text_422_from_run_wait_result_is_a_rejection_not_a_job_failure() {
         .unwrap_err();
     assert!(matches!(e, Error::Api { status: 422, .. }), "{e:?}");
 }
+
+/// `POST run_wait_result` whose answer never comes, and a job the server never created: the
+/// run does not sit in the long request (620 s). Once the request timeout has passed without
+/// the job existing, it starts the job with the same id (so it runs once) and waits on it.
+#[tokio::test]
+async fn a_stalled_run_wait_result_start_ends_after_the_request_timeout_with_one_start() {
+    let server = server().await;
+    chosen_id_is_free(&server).await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/long")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(json(200, json!("never")).set_delay(Duration::from_secs(60)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(text(404, &format!("Not found: Job not found at name {ID}")))
+        .mount(&server)
+        .await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{ID}").as_str())
+        .respond_with(text(404, &format!("Not found: Job not found at name {ID}")))
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/long")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({
+        "type": "update", "completed": true,
+        "job": {"type": "CompletedJob", "success": true, "result": 42}
+    })]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let timeout = Duration::from_millis(400);
+    let wm = builder(&server)
+        .with_request_timeout(timeout)
+        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(30)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let v = wm
+        .run_script_by_path(
+            &p("f/jobs/long"),
+            Default::default(),
+            &RunOptions::new().job_id(id()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!(42));
+    // A bound, not a measurement: the long request would have held the run for 60 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
