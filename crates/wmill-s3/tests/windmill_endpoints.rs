@@ -569,10 +569,41 @@ async fn s3_resource_info_statuses() {
         }
     ));
     let e = c.s3_resource_info(Some("f/bad_json")).await.unwrap_err();
+    // The answer may hold the storage's keys: its bytes are never quoted, only counted.
     assert!(
-        matches!(&e, Error::Decode { body_excerpt, .. } if body_excerpt == "<html>"),
+        matches!(&e, Error::Decode { body_excerpt, .. } if body_excerpt.starts_with("6 bytes")),
         "{e:?}"
     );
+}
+
+/// Settings that do not decode (a field of the wrong type) give an error with the answer's
+/// outline: the secret key, whatever characters it holds, appears nowhere.
+#[tokio::test]
+async fn s3_settings_decode_errors_never_show_the_secret_key() {
+    let server = MockServer::start().await;
+    let secret = r#"SK-"quoted"-`tick`-12345"#;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "bucket": 42, "endPoint": "minio:9000", "accessKey": "AK-id", "secretKey": secret
+        })))
+        .mount(&server)
+        .await;
+    let e = conn(&server, TOKEN)
+        .s3_resource_info(None)
+        .await
+        .unwrap_err();
+    let mut text = format!("{e} {e:?}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    for leak in [secret, "SK-", "AK-id", "quoted", "12345"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
+    assert!(text.contains("secretKey"), "{text}");
 }
 
 #[tokio::test]

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use wmill_core::{Error, ItemKind, Result};
 
+use reqwest::Method;
+
 use super::WindmillConnection;
+use super::connection::send_secret_json;
 use crate::S3Object;
 
 /// A workspace storage's S3 settings as `job_helpers/v2/s3_resource_info` returns them
@@ -244,6 +247,21 @@ fn resource_body(s3_resource_path: Option<&str>) -> Value {
 }
 
 impl WindmillConnection {
+    /// `POST {path}` with the resource body: the settings endpoints (read-only, so retried).
+    async fn settings<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        s3_resource_path: Option<&str>,
+    ) -> Result<T> {
+        let item = s3_resource_path.unwrap_or("workspace default storage");
+        let req = self
+            .request(Method::POST, path, &[])
+            .json(&resource_body(s3_resource_path))?
+            .idempotent()
+            .not_found(ItemKind::Storage, item);
+        send_secret_json(req, "POST").await
+    }
+
     /// Whether the token is one the server signed itself (`jwt_`, not `jwt_ext_` / `jwt_agent_`),
     /// the condition for S3 proxy credentials.
     pub fn has_server_signed_token(&self) -> bool {
@@ -257,30 +275,27 @@ impl WindmillConnection {
     /// `POST /w/{ws}/job_helpers/v2/s3_resource_info`, body `{}` (the workspace's default
     /// storage) or `{"s3_resource_path": path}`.
     pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
-        let url = self.url("job_helpers/v2/s3_resource_info", &[])?;
-        let (rb, label) = self.request(reqwest::Method::POST, url);
         let item = s3_resource_path.unwrap_or("workspace default storage");
-        self.send_json(
-            rb.json(&resource_body(s3_resource_path)),
-            &label,
-            ItemKind::Storage,
-            item,
-        )
-        .await
+        let req = self
+            .request(Method::POST, "job_helpers/v2/s3_resource_info", &[])
+            .json(&resource_body(s3_resource_path))?
+            .idempotent()
+            .not_found(ItemKind::Storage, item);
+        send_secret_json(req, "POST").await
     }
 
     /// `GET /w/{ws}/job_helpers/v2/s3_proxy_bucket[?storage=name]`: the bucket S3 clients use
     /// through the proxy, `None` when the storage is not S3.
     pub async fn s3_proxy_bucket(&self, storage: Option<&str>) -> Result<Option<String>> {
-        let url = self.url("job_helpers/v2/s3_proxy_bucket", &[("storage", storage)])?;
-        let (rb, label) = self.request(reqwest::Method::GET, url);
         let answer: ProxyBucket = self
-            .send_json(
-                rb,
-                &label,
-                ItemKind::Storage,
-                storage.unwrap_or("_default_"),
+            .request(
+                Method::GET,
+                "job_helpers/v2/s3_proxy_bucket",
+                &[("storage", storage)],
             )
+            .idempotent()
+            .not_found(ItemKind::Storage, storage.unwrap_or("_default_"))
+            .send_json()
             .await?;
         Ok(answer.bucket)
     }
@@ -339,15 +354,18 @@ impl WindmillConnection {
         objects: &[S3Object],
         expiry_secs: Option<u64>,
     ) -> Result<Vec<S3Object>> {
-        let url = self.url("apps/sign_s3_objects", &[])?;
-        let (rb, label) = self.request(reqwest::Method::POST, url);
         let mut body = json!({ "s3_objects": objects });
         if let (Some(secs), Some(map)) = (expiry_secs, body.as_object_mut()) {
             map.insert("expiry_secs".into(), json!(secs));
         }
         let first = objects.first().map(ToString::to_string).unwrap_or_default();
-        self.send_json(rb.json(&body), &label, ItemKind::Object, &first)
-            .await
+        // Signing has no effect on the server: safe to repeat.
+        let req = self
+            .request(Method::POST, "apps/sign_s3_objects", &[])
+            .json(&body)?
+            .idempotent()
+            .not_found(ItemKind::Object, first);
+        send_secret_json(req, "POST").await
     }
 
     /// `POST /w/{ws}/job_helpers/v2/polars_connection_settings`.
@@ -355,14 +373,9 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<PolarsSettings> {
-        let url = self.url("job_helpers/v2/polars_connection_settings", &[])?;
-        let (rb, label) = self.request(reqwest::Method::POST, url);
-        let item = s3_resource_path.unwrap_or("workspace default storage");
-        self.send_json(
-            rb.json(&resource_body(s3_resource_path)),
-            &label,
-            ItemKind::Storage,
-            item,
+        self.settings(
+            "job_helpers/v2/polars_connection_settings",
+            s3_resource_path,
         )
         .await
     }
@@ -372,14 +385,9 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<DuckdbSettings> {
-        let url = self.url("job_helpers/v2/duckdb_connection_settings", &[])?;
-        let (rb, label) = self.request(reqwest::Method::POST, url);
-        let item = s3_resource_path.unwrap_or("workspace default storage");
-        self.send_json(
-            rb.json(&resource_body(s3_resource_path)),
-            &label,
-            ItemKind::Storage,
-            item,
+        self.settings(
+            "job_helpers/v2/duckdb_connection_settings",
+            s3_resource_path,
         )
         .await
     }

@@ -1,18 +1,18 @@
-//! [`WindmillConnection`]: base URL, workspace, token and an HTTP client, and how statuses map
-//! to errors.
+//! [`WindmillConnection`]: a view of a `wmill_http::Windmill` client for storage calls.
 
 use std::fmt;
-use std::sync::Arc;
 
-use bytes::Bytes;
-use serde::de::DeserializeOwned;
+use reqwest::Method;
 use url::Url;
-use wmill_core::{Error, ItemKind, Result};
+use wmill_core::{Error, Result};
+use wmill_http::{Request, Windmill, WindmillBuilder};
 
-/// Where and as whom to reach the Windmill server: base URL, workspace, token and a pooled
-/// [`reqwest::Client`]. Cheap to clone; `Debug` never shows the token.
+/// Where and as whom storage calls reach the Windmill server: a view of a
+/// [`wmill_http::Windmill`] client, plus the public base URL of presigned links.
 ///
-/// Requests go to `{base_url}/api/w/{workspace}/...` with `Authorization: Bearer <token>`.
+/// Every request goes through that client: the same base URL, workspace, token, connection
+/// pool, request and idle timeouts, retries, body limit and typed errors as every other call of
+/// the SDK. Cheap to clone; `Debug` never shows the token.
 ///
 /// ```
 /// use wmill_s3::WindmillConnection;
@@ -31,41 +31,44 @@ use wmill_core::{Error, ItemKind, Result};
 /// ```
 #[derive(Clone)]
 pub struct WindmillConnection {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    base_url: Url,
-    public_base_url: Option<Url>,
-    workspace: String,
-    token: String,
-    http: reqwest::Client,
+    wm: Windmill,
+    /// The server root (`{base}/`, without `api/`).
+    root: Url,
+    /// The root of presigned links, when it differs from `root`.
+    public: Option<Url>,
 }
 
 impl fmt::Debug for WindmillConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WindmillConnection")
-            .field("base_url", &self.inner.base_url.as_str())
-            .field(
-                "public_base_url",
-                &self.inner.public_base_url.as_ref().map(Url::as_str),
-            )
-            .field("workspace", &self.inner.workspace)
+            .field("base_url", &self.root.as_str())
+            .field("public_base_url", &self.public.as_ref().map(Url::as_str))
+            .field("workspace", &self.workspace())
             .field("token", &"***")
             .finish()
     }
 }
 
-fn parse_base(what: &'static str, raw: &str) -> Result<Url> {
+/// The server root of a URL: a trailing `/api` (a common mistake) dropped, no query or
+/// fragment, ending with `/`.
+fn server_root(what: &'static str, raw: &str) -> Result<Url> {
+    // A URL with `@` may hold a password: it is never quoted in a message.
+    let shown = if raw.contains('@') { "the URL" } else { raw };
     let mut url =
-        Url::parse(raw.trim()).map_err(|e| Error::invalid(what, format!("{raw:?}: {e}")))?;
+        Url::parse(raw.trim()).map_err(|e| Error::invalid(what, format!("{shown:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::invalid(
             what,
-            format!("{raw:?} is not an http(s) URL"),
+            format!("{shown:?} is not an http(s) URL"),
         ));
     }
-    // The server root: a trailing `/api` (a common mistake) is dropped, as wmill-http does.
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echoed: the password would show in messages.
+        return Err(Error::invalid(
+            what,
+            "a URL with a user name or password is refused (it would show in messages)",
+        ));
+    }
     let trimmed = url.path().trim_end_matches('/');
     let root = trimmed.strip_suffix("/api").unwrap_or(trimmed);
     let path = format!("{root}/");
@@ -77,40 +80,26 @@ fn parse_base(what: &'static str, raw: &str) -> Result<Url> {
 
 impl WindmillConnection {
     /// A connection to `base_url` (the server root, `/api` is appended per request), in
-    /// `workspace`, with `token`.
+    /// `workspace`, with `token`, and the default settings of [`WindmillBuilder`].
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a base URL that is not http(s), an empty workspace or one with
-    /// a `/`, an empty token.
+    /// [`Error::InvalidInput`] for a base URL that is not http(s) or carries credentials, a
+    /// workspace id that is not one; [`Error::NotConfigured`] for an empty token.
     pub fn new(
         base_url: &str,
         workspace: impl Into<String>,
         token: impl Into<String>,
     ) -> Result<Self> {
-        let workspace = workspace.into();
-        let token = token.into();
-        if workspace.is_empty() || workspace.contains(['/', '?', '#']) {
-            return Err(Error::invalid(
-                "workspace",
-                format!("{workspace:?} is not a workspace id"),
-            ));
-        }
-        if token.is_empty() {
-            return Err(Error::invalid("token", "the token is empty"));
-        }
-        Ok(WindmillConnection {
-            inner: Arc::new(Inner {
-                base_url: parse_base("base URL", base_url)?,
-                public_base_url: None,
-                workspace,
-                token,
-                http: reqwest::Client::new(),
-            }),
-        })
+        let wm = Windmill::builder()
+            .with_base_url(base_url)
+            .with_workspace(workspace)
+            .with_token(token)
+            .build()?;
+        Self::from_http_client(&wm)
     }
 
-    /// Shares the settings of a `wmill_http::Windmill` client: base URL, public base URL,
-    /// workspace, token and its pooled HTTP client (timeouts, user agent, TLS included).
+    /// A view of `wm`: its base URL, public base URL (`WM_BASE_URL`), workspace, token, pool,
+    /// timeouts, retries and limits.
     ///
     /// ```
     /// let wm = wmill_http::Windmill::builder()
@@ -124,17 +113,20 @@ impl WindmillConnection {
     /// let client = wmill_s3::S3Client::from_windmill(conn, wmill_s3::StorageAccess::Auto);
     /// # Ok::<(), wmill_core::Error>(())
     /// ```
-    pub fn from_http_client(wm: &wmill_http::Windmill) -> Result<Self> {
-        let conn = Self::new(
-            wm.base_url().as_str(),
-            wm.workspace().as_str(),
-            wm.expose_token(),
-        )?
-        .with_http_client(wm.http_client().clone());
-        match wm.public_base_url() {
-            Some(public) => conn.with_public_base_url(public.as_str()),
-            None => Ok(conn),
-        }
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the client's public base URL is not http(s).
+    pub fn from_http_client(wm: &Windmill) -> Result<Self> {
+        let root = server_root("base URL", wm.base_url().as_str())?;
+        let public = match wm.public_base_url() {
+            Some(public) => Some(server_root("public base URL", public.as_str())?),
+            None => None,
+        };
+        Ok(WindmillConnection {
+            wm: wm.clone(),
+            root,
+            public,
+        })
     }
 
     /// Reads the process environment, as [`WindmillConnection::from_env_vars`].
@@ -142,9 +134,10 @@ impl WindmillConnection {
         Self::from_env_vars(std::env::vars())
     }
 
-    /// Builds from `(name, value)` pairs as Windmill sets them in a job: base URL =
-    /// `BASE_INTERNAL_URL` > `WM_BASE_URL`; public base URL (for presigned links) = `WM_BASE_URL`;
-    /// `WM_WORKSPACE`; `WM_TOKEN`. Empty values count as missing.
+    /// Builds from `(name, value)` pairs as Windmill sets them in a job, read as
+    /// [`WindmillBuilder::from_vars`] reads them: base URL = `BASE_INTERNAL_URL` >
+    /// `WM_BASE_URL`; public base URL (for presigned links) = `WM_BASE_URL`; `WM_WORKSPACE`;
+    /// `WM_TOKEN`. Empty values count as missing.
     ///
     /// # Errors
     /// [`Error::NotConfigured`] naming the variable to set; [`Error::InvalidInput`] for bad values.
@@ -154,201 +147,83 @@ impl WindmillConnection {
         K: AsRef<str>,
         V: Into<String>,
     {
-        let (mut internal, mut public, mut workspace, mut token) = (None, None, None, None);
-        for (k, v) in vars {
-            let v: String = v.into();
-            if v.is_empty() {
-                continue;
-            }
-            match k.as_ref() {
-                "BASE_INTERNAL_URL" => internal = Some(v),
-                "WM_BASE_URL" => public = Some(v),
-                "WM_WORKSPACE" => workspace = Some(v),
-                "WM_TOKEN" => token = Some(v),
-                _ => {}
-            }
-        }
-        let base = internal
-            .clone()
-            .or_else(|| public.clone())
-            .ok_or(Error::NotConfigured {
-                what: "Windmill base URL",
-                hint: "set BASE_INTERNAL_URL or WM_BASE_URL (Windmill sets both in jobs)".into(),
-            })?;
-        let workspace = workspace.ok_or(Error::NotConfigured {
-            what: "Windmill workspace",
-            hint: "set WM_WORKSPACE".into(),
-        })?;
-        let token = token.ok_or(Error::NotConfigured {
-            what: "Windmill token",
-            hint: "set WM_TOKEN".into(),
-        })?;
-        let conn = Self::new(&base, workspace, token)?;
-        match public {
-            Some(p) => conn.with_public_base_url(&p),
-            None => Ok(conn),
-        }
-    }
-
-    /// Uses `client` for every request (timeouts, proxies, TLS roots are its settings).
-    pub fn with_http_client(self, client: reqwest::Client) -> Self {
-        self.map_inner(|inner| inner.http = client)
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.into()));
+        let wm = WindmillBuilder::from_vars(vars).build()?;
+        Self::from_http_client(&wm)
     }
 
     /// Sets the public base URL used in presigned links (default: `WM_BASE_URL` when read from
     /// the environment, else the base URL).
-    pub fn with_public_base_url(self, url: &str) -> Result<Self> {
-        let url = parse_base("public base URL", url)?;
-        Ok(self.map_inner(|inner| inner.public_base_url = Some(url)))
-    }
-
-    fn map_inner(self, f: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => Inner {
-                base_url: shared.base_url.clone(),
-                public_base_url: shared.public_base_url.clone(),
-                workspace: shared.workspace.clone(),
-                token: shared.token.clone(),
-                http: shared.http.clone(),
-            },
-        };
-        f(&mut inner);
-        WindmillConnection {
-            inner: Arc::new(inner),
-        }
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a URL that is not http(s) or carries credentials.
+    pub fn with_public_base_url(mut self, url: &str) -> Result<Self> {
+        self.public = Some(server_root("public base URL", url)?);
+        Ok(self)
     }
 
     /// The server root (ends with `/`).
     pub fn base_url(&self) -> &Url {
-        &self.inner.base_url
+        &self.root
     }
 
     /// The root used in public (presigned) links: the explicit one, else the base URL.
     pub fn public_base_url(&self) -> &Url {
-        self.inner
-            .public_base_url
-            .as_ref()
-            .unwrap_or(&self.inner.base_url)
+        self.public.as_ref().unwrap_or(&self.root)
     }
 
     /// The workspace id.
     pub fn workspace(&self) -> &str {
-        &self.inner.workspace
+        self.wm.workspace().as_str()
     }
 
-    /// The HTTP client.
-    pub fn http_client(&self) -> &reqwest::Client {
-        &self.inner.http
+    /// The client every request goes through.
+    pub fn windmill(&self) -> &Windmill {
+        &self.wm
     }
 
     pub(crate) fn token(&self) -> &str {
-        &self.inner.token
+        self.wm.expose_token()
     }
 
-    /// `{base}/api/w/{ws}/{path}` with `query` pairs (`None` values are left out).
-    pub(crate) fn url(&self, path: &str, query: &[(&str, Option<&str>)]) -> Result<Url> {
-        let mut url = self
-            .inner
-            .base_url
-            .join(&format!("api/w/{}/{}", self.inner.workspace, path))
-            .map_err(|e| Error::invalid("URL", e.to_string()))?;
-        let present: Vec<(&str, &str)> = query
-            .iter()
-            .filter_map(|(k, v)| v.map(|v| (*k, v)))
-            .collect();
-        if !present.is_empty() {
-            url.query_pairs_mut().extend_pairs(present);
-        }
-        Ok(url)
-    }
-
-    /// A request with the bearer token; returns it with its `METHOD /path` label for errors.
+    /// A request to `{base}/api/w/{ws}/{path}` with the `Some` pairs of `query`.
     pub(crate) fn request(
         &self,
-        method: reqwest::Method,
-        url: Url,
-    ) -> (reqwest::RequestBuilder, String) {
-        let label = format!("{method} {}", url.path());
-        let rb = self
-            .inner
-            .http
-            .request(method, url)
-            .bearer_auth(&self.inner.token);
-        (rb, label)
-    }
-
-    /// Sends and checks the status: 2xx -> the response; 401/403 -> Unauthorized; 404 ->
-    /// NotFound(`kind`, `item`); others -> Api (body truncated); transport -> Transport.
-    pub(crate) async fn send(
-        &self,
-        rb: reqwest::RequestBuilder,
-        label: &str,
-        kind: ItemKind,
-        item: &str,
-    ) -> Result<reqwest::Response> {
-        tracing::debug!(request = label, "windmill request");
-        let resp = rb.send().await.map_err(|e| Error::Transport {
-            request: label.to_owned(),
-            source: Box::new(e.without_url()),
-        })?;
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let body = truncate(resp.text().await.unwrap_or_default());
-        Err(match status {
-            401 | 403 => Error::Unauthorized {
-                status,
-                request: label.to_owned(),
-                body,
-            },
-            404 => Error::NotFound {
-                kind,
-                path: item.to_owned(),
-            },
-            _ => Error::Api {
-                status,
-                request: label.to_owned(),
-                body,
-            },
-        })
-    }
-
-    /// [`Self::send`], then decodes the JSON body.
-    pub(crate) async fn send_json<T: DeserializeOwned>(
-        &self,
-        rb: reqwest::RequestBuilder,
-        label: &str,
-        kind: ItemKind,
-        item: &str,
-    ) -> Result<T> {
-        let resp = self.send(rb, label, kind, item).await?;
-        let bytes: Bytes = resp.bytes().await.map_err(|e| Error::Transport {
-            request: label.to_owned(),
-            source: Box::new(e.without_url()),
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            request: label.to_owned(),
-            body_excerpt: truncate(
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-            ),
-            source: Box::new(e),
-        })
+        method: Method,
+        path: &str,
+        query: &[(&str, Option<&str>)],
+    ) -> Request<'_> {
+        with_query(self.wm.workspace_request(method, path), query)
     }
 }
 
-fn truncate(mut text: String) -> String {
-    const MAX: usize = 1000;
-    if text.len() > MAX {
-        let mut cut = MAX;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
+/// Sends `req` and decodes an answer that holds secrets (storage keys, signatures): a decode
+/// error shows the answer's outline (keys and kinds), never a byte of its values.
+pub(crate) async fn send_secret_json<T: serde::de::DeserializeOwned>(
+    req: Request<'_>,
+    method: &str,
+) -> Result<T> {
+    let request = format!("{method} {}", req.url().path());
+    let bytes = req.send_bytes().await?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+        request: request.clone(),
+        body_excerpt: format!(
+            "{} bytes that are not JSON (not shown: they may hold secrets)",
+            bytes.len()
+        ),
+        source: Box::new(e),
+    })?;
+    T::deserialize(&value).map_err(|e| Error::decode_secret(request, &value, e))
+}
+
+/// Adds the `Some` pairs of `query` to `req`.
+pub(crate) fn with_query<'c>(mut req: Request<'c>, query: &[(&str, Option<&str>)]) -> Request<'c> {
+    for (key, value) in query {
+        req = req.query_opt(key, *value);
     }
-    text
+    req
 }
 
 #[cfg(test)]
@@ -364,11 +239,13 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(conn.base_url().as_str(), "https://pub.example.com/");
-        let url = conn
-            .url("job_helpers/x", &[("a", Some("b c")), ("n", None)])
-            .unwrap();
+        let req = conn.request(
+            Method::GET,
+            "job_helpers/x",
+            &[("a", Some("b c")), ("n", None)],
+        );
         assert_eq!(
-            url.as_str(),
+            req.url().as_str(),
             "https://pub.example.com/api/w/ws/job_helpers/x?a=b+c"
         );
 
@@ -377,11 +254,23 @@ mod tests {
         assert!(matches!(err, Error::NotConfigured { .. }), "{err}");
         assert!(err.to_string().contains("BASE_INTERNAL_URL"));
         let err =
-            WindmillConnection::from_env_vars([("WM_BASE_URL", "http://x"), ("WM_TOKEN", "")])
+            WindmillConnection::from_env_vars([("WM_BASE_URL", "http://x"), ("WM_TOKEN", "t")])
                 .unwrap_err();
-        assert!(err.to_string().contains("WM_WORKSPACE"));
+        assert!(err.to_string().contains("WM_WORKSPACE"), "{err}");
+        let err = WindmillConnection::from_env_vars([
+            ("WM_BASE_URL", "http://x"),
+            ("WM_WORKSPACE", "ws"),
+            ("WM_TOKEN", ""),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("WM_TOKEN"), "{err}");
         assert!(WindmillConnection::new("ftp://x", "ws", "t").is_err());
-        assert!(WindmillConnection::new("http://x", "a/b", "t").is_err());
+        for bad in ["a/b", "..", "a\\b", "a'b", "a\tb", ""] {
+            assert!(
+                WindmillConnection::new("http://x", bad, "t").is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
@@ -396,8 +285,19 @@ mod tests {
     fn base_with_path_keeps_it() {
         let conn = WindmillConnection::new("http://h:81/windmill", "ws", "t").unwrap();
         assert_eq!(
-            conn.url("p", &[]).unwrap().as_str(),
+            conn.request(Method::GET, "p", &[]).url().as_str(),
             "http://h:81/windmill/api/w/ws/p"
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused_and_never_echoed() {
+        let err = WindmillConnection::new("http://user:hunter2@h", "ws", "t").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
+        let conn = WindmillConnection::new("http://h", "ws", "t").unwrap();
+        let err = conn
+            .with_public_base_url("https://u:hunter2@pub")
+            .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
     }
 }

@@ -20,6 +20,10 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use wmill_core::{Error, ItemKind};
 
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use wmill_http::Request;
+
 use super::WindmillConnection;
 use crate::error::{location, to_store_error};
 
@@ -123,6 +127,21 @@ fn parse_time(text: Option<&str>) -> DateTime<Utc> {
     .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
+/// A listing whose server repeats a page token would never end: it stops with this error.
+fn repeated_token(prefix: &str) -> object_store::Error {
+    object_store::Error::Generic {
+        store: STORE,
+        source: format!(
+            "listing {prefix:?}: the server sent a page token it had already sent (the listing would never end)"
+        )
+        .into(),
+    }
+}
+
+fn octet_stream() -> HeaderValue {
+    HeaderValue::from_static("application/octet-stream")
+}
+
 fn not_implemented(operation: &str) -> object_store::Error {
     object_store::Error::NotImplemented {
         operation: operation.to_owned(),
@@ -158,44 +177,52 @@ impl WindmillHelperStore {
         to_store_error(e, STORE)
     }
 
-    fn upload_request(
-        &self,
+    /// `POST job_helpers/upload_s3_file?file_key=..`: an upload overwrites the object, so
+    /// repeating it is harmless (when its body can be sent again).
+    fn upload_request<'c>(
+        conn: &'c WindmillConnection,
+        storage: Option<&str>,
+        s3_resource_path: Option<&str>,
         key: &str,
         attrs: &Attributes,
-    ) -> Result<(reqwest::RequestBuilder, String), Error> {
+    ) -> Request<'c> {
         let content_type = attr(attrs, &Attribute::ContentType);
         let disposition = attr(attrs, &Attribute::ContentDisposition);
-        let url = self.conn.url(
+        conn.request(
+            Method::POST,
             "job_helpers/upload_s3_file",
             &[
                 ("file_key", Some(key)),
-                ("storage", self.storage.as_deref()),
-                ("s3_resource_path", self.s3_resource_path.as_deref()),
+                ("storage", storage),
+                ("s3_resource_path", s3_resource_path),
                 ("content_type", content_type.as_deref()),
                 ("content_disposition", disposition.as_deref()),
             ],
-        )?;
-        let (rb, label) = self.conn.request(reqwest::Method::POST, url);
-        Ok((
-            rb.header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
-            label,
-        ))
+        )
+        .idempotent()
+        .not_found(ItemKind::Object, key.to_owned())
+    }
+
+    /// A `job_helpers` request about `key` in this store.
+    fn key_request(&self, method: Method, path: &str, key: &str) -> Request<'_> {
+        self.conn
+            .request(
+                method,
+                path,
+                &[
+                    ("file_key", Some(key)),
+                    ("storage", self.storage.as_deref()),
+                    ("s3_resource_path", self.s3_resource_path.as_deref()),
+                ],
+            )
+            .not_found(ItemKind::Object, location(self.storage.as_deref(), key))
     }
 
     async fn metadata(&self, key: &str) -> Result<ObjectMeta, Error> {
-        let url = self.conn.url(
-            "job_helpers/load_file_metadata",
-            &[
-                ("file_key", Some(key)),
-                ("storage", self.storage.as_deref()),
-                ("s3_resource_path", self.s3_resource_path.as_deref()),
-            ],
-        )?;
-        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
-        let loc = location(self.storage.as_deref(), key);
         let meta: FileMetadata = self
-            .conn
-            .send_json(rb, &label, ItemKind::Object, &loc)
+            .key_request(Method::GET, "job_helpers/load_file_metadata", key)
+            .idempotent()
+            .send_json()
             .await?;
         Ok(ObjectMeta {
             location: Path::from(key),
@@ -207,24 +234,24 @@ impl WindmillHelperStore {
     }
 
     async fn page(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
-        let url = self.conn.url(
-            "job_helpers/list_stored_files_paged",
-            &[
-                ("prefix", Some(prefix)),
-                ("max_keys", Some("1000")),
-                ("page_token", token),
-                ("storage", self.storage.as_deref()),
-                ("s3_resource_path", self.s3_resource_path.as_deref()),
-            ],
-        )?;
-        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
         self.conn
-            .send_json(
-                rb,
-                &label,
-                ItemKind::Storage,
-                self.storage.as_deref().unwrap_or("_default_"),
+            .request(
+                Method::GET,
+                "job_helpers/list_stored_files_paged",
+                &[
+                    ("prefix", Some(prefix)),
+                    ("max_keys", Some("1000")),
+                    ("page_token", token),
+                    ("storage", self.storage.as_deref()),
+                    ("s3_resource_path", self.s3_resource_path.as_deref()),
+                ],
             )
+            .idempotent()
+            .not_found(
+                ItemKind::Storage,
+                self.storage.as_deref().unwrap_or("_default_").to_owned(),
+            )
+            .send_json()
             .await
     }
 }
@@ -258,17 +285,18 @@ impl ObjectStore for WindmillHelperStore {
         if !matches!(opts.mode, PutMode::Overwrite) {
             return Err(not_implemented("conditional put"));
         }
-        let (rb, label) = self
-            .upload_request(location.as_ref(), &opts.attributes)
-            .map_err(|e| self.err(e))?;
-        let body = reqwest::Body::wrap_stream(futures::stream::iter(
-            payload.into_iter().map(Ok::<_, std::io::Error>),
-        ));
-        let _: UploadAnswer = self
-            .conn
-            .send_json(rb.body(body), &label, ItemKind::Object, location.as_ref())
-            .await
-            .map_err(|e| self.err(e))?;
+        let chunks: Vec<Bytes> = payload.into_iter().collect();
+        let _: UploadAnswer = Self::upload_request(
+            &self.conn,
+            self.storage.as_deref(),
+            self.s3_resource_path.as_deref(),
+            location.as_ref(),
+            &opts.attributes,
+        )
+        .body_chunks(chunks, octet_stream())
+        .send_json()
+        .await
+        .map_err(|e| self.err(e))?;
         Ok(PutResult {
             e_tag: None,
             version: None,
@@ -281,9 +309,6 @@ impl ObjectStore for WindmillHelperStore {
         location: &Path,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        let (rb, label) = self
-            .upload_request(location.as_ref(), &opts.attributes)
-            .map_err(|e| self.err(e))?;
         let (tx, rx) = mpsc::unbounded_channel::<Message>();
         let body = futures::stream::unfold((rx, false), |(mut rx, done)| async move {
             if done {
@@ -308,17 +333,28 @@ impl ObjectStore for WindmillHelperStore {
         })
         .flatten();
         let conn = self.conn.clone();
+        let storage = self.storage.clone();
+        let resource = self.s3_resource_path.clone();
         let key = location.to_string();
-        let rb = rb.body(reqwest::Body::wrap_stream(body));
+        let attributes = opts.attributes;
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| object_store::Error::Generic {
                 store: "WindmillHelpers",
                 source: "multipart uploads need a Tokio runtime".into(),
             })?;
         let task = runtime.spawn(async move {
-            conn.send_json::<UploadAnswer>(rb, &label, ItemKind::Object, &key)
-                .await
-                .map(|_| ())
+            // A streamed body cannot be replayed: this request is never retried.
+            Self::upload_request(
+                &conn,
+                storage.as_deref(),
+                resource.as_deref(),
+                &key,
+                &attributes,
+            )
+            .body_stream(body, octet_stream())
+            .send_json::<UploadAnswer>()
+            .await
+            .map(|_| ())
         });
         let abort = task.abort_handle();
         let response = task
@@ -363,26 +399,14 @@ impl ObjectStore for WindmillHelperStore {
                 extensions: Default::default(),
             });
         }
-        let url = self
-            .conn
-            .url(
-                "job_helpers/download_s3_file",
-                &[
-                    ("file_key", Some(key)),
-                    ("storage", self.storage.as_deref()),
-                    ("s3_resource_path", self.s3_resource_path.as_deref()),
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
-        let loc = location_text(self.storage.as_deref(), key);
         let resp = self
-            .conn
-            .send(rb, &label, ItemKind::Object, &loc)
+            .key_request(Method::GET, "job_helpers/download_s3_file", key)
+            .idempotent()
+            .send_stream()
             .await
             .map_err(|e| self.err(e))?;
         let headers = resp.headers().clone();
-        let header = |name: reqwest::header::HeaderName| {
+        let header = |name: HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -413,16 +437,7 @@ impl ObjectStore for WindmillHelperStore {
                 source: Box::new(e),
             })?,
         };
-        let label_for_stream = label.clone();
-        let raw = resp.bytes_stream().map_err(move |e| {
-            to_store_error(
-                Error::Transport {
-                    request: label_for_stream.clone(),
-                    source: Box::new(e.without_url()),
-                },
-                STORE,
-            )
-        });
+        let raw = resp.into_stream().map_err(|e| to_store_error(e, STORE));
         let payload = if range == (0..size) {
             raw.boxed()
         } else {
@@ -447,21 +462,9 @@ impl ObjectStore for WindmillHelperStore {
                 let this = this.clone();
                 async move {
                     let path = path?;
-                    let url = this
-                        .conn
-                        .url(
-                            "job_helpers/delete_s3_file",
-                            &[
-                                ("file_key", Some(path.as_ref())),
-                                ("storage", this.storage.as_deref()),
-                                ("s3_resource_path", this.s3_resource_path.as_deref()),
-                            ],
-                        )
-                        .map_err(|e| this.err(e))?;
-                    let (rb, label) = this.conn.request(reqwest::Method::DELETE, url);
-                    let loc = location_text(this.storage.as_deref(), path.as_ref());
-                    this.conn
-                        .send(rb, &label, ItemKind::Object, &loc)
+                    this.key_request(Method::DELETE, "job_helpers/delete_s3_file", path.as_ref())
+                        .idempotent()
+                        .send_empty()
                         .await
                         .map_err(|e| this.err(e))?;
                     Ok(path)
@@ -473,7 +476,9 @@ impl ObjectStore for WindmillHelperStore {
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
         let this = self.clone();
         let start = vec![(folder_prefix(prefix), None::<String>)];
-        futures::stream::try_unfold((this, start), |(this, mut stack)| async move {
+        let seen = std::collections::HashSet::<(String, String)>::new();
+        let state = (this, start, seen);
+        futures::stream::try_unfold(state, |(this, mut stack, mut seen)| async move {
             let Some((prefix, token)) = stack.pop() else {
                 return Ok::<_, object_store::Error>(None);
             };
@@ -482,6 +487,9 @@ impl ObjectStore for WindmillHelperStore {
                 .await
                 .map_err(|e| this.err(e))?;
             if let Some(next) = page.next_page_token.filter(|t| !t.is_empty()) {
+                if !seen.insert((prefix.clone(), next.clone())) {
+                    return Err(repeated_token(&prefix));
+                }
                 stack.push((prefix, Some(next)));
             }
             for folder in page.folders {
@@ -493,7 +501,7 @@ impl ObjectStore for WindmillHelperStore {
                 .filter_map(file_meta)
                 .map(Ok)
                 .collect();
-            Ok(Some((futures::stream::iter(files), (this, stack))))
+            Ok(Some((futures::stream::iter(files), (this, stack, seen))))
         })
         .try_flatten()
         .boxed()
@@ -507,6 +515,7 @@ impl ObjectStore for WindmillHelperStore {
             extensions: Default::default(),
         };
         let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
                 .page(&folder, token.as_deref())
@@ -521,6 +530,7 @@ impl ObjectStore for WindmillHelperStore {
                 .objects
                 .extend(page.files.into_iter().filter_map(file_meta));
             match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if !seen.insert(next.clone()) => return Err(repeated_token(&folder)),
                 Some(next) => token = Some(next),
                 None => break,
             }
@@ -546,9 +556,11 @@ impl ObjectStore for WindmillHelperStore {
         if !matches!(options.target_mode, RenameTargetMode::Overwrite) {
             return Err(not_implemented("rename if not exists"));
         }
-        let url = self
-            .conn
-            .url(
+        // Not idempotent: a repeated move finds its source gone. Retried only when the
+        // connection could not be opened.
+        self.conn
+            .request(
+                Method::GET,
                 "job_helpers/move_s3_file",
                 &[
                     ("src_file_key", Some(from.as_ref())),
@@ -557,19 +569,15 @@ impl ObjectStore for WindmillHelperStore {
                     ("s3_resource_path", self.s3_resource_path.as_deref()),
                 ],
             )
-            .map_err(|e| self.err(e))?;
-        let (rb, label) = self.conn.request(reqwest::Method::GET, url);
-        let loc = location_text(self.storage.as_deref(), from.as_ref());
-        self.conn
-            .send(rb, &label, ItemKind::Object, &loc)
+            .not_found(
+                ItemKind::Object,
+                location(self.storage.as_deref(), from.as_ref()),
+            )
+            .send_empty()
             .await
             .map_err(|e| self.err(e))?;
         Ok(())
     }
-}
-
-fn location_text(storage: Option<&str>, key: &str) -> String {
-    location(storage, key)
 }
 
 /// Keeps bytes `range` of a stream that starts at offset 0.
