@@ -140,7 +140,8 @@ impl Windmill {
             )
             .query_opt("resume_button_text", ask.resume_button_text.as_deref())
             .query_opt("cancel_button_text", ask.cancel_button_text.as_deref());
-        call = call.idempotent().not_found(ItemKind::Job, job.to_owned());
+        // Posting a message has an effect: never repeated once it may have reached the server.
+        call = call.not_found(ItemKind::Job, job.to_owned());
         call.send().await.map(drop)
     }
 

@@ -670,3 +670,38 @@ async fn username_to_email_and_raw_requests() {
         .unwrap();
     assert_eq!(v, serde_json::Value::Null);
 }
+
+/// An approval request posts a message: a 503 after it may have reached the server is not
+/// repeated (a retry would post the message twice). The error carries the status.
+#[tokio::test]
+async fn approval_requests_are_never_repeated() {
+    let server = server().await;
+    for endpoint in ["slack_approval", "teams_approval"] {
+        call("GET", format!("/api/w/ws/jobs/{endpoint}/{JOB}").as_str())
+            .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    call("POST", "/api/teams/activities")
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = step_client(&server);
+    let e = wm
+        .request_interactive_slack_approval("f/slack/bot", "C1", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(503), "{e}");
+    let e = wm
+        .request_interactive_teams_approval("Ops", "deploys", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(503), "{e}");
+    let e = wm
+        .send_teams_message("conv", "done", false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(502), "{e}");
+}

@@ -239,6 +239,9 @@ fn generated_key(opts: &WriteOptions) -> String {
     }
 }
 
+/// The largest first allocation of [`S3Client::load_s3_file`], whatever size is announced.
+const MAX_PREALLOCATION: u64 = 64 << 20;
+
 impl S3Client {
     /// A client resolving storages with `resolver`.
     pub fn new(resolver: impl StorageResolver) -> Self {
@@ -326,7 +329,37 @@ impl S3Client {
             .get_opts(&path, GetOptions::default())
             .await
             .map_err(|e| self.fail(e, "get", obj))?;
-        got.bytes().await.map_err(|e| self.fail(e, "get", obj))
+        // The announced size only sizes the first allocation, up to a cap: a store (or a
+        // server) announcing 10^15 bytes must not abort the process. The buffer grows as
+        // bytes arrive.
+        let announced = got.range.end.saturating_sub(got.range.start);
+        let capacity = usize::try_from(announced.min(MAX_PREALLOCATION)).unwrap_or(0);
+        let mut stream = got.into_stream();
+        let mut first: Option<Bytes> = None;
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| self.fail(e, "get", obj))?
+        {
+            match first.take() {
+                // A one-chunk object is returned as it came, without a copy.
+                None if buf.is_empty() => first = Some(chunk),
+                head => {
+                    if buf.is_empty() {
+                        buf.reserve(capacity);
+                    }
+                    if let Some(head) = head {
+                        buf.extend_from_slice(&head);
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+        }
+        Ok(match first {
+            Some(only) => only,
+            None => buf.freeze(),
+        })
     }
 
     /// The content of `obj` as a stream of chunks, with memory bounded by one chunk (the
