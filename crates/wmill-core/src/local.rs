@@ -63,7 +63,9 @@ impl SharedFolder {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a path that leaves the folder; [`Error::Storage`] when the
-    /// file cannot be read; [`Error::Decode`] when it is not the JSON of a `T`.
+    /// file cannot be read; [`Error::Decode`] when it is not the JSON of a `T` (the error
+    /// shows the keys and the kinds of the values, never the values: see
+    /// [`Error::decode_secret`]).
     pub fn get_state<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         let file = self.file(path)?;
         let text = match std::fs::read(&file) {
@@ -72,12 +74,16 @@ impl SharedFolder {
             Err(e) => return Err(io_error("reading", &file, e)),
         };
         serde_json::from_slice(&text).map(Some).map_err(|e| {
-            let mut excerpt = String::from_utf8_lossy(&text).into_owned();
-            crate::error::truncate_in_place(&mut excerpt, 200);
-            Error::Decode {
-                request: format!("shared state {}", file.display()),
-                body_excerpt: excerpt,
-                source: Box::new(e),
+            // State may hold secrets: the error shows the outline of the JSON (keys and kinds)
+            // and the shape of the decoder's message, never the text.
+            let request = format!("shared state {}", file.display());
+            match serde_json::from_slice::<serde_json::Value>(&text) {
+                Ok(value) => Error::decode_secret(request, &value, e),
+                Err(_) => Error::Decode {
+                    request,
+                    body_excerpt: "(not shown: the file may hold secrets)".into(),
+                    source: crate::error::redacted(e),
+                },
             }
         })
     }
@@ -336,6 +342,63 @@ mod tests {
             shared.set_state("adir", &1),
             Err(Error::Storage { .. })
         ));
+    }
+
+    /// Everything a user may see of `err`: its message, its `Debug` and those of its sources.
+    fn everything_shown(err: &Error) -> String {
+        let mut text = format!("{err}\n{err:?}");
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            text.push_str(&format!("\n{s}\n{s:?}"));
+            source = s.source();
+        }
+        text
+    }
+
+    #[test]
+    fn shared_state_decode_errors_never_show_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Progress {
+            rows: u16,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let shared = SharedFolder::new(dir.path());
+
+        // JSON of another type: the outline (keys and kinds) and the decoder's shape only.
+        shared
+            .set_state(
+                "state.json",
+                &json!({"rows": "hunter2\"-row", "token": "s3cr3t-t0ken", "port": 123456789}),
+            )
+            .unwrap();
+        let err = shared.get_state::<Progress>("state.json").unwrap_err();
+        let shown = everything_shown(&err);
+        assert!(matches!(err, Error::Decode { .. }), "{shown}");
+        for secret in ["hunter2", "-row", "s3cr3t-t0ken", "123456789"] {
+            assert!(!shown.contains(secret), "{secret:?} is shown:\n{shown}");
+        }
+        assert!(shown.contains("\\\"token\\\": string"), "{shown}");
+        assert!(shown.contains("expected u16"), "{shown}");
+        shared
+            .set_state("state.json", &json!({"rows": 123456789}))
+            .unwrap();
+        let err = shared.get_state::<Progress>("state.json").unwrap_err();
+        assert!(!everything_shown(&err).contains("123456789"), "{err:?}");
+
+        // Not JSON at all: no excerpt of the text either.
+        std::fs::write(
+            dir.path().join("broken.json"),
+            "{\"token\": \"s3cr3t-t0ken\", oops",
+        )
+        .unwrap();
+        let err = shared
+            .get_state::<serde_json::Value>("broken.json")
+            .unwrap_err();
+        let shown = everything_shown(&err);
+        assert!(matches!(err, Error::Decode { .. }), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("line 1"), "{shown}");
     }
 
     #[cfg(unix)]
