@@ -227,8 +227,8 @@ pub(crate) fn truncate_in_place(text: &mut String, max: usize) {
 }
 
 /// A decoding error about data that may hold secrets (resources, state, the mock file): the
-/// message keeps its shape (`invalid type: string "…", expected u16`) without the quoted
-/// values.
+/// decoder's message reduced to its shape (`invalid type: string "…", expected u16`), with
+/// no byte of the decoded value.
 #[derive(Debug)]
 struct RedactedError(String);
 
@@ -240,27 +240,239 @@ impl fmt::Display for RedactedError {
 
 impl std::error::Error for RedactedError {}
 
-/// A decoder's error with its quoted values left out, as a source error.
+/// A decoder's error reduced to its shape (see [`redact_message`]), as a source error.
 pub(crate) fn redacted(error: impl fmt::Display) -> BoxError {
-    Box::new(RedactedError(redact_quoted(&error.to_string())))
+    Box::new(RedactedError(redact_message(&error.to_string())))
 }
 
-/// `text` with the content of every `"..."` replaced by `…`.
-fn redact_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '"' {
-            if inside {
-                out.push('…');
+/// What [`redact_message`] says for a message that has none of the known shapes.
+const UNRECOGNIZED_DECODE_ERROR: &str = "the data does not have the expected type (the decoder's message is not shown: it may quote the value)";
+
+/// The messages of serde and serde_json that never hold data, kept as they are.
+const FIXED_MESSAGES: &[&str] = &[
+    "EOF while parsing a list",
+    "EOF while parsing an object",
+    "EOF while parsing a string",
+    "EOF while parsing a value",
+    "expected `:`",
+    "expected `,` or `]`",
+    "expected `,` or `}`",
+    "expected ident",
+    "expected value",
+    "expected `\"`",
+    "invalid escape",
+    "invalid number",
+    "number out of range",
+    "invalid unicode code point",
+    "control character (\\u0000-\\u001F) found while parsing a string",
+    "key must be a string",
+    "invalid value: expected key to be a number in quotes",
+    "float key must be finite (got NaN or +/-inf)",
+    "lone leading surrogate in hex escape",
+    "trailing comma",
+    "trailing characters",
+    "unexpected end of hex escape",
+    "recursion limit exceeded",
+    "value is missing",
+    "can only flatten structs and maps",
+    "untagged and internally tagged enums do not support enum input",
+];
+
+/// The descriptions of serde's `Unexpected` (and serde_json's) that hold no data.
+const DATALESS_UNEXPECTED: &[&str] = &[
+    "byte array",
+    "unit value",
+    "Option value",
+    "newtype struct",
+    "sequence",
+    "map",
+    "enum",
+    "unit variant",
+    "newtype variant",
+    "tuple variant",
+    "struct variant",
+    "null",
+    "number",
+    "i128",
+    "u128",
+];
+
+/// A decoder's message with no byte of the decoded value: a fixed vocabulary, not a filter.
+///
+/// The messages serde and serde_json build are recognized by their templates
+/// (`invalid type: <found>, expected <type>`, ``unknown variant `<v>`, expected ...``,
+/// `invalid length <n>, expected ...`, ``missing field `<f>` ``, the syntax errors, ...) and
+/// rebuilt from their parts that come from the target type (what was expected, the type's
+/// field and variant names), the kind of what was found (`string "…"`, ``integer `…` ``)
+/// and the position in the text. Values, variant names and lengths read from the data become
+/// `…`; the keys of unknown fields stay (keys are not secret: the outline shows them). Any
+/// other message (a `Deserialize` impl's own words, which may quote the value) becomes
+/// [`UNRECOGNIZED_DECODE_ERROR`].
+fn redact_message(text: &str) -> String {
+    let (message, position) = split_position(text);
+    match redact_known(message) {
+        Some(mut out) => {
+            if let Some((line, column)) = position {
+                out.push_str(&format!(" at line {line} column {column}"));
             }
-            inside = !inside;
-            out.push(c);
-        } else if !inside {
-            out.push(c);
+            out
+        }
+        None => UNRECOGNIZED_DECODE_ERROR.to_owned(),
+    }
+}
+
+/// `text` without serde_json's ` at line L column C` suffix, and that position.
+fn split_position(text: &str) -> (&str, Option<(&str, &str)>) {
+    let is_number =
+        |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((head, column)) = text.rsplit_once(" column ")
+        && let Some((message, line)) = head.rsplit_once(" at line ")
+        && is_number(line)
+        && is_number(column)
+    {
+        return (message, Some((line, column)));
+    }
+    (text, None)
+}
+
+/// The message rebuilt from its typed parts, `None` when it has no known shape.
+fn redact_known(message: &str) -> Option<String> {
+    if let Some(fixed) = FIXED_MESSAGES.iter().find(|m| **m == message) {
+        return Some((*fixed).to_owned());
+    }
+    // Serde's words around a type name; the name is left out.
+    if message.starts_with("data did not match any variant of untagged enum ") {
+        return Some("data did not match any variant of the untagged enum".to_owned());
+    }
+    if message.starts_with("no variant of enum ") && message.ends_with(" found in flattened data") {
+        return Some("no variant of the enum found in flattened data".to_owned());
+    }
+    for label in ["invalid type", "invalid value"] {
+        if let Some(rest) = message
+            .strip_prefix(label)
+            .and_then(|r| r.strip_prefix(": "))
+        {
+            // The expected type comes last; what was found may hold ", expected " itself.
+            let (found, expected) = rest.rsplit_once(", expected ")?;
+            let found = redact_unexpected(found)?;
+            return Some(format!("{label}: {found}, expected {}", typed(expected)));
         }
     }
-    out
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        let (len, expected) = rest.split_once(", expected ")?;
+        if len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        return Some(format!("invalid length …, expected {}", typed(expected)));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if rest.ends_with("`, there are no variants") {
+            return Some("unknown variant `…`, there are no variants".to_owned());
+        }
+        let (_variant, expected) = rest.rsplit_once("`, expected ")?;
+        return is_name_list(expected)
+            .then(|| format!("unknown variant `…`, expected {}", typed(expected)));
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some(key) = rest.strip_suffix("`, there are no fields") {
+            return Some(format!(
+                "unknown field `{}`, there are no fields",
+                key_text(key)
+            ));
+        }
+        let (key, expected) = rest.rsplit_once("`, expected ")?;
+        return is_name_list(expected).then(|| {
+            format!(
+                "unknown field `{}`, expected {}",
+                key_text(key),
+                typed(expected)
+            )
+        });
+    }
+    for prefix in ["missing field `", "duplicate field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let field = rest.strip_suffix('`')?;
+            return Some(format!("{prefix}{}`", key_text(field)));
+        }
+    }
+    None
+}
+
+/// The kind of what was found, from serde's description of it (`string "..."`,
+/// ``integer `5` ``, `map`, ...), without its value; `None` for an unknown description.
+fn redact_unexpected(found: &str) -> Option<&'static str> {
+    if let Some(word) = DATALESS_UNEXPECTED.iter().find(|w| **w == found) {
+        return Some(word);
+    }
+    let quoted = |prefix: &str| found.strip_prefix(prefix).and_then(|r| r.strip_suffix('`'));
+    if let Some(b) = quoted("boolean `") {
+        return matches!(b, "true" | "false").then_some("boolean `…`");
+    }
+    let is_integer = |s: &str| {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    if let Some(rest) = found.strip_prefix("integer `") {
+        let number = rest
+            .strip_suffix('`')
+            .or_else(|| rest.strip_suffix("` as i128"))
+            .or_else(|| rest.strip_suffix("` as u128"))?;
+        return is_integer(number).then_some("integer `…`");
+    }
+    if let Some(f) = quoted("floating point `") {
+        let is_float = matches!(f, "NaN" | "inf" | "-inf")
+            || (!f.is_empty()
+                && f.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')));
+        return is_float.then_some("floating point `…`");
+    }
+    if let Some(c) = quoted("character `") {
+        return (c.chars().count() == 1).then_some("character `…`");
+    }
+    let string = found.strip_prefix("string \"")?.strip_suffix('"')?;
+    is_debug_escaped(string).then_some("string \"…\"")
+}
+
+/// Whether `s` is the inside of a `{:?}`-formatted string: every `"` escaped, no lone `\\` at
+/// the end.
+fn is_debug_escaped(s: &str) -> bool {
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.next().is_none() => return false,
+            '\\' => {}
+            '"' => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether `s` is serde's list of the type's names: `` `a` ``, `` `a` or `b` `` or
+/// ``one of `a`, `b`, `c` ``.
+fn is_name_list(s: &str) -> bool {
+    (s.starts_with('`') || s.starts_with("one of `")) && s.ends_with('`') && s.len() > 1
+}
+
+/// A part of the message that comes from the target type (what it expected), bounded.
+fn typed(text: &str) -> String {
+    let mut text = text.to_owned();
+    truncate_in_place(&mut text, 200);
+    text
+}
+
+/// A field name or an object key, bounded and with control characters escaped.
+fn key_text(key: &str) -> String {
+    let mut text = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c.is_control() {
+            text.extend(c.escape_debug());
+        } else {
+            text.push(c);
+        }
+    }
+    truncate_in_place(&mut text, 64);
+    text
 }
 
 /// The outline of a JSON value: its keys and the kinds of their values, never the values
@@ -294,8 +506,10 @@ fn outline(value: &serde_json::Value) -> String {
 
 impl Error {
     /// The [`Error::Decode`] for a value that may hold secrets (a resource after interpolation,
-    /// state): the excerpt is the value's outline (keys and kinds, no values) and the message
-    /// keeps the decoder's words without the quoted values.
+    /// state): the excerpt is the value's outline (keys and kinds, no values) and the source is
+    /// the decoder's message reduced to its shape, with no byte of the value
+    /// (``invalid value: integer `…`, expected u16``, ``unknown variant `…`, expected `a` or `b` ``).
+    /// A message of unknown shape (a `Deserialize` impl's own words) is replaced by a fixed one.
     ///
     /// ```
     /// let value = serde_json::json!({"user": "ada", "password": "hunter2"});
@@ -489,6 +703,304 @@ mod tests {
             "{}",
             std::mem::size_of::<Error>()
         );
+    }
+
+    /// Everything a user may see of `err`: its message, its `Debug` and those of its sources.
+    fn everything_shown(err: &Error) -> String {
+        let mut text = format!("{err}\n{err:?}");
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            text.push_str(&format!("\n{s}\n{s:?}"));
+            source = s.source();
+        }
+        text
+    }
+
+    /// The [`Error::decode_secret`] of decoding `value` as a `T` (which must fail).
+    fn decode_error<T: serde::de::DeserializeOwned + fmt::Debug>(value: &Value) -> Error {
+        let e = T::deserialize(value).unwrap_err();
+        Error::decode_secret("resource f/db/main", value, e)
+    }
+
+    /// Fails when `secret`, its escaped form, or a piece of it of 5 bytes or more between
+    /// quotes, backticks and backslashes appears in what `err` shows.
+    #[track_caller]
+    fn assert_hidden(err: &Error, secret: &str) {
+        let shown = everything_shown(err);
+        let escaped = format!("{secret:?}");
+        let escaped = &escaped[1..escaped.len() - 1];
+        let pieces = secret.split(['"', '`', '\\']).filter(|p| p.len() >= 5);
+        for needle in [secret, escaped].into_iter().chain(pieces) {
+            assert!(
+                !shown.contains(needle),
+                "{needle:?} (of the secret {secret:?}) is shown:\n{shown}"
+            );
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Db {
+        port: u16,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Pair {
+        pair: (u8, u8),
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Creds {
+        password: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Mode {
+        Fast,
+        Slow,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct WithMode {
+        mode: Mode,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+    }
+
+    #[test]
+    fn decode_errors_never_show_strings_with_quotes_backticks_or_backslashes() {
+        for secret in [
+            "hunter2-plain",
+            "ab\"cd-hunter2",
+            "\"hunter2\"-quoted",
+            "x\\\"hunter2-backslash-quote",
+            "trailing-backslash-hunter2\\",
+            "`hunter2-backticks`",
+            "hunter2\", expected u64",
+            "pässwörd-🔑-секрет-密码",
+            "line\nbreak\thunter2\u{1}",
+        ] {
+            let err = decode_error::<Creds>(&json!({ "password": secret }));
+            assert!(matches!(err, Error::Decode { .. }));
+            assert_hidden(&err, secret);
+            assert!(everything_shown(&err).contains("expected u32"), "{err}");
+
+            let err = decode_error::<WithMode>(&json!({ "mode": secret }));
+            assert_hidden(&err, secret);
+            let err = decode_error::<char>(&json!(secret));
+            assert_hidden(&err, secret);
+        }
+        let long = "hunter2\"".repeat(2000);
+        assert_hidden(&decode_error::<Creds>(&json!({ "password": long })), &long);
+    }
+
+    #[test]
+    fn decode_errors_never_show_numbers_booleans_or_variant_names() {
+        let err = decode_error::<Db>(&json!({"port": 123456789}));
+        assert_hidden(&err, "123456789");
+        assert!(everything_shown(&err).contains("expected u16"), "{err}");
+        assert_hidden(&decode_error::<Db>(&json!({"port": -987654})), "987654");
+        assert_hidden(&decode_error::<Db>(&json!({"port": 31415.9265})), "31415");
+        assert_hidden(
+            &decode_error::<Db>(&json!({"port": u64::MAX})),
+            &u64::MAX.to_string(),
+        );
+        assert_hidden(&decode_error::<Named>(&json!({"name": true})), "true");
+        assert_hidden(&decode_error::<Named>(&json!({"name": false})), "false");
+
+        let err = decode_error::<WithMode>(&json!({"mode": "hunter2"}));
+        assert_hidden(&err, "hunter2");
+        // The variants come from the type, not the data: they stay.
+        assert!(everything_shown(&err).contains("`fast` or `slow`"), "{err}");
+
+        // Lengths: a sequence of 31337 items where 2 are expected (nested: the outline shows
+        // the length of a top-level array).
+        let err = decode_error::<Pair>(&json!({"pair": vec![0; 31337]}));
+        assert_hidden(&err, "31337");
+    }
+
+    #[test]
+    fn mock_file_decode_errors_never_show_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mock.json");
+        std::fs::write(&path, r#"{"resource_types": {"f/db/main": 123456789}}"#).unwrap();
+        let err = crate::InMemory::from_mock_file(&path).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert_hidden(&err, "123456789");
+        std::fs::write(&path, r#"{"resource_types": {"f/db/main": true}}"#).unwrap();
+        assert_hidden(&crate::InMemory::from_mock_file(&path).unwrap_err(), "true");
+    }
+
+    #[test]
+    fn redaction_keeps_the_shape_of_serde_messages() {
+        let cases = [
+            (
+                "invalid type: string \"a\\\"b\", expected u16",
+                "invalid type: string \"…\", expected u16",
+            ),
+            (
+                "invalid value: integer `-5`, expected u8 at line 3 column 14",
+                "invalid value: integer `…`, expected u8 at line 3 column 14",
+            ),
+            (
+                "invalid type: integer `170141183460469231731687303715884105727` as i128, expected u8",
+                "invalid type: integer `…`, expected u8",
+            ),
+            (
+                "invalid type: floating point `1.5e300`, expected i32",
+                "invalid type: floating point `…`, expected i32",
+            ),
+            (
+                "invalid type: boolean `true`, expected a string",
+                "invalid type: boolean `…`, expected a string",
+            ),
+            (
+                "invalid type: character `x`, expected a map",
+                "invalid type: character `…`, expected a map",
+            ),
+            (
+                "invalid type: null, expected struct Db",
+                "invalid type: null, expected struct Db",
+            ),
+            (
+                "invalid value: map, expected map with a single key",
+                "invalid value: map, expected map with a single key",
+            ),
+            (
+                "invalid length 3, expected fewer elements in array",
+                "invalid length …, expected fewer elements in array",
+            ),
+            (
+                "unknown variant `a`, expected `fast` or `slow`, expected `x`",
+                "unknown variant `…`, expected `x`",
+            ),
+            (
+                "unknown variant `s3cr`et`, expected one of `a`, `b`, `c`",
+                "unknown variant `…`, expected one of `a`, `b`, `c`",
+            ),
+            (
+                "unknown variant `s3cret`, there are no variants",
+                "unknown variant `…`, there are no variants",
+            ),
+            (
+                "unknown field `extra\n`, expected `port`",
+                "unknown field `extra\\n`, expected `port`",
+            ),
+            (
+                "unknown field `extra`, there are no fields",
+                "unknown field `extra`, there are no fields",
+            ),
+            ("missing field `port`", "missing field `port`"),
+            (
+                "duplicate field `port` at line 1 column 20",
+                "duplicate field `port` at line 1 column 20",
+            ),
+            (
+                "EOF while parsing a string at line 1 column 30",
+                "EOF while parsing a string at line 1 column 30",
+            ),
+            (
+                "data did not match any variant of untagged enum Auth",
+                "data did not match any variant of the untagged enum",
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(redact_message(message), expected, "{message}");
+        }
+    }
+
+    #[test]
+    fn messages_of_unknown_shape_are_replaced() {
+        for message in [
+            // A `Deserialize` impl's own words, which may quote the value.
+            "UUID parsing failed: invalid character: found `z` at 1",
+            "invalid IP address syntax",
+            // Serde's templates, but not as serde writes them.
+            "invalid type: string \"a\"b\", expected u16",
+            "invalid type: string \"ends with a backslash\\\", expected u16",
+            "invalid type: secret words, expected u16",
+            "invalid type: boolean `maybe`, expected u16",
+            "invalid type: integer `12a`, expected u16",
+            "invalid type: character `ab`, expected u16",
+            "invalid type: floating point `1.5x`, expected u16",
+            "invalid type: string \"no expected part\"",
+            "invalid length 3x, expected 2",
+            "unknown variant `a`, expected a secret",
+            "missing field `port",
+            "secret at line 1 column 2",
+            "",
+        ] {
+            assert_eq!(
+                redact_message(message),
+                UNRECOGNIZED_DECODE_ERROR,
+                "{message}"
+            );
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Everything {
+        text: u32,
+        list: Vec<u8>,
+        map: std::collections::BTreeMap<String, bool>,
+        mode: Mode,
+        ip: std::net::IpAddr,
+        c: char,
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_decoded_string_reaches_a_message(secret in "[a-zA-Z0-9 \"'`\\\\,:{}é🔑\\n\\x01-]{5,40}") {
+            let values = [
+                json!({"password": &secret}),
+                json!({"mode": &secret}),
+                json!(&secret),
+                json!([&secret]),
+                json!({"a": {"b": [1, &secret]}}),
+            ];
+            for value in &values {
+                assert_hidden(&decode_error::<Creds>(value), &secret);
+                assert_hidden(&decode_error::<WithMode>(value), &secret);
+                assert_hidden(&decode_error::<char>(value), &secret);
+                assert_hidden(&decode_error::<Vec<u8>>(value), &secret);
+                assert_hidden(&decode_error::<std::net::IpAddr>(value), &secret);
+                assert_hidden(&decode_error::<(u8, u8)>(value), &secret);
+            }
+            for field in ["text", "list", "map", "mode", "ip", "c"] {
+                let mut value = json!({
+                    "text": 1, "list": [1], "map": {"k": true}, "mode": "fast", "ip": "::1", "c": "c"
+                });
+                value[field] = json!(&secret);
+                assert_hidden(&decode_error::<Everything>(&value), &secret);
+                value[field] = json!([&secret]);
+                assert_hidden(&decode_error::<Everything>(&value), &secret);
+                value[field] = json!({"k": &secret});
+                assert_hidden(&decode_error::<Everything>(&value), &secret);
+            }
+        }
+
+        #[test]
+        fn no_decoded_number_reaches_a_message(n in 100_000u64.., f in 100_000.0f64..1e12) {
+            for value in [json!(n), json!(-(n as i128) as f64), json!(f), json!(n.to_string())] {
+                let shown = value.to_string();
+                let shown = shown.trim_matches('"');
+                assert_hidden(&decode_error::<Db>(&json!({"port": &value})), shown);
+                assert_hidden(&decode_error::<u16>(&value), shown);
+                assert_hidden(&decode_error::<bool>(&value), shown);
+                assert_hidden(&decode_error::<WithMode>(&json!({"mode": &value})), shown);
+                assert_hidden(&decode_error::<Vec<u8>>(&json!([value])), shown);
+            }
+        }
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl SharedFolder {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a path that leaves the folder; [`Error::Storage`] when the
-    /// file cannot be read; [`Error::Decode`] when it is not the JSON of a `T`.
+    /// file cannot be read; [`Error::Decode`] when it is not the JSON of a `T` (the error
+    /// shows the keys and the kinds of the values, never the values: see
+    /// [`Error::decode_secret`]).
     pub fn get_state<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         let file = self.file(path)?;
         let text = match std::fs::read(&file) {
@@ -72,12 +74,16 @@ impl SharedFolder {
             Err(e) => return Err(io_error("reading", &file, e)),
         };
         serde_json::from_slice(&text).map(Some).map_err(|e| {
-            let mut excerpt = String::from_utf8_lossy(&text).into_owned();
-            crate::error::truncate_in_place(&mut excerpt, 200);
-            Error::Decode {
-                request: format!("shared state {}", file.display()),
-                body_excerpt: excerpt,
-                source: Box::new(e),
+            // State may hold secrets: the error shows the outline of the JSON (keys and kinds)
+            // and the shape of the decoder's message, never the text.
+            let request = format!("shared state {}", file.display());
+            match serde_json::from_slice::<serde_json::Value>(&text) {
+                Ok(value) => Error::decode_secret(request, &value, e),
+                Err(_) => Error::Decode {
+                    request,
+                    body_excerpt: "(not shown: the file may hold secrets)".into(),
+                    source: crate::error::redacted(e),
+                },
             }
         })
     }
@@ -214,41 +220,103 @@ fn io_error(doing: &str, path: &Path, e: std::io::Error) -> Error {
     }
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file of the same folder (unique per
-/// process and call), synced, then renamed over `path`. The temporary file is removed on error.
-/// A symbolic link is written through (its target is replaced, the link stays), and an existing
-/// file keeps its permissions (a file of secrets is often readable by its owner only).
+/// Writes `bytes` to `path` atomically: into a new temporary file of the same folder, synced,
+/// then renamed over `path`.
+///
+/// - The temporary file is created exclusively (never an existing file, never through a link
+///   planted at its name) under a name that cannot be guessed (process id, a counter and 128
+///   random bits), and it is removed whatever step fails.
+/// - The file written has the permissions of the file it replaces (a file of secrets is often
+///   readable by its owner only); a new file is readable and writable by its owner only
+///   (0600 on Unix, whatever the umask).
+/// - A symbolic link is written through: its target is replaced, the link stays.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
     let resolved = std::fs::canonicalize(path).ok();
     let path = resolved.as_deref().unwrap_or(path);
-    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let permissions = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.permissions());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
+    let mut name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Some(permissions) = permissions {
-            f.set_permissions(permissions)?;
-        }
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+    // Room for the suffix within the 255 bytes most file systems allow.
+    let mut cut = name.len().min(120);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    name.truncate(cut);
+
+    let (tmp, file) = create_temp(&dir, &name, unique_suffix)?;
+    let result = fill(file, permissions, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// How many names [`create_temp`] tries before giving up.
+const TEMP_NAME_ATTEMPTS: usize = 16;
+
+/// Creates `dir/.<name>.<suffix>.tmp`, exclusively (an existing file or link at that name is
+/// left alone and another suffix tried) and readable by its owner only.
+fn create_temp(
+    dir: &Path,
+    name: &str,
+    mut suffix: impl FnMut() -> String,
+) -> std::io::Result<(PathBuf, std::fs::File)> {
+    for _ in 0..TEMP_NAME_ATTEMPTS {
+        let tmp = dir.join(format!(".{name}.{}.tmp", suffix()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("no free temporary file name after {TEMP_NAME_ATTEMPTS} attempts"),
+    ))
+}
+
+/// A temporary file suffix no other writer uses or can guess: the process id, a counter and a
+/// random UUID.
+fn unique_suffix() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}.{}.{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Gives `file` its permissions (those of the file it replaces, or owner-only), writes `bytes`,
+/// syncs and closes it.
+fn fill(
+    mut file: std::fs::File,
+    permissions: Option<std::fs::Permissions>,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    match permissions {
+        Some(permissions) => file.set_permissions(permissions)?,
+        // Exact whatever the umask (the file was created 0600, which the umask may only narrow).
+        #[cfg(unix)]
+        None => file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?,
+        #[cfg(not(unix))]
+        None => {}
+    }
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -338,6 +406,63 @@ mod tests {
         ));
     }
 
+    /// Everything a user may see of `err`: its message, its `Debug` and those of its sources.
+    fn everything_shown(err: &Error) -> String {
+        let mut text = format!("{err}\n{err:?}");
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            text.push_str(&format!("\n{s}\n{s:?}"));
+            source = s.source();
+        }
+        text
+    }
+
+    #[test]
+    fn shared_state_decode_errors_never_show_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Progress {
+            rows: u16,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let shared = SharedFolder::new(dir.path());
+
+        // JSON of another type: the outline (keys and kinds) and the decoder's shape only.
+        shared
+            .set_state(
+                "state.json",
+                &json!({"rows": "hunter2\"-row", "token": "s3cr3t-t0ken", "port": 123456789}),
+            )
+            .unwrap();
+        let err = shared.get_state::<Progress>("state.json").unwrap_err();
+        let shown = everything_shown(&err);
+        assert!(matches!(err, Error::Decode { .. }), "{shown}");
+        for secret in ["hunter2", "-row", "s3cr3t-t0ken", "123456789"] {
+            assert!(!shown.contains(secret), "{secret:?} is shown:\n{shown}");
+        }
+        assert!(shown.contains("\\\"token\\\": string"), "{shown}");
+        assert!(shown.contains("expected u16"), "{shown}");
+        shared
+            .set_state("state.json", &json!({"rows": 123456789}))
+            .unwrap();
+        let err = shared.get_state::<Progress>("state.json").unwrap_err();
+        assert!(!everything_shown(&err).contains("123456789"), "{err:?}");
+
+        // Not JSON at all: no excerpt of the text either.
+        std::fs::write(
+            dir.path().join("broken.json"),
+            "{\"token\": \"s3cr3t-t0ken\", oops",
+        )
+        .unwrap();
+        let err = shared
+            .get_state::<serde_json::Value>("broken.json")
+            .unwrap_err();
+        let shown = everything_shown(&err);
+        assert!(matches!(err, Error::Decode { .. }), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("line 1"), "{shown}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn atomic_writes_keep_permissions_and_symlinks() {
@@ -358,6 +483,169 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "{\"a\": 1}");
         let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    /// The names of the files in `dir`, sorted.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Set in the process that [`new_files_are_private_whatever_the_umask`] starts: the folder
+    /// it works in.
+    #[cfg(unix)]
+    const UMASK_CHILD_DIR: &str = "WMILL_CORE_TEST_UMASK_CHILD_DIR";
+
+    /// A new file is created 0600 and an existing file keeps its mode, even when the umask
+    /// lets anyone read new files: the test runs itself again under `umask 000`.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_private_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode();
+            format!("{:o}", mode & 0o7777)
+        };
+        let test_name = concat!(module_path!(), "::new_files_are_private_whatever_the_umask")
+            .split_once("::")
+            .unwrap()
+            .1;
+
+        if let Some(dir) = std::env::var_os(UMASK_CHILD_DIR) {
+            let dir = PathBuf::from(dir);
+            // The umask is 000: a plain new file is readable and writable by anyone.
+            std::fs::write(dir.join("plain"), "x").unwrap();
+            assert_eq!(mode(&dir.join("plain")), "666");
+
+            write_atomic(&dir.join("new.json"), b"{\"token\": \"s3cr3t\"}").unwrap();
+            assert_eq!(mode(&dir.join("new.json")), "600");
+            SharedFolder::new(&dir)
+                .set_state("nested/state.json", &json!({"token": "s3cr3t"}))
+                .unwrap();
+            assert_eq!(mode(&dir.join("nested/state.json")), "600");
+
+            let shared = dir.join("shared.json");
+            std::fs::write(&shared, "{}").unwrap();
+            std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+            write_atomic(&shared, b"{\"a\": 1}").unwrap();
+            assert_eq!(mode(&shared), "640");
+            std::fs::write(dir.join("ran"), "").unwrap();
+            return;
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg("umask 000 && exec \"$0\" \"$@\"")
+            .arg(std::env::current_exe().unwrap())
+            .args([test_name, "--exact", "--test-threads=1", "--nocapture"])
+            .env(UMASK_CHILD_DIR, dir.path())
+            .output()
+            .unwrap();
+        let log = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{log}");
+        assert!(
+            dir.path().join("ran").exists(),
+            "the test did not run:\n{log}"
+        );
+    }
+
+    /// A file or a link planted at a temporary name (the names of the former scheme,
+    /// `.<name>.<pid>.<n>.tmp`) is neither followed nor replaced.
+    #[cfg(unix)]
+    #[test]
+    fn planted_temporary_files_are_not_followed() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("victim");
+        std::fs::write(&victim, "victim").unwrap();
+        let target = dir.path().join("state.json");
+        std::fs::write(&target, "old").unwrap();
+        let pid = std::process::id();
+        for n in 0..1024 {
+            symlink(
+                &victim,
+                dir.path().join(format!(".state.json.{pid}.{n}.tmp")),
+            )
+            .unwrap();
+        }
+        let planted = names_in(dir.path());
+
+        write_atomic(&target, b"new").unwrap();
+        SharedFolder::new(dir.path())
+            .set_state("state.json", &json!({"token": "s3cr3t"}))
+            .unwrap();
+
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+        let meta = std::fs::symlink_metadata(&target).unwrap();
+        assert!(meta.file_type().is_file(), "{meta:?}");
+        assert!(std::fs::read_to_string(&target).unwrap().contains("s3cr3t"));
+        assert_eq!(
+            names_in(dir.path()),
+            planted,
+            "the planted links stay as they were"
+        );
+    }
+
+    /// A name already taken (by a file or a planted link) is skipped, not opened; a writer that
+    /// finds every name taken gives up.
+    #[test]
+    fn temporary_names_already_taken_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("victim");
+        std::fs::write(&victim, "victim").unwrap();
+        std::fs::write(dir.path().join(".s.json.file.tmp"), "planted").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&victim, dir.path().join(".s.json.link.tmp")).unwrap();
+        #[cfg(not(unix))]
+        std::fs::write(dir.path().join(".s.json.link.tmp"), "planted").unwrap();
+
+        let mut suffixes = ["file", "link", "fresh"].into_iter().map(str::to_owned);
+        let (tmp, mut file) =
+            create_temp(dir.path(), "s.json", || suffixes.next().unwrap()).unwrap();
+        assert_eq!(tmp, dir.path().join(".s.json.fresh.tmp"));
+        file.write_all(b"new").unwrap();
+        drop(file);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".s.json.file.tmp")).unwrap(),
+            "planted"
+        );
+
+        let mut attempts = 0;
+        let err = create_temp(dir.path(), "s.json", || {
+            attempts += 1;
+            "file".to_owned()
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(attempts, TEMP_NAME_ATTEMPTS);
+    }
+
+    /// A write that fails (here the rename: the target is a folder) leaves no temporary file.
+    #[test]
+    fn failed_writes_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("adir");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("inside"), "x").unwrap();
+        assert!(write_atomic(&target, b"{\"token\": \"s3cr3t\"}").is_err());
+        assert!(SharedFolder::new(dir.path()).set_state("adir", &1).is_err());
+        assert_eq!(names_in(dir.path()), ["adir"]);
+        assert_eq!(names_in(&target), ["inside"]);
+        // A folder that does not exist: nothing is created.
+        assert!(write_atomic(&dir.path().join("missing/x.json"), b"{}").is_err());
+        assert_eq!(names_in(dir.path()), ["adir"]);
     }
 
     #[test]

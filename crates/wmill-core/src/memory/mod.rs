@@ -30,6 +30,12 @@ pub const DEFAULT_STATE_PATH: &str = "u/local/state";
 /// How deep `$res:` references may nest when a resource is interpolated.
 const MAX_INTERPOLATION_DEPTH: usize = 16;
 
+/// How many JSON values `$res:` / `$var:` references may bring into one interpolated value.
+const MAX_INTERPOLATED_VALUES: usize = 100_000;
+
+/// How many bytes of strings `$res:` / `$var:` references may bring into one interpolated value.
+const MAX_INTERPOLATED_BYTES: usize = 16 << 20;
+
 /// The server's default page size for listings.
 const DEFAULT_PER_PAGE: u32 = 30;
 
@@ -46,6 +52,11 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`), so no
 ///   runtime is needed; with [`with_spawner`](InMemory::with_spawner) jobs also progress on their
 ///   own (e.g. on `tokio::spawn`). A closure that panics fails its job.
+/// - **Resources and state are read interpolated**: `$var:` and `$res:` references are
+///   resolved. References nest at most 16 levels deep and may bring in at most 100 000 JSON
+///   values and 16 MiB of strings per read (a resource that refers twice to one that refers
+///   twice to ... would grow exponentially); beyond that the read fails with
+///   [`Error::InvalidInput`].
 /// - **Job ids are deterministic**: `00000000-0000-0000-0000-000000000001`, `...02`, ... unless a
 ///   caller chose one ([`RunOptions::job_id`]).
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
@@ -410,13 +421,34 @@ impl InMemory {
             .ok_or_else(|| Error::not_found(ItemKind::Job, id.to_string()))
     }
 
-    fn interpolate(&self, value: &Value, depth: usize) -> Result<Value> {
+    /// `value` with its `$var:` and `$res:` references resolved, as the server reads resources
+    /// and state.
+    ///
+    /// References nest at most [`MAX_INTERPOLATION_DEPTH`] deep, and what they bring in (every
+    /// value of a referenced resource, at every level, and every variable) is bounded by
+    /// [`MAX_INTERPOLATED_VALUES`] and [`MAX_INTERPOLATED_BYTES`]: a resource that refers twice
+    /// to one that refers twice to ... fails with [`Error::InvalidInput`] instead of growing
+    /// exponentially. What the resource holds itself is not counted.
+    fn interpolate(&self, value: &Value) -> Result<Value> {
+        self.interpolate_within(value, 0, &mut Budget::default())
+    }
+
+    fn interpolate_within(
+        &self,
+        value: &Value,
+        depth: usize,
+        budget: &mut Budget,
+    ) -> Result<Value> {
         if depth > MAX_INTERPOLATION_DEPTH {
             return Err(Error::invalid(
                 "resource",
-                "resource references nest too deeply (a `$res:` cycle?)",
+                format!(
+                    "resource references nest more than {MAX_INTERPOLATION_DEPTH} levels deep (a `$res:` cycle?)"
+                ),
             ));
         }
+        // Inside a referenced resource, every value is brought in by a reference.
+        let referenced = depth > 0;
         Ok(match value {
             Value::String(s) => {
                 if let Some(var) = s.strip_prefix("$var:") {
@@ -426,6 +458,7 @@ impl InMemory {
                         .variables
                         .get(&path)
                         .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))?;
+                    budget.take(v.value.len())?;
                     Value::String(v.value.clone())
                 } else if let Some(res) = s.strip_prefix("$res:") {
                     let path = ItemPath::parse(res)?;
@@ -436,24 +469,82 @@ impl InMemory {
                             .map(|r| r.value.clone())
                             .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?
                     };
-                    self.interpolate(&inner, depth + 1)?
+                    self.interpolate_within(&inner, depth + 1, budget)?
                 } else {
+                    if referenced {
+                        budget.take(s.len())?;
+                    }
                     value.clone()
                 }
             }
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|v| self.interpolate(v, depth))
-                    .collect::<Result<_>>()?,
-            ),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.interpolate(v, depth)?)))
-                    .collect::<Result<_>>()?,
-            ),
-            other => other.clone(),
+            Value::Array(items) => {
+                if referenced {
+                    budget.take(0)?;
+                }
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|v| self.interpolate_within(v, depth, budget))
+                        .collect::<Result<_>>()?,
+                )
+            }
+            Value::Object(map) => {
+                if referenced {
+                    budget.take(map.keys().map(String::len).sum())?;
+                }
+                Value::Object(
+                    map.iter()
+                        .map(|(k, v)| Ok((k.clone(), self.interpolate_within(v, depth, budget)?)))
+                        .collect::<Result<_>>()?,
+                )
+            }
+            other => {
+                if referenced {
+                    budget.take(0)?;
+                }
+                other.clone()
+            }
         })
+    }
+}
+
+/// What references may still bring into the value being interpolated.
+struct Budget {
+    /// JSON values.
+    values: usize,
+    /// Bytes of strings and object keys.
+    bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            values: MAX_INTERPOLATED_VALUES,
+            bytes: MAX_INTERPOLATED_BYTES,
+        }
+    }
+}
+
+impl Budget {
+    /// Counts one value brought in by a reference, holding `bytes` bytes of strings or keys.
+    fn take(&mut self, bytes: usize) -> Result<()> {
+        self.values = self.values.checked_sub(1).ok_or_else(|| {
+            Error::invalid(
+                "resource",
+                format!(
+                    "its `$res:` / `$var:` references bring in more than {MAX_INTERPOLATED_VALUES} JSON values (the limit)"
+                ),
+            )
+        })?;
+        self.bytes = self.bytes.checked_sub(bytes).ok_or_else(|| {
+            Error::invalid(
+                "resource",
+                format!(
+                    "its `$res:` / `$var:` references bring in more than {MAX_INTERPOLATED_BYTES} bytes of strings (the limit)"
+                ),
+            )
+        })?;
+        Ok(())
     }
 }
 
@@ -553,7 +644,7 @@ impl ResourceStore for InMemory {
             .get(path)
             .map(|r| r.value.clone())
             .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
-        self.interpolate(&raw, 0)
+        self.interpolate(&raw)
     }
 
     async fn set_resource(
@@ -619,7 +710,7 @@ impl StateStore for InMemory {
             .resources
             .get(path)
             .map(|r| r.value.clone());
-        raw.map(|v| self.interpolate(&v, 0)).transpose()
+        raw.map(|v| self.interpolate(&v)).transpose()
     }
 
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
@@ -968,6 +1059,133 @@ mod tests {
             "{missing:?}"
         );
         assert!(wm.set_resource(&p("f/r/d"), &json!(1), "").await.is_err());
+    }
+
+    /// `f/r/l0`, ..., `f/r/l{levels}`: each level refers `fan_out` times to the next, the last
+    /// is `leaf`.
+    fn fanned_out(levels: usize, fan_out: usize, leaf: Value) -> InMemory {
+        let mut wm = InMemory::new()
+            .with_variable("u/a/secret", "hunter2")
+            .unwrap()
+            .with_resource(format!("f/r/l{levels}"), leaf, "t")
+            .unwrap();
+        for level in 0..levels {
+            let refs = vec![json!(format!("$res:f/r/l{}", level + 1)); fan_out];
+            wm = wm
+                .with_resource(format!("f/r/l{level}"), Value::Array(refs), "t")
+                .unwrap();
+        }
+        wm
+    }
+
+    /// The error of `result`, without printing the (large) value when there is none.
+    #[track_caller]
+    fn error_of(result: Result<impl Sized>) -> Error {
+        match result {
+            Ok(_) => panic!("the resource was interpolated, an error was expected"),
+            Err(e) => e,
+        }
+    }
+
+    /// The [`Error::InvalidInput`] of a resource too large once interpolated, whose reason
+    /// names the limit and no value.
+    #[track_caller]
+    fn assert_over_limit(err: Error, limit: &str) {
+        let shown = format!("{err} {err:?}");
+        assert!(
+            matches!(err, Error::InvalidInput { what: "resource", ref reason } if reason.contains(limit)),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn doubling_resource_references_are_bounded() {
+        // 30 levels, each refers twice to the next: 2^30 copies of the leaf.
+        let wm = fanned_out(30, 2, json!({"password": "$var:u/a/secret"}));
+        let err = error_of(wm.get_resource(&p("f/r/l0")).await);
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    what: "resource",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+
+        // Within the depth limit: 2^16 copies, more values than allowed.
+        let wm = fanned_out(16, 2, json!({"password": "$var:u/a/secret", "port": 5432}));
+        let err = error_of(wm.get_resource(&p("f/r/l0")).await);
+        assert_over_limit(err, &MAX_INTERPOLATED_VALUES.to_string());
+        let err = error_of(wm.get_state_at(&p("f/r/l0")).await);
+        assert_over_limit(err, &MAX_INTERPOLATED_VALUES.to_string());
+
+        // 10 references per level, 9 levels: 10^9 copies (this never finished unbounded).
+        let wm = fanned_out(9, 10, json!("$var:u/a/secret"));
+        let err = error_of(wm.get_resource(&p("f/r/l0")).await);
+        assert_over_limit(err, &MAX_INTERPOLATED_VALUES.to_string());
+    }
+
+    #[tokio::test]
+    async fn large_referenced_strings_are_bounded() {
+        // 20 references to a 1 MiB variable: 20 MiB of strings.
+        let wm = InMemory::new()
+            .with_variable("u/a/big", "x".repeat(1 << 20))
+            .unwrap()
+            .with_resource("f/r/big", json!(vec!["$var:u/a/big"; 20]), "t")
+            .unwrap()
+            .with_resource("f/r/indirect", json!({"all": "$res:f/r/big"}), "t")
+            .unwrap();
+        for path in ["f/r/big", "f/r/indirect"] {
+            let err = error_of(wm.get_resource(&p(path)).await);
+            assert_over_limit(err, &MAX_INTERPOLATED_BYTES.to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn legitimate_nested_and_large_resources_still_interpolate() {
+        let wm = InMemory::new()
+            .with_variable("u/a/secret", "hunter2")
+            .unwrap()
+            .with_resource(
+                "f/r/app",
+                json!({"db": "$res:f/r/db", "replicas": ["$res:f/r/db", "$res:f/r/db"], "n": 1}),
+                "t",
+            )
+            .unwrap()
+            .with_resource(
+                "f/r/db",
+                json!({"host": "db", "password": "$var:u/a/secret", "tls": "$res:f/r/tls"}),
+                "t",
+            )
+            .unwrap()
+            .with_resource("f/r/tls", json!({"verify": true, "ca": null}), "t")
+            .unwrap();
+        let db = json!({"host": "db", "password": "hunter2", "tls": {"verify": true, "ca": null}});
+        assert_eq!(
+            wm.get_resource(&p("f/r/app")).await.unwrap(),
+            json!({"db": db, "replicas": [db, db], "n": 1})
+        );
+
+        // The limits are on what references bring in: a large resource is read whole, and so
+        // is a reference to one within the limits.
+        let large = json!((0..200_000).collect::<Vec<u32>>());
+        let within = json!((0..MAX_INTERPOLATED_VALUES as u64 - 10).collect::<Vec<u64>>());
+        let wm = wm
+            .with_resource("f/r/large", large.clone(), "t")
+            .unwrap()
+            .with_resource("f/r/within", within.clone(), "t")
+            .unwrap()
+            .with_resource("f/r/refers", json!({"v": "$res:f/r/within"}), "t")
+            .unwrap();
+        assert_eq!(wm.get_resource(&p("f/r/large")).await.unwrap(), large);
+        assert_eq!(
+            wm.get_resource(&p("f/r/refers")).await.unwrap(),
+            json!({ "v": within })
+        );
     }
 
     #[tokio::test]
