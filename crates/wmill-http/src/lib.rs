@@ -110,6 +110,9 @@ pub use config::{
     DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
 };
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
+/// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
+/// headers) and [`Windmill::http_client`].
+pub use reqwest;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 

@@ -510,6 +510,19 @@ mod server {
         block_on(crate::whoami())
     }
 
+    /// Blocking [`crate::get`].
+    pub fn get(endpoint: &str) -> Result<Value> {
+        let endpoint = endpoint.to_owned();
+        block_on(async move { crate::get(&endpoint).await })
+    }
+
+    /// Blocking [`crate::post`].
+    pub fn post<B: Serialize + ?Sized>(endpoint: &str, body: &B) -> Result<Value> {
+        let body = json(body, "request body")?;
+        let endpoint = endpoint.to_owned();
+        block_on(async move { crate::post(&endpoint, &body).await })
+    }
+
     /// Blocking [`crate::get_version`].
     pub fn get_version() -> Result<String> {
         block_on(crate::get_version())

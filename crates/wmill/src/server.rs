@@ -247,3 +247,39 @@ pub async fn commit_kafka_offsets(
         .commit_kafka_offsets(&p, topic, partition, offset)
         .await
 }
+
+/// `GET {base}/api/{endpoint}` for an endpoint without a helper, through the client's
+/// transport (its timeouts, retries, body limit and typed errors). `endpoint` may carry a
+/// query string; write the workspace yourself (`w/<workspace>/...`). The answer is parsed as
+/// JSON, or returned as a JSON string when the server answers `text/plain`; an empty answer is
+/// `null`. Retried like every read. Python: `wmill.get(endpoint)`.
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// let version = wmill::get("/version").await?;
+/// let ws = wmill::client()?.http()?.workspace().as_str().to_owned();
+/// let scripts = wmill::get(&format!("w/{ws}/scripts/list?per_page=5")).await?;
+/// # let _ = (version, scripts); Ok(()) }
+/// ```
+pub async fn get(endpoint: &str) -> Result<Value> {
+    client()?
+        .http()?
+        .request_json(wmill_http::reqwest::Method::GET, endpoint, None)
+        .await
+}
+
+/// `POST {base}/api/{endpoint}` with `body` as JSON, for an endpoint without a helper; as
+/// [`get`]. A POST is retried only when the connection could not be opened: it may have an
+/// effect. Python: `wmill.post(endpoint, json=body)`.
+pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Result<Value> {
+    let body = serde_json::to_value(body).map_err(|e| {
+        Error::invalid(
+            "request body",
+            format!("could not serialize it to JSON: {e}"),
+        )
+    })?;
+    client()?
+        .http()?
+        .request_json(wmill_http::reqwest::Method::POST, endpoint, Some(&body))
+        .await
+}

@@ -221,3 +221,57 @@ async fn retry_runs_teams_messages_state_path_and_internal_server() {
         Err(wmill::Error::Unsupported { .. })
     ));
 }
+
+/// Python's raw `wmill.get` / `wmill.post`: the request the caller wrote, through the same
+/// transport as every helper (auth header, typed errors, retries for reads only).
+#[tokio::test]
+async fn raw_get_and_post_go_through_the_transport() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    call("GET", "/api/w/ws/scripts/list")
+        .and(exact_query(&[("per_page", "5"), ("order_desc", "true")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"path": "f/a/b"}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/variables/create")
+        .and(support::json_body(json!({"path": "u/me/x", "value": "1"})))
+        .respond_with(ResponseTemplate::new(201).set_body_string("u/me/x"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/variables/fails")
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/variables/fails")
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .expect(u64::from(wmill::http::RetryConfig::default().max_retries) + 1)
+        .mount(&server)
+        .await;
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+
+    let listed = wmill::get("/w/ws/scripts/list?per_page=5&order_desc=true")
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([{"path": "f/a/b"}]));
+    let created = wmill::post(
+        "w/ws/variables/create",
+        &json!({"path": "u/me/x", "value": "1"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created, json!("u/me/x"));
+    // A POST may have had an effect: not repeated. A GET is, within the retry budget.
+    let e = wmill::post("w/ws/variables/fails", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    let e = wmill::get("w/ws/variables/fails").await.unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    // A segment that would change the path is refused before any request.
+    let e = wmill::get("w/ws/variables/.\t./x").await.unwrap_err();
+    assert!(matches!(e, wmill::Error::InvalidInput { .. }), "{e:?}");
+    wmill::reset_client();
+}
