@@ -152,27 +152,45 @@ pub struct PolarsSettings {
 
 impl fmt::Debug for PolarsSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hide = |m: &Map<String, Value>| -> Map<String, Value> {
-            m.iter()
-                .map(|(k, v)| {
-                    let secret = k.contains("secret") || k.contains("token");
-                    (
-                        k.clone(),
-                        if secret {
-                            Value::from("***")
-                        } else {
-                            v.clone()
-                        },
-                    )
-                })
-                .collect()
-        };
         f.debug_struct("PolarsSettings")
-            .field("s3fs_args", &hide(&self.s3fs_args))
-            .field("storage_options", &hide(&self.storage_options))
+            .field("s3fs_args", &shown(&self.s3fs_args))
+            .field("storage_options", &shown(&self.storage_options))
             .field("s3_bucket", &self.s3_bucket)
             .finish()
     }
+}
+
+/// Keys of connection settings whose values are not secret: every other value is `***` in
+/// `Debug` (through the S3 proxy, the access key is the job token's header and payload).
+const PLAIN_SETTINGS: &[&str] = &[
+    "endpoint_url",
+    "aws_endpoint_url",
+    "region_name",
+    "aws_region",
+    "use_ssl",
+    "aws_allow_http",
+    "aws_virtual_hosted_style_request",
+    "cache_regions",
+    "addressing_style",
+    "client_kwargs",
+    "config_kwargs",
+    "s3",
+];
+
+/// `m` with the values of every key not in [`PLAIN_SETTINGS`] replaced by `***` (nested
+/// objects too).
+fn shown(m: &Map<String, Value>) -> Map<String, Value> {
+    m.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                _ if !PLAIN_SETTINGS.contains(&k.as_str()) => Value::from("***"),
+                Value::Object(inner) => Value::Object(shown(inner)),
+                Value::String(_) | Value::Bool(_) | Value::Number(_) | Value::Null => v.clone(),
+                Value::Array(_) => Value::from("***"),
+            };
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 /// DuckDB settings: SQL statements to run before reading `s3://` paths. `Debug` hides them
@@ -527,5 +545,46 @@ fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Through the S3 proxy the access key is the job token's header and payload and the
+    /// secret its signature: `Debug` shows neither, at any depth, nor any key it does not know.
+    #[test]
+    fn polars_settings_debug_hides_every_credential() {
+        let settings = PolarsSettings {
+            s3fs_args: object(json!({
+                "endpoint_url": "http://wm/api/w/ws/s3_proxy",
+                "key": "jwt_HEADER.PAYLOAD",
+                "secret": "SIGNATURE",
+                "use_ssl": false,
+                "client_kwargs": {"region_name": "us-east-1", "aws_session_token": "STS"},
+                "unknown_field": "MAYBE-SECRET",
+            })),
+            storage_options: object(json!({
+                "aws_endpoint_url": "http://wm/api/w/ws/s3_proxy",
+                "aws_access_key_id": "jwt_HEADER.PAYLOAD",
+                "aws_secret_access_key": "SIGNATURE",
+                "aws_region": "us-east-1",
+                "aws_allow_http": "true",
+            })),
+            s3_bucket: Some("bucket".into()),
+        };
+        let text = format!("{settings:?} {settings:#?}");
+        for secret in ["HEADER", "PAYLOAD", "SIGNATURE", "STS", "MAYBE-SECRET"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        for shown in [
+            "http://wm/api/w/ws/s3_proxy",
+            "us-east-1",
+            "bucket",
+            "aws_access_key_id",
+        ] {
+            assert!(text.contains(shown), "{shown} missing from {text}");
+        }
     }
 }
