@@ -406,3 +406,41 @@ async fn run_with_a_retry_policy_sends_it_json_encoded() {
     .await
     .unwrap();
 }
+
+/// `get_result` tells a JSON result from a body that is not JSON: a `text/plain` answer (a
+/// result the job returned as text) is a string; an empty body or a proxy's HTML page is a
+/// decode error, never a value.
+#[tokio::test]
+async fn get_result_tells_json_from_text_from_garbage() {
+    let server = server().await;
+    let ids = ["a", "b", "c", "d"].map(|c| format!("{c}{}", &NEW[1..]));
+    let answers = [
+        text(200, "plain words"),
+        wiremock::ResponseTemplate::new(200)
+            .set_body_raw("<html>502 Bad Gateway</html>", "text/html"),
+        wiremock::ResponseTemplate::new(200),
+        json(200, json!("a JSON string")),
+    ];
+    for (id, answer) in ids.iter().zip(answers) {
+        call(
+            "GET",
+            format!("/api/w/ws/jobs_u/completed/get_result/{id}").as_str(),
+        )
+        .respond_with(answer)
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    let wm = client(&server);
+    let jobs = ids.map(|id| JobId::parse(&id).unwrap());
+    let get = |i: usize| wm.get_result(&jobs[i]);
+    assert_eq!(get(0).await.unwrap(), json!("plain words"));
+    let e = get(1).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Decode { body_excerpt, .. } if body_excerpt.contains("html")),
+        "{e:?}"
+    );
+    let e = get(2).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert_eq!(get(3).await.unwrap(), json!("a JSON string"));
+}

@@ -939,3 +939,53 @@ async fn a_stalled_run_wait_result_start_ends_after_the_request_timeout_with_one
         started.elapsed()
     );
 }
+
+/// A synchronous run whose `run_wait_result` answers 200 with an empty body (a proxy, a cut
+/// body) does not return `Ok("")`: the job ran, so its result is read from the job.
+#[tokio::test]
+async fn an_empty_run_wait_result_answer_falls_back_to_the_job() {
+    let server = server().await;
+    chosen_id_is_free(&server).await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/quick")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(50)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        format!("/api/w/ws/jobs_u/getupdate_sse/{ID}").as_str(),
+    )
+    .respond_with(sse_body(&[json!({
+        "type": "update", "completed": true,
+        "job": {"type": "CompletedJob", "success": true, "result": {"rows": 3}}
+    })]))
+    .expect(1)
+    .mount(&server)
+    .await;
+    // Nothing is started a second time.
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/quick")
+        .respond_with(text(201, ID))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    let v = wm
+        .run_script_by_path(
+            &p("f/jobs/quick"),
+            Default::default(),
+            &RunOptions::new().job_id(id()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"rows": 3}));
+}
