@@ -404,3 +404,59 @@ async fn decode_errors_of_resources_and_state_show_no_values() {
     let e = InMemory::from_mock_file(&file).unwrap_err();
     assert_clean("a malformed mock file", &describe(&e));
 }
+
+/// Query strings carry object keys, presign signatures and other user data: no URL query
+/// reaches a log line or an error, whatever fails (reqwest's own errors name the full URL; the
+/// transport strips it). The marker sits in the query of every request sent here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_query_string_reaches_logs_or_errors() {
+    const MARKER: &str = "QUERYSECRET-a91f";
+    let logs = LogCapture::global();
+    let mut errors: Vec<Error> = Vec::new();
+    for reply in [
+        Reply::CloseBeforeResponse,
+        Reply::CloseMidBody {
+            status: 200,
+            content_length: 99,
+            sent: "x".into(),
+        },
+        Reply::StallHeaders(Duration::from_secs(10)),
+        Reply::status(503, "unavailable"),
+    ] {
+        let server = FaultServer::start().await;
+        server.set_fallback(reply);
+        let wm = client(&server);
+        let conn = wmill_s3::WindmillConnection::from_http_client(&wm).unwrap();
+        let s3 = S3Client::from_windmill(conn, wmill_s3::StorageAccess::Helpers);
+        let obj = S3Object::new(format!("reports/{MARKER}.csv")).unwrap();
+        errors.push(s3.load_s3_file(&obj).await.unwrap_err());
+        errors.push(
+            wm.workspace_request(wmill_http::reqwest::Method::GET, "variables/list")
+                .query("path_start", MARKER)
+                .idempotent()
+                .send_empty()
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            server.requests().iter().any(|r| r.target.contains(MARKER)),
+            "the marker was sent"
+        );
+    }
+    let logged = logs.text();
+    assert!(
+        logged.contains("windmill request"),
+        "debug logs were captured"
+    );
+    assert!(!logged.contains(MARKER), "a query string reached the logs");
+    for e in &errors {
+        let text = describe(e);
+        // The object's key may name the object in its own errors (it is the item), never as
+        // part of a URL.
+        assert!(
+            !text.contains(&format!("file_key=reports%2F{MARKER}")),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("path_start={MARKER}")), "{text}");
+    }
+}
