@@ -652,6 +652,53 @@ async fn an_endless_event_line_is_cut_at_the_limit_and_polling_takes_over() {
     assert_eq!(server.count("getupdate_sse"), 3);
 }
 
+/// An event stream refused with an error status whose body never ends (or is larger than the
+/// limit) is read within the request timeout and the body limit, then polling takes over:
+/// the error body is not waited for until the server gives up.
+#[tokio::test]
+async fn an_event_stream_error_body_is_bounded_by_the_timeout_and_the_limit() {
+    for announced in [1usize << 30, 4 << 10] {
+        let server = FaultServer::start().await;
+        server.on(
+            "getupdate_sse",
+            Reply::StallBody {
+                status: 500,
+                content_length: announced,
+                sent: vec![b'e'; 1024].into(),
+                stall: Duration::from_secs(20),
+            },
+        );
+        server.on(
+            "get_result_maybe",
+            Reply::json(
+                200,
+                &json!({"completed": true, "success": true, "result": 7, "started": true}),
+            ),
+        );
+        let wm = Windmill::builder()
+            .with_base_url(server.base_url())
+            .with_token(TOKEN)
+            .with_workspace("ws")
+            .with_request_timeout(TIMEOUT)
+            .with_retry(retry().max_retries(0))
+            .with_max_response_bytes(64 << 10)
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        let got = wm
+            .wait_job(
+                &JobId::new_random(),
+                &WaitOptions::new().strategy(WaitStrategy::ServerEvents),
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, json!(7));
+        // 3 failed streams, each cut at the limit (from the headers) or the request timeout.
+        assert!(t.elapsed() < bound(3), "{announced}: {:?}", t.elapsed());
+        assert_eq!(server.count("getupdate_sse"), 3, "{announced}");
+    }
+}
+
 /// A synchronous run whose `run_wait_result` connection breaks waits on the same job id: when
 /// the job exists it is not started again; when it does not, it is started once with the same
 /// id (which the server refuses to run twice).
