@@ -148,7 +148,7 @@ impl FromStr for WmillConfigKey {
 /// carry a caller-chosen id.
 ///
 /// A request is retried on transport errors, HTTP 429 (waiting `Retry-After` when the server
-/// sends one, up to [`max_retry_after`](RetryConfig::max_retry_after)) and 502/503/504, at most
+/// sends one, up to [`max_retry_after`](RetryConfig::max_retry_after)), 500, 502, 503 and 504, at most
 /// [`max_retries`](RetryConfig::max_retries) times, with exponential backoff and jitter. Starting
 /// a job without a caller-chosen id is never retried (it could start the job twice), except
 /// when the connection could not even be opened.

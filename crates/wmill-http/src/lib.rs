@@ -48,10 +48,26 @@
 //!
 //! # Retries
 //! Reads, upserts, deletes and cancels are retried on transport errors, 429 (honouring
-//! `Retry-After`) and 502/503/504, with bounded exponential backoff and jitter ([`RetryConfig`]).
-//! Starting a job is retried only when it carries a caller-chosen id
+//! `Retry-After`), 500 (the server's answer to transient database errors), 502, 503 and 504,
+//! with bounded exponential backoff and jitter ([`RetryConfig`]). Starting a job is retried only
+//! when it carries a caller-chosen id
 //! ([`RunOptions::job_id`](wmill_core::RunOptions::job_id)): the server refuses a second job with
-//! that id (400), which a retry reads as "the first attempt worked".
+//! that id (400), which a retry reads as "the first attempt worked". Requests with an effect
+//! that is not idempotent (approval messages, moves, job starts without an id) are sent again
+//! only when the connection could not be opened, and a request whose body is a stream is never
+//! sent again.
+//!
+//! # Timeouts
+//! Each attempt of an ordinary request must be answered, body included, within the request
+//! timeout ([`DEFAULT_REQUEST_TIMEOUT`], 30 s). Long waits have their own bounds (below).
+//! Streamed transfers (S3 files through Windmill, [`Request::send_stream`],
+//! [`Request::body_stream`]) have an idle timeout instead ([`DEFAULT_IDLE_TIMEOUT`]): they fail
+//! when no byte moves for that long, so a slow but moving transfer of any size completes. Every
+//! timeout is an error with [`is_timeout`](wmill_core::Error::is_timeout).
+//!
+//! # Requests this crate has no helper for
+//! [`Windmill::request`] and [`Windmill::workspace_request`] give a [`Request`] with everything
+//! above: the SDK's S3 crate sends all its Windmill requests this way, and so can you.
 //!
 //! # Waiting for jobs
 //! The official clients poll every 500 ms. The server's own waits are fixed schedules too:
