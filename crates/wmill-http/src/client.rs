@@ -64,6 +64,10 @@ pub(crate) struct Inner {
     /// reqwest's per-request timeout, which overrides a shorter timeout of that client (so long
     /// waits keep their own bounds).
     pub(crate) custom_client: bool,
+    /// How `http` was built (`None` for a client given by the caller).
+    pub(crate) pool: Option<crate::config::PoolSettings>,
+    /// The second pool, for threads that asked for isolated connections (built on first use).
+    pub(crate) isolated_http: std::sync::OnceLock<Option<reqwest::Client>>,
     pub(crate) retry: RetryConfig,
     pub(crate) wait: WaitTuning,
     /// Whether the base URL reaches the server directly (`BASE_INTERNAL_URL`, or loopback):
@@ -104,7 +108,58 @@ impl fmt::Display for Windmill {
     }
 }
 
+thread_local! {
+    /// Whether requests sent from this thread use the isolated pool.
+    static ISOLATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes the requests that [`Windmill`] clients send from this thread use a connection pool of
+/// their own, separate from the pool that every other thread shares.
+///
+/// A pooled HTTP connection is driven by a task of the runtime that opened it. A runtime whose
+/// work may run while another runtime's thread is blocked waiting for that work (the
+/// `wmill::blocking` functions called from inside a current-thread runtime, say) must not pick a
+/// connection that the blocked runtime drives: the request would wait for a thread that waits
+/// for it. Call this in `on_thread_start` of such a runtime's threads (`wmill::blocking` does):
+/// their requests then only use connections that runtime opened. A client built with
+/// [`WindmillBuilder::with_client`] has no second pool (its settings are unknown): it keeps
+/// using its own.
+///
+/// ```
+/// let rt = tokio::runtime::Builder::new_multi_thread()
+///     .worker_threads(1)
+///     .on_thread_start(wmill_http::isolate_connections_on_this_thread)
+///     .enable_all()
+///     .build()?;
+/// # drop(rt);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn isolate_connections_on_this_thread() {
+    ISOLATED.with(|i| i.set(true));
+}
+
 impl Windmill {
+    /// The pool of requests sent from this thread: the isolated one on threads that asked for
+    /// it, else the shared one.
+    pub(crate) fn pool(&self) -> &reqwest::Client {
+        let inner = &self.inner;
+        if !ISOLATED.with(std::cell::Cell::get) {
+            return &inner.http;
+        }
+        let isolated = inner.isolated_http.get_or_init(|| {
+            let built = inner.pool.as_ref().map(crate::config::PoolSettings::build);
+            match built {
+                Some(Ok(client)) => Some(client),
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "no isolated connection pool: using the shared one");
+                    None
+                }
+                None => None,
+            }
+        });
+        isolated.as_ref().unwrap_or(&inner.http)
+    }
+
     /// A builder with nothing set.
     pub fn builder() -> WindmillBuilder {
         WindmillBuilder::new()

@@ -27,6 +27,31 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// [`WindmillBuilder::with_max_response_bytes`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
 
+/// What the client's connection pool is built from (kept to build a second, isolated pool:
+/// see [`isolate_connections_on_this_thread`](crate::isolate_connections_on_this_thread)).
+#[derive(Debug, Clone)]
+pub(crate) struct PoolSettings {
+    user_agent: String,
+    connect_timeout: Duration,
+    accept_invalid_certs: bool,
+}
+
+impl PoolSettings {
+    pub(crate) fn build(&self) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .user_agent(self.user_agent.as_str())
+            .connect_timeout(self.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tls_danger_accept_invalid_certs(self.accept_invalid_certs)
+            .build()
+            .map_err(|e| Error::Transport {
+                request: "building the HTTP client".into(),
+                source: Box::new(e),
+            })
+    }
+}
+
 /// A setting of the client, with the environment variable that provides it inside a job.
 ///
 /// [`FromStr`] accepts the environment variable name (`WM_TOKEN`) and a lower-case alias
@@ -628,22 +653,16 @@ impl WindmillBuilder {
         let job_path = lazy(self.job_path);
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         let custom_client = self.client.is_some();
-        let http = match self.client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .user_agent(
-                    self.user_agent
-                        .unwrap_or_else(|| format!("wmill-rs/{}", env!("CARGO_PKG_VERSION"))),
-                )
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .tcp_nodelay(true)
-                .pool_idle_timeout(Duration::from_secs(60))
-                .tls_danger_accept_invalid_certs(self.accept_invalid_certs)
-                .build()
-                .map_err(|e| Error::Transport {
-                    request: "building the HTTP client".into(),
-                    source: Box::new(e),
-                })?,
+        let pool = PoolSettings {
+            user_agent: self
+                .user_agent
+                .unwrap_or_else(|| format!("wmill-rs/{}", env!("CARGO_PKG_VERSION"))),
+            connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            accept_invalid_certs: self.accept_invalid_certs,
+        };
+        let (http, pool) = match self.client {
+            Some(c) => (c, None),
+            None => (pool.build()?, Some(pool)),
         };
         Ok(Windmill {
             inner: Arc::new(Inner {
@@ -665,6 +684,8 @@ impl WindmillBuilder {
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 custom_client,
+                pool,
+                isolated_http: std::sync::OnceLock::new(),
                 retry: self.retry,
                 wait: self.wait,
                 direct,

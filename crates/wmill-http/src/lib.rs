@@ -120,7 +120,7 @@ mod wait;
 use std::sync::Arc;
 
 pub use approvals::InteractiveApproval;
-pub use client::Windmill;
+pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,

@@ -613,8 +613,9 @@ impl<'c> Request<'c> {
     ) -> impl Future<Output = std::result::Result<reqwest::Response, reqwest::Error>> + Send + 'static
     {
         let inner = &self.client.inner;
-        let mut req = inner
-            .http
+        let mut req = self
+            .client
+            .pool()
             .request(self.method.clone(), self.url.clone())
             .header(AUTHORIZATION, inner.auth.clone());
         if inner.custom_client {

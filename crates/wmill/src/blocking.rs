@@ -8,10 +8,14 @@
 //! panic), which is your choice to make; in async code prefer the async functions. Calls made
 //! from the runtime's own threads (a job closure of `InMemory` using this API) run in place
 //! rather than wait for themselves, and a panic inside a call (a mock's unexpected call) goes on
-//! in the caller's thread with its message. One case
-//! cannot work: a call from a current-thread runtime that itself runs the server or store the
-//! call needs (an in-process test server, say) waits for a thread it is blocking; use a
-//! multi-thread runtime or `tokio::task::spawn_blocking` there.
+//! in the caller's thread with its message. The runtime's requests to Windmill use connections
+//! it opened itself (a pool of its own), so a call from inside a current-thread runtime that
+//! already talked to the server never waits on a connection that the blocked runtime drives.
+//! One case cannot work: a call from a current-thread runtime that itself runs the server or
+//! store the call needs (an in-process test server, say) waits for a thread it is blocking; use
+//! a multi-thread runtime or `tokio::task::spawn_blocking` there. The same holds for S3 stores
+//! reached directly (object_store's own connection pool): there, a stalled connection ends at
+//! the store's request timeout and the retry opens a fresh one.
 //!
 //! ```
 //! use wmill::{Client, InMemory};
@@ -55,7 +59,10 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .thread_name("wmill-blocking")
-                .on_thread_start(|| ON_OWN_RUNTIME.with(|own| own.set(true)))
+                .on_thread_start(|| {
+                    ON_OWN_RUNTIME.with(|own| own.set(true));
+                    isolate_connections();
+                })
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
@@ -65,6 +72,13 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
             what: "blocking runtime",
             hint: format!("could not start the runtime of wmill::blocking: {e}"),
         })
+}
+
+/// Connections this runtime uses are ones it opened: a pooled connection opened by the
+/// caller's runtime (blocked while it waits here) would never be driven.
+fn isolate_connections() {
+    #[cfg(feature = "http")]
+    wmill_http::isolate_connections_on_this_thread();
 }
 
 /// Runs `fut` on the blocking runtime and waits for its output.

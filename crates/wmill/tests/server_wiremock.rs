@@ -275,3 +275,28 @@ async fn raw_get_and_post_go_through_the_transport() {
     assert!(matches!(e, wmill::Error::InvalidInput { .. }), "{e:?}");
     wmill::reset_client();
 }
+
+/// A blocking call from inside a current-thread runtime that already talked to the server: the
+/// pooled connection is driven by that runtime, which the call blocks. The blocking runtime
+/// uses connections of its own, so the call answers at once instead of waiting out the request
+/// timeout (30 s by default) on a connection nobody drives.
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocking_call_never_waits_on_a_connection_of_the_blocked_runtime() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    call("GET", "/api/w/ws/variables/get_value/u/alice/x")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!("v")))
+        .expect(3)
+        .mount(&server)
+        .await;
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+    // Opens a pooled connection, driven by this (current-thread) runtime.
+    assert_eq!(wmill::get_variable("u/alice/x").await.unwrap(), "v");
+    let started = std::time::Instant::now();
+    assert_eq!(wmill::blocking::get_variable("u/alice/x").unwrap(), "v");
+    assert_eq!(wmill::blocking::get_variable("u/alice/x").unwrap(), "v");
+    let took = started.elapsed();
+    // A bound, not a measurement: without the second pool this took the request timeout.
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    wmill::reset_client();
+}
