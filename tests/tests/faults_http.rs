@@ -224,6 +224,7 @@ async fn connection_closed_before_the_response() {
     let err = wm.get_variable(&var()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.is_retryable());
+    assert!(!err.is_timeout(), "a reset is not a timeout: {err:?}");
     assert_eq!(server.count(GET_VAR), 1 + RETRIES as usize);
     assert!(t.elapsed() <= bound(1 + RETRIES));
     assert_no_token(&err);
@@ -251,6 +252,7 @@ async fn connection_closed_in_the_middle_of_the_body() {
     let t = Instant::now();
     let err = wm.get_variable(&var()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(!err.is_timeout() && err.is_retryable(), "{err:?}");
     assert_eq!(server.count(GET_VAR), 1 + RETRIES as usize);
     assert!(t.elapsed() <= bound(1 + RETRIES));
 
@@ -291,6 +293,8 @@ async fn slow_headers_hit_the_request_timeout() {
     let err = wm.get_variable(&var()).await.unwrap_err();
     let took = t.elapsed();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_timeout() && err.is_retryable(), "{err:?}");
+    assert_eq!(err.status(), None);
     assert_eq!(server.count(GET_VAR), 1 + RETRIES as usize);
     assert!(took >= TIMEOUT, "{took:?}");
     assert!(took <= bound(1 + RETRIES), "{took:?}");
@@ -312,6 +316,7 @@ async fn slow_body_hits_the_request_timeout() {
     let t = Instant::now();
     let err = wm.get_variable(&var()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
     assert_eq!(server.count(GET_VAR), 1 + RETRIES as usize);
     assert!(t.elapsed() <= bound(1 + RETRIES));
 }
@@ -438,6 +443,7 @@ async fn bodies_over_the_limit_fail_at_once_and_are_not_retried() {
     assert!(text.contains("limit of 1048576 bytes"), "{text}");
     assert!(!text.contains(TOKEN));
     assert_eq!(server.count(GET_VAR), 1, "not retried");
+    assert!(!err.is_retryable() && !err.is_timeout(), "{err:?}");
 
     // Chunked, no Content-Length: stopped once the limit is passed.
     let server = FaultServer::start().await;
@@ -451,6 +457,7 @@ async fn bodies_over_the_limit_fail_at_once_and_are_not_retried() {
     let err = limited(&server).get_variable(&var()).await.unwrap_err();
     assert!(chain(&err).contains("limit of 1048576 bytes"), "{err:?}");
     assert_eq!(server.count(GET_VAR), 1, "not retried");
+    assert!(!err.is_retryable(), "{err:?}");
 
     // Chunked under the limit: the chunks are put back together.
     let server = FaultServer::start().await;
