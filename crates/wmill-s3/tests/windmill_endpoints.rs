@@ -913,3 +913,52 @@ async fn a_client_for_an_s3_resource_sends_its_path_whatever_the_storage() {
         Err(Error::NotConfigured { .. })
     ));
 }
+
+/// DuckDB settings are SQL: a quote in a value (here a token whose parts hold `'`) is doubled,
+/// so it cannot end its string literal and append a statement.
+#[tokio::test]
+async fn duckdb_settings_cannot_be_broken_out_of() {
+    let server = MockServer::start().await;
+    let token = "jwt_a'b.c';DROP TABLE x;--.sig'";
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_proxy_bucket"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bucket": "b"})))
+        .mount(&server)
+        .await;
+    let client = S3Client::from_windmill(conn(&server, token), StorageAccess::Helpers);
+    let duck = client.get_duckdb_connection_settings(None).await.unwrap();
+    let sql = duck.connection_settings_str;
+    // Split as SQL does: on `;` outside string literals (where `''` is a quote).
+    let mut statements = vec![String::new()];
+    let mut in_literal = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => in_literal = !in_literal,
+            ';' if !in_literal => {
+                statements.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = statements.last_mut() {
+            last.push(c);
+        }
+    }
+    let statements: Vec<&str> = statements
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(!in_literal, "an unterminated literal in {sql}");
+    assert_eq!(statements.len(), 8, "{statements:#?}");
+    assert!(
+        statements
+            .iter()
+            .all(|s| s.starts_with("SET ") || s.starts_with("INSTALL ")),
+        "{statements:#?}"
+    );
+    assert!(
+        sql.contains("SET s3_access_key_id='jwt_a''b.c'';DROP TABLE x;--'"),
+        "{sql}"
+    );
+}

@@ -517,14 +517,17 @@ impl WindmillConnection {
                 .endpoint_url
                 .split_once("://")
                 .map_or(p.endpoint_url.as_str(), |(_, rest)| rest);
+            // Values are SQL string literals: a quote inside one is doubled, so no value can
+            // end its literal and add a statement.
+            let lit = |v: &str| v.replace('\'', "''");
             let mut stmts = vec![
                 "SET home_directory='./'".to_owned(),
                 "INSTALL 'httpfs'".to_owned(),
                 "SET s3_url_style='path'".to_owned(),
-                format!("SET s3_region='{}'", p.region),
-                format!("SET s3_endpoint='{endpoint}'"),
-                format!("SET s3_access_key_id='{}'", p.access_key),
-                format!("SET s3_secret_access_key='{}'", p.secret_key),
+                format!("SET s3_region='{}'", lit(&p.region)),
+                format!("SET s3_endpoint='{}'", lit(endpoint)),
+                format!("SET s3_access_key_id='{}'", lit(&p.access_key)),
+                format!("SET s3_secret_access_key='{}'", lit(&p.secret_key)),
             ];
             if !p.use_ssl {
                 stmts.push("SET s3_use_ssl=0".to_owned());
