@@ -330,6 +330,7 @@ async fn a_stalled_download_ends_at_the_store_timeout() {
     let t = Instant::now();
     let err = expect_err(s.client.load_s3_file(&obj).await);
     assert!(matches!(err, Error::Storage { .. }), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
     // One attempt with a 1 s timeout.
     assert!(
         t.elapsed() <= Duration::from_secs(1) + MARGIN,

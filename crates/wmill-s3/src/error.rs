@@ -60,17 +60,39 @@ pub(crate) fn map_store_error(
         object_store::Error::Generic { store, source } => {
             match source.downcast::<WrappedWmillError>() {
                 Ok(wrapped) => wrapped.0,
-                Err(source) => Error::Storage {
-                    operation: format!("{operation} {loc}"),
-                    source: Box::new(object_store::Error::Generic { store, source }),
-                },
+                Err(source) => storage_error(
+                    format!("{operation} {loc}"),
+                    object_store::Error::Generic { store, source },
+                ),
             }
         }
-        other => Error::Storage {
-            operation: format!("{operation} {loc}"),
-            source: Box::new(other),
-        },
+        other => storage_error(format!("{operation} {loc}"), other),
     }
+}
+
+/// [`Error::Storage`] with the store's error as source; a request that timed out says so
+/// through [`Error::is_timeout`] (an I/O error of kind `TimedOut` around the store's error).
+fn storage_error(operation: String, err: object_store::Error) -> Error {
+    let source: wmill_core::BoxError = if timed_out(&err) {
+        Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, err))
+    } else {
+        Box::new(err)
+    };
+    Error::Storage { operation, source }
+}
+
+/// Whether the store's error chain holds an HTTP request that timed out.
+fn timed_out(err: &object_store::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(http) = e.downcast_ref::<object_store::client::HttpError>()
+            && matches!(http.kind(), object_store::client::HttpErrorKind::Timeout)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// A [`wmill_core::Error`] travelling through an `object_store::Error::Generic`, so an
