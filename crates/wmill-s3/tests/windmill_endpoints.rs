@@ -546,6 +546,62 @@ async fn s3_resource_info_bodies_and_answer() {
 }
 
 #[tokio::test]
+async fn s3_resource_info_expiration_is_optional_and_lenient() {
+    let server = MockServer::start().await;
+    let with = |expiration: serde_json::Value| {
+        json!({
+            "bucket": "b", "region": "us-east-1", "endPoint": "s3.amazonaws.com", "useSSL": true,
+            "accessKey": "AK", "secretKey": "SK", "pathStyle": false, "token": "t",
+            "expiration": expiration
+        })
+    };
+    let cases = [
+        (
+            "f/rfc3339",
+            with(json!("2025-01-02T03:04:05.5Z")),
+            Some(1_735_787_045_500),
+        ),
+        (
+            "f/offset",
+            with(json!("2025-01-02T05:04:05+02:00")),
+            Some(1_735_787_045_000),
+        ),
+        (
+            "f/epoch",
+            with(json!(1_735_787_045)),
+            Some(1_735_787_045_000),
+        ),
+        ("f/garbage", with(json!("soon")), None),
+        ("f/object", with(json!({"at": 1})), None),
+        ("f/null", with(json!(null)), None),
+        ("f/absent", resource_json_static(), None),
+    ];
+    for (res, body, _) in &cases {
+        Mock::given(method("POST"))
+            .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+            .and(body_json(json!({"s3_resource_path": res})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .mount(&server)
+            .await;
+    }
+    let c = conn(&server, TOKEN);
+    for (res, _, millis) in cases {
+        let info = c.s3_resource_info(Some(res)).await.unwrap();
+        let got = info
+            .expires_at()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+        assert_eq!(got, millis, "{res}");
+    }
+}
+
+fn resource_json_static() -> serde_json::Value {
+    json!({
+        "bucket": "b", "region": "us-east-1", "endPoint": "s3.amazonaws.com", "useSSL": true,
+        "accessKey": "AK", "secretKey": "SK", "pathStyle": false
+    })
+}
+
+#[tokio::test]
 async fn s3_resource_info_statuses() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
