@@ -313,6 +313,98 @@ async fn direct_access_refetches_credentials_after_an_authorization_failure() {
     assert_eq!(client.load_s3_file(&obj).await.unwrap(), "v");
 }
 
+/// The `s3_resource_info` requests `server` received.
+async fn resource_info_calls(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/w/ws/job_helpers/v2/s3_resource_info")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_resolutions_and_credential_refreshes_send_one_request() {
+    let s3 = S3TestServer::start().await.unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+        .and(bearer_token(TOKEN))
+        .and(body_json(json!({})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(resource_json(&s3, &s3.secret_key))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let ttl = Duration::from_secs(1);
+    let client = Arc::new(S3Client::new(
+        WindmillResolver::new(conn(&server, TOKEN), StorageAccess::Direct).with_credential_ttl(ttl),
+    ));
+    let write = |i: usize| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let obj = S3Object::new(format!("flight/{i}.txt")).unwrap();
+            client
+                .write_s3_file(Some(&obj), format!("v{i}"), &WriteOptions::new())
+                .await
+        })
+    };
+    // 32 first resolutions at once: one request
+    let tasks: Vec<_> = (0..32).map(write).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(resource_info_calls(&server).await, 1);
+    // after the TTL, 32 operations at once: one refresh
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    let tasks: Vec<_> = (0..32).map(write).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(resource_info_calls(&server).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_resolutions_share_a_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_proxy_bucket"))
+        .respond_with(text(403, "not allowed").set_delay(Duration::from_millis(200)))
+        .mount(&server)
+        .await;
+    let resolver = Arc::new(WindmillResolver::new(
+        conn(&server, JWT),
+        StorageAccess::Proxy,
+    ));
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let resolver = resolver.clone();
+            tokio::spawn(async move {
+                wmill_s3::StorageResolver::resolve(&resolver, Some("cold"))
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("403"), "{shown}");
+        assert!(!shown.contains("signature"), "{shown}");
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // a later call tries again
+    assert!(
+        wmill_s3::StorageResolver::resolve(&resolver, Some("cold"))
+            .await
+            .is_err()
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn named_storage_direct_access_needs_its_resource_path() {
     let s3 = S3TestServer::start().await.unwrap();
