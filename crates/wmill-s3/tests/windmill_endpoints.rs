@@ -313,6 +313,98 @@ async fn direct_access_refetches_credentials_after_an_authorization_failure() {
     assert_eq!(client.load_s3_file(&obj).await.unwrap(), "v");
 }
 
+/// The `s3_resource_info` requests `server` received.
+async fn resource_info_calls(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/w/ws/job_helpers/v2/s3_resource_info")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_resolutions_and_credential_refreshes_send_one_request() {
+    let s3 = S3TestServer::start().await.unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+        .and(bearer_token(TOKEN))
+        .and(body_json(json!({})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(resource_json(&s3, &s3.secret_key))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let ttl = Duration::from_secs(1);
+    let client = Arc::new(S3Client::new(
+        WindmillResolver::new(conn(&server, TOKEN), StorageAccess::Direct).with_credential_ttl(ttl),
+    ));
+    let write = |i: usize| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let obj = S3Object::new(format!("flight/{i}.txt")).unwrap();
+            client
+                .write_s3_file(Some(&obj), format!("v{i}"), &WriteOptions::new())
+                .await
+        })
+    };
+    // 32 first resolutions at once: one request
+    let tasks: Vec<_> = (0..32).map(write).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(resource_info_calls(&server).await, 1);
+    // after the TTL, 32 operations at once: one refresh
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    let tasks: Vec<_> = (0..32).map(write).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(resource_info_calls(&server).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_resolutions_share_a_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/v2/s3_proxy_bucket"))
+        .respond_with(text(403, "not allowed").set_delay(Duration::from_millis(200)))
+        .mount(&server)
+        .await;
+    let resolver = Arc::new(WindmillResolver::new(
+        conn(&server, JWT),
+        StorageAccess::Proxy,
+    ));
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let resolver = resolver.clone();
+            tokio::spawn(async move {
+                wmill_s3::StorageResolver::resolve(&resolver, Some("cold"))
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("403"), "{shown}");
+        assert!(!shown.contains("signature"), "{shown}");
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // a later call tries again
+    assert!(
+        wmill_s3::StorageResolver::resolve(&resolver, Some("cold"))
+            .await
+            .is_err()
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn named_storage_direct_access_needs_its_resource_path() {
     let s3 = S3TestServer::start().await.unwrap();
@@ -543,6 +635,62 @@ async fn s3_resource_info_bodies_and_answer() {
     assert_eq!(boto.aws_secret_access_key, "SK-secret");
     assert_eq!(boto.aws_session_token.as_deref(), Some("sts-token"));
     assert!(!format!("{boto:?}").contains("SK-secret"));
+}
+
+#[tokio::test]
+async fn s3_resource_info_expiration_is_optional_and_lenient() {
+    let server = MockServer::start().await;
+    let with = |expiration: serde_json::Value| {
+        json!({
+            "bucket": "b", "region": "us-east-1", "endPoint": "s3.amazonaws.com", "useSSL": true,
+            "accessKey": "AK", "secretKey": "SK", "pathStyle": false, "token": "t",
+            "expiration": expiration
+        })
+    };
+    let cases = [
+        (
+            "f/rfc3339",
+            with(json!("2025-01-02T03:04:05.5Z")),
+            Some(1_735_787_045_500),
+        ),
+        (
+            "f/offset",
+            with(json!("2025-01-02T05:04:05+02:00")),
+            Some(1_735_787_045_000),
+        ),
+        (
+            "f/epoch",
+            with(json!(1_735_787_045)),
+            Some(1_735_787_045_000),
+        ),
+        ("f/garbage", with(json!("soon")), None),
+        ("f/object", with(json!({"at": 1})), None),
+        ("f/null", with(json!(null)), None),
+        ("f/absent", resource_json_static(), None),
+    ];
+    for (res, body, _) in &cases {
+        Mock::given(method("POST"))
+            .and(path("/api/w/ws/job_helpers/v2/s3_resource_info"))
+            .and(body_json(json!({"s3_resource_path": res})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .mount(&server)
+            .await;
+    }
+    let c = conn(&server, TOKEN);
+    for (res, _, millis) in cases {
+        let info = c.s3_resource_info(Some(res)).await.unwrap();
+        let got = info
+            .expires_at()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+        assert_eq!(got, millis, "{res}");
+    }
+}
+
+fn resource_json_static() -> serde_json::Value {
+    json!({
+        "bucket": "b", "region": "us-east-1", "endPoint": "s3.amazonaws.com", "useSSL": true,
+        "accessKey": "AK", "secretKey": "SK", "pathStyle": false
+    })
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! their typed answers.
 
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -14,8 +15,8 @@ use super::connection::send_secret_json;
 use crate::S3Object;
 
 /// A workspace storage's S3 settings as `job_helpers/v2/s3_resource_info` returns them
-/// (Windmill's `S3Resource`, plus the `port` and STS `token` the server also sends).
-/// `Debug` hides the secret key and the session token.
+/// (Windmill's `S3Resource`, plus the `port`, STS `token` and `expiration` the server also
+/// sends). `Debug` hides the secret key and the session token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct S3ResourceInfo {
@@ -45,6 +46,29 @@ pub struct S3ResourceInfo {
     /// STS session token, for temporary credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// When temporary (STS) credentials expire, as the server sent it; absent for static keys.
+    ///
+    /// Windmill's `S3Resource` (`backend/windmill-types/src/s3.rs`, earlier
+    /// `backend/windmill-common/src/s3_helpers.rs`) has an optional `expiration`
+    /// (`DateTime<Utc>`, serialized as RFC 3339, left out when absent), set when the server
+    /// derived the credentials from a role (AWS OIDC). The OpenAPI spec does not list it. Kept
+    /// as text: a number is kept as its digits, any other JSON value reads as absent, so an
+    /// unexpected shape never fails the whole answer. [`S3ResourceInfo::expires_at`] decodes it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_text"
+    )]
+    pub expiration: Option<String>,
+}
+
+/// A string as is, a number as its digits, anything else (null, bool, array, object) as `None`.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 impl fmt::Debug for S3ResourceInfo {
@@ -59,11 +83,36 @@ impl fmt::Debug for S3ResourceInfo {
             .field("path_style", &self.path_style)
             .field("port", &self.port)
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("expiration", &self.expiration)
             .finish()
     }
 }
 
 impl S3ResourceInfo {
+    /// When the credentials expire, decoded from [`S3ResourceInfo::expiration`]: an RFC 3339
+    /// date (what the server sends, e.g. `2025-01-02T03:04:05Z`) or a number of seconds since
+    /// the Unix epoch. `None` when absent or in any other format.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let info: wmill_s3::S3ResourceInfo = serde_json::from_value(serde_json::json!({
+    ///     "bucket": "b", "endPoint": "s3.amazonaws.com", "useSSL": true, "pathStyle": false,
+    ///     "expiration": "2025-01-02T03:04:05Z"
+    /// }))?;
+    /// assert_eq!(info.expires_at(), Some(UNIX_EPOCH + Duration::from_secs(1_735_787_045)));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let raw = self.expiration.as_deref()?.trim();
+        if let Ok(secs) = raw.parse::<u64>() {
+            return UNIX_EPOCH.checked_add(Duration::from_secs(secs));
+        }
+        let at = chrono::DateTime::parse_from_rfc3339(raw).ok()?;
+        let secs = u64::try_from(at.timestamp()).ok()?;
+        UNIX_EPOCH.checked_add(Duration::new(secs, at.timestamp_subsec_nanos()))
+    }
+
     /// `http(s)://endPoint[:port]`, as the Python client builds it (an `endPoint` that already
     /// has a scheme is kept).
     ///
