@@ -1,7 +1,9 @@
 //! Fault injection for the reliability tests.
 //!
 //! - [`FaultServer`]: a raw HTTP/1.1 server on `127.0.0.1:<random port>` that reads each request
-//!   and then does a scripted [`Reply`]: a status with headers and body, closing the connection
+//!   (its body sized by `Content-Length` or sent `Transfer-Encoding: chunked`, as streamed
+//!   uploads are; a request whose chunked body is broken off is not recorded) and then does a
+//!   scripted [`Reply`]: a status with headers and body, closing the connection
 //!   before or in the middle of the body, stalling before the headers or inside the body, a
 //!   chunked body cut short, or an event stream (`text/event-stream`) that ends, breaks or stalls
 //!   without completing. Every request is recorded ([`FaultServer::requests`]).
@@ -326,12 +328,25 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recor
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
+    let body_start = head_end + 4;
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        let (body, end) = read_chunked(stream, buf, body_start).await?;
+        buf.drain(..end);
+        return Some(Recorded {
+            method,
+            target,
+            headers,
+            body,
+        });
+    }
     let len = headers
         .iter()
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(0);
-    let body_start = head_end + 4;
     while buf.len() < body_start + len {
         let mut chunk = [0u8; 65536];
         let n = stream.read(&mut chunk).await.ok()?;
@@ -348,6 +363,65 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recor
         headers,
         body,
     })
+}
+
+/// Reads more bytes into `buf`; `None` when the client closed the connection.
+async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 65536];
+    let n = stream.read(&mut chunk).await.ok()?;
+    if n == 0 {
+        return None;
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Some(())
+}
+
+/// Reads a `Transfer-Encoding: chunked` request body starting at `start` in `buf` (streamed
+/// uploads): the decoded body, and where the request ends in `buf`. `None` when the client
+/// closed the connection (or broke the body off) before the last chunk.
+async fn read_chunked(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    start: usize,
+) -> Option<(Bytes, usize)> {
+    let mut body = Vec::new();
+    let mut pos = start;
+    loop {
+        let line_end = loop {
+            if let Some(i) = find(&buf[pos..], b"\r\n") {
+                break pos + i;
+            }
+            if buf.len() - pos > 1 << 10 {
+                return None;
+            }
+            fill(stream, buf).await?;
+        };
+        let line = String::from_utf8_lossy(&buf[pos..line_end]).into_owned();
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        pos = line_end + 2;
+        if size == 0 {
+            // Trailers (none are expected), then an empty line.
+            loop {
+                let end = loop {
+                    if let Some(i) = find(&buf[pos..], b"\r\n") {
+                        break pos + i;
+                    }
+                    fill(stream, buf).await?;
+                };
+                let empty = end == pos;
+                pos = end + 2;
+                if empty {
+                    return Some((Bytes::from(body), pos));
+                }
+            }
+        }
+        let end = pos.checked_add(size)?.checked_add(2)?;
+        while buf.len() < end {
+            fill(stream, buf).await?;
+        }
+        body.extend_from_slice(&buf[pos..end - 2]);
+        pos = end;
+    }
 }
 
 fn status_line(status: u16) -> String {
