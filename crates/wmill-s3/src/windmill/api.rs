@@ -299,10 +299,18 @@ impl fmt::Debug for ProxyCredentials {
     }
 }
 
-#[derive(Deserialize)]
-struct ProxyBucket {
-    #[serde(default)]
-    bucket: Option<String>,
+/// A short excerpt of an answer that holds no secret, for decode errors.
+pub(crate) fn excerpt(value: &Value) -> String {
+    let mut text = value.to_string();
+    if text.len() > 200 {
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 fn resource_body(s3_resource_path: Option<&str>) -> Value {
@@ -354,7 +362,7 @@ impl WindmillConnection {
     /// `GET /w/{ws}/job_helpers/v2/s3_proxy_bucket[?storage=name]`: the bucket S3 clients use
     /// through the proxy, `None` when the storage is not S3.
     pub async fn s3_proxy_bucket(&self, storage: Option<&str>) -> Result<Option<String>> {
-        let answer: ProxyBucket = self
+        let answer: Value = self
             .request(
                 Method::GET,
                 "job_helpers/v2/s3_proxy_bucket",
@@ -364,7 +372,16 @@ impl WindmillConnection {
             .not_found(ItemKind::Storage, storage.unwrap_or("_default_"))
             .send_json()
             .await?;
-        Ok(answer.bucket)
+        // `{"bucket": null}` is "not S3"; an answer without the key is not that answer.
+        match answer.get("bucket") {
+            Some(Value::Null) => Ok(None),
+            Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
+            _ => Err(Error::Decode {
+                request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
+                body_excerpt: crate::windmill::api::excerpt(&answer),
+                source: "expected {\"bucket\": string or null}".into(),
+            }),
+        }
     }
 
     /// S3 proxy credentials for `storage` (section "S3 proxy" of the Windmill docs).

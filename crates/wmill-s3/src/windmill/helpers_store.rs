@@ -101,11 +101,11 @@ struct StoredFile {
     last_modified: Option<String>,
 }
 
+/// One page of `list_stored_files_paged`: `folders` and `files` are required (the spec's
+/// `required`): an answer without them is a decode error, never an empty folder.
 #[derive(Deserialize)]
 struct Page {
-    #[serde(default)]
     folders: Vec<Folder>,
-    #[serde(default)]
     files: Vec<StoredFile>,
     #[serde(default)]
     next_page_token: Option<String>,
@@ -125,6 +125,17 @@ fn parse_time(text: Option<&str>) -> DateTime<Utc> {
     })
     .map(|t| t.with_timezone(&Utc))
     .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// A listing whose page names a folder that is not below the one listed would never end.
+fn folder_outside(prefix: &str, folder: &str) -> object_store::Error {
+    object_store::Error::Generic {
+        store: STORE,
+        source: format!(
+            "listing {prefix:?}: the server named {folder:?} as a sub-folder (the listing would never end)"
+        )
+        .into(),
+    }
 }
 
 /// A listing whose server repeats a page token would never end: it stops with this error.
@@ -224,10 +235,20 @@ impl WindmillHelperStore {
             .idempotent()
             .send_json()
             .await?;
+        // Size 0 would be a wrong value presented as the object's: no size, no metadata.
+        let size = meta.size_in_bytes.ok_or_else(|| Error::Decode {
+            request: "GET /job_helpers/load_file_metadata".into(),
+            body_excerpt: String::new(),
+            source: format!(
+                "the server did not give the size of {}",
+                location(self.storage.as_deref(), key)
+            )
+            .into(),
+        })?;
         Ok(ObjectMeta {
             location: Path::from(key),
             last_modified: parse_time(meta.last_modified.as_deref()),
-            size: meta.size_in_bytes.unwrap_or(0),
+            size,
             e_tag: None,
             version: meta.version_id,
         })
@@ -486,6 +507,15 @@ impl ObjectStore for WindmillHelperStore {
                 .page(&prefix, token.as_deref())
                 .await
                 .map_err(|e| this.err(e))?;
+            // A sub-folder is strictly below the folder listed: anything else (the folder
+            // itself, a parent, a sibling) would make the walk go round for ever.
+            if let Some(outside) = page
+                .folders
+                .iter()
+                .find(|f| f.prefix.len() <= prefix.len() || !f.prefix.starts_with(&prefix))
+            {
+                return Err(folder_outside(&prefix, &outside.prefix));
+            }
             if let Some(next) = page.next_page_token.filter(|t| !t.is_empty()) {
                 if !seen.insert((prefix.clone(), next.clone())) {
                     return Err(repeated_token(&prefix));
@@ -634,9 +664,35 @@ impl fmt::Debug for HelperUpload {
 fn shared_error(e: Arc<Error>) -> object_store::Error {
     let err = match Arc::try_unwrap(e) {
         Ok(e) => e,
-        Err(shared) => Error::Storage {
-            operation: "upload through Windmill".into(),
-            source: Box::new(SharedError(shared)),
+        // Another handle still holds the error: the variants that carry an answer are rebuilt
+        // (their status, request and body are plain data), the others wrapped.
+        Err(shared) => match &*shared {
+            Error::Api {
+                status,
+                request,
+                body,
+            } => Error::Api {
+                status: *status,
+                request: request.clone(),
+                body: body.clone(),
+            },
+            Error::Unauthorized {
+                status,
+                request,
+                body,
+            } => Error::Unauthorized {
+                status: *status,
+                request: request.clone(),
+                body: body.clone(),
+            },
+            Error::NotFound { kind, path } => Error::NotFound {
+                kind: *kind,
+                path: path.clone(),
+            },
+            _ => Error::Storage {
+                operation: "upload through Windmill".into(),
+                source: Box::new(SharedError(shared)),
+            },
         },
     };
     to_store_error(err, STORE)
