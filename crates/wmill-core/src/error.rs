@@ -657,6 +657,65 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_error_summaries() {
+        let id = JobId::from_u128(2);
+        let failed = |error: serde_json::Value| Error::JobFailed {
+            job_id: id,
+            error: Box::new(error),
+        };
+        let prefix = format!("job {id} failed: ");
+        assert_eq!(
+            failed(json!({"message": "boom"})).to_string(),
+            format!("{prefix}boom")
+        );
+        assert_eq!(
+            failed(json!({"name": 3, "message": "boom"})).to_string(),
+            format!("{prefix}boom")
+        );
+        assert_eq!(
+            failed(json!({"error": {"name": "E", "message": "m"}})).to_string(),
+            format!("{prefix}E: m")
+        );
+        assert_eq!(failed(json!([1])).to_string(), format!("{prefix}[1]"));
+    }
+
+    #[test]
+    fn truncation_keeps_text_at_the_limit_whole() {
+        let mut s = "abc".to_owned();
+        truncate_in_place(&mut s, 3);
+        assert_eq!(s, "abc");
+        let mut s = "abcd".to_owned();
+        truncate_in_place(&mut s, 3);
+        assert_eq!(s, "abc…");
+        let mut s = "aé".to_owned();
+        truncate_in_place(&mut s, 2);
+        assert_eq!(s, "a…");
+    }
+
+    #[test]
+    fn redacted_sources_show_the_shape() {
+        let e = redacted("invalid type: string \"hunter2\", expected u16");
+        assert_eq!(e.to_string(), "invalid type: string \"…\", expected u16");
+        // A quote inside the value is escaped by the decoder: still one string, redacted.
+        let e = redacted(r#"invalid type: string "a\"b", expected u16"#);
+        assert_eq!(e.to_string(), "invalid type: string \"…\", expected u16");
+        // A position only when both parts are numbers.
+        let e = redacted("invalid type: string \"x\", expected u16 at line 3 column 9");
+        assert_eq!(
+            e.to_string(),
+            "invalid type: string \"…\", expected u16 at line 3 column 9"
+        );
+        assert_eq!(
+            redacted("no variant of enum Secret").to_string(),
+            UNRECOGNIZED_DECODE_ERROR
+        );
+        assert_eq!(
+            redacted("no variant of enum Secret found in flattened data").to_string(),
+            "no variant of the enum found in flattened data"
+        );
+    }
     use serde_json::json;
 
     #[test]
