@@ -711,6 +711,15 @@ mod tests {
             redacted("no variant of enum Secret").to_string(),
             UNRECOGNIZED_DECODE_ERROR
         );
+        // A lone backtick is not a list of names.
+        assert_eq!(
+            redacted("unknown variant `x`, expected `").to_string(),
+            UNRECOGNIZED_DECODE_ERROR
+        );
+        assert_eq!(
+            redacted("unknown variant `x`, expected `a`").to_string(),
+            "unknown variant `…`, expected `a`"
+        );
         assert_eq!(
             redacted("no variant of enum Secret found in flattened data").to_string(),
             "no variant of the enum found in flattened data"
@@ -737,6 +746,8 @@ mod tests {
             source: "reset".into(),
         };
         assert!(transport.is_retryable());
+        assert!(!transport.is_not_found());
+        assert!(Error::not_found(ItemKind::Job, "x").is_not_found());
         assert!(!Error::invalid("item path", "empty").is_retryable());
     }
 
