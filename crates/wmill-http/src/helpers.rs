@@ -365,9 +365,7 @@ impl Windmill {
             .idempotent()
             .send()
             .await?
-            .text()?
-            .trim()
-            .to_owned())
+            .text_value()?)
     }
 
     /// An OIDC id token for `audience` (Enterprise Edition), for federation with AWS, GCP,
@@ -391,9 +389,7 @@ impl Windmill {
             .idempotent()
             .send()
             .await?
-            .text()?
-            .trim()
-            .to_owned())
+            .text_value()?)
     }
 
     /// Creates an API token valid for `duration` (`POST users/tokens/create`
@@ -417,9 +413,7 @@ impl Windmill {
             }))?
             .send()
             .await?
-            .text()?
-            .trim()
-            .to_owned())
+            .text_value()?)
     }
 
     /// Whether the base URL is the worker's internal server (`localhost` or `127.0.0.1`).
@@ -537,9 +531,7 @@ impl Windmill {
             .not_found(ItemKind::Other, username)
             .send()
             .await?
-            .text()?
-            .trim()
-            .to_owned())
+            .text_value()?)
     }
 
     /// Any API call, for endpoints without a helper (Python's `get`/`post`): `endpoint` is

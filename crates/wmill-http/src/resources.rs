@@ -106,6 +106,9 @@ impl Windmill {
             "value": value,
             "resource_type": resource_type,
         }))?
+        // A repeated create answers "already exists", which `set_resource` turns into an
+        // update with the same value: safe to repeat.
+        .idempotent()
         .send()
         .await
         .map(drop)

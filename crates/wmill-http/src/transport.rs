@@ -877,6 +877,31 @@ impl Resp {
         String::from_utf8(self.body.to_vec()).map_err(|e| self.decode_error(e))
     }
 
+    /// The body as the text value of a call that answers with text (a version, a token, an
+    /// email): an empty body, or an HTML page (a proxy's), is [`Error::Decode`], never a value.
+    pub(crate) fn text_value(&self) -> Result<String> {
+        let html = self.content_type.as_ref().is_some_and(|ct| {
+            ct.to_str().is_ok_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("text/html")
+            })
+        });
+        let text = self.text()?;
+        let text = text.trim();
+        if text.is_empty() || html {
+            return Err(self.decode_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                if html {
+                    "an HTML page where a text value was expected"
+                } else {
+                    "an empty answer where a text value was expected"
+                },
+            )));
+        }
+        Ok(text.to_owned())
+    }
+
     /// A job result: JSON, or a string when the answer says `text/plain` (a result the job
     /// returned with `windmill_content_type`). An empty body, or one that is neither (a
     /// proxy's HTML page), is [`Error::Decode`].

@@ -73,6 +73,9 @@ impl Windmill {
             "is_secret": options.is_secret,
             "description": options.description.as_deref().unwrap_or(""),
         }))?
+        // A repeated create answers "already exists", which `set_variable` turns into an
+        // update with the same value: safe to repeat.
+        .idempotent()
         .send()
         .await
         .map(drop)
