@@ -291,6 +291,10 @@ pub struct WaitTuning {
     pub fallback_poll: PollSchedule,
     /// When synchronous runs use `run_wait_result` (default [`ServerWait::Direct`]).
     pub server_wait: ServerWait,
+    /// While a `run_wait_result` request is open past the polling window, how often the job
+    /// is checked anyway (default 30 s): the long request answers when the job completes, so
+    /// this only bounds how long a long request held silent (by a proxy) outlives its job.
+    pub long_request_check: Duration,
 }
 
 impl Default for WaitTuning {
@@ -304,6 +308,7 @@ impl Default for WaitTuning {
                 0.12,
             ),
             server_wait: ServerWait::Direct,
+            long_request_check: Duration::from_secs(30),
         }
     }
 }
@@ -334,6 +339,14 @@ impl WaitTuning {
     #[must_use]
     pub fn server_wait(mut self, when: ServerWait) -> Self {
         self.server_wait = when;
+        self
+    }
+
+    /// Sets how often a job is checked while its `run_wait_result` request is open past the
+    /// polling window (at least 10 ms).
+    #[must_use]
+    pub fn long_request_check(mut self, every: Duration) -> Self {
+        self.long_request_check = every.max(Duration::from_millis(10));
         self
     }
 }

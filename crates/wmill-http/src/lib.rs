@@ -94,7 +94,9 @@
 //! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
 //! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
 //! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
-//! wait continues on the job id; nothing is started twice. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! wait continues on the job id; nothing is started twice. If it stays silent, the job is
+//! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
+//! the request timeout, the long request is dropped and the job started with the same id. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).

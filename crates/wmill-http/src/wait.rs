@@ -91,11 +91,6 @@ enum StreamEnd {
     NotFound,
 }
 
-/// A future that never completes.
-async fn pending<T>() -> T {
-    futures::future::pending().await
-}
-
 impl Windmill {
     /// `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`: the result if the job
     /// completed. A job that does not exist is [`Error::NotFound`].
@@ -473,11 +468,12 @@ impl Windmill {
                 // shows that the server took the request.
                 _ => {}
             }
-            if seen {
-                return pending().await;
+            if !seen {
+                self.until_created(&id, start).await?;
             }
-            self.until_created(&id, start).await;
-            None
+            // The long request answers when the job completes; should it stay silent (a
+            // proxy holding it), a slow check ends the wait soon after the job's end.
+            self.slow_checks(&id).await
         });
         let resp = match select(long, race).await {
             Either::Right((Some(outcome), _long)) => return outcome,
@@ -527,9 +523,30 @@ impl Windmill {
         }
     }
 
-    /// Returns once `start` + the request timeout has passed without the job `id` existing
-    /// (the request that should create it stalled); never returns once the job exists.
-    async fn until_created(&self, id: &JobId, start: Instant) {
+    /// While a `run_wait_result` request is open on a job that exists: a check every
+    /// [`WaitTuning::long_request_check`](crate::WaitTuning::long_request_check), so a long
+    /// request that stays silent after the job completed (a proxy holding the answer) costs at
+    /// most that much. `Some(outcome)` once the job completed.
+    async fn slow_checks(&self, id: &JobId) -> Option<Result<Value>> {
+        let every = self
+            .inner
+            .wait
+            .long_request_check
+            .clamp(Duration::from_millis(10), MAX_POLL_INTERVAL);
+        loop {
+            tokio::time::sleep(every).await;
+            if let Ok(Some(rm)) = self.result_maybe(id).await
+                && rm.completed
+            {
+                return Some(outcome(id, rm.success, rm.result));
+            }
+        }
+    }
+
+    /// Returns `None` once `start` + the request timeout has passed without the job `id`
+    /// existing (the request that should create it stalled); returns `Some(())` as soon as
+    /// the job exists.
+    async fn until_created(&self, id: &JobId, start: Instant) -> Option<()> {
         let timeout = self.inner.request_timeout;
         let deadline = start.checked_add(timeout);
         let step = (timeout / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
@@ -539,11 +556,11 @@ impl Windmill {
                 .max(Duration::from_millis(10));
             let exists = tokio::time::timeout(bound, self.job_exists(id)).await;
             if let Ok(Ok(true)) = exists {
-                return pending().await;
+                return Some(());
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
-                return;
+                return None;
             }
             let next = match deadline {
                 Some(d) => (now + step).min(d),

@@ -989,3 +989,52 @@ async fn an_empty_run_wait_result_answer_falls_back_to_the_job() {
         .unwrap();
     assert_eq!(v, json!({"rows": 3}));
 }
+
+/// A `run_wait_result` request held silent (a proxy holding the answer) after the job
+/// completed: the run checks the job every `long_request_check` and returns its result, instead
+/// of waiting out the long request (620 s).
+#[tokio::test]
+async fn a_silent_run_wait_result_ends_soon_after_its_job() {
+    let server = server().await;
+    chosen_id_is_free(&server).await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/held")
+        .and(exact_query(&[("job_id", ID)]))
+        .respond_with(json(200, json!("never")).set_delay(Duration::from_secs(60)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Running during the polling window, completed afterwards.
+    call("GET", &maybe_path())
+        .respond_with(not_completed())
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe_path())
+        .respond_with(completed(true, json!({"done": true})))
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default()
+                .poll_window(Duration::from_millis(20))
+                .long_request_check(Duration::from_millis(200)),
+        )
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let v = wm
+        .run_script_by_path(
+            &p("f/jobs/held"),
+            Default::default(),
+            &RunOptions::new().job_id(id()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"done": true}));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
