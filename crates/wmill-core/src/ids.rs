@@ -170,6 +170,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn conversions_and_debug() {
+        let raw = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
+        let id = JobId::parse(raw).unwrap();
+        let uuid = Uuid::parse_str(raw).unwrap();
+        assert_eq!(id.as_uuid(), &uuid);
+        assert_eq!(Uuid::from(id), uuid);
+        assert_eq!(JobId::from(uuid), id);
+        assert_eq!(format!("{id:?}"), format!("JobId({raw})"));
+        let hash = ScriptHash::parse("4f2a9c01d3e5b7a8").unwrap();
+        assert_eq!(String::from(hash.clone()), "4f2a9c01d3e5b7a8");
+        assert_eq!(AsRef::<str>::as_ref(&hash), "4f2a9c01d3e5b7a8");
+        assert_eq!(format!("{hash:?}"), "ScriptHash(4f2a9c01d3e5b7a8)");
+    }
+
+    #[test]
     fn job_id_parsing() {
         let id = JobId::parse(" 0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12\n").unwrap();
         assert_eq!(id.to_string(), "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12");

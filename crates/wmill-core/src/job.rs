@@ -557,6 +557,29 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn args_errors_name_what_was_given() {
+        for (bad, kind) in [
+            (json!(1), "a number"),
+            (json!("x"), "a string"),
+            (json!([1]), "an array"),
+            (json!(true), "a boolean"),
+        ] {
+            let err = to_args(&bad).unwrap_err();
+            assert!(err.to_string().ends_with(&format!("got {kind}")), "{err}");
+        }
+        assert_eq!(json_kind(&json!(null)), "null");
+        assert_eq!(json_kind(&json!({})), "an object");
+    }
+
+    #[test]
+    fn run_options_take_wait_options() {
+        let wait = WaitOptions::new().timeout(std::time::Duration::from_secs(7));
+        let opts = RunOptions::new().wait(wait.clone());
+        assert_eq!(opts.wait, wait);
+        assert_ne!(RunOptions::new().wait, wait);
+    }
+
+    #[test]
     fn args_must_be_objects() {
         assert!(to_args(&json!({"a": 1})).is_ok());
         assert!(to_args(&()).unwrap().is_empty());
