@@ -711,6 +711,11 @@ mod tests {
             redacted("no variant of enum Secret").to_string(),
             UNRECOGNIZED_DECODE_ERROR
         );
+        // A list of names starts with a backtick (or "one of `"), not just ends with one.
+        assert_eq!(
+            redacted("unknown variant `x`, expected a`").to_string(),
+            UNRECOGNIZED_DECODE_ERROR
+        );
         // A lone backtick is not a list of names.
         assert_eq!(
             redacted("unknown variant `x`, expected `").to_string(),

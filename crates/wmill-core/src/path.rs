@@ -314,6 +314,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn length_limits_are_inclusive() {
+        let at = format!("u/a/{}", "x".repeat(MAX_PATH_LEN - 4));
+        assert_eq!(at.len(), MAX_PATH_LEN);
+        assert!(ItemPath::parse(&at).is_ok());
+        assert!(ItemPath::parse(format!("{at}x")).is_err());
+        assert!(Workspace::parse("w".repeat(50)).is_ok());
+        assert!(Workspace::parse("w".repeat(51)).is_err());
+        assert!(Workspace::parse("w".repeat(49)).is_ok());
+    }
+
+    #[test]
+    fn item_path_conversions_and_debug() {
+        let p = ItemPath::parse("f/folder/name").unwrap();
+        assert_eq!(AsRef::<str>::as_ref(&p), "f/folder/name");
+        assert_eq!(std::borrow::Borrow::<str>::borrow(&p), "f/folder/name");
+        assert_eq!(format!("{p:?}"), "ItemPath(\"f/folder/name\")");
+        assert_eq!(p.into_string(), "f/folder/name");
+        let w = Workspace::parse("demo-1").unwrap();
+        assert_eq!(AsRef::<str>::as_ref(&w), "demo-1");
+        assert_eq!(w.to_string(), "demo-1");
+        assert_eq!(format!("{w:?}"), "Workspace(\"demo-1\")");
+        assert_eq!(String::from(w), "demo-1");
+    }
+
+    #[test]
     fn accepts_server_paths() {
         for p in [
             "u/alice/key",
