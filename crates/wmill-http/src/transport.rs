@@ -519,24 +519,7 @@ impl<'c> Request<'c> {
             return Err(e);
         }
         let limit = self.client.inner.max_response_bytes;
-        let (answer, attempts) = self
-            .with_retries(|resp| async move {
-                let status = resp.status();
-                let retry_after = if is_retryable_status(status) {
-                    retry_after(resp.headers())
-                } else {
-                    None
-                };
-                let content_type = resp.headers().get(CONTENT_TYPE).cloned();
-                let body = read_body(resp, limit).await?;
-                Ok(Answer {
-                    status,
-                    retry_after,
-                    content_type,
-                    body,
-                })
-            })
-            .await?;
+        let (answer, attempts) = self.with_retries(|resp| read_answer(resp, limit)).await?;
         Ok(Resp {
             status: answer.status,
             body: answer.body,
@@ -565,24 +548,10 @@ impl<'c> Request<'c> {
         let limit = self.client.inner.max_response_bytes;
         let (head, _) = self
             .with_retries(|resp| async move {
-                let status = resp.status();
-                if status.is_success() {
+                if resp.status().is_success() {
                     return Ok(Head::Open(resp));
                 }
-                // Only the statuses that may be retried need `Retry-After`.
-                let retry_after = if is_retryable_status(status) {
-                    retry_after(resp.headers())
-                } else {
-                    None
-                };
-                let content_type = resp.headers().get(CONTENT_TYPE).cloned();
-                let body = read_body(resp, limit).await?;
-                Ok(Head::Failed(Answer {
-                    status,
-                    retry_after,
-                    content_type,
-                    body,
-                }))
+                read_answer(resp, limit).await.map(Head::Failed)
             })
             .await?;
         let request = self.request_name();
@@ -984,6 +953,28 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
         text.push('…');
     }
     text
+}
+
+/// Reads an answer: its status, `Retry-After` (only for the statuses that may be retried),
+/// `Content-Type` and whole body (at most `limit` bytes).
+async fn read_answer(
+    resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Answer, AttemptError> {
+    let status = resp.status();
+    let retry_after = if is_retryable_status(status) {
+        retry_after(resp.headers())
+    } else {
+        None
+    };
+    let content_type = resp.headers().get(CONTENT_TYPE).cloned();
+    let body = read_body(resp, limit).await?;
+    Ok(Answer {
+        status,
+        retry_after,
+        content_type,
+        body,
+    })
 }
 
 /// Reads a whole body of at most `limit` bytes, chunk by chunk, stopping as soon as the limit

@@ -691,6 +691,22 @@ mod tests {
         json!((chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339())
     }
 
+    /// A server whose `s3_resource_info` answers "AK" after 200 ms (long enough for callers
+    /// to pile up behind one refresh).
+    async fn slow_info_server() -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(INFO_PATH))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(answer("AK", None))
+                    .set_delay(Duration::from_millis(200)),
+            )
+            .mount(&server)
+            .await;
+        server
+    }
+
     async fn info_requests(server: &MockServer) -> usize {
         server
             .received_requests()
@@ -720,16 +736,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_refreshes_share_one_request() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(INFO_PATH))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(answer("AK", None))
-                    .set_delay(Duration::from_millis(200)),
-            )
-            .mount(&server)
-            .await;
+        let server = slow_info_server().await;
         let ttl = Duration::from_millis(800);
         let creds = Arc::new(WindmillCredentials::new(conn(&server), None, ttl, None));
         for got in concurrently(&creds, 32).await {
@@ -748,16 +755,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_that_waited_share_a_refresh_even_with_a_zero_ttl() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(INFO_PATH))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(answer("AK", None))
-                    .set_delay(Duration::from_millis(200)),
-            )
-            .mount(&server)
-            .await;
+        let server = slow_info_server().await;
         let creds = Arc::new(WindmillCredentials::new(
             conn(&server),
             None,
