@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use wmill_core::{Error, ItemKind, Result};
 
-use reqwest::Method;
+use wmill_http::reqwest::Method;
 
 use super::WindmillConnection;
 use super::connection::send_secret_json;

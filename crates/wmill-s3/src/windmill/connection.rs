@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use reqwest::Method;
 use url::Url;
 use wmill_core::{Error, Result};
+use wmill_http::reqwest::Method;
 use wmill_http::{Request, Windmill, WindmillBuilder};
 
 /// Where and as whom storage calls reach the Windmill server: a view of a

@@ -20,9 +20,9 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use wmill_core::{Error, ItemKind};
 
-use reqwest::Method;
-use reqwest::header::{HeaderName, HeaderValue};
 use wmill_http::Request;
+use wmill_http::reqwest::Method;
+use wmill_http::reqwest::header::{self, HeaderName, HeaderValue};
 
 use super::WindmillConnection;
 use crate::error::{location, to_store_error};
@@ -438,17 +438,17 @@ impl ObjectStore for WindmillHelperStore {
             None => self.metadata(key).await.map_err(|e| self.err(e))?.size,
         };
         let mut attributes = Attributes::new();
-        if let Some(ct) = header(reqwest::header::CONTENT_TYPE) {
+        if let Some(ct) = header(header::CONTENT_TYPE) {
             attributes.insert(Attribute::ContentType, ct.into());
         }
-        if let Some(cd) = header(reqwest::header::CONTENT_DISPOSITION) {
+        if let Some(cd) = header(header::CONTENT_DISPOSITION) {
             attributes.insert(Attribute::ContentDisposition, cd.into());
         }
         let meta = ObjectMeta {
             location: location.clone(),
-            last_modified: parse_time(header(reqwest::header::LAST_MODIFIED).as_deref()),
+            last_modified: parse_time(header(header::LAST_MODIFIED).as_deref()),
             size,
-            e_tag: header(reqwest::header::ETAG),
+            e_tag: header(header::ETAG),
             version: None,
         };
         let range = match &options.range {
