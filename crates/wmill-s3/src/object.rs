@@ -344,6 +344,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn storage_names_are_one_plain_segment() {
+        for bad in [".", "..", "a/b", "a\\b", "/", "a\nb", " a", "a "] {
+            let e = validate_storage(bad).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { what: "S3 storage name", .. }),
+                "{bad:?}: {e:?}"
+            );
+        }
+        for good in ["main", "a.b", "...", ".a", "a.", "my storage", "ü"] {
+            assert!(validate_storage(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
     fn parse_and_display_round_trip() {
         for uri in ["s3://st/a/b.csv", "s3:///x", "s3://s/k with space.txt"] {
             let obj = S3Object::parse(uri).unwrap();
