@@ -344,11 +344,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn uris_check_their_storage_name() {
+        for bad in [
+            "s3://../k",
+            "s3://./k",
+            "s3:// a/k",
+            "s3://a\\b/k",
+            "s3://a\tb/k",
+        ] {
+            assert!(S3Object::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            S3Object::parse("s3://.../k").unwrap().storage(),
+            Some("...")
+        );
+        assert_eq!(S3Object::parse("s3:///k").unwrap().storage(), None);
+    }
+
+    #[test]
+    fn filename_and_debug() {
+        let obj: S3Object = serde_json::from_value(serde_json::json!({
+            "s3": "reports/q1.csv",
+            "storage": "archive",
+            "filename": "Q1 report.csv",
+            "presigned": "X-Amz-Signature=SECRET"
+        }))
+        .unwrap();
+        assert_eq!(obj.filename(), Some("Q1 report.csv"));
+        let debug = format!("{obj:?}");
+        assert_eq!(
+            debug,
+            r#"S3Object { s3: "reports/q1.csv", storage: Some("archive"), presigned: "***", filename: "Q1 report.csv" }"#
+        );
+        assert_eq!(S3Object::new("k").unwrap().filename(), None);
+    }
+
+    #[test]
     fn storage_names_are_one_plain_segment() {
         for bad in [".", "..", "a/b", "a\\b", "/", "a\nb", " a", "a "] {
             let e = validate_storage(bad).unwrap_err();
             assert!(
-                matches!(&e, Error::InvalidInput { what: "S3 storage name", .. }),
+                matches!(
+                    &e,
+                    Error::InvalidInput {
+                        what: "S3 storage name",
+                        ..
+                    }
+                ),
                 "{bad:?}: {e:?}"
             );
         }
