@@ -942,10 +942,12 @@ pub(crate) fn status_error(
 
 /// The first `max` bytes of `body` as text (lossy), cut on a char boundary.
 pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    // Only the head is converted: a cut body still gives more than `max` bytes of text (a lossy
+    // conversion never shrinks), so the cut below marks it.
     let head = &body[..body.len().min(max.saturating_add(4))];
     let mut text = String::from_utf8_lossy(head).into_owned();
-    if text.len() > max || head.len() < body.len() {
-        let mut cut = max.min(text.len());
+    if text.len() > max {
+        let mut cut = max;
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }

@@ -164,6 +164,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn segments_that_change_the_path_are_refused() {
+        for bad in ["", ".", "..", ".\t.", "a\nb", "\r", "x\u{7f}", "\u{0}"] {
+            let e = check_segment(bad).unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    Error::InvalidInput {
+                        what: "URL path segment",
+                        ..
+                    }
+                ),
+                "{bad:?}: {e:?}"
+            );
+        }
+        for good in ["a", "...", ".a", "a.", "a b", "é", "%2e%2e", "a/b"] {
+            assert!(check_segment(good).is_ok(), "{good:?}");
+        }
+        let p = ItemPath::parse("u/a/b").unwrap();
+        assert!(check_segments(&[Seg::Ws, Seg::Lit("x"), Seg::Item(&p), Seg::One("ok")]).is_ok());
+        assert!(check_segments(&[Seg::Lit("x"), Seg::One("..")]).is_err());
+        assert!(check_segments(&[Seg::One("a"), Seg::One("")]).is_err());
+    }
+
+    #[test]
     fn urls_encode_segments_but_keep_item_slashes() {
         let wm = Windmill::builder()
             .with_base_url("http://h:1/pre")
