@@ -262,6 +262,27 @@ async fn a_stalled_download_fails_within_the_idle_timeout() {
     assert_no_token(&err);
 }
 
+/// A large answer read into memory (a job's result) on a slow link: past the request timeout
+/// it goes on while bytes keep coming, instead of failing (and being fetched again) at 300 ms.
+#[tokio::test]
+async fn a_large_answer_still_moving_outlasts_the_request_timeout() {
+    let s = serve(Script::Drip {
+        chunks: 12,
+        size: 1000,
+        every: Duration::from_millis(100),
+    })
+    .await;
+    let wm = client(&s.url);
+    let body = wm
+        .workspace_request(Method::GET, "jobs_u/completed/get_result/x")
+        .idempotent()
+        .send_bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.len(), 12_000);
+    assert_eq!(s.requests.load(Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn a_stalled_ordinary_answer_fails_within_the_request_timeout_per_attempt() {
     let s = serve(Script::StallBody {

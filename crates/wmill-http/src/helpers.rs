@@ -360,12 +360,11 @@ impl Windmill {
 
     /// The server version (`GET version`, text).
     pub async fn version(&self) -> Result<String> {
-        Ok(self
-            .call(Method::GET, &[Seg::Lit("version")])
+        self.call(Method::GET, &[Seg::Lit("version")])
             .idempotent()
             .send()
             .await?
-            .text_value()?)
+            .text_value()
     }
 
     /// An OIDC id token for `audience` (Enterprise Edition), for federation with AWS, GCP,
@@ -375,21 +374,20 @@ impl Windmill {
         audience: &str,
         expires_in: Option<Duration>,
     ) -> Result<String> {
-        Ok(self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("oidc"),
-                    Seg::Lit("token"),
-                    Seg::One(audience),
-                ],
-            )
-            .query_opt("expires_in", expires_in.map(|d| d.as_secs().to_string()))
-            .idempotent()
-            .send()
-            .await?
-            .text_value()?)
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("oidc"),
+                Seg::Lit("token"),
+                Seg::One(audience),
+            ],
+        )
+        .query_opt("expires_in", expires_in.map(|d| d.as_secs().to_string()))
+        .idempotent()
+        .send()
+        .await?
+        .text_value()
     }
 
     /// Creates an API token valid for `duration` (`POST users/tokens/create`
@@ -402,18 +400,17 @@ impl Windmill {
             .checked_add(duration)
             .ok_or_else(|| Error::invalid("token duration", format!("{duration:?} is too long")))?;
         let expiration = rfc3339_utc(expiration.as_secs());
-        Ok(self
-            .call(
-                Method::POST,
-                &[Seg::Lit("users"), Seg::Lit("tokens"), Seg::Lit("create")],
-            )
-            .json(&json!({
-                "label": format!("refresh {}", now.as_secs()),
-                "expiration": expiration,
-            }))?
-            .send()
-            .await?
-            .text_value()?)
+        self.call(
+            Method::POST,
+            &[Seg::Lit("users"), Seg::Lit("tokens"), Seg::Lit("create")],
+        )
+        .json(&json!({
+            "label": format!("refresh {}", now.as_secs()),
+            "expiration": expiration,
+        }))?
+        .send()
+        .await?
+        .text_value()
     }
 
     /// Whether the base URL is the worker's internal server (`localhost` or `127.0.0.1`).
@@ -517,21 +514,20 @@ impl Windmill {
     /// The email of a user (`GET w/{ws}/users/username_to_email/{username}`). Deprecated by
     /// Windmill in favour of the `WM_END_USER_EMAIL` / `WM_EMAIL` variables of the job.
     pub async fn username_to_email(&self, username: &str) -> Result<String> {
-        Ok(self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("users"),
-                    Seg::Lit("username_to_email"),
-                    Seg::One(username),
-                ],
-            )
-            .idempotent()
-            .not_found(ItemKind::Other, username)
-            .send()
-            .await?
-            .text_value()?)
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("users"),
+                Seg::Lit("username_to_email"),
+                Seg::One(username),
+            ],
+        )
+        .idempotent()
+        .not_found(ItemKind::Other, username)
+        .send()
+        .await?
+        .text_value()
     }
 
     /// Any API call, for endpoints without a helper (Python's `get`/`post`): `endpoint` is

@@ -237,32 +237,47 @@ struct Activity {
 
 impl Activity {
     fn new() -> Arc<Self> {
-        Arc::new(Activity {
+        Arc::new(Self::local())
+    }
+
+    fn local() -> Self {
+        Activity {
             base: Instant::now(),
             last_ms: AtomicU64::new(0),
-        })
+        }
+    }
+
+    /// When bytes last moved.
+    fn last(&self) -> Instant {
+        self.base + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
     }
 
     fn touch(&self) {
         let ms = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(ms, Ordering::Relaxed);
     }
-
-    fn idle_deadline(&self, idle: Duration) -> Instant {
-        let last = self.base + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-        last.checked_add(idle)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365))
-    }
 }
 
-/// Runs `fut` until it completes, or until `activity` shows no progress for `idle`.
-async fn within_idle<F: Future>(fut: F, activity: &Activity, idle: Duration) -> Option<F::Output> {
+/// Runs `fut` until it completes, or until both `floor` has passed and no activity moved for
+/// `idle` (the deadline is `max(floor, last move + idle)`, re-read whenever it is reached).
+async fn within<F: Future>(
+    fut: F,
+    floor: Instant,
+    activities: [&Activity; 2],
+    idle: Duration,
+) -> Option<F::Output> {
+    let deadline = || {
+        let last = activities[0].last().max(activities[1].last());
+        let idle_end = last
+            .checked_add(idle)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+        floor.max(idle_end)
+    };
     let mut fut = std::pin::pin!(fut);
     loop {
-        let deadline = activity.idle_deadline(idle);
-        match tokio::time::timeout_at(deadline.into(), &mut fut).await {
+        match tokio::time::timeout_at(deadline().into(), &mut fut).await {
             Ok(out) => return Some(out),
-            Err(_) if activity.idle_deadline(idle) <= Instant::now() => return None,
+            Err(_) if deadline() <= Instant::now() => return None,
             Err(_) => {}
         }
     }
@@ -519,7 +534,12 @@ impl<'c> Request<'c> {
             return Err(e);
         }
         let limit = self.client.inner.max_response_bytes;
-        let (answer, attempts) = self.with_retries(|resp| read_answer(resp, limit)).await?;
+        let progress = Activity::local();
+        let (answer, attempts) = self
+            .with_retries(&progress, |resp, progress| {
+                read_answer(resp, limit, progress)
+            })
+            .await?;
         Ok(Resp {
             status: answer.status,
             body: answer.body,
@@ -546,12 +566,13 @@ impl<'c> Request<'c> {
             return Err(e);
         }
         let limit = self.client.inner.max_response_bytes;
+        let progress = Activity::local();
         let (head, _) = self
-            .with_retries(|resp| async move {
+            .with_retries(&progress, |resp, progress| async move {
                 if resp.status().is_success() {
                     return Ok(Head::Open(resp));
                 }
-                read_answer(resp, limit).await.map(Head::Failed)
+                read_answer(resp, limit, progress).await.map(Head::Failed)
             })
             .await?;
         let request = self.request_name();
@@ -626,10 +647,14 @@ impl<'c> Request<'c> {
 
     /// Sends attempts, each read by `read`, under the attempt's bound, retrying as the
     /// request's mode and the client's policy say. Returns the outcome and the attempt count.
-    async fn with_retries<T, F, Fut>(&mut self, mut read: F) -> Result<(T, u32)>
+    async fn with_retries<'a, T, F, Fut>(
+        &mut self,
+        progress: &'a Activity,
+        mut read: F,
+    ) -> Result<(T, u32)>
     where
         T: Outcome,
-        F: FnMut(reqwest::Response) -> Fut,
+        F: FnMut(reqwest::Response, &'a Activity) -> Fut,
         Fut: Future<Output = std::result::Result<T, AttemptError>>,
     {
         let retry = self.client.inner.retry;
@@ -643,22 +668,34 @@ impl<'c> Request<'c> {
             let send = self.attempt();
             let exchange = async {
                 let resp = send.await.map_err(AttemptError::http)?;
-                read(resp).await
+                read(resp, progress).await
             };
+            let now = Instant::now();
+            progress.touch();
             let result = match &self.activity {
                 Some(activity) => {
                     // Chunked and streamed bodies: an idle timeout over the whole exchange.
                     let idle = self.client.inner.idle_timeout;
                     activity.touch();
-                    match within_idle(exchange, activity, idle).await {
+                    match within(exchange, now, [activity, progress], idle).await {
                         Some(out) => out,
                         None => Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle)),
                     }
                 }
-                None => match tokio::time::timeout(self.timeout, exchange).await {
-                    Ok(out) => out,
-                    Err(_) => Err(AttemptError::TimedOut(REQUEST_TIMED_OUT, self.timeout)),
-                },
+                None => {
+                    // The answer within the request timeout; a body still coming past it goes on
+                    // while bytes keep arriving (a large result on a slow link), each within the
+                    // smaller of the idle and request timeouts.
+                    let idle = self.client.inner.idle_timeout.min(self.timeout);
+                    let floor = now.checked_add(self.timeout).unwrap_or(now);
+                    match within(exchange, floor, [progress, progress], idle).await {
+                        Some(out) => out,
+                        None if progress.last() > now => {
+                            Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle))
+                        }
+                        None => Err(AttemptError::TimedOut(REQUEST_TIMED_OUT, self.timeout)),
+                    }
+                }
             };
             match result {
                 Ok(outcome) => {
@@ -962,6 +999,7 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
 async fn read_answer(
     resp: reqwest::Response,
     limit: u64,
+    progress: &Activity,
 ) -> std::result::Result<Answer, AttemptError> {
     let status = resp.status();
     let retry_after = if is_retryable_status(status) {
@@ -970,7 +1008,7 @@ async fn read_answer(
         None
     };
     let content_type = resp.headers().get(CONTENT_TYPE).cloned();
-    let body = read_body(resp, limit).await?;
+    let body = read_body(resp, limit, progress).await?;
     Ok(Answer {
         status,
         retry_after,
@@ -985,6 +1023,7 @@ async fn read_answer(
 async fn read_body(
     mut resp: reqwest::Response,
     limit: u64,
+    progress: &Activity,
 ) -> std::result::Result<Bytes, AttemptError> {
     if resp.content_length().is_some_and(|len| len > limit) {
         return Err(AttemptError::TooLarge(limit));
@@ -993,6 +1032,7 @@ async fn read_body(
     let mut rest = bytes::BytesMut::new();
     let mut total: u64 = 0;
     while let Some(chunk) = resp.chunk().await.map_err(AttemptError::http)? {
+        progress.touch();
         total = total.saturating_add(chunk.len() as u64);
         if total > limit {
             return Err(AttemptError::TooLarge(limit));
@@ -1146,12 +1186,42 @@ mod tests {
             }
             7
         };
-        assert_eq!(within_idle(work, &activity, idle).await, Some(7));
+        let now = Instant::now();
+        assert_eq!(
+            within(work, now, [&activity, &activity], idle).await,
+            Some(7)
+        );
         // No progress: gives up after the idle time.
         let activity = Activity::new();
         let stalled = futures::future::pending::<()>();
         let started = Instant::now();
-        assert_eq!(within_idle(stalled, &activity, idle).await, None);
+        assert_eq!(
+            within(stalled, started, [&activity, &activity], idle).await,
+            None
+        );
         assert!(started.elapsed() >= idle);
+        // A floor further away than the idle time holds the deadline until it passes.
+        let floor = Instant::now() + Duration::from_millis(500);
+        let started = Instant::now();
+        let stalled = futures::future::pending::<()>();
+        assert_eq!(
+            within(stalled, floor, [&activity, &activity], idle).await,
+            None
+        );
+        assert!(started.elapsed() >= Duration::from_millis(500));
+        // Progress in the second source counts too.
+        let (first, second) = (Activity::new(), Activity::new());
+        let s = second.clone();
+        let work = async move {
+            for _ in 0..8 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                s.touch();
+            }
+            1
+        };
+        assert_eq!(
+            within(work, Instant::now(), [&first, &second], idle).await,
+            Some(1)
+        );
     }
 }
