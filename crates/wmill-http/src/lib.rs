@@ -58,8 +58,11 @@
 //! sent again.
 //!
 //! # Timeouts
-//! Each attempt of an ordinary request must be answered, body included, within the request
-//! timeout ([`DEFAULT_REQUEST_TIMEOUT`], 30 s). Long waits have their own bounds (below).
+//! Each attempt of an ordinary request must be answered within the request timeout
+//! ([`DEFAULT_REQUEST_TIMEOUT`], 30 s); an answer whose body is still arriving then goes on as
+//! long as bytes keep coming, each within the smaller of the idle and request timeouts (a large
+//! result on a slow link completes; a stalled one fails). Long waits have their own bounds
+//! (below).
 //! Streamed transfers (S3 files through Windmill, [`Request::send_stream`],
 //! [`Request::body_stream`]) have an idle timeout instead ([`DEFAULT_IDLE_TIMEOUT`]): they fail
 //! when no byte moves for that long, so a slow but moving transfer of any size completes. Every

@@ -78,8 +78,10 @@ impl fmt::Debug for Body {
 ///   `Retry-After`), 500, 502, 503 and 504, within the client's
 ///   [`RetryConfig`](crate::RetryConfig). A request whose body is a stream
 ///   ([`body_stream`](Request::body_stream)) is never retried: the stream cannot be replayed.
-/// - **Timeouts.** Each attempt of an ordinary request must be answered, body included, within
-///   the request timeout ([`timeout`](Request::timeout) changes it for one request). A request
+/// - **Timeouts.** Each attempt of an ordinary request must be answered within the request
+///   timeout ([`timeout`](Request::timeout) changes it for one request); a body still arriving
+///   past it goes on while bytes keep coming, each within the smaller of the idle and request
+///   timeouts. A request
 ///   with a streamed or chunked body, and the body of [`send_stream`](Request::send_stream),
 ///   instead have an idle timeout: they fail when no byte moves for
 ///   [`with_idle_timeout`](crate::WindmillBuilder::with_idle_timeout), so a slow but moving
