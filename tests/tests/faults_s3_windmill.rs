@@ -1243,7 +1243,7 @@ async fn a_listing_whose_second_page_fails_is_an_error() {
     assert!(t.elapsed() <= bound(2 * (3 + RETRIES)));
 }
 
-// ---------------------------------------------------------------- bugs found
+// ---------------------------------------------------------------- bugs found (fixed; each test failed before its fix)
 
 /// `list_stored_files_paged` requires `folders` and `files` (spec); a 200 without them (here
 /// `{"error": "unexpected answer"}`) must not read as an empty folder.
