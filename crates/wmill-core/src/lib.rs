@@ -85,6 +85,7 @@ mod memory;
 mod path;
 mod resource;
 mod state;
+mod syntax;
 mod variable;
 
 #[cfg(feature = "testkit")]
@@ -105,6 +106,7 @@ pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
+pub use syntax::{database_url, parse_resource_syntax, parse_variable_syntax};
 pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
 
 #[cfg(feature = "mock")]

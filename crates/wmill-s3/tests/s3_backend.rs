@@ -196,7 +196,11 @@ async fn a_leading_slash_key_is_stored_where_the_server_stores_it() {
     let client = S3Client::from_store(store);
     let given: S3Object = serde_json::from_str(r#"{"s3": "/path/to//file.txt"}"#).unwrap();
     let written = client
-        .write_s3_file(Some(&given), Bytes::from_static(b"hello"), &WriteOptions::new())
+        .write_s3_file(
+            Some(&given),
+            Bytes::from_static(b"hello"),
+            &WriteOptions::new(),
+        )
         .await
         .unwrap();
     assert_eq!(written.key(), "path/to/file.txt");
@@ -211,7 +215,11 @@ async fn a_leading_slash_key_is_stored_where_the_server_stores_it() {
         S3Object::new("path/to/file.txt").unwrap(),
         S3Object::parse("s3:////path/to/file.txt").unwrap(),
     ] {
-        assert_eq!(&client.load_s3_file(&obj).await.unwrap()[..], b"hello", "{obj}");
+        assert_eq!(
+            &client.load_s3_file(&obj).await.unwrap()[..],
+            b"hello",
+            "{obj}"
+        );
     }
     // a step hands back what it received
     assert_eq!(
@@ -220,7 +228,9 @@ async fn a_leading_slash_key_is_stored_where_the_server_stores_it() {
     );
     client.delete_s3_object(&given).await.unwrap();
     assert!(matches!(
-        client.load_s3_file(&S3Object::new("path/to/file.txt").unwrap()).await,
+        client
+            .load_s3_file(&S3Object::new("path/to/file.txt").unwrap())
+            .await,
         Err(Error::NotFound { .. })
     ));
 }

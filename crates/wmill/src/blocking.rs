@@ -44,7 +44,12 @@ use wmill_core::{
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
-pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state, stream_result};
+#[cfg(feature = "s3")]
+pub use crate::parse_s3_object;
+pub use wmill_core::{
+    append_to_result_stream, database_url, get_shared_state, parse_resource_syntax,
+    parse_variable_syntax, set_shared_state, stream_result,
+};
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
@@ -149,6 +154,12 @@ pub fn list_variables(options: &ListVariables) -> Result<Vec<VariableInfo>> {
 pub fn get_resource(path: &str) -> Result<Value> {
     let path = path.to_owned();
     block_on(async move { crate::get_resource(&path).await })
+}
+
+/// Blocking [`crate::database_url_from_resource`].
+pub fn database_url_from_resource(path: &str) -> Result<String> {
+    let path = path.to_owned();
+    block_on(async move { crate::database_url_from_resource(&path).await })
 }
 
 /// Blocking [`crate::get_resource_as`].

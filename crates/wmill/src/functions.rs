@@ -120,6 +120,19 @@ pub async fn get_resource_opt(path: &str) -> Result<Option<Value>> {
     }
 }
 
+/// A `postgresql://` connection URL built from the PostgreSQL resource at `path` (`$res:` /
+/// `res://` prefixes accepted). TypeScript: `databaseUrlFromResource(path)`; the URL is built
+/// by [`database_url`](crate::database_url), which percent-encodes the user and password.
+///
+/// ```no_run
+/// # async fn f() -> wmill::Result<()> {
+/// let url = wmill::database_url_from_resource("f/db/main").await?;
+/// # Ok(()) }
+/// ```
+pub async fn database_url_from_resource(path: &str) -> Result<String> {
+    wmill_core::database_url(&get_resource(path).await?)
+}
+
 /// Creates or updates a resource. Python: `wmill.set_resource(path, value, resource_type="any")`.
 pub async fn set_resource<T: Serialize + ?Sized + Sync>(
     path: &str,

@@ -476,3 +476,48 @@ async fn blocking_inside_a_multi_thread_runtime_does_not_panic() {
         "db"
     );
 }
+
+#[tokio::test]
+async fn database_url_from_resource_reads_the_resource() {
+    let _g = GLOBAL.lock();
+    let wm = InMemory::new()
+        .with_variable("u/alice/pw", "s3cr:t@")
+        .unwrap()
+        .with_resource(
+            "f/db/main",
+            json!({"host": "db.internal", "port": 5432, "user": "app",
+                   "password": "$var:u/alice/pw", "dbname": "sales", "sslmode": "disable"}),
+            "postgresql",
+        )
+        .unwrap();
+    wmill::set_client(Client::new(wm));
+    let expected = "postgresql://app:s3cr%3At%40@db.internal:5432/sales?sslmode=disable";
+    assert_eq!(
+        wmill::database_url_from_resource("$res:f/db/main")
+            .await
+            .unwrap(),
+        expected
+    );
+    let blocking =
+        tokio::task::spawn_blocking(|| wmill::blocking::database_url_from_resource("f/db/main"))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(blocking, expected);
+    assert!(matches!(
+        wmill::database_url_from_resource("f/db/none").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        wmill::blocking::parse_resource_syntax("res://f/a/b"),
+        Some("f/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_variable_syntax("var://u/a/b"),
+        Some("u/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_s3_object("s3:///k").unwrap().key(),
+        "k"
+    );
+}
