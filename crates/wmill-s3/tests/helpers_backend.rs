@@ -95,6 +95,41 @@ impl Respond for FakeHelpers {
                     None => not_found(&format!("file {key}")),
                 }
             }
+            // As the server: the exact byte range of text files, strict UTF-8, at most 8 MiB.
+            ("GET", "load_file_preview") => {
+                let key = q(req, "file_key").unwrap_or_default();
+                let Some(f) = files.get(&(storage, key.clone())) else {
+                    return not_found(&format!("file {key}"));
+                };
+                let num = |name| q(req, name).and_then(|v| v.parse::<usize>().ok());
+                let from = num("read_bytes_from").unwrap_or(0);
+                let length = num("read_bytes_length").unwrap_or(0);
+                if length > 8 << 20 {
+                    return ResponseTemplate::new(400)
+                        .set_body_string("Bad request: Cannot load file bigger than 8MB");
+                }
+                let lower = key.to_lowercase();
+                if ![".json", ".yaml", ".yml", ".xml", ".txt", ".log"]
+                    .iter()
+                    .any(|ext| lower.ends_with(ext))
+                {
+                    return ResponseTemplate::new(200).set_body_json(json!({
+                        "content": null, "content_type": "Unknown",
+                        "msg": "Preview is not available. Content type is unknown or not supported"
+                    }));
+                }
+                let end = (from + length).min(f.body.len());
+                let chunk = f.body.get(from.min(end)..end).unwrap_or_default().to_vec();
+                match String::from_utf8(chunk) {
+                    Ok(text) => ResponseTemplate::new(200).set_body_json(
+                        json!({"content": text, "content_type": "RawText", "msg": null}),
+                    ),
+                    Err(_) => ResponseTemplate::new(200).set_body_json(json!({
+                        "content": null, "content_type": "RawText",
+                        "msg": "File encoding is not supported"
+                    })),
+                }
+            }
             ("DELETE", "delete_s3_file") => {
                 let key = q(req, "file_key").unwrap_or_default();
                 files.remove(&(storage, key));

@@ -859,4 +859,42 @@ mod s3files {
         let p = owned(s3_resource_path);
         block_on(async move { crate::get_duckdb_connection_settings(p.as_deref()).await })
     }
+
+    /// Blocking [`crate::load_file_preview`].
+    pub fn load_file_preview(
+        obj: impl S3Ref,
+        options: &wmill_s3::PreviewOptions,
+    ) -> Result<wmill_s3::FilePreview> {
+        let (obj, options) = (obj.to_s3_object()?, options.clone());
+        block_on(async move { crate::load_file_preview(obj, &options).await })
+    }
+
+    /// Blocking [`crate::check_s3_folder_exists`].
+    pub fn check_s3_folder_exists(
+        folder: &str,
+        marker_file: Option<&str>,
+    ) -> Result<wmill_s3::FolderCheck> {
+        let (folder, marker) = (folder.to_owned(), owned(marker_file));
+        block_on(async move { crate::check_s3_folder_exists(&folder, marker.as_deref()).await })
+    }
+
+    /// Blocking [`crate::download_s3_parquet_file_as_csv`].
+    pub fn download_s3_parquet_file_as_csv(
+        obj: impl S3Ref,
+        s3_resource_path: Option<&str>,
+    ) -> Result<Bytes> {
+        let (obj, p) = (obj.to_s3_object()?, owned(s3_resource_path));
+        block_on(async move { crate::download_s3_parquet_file_as_csv(obj, p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::test_storage_connection`].
+    pub fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value> {
+        let storage = owned(storage);
+        block_on(async move { crate::test_storage_connection(storage.as_deref()).await })
+    }
+
+    /// Blocking [`crate::storage_usage`].
+    pub fn storage_usage(refresh: bool) -> Result<wmill_s3::StorageUsage> {
+        block_on(async move { crate::storage_usage(refresh).await })
+    }
 }
