@@ -14,7 +14,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use wmill_core::{BoxError, Error, ItemKind, Result};
 
 use crate::S3Object;
+use crate::TransferProgress;
 use crate::error::{location, map_store_error};
+use crate::progress::{Meter, ProgressFn};
 use crate::reader::S3Reader;
 use crate::resolver::{StaticResolver, StorageResolver};
 use crate::upload::{WriteError, write_stream};
@@ -205,6 +207,7 @@ pub struct S3Listing {
 pub struct S3Client {
     resolver: Arc<dyn StorageResolver>,
     transfer: TransferOptions,
+    progress: Option<ProgressFn>,
     #[cfg(feature = "windmill")]
     pub(crate) windmill: Option<crate::windmill::WindmillConnection>,
 }
@@ -213,7 +216,8 @@ impl fmt::Debug for S3Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("S3Client");
         d.field("resolver", &self.resolver)
-            .field("transfer", &self.transfer);
+            .field("transfer", &self.transfer)
+            .field("progress", &self.progress.is_some());
         #[cfg(feature = "windmill")]
         d.field("windmill", &self.windmill);
         d.finish()
@@ -248,6 +252,7 @@ impl S3Client {
         S3Client {
             resolver: Arc::new(resolver),
             transfer: TransferOptions::default(),
+            progress: None,
             #[cfg(feature = "windmill")]
             windmill: None,
         }
@@ -267,6 +272,48 @@ impl S3Client {
     pub fn with_transfer_options(mut self, transfer: TransferOptions) -> Self {
         self.transfer = transfer;
         self
+    }
+
+    /// A clone of this client that reports the progress of its loads, streams and writes to
+    /// `callback`: bytes moved so far, and the total when known (reads; writes of a buffer).
+    /// Each transfer also logs a `tracing` debug event (target `wmill_s3::progress`) every
+    /// [`PROGRESS_EVENT_EVERY`](crate::PROGRESS_EVENT_EVERY) bytes. The callback runs on the
+    /// transfer's task, between chunks: keep it short (update a progress bar, send to a
+    /// channel).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use wmill_s3::{S3Client, S3Object, TransferProgress};
+    /// # let client = S3Client::from_store(Arc::new(wmill_s3::object_store::memory::InMemory::new()));
+    /// let done = Arc::new(AtomicU64::new(0));
+    /// let seen = done.clone();
+    /// let reporting = client.with_progress(move |p: &TransferProgress| {
+    ///     seen.store(p.bytes_done, Ordering::Relaxed);
+    /// });
+    /// let obj = S3Object::new("big.bin")?;
+    /// reporting.write_s3_file(Some(&obj), vec![0u8; 1000], &Default::default()).await?;
+    /// assert_eq!(done.load(Ordering::Relaxed), 1000);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_progress(
+        &self,
+        callback: impl Fn(&TransferProgress) + Send + Sync + 'static,
+    ) -> Self {
+        let mut client = self.clone();
+        client.progress = Some(Arc::new(callback));
+        client
+    }
+
+    fn meter(&self, operation: &'static str, obj: &S3Object, total: Option<u64>) -> Meter {
+        Meter::new(
+            self.progress.clone(),
+            operation,
+            location(obj.storage(), obj.key()),
+            total,
+        )
     }
 
     /// The transfer options in use.
@@ -334,6 +381,7 @@ impl S3Client {
         // bytes arrive.
         let announced = got.range.end.saturating_sub(got.range.start);
         let capacity = usize::try_from(announced.min(MAX_PREALLOCATION)).unwrap_or(0);
+        let mut meter = self.meter("get", obj, Some(announced));
         let mut stream = got.into_stream();
         let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
@@ -342,6 +390,7 @@ impl S3Client {
             .await
             .map_err(|e| self.fail(e, "get", obj))?
         {
+            meter.add(chunk.len());
             match first.take() {
                 // A one-chunk object is returned as it came, without a copy.
                 None if buf.is_empty() => first = Some(chunk),
@@ -356,6 +405,7 @@ impl S3Client {
                 }
             }
         }
+        meter.finish();
         Ok(match first {
             Some(only) => only,
             None => buf.freeze(),
@@ -406,9 +456,21 @@ impl S3Client {
             .map_err(|e| self.fail(e, "get", obj))?;
         let storage = obj.storage().map(str::to_owned);
         let key = obj.key().to_owned();
-        Ok(got
+        let total = got.range.end.saturating_sub(got.range.start);
+        let stream = got
             .into_stream()
-            .map_err(move |e| map_store_error(e, "get", storage.as_deref(), &key))
+            .map_err(move |e| map_store_error(e, "get", storage.as_deref(), &key));
+        if self.progress.is_none() && total < crate::PROGRESS_EVENT_EVERY {
+            return Ok(stream.boxed());
+        }
+        let mut meter = self.meter("get", obj, Some(total));
+        Ok(stream
+            .inspect_ok(move |chunk| {
+                meter.add(chunk.len());
+                if meter.done() >= total {
+                    meter.finish();
+                }
+            })
             .boxed())
     }
 
@@ -435,9 +497,14 @@ impl S3Client {
             )
             .await
             .map_err(|e| self.fail(e, "get range", obj))?;
-        got.bytes()
+        let mut meter = self.meter("get", obj, Some(got.range.end - got.range.start));
+        let bytes = got
+            .bytes()
             .await
-            .map_err(|e| self.fail(e, "get range", obj))
+            .map_err(|e| self.fail(e, "get range", obj))?;
+        meter.add(bytes.len());
+        meter.finish();
+        Ok(bytes)
     }
 
     /// Size, modification time and entity tag of `obj` (a `HEAD` request).
@@ -593,8 +660,9 @@ impl S3Client {
         opts: &WriteOptions,
     ) -> Result<S3Object> {
         let content: Bytes = content.into();
+        let total = content.len() as u64;
         let body = futures::stream::iter([Ok::<_, BoxError>(content)]);
-        self.write_impl(obj, body, opts).await
+        self.write_impl(obj, body, opts, Some(total)).await
     }
 
     /// Writes a stream of chunks to `obj` (a new key when `None`), with bounded memory: a single
@@ -624,7 +692,7 @@ impl S3Client {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: Into<BoxError>,
     {
-        self.write_impl(obj, content.map_err(Into::into), opts)
+        self.write_impl(obj, content.map_err(Into::into), opts, None)
             .await
     }
 
@@ -665,7 +733,7 @@ impl S3Client {
                 Ok(Some((buf.freeze(), reader)))
             }
         });
-        self.write_impl(obj, body, opts).await
+        self.write_impl(obj, body, opts, None).await
     }
 
     async fn write_impl<S>(
@@ -673,6 +741,7 @@ impl S3Client {
         obj: Option<&S3Object>,
         body: S,
         opts: &WriteOptions,
+        total: Option<u64>,
     ) -> Result<S3Object>
     where
         S: Stream<Item = std::result::Result<Bytes, BoxError>> + Send,
@@ -683,6 +752,12 @@ impl S3Client {
         };
         let path = to_path(&target)?;
         let store = self.object_store(target.storage()).await?;
+        let meter = std::sync::Mutex::new(self.meter("put", &target, total));
+        let body = body.inspect_ok(|chunk| {
+            if let Ok(mut m) = meter.lock() {
+                m.add(chunk.len());
+            }
+        });
         match write_stream(
             store.as_ref(),
             &path,
@@ -692,7 +767,12 @@ impl S3Client {
         )
         .await
         {
-            Ok(_) => Ok(S3Object::new(target.key())?.with_storage_opt(target.storage())),
+            Ok(_) => {
+                if let Ok(mut m) = meter.lock() {
+                    m.finish();
+                }
+                Ok(S3Object::new(target.key())?.with_storage_opt(target.storage()))
+            }
             Err(WriteError::Store(e)) => Err(self.fail(e, "put", &target)),
             Err(WriteError::Body(source)) => Err(Error::Storage {
                 operation: format!(

@@ -101,6 +101,7 @@ let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
 mod client;
 mod error;
 mod object;
+mod progress;
 mod reader;
 mod resolver;
 pub mod stores;
@@ -110,6 +111,7 @@ mod windmill;
 
 pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
 pub use object::S3Object;
+pub use progress::{PROGRESS_EVENT_EVERY, ProgressFn, TransferProgress};
 pub use reader::S3Reader;
 pub use resolver::{StaticResolver, StorageResolver};
 #[cfg(feature = "windmill")]

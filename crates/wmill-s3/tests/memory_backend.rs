@@ -217,3 +217,9 @@ mod expired {
         assert_eq!(fine.invalidated.load(Ordering::SeqCst), 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_on_a_memory_store() {
+    let client = wmill_s3::S3Client::from_store(Arc::new(InMemory::new()));
+    support::check_progress(&client).await;
+}

@@ -234,3 +234,9 @@ async fn a_leading_slash_key_is_stored_where_the_server_stores_it() {
         Err(Error::NotFound { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_against_the_real_s3_server() {
+    let (_server, store) = server_store().await;
+    support::check_progress(&S3Client::from_store(store)).await;
+}
