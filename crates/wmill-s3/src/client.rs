@@ -15,6 +15,7 @@ use wmill_core::{BoxError, Error, ItemKind, Result};
 
 use crate::S3Object;
 use crate::TransferProgress;
+use crate::checksum::{self, Hasher, WriteChecksum};
 use crate::error::{location, map_store_error};
 use crate::progress::{Meter, ProgressFn};
 use crate::reader::S3Reader;
@@ -101,6 +102,8 @@ pub struct WriteOptions {
     pub content_disposition: Option<String>,
     /// Extension (without the dot) of the key generated when no object is given.
     pub file_extension: Option<String>,
+    /// Whether to checksum the write (SHA-256): see [`WriteOptions::checksum`].
+    pub checksum: bool,
 }
 
 impl WriteOptions {
@@ -121,6 +124,35 @@ impl WriteOptions {
     /// Sets the extension of a generated key.
     pub fn file_extension(mut self, value: impl Into<String>) -> Self {
         self.file_extension = Some(value.into());
+        self
+    }
+
+    /// Checksums the write with SHA-256, computed as the bytes go out (no SDK has this).
+    ///
+    /// The checksum is stored with the object as user metadata
+    /// ([`CHECKSUM_METADATA`](crate::CHECKSUM_METADATA); on S3 the header
+    /// `x-amz-meta-wmill-sha256`), and every later whole read ([`S3Client::load_s3_file`],
+    /// [`S3Client::load_s3_file_stream`], the readers) verifies the bytes against it: a
+    /// mismatch is [`Error::Storage`] whose source is a
+    /// [`ChecksumMismatch`](crate::ChecksumMismatch). Ranged reads are not verified.
+    ///
+    /// Where it cannot be stored, the write is verified instead by reading the object back
+    /// once (a second transfer): a stream larger than the multipart threshold (its checksum
+    /// is only known at the end, after the upload was created), or a store that keeps no user
+    /// metadata (a local directory, Windmill's file helpers).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// use wmill_s3::{S3Client, S3Object, WriteOptions};
+    /// # let client = S3Client::from_store(Arc::new(wmill_s3::object_store::memory::InMemory::new()));
+    /// let obj = S3Object::new("reports/q3.csv")?;
+    /// client.write_s3_file(Some(&obj), "a,b\n", &WriteOptions::new().checksum(true)).await?;
+    /// assert_eq!(client.load_s3_file(&obj).await?, "a,b\n"); // verified
+    /// # Ok(()) }
+    /// ```
+    pub fn checksum(mut self, enabled: bool) -> Self {
+        self.checksum = enabled;
         self
     }
 
@@ -382,6 +414,7 @@ impl S3Client {
         let announced = got.range.end.saturating_sub(got.range.start);
         let capacity = usize::try_from(announced.min(MAX_PREALLOCATION)).unwrap_or(0);
         let mut meter = self.meter("get", obj, Some(announced));
+        let mut verify = checksum::stored(&got.attributes).map(|hex| (hex, Hasher::default()));
         let mut stream = got.into_stream();
         let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
@@ -391,6 +424,9 @@ impl S3Client {
             .map_err(|e| self.fail(e, "get", obj))?
         {
             meter.add(chunk.len());
+            if let Some((_, hasher)) = verify.as_mut() {
+                hasher.update(&chunk);
+            }
             match first.take() {
                 // A one-chunk object is returned as it came, without a copy.
                 None if buf.is_empty() => first = Some(chunk),
@@ -404,6 +440,9 @@ impl S3Client {
                     buf.extend_from_slice(&chunk);
                 }
             }
+        }
+        if let Some((expected, hasher)) = verify {
+            check_digest(obj, expected, hasher.hex())?;
         }
         meter.finish();
         Ok(match first {
@@ -457,11 +496,32 @@ impl S3Client {
         let storage = obj.storage().map(str::to_owned);
         let key = obj.key().to_owned();
         let total = got.range.end.saturating_sub(got.range.start);
+        let whole = got.range.start == 0 && got.range.end == got.meta.size;
+        let verify = checksum::stored(&got.attributes).filter(|_| whole);
         let stream = got
             .into_stream()
             .map_err(move |e| map_store_error(e, "get", storage.as_deref(), &key));
+        let stream = match verify {
+            None => stream.boxed(),
+            Some(expected) => {
+                let mut hasher = Hasher::default();
+                let mut seen = 0u64;
+                let target = obj.clone();
+                stream
+                    .map(move |item| {
+                        let chunk = item?;
+                        hasher.update(&chunk);
+                        seen += chunk.len() as u64;
+                        if seen >= total {
+                            check_digest(&target, expected.clone(), hasher.hex())?;
+                        }
+                        Ok(chunk)
+                    })
+                    .boxed()
+            }
+        };
         if self.progress.is_none() && total < crate::PROGRESS_EVENT_EVERY {
-            return Ok(stream.boxed());
+            return Ok(stream);
         }
         let mut meter = self.meter("get", obj, Some(total));
         Ok(stream
@@ -661,8 +721,10 @@ impl S3Client {
     ) -> Result<S3Object> {
         let content: Bytes = content.into();
         let total = content.len() as u64;
+        let precomputed = opts.checksum.then(|| checksum::sha256_hex(&content));
         let body = futures::stream::iter([Ok::<_, BoxError>(content)]);
-        self.write_impl(obj, body, opts, Some(total)).await
+        self.write_impl(obj, body, opts, Some(total), precomputed)
+            .await
     }
 
     /// Writes a stream of chunks to `obj` (a new key when `None`), with bounded memory: a single
@@ -692,7 +754,7 @@ impl S3Client {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: Into<BoxError>,
     {
-        self.write_impl(obj, content.map_err(Into::into), opts, None)
+        self.write_impl(obj, content.map_err(Into::into), opts, None, None)
             .await
     }
 
@@ -733,7 +795,7 @@ impl S3Client {
                 Ok(Some((buf.freeze(), reader)))
             }
         });
-        self.write_impl(obj, body, opts, None).await
+        self.write_impl(obj, body, opts, None, None).await
     }
 
     async fn write_impl<S>(
@@ -742,6 +804,7 @@ impl S3Client {
         body: S,
         opts: &WriteOptions,
         total: Option<u64>,
+        precomputed: Option<String>,
     ) -> Result<S3Object>
     where
         S: Stream<Item = std::result::Result<Bytes, BoxError>> + Send,
@@ -758,18 +821,28 @@ impl S3Client {
                 m.add(chunk.len());
             }
         });
+        let mut sum = opts.checksum.then(|| WriteChecksum {
+            precomputed,
+            ..WriteChecksum::default()
+        });
         match write_stream(
             store.as_ref(),
             &path,
             body,
             opts.attributes(),
             &self.transfer,
+            sum.as_mut(),
         )
         .await
         {
             Ok(_) => {
                 if let Ok(mut m) = meter.lock() {
                     m.finish();
+                }
+                if let Some(sum) = sum
+                    && !sum.stored
+                {
+                    self.verify_written(&target, sum.hasher.hex()).await?;
                 }
                 Ok(S3Object::new(target.key())?.with_storage_opt(target.storage()))
             }
@@ -782,6 +855,36 @@ impl S3Client {
                 source,
             }),
         }
+    }
+}
+
+/// [`Error::Storage`] with a [`ChecksumMismatch`](crate::ChecksumMismatch) unless the digests agree.
+fn check_digest(obj: &S3Object, expected: String, actual: String) -> Result<()> {
+    if expected == actual {
+        return Ok(());
+    }
+    let object = location(obj.storage(), obj.key());
+    Err(Error::Storage {
+        operation: format!("verify the SHA-256 of {object}"),
+        source: Box::new(crate::ChecksumMismatch {
+            object,
+            expected,
+            actual,
+        }),
+    })
+}
+
+impl S3Client {
+    /// Reads `obj` back and compares its SHA-256 with what was written (a checksummed write
+    /// whose checksum the store could not keep).
+    async fn verify_written(&self, obj: &S3Object, written: String) -> Result<()> {
+        tracing::debug!(object = %obj, "checksum not stored with the object: verifying by reading it back");
+        let mut stream = self.stream_opts(obj, GetOptions::default()).await?;
+        let mut hasher = Hasher::default();
+        while let Some(chunk) = stream.try_next().await? {
+            hasher.update(&chunk);
+        }
+        check_digest(obj, written, hasher.hex())
     }
 }
 

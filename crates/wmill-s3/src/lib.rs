@@ -98,6 +98,7 @@ let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod checksum;
 mod client;
 mod error;
 mod object;
@@ -109,6 +110,7 @@ mod upload;
 #[cfg(feature = "windmill")]
 mod windmill;
 
+pub use checksum::{CHECKSUM_METADATA, ChecksumMismatch};
 pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
 pub use object::S3Object;
 pub use progress::{PROGRESS_EVENT_EVERY, ProgressFn, TransferProgress};

@@ -267,3 +267,39 @@ async fn helpers_mode_resolver_uses_the_helper_store() {
         "via helpers"
     );
 }
+
+/// The upload endpoint keeps a content type but no user metadata: a checksummed write keeps its
+/// content type and is verified by downloading it back once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksummed_writes_through_the_helpers_keep_the_content_type_and_read_back() {
+    let (server, fake) = fake_server().await;
+    let conn = WindmillConnection::new(&server.uri(), "ws", TOKEN).unwrap();
+    let client = wmill_s3::S3Client::from_store(Arc::new(WindmillHelperStore::new(conn, None)));
+    let obj = wmill_s3::S3Object::new("sums/r.csv").unwrap();
+    client
+        .write_s3_file(
+            Some(&obj),
+            "a,b\n",
+            &wmill_s3::WriteOptions::new()
+                .content_type("text/csv")
+                .checksum(true),
+        )
+        .await
+        .unwrap();
+    let stored = fake.files.lock()[&("_default_".to_owned(), "sums/r.csv".to_owned())].clone();
+    assert_eq!(stored.content_type.as_deref(), Some("text/csv"));
+    let ops: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.url.path().rsplit('/').next().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(ops, ["POST upload_s3_file", "GET download_s3_file"]);
+}

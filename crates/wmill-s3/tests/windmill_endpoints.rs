@@ -109,7 +109,16 @@ async fn download_metadata_delete_list_and_move_requests() {
         .and(query_param_is_missing("storage"))
         .and(bearer_token(TOKEN))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(b"content".to_vec()))
-        .expect(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // a ranged read of a binary file downloads it (text files go through load_file_preview)
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .and(query_param("file_key", "a/b.dat"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"content".to_vec()))
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -159,7 +168,11 @@ async fn download_metadata_delete_list_and_move_requests() {
     let client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
     let obj = S3Object::new("a/b.txt").unwrap();
     assert_eq!(client.load_s3_file(&obj).await.unwrap(), "content");
-    assert_eq!(client.load_s3_file_range(&obj, 2..5).await.unwrap(), "nte");
+    let binary = S3Object::new("a/b.dat").unwrap();
+    assert_eq!(
+        client.load_s3_file_range(&binary, 2..5).await.unwrap(),
+        "nte"
+    );
     let meta = client.load_s3_file_metadata(&obj).await.unwrap();
     assert_eq!((meta.size, meta.version.as_deref()), (7, Some("v1")));
     let level = client.list_s3_folder(None, Some("a")).await.unwrap();

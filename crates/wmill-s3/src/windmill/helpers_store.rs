@@ -165,6 +165,21 @@ fn not_implemented(operation: &str) -> object_store::Error {
     }
 }
 
+/// `NotImplemented` when `attrs` hold more than a content type and disposition (the upload
+/// endpoint keeps nothing else): the writer then retries with fewer.
+fn only_content_attributes(attrs: &Attributes) -> object_store::Result<()> {
+    if attrs
+        .iter()
+        .all(|(k, _)| matches!(k, Attribute::ContentType | Attribute::ContentDisposition))
+    {
+        Ok(())
+    } else {
+        Err(not_implemented(
+            "attributes other than content type and disposition",
+        ))
+    }
+}
+
 fn attr(attrs: &Attributes, which: &Attribute) -> Option<String> {
     attrs.get(which).map(|v| v.as_ref().to_owned())
 }
@@ -366,6 +381,7 @@ impl ObjectStore for WindmillHelperStore {
         if !matches!(opts.mode, PutMode::Overwrite) {
             return Err(not_implemented("conditional put"));
         }
+        only_content_attributes(&opts.attributes)?;
         let chunks: Vec<Bytes> = payload.into_iter().collect();
         let _: UploadAnswer = Self::upload_request(
             &self.conn,
@@ -390,6 +406,7 @@ impl ObjectStore for WindmillHelperStore {
         location: &Path,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        only_content_attributes(&opts.attributes)?;
         let (tx, rx) = mpsc::unbounded_channel::<Message>();
         let body = futures::stream::unfold((rx, false), |(mut rx, done)| async move {
             if done {

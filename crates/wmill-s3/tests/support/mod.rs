@@ -48,6 +48,9 @@ pub struct Counters {
     pub parts: AtomicUsize,
     pub aborts: AtomicUsize,
     pub completes: AtomicUsize,
+    pub gets: AtomicUsize,
+    /// When set, every uploaded part loses its first byte's value (a corrupting transport).
+    pub corrupt_parts: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -81,6 +84,13 @@ struct CountingUpload {
 impl MultipartUpload for CountingUpload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
         self.counters.parts.fetch_add(1, Ordering::SeqCst);
+        if self.counters.corrupt_parts.load(Ordering::SeqCst) {
+            let mut bytes: Vec<u8> = data.into_iter().flat_map(|b| b.to_vec()).collect();
+            if let Some(first) = bytes.first_mut() {
+                *first = first.wrapping_add(1);
+            }
+            return self.inner.put_part(PutPayload::from(bytes));
+        }
         self.inner.put_part(data)
     }
     async fn complete(&mut self) -> object_store::Result<PutResult> {
@@ -123,6 +133,7 @@ impl ObjectStore for CountingStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        self.counters.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get_opts(location, options).await
     }
     fn delete_stream(
