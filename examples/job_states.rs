@@ -67,12 +67,18 @@ fn describe(job: &Job) -> String {
                 .as_ref()
                 .map_or("?".to_owned(), ToString::to_string)
         ),
-        JobState::Suspended { step, .. } => format!("suspended at step {step:?}, waiting for approval"),
-        JobState::Canceling { reason, .. } => format!("canceling ({})", reason.as_deref().unwrap_or("no reason")),
+        JobState::Suspended { step, .. } => {
+            format!("suspended at step {step:?}, waiting for approval")
+        }
+        JobState::Canceling { reason, .. } => {
+            format!("canceling ({})", reason.as_deref().unwrap_or("no reason"))
+        }
         JobState::Success => format!("success in {} ms", job.duration_ms.unwrap_or(0)),
         JobState::Failure => format!(
             "failure: {}",
-            job.error().and_then(|e| e.get("message")).unwrap_or(&Value::Null)
+            job.error()
+                .and_then(|e| e.get("message"))
+                .unwrap_or(&Value::Null)
         ),
         JobState::Canceled { by, reason } => format!(
             "canceled by {} (reason: {})",

@@ -38,9 +38,8 @@ use serde_json::{Value, json};
 
 use crate::{
     Backend, Error, InMemory, ItemKind, ItemPath, Job, JobId, JobKind, JobRunner, JobRunnerExt,
-    JobState, JobStatus,
-    ListResources, ListVariables, ResourceStore, ResourceStoreExt, RunOptions, ScriptHash,
-    SetVariableOptions, StateStore, StateStoreExt, VariableStore, WaitOptions, to_args,
+    JobState, JobStatus, ListResources, ListVariables, ResourceStore, ResourceStoreExt, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, StateStoreExt, VariableStore, WaitOptions, to_args,
 };
 
 /// The echo script.
@@ -639,17 +638,32 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     // Success, with what it ran and what started it.
     let parent = JobId::new_random();
     let id = runner
-        .run_script_by_path_async(&path(ECHO), args.clone(), &RunOptions::new().parent_job(parent))
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().parent_job(parent),
+        )
         .await
         .unwrap();
     runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
-    let job = runner.get_job(&id).await.expect("get_job of a completed job");
+    let job = runner
+        .get_job(&id)
+        .await
+        .expect("get_job of a completed job");
     assert_eq!(job.id, id, "get_job returns the job asked for");
     assert_eq!(job.state, JobState::Success, "a successful job: {job:?}");
     assert_eq!(job.kind, JobKind::Script, "a script by path is kind script");
-    assert_eq!(job.script_path.as_deref(), Some(ECHO), "the job names its script");
+    assert_eq!(
+        job.script_path.as_deref(),
+        Some(ECHO),
+        "the job names its script"
+    );
     assert_eq!(job.parent_job, Some(parent), "the job names its parent");
-    assert_eq!(job.result(), Some(&Value::Object(args.clone())), "the result of a completed job");
+    assert_eq!(
+        job.result(),
+        Some(&Value::Object(args.clone())),
+        "the result of a completed job"
+    );
     assert!(job.created_at.is_some(), "a job has a creation time");
     assert!(job.is_completed());
     assert_eq!(
@@ -660,41 +674,73 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
 
     // By hash, and a flow.
     let hash = ScriptHash::parse(ECHO_HASH).unwrap();
-    let id = runner.run_script_by_hash_async(&hash, args.clone(), &opts).await.unwrap();
+    let id = runner
+        .run_script_by_hash_async(&hash, args.clone(), &opts)
+        .await
+        .unwrap();
     runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
     let job = runner.get_job(&id).await.unwrap();
-    assert_eq!(job.script_hash.as_ref(), Some(&hash), "a job by hash names its hash");
+    assert_eq!(
+        job.script_hash.as_ref(),
+        Some(&hash),
+        "a job by hash names its hash"
+    );
     assert_eq!(job.state, JobState::Success);
-    let id = runner.run_flow_async(&path(ECHO_FLOW), args.clone(), &opts).await.unwrap();
+    let id = runner
+        .run_flow_async(&path(ECHO_FLOW), args.clone(), &opts)
+        .await
+        .unwrap();
     runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
     let job = runner.get_job(&id).await.unwrap();
-    assert!(job.kind.is_flow(), "a flow is a flow kind, got {}", job.kind);
+    assert!(
+        job.kind.is_flow(),
+        "a flow is a flow kind, got {}",
+        job.kind
+    );
     assert_eq!(job.script_path.as_deref(), Some(ECHO_FLOW));
     assert_eq!(job.state, JobState::Success);
 
     // Failure, with the job's error.
     let id = runner
-        .run_script_by_path_async(&path(FAIL), to_args(&json!({"message": "typed"})).unwrap(), &opts)
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "typed"})).unwrap(),
+            &opts,
+        )
         .await
         .unwrap();
     let _ = runner.wait_job(&id, &WaitOptions::new()).await;
     let job = runner.get_job(&id).await.unwrap();
     assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
-    assert_eq!(job.error().map(|e| &e["message"]), Some(&json!("typed")), "the job's error");
+    assert_eq!(
+        job.error().map(|e| &e["message"]),
+        Some(&json!("typed")),
+        "the job's error"
+    );
 
     // Running, then canceled: canceled with the reason, not failed.
     let id = runner
-        .run_script_by_path_async(&path(SLEEP), to_args(&json!({"ms": 30_000})).unwrap(), &opts)
+        .run_script_by_path_async(
+            &path(SLEEP),
+            to_args(&json!({"ms": 30_000})).unwrap(),
+            &opts,
+        )
         .await
         .unwrap();
     let job = eventually(runner, &id, |j| j.state != JobState::Queued).await;
-    assert_eq!(job.state, JobState::Running, "a started job is running: {job:?}");
+    assert_eq!(
+        job.state,
+        JobState::Running,
+        "a started job is running: {job:?}"
+    );
     assert!(job.started_at.is_some(), "a running job has a start time");
     let reason = "conformance: typed cancel";
     runner.cancel_job(&id, Some(reason.into())).await.unwrap();
     let job = eventually(runner, &id, Job::is_completed).await;
     match &job.state {
-        JobState::Canceled { reason: Some(r), .. } => {
+        JobState::Canceled {
+            reason: Some(r), ..
+        } => {
             assert!(r.contains(reason), "the cancel reason is kept: {r:?}")
         }
         other => panic!("a canceled job must be Canceled with its reason, got {other:?}"),

@@ -378,7 +378,10 @@ const JOB_KINDS: &[(&str, JobKind)] = &[
     ("aiagent", JobKind::AiAgent),
     ("unassigned_script", JobKind::UnassignedScript),
     ("unassigned_flow", JobKind::UnassignedFlow),
-    ("unassigned_singlestepflow", JobKind::UnassignedSingleStepFlow),
+    (
+        "unassigned_singlestepflow",
+        JobKind::UnassignedSingleStepFlow,
+    ),
 ];
 
 impl JobKind {
@@ -531,7 +534,9 @@ impl JobState {
                 JobStatus::Running
             }
             JobState::Success => JobStatus::Completed { success: true },
-            JobState::Failure | JobState::Canceled { .. } => JobStatus::Completed { success: false },
+            JobState::Failure | JobState::Canceled { .. } => {
+                JobStatus::Completed { success: false }
+            }
         }
     }
 
@@ -607,7 +612,9 @@ impl FlowStatus {
                 .map(|mods| mods.iter().filter_map(FlowStep::from_value).collect())
                 .unwrap_or_default(),
             failure_step: obj.get("failure_module").and_then(FlowStep::from_value),
-            preprocessor_step: obj.get("preprocessor_module").and_then(FlowStep::from_value),
+            preprocessor_step: obj
+                .get("preprocessor_module")
+                .and_then(FlowStep::from_value),
         })
     }
 
@@ -623,7 +630,10 @@ impl FlowStatus {
 
     /// How many top-level steps completed (successfully or not).
     pub fn completed_steps(&self) -> usize {
-        self.steps.iter().filter(|s| s.status.is_completed()).count()
+        self.steps
+            .iter()
+            .filter(|s| s.status.is_completed())
+            .count()
     }
 }
 
@@ -879,11 +889,16 @@ pub struct Job {
 }
 
 impl Job {
-    /// Reads a job in the server's shape (see the [module docs](self) and [`JobState`]).
+    /// Reads a job in the server's shape: a JSON object tagged `"type": "QueuedJob"` or
+    /// `"type": "CompletedJob"` with the fields of the spec's `QueuedJob` / `CompletedJob`
+    /// (what `GET jobs_u/get/{id}` answers). [`JobState`] says how the state is read.
     ///
     /// `type` must be `QueuedJob` or `CompletedJob`, `id` a UUID, and a completed job must
     /// say whether it succeeded (`success`); otherwise this is [`Error::Decode`] (with the
-    /// JSON's outline, not its values: arguments may hold secrets). Other fields are optional.
+    /// JSON's outline, not its values: arguments may hold secrets). Every other field is
+    /// optional: absent, `null` and mistyped values read as `None`, and enum values this crate
+    /// does not know read as `Unknown(..)`, so a newer server never breaks decoding. The raw
+    /// JSON keeps everything as received.
     pub fn from_value(raw: Value) -> Result<Job> {
         // Fixed messages, and the outline of the JSON (keys and kinds): never a value.
         let fail = |raw: &Value, why: &'static str| Error::Decode {
@@ -914,10 +929,7 @@ impl Job {
         let created_at = get_time(obj, "created_at");
         let scheduled_for = get_time(obj, "scheduled_for");
         let flow_status = obj.get("flow_status").and_then(FlowStatus::from_value);
-        let (by, reason) = (
-            get_str(obj, "canceled_by"),
-            get_str(obj, "canceled_reason"),
-        );
+        let (by, reason) = (get_str(obj, "canceled_by"), get_str(obj, "canceled_reason"));
         let canceled = get_bool(obj, "canceled").unwrap_or(false) || by.is_some();
 
         let state = if completed {
@@ -1213,7 +1225,10 @@ mod tests {
         assert_eq!(j.kind, JobKind::Script);
         assert_eq!(j.workspace.as_deref(), Some("demo"));
         assert_eq!(j.script_path.as_deref(), Some("f/etl/load"));
-        assert_eq!(j.script_hash.as_ref().map(|h| h.as_str()), Some("4f2a9c01d3e5b7a8"));
+        assert_eq!(
+            j.script_hash.as_ref().map(|h| h.as_str()),
+            Some("4f2a9c01d3e5b7a8")
+        );
         assert_eq!(j.created_by.as_deref(), Some("alice"));
         assert_eq!(j.parent_job, Some(JobId::parse(PARENT).unwrap()));
         assert_eq!(j.root_job, Some(JobId::parse(ROOT).unwrap()));
@@ -1394,7 +1409,10 @@ mod tests {
         assert_eq!(current.count, Some(1));
         assert_eq!(current.job, Some(JobId::parse(STEP_JOB).unwrap()));
         assert_eq!(current.id.as_deref(), Some("b"));
-        assert_eq!(fs.failure_step.as_ref().unwrap().id.as_deref(), Some("failure"));
+        assert_eq!(
+            fs.failure_step.as_ref().unwrap().id.as_deref(),
+            Some("failure")
+        );
 
         // Once resumed (`suspend` back to 0) the flow runs on, even before the module moves.
         let mut v = suspended_flow();
@@ -1455,7 +1473,10 @@ mod tests {
             }]
         );
         assert_eq!(fs.completed_steps(), 1);
-        assert_eq!(fs.preprocessor_step.unwrap().status, FlowStepStatus::Success);
+        assert_eq!(
+            fs.preprocessor_step.unwrap().status,
+            FlowStepStatus::Success
+        );
     }
 
     #[test]
@@ -1464,7 +1485,8 @@ mod tests {
         v["job_kind"] = json!("quantum");
         v["language"] = json!("cobol");
         v["trigger_kind"] = json!("carrier_pigeon");
-        v["flow_status"] = json!({"step": 0, "modules": [{"type": "Hibernating", "id": "a"}, {"id": "no type"}]});
+        v["flow_status"] =
+            json!({"step": 0, "modules": [{"type": "Hibernating", "id": "a"}, {"id": "no type"}]});
         let j = job(v);
         assert_eq!(j.kind, JobKind::Unknown("quantum".into()));
         assert_eq!(j.kind.to_string(), "quantum");
@@ -1503,11 +1525,18 @@ mod tests {
             "script_hash": "xyz", "parent_job": "nope", "flow_status": "odd"
         }));
         assert_eq!(j.state, JobState::Failure);
-        assert_eq!((j.created_at.clone(), j.duration_ms, j.tag.clone()), (None, None, None));
-        assert_eq!((j.script_hash.clone(), j.parent_job, j.flow_status.clone()), (None, None, None));
+        assert_eq!(
+            (j.created_at.clone(), j.duration_ms, j.tag.clone()),
+            (None, None, None)
+        );
+        assert_eq!(
+            (j.script_hash.clone(), j.parent_job, j.flow_status.clone()),
+            (None, None, None)
+        );
         assert_eq!(j.raw()["tag"], 3);
         // A duration written as a float with no fraction is read.
-        let j = job(json!({"type": "CompletedJob", "id": ID, "success": true, "duration_ms": 1500.0}));
+        let j =
+            job(json!({"type": "CompletedJob", "id": ID, "success": true, "duration_ms": 1500.0}));
         assert_eq!(j.duration_ms, Some(1500));
     }
 
@@ -1545,8 +1574,14 @@ mod tests {
         let mut v = completed(true, json!({"token": "s3cr3t-result"}));
         v["args"] = json!({"password": "hunter2"});
         let text = format!("{:?}", job(v));
-        assert!(!text.contains("hunter2") && !text.contains("s3cr3t"), "{text}");
-        assert!(text.contains("raw_keys") && text.contains("\"args\""), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert!(
+            text.contains("raw_keys") && text.contains("\"args\""),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1556,15 +1591,25 @@ mod tests {
         assert_eq!(t("1970-01-01T00:00:00.001Z").unwrap(), 1);
         assert_eq!(t("1969-12-31T23:59:59.999Z").unwrap(), -1);
         assert_eq!(t("2000-02-29T00:00:00Z").unwrap(), 951_782_400_000);
-        assert_eq!(t("2024-05-02T12:00:00+02:00").unwrap(), t("2024-05-02T10:00:00Z").unwrap());
-        assert_eq!(t("2024-05-02t10:00:00z").unwrap(), t("2024-05-02 10:00:00Z").unwrap());
+        assert_eq!(
+            t("2024-05-02T12:00:00+02:00").unwrap(),
+            t("2024-05-02T10:00:00Z").unwrap()
+        );
+        assert_eq!(
+            t("2024-05-02t10:00:00z").unwrap(),
+            t("2024-05-02 10:00:00Z").unwrap()
+        );
         assert_eq!(
             t("2024-05-02T10:00:00-01:30").unwrap(),
             t("2024-05-02T11:30:00Z").unwrap()
         );
         let nanos = Timestamp::parse("2024-05-02T10:00:00.123456789123Z").unwrap();
         assert_eq!(
-            nanos.system_time().duration_since(UNIX_EPOCH).unwrap().subsec_nanos(),
+            nanos
+                .system_time()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos(),
             123_456_789
         );
         for bad in [
@@ -1587,14 +1632,21 @@ mod tests {
 
     #[test]
     fn timestamps_format_and_compare() {
-        for ms in [0i64, 1, 951_782_400_123, 1_714_644_000_123, 253_402_300_799_999] {
+        for ms in [
+            0i64,
+            1,
+            951_782_400_123,
+            1_714_644_000_123,
+            253_402_300_799_999,
+        ] {
             let time = UNIX_EPOCH + Duration::from_millis(ms as u64);
             let t = Timestamp::from_system_time(time);
             assert_eq!(t.unix_millis(), ms, "{t}");
             assert_eq!(Timestamp::parse(t.as_str()).unwrap(), t);
         }
         assert_eq!(
-            Timestamp::from_system_time(UNIX_EPOCH + Duration::from_millis(951_782_400_123)).as_str(),
+            Timestamp::from_system_time(UNIX_EPOCH + Duration::from_millis(951_782_400_123))
+                .as_str(),
             "2000-02-29T00:00:00.123000Z"
         );
         let before = Timestamp::from_system_time(UNIX_EPOCH - Duration::from_millis(1500));
@@ -1637,8 +1689,16 @@ mod tests {
                 "canceling",
                 JobStatus::Running,
             ),
-            (JobState::Success, "success", JobStatus::Completed { success: true }),
-            (JobState::Failure, "failure", JobStatus::Completed { success: false }),
+            (
+                JobState::Success,
+                "success",
+                JobStatus::Completed { success: true },
+            ),
+            (
+                JobState::Failure,
+                "failure",
+                JobStatus::Completed { success: false },
+            ),
             (
                 JobState::Canceled {
                     by: None,

@@ -158,10 +158,20 @@ struct OnlyRequired;
 
 #[async_trait]
 impl JobRunner for OnlyRequired {
-    async fn run_script_by_path_async(&self, _: &ItemPath, _: Args, _: &RunOptions) -> Result<JobId> {
+    async fn run_script_by_path_async(
+        &self,
+        _: &ItemPath,
+        _: Args,
+        _: &RunOptions,
+    ) -> Result<JobId> {
         Ok(JobId::from_u128(1))
     }
-    async fn run_script_by_hash_async(&self, _: &ScriptHash, _: Args, _: &RunOptions) -> Result<JobId> {
+    async fn run_script_by_hash_async(
+        &self,
+        _: &ScriptHash,
+        _: Args,
+        _: &RunOptions,
+    ) -> Result<JobId> {
         Ok(JobId::from_u128(1))
     }
     async fn run_flow_async(&self, _: &ItemPath, _: Args, _: &RunOptions) -> Result<JobId> {

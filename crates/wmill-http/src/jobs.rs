@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, Error, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, Result, RunOptions, ScriptHash,
-    WaitOptions,
+    Args, Error, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, Result, RunOptions,
+    ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -456,6 +456,9 @@ mod tests {
             status(json!({"type": "QueuedJob", "id": id, "running": false})),
             JobStatus::Waiting
         );
-        assert_eq!(status(json!({"type": "QueuedJob", "id": id})), JobStatus::Waiting);
+        assert_eq!(
+            status(json!({"type": "QueuedJob", "id": id})),
+            JobStatus::Waiting
+        );
     }
 }

@@ -116,7 +116,11 @@ async fn a_queued_job() {
     assert_eq!(job.tag.as_deref(), Some("python3"));
     assert_eq!(job.created_by.as_deref(), Some("alice"));
     assert_eq!(job.args().unwrap()["n"], 3);
-    assert_eq!(job.raw()["permissioned_as"], "u/alice", "unmodelled fields stay");
+    assert_eq!(
+        job.raw()["permissioned_as"],
+        "u/alice",
+        "unmodelled fields stay"
+    );
     assert_eq!(wm.get_job_status(&id()).await.unwrap(), JobStatus::Waiting);
 }
 
@@ -288,7 +292,10 @@ async fn a_missing_job_is_not_found() {
     let server = server().await;
     call("GET", format!("/api/w/ws/jobs_u/get/{JOB}").as_str())
         .and(exact_query(&[("no_logs", "true"), ("no_code", "true")]))
-        .respond_with(text(404, &format!("Not found: Job not found at name {JOB}")))
+        .respond_with(text(
+            404,
+            &format!("Not found: Job not found at name {JOB}"),
+        ))
         .expect(2)
         .mount(&server)
         .await;

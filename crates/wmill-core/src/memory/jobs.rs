@@ -152,7 +152,12 @@ impl Job {
     }
 
     /// Records what the job runs and the options it was started with (for [`Job::describe`]).
-    pub(super) fn with_meta(mut self, runnable: Runnable, args: &Args, options: &RunOptions) -> Job {
+    pub(super) fn with_meta(
+        mut self,
+        runnable: Runnable,
+        args: &Args,
+        options: &RunOptions,
+    ) -> Job {
         let base = &self.meta;
         self.meta = Arc::new(JobMeta {
             runnable: Some(runnable),
@@ -188,7 +193,9 @@ impl Job {
             }
         };
         match &meta.runnable {
-            Some(Runnable::ScriptPath(p) | Runnable::Flow(p)) => set(&mut j, "script_path", json!(p.as_str())),
+            Some(Runnable::ScriptPath(p) | Runnable::Flow(p)) => {
+                set(&mut j, "script_path", json!(p.as_str()))
+            }
             Some(Runnable::ScriptHash(h)) => set(&mut j, "script_hash", json!(h.as_str())),
             None => {}
         }
@@ -228,7 +235,11 @@ impl Job {
                     (Some(s), Some(e)) => e.duration_since(s).unwrap_or_default(),
                     _ => Duration::ZERO,
                 };
-                set(&mut j, "duration_ms", json!(u64::try_from(ran.as_millis()).unwrap_or(u64::MAX)));
+                set(
+                    &mut j,
+                    "duration_ms",
+                    json!(u64::try_from(ran.as_millis()).unwrap_or(u64::MAX)),
+                );
                 if times.canceled {
                     set(&mut j, "canceled", json!(true));
                     if let Some(reason) = self.cancel_reason.lock().clone() {
@@ -238,7 +249,11 @@ impl Job {
             }
             None => {
                 set(&mut j, "type", json!("QueuedJob"));
-                set(&mut j, "running", json!(self.started.load(Ordering::SeqCst)));
+                set(
+                    &mut j,
+                    "running",
+                    json!(self.started.load(Ordering::SeqCst)),
+                );
                 if let Some(c) = meta.created_at {
                     set(&mut j, "scheduled_for", ts(c + meta.delay));
                 }

@@ -388,7 +388,11 @@ impl InMemory {
                     }
                 },
             };
-            let job = Job::new(&f, args.clone(), options.scheduled_in).with_meta(what.clone(), &args, options);
+            let job = Job::new(&f, args.clone(), options.scheduled_in).with_meta(
+                what.clone(),
+                &args,
+                options,
+            );
             let fut = job.fut.clone();
             jobs.table.insert(id, job);
             jobs.started.push(StartedJob {
@@ -1352,8 +1356,10 @@ mod tests {
         let wm = InMemory::new();
         wm.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
             .unwrap();
-        wm.register_script("f/j/fail", |_| async move { Err(json!({"name": "E", "message": "no"})) })
-            .unwrap();
+        wm.register_script("f/j/fail", |_| async move {
+            Err(json!({"name": "E", "message": "no"}))
+        })
+        .unwrap();
         wm.register_script("f/j/forever", |_| futures::future::pending())
             .unwrap();
         wm.register_script_hash("00000000c0ffee01", |a| async move { Ok(Value::Object(a)) })
@@ -1368,7 +1374,10 @@ mod tests {
             .run_script_by_path_async(
                 &p("f/j/echo"),
                 crate::to_args(&json!({"k": 1})).unwrap(),
-                &RunOptions::new().tag("gpu").parent_job(parent).root_job(root),
+                &RunOptions::new()
+                    .tag("gpu")
+                    .parent_job(parent)
+                    .root_job(root),
             )
             .await
             .unwrap();
@@ -1391,13 +1400,20 @@ mod tests {
 
         // By hash, and a flow.
         let h = wm
-            .run_script_by_hash_async(&ScriptHash::parse("00000000c0ffee01").unwrap(), Args::new(), &RunOptions::new())
+            .run_script_by_hash_async(
+                &ScriptHash::parse("00000000c0ffee01").unwrap(),
+                Args::new(),
+                &RunOptions::new(),
+            )
             .await
             .unwrap();
         let job = wm.get_job(&h).await.unwrap();
         assert_eq!(job.script_hash.unwrap().as_str(), "00000000c0ffee01");
         assert_eq!(job.script_path, None);
-        let f = wm.run_flow_async(&p("f/j/flow"), Args::new(), &RunOptions::new()).await.unwrap();
+        let f = wm
+            .run_flow_async(&p("f/j/flow"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
         let job = wm.get_job(&f).await.unwrap();
         assert_eq!((job.kind, job.state), (JobKind::Flow, JobState::Success));
 
@@ -1432,7 +1448,10 @@ mod tests {
         let job = wm.get_job(&id).await.unwrap();
         assert_eq!(
             job.state,
-            JobState::Canceled { by: None, reason: Some("not needed".into()) }
+            JobState::Canceled {
+                by: None,
+                reason: Some("not needed".into())
+            }
         );
         assert_eq!(job.started_at, None);
         assert_eq!(job.duration_ms, Some(0));
@@ -1449,12 +1468,16 @@ mod tests {
         assert!(matches!(waited, Err(Error::Timeout { .. })));
         assert_eq!(
             wm.get_job(&id).await.unwrap().state,
-            JobState::Canceled { by: None, reason: Some("reached timeout".into()) }
+            JobState::Canceled {
+                by: None,
+                reason: Some("reached timeout".into())
+            }
         );
 
         // Queued: spawned jobs wait for the spawner's task.
         let queued = InMemory::new().with_spawner(|_fut| {});
-        queued.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+        queued
+            .register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
             .unwrap();
         let id = queued
             .run_script_by_path_async(&p("f/j/echo"), Args::new(), &RunOptions::new())
@@ -1464,6 +1487,11 @@ mod tests {
         // Reading the job drives it (no spawner task runs here): it is done.
         assert_eq!(job.state, JobState::Success);
 
-        assert!(wm.get_job(&JobId::from_u128(12345)).await.unwrap_err().is_not_found());
+        assert!(
+            wm.get_job(&JobId::from_u128(12345))
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }
