@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job` | [`JobRunnerExt`] |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]) | [`JobRunnerExt`] |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -80,6 +80,7 @@ mod backend;
 mod error;
 mod ids;
 mod job;
+mod job_model;
 mod local;
 mod memory;
 mod path;
@@ -97,6 +98,9 @@ pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
     to_args,
+};
+pub use job_model::{
+    FlowApprover, FlowStatus, FlowStep, FlowStepStatus, Job, JobKind, JobState, Timestamp,
 };
 pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,

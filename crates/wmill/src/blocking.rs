@@ -365,6 +365,12 @@ pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
     block_on(async move { crate::cancel_job(id, reason.as_deref()).await })
 }
 
+/// Blocking [`crate::get_job`].
+pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job(id).await })
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
@@ -437,10 +443,10 @@ mod server {
         s.map(str::to_owned)
     }
 
-    /// Blocking [`crate::get_job`].
-    pub fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+    /// Blocking [`crate::get_job_raw`].
+    pub fn get_job_raw(job_id: impl JobRef, light: bool) -> Result<Value> {
         let id = job_id.to_job_id()?;
-        block_on(async move { crate::get_job(id, light).await })
+        block_on(async move { crate::get_job_raw(id, light).await })
     }
 
     /// Blocking [`crate::get_root_job_id`].

@@ -375,3 +375,28 @@ fn to_json<T: Serialize + ?Sized + Sync>(value: &T, what: &'static str) -> Resul
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
 }
+
+/// The job, typed: its state (queued, scheduled, running, suspended, success, failure, canceled
+/// with who and why), timestamps, script, tag, worker, parent and root job, flow steps, result
+/// once completed, and the server's JSON for the rest ([`Job::raw`](wmill_core::Job::raw)).
+/// Python: `wmill.get_job(job_id)` (which returns the JSON).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+/// use wmill::{Client, InMemory, JobState};
+///
+/// let backend = InMemory::new();
+/// backend.register_script("f/jobs/hello", |_| async { Ok(json!("hi")) })?;
+/// wmill::set_client(Client::new(backend));
+///
+/// let id = wmill::run_script_by_path_async("f/jobs/hello", &json!({})).await?;
+/// let job = wmill::get_job(id).await?;
+/// assert_eq!(job.state, JobState::Success);
+/// assert_eq!(job.result(), Some(&json!("hi")));
+/// # Ok(()) }
+/// ```
+pub async fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_job(&id).await
+}

@@ -249,6 +249,17 @@ async fn module_functions_use_the_installed_client() {
         JobStatus::Completed { success: false },
         "the timeout canceled the job"
     );
+    assert!(
+        matches!(
+            wmill::get_job(slow).await.unwrap().state,
+            wmill::JobState::Canceled { .. }
+        ),
+        "the typed job says canceled, not failed"
+    );
+    assert!(matches!(
+        wmill::get_job("not-a-job-id").await,
+        Err(Error::InvalidInput { .. })
+    ));
     let err = wmill::run_script_by_path_with(
         "f/jobs/slow",
         &json!({}),
@@ -409,6 +420,9 @@ async fn blocking_inside_a_runtime_does_not_panic() {
         wmill::blocking::get_job_status(id).unwrap(),
         JobStatus::Completed { success: true }
     );
+    let job = wmill::blocking::get_job(id).unwrap();
+    assert_eq!(job.state, wmill::JobState::Success);
+    assert_eq!(job.script_path.as_deref(), Some("f/jobs/echo"));
     let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
     let err = wmill::blocking::wait_job(slow, Some(Duration::from_millis(20))).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }));
