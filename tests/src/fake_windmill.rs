@@ -1456,21 +1456,6 @@ fn sse(
     r
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoding() {
-        assert_eq!(decode("a%20b%2Fc"), "a b/c");
-        assert_eq!(decode("100%"), "100%");
-        assert_eq!(decode("%zz"), "%zz");
-        let q = parse_query(Some("a=1&b=x%20y&c"));
-        assert_eq!(q["b"], "x y");
-        assert_eq!(q["c"], "");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Data tables and DuckLake
 
@@ -1509,5 +1494,20 @@ impl FakeWindmill {
     /// The bodies of the `assets/record_materialization` requests received, in order.
     pub fn materializations(&self) -> Vec<Value> {
         self.state.data.lock().materializations.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding() {
+        assert_eq!(decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        let q = parse_query(Some("a=1&b=x%20y&c"));
+        assert_eq!(q["b"], "x y");
+        assert_eq!(q["c"], "");
     }
 }
