@@ -165,12 +165,22 @@ pub(crate) enum Engine {
     },
 }
 
-/// A bound value: its name (DuckDB named arguments), value and declared SQL type.
-#[derive(Debug, Clone, PartialEq)]
+/// A bound value: its name (DuckDB named arguments), value and declared SQL type. `Debug`
+/// leaves the value out (a bound value may be a secret).
+#[derive(Clone, PartialEq)]
 struct Bound {
     name: Option<String>,
     value: Value,
     sql_type: String,
+}
+
+impl fmt::Debug for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bound")
+            .field("name", &self.name)
+            .field("sql_type", &self.sql_type)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A SQL statement (or several, `;`-separated) with its bound values, ready to run against a
@@ -605,6 +615,23 @@ mod tests {
             assert_eq!(infer_sql_type(&v).unwrap(), t, "{v}");
         }
         assert!(infer_sql_type(&json!(u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn debug_leaves_bound_values_out() {
+        let wm = crate::Windmill::builder()
+            .with_base_url("http://localhost:8000")
+            .with_token("tok-SECRET")
+            .with_workspace("demo")
+            .build()
+            .unwrap();
+        let q = wm.datatable("main").query("SELECT $1").bind("hunter2");
+        let text = format!("{q:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok-SECRET"),
+            "{text}"
+        );
+        assert!(text.contains("TEXT"), "{text}");
     }
 
     #[test]
