@@ -15,7 +15,7 @@ macro_rules! api {
         #[allow(unused_imports, dead_code)]
         mod $module {
             use $($base)+ as base;
-            $(pub use self::base::$name;)*
+            $(pub(crate) use self::base::$name;)*
         }
         const $list: &[&str] = &[$(stringify!($name)),*];
     };
@@ -36,10 +36,12 @@ api!(
     create_token,
     database_url,
     database_url_from_resource,
+    datatable,
     delete_resource,
     delete_s3_object,
     delete_variable,
     download_s3_parquet_file_as_csv,
+    ducklake,
     force_cancel_job,
     get,
     get_approval_urls,
@@ -136,10 +138,12 @@ api!(
     create_token,
     database_url,
     database_url_from_resource,
+    datatable,
     delete_resource,
     delete_s3_object,
     delete_variable,
     download_s3_parquet_file_as_csv,
+    ducklake,
     force_cancel_job,
     get,
     get_approval_urls,
