@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables, ResourceInfo,
+    Args, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobSummary, Page, JobStatus, ListResources, ListVariables, ResourceInfo,
     ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableInfo,
     VariableStore, WaitOptions,
 };
@@ -154,6 +154,13 @@ macro_rules! forward_impls {
             }
             async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
                 (**self).cancel_job(id, reason).await
+            }
+            async fn list_jobs_page(
+                &self,
+                query: &JobQuery,
+                cursor: &JobCursor,
+            ) -> Result<Page<JobSummary, JobCursor>> {
+                (**self).list_jobs_page(query, cursor).await
             }
         }
     )*};

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::{Error, ItemPath, JobId, Result, ScriptHash};
+use crate::{Error, ItemPath, JobCursor, JobId, JobQuery, JobSummary, Page, Result, ScriptHash};
 
 /// The arguments of a job: a JSON object, argument name -> value.
 pub type Args = Map<String, Value>;
@@ -425,6 +425,25 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
 
     /// Cancels a queued or running job. `reason` is recorded with the cancellation.
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
+
+    /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
+    ///
+    /// Start with [`JobCursor::start`]; [`stream_jobs`](crate::stream_jobs) and
+    /// [`JobRunnerListExt::stream_jobs`](crate::JobRunnerListExt::stream_jobs) page through
+    /// every job with this method. Implementations check the query
+    /// ([`JobQuery::validate`]), ask their store for [`JobCursor::request`] and hand the rows to
+    /// [`JobCursor::advance`]. The default body is [`Error::Unsupported`].
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        let _ = (query, cursor);
+        Err(Error::Unsupported {
+            operation: "list_jobs_page",
+            backend: "this backend",
+        })
+    }
 }
 
 /// Typed helpers over any [`JobRunner`]: serializable arguments and deserialized results.

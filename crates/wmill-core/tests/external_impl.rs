@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde_json::Value;
 use wmill_core::{
-    Args, InMemory, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
+    Args, InMemory, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page,
     ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
     VariableInfo, VariableStore, WaitOptions, conformance,
 };
@@ -92,7 +93,8 @@ impl StateStore for Counting {
     }
 }
 
-/// Only the required methods: the synchronous runs use the trait's default implementations.
+/// The required methods and the job listing page: the synchronous runs use the trait's default
+/// implementations.
 #[async_trait]
 impl JobRunner for Counting {
     async fn run_script_by_path_async(
@@ -132,6 +134,15 @@ impl JobRunner for Counting {
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
         self.tick();
         self.inner.cancel_job(id, reason).await
+    }
+    // Optional (the default is `Unsupported`); the conformance suite lists jobs.
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        self.tick();
+        self.inner.list_jobs_page(query, cursor).await
     }
 }
 
