@@ -388,6 +388,14 @@ impl JobRunner for Windmill {
         .await
         .map(drop)
     }
+
+    async fn list_jobs_page(
+        &self,
+        query: &wmill_core::JobQuery,
+        cursor: &wmill_core::JobCursor,
+    ) -> Result<wmill_core::Page<wmill_core::JobSummary, wmill_core::JobCursor>> {
+        self.list_jobs_page_http(query, cursor).await
+    }
 }
 
 /// `CompletedJob` -> completed (with `success`), else `running` -> running, else waiting.

@@ -114,6 +114,7 @@ mod client;
 mod config;
 mod helpers;
 mod jobs;
+mod listings;
 mod resources;
 pub mod sse;
 mod state;
