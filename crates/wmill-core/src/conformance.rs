@@ -656,7 +656,7 @@ pub async fn listings(backend: &dyn Backend) {
     runner.wait_job(&flow, &WaitOptions::new()).await.unwrap();
 
     let collect = |query: JobQuery| async move {
-        crate::stream_jobs(runner, query)
+        crate::job_stream(runner, query)
             .try_collect::<Vec<JobSummary>>()
             .await
     };
@@ -730,7 +730,7 @@ pub async fn listings(backend: &dyn Backend) {
             .unwrap();
         vars.push(p);
     }
-    let listed: Vec<_> = crate::stream_variables(
+    let listed: Vec<_> = crate::variable_stream(
         backend,
         ListVariables::new().path_start(format!("{prefix}/")).page(1, 2),
     )
@@ -745,7 +745,7 @@ pub async fn listings(backend: &dyn Backend) {
         let p = ItemPath::parse(format!("{prefix}/r{i}")).unwrap();
         backend.set_resource(&p, &json!({"i": i}), t).await.unwrap();
     }
-    let typed: Vec<_> = crate::stream_resources(
+    let typed: Vec<_> = crate::resource_stream(
         backend,
         ListResources::new()
             .resource_type(rt.clone())
@@ -756,7 +756,7 @@ pub async fn listings(backend: &dyn Backend) {
     .await
     .expect("streaming resources");
     assert_eq!(typed.len(), 2, "the type filter must hold: {typed:?}");
-    match crate::stream_variables(backend, ListVariables::new().page(1, 10_001))
+    match crate::variable_stream(backend, ListVariables::new().page(1, 10_001))
         .try_collect::<Vec<_>>()
         .await
     {

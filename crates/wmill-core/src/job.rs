@@ -428,7 +428,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
 
     /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
     ///
-    /// Start with [`JobCursor::start`]; [`stream_jobs`](crate::stream_jobs) and
+    /// Start with [`JobCursor::start`]; [`job_stream`](crate::job_stream) and
     /// [`JobRunnerListExt::stream_jobs`](crate::JobRunnerListExt::stream_jobs) page through
     /// every job with this method. Implementations check the query
     /// ([`JobQuery::validate`]), ask their store for [`JobCursor::request`] and hand the rows to

@@ -101,8 +101,8 @@ pub use job::{
 pub use listing::{
     DEFAULT_PAGE_SIZE, FlowSummary, JobCursor, JobListStatus, JobPageRequest, JobQuery,
     JobRunnerListExt, JobSummary, ListItem, ListRunnables, MAX_PAGE_SIZE, Page,
-    ResourceStoreListExt, ScriptSummary, VariableStoreListExt, paginate, stream_jobs,
-    stream_resources, stream_variables, timestamp_from_rfc3339, timestamp_to_rfc3339,
+    ResourceStoreListExt, ScriptSummary, VariableStoreListExt, job_stream, paginate,
+    resource_stream, variable_stream, timestamp_from_rfc3339, timestamp_to_rfc3339,
     validate_paging,
 };
 pub use local::{

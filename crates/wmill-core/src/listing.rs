@@ -1453,11 +1453,11 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D:
 /// use wmill_core::{InMemory, JobQuery, JobRunner};
 ///
 /// let runner: Arc<dyn JobRunner> = Arc::new(InMemory::new());
-/// let mut jobs = wmill_core::stream_jobs(runner, JobQuery::new()); // 'static: can be spawned
+/// let mut jobs = wmill_core::job_stream(runner, JobQuery::new()); // 'static: can be spawned
 /// assert!(jobs.next().await.is_none());
 /// # Ok(()) }
 /// ```
-pub fn stream_jobs<'a, R>(runner: R, query: JobQuery) -> BoxStream<'a, Result<JobSummary>>
+pub fn job_stream<'a, R>(runner: R, query: JobQuery) -> BoxStream<'a, Result<JobSummary>>
 where
     R: Deref + Clone + Send + Sync + 'a,
     R::Target: JobRunner,
@@ -1484,13 +1484,13 @@ where
 /// use wmill_core::{InMemory, ListVariables};
 ///
 /// let wm = InMemory::new().with_variable("u/a/x", "1")?.with_variable("u/a/y", "2")?;
-/// let all: Vec<_> = wmill_core::stream_variables(&wm, ListVariables::new().page(1, 1))
+/// let all: Vec<_> = wmill_core::variable_stream(&wm, ListVariables::new().page(1, 1))
 ///     .try_collect()
 ///     .await?;
 /// assert_eq!(all.len(), 2);
 /// # Ok(()) }
 /// ```
-pub fn stream_variables<'a, R>(
+pub fn variable_stream<'a, R>(
     store: R,
     options: ListVariables,
 ) -> BoxStream<'a, Result<VariableInfo>>
@@ -1530,13 +1530,13 @@ where
 /// let wm = InMemory::new()
 ///     .with_resource("f/db/a", json!({}), "postgresql")?
 ///     .with_resource("f/db/b", json!({}), "mysql")?;
-/// let pg: Vec<_> = wmill_core::stream_resources(&wm, ListResources::new().resource_type("postgresql"))
+/// let pg: Vec<_> = wmill_core::resource_stream(&wm, ListResources::new().resource_type("postgresql"))
 ///     .try_collect()
 ///     .await?;
 /// assert_eq!(pg.len(), 1);
 /// # Ok(()) }
 /// ```
-pub fn stream_resources<'a, R>(
+pub fn resource_stream<'a, R>(
     store: R,
     options: ListResources,
 ) -> BoxStream<'a, Result<ResourceInfo>>
@@ -1581,9 +1581,9 @@ where
 /// # Ok(()) }
 /// ```
 pub trait JobRunnerListExt: JobRunner {
-    /// The jobs `query` selects, page by page (see [`stream_jobs`]).
+    /// The jobs `query` selects, page by page (see [`job_stream`]).
     fn stream_jobs(&self, query: &JobQuery) -> BoxStream<'_, Result<JobSummary>> {
-        stream_jobs(self, query.clone())
+        job_stream(self, query.clone())
     }
 }
 
@@ -1602,9 +1602,9 @@ impl<T: JobRunner + ?Sized> JobRunnerListExt for T {}
 /// # Ok(()) }
 /// ```
 pub trait VariableStoreListExt: VariableStore {
-    /// Every variable `options` selects, page by page (see [`stream_variables`]).
+    /// Every variable `options` selects, page by page (see [`variable_stream`]).
     fn stream_variables(&self, options: &ListVariables) -> BoxStream<'_, Result<VariableInfo>> {
-        stream_variables(self, options.clone())
+        variable_stream(self, options.clone())
     }
 }
 
@@ -1623,9 +1623,9 @@ impl<T: VariableStore + ?Sized> VariableStoreListExt for T {}
 /// # Ok(()) }
 /// ```
 pub trait ResourceStoreListExt: ResourceStore {
-    /// Every resource `options` selects, page by page (see [`stream_resources`]).
+    /// Every resource `options` selects, page by page (see [`resource_stream`]).
     fn stream_resources(&self, options: &ListResources) -> BoxStream<'_, Result<ResourceInfo>> {
-        stream_resources(self, options.clone())
+        resource_stream(self, options.clone())
     }
 }
 
@@ -1878,7 +1878,7 @@ mod tests {
                 .is_ok()
         );
         let err = block_on(
-            stream_jobs(&crate::InMemory::new(), JobQuery::new().page_size(0))
+            job_stream(&crate::InMemory::new(), JobQuery::new().page_size(0))
                 .try_collect::<Vec<_>>(),
         )
         .unwrap_err();

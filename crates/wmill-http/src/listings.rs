@@ -183,7 +183,7 @@ impl Windmill {
     /// # Ok(()) }
     /// ```
     pub fn stream_jobs(&self, query: &JobQuery) -> BoxStream<'static, Result<JobSummary>> {
-        wmill_core::stream_jobs(std::sync::Arc::new(self.clone()), query.clone())
+        wmill_core::job_stream(std::sync::Arc::new(self.clone()), query.clone())
     }
 
     /// Every variable `options` selects, page by page (`GET variables/list`).
@@ -191,7 +191,7 @@ impl Windmill {
         &self,
         options: &ListVariables,
     ) -> BoxStream<'static, Result<VariableInfo>> {
-        wmill_core::stream_variables(std::sync::Arc::new(self.clone()), options.clone())
+        wmill_core::variable_stream(std::sync::Arc::new(self.clone()), options.clone())
     }
 
     /// Every resource `options` selects (type filter included), page by page
@@ -200,7 +200,7 @@ impl Windmill {
         &self,
         options: &ListResources,
     ) -> BoxStream<'static, Result<ResourceInfo>> {
-        wmill_core::stream_resources(std::sync::Arc::new(self.clone()), options.clone())
+        wmill_core::resource_stream(std::sync::Arc::new(self.clone()), options.clone())
     }
 
     /// Every script `options` selects, page by page from `options.page` (default 1),
