@@ -1235,6 +1235,8 @@ fn create_job(
     let tag = req.q("tag").map(str::to_owned);
     let args = req.json_object()?;
     let aliased = st.data.lock().aliases.get(target).cloned();
+    // The job keeps the path it was started with (listings filter on it); it runs the fixture.
+    let requested = target;
     let target = aliased.as_deref().unwrap_or(target);
     let (kind, success, result, duration) = match (letter, target) {
         ("p", ECHO) | ("h", ECHO_HASH) => (Kind::Script, true, Value::Object(args.clone()), 0),
@@ -1268,7 +1270,7 @@ fn create_job(
         id,
         Job {
             kind,
-            path: (letter != "h").then(|| target.to_owned()),
+            path: (letter != "h").then(|| requested.to_owned()),
             hash: (letter == "h").then(|| target.to_owned()),
             args,
             tag,
