@@ -374,6 +374,8 @@ where
                 return Some((Ok(item), st));
             }
             let cursor = st.next.take()?;
+            // The page just yielded is gone before the next one arrives: one page in memory.
+            st.items = Vec::new().into_iter();
             let page = match (st.fetch)(&cursor).await {
                 Ok(page) => page,
                 Err(e) => return Some((Err(e), st)),
@@ -1196,43 +1198,35 @@ fn completed_step(
         }
         oldest = Some(oldest.map_or(created, |o| o.min(created)));
     }
-    let at_boundary = |r: &JobSummary| at.is_some() && r.created_at == at;
-    let items: Vec<JobSummary> = rows
-        .iter()
-        .filter(|r| !(at_boundary(r) && seen.contains(&r.id)) && !queued.contains(&r.id))
-        .filter(|r| query.matches(r))
-        .cloned()
-        .collect();
-    let (Some(oldest), true) = (oldest, full) else {
-        return Ok((items, None));
-    };
+    // The next cursor first (it needs every row's id), then the rows are moved, not copied.
     let size = query.effective_page_size();
-    let state = if Some(oldest) == at {
-        // The whole page has the boundary's creation time: no step back in time.
-        let mut grown = seen.clone();
-        grown.extend(rows.iter().map(|r| r.id));
-        let per_page = if grown.len() == seen.len() {
-            if per_page >= MAX_PAGE_SIZE {
-                return Err(stalled(
-                    LISTING,
-                    format!(
-                        "more than {MAX_PAGE_SIZE} jobs were created at {}: pages of at most {MAX_PAGE_SIZE} cannot get past them",
-                        timestamp_to_rfc3339(oldest)
-                    ),
-                ));
-            }
-            per_page.saturating_mul(2).min(MAX_PAGE_SIZE)
-        } else {
-            per_page
-        };
-        CursorState::Before {
-            at,
-            seen: grown,
-            per_page,
-            queued,
+    let state = match (oldest, full) {
+        (Some(oldest), true) if Some(oldest) == at => {
+            // The whole page has the boundary's creation time: no step back in time.
+            let mut grown = seen.clone();
+            grown.extend(rows.iter().map(|r| r.id));
+            let per_page = if grown.len() == seen.len() {
+                if per_page >= MAX_PAGE_SIZE {
+                    return Err(stalled(
+                        LISTING,
+                        format!(
+                            "more than {MAX_PAGE_SIZE} jobs were created at {}: pages of at most {MAX_PAGE_SIZE} cannot get past them",
+                            timestamp_to_rfc3339(oldest)
+                        ),
+                    ));
+                }
+                per_page.saturating_mul(2).min(MAX_PAGE_SIZE)
+            } else {
+                per_page
+            };
+            Some(CursorState::Before {
+                at,
+                seen: grown,
+                per_page,
+                queued: queued.clone(),
+            })
         }
-    } else {
-        CursorState::Before {
+        (Some(oldest), true) => Some(CursorState::Before {
             at: Some(oldest),
             seen: rows
                 .iter()
@@ -1240,10 +1234,17 @@ fn completed_step(
                 .map(|r| r.id)
                 .collect(),
             per_page: size,
-            queued,
-        }
+            queued: queued.clone(),
+        }),
+        _ => None,
     };
-    Ok((items, Some(state)))
+    let at_boundary = |r: &JobSummary| at.is_some() && r.created_at == at;
+    let items: Vec<JobSummary> = rows
+        .into_iter()
+        .filter(|r| !(at_boundary(r) && seen.contains(&r.id)) && !queued.contains(&r.id))
+        .filter(|r| query.matches(r))
+        .collect();
+    Ok((items, state))
 }
 
 // ------------------------------------------------------------------------------------------
