@@ -65,7 +65,10 @@ async fn main() -> wmill::Result<()> {
             .await?;
     println!(
         "variables under f/examples/: {}",
-        vars.iter().map(|v| v.path.as_str()).collect::<Vec<_>>().join(", ")
+        vars.iter()
+            .map(|v| v.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let pg: Vec<_> = wmill::stream_resources(&ListResources::new().resource_type("postgresql"))
         .try_collect()
@@ -79,7 +82,11 @@ fn seed(wm: wmill::InMemory) -> wmill::Result<wmill::InMemory> {
     let wm = wm
         .with_variable("f/examples/greeting", "hello from wmill")?
         .with_variable("f/examples/greeting_template", "Hello, {user}!")?
-        .with_resource("f/examples/postgres", json!({"host": "localhost"}), "postgresql")?;
+        .with_resource(
+            "f/examples/postgres",
+            json!({"host": "localhost"}),
+            "postgresql",
+        )?;
     wm.register_script(SCRIPT, |args| async move {
         let a = args.get("a").and_then(|v| v.as_i64()).unwrap_or(0);
         let b = args.get("b").and_then(|v| v.as_i64()).unwrap_or(0);

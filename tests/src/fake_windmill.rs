@@ -1503,7 +1503,12 @@ fn parse_time_ms(s: &str) -> Option<i128> {
             .all(u8::is_ascii_digit)
             .then(|| std::str::from_utf8(part).ok()?.parse().ok())?
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return None;
     }
@@ -1580,11 +1585,17 @@ fn list_jobs(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body
         .iter()
         .filter(|(_, j)| {
             let path = j.path.as_deref().unwrap_or("");
-            let kind = if j.kind == Kind::Flow { "flow" } else { "script" };
+            let kind = if j.kind == Kind::Flow {
+                "flow"
+            } else {
+                "script"
+            };
             let tag = j.tag.as_deref().unwrap_or("default");
             let created = wall_ms(j.created_wall);
             exact.as_ref().is_none_or(|e| e.iter().any(|p| p == path))
-                && start.as_ref().is_none_or(|s| s.iter().any(|p| path.starts_with(p.as_str())))
+                && start
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|p| path.starts_with(p.as_str())))
                 && kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == kind))
                 && users.as_ref().is_none_or(|u| u.iter().any(|u| u == "fake"))
                 && tags.as_ref().is_none_or(|t| t.iter().any(|t| t == tag))
@@ -1620,7 +1631,10 @@ fn list_jobs(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body
             .take(per_page)
             .collect()
     } else {
-        queued.take(10_000).chain(completed.take(per_page)).collect()
+        queued
+            .take(10_000)
+            .chain(completed.take(per_page))
+            .collect()
     };
     let out: Vec<Value> = picked
         .into_iter()

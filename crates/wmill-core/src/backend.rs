@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobSummary, Page, JobStatus, ListResources, ListVariables, ResourceInfo,
-    ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableInfo,
-    VariableStore, WaitOptions,
+    Args, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary, ListResources,
+    ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash,
+    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// Everything a Windmill backend does: the four traits together.

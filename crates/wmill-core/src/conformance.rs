@@ -38,8 +38,9 @@ use serde_json::{Value, json};
 
 use crate::{
     Backend, Error, InMemory, ItemKind, ItemPath, JobId, JobListStatus, JobQuery, JobRunner,
-    JobRunnerExt, JobStatus, JobSummary, ListResources, ListVariables, ResourceStore, ResourceStoreExt, RunOptions, ScriptHash,
-    SetVariableOptions, StateStore, StateStoreExt, VariableStore, WaitOptions, to_args,
+    JobRunnerExt, JobStatus, JobSummary, ListResources, ListVariables, ResourceStore,
+    ResourceStoreExt, RunOptions, ScriptHash, SetVariableOptions, StateStore, StateStoreExt,
+    VariableStore, WaitOptions, to_args,
 };
 
 /// The echo script.
@@ -645,7 +646,11 @@ pub async fn listings(backend: &dyn Backend) {
         ours.push(id);
     }
     let failed = runner
-        .run_script_by_path_async(&path(FAIL), to_args(&json!({"message": "listed"})).unwrap(), &opts)
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "listed"})).unwrap(),
+            &opts,
+        )
         .await
         .unwrap();
     assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
@@ -705,9 +710,14 @@ pub async fn listings(backend: &dyn Backend) {
     .unwrap();
     assert!(successes.iter().all(|j| j.id != failed));
 
-    let flows = collect(JobQuery::new().flows().script_path(path(ECHO_FLOW)).page_size(2))
-        .await
-        .unwrap();
+    let flows = collect(
+        JobQuery::new()
+            .flows()
+            .script_path(path(ECHO_FLOW))
+            .page_size(2),
+    )
+    .await
+    .unwrap();
     assert!(flows.iter().any(|j| j.id == flow) && flows.iter().all(JobSummary::is_flow));
     let none = collect(JobQuery::new().flows().script_path(path(ECHO)))
         .await
@@ -732,7 +742,9 @@ pub async fn listings(backend: &dyn Backend) {
     }
     let listed: Vec<_> = crate::variable_stream(
         backend,
-        ListVariables::new().path_start(format!("{prefix}/")).page(1, 2),
+        ListVariables::new()
+            .path_start(format!("{prefix}/"))
+            .page(1, 2),
     )
     .try_collect()
     .await

@@ -102,8 +102,8 @@ pub use listing::{
     DEFAULT_PAGE_SIZE, FlowSummary, JobCursor, JobListStatus, JobPageRequest, JobQuery,
     JobRunnerListExt, JobSummary, ListItem, ListRunnables, MAX_PAGE_SIZE, Page,
     ResourceStoreListExt, ScriptSummary, VariableStoreListExt, job_stream, paginate,
-    resource_stream, variable_stream, timestamp_from_rfc3339, timestamp_to_rfc3339,
-    validate_paging,
+    resource_stream, timestamp_from_rfc3339, timestamp_to_rfc3339, validate_paging,
+    variable_stream,
 };
 pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,

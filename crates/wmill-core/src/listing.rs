@@ -169,8 +169,8 @@ pub fn timestamp_from_rfc3339(s: &str) -> Option<SystemTime> {
         }
         _ => return None,
     };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset;
+    let secs =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
     let base = if secs >= 0 {
         UNIX_EPOCH.checked_add(Duration::from_secs(secs.unsigned_abs()))?
     } else {
@@ -860,41 +860,113 @@ struct RawSummary {
     #[serde(rename = "type", default, deserialize_with = "lenient")]
     row_type: Option<String>,
     id: JobId,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     job_kind: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     script_path: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     script_hash: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     created_by: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     created_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     started_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     completed_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     scheduled_for: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     duration_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     running: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     success: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     canceled: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     is_skipped: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     suspend: Option<f64>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     tag: Option<String>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     parent_job: Option<JobId>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     is_flow_step: Option<bool>,
-    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     worker: Option<String>,
 }
 
@@ -935,7 +1007,14 @@ impl From<JobSummary> for RawSummary {
     fn from(j: JobSummary) -> Self {
         let time = |t: Option<SystemTime>| t.map(timestamp_to_rfc3339);
         RawSummary {
-            row_type: Some(if j.completed { "CompletedJob" } else { "QueuedJob" }.to_owned()),
+            row_type: Some(
+                if j.completed {
+                    "CompletedJob"
+                } else {
+                    "QueuedJob"
+                }
+                .to_owned(),
+            ),
             id: j.id,
             job_kind: j.job_kind,
             script_path: j.script_path,
@@ -1086,7 +1165,11 @@ impl JobCursor {
                 created_before: None,
                 page: None,
                 // With an upper time bound, only the queued half of this answer is used.
-                per_page: if query.created_before.is_some() { 1 } else { size },
+                per_page: if query.created_before.is_some() {
+                    1
+                } else {
+                    size
+                },
                 queued_then_completed: true,
             },
             CursorState::Before { at, per_page, .. } => JobPageRequest {
@@ -1179,8 +1262,7 @@ fn completed_step(
             return Err(Error::Decode {
                 request: format!("GET {LISTING}"),
                 body_excerpt: format!("job {} without created_at", row.id),
-                source: "a listed job has no creation time: the listing cannot page past it"
-                    .into(),
+                source: "a listed job has no creation time: the listing cannot page past it".into(),
             });
         };
         if let Some(bound) = at
@@ -1241,7 +1323,8 @@ fn completed_step(
     let at_boundary = |r: &JobSummary| at.is_some() && r.created_at == at;
     let items: Vec<JobSummary> = rows
         .into_iter()
-        .filter(|r| !(at_boundary(r) && seen.contains(&r.id)) && !queued.contains(&r.id))
+        // Already listed: at the boundary, or while it was queued.
+        .filter(|r| !(queued.contains(&r.id) || (at_boundary(r) && seen.contains(&r.id))))
         .filter(|r| query.matches(r))
         .collect();
     Ok((items, state))
@@ -1467,12 +1550,16 @@ where
         return stream::once(async move { Err(e) }).boxed();
     }
     let query = Arc::new(query);
-    paginate("jobs/list", JobCursor::start(), move |cursor: &JobCursor| {
-        let runner = runner.clone();
-        let query = query.clone();
-        let cursor = cursor.clone();
-        async move { runner.list_jobs_page(&query, &cursor).await }
-    })
+    paginate(
+        "jobs/list",
+        JobCursor::start(),
+        move |cursor: &JobCursor| {
+            let runner = runner.clone();
+            let query = query.clone();
+            let cursor = cursor.clone();
+            async move { runner.list_jobs_page(&query, &cursor).await }
+        },
+    )
 }
 
 /// The variables `options` selects, every page of them, as a stream over
@@ -1710,7 +1797,13 @@ mod tests {
         let (listed, requests) = walk(&all, &JobQuery::new().page_size(MAX_PAGE_SIZE));
         let err = listed.unwrap_err();
         assert!(
-            matches!(err, Error::ListingStalled { listing: "jobs/list", .. }),
+            matches!(
+                err,
+                Error::ListingStalled {
+                    listing: "jobs/list",
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("more than 10000 jobs"), "{err}");
@@ -1759,7 +1852,10 @@ mod tests {
         let mut cursor = page1.next;
         while let Some(c) = cursor {
             let page = c
-                .advance(&query, rows_as_the_server_sends(&all, &query, &c.request(&query)))
+                .advance(
+                    &query,
+                    rows_as_the_server_sends(&all, &query, &c.request(&query)),
+                )
                 .unwrap();
             seen.extend(page.items.iter().map(|j| j.id));
             cursor = page.next;
@@ -1883,7 +1979,13 @@ mod tests {
                 .try_collect::<Vec<_>>(),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { what: "page size", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidInput {
+                what: "page size",
+                ..
+            }
+        ));
     }
 
     #[test]

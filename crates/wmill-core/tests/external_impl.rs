@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 use wmill_core::{
     Args, InMemory, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
-    ListResources, ListVariables, Page,
-    ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
-    VariableInfo, VariableStore, WaitOptions, conformance,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    conformance,
 };
 
 #[derive(Debug, Default)]

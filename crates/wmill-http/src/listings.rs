@@ -5,8 +5,7 @@ use futures::stream::BoxStream;
 use reqwest::Method;
 use wmill_core::{
     FlowSummary, JobCursor, JobListStatus, JobQuery, JobSummary, ListResources, ListRunnables,
-    ListVariables, Page, ResourceInfo, Result, ScriptSummary, VariableInfo,
-    timestamp_to_rfc3339,
+    ListVariables, Page, ResourceInfo, Result, ScriptSummary, VariableInfo, timestamp_to_rfc3339,
 };
 
 use crate::client::Windmill;

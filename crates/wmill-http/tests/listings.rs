@@ -73,7 +73,11 @@ async fn jobs_page_by_created_before_and_skip_the_boundary_job_they_already_list
     jobs_list(&path)
         .respond_with(json(
             200,
-            json!([queued(9, "2024-05-06T08:00:00Z"), completed(3, T3), completed(2, T2)]),
+            json!([
+                queued(9, "2024-05-06T08:00:00Z"),
+                completed(3, T3),
+                completed(2, T2)
+            ]),
         ))
         .expect(1)
         .mount(&server)
@@ -151,9 +155,18 @@ async fn every_job_filter_goes_to_the_query() {
 #[tokio::test]
 async fn the_other_states_map_to_their_filters() {
     for (status, pairs) in [
-        (JobListStatus::Success, vec![("success", "true"), ("status", "success")]),
-        (JobListStatus::Canceled, vec![("success", "false"), ("status", "canceled")]),
-        (JobListStatus::Queued, vec![("running", "false"), ("page", "1")]),
+        (
+            JobListStatus::Success,
+            vec![("success", "true"), ("status", "success")],
+        ),
+        (
+            JobListStatus::Canceled,
+            vec![("success", "false"), ("status", "canceled")],
+        ),
+        (
+            JobListStatus::Queued,
+            vec![("running", "false"), ("page", "1")],
+        ),
         (
             JobListStatus::Suspended,
             vec![("running", "true"), ("suspended", "true"), ("page", "1")],
@@ -220,11 +233,20 @@ async fn a_server_that_ignores_the_cursor_is_an_error_not_a_loop() {
     };
     assert_eq!(listed.len(), 2);
     assert!(
-        matches!(err, Error::ListingStalled { listing: "jobs/list", .. }),
+        matches!(
+            err,
+            Error::ListingStalled {
+                listing: "jobs/list",
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("ignored the cursor"), "{err}");
-    assert!(stream.try_next().await.unwrap().is_none(), "the stream ends");
+    assert!(
+        stream.try_next().await.unwrap().is_none(),
+        "the stream ends"
+    );
 }
 
 #[tokio::test]
@@ -247,7 +269,13 @@ async fn a_server_that_ignores_page_numbers_is_an_error_not_a_loop() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::ListingStalled { listing: "variables/list", .. }),
+        matches!(
+            err,
+            Error::ListingStalled {
+                listing: "variables/list",
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -271,7 +299,10 @@ async fn bad_paging_and_filters_are_invalid_input_before_any_request() {
             .try_collect::<Vec<_>>()
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { .. }), "{query:?}: {err}");
+        assert!(
+            matches!(err, Error::InvalidInput { .. }),
+            "{query:?}: {err}"
+        );
         // Through the trait too.
         let err = JobRunnerListExt::stream_jobs(&wm, &query)
             .try_collect::<Vec<_>>()
@@ -320,7 +351,10 @@ async fn bad_paging_and_filters_are_invalid_input_before_any_request() {
 async fn a_failing_listing_is_a_typed_error_with_status_and_body() {
     let server = server().await;
     jobs_list(&[("per_page", "1000")])
-        .respond_with(text(400, "Bad request: cannot specify both success and running"))
+        .respond_with(text(
+            400,
+            "Bad request: cannot specify both success and running",
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -330,7 +364,11 @@ async fn a_failing_listing_is_a_typed_error_with_status_and_body() {
         .await
         .unwrap_err();
     match err {
-        Error::Api { status, body, request } => {
+        Error::Api {
+            status,
+            body,
+            request,
+        } => {
             assert_eq!(status, 400);
             assert!(body.contains("cannot specify"), "{body}");
             assert!(request.contains("jobs/list") && !request.contains(TOKEN));
@@ -349,12 +387,19 @@ async fn scripts_page_through_short_rows() {
             "has_deploy_errors": false, "ws_error_handler_muted": null, "kind": "script"
         })
     };
-    let base = [("path_start", "f/etl/"), ("created_by", "ada"), ("per_page", "2")];
+    let base = [
+        ("path_start", "f/etl/"),
+        ("created_by", "ada"),
+        ("per_page", "2"),
+    ];
     call("GET", "/api/w/ws/scripts/list")
         .and(exact_query(&[base[0], base[1], base[2], ("page", "1")]))
         .respond_with(json(
             200,
-            json!([row("f/etl/a", "00000000000000a1"), row("f/etl/b", "00000000000000b1")]),
+            json!([
+                row("f/etl/a", "00000000000000a1"),
+                row("f/etl/b", "00000000000000b1")
+            ]),
         ))
         .expect(1)
         .mount(&server)
@@ -386,7 +431,11 @@ async fn scripts_page_through_short_rows() {
 async fn flows_list_one_page_with_an_exact_path() {
     let server = server().await;
     call("GET", "/api/w/ws/flows/list")
-        .and(exact_query(&[("path_exact", "f/etl/nightly"), ("page", "3"), ("per_page", "10")]))
+        .and(exact_query(&[
+            ("path_exact", "f/etl/nightly"),
+            ("page", "3"),
+            ("per_page", "10"),
+        ]))
         .respond_with(json(
             200,
             json!([{
@@ -421,19 +470,31 @@ async fn resources_stream_with_a_type_filter() {
                "is_refreshed": false, "is_expired": false})
     };
     call("GET", "/api/w/ws/resources/list")
-        .and(exact_query(&[("resource_type", "postgresql"), ("page", "1"), ("per_page", "1")]))
+        .and(exact_query(&[
+            ("resource_type", "postgresql"),
+            ("page", "1"),
+            ("per_page", "1"),
+        ]))
         .respond_with(json(200, json!([row("f/db/a")])))
         .expect(1)
         .mount(&server)
         .await;
     call("GET", "/api/w/ws/resources/list")
-        .and(exact_query(&[("resource_type", "postgresql"), ("page", "2"), ("per_page", "1")]))
+        .and(exact_query(&[
+            ("resource_type", "postgresql"),
+            ("page", "2"),
+            ("per_page", "1"),
+        ]))
         .respond_with(json(200, json!([row("f/db/b")])))
         .expect(1)
         .mount(&server)
         .await;
     call("GET", "/api/w/ws/resources/list")
-        .and(exact_query(&[("resource_type", "postgresql"), ("page", "3"), ("per_page", "1")]))
+        .and(exact_query(&[
+            ("resource_type", "postgresql"),
+            ("page", "3"),
+            ("per_page", "1"),
+        ]))
         .respond_with(json(200, json!([])))
         .expect(1)
         .mount(&server)

@@ -594,11 +594,11 @@ pub use self::listings::*;
 mod listings {
     use futures::StreamExt;
     use futures::stream::BoxStream;
+    #[cfg(feature = "http")]
+    use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
     use wmill_core::{
         JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo,
     };
-    #[cfg(feature = "http")]
-    use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 
     use super::block_on;
 

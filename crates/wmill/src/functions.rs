@@ -2,18 +2,18 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use futures::StreamExt;
-use futures::stream::BoxStream;
-#[cfg(feature = "http")]
-use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 use wmill_core::{
     Error, ItemKind, ItemPath, JobId, JobQuery, JobStatus, JobSummary, ListResources,
-    ListVariables, ResourceInfo, Result, RunOptions, ScriptHash, SetVariableOptions,
-    VariableInfo, WaitOptions, to_args,
+    ListVariables, ResourceInfo, Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo,
+    WaitOptions, to_args,
 };
+#[cfg(feature = "http")]
+use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 
 use crate::client::client;
 

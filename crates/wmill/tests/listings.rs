@@ -42,9 +42,15 @@ async fn module_functions_stream_every_page() {
     let _g = GLOBAL.lock();
     wmill::set_client(Client::new(seeded()));
     for _ in 0..5 {
-        wmill::run_script_by_path("f/jobs/ok", &json!({})).await.unwrap();
+        wmill::run_script_by_path("f/jobs/ok", &json!({}))
+            .await
+            .unwrap();
     }
-    assert!(wmill::run_script_by_path("f/jobs/fail", &json!({})).await.is_err());
+    assert!(
+        wmill::run_script_by_path("f/jobs/fail", &json!({}))
+            .await
+            .is_err()
+    );
 
     let all: Vec<_> = wmill::stream_jobs(&JobQuery::new().page_size(2))
         .try_collect()
@@ -53,7 +59,9 @@ async fn module_functions_stream_every_page() {
     assert_eq!(all.len(), 6);
     let ok = ItemPath::parse("f/jobs/ok").unwrap();
     let failed: Vec<_> = wmill::stream_jobs(
-        &JobQuery::new().script_path(ok).status(JobListStatus::Failure),
+        &JobQuery::new()
+            .script_path(ok)
+            .status(JobListStatus::Failure),
     )
     .try_collect()
     .await
@@ -109,7 +117,10 @@ fn blocking_listings_are_iterators() {
     assert!(matches!(bad.next(), Some(Err(Error::InvalidInput { .. }))));
     assert!(bad.next().is_none(), "an error ends the iterator");
     let mut no_server = wmill::blocking::stream_flows(&ListRunnables::new());
-    assert!(matches!(no_server.next(), Some(Err(Error::Unsupported { .. }))));
+    assert!(matches!(
+        no_server.next(),
+        Some(Err(Error::Unsupported { .. }))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

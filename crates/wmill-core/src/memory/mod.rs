@@ -21,9 +21,9 @@ use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 use crate::{
     Args, Error, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
-    Page, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
-    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    STATE_RESOURCE_TYPE, ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore,
+    WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
