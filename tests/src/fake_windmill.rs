@@ -4,8 +4,8 @@
 //! (with `$var:` / `$res:` interpolation, type filter and paging), state (resources of type
 //! `state`), job starts (`run/p`, `run/h`, `run/f`, `run_wait_result/p` and `/f`), results,
 //! jobs, cancel, `getupdate_sse`, progress, flow user state, resume/approval URLs, whoami,
-//! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews and Kafka
-//! offsets. Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
+//! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews, Kafka
+//! offsets and job listings (`jobs/list`, paged as the server pages it). Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
 //! `"Not found: ..."`, `get_result_maybe` always has its four keys, starts answer 201 with the id
 //! as text, `run_wait_result` answers 200 with the result or 422 with the error, and the
 //! server-side waits follow the real schedules (`run_wait_result`: a check every 50 ms for 2 s,

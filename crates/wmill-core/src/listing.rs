@@ -471,6 +471,15 @@ fn validate_filter(what: &'static str, value: &str) -> Result<()> {
 ///
 /// Each maps to the server's filters of `jobs/list`; the stream also checks the rows, so a
 /// server that ignores a filter does not leak other jobs into the listing.
+///
+/// ```
+/// use wmill_core::{JobListStatus, JobQuery};
+///
+/// let stuck = JobQuery::new().status(JobListStatus::Suspended);
+/// assert!(JobListStatus::Suspended.is_queued_state());
+/// assert!(!JobListStatus::Canceled.is_queued_state());
+/// # let _ = stuck;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum JobListStatus {
@@ -1119,6 +1128,15 @@ impl fmt::Debug for JobCursor {
 /// The filters come from the [`JobQuery`]; this adds the paging. On the server, a
 /// `created_before` (or a `success` filter) switches `jobs/list` to completed jobs only; a
 /// `running` filter to queued jobs only, paged by `page`.
+///
+/// ```
+/// use wmill_core::{JobCursor, JobListStatus, JobQuery};
+///
+/// let running = JobQuery::new().status(JobListStatus::Running).page_size(50);
+/// let r = JobCursor::start().request(&running);
+/// assert_eq!((r.page, r.per_page, r.created_before), (Some(1), 50, None));
+/// assert!(!r.queued_then_completed);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobPageRequest {

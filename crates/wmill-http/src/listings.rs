@@ -154,6 +154,16 @@ impl Windmill {
     }
 
     /// One page of flows (`GET flows/list`).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::ListRunnables;
+    ///
+    /// let wm = wmill_http::Windmill::from_env()?;
+    /// let mine = wm.list_flows(&ListRunnables::new().created_by("ada").page(1)).await?;
+    /// println!("{} flows", mine.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn list_flows(&self, options: &ListRunnables) -> Result<Vec<FlowSummary>> {
         options.validate()?;
         let req = self.call(Method::GET, &[Seg::Ws, Seg::Lit("flows"), Seg::Lit("list")]);

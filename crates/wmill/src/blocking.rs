@@ -604,6 +604,17 @@ mod listings {
 
     /// A listing read without `async`: an iterator of items that fetches one page at a time
     /// (through [`block_on`]). It ends after the last item or after the first error.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, ListVariables};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new().with_variable("u/me/a", "1")?));
+    /// let paths: Vec<String> = wmill::blocking::stream_variables(&ListVariables::new())
+    ///     .map(|v| v.map(|v| v.path.to_string()))
+    ///     .collect::<wmill::Result<_>>()?;
+    /// assert_eq!(paths, ["u/me/a"]);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
     pub struct Listing<T> {
         stream: Option<BoxStream<'static, Result<T>>>,
     }
