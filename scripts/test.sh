@@ -56,6 +56,11 @@ out=$(run_against_server ducklake)
 echo "$out"
 grep -q "2 login event(s)" <<<"$out"
 grep -q "read: 3 event(s) in wmill_rs_example_events" <<<"$out"
+out=$(run_against_server list_jobs)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "the 5 jobs started here are all in the listing" <<<"$out"
+grep -q "variables under f/examples/: f/examples/db_password" <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

@@ -2,14 +2,14 @@
 //!
 //! ```sh
 //! cargo run --release -p wmill-bench              # everything (about 5 minutes on 2 cores)
-//! cargo run --release -p wmill-bench -- waits     # one part: waits | variables | s3
+//! cargo run --release -p wmill-bench -- waits     # one part: waits | variables | listings | s3
 //! cargo run --release -p wmill-bench -- s3 --quick  # 64 MiB only
 //! ```
 
 use std::time::Duration;
 
 use wmill_bench::stats::ms;
-use wmill_bench::{s3, variables, waits};
+use wmill_bench::{listings, s3, variables, waits};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +18,8 @@ fn main() {
         Some("serve-s3") => return s3::serve_until_stdin_closes(),
         Some("s3-phase") => return s3::phase_main(&args[1..]),
         Some("calls") => return calls_main(&exe_or_die(), &args[1..]),
+        Some("serve-windmill-jobs") => return listings::serve_until_stdin_closes(),
+        Some("list-phase") => return listings::phase_main(&args[1..]),
         _ => {}
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -43,6 +45,12 @@ fn main() {
         let config = variables::VarConfig::full();
         let rows = rt.block_on(variables::run(&endpoint, &config));
         print_variables(&rows, &config);
+        let _ = child.kill();
+    }
+    if all || parts.contains(&"listings") {
+        let (mut child, endpoint) = listings::start_child_server(&exe);
+        let rows = listings::run(&exe, &endpoint, wmill_core::DEFAULT_PAGE_SIZE, 3);
+        print_listings(&rows);
         let _ = child.kill();
     }
     if all || parts.contains(&"s3") {
@@ -250,6 +258,37 @@ fn print_s3(rows: &[s3::S3Row]) {
                 vs
             );
         }
+    }
+    println!();
+}
+
+fn print_listings(rows: &[listings::ListRow]) {
+    println!("### Listing jobs: peak RSS against the number of jobs\n");
+    println!(
+        "Each listing in a fresh process (3 rounds; time: the median round; peak RSS: the highest), \
+         {} jobs per request, against the fake server in another process.\n",
+        rows.first().map_or(0, |r| r.page_size)
+    );
+    println!("| jobs | client | requests | time ms | peak RSS MiB | vs no job |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        let floor = rows
+            .iter()
+            .find(|f| f.mode == r.mode && f.expected == 0)
+            .map_or(0, |f| f.phase.peak_rss);
+        let requests = r.expected / r.page_size as usize + 1;
+        println!(
+            "| {} | {} | {} | {:.0} | {:.1} | {:+.1} MiB |",
+            r.expected,
+            match r.mode {
+                listings::Mode::Stream => "wmill `stream_jobs`",
+                listings::Mode::Collect => "baseline: collect into a Vec",
+            },
+            requests,
+            r.phase.elapsed.as_secs_f64() * 1000.0,
+            r.phase.peak_rss as f64 / (1 << 20) as f64,
+            (r.phase.peak_rss as f64 - floor as f64) / (1 << 20) as f64,
+        );
     }
     println!();
 }

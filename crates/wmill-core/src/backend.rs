@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, ItemPath, Job, JobId, JobRunner, JobStatus, ListResources, ListVariables, ResourceInfo,
-    ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableInfo,
-    VariableStore, WaitOptions,
+    Args, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// Everything a Windmill backend does: the four traits together.
@@ -157,6 +157,13 @@ macro_rules! forward_impls {
             }
             async fn get_job(&self, id: &JobId) -> Result<Job> {
                 (**self).get_job(id).await
+            }
+            async fn list_jobs_page(
+                &self,
+                query: &JobQuery,
+                cursor: &JobCursor,
+            ) -> Result<Page<JobSummary, JobCursor>> {
+                (**self).list_jobs_page(query, cursor).await
             }
         }
     )*};

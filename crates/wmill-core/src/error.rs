@@ -191,6 +191,17 @@ pub enum Error {
         hint: String,
     },
 
+    /// A listing stopped because the server did not move on: it answered the same page again
+    /// (the same cursor, or the same items as the page before), or rows outside the cursor it
+    /// was sent. Paging on would loop for ever.
+    #[error("the listing {listing} stopped: {reason}")]
+    ListingStalled {
+        /// The listing (`"jobs/list"`, `"variables/list"`, ...).
+        listing: &'static str,
+        /// What the server answered.
+        reason: String,
+    },
+
     /// The backend cannot do this operation.
     #[error("{operation} is not supported by {backend}")]
     Unsupported {

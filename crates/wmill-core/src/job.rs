@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::{Error, ItemPath, Job, JobId, Result, ScriptHash};
+use crate::{
+    Error, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, Page, Result, ScriptHash,
+};
 
 /// The arguments of a job: a JSON object, argument name -> value.
 pub type Args = Map<String, Value>;
@@ -455,6 +457,24 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         let _ = id;
         Err(Error::Unsupported {
             operation: "get_job",
+            backend: "this backend",
+        })
+    }
+    /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
+    ///
+    /// Start with [`JobCursor::start`]; [`job_stream`](crate::job_stream) and
+    /// [`JobRunnerListExt::stream_jobs`](crate::JobRunnerListExt::stream_jobs) page through
+    /// every job with this method. Implementations check the query
+    /// ([`JobQuery::validate`]), ask their store for [`JobCursor::request`] and hand the rows to
+    /// [`JobCursor::advance`]. The default body is [`Error::Unsupported`].
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        let _ = (query, cursor);
+        Err(Error::Unsupported {
+            operation: "list_jobs_page",
             backend: "this backend",
         })
     }

@@ -32,10 +32,10 @@
 //! # The traits
 //! | trait | what | typed helpers |
 //! |---|---|---|
-//! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | |
-//! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`] |
+//! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
+//! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]) | [`JobRunnerExt`] |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page` | [`JobRunnerExt`], [`JobRunnerListExt`] (job streams) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -81,6 +81,7 @@ mod error;
 mod ids;
 mod job;
 mod job_model;
+mod listing;
 mod local;
 mod memory;
 mod path;
@@ -101,6 +102,13 @@ pub use job::{
 };
 pub use job_model::{
     FlowApprover, FlowStatus, FlowStep, FlowStepStatus, Job, JobKind, JobState, Timestamp,
+};
+pub use listing::{
+    DEFAULT_PAGE_SIZE, FlowSummary, JobCursor, JobListStatus, JobPageRequest, JobQuery,
+    JobRunnerListExt, JobSummary, ListItem, ListRunnables, MAX_PAGE_SIZE, Page,
+    ResourceStoreListExt, ScriptSummary, VariableStoreListExt, job_stream, paginate,
+    resource_stream, timestamp_from_rfc3339, timestamp_to_rfc3339, validate_paging,
+    variable_stream,
 };
 pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,

@@ -421,6 +421,14 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    async fn list_jobs_page(
+        &self,
+        query: &wmill_core::JobQuery,
+        cursor: &wmill_core::JobCursor,
+    ) -> Result<wmill_core::Page<wmill_core::JobSummary, wmill_core::JobCursor>> {
+        self.list_jobs_page_http(query, cursor).await
+    }
+
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.get_job_typed(id).await
     }

@@ -118,6 +118,7 @@ mod datatable;
 mod ducklake;
 mod helpers;
 mod jobs;
+mod listings;
 mod resources;
 mod sql;
 pub mod sse;

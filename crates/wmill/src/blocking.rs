@@ -605,6 +605,110 @@ mod server {
     }
 }
 
+pub use self::listings::*;
+
+/// Blocking listings: the streams of the async functions as iterators.
+mod listings {
+    use futures::StreamExt;
+    use futures::stream::BoxStream;
+    #[cfg(feature = "http")]
+    use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
+    use wmill_core::{
+        JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo,
+    };
+
+    use super::block_on;
+
+    /// A listing read without `async`: an iterator of items that fetches one page at a time
+    /// (through [`block_on`]). It ends after the last item or after the first error.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, ListVariables};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new().with_variable("u/me/a", "1")?));
+    /// let paths: Vec<String> = wmill::blocking::stream_variables(&ListVariables::new())
+    ///     .map(|v| v.map(|v| v.path.to_string()))
+    ///     .collect::<wmill::Result<_>>()?;
+    /// assert_eq!(paths, ["u/me/a"]);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub struct Listing<T> {
+        stream: Option<BoxStream<'static, Result<T>>>,
+    }
+
+    impl<T> std::fmt::Debug for Listing<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Listing")
+                .field("ended", &self.stream.is_none())
+                .finish()
+        }
+    }
+
+    impl<T: Send + 'static> Listing<T> {
+        fn new(stream: BoxStream<'static, Result<T>>) -> Self {
+            Listing {
+                stream: Some(stream),
+            }
+        }
+    }
+
+    impl<T: Send + 'static> Iterator for Listing<T> {
+        type Item = Result<T>;
+
+        fn next(&mut self) -> Option<Result<T>> {
+            let mut stream = self.stream.take()?;
+            match block_on(async move {
+                let item = stream.next().await;
+                Ok((stream, item))
+            }) {
+                Ok((stream, Some(Ok(item)))) => {
+                    self.stream = Some(stream);
+                    Some(Ok(item))
+                }
+                Ok((_, Some(Err(e)))) | Err(e) => Some(Err(e)),
+                Ok((_, None)) => None,
+            }
+        }
+    }
+
+    /// Blocking [`crate::stream_jobs`]: every job `query` selects, one page in memory at a time.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, JobQuery};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new()));
+    /// for job in wmill::blocking::stream_jobs(&JobQuery::new()) {
+    ///     println!("{}", job?.id);
+    /// }
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn stream_jobs(query: &JobQuery) -> Listing<JobSummary> {
+        Listing::new(crate::stream_jobs(query))
+    }
+
+    /// Blocking [`crate::stream_variables`].
+    pub fn stream_variables(options: &ListVariables) -> Listing<VariableInfo> {
+        Listing::new(crate::stream_variables(options))
+    }
+
+    /// Blocking [`crate::stream_resources`].
+    pub fn stream_resources(options: &ListResources) -> Listing<ResourceInfo> {
+        Listing::new(crate::stream_resources(options))
+    }
+
+    /// Blocking [`crate::stream_scripts`].
+    #[cfg(feature = "http")]
+    pub fn stream_scripts(options: &ListRunnables) -> Listing<ScriptSummary> {
+        Listing::new(crate::stream_scripts(options))
+    }
+
+    /// Blocking [`crate::stream_flows`].
+    #[cfg(feature = "http")]
+    pub fn stream_flows(options: &ListRunnables) -> Listing<FlowSummary> {
+        Listing::new(crate::stream_flows(options))
+    }
+}
+
 #[cfg(feature = "s3")]
 pub use self::s3files::*;
 

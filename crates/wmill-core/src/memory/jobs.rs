@@ -34,6 +34,8 @@ pub struct StartedJob {
     pub args: Args,
     /// The options it was started with.
     pub options: RunOptions,
+    /// When it was submitted (whole microseconds, as the server records it).
+    pub created_at: SystemTime,
 }
 
 /// What a job runs.
@@ -277,6 +279,11 @@ impl Job {
             None if self.started.load(Ordering::SeqCst) => JobStatus::Running,
             None => JobStatus::Waiting,
         }
+    }
+
+    /// Whether the job was canceled.
+    pub(super) fn canceled(&self) -> bool {
+        self.cancel_reason.lock().is_some()
     }
 
     /// Cancels the job; `false` when it had already completed.

@@ -2,6 +2,7 @@
 
 mod file;
 mod jobs;
+pub(crate) mod listing;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,9 +20,10 @@ use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 use crate::{
-    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
-    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    Args, Error, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    STATE_RESOURCE_TYPE, ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore,
+    WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
@@ -37,7 +39,7 @@ const MAX_INTERPOLATED_VALUES: usize = 100_000;
 const MAX_INTERPOLATED_BYTES: usize = 16 << 20;
 
 /// The server's default page size for listings.
-const DEFAULT_PER_PAGE: u32 = 30;
+const DEFAULT_PER_PAGE: u32 = crate::DEFAULT_PAGE_SIZE;
 
 /// A complete Windmill backend held in memory: variables, resources, state and jobs.
 ///
@@ -400,6 +402,7 @@ impl InMemory {
                 runnable: what,
                 args,
                 options: options.clone(),
+                created_at: crate::listing::truncate_to_micros(std::time::SystemTime::now()),
             });
             (id, fut)
         };
@@ -412,6 +415,24 @@ impl InMemory {
             }
         }
         Ok(id)
+    }
+
+    /// Every job `query`'s filters on what ran select (path, kind, tag, parent, creation
+    /// time), summarized; the state filters are applied by [`listing::rows_as_the_server_sends`].
+    fn job_summaries(&self, query: &JobQuery) -> Vec<JobSummary> {
+        // Taken out of the lock: jobs are polled (to learn their state) without it.
+        let started: Vec<(StartedJob, Option<Job>)> = {
+            let jobs = self.inner.jobs.lock();
+            jobs.started
+                .iter()
+                .filter(|s| listing::selects(query, s))
+                .map(|s| (s.clone(), jobs.table.get(&s.id).cloned()))
+                .collect()
+        };
+        started
+            .into_iter()
+            .map(|(s, job)| listing::summary(&s, job.as_ref()))
+            .collect()
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
@@ -622,6 +643,7 @@ impl VariableStore for InMemory {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let items = data
@@ -671,6 +693,7 @@ impl ResourceStore for InMemory {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let types: Option<Vec<&str>> = options
@@ -812,6 +835,16 @@ impl JobRunner for InMemory {
 
     async fn get_job(&self, id: &JobId) -> Result<crate::Job> {
         crate::Job::from_value(self.job(id)?.describe(*id))
+    }
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        query.validate()?;
+        let request = cursor.request(query);
+        let rows = listing::rows_as_the_server_sends(&self.job_summaries(query), query, &request);
+        cursor.advance(query, rows)
     }
 }
 
