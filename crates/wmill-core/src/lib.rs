@@ -84,6 +84,7 @@ mod local;
 mod memory;
 mod path;
 mod resource;
+mod run_options;
 mod state;
 mod variable;
 
@@ -104,6 +105,7 @@ pub use local::{
 pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
+pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
 pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
 

@@ -11,7 +11,7 @@ use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::{Args, ItemPath, JobId, JobStatus, RunOptions, ScriptHash};
+use crate::{Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash};
 
 /// The outcome of a job: its result, or its error value.
 pub(super) type Outcome = Result<Value, Value>;
@@ -46,6 +46,20 @@ pub enum Runnable {
     ScriptHash(ScriptHash),
     /// A flow, by path.
     Flow(ItemPath),
+    /// A saved version of a flow.
+    FlowVersion(FlowVersion),
+}
+
+impl Runnable {
+    /// The asynchronous start endpoint of this runnable (whose options the backend checks).
+    pub(super) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Runnable::ScriptPath(_) => RunEndpoint::ScriptByPath,
+            Runnable::ScriptHash(_) => RunEndpoint::ScriptByHash,
+            Runnable::Flow(_) => RunEndpoint::FlowByPath,
+            Runnable::FlowVersion(_) => RunEndpoint::FlowByVersion,
+        }
+    }
 }
 
 #[derive(Clone)]

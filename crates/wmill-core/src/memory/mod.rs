@@ -19,9 +19,10 @@ use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 use crate::{
-    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
-    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    Args, Error, FlowVersion, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources,
+    ListVariables, ResourceInfo, ResourceStore, Result, RunEndpoint, RunOptions,
+    STATE_RESOURCE_TYPE, ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore,
+    WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
@@ -262,6 +263,27 @@ impl InMemory {
         Ok(())
     }
 
+    /// Registers the flow version run by `run_flow_by_version*`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use serde_json::json;
+    /// use wmill_core::{Args, FlowVersion, InMemory, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_flow_version(FlowVersion::new(42), |_args| async move { Ok(json!("v42")) });
+    /// let out = wm.run_flow_by_version(FlowVersion::new(42), Args::new(), &RunOptions::new()).await?;
+    /// assert_eq!(out, json!("v42"));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_flow_version<F, Fut>(&self, version: FlowVersion, f: F)
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        self.register(Runnable::FlowVersion(version), f);
+    }
+
     fn register<F, Fut>(&self, what: Runnable, f: F)
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
@@ -358,15 +380,29 @@ impl InMemory {
         })
     }
 
-    fn start(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<JobId> {
+    /// Starts a job. `sync`: for a synchronous run, whose options are checked as one
+    /// ([`RunOptions::check_sync`]), and whose `queue_limit` is honoured.
+    fn start(&self, what: Runnable, args: Args, options: &RunOptions, sync: bool) -> Result<JobId> {
+        let endpoint = what.endpoint();
+        if sync {
+            options.check_sync(endpoint)?;
+        } else {
+            options.check_for(endpoint)?;
+        }
         let f = self.inner.scripts.read().get(&what).cloned();
         let Some(f) = f else {
             return Err(match &what {
                 Runnable::ScriptPath(p) => Error::not_found(ItemKind::Script, p.as_str()),
                 Runnable::ScriptHash(h) => Error::not_found(ItemKind::Script, h.as_str()),
                 Runnable::Flow(p) => Error::not_found(ItemKind::Flow, p.as_str()),
+                Runnable::FlowVersion(v) => {
+                    Error::not_found(ItemKind::Flow, format!("version {v}"))
+                }
             });
         };
+        if let Some(limit) = options.queue_limit {
+            self.check_queue_limit(limit, endpoint)?;
+        }
         let (id, fut) = {
             let mut jobs = self.inner.jobs.lock();
             let id = match options.job_id {
@@ -387,7 +423,7 @@ impl InMemory {
                     }
                 },
             };
-            let job = Job::new(&f, args.clone(), options.scheduled_in);
+            let job = Job::new(&f, args.clone(), options.start_delay());
             let fut = job.fut.clone();
             jobs.table.insert(id, job);
             jobs.started.push(StartedJob {
@@ -407,6 +443,29 @@ impl InMemory {
             }
         }
         Ok(id)
+    }
+
+    /// `queue_limit`, as the server applies it: more unfinished jobs than `limit` refuses the
+    /// run with the server's error (500, `Number of queued job is too high: <n> > <limit>`).
+    fn check_queue_limit(&self, limit: u32, endpoint: RunEndpoint) -> Result<()> {
+        // Out of the lock: a job is never polled under it.
+        let jobs: Vec<Job> = self.inner.jobs.lock().table.values().cloned().collect();
+        let count = jobs.iter().filter(|j| !j.status().is_completed()).count();
+        if count > limit as usize {
+            let sync = endpoint.wait_result().unwrap_or(endpoint);
+            return Err(Error::Api {
+                status: 500,
+                request: format!("POST {}", sync.path()),
+                body: format!("Number of queued job is too high: {count} > {limit}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts a synchronous run and waits for it.
+    async fn run_sync(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.start(what, args, options, true)?;
+        self.wait_job(&id, &options.wait).await
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
@@ -726,7 +785,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptPath(path.clone()), args, options)
+        self.start(Runnable::ScriptPath(path.clone()), args, options, false)
     }
 
     async fn run_script_by_hash_async(
@@ -735,7 +794,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptHash(hash.clone()), args, options)
+        self.start(Runnable::ScriptHash(hash.clone()), args, options, false)
     }
 
     async fn run_flow_async(
@@ -744,7 +803,32 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::Flow(path.clone()), args, options)
+        self.start(Runnable::Flow(path.clone()), args, options, false)
+    }
+
+    async fn run_script_by_path(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptPath(path.clone()), args, options)
+            .await
+    }
+
+    async fn run_script_by_hash(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptHash(hash.clone()), args, options)
+            .await
+    }
+
+    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
+        self.run_sync(Runnable::Flow(path.clone()), args, options)
+            .await
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
@@ -803,6 +887,25 @@ impl JobRunner for InMemory {
                 format!("queued or running job {id}"),
             ))
         }
+    }
+
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        self.start(Runnable::FlowVersion(version), args, options, false)
+    }
+
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::FlowVersion(version), args, options)
+            .await
     }
 }
 
