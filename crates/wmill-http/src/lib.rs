@@ -117,6 +117,7 @@ mod jobs;
 mod resources;
 pub mod sse;
 mod state;
+mod suspended;
 mod transport;
 mod urls;
 mod variables;
@@ -134,6 +135,7 @@ pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
+pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 
@@ -204,5 +206,10 @@ fn _assert_impls() {
         assert_send(&wm.get_result_maybe(id));
         assert_send(&wm.set_progress(1, None));
         assert_send(&wm.version());
+        let link = ResumeLink::from_parts(*id, 1, "00", None);
+        if let Ok(link) = &link {
+            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
+            assert_send(&wm.resume_link(id, 1, None));
+        }
     }
 }
