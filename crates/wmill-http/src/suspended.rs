@@ -262,7 +262,7 @@ impl ResumeUrls {
 fn check_signature(sig: &str) -> Result<String> {
     if sig.is_empty()
         || sig.len() > MAX_SIGNATURE_LEN
-        || sig.len() % 2 != 0
+        || !sig.len().is_multiple_of(2)
         || !sig.bytes().all(|b| b.is_ascii_hexdigit())
     {
         return Err(Error::invalid(
@@ -426,7 +426,7 @@ impl Windmill {
     /// - [`Error::ResumeRefused`] with the server's status and body when it refuses (a wrong
     ///   signature, a job that is not suspended, a resume already sent).
     /// - the status's error otherwise ([`Error::Api`], [`Error::Unauthorized`], ...).
-    pub async fn resume_suspended_job<T: Serialize + ?Sized>(
+    pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
         &self,
         link: &ResumeLink,
         payload: &T,
@@ -436,7 +436,7 @@ impl Windmill {
 
     /// Rejects a suspended flow step: `POST jobs_u/cancel/{job}/{resume_id}/{signature}?approver`
     /// with `payload` as the JSON body. The flow ends canceled ("approval request disapproved
-    /// by <approver>"). Everything else is as in
+    /// by `<approver>`"). Everything else is as in
     /// [`resume_suspended_job`](Self::resume_suspended_job).
     ///
     /// ```no_run
@@ -447,7 +447,7 @@ impl Windmill {
     ///
     /// # Errors
     /// As [`resume_suspended_job`](Self::resume_suspended_job).
-    pub async fn cancel_suspended_job<T: Serialize + ?Sized>(
+    pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
         &self,
         link: &ResumeLink,
         payload: &T,
@@ -455,7 +455,7 @@ impl Windmill {
         self.answer_suspended(link, false, payload).await
     }
 
-    async fn answer_suspended<T: Serialize + ?Sized>(
+    async fn answer_suspended<T: Serialize + ?Sized + Sync>(
         &self,
         link: &ResumeLink,
         resume: bool,

@@ -49,7 +49,8 @@ const DEFAULT_PER_PAGE: u32 = 30;
 /// - **Clones share data**, like clones of the HTTP client.
 /// - **Jobs run registered closures** ([`register_script`](InMemory::register_script),
 ///   [`register_script_hash`](InMemory::register_script_hash),
-///   [`register_flow`](InMemory::register_flow)). A job starts when it is submitted and is
+///   [`register_flow`](InMemory::register_flow),
+///   [`register_flow_version`](InMemory::register_flow_version)). A job starts when it is submitted and is
 ///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`), so no
 ///   runtime is needed; with [`with_spawner`](InMemory::with_spawner) jobs also progress on their
 ///   own (e.g. on `tokio::spawn`). A closure that panics fails its job.
@@ -58,6 +59,11 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   values and 16 MiB of strings per read (a resource that refers twice to one that refers
 ///   twice to ... would grow exponentially); beyond that the read fails with
 ///   [`Error::InvalidInput`].
+/// - **Run options** are checked as the server's endpoints take them (an option an endpoint
+///   does not take is [`Error::InvalidInput`], before anything starts); delays
+///   ([`RunOptions::scheduled_in`], [`RunOptions::scheduled_for`]) and
+///   [`RunOptions::queue_limit`] are honoured, the rest is recorded in
+///   [`started_jobs`](InMemory::started_jobs) (see the table on [`RunOptions`]).
 /// - **Job ids are deterministic**: `00000000-0000-0000-0000-000000000001`, `...02`, ... unless a
 ///   caller chose one ([`RunOptions::job_id`]).
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
