@@ -473,7 +473,10 @@ impl RunOptions {
     /// server answers 500 `Number of queued job is too high: <count> > <limit>`, a retryable
     /// error). Only the synchronous endpoints (`jobs/run_wait_result/...`) take it: a
     /// synchronous run with it always uses them (see [`RunOptions`], "Synchronous runs"), and
-    /// an asynchronous start with it is an error.
+    /// an asynchronous start with it is an error. The server cancels a job whose
+    /// `run_wait_result` request breaks: through a proxy that cuts quiet connections, a run
+    /// longer than that cut is canceled, and a request that fails before the job exists is
+    /// an error to retry (the job is never started another way, which would drop the limit).
     #[must_use]
     pub fn queue_limit(mut self, limit: u32) -> Self {
         self.queue_limit = Some(limit);
