@@ -38,6 +38,14 @@ out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
 grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
+out=$(run_against_server job_states)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q ": success in" <<<"$out"
+grep -q ": failure: \"bad input\"" <<<"$out"
+grep -q ": running since" <<<"$out"
+grep -q "canceled by .* (reason: not needed any more)" <<<"$out"
+grep -q ": scheduled for " <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

@@ -255,6 +255,12 @@ impl Job {
                 if phase == Phase::Running {
                     j["started_at"] = json!(created);
                 }
+                // As the server: queued jobs say when they may start, and name their root job.
+                let delay = self.starts.saturating_duration_since(self.created);
+                j["scheduled_for"] = json!(iso(self.created_wall + delay));
+                if let Some(r) = self.root_job {
+                    j["root_job"] = json!(r.to_string());
+                }
             }
         }
         j

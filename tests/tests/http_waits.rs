@@ -320,7 +320,7 @@ async fn helpers_against_the_fake_server() {
             .unwrap()
             .starts_with("tok_")
     );
-    let job = wm.get_job(&child, false).await.unwrap();
+    let job = wm.get_job_raw(&child, false).await.unwrap();
     assert_eq!(job["type"], "QueuedJob");
     wm.force_cancel_job(&child, None).await.unwrap();
     assert!(matches!(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, FlowVersion, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
+    Args, FlowVersion, ItemPath, Job, JobId, JobRunner, JobStatus, ListResources, ListVariables,
     ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
     VariableInfo, VariableStore, WaitOptions,
 };
@@ -154,6 +154,9 @@ macro_rules! forward_impls {
             }
             async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
                 (**self).cancel_job(id, reason).await
+            }
+            async fn get_job(&self, id: &JobId) -> Result<Job> {
+                (**self).get_job(id).await
             }
             async fn run_flow_by_version_async(
                 &self,

@@ -520,7 +520,7 @@ fn key_text(key: &str) -> String {
 
 /// The outline of a JSON value: its keys and the kinds of their values, never the values
 /// (`{"host": string, "port": number}`), at most 200 bytes.
-fn outline(value: &serde_json::Value) -> String {
+pub(crate) fn outline(value: &serde_json::Value) -> String {
     use serde_json::Value;
     fn kind(v: &Value) -> &'static str {
         match v {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::{Error, FlowVersion, ItemPath, JobId, Result, RetryPolicy, ScriptHash};
+use crate::{Error, FlowVersion, ItemPath, Job, JobId, Result, RetryPolicy, ScriptHash};
 
 /// The arguments of a job: a JSON object, argument name -> value.
 pub type Args = Map<String, Value>;
@@ -483,6 +483,39 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
 
     /// Cancels a queued or running job. `reason` is recorded with the cancellation.
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
+
+    /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
+    /// suspended, success, failure, canceled with who and why), timestamps, script, tag,
+    /// worker, parent and root job, flow step status, result once completed, and the raw
+    /// JSON for the rest. An unknown job is [`Error::NotFound`] with
+    /// [`ItemKind::Job`](crate::ItemKind::Job).
+    ///
+    /// The default implementation returns [`Error::Unsupported`], so backends written before
+    /// this method keep compiling; [`InMemory`](crate::InMemory) and the HTTP backend
+    /// implement it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{InMemory, ItemPath, JobRunner, JobState, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/hello", |_| async { Ok(serde_json::json!("hi")) })?;
+    /// let id = wm
+    ///     .run_script_by_path_async(&ItemPath::parse("f/jobs/hello")?, Default::default(), &RunOptions::new())
+    ///     .await?;
+    /// let job = wm.get_job(&id).await?;
+    /// assert_eq!(job.state, JobState::Success);
+    /// assert_eq!(job.script_path.as_deref(), Some("f/jobs/hello"));
+    /// assert_eq!(job.result(), Some(&serde_json::json!("hi")));
+    /// # Ok(()) }
+    /// ```
+    async fn get_job(&self, id: &JobId) -> Result<Job> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job",
+            backend: "this backend",
+        })
+    }
 
     // ------------------------------------------------------------ flows by version (runopts)
 

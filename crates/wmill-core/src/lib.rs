@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job` | [`JobRunnerExt`] |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]) | [`JobRunnerExt`] |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -80,12 +80,14 @@ mod backend;
 mod error;
 mod ids;
 mod job;
+mod job_model;
 mod local;
 mod memory;
 mod path;
 mod resource;
 mod run_options;
 mod state;
+mod syntax;
 mod variable;
 
 #[cfg(feature = "testkit")]
@@ -98,6 +100,9 @@ pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
     to_args,
 };
+pub use job_model::{
+    FlowApprover, FlowStatus, FlowStep, FlowStepStatus, Job, JobKind, JobState, Timestamp,
+};
 pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
@@ -107,6 +112,7 @@ pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
+pub use syntax::{database_url, parse_resource_syntax, parse_variable_syntax};
 pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
 
 #[cfg(feature = "mock")]

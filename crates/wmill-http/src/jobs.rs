@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, Error, FlowVersion, ItemKind, ItemPath, JobId, JobRunner, JobStatus, Result, RetryPolicy,
-    RunEndpoint, RunOptions, ScriptHash, WaitOptions,
+    Args, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, Result,
+    RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -272,6 +272,36 @@ impl Windmill {
         .json()
     }
 
+    /// `GET jobs_u/get/{id}?no_logs=true&no_code=true`, typed. A body that is not a job is
+    /// [`Error::Decode`] naming the request, with the JSON's outline (never its values).
+    pub(crate) async fn get_job_typed(&self, id: &JobId) -> Result<Job> {
+        let ids = id.to_string();
+        let resp = self
+            .call(
+                Method::GET,
+                &[Seg::Ws, Seg::Lit("jobs_u"), Seg::Lit("get"), Seg::One(&ids)],
+            )
+            .query("no_logs", "true")
+            .query("no_code", "true")
+            .idempotent()
+            .not_found(ItemKind::Job, ids.clone())
+            .send()
+            .await?;
+        let raw: Value = resp.json()?;
+        Job::from_value(raw).map_err(|e| match e {
+            Error::Decode {
+                body_excerpt,
+                source,
+                ..
+            } => Error::Decode {
+                request: resp.request.to_string(),
+                body_excerpt,
+                source,
+            },
+            other => other,
+        })
+    }
+
     /// Cancels a job with an explicit reason, bounded by `timeout`; errors are only logged
     /// (used on wait timeouts).
     pub(crate) async fn cancel_quietly(&self, id: &JobId, reason: &str, timeout: Duration) {
@@ -315,7 +345,10 @@ impl Windmill {
 /// - `run_*` (synchronous): see the crate docs, "Waiting for jobs".
 /// - `wait_job`: see [`WaitStrategy`](wmill_core::WaitStrategy) and the crate docs.
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
-/// - `get_job_status`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`.
+/// - `get_job`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`, read into the typed
+///   [`Job`] (logs and code left out: [`Windmill::get_job_raw`] has them).
+/// - `get_job_status`: the same request; the status is the typed job's
+///   ([`JobState::status`](wmill_core::JobState::status)).
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
 #[async_trait]
 impl JobRunner for Windmill {
@@ -417,8 +450,7 @@ impl JobRunner for Windmill {
     }
 
     async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
-        let job = self.get_job_light(id).await?;
-        Ok(status_of(&job))
+        Ok(self.get_job_typed(id).await?.status())
     }
 
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
@@ -440,18 +472,9 @@ impl JobRunner for Windmill {
         .await
         .map(drop)
     }
-}
 
-/// `CompletedJob` -> completed (with `success`), else `running` -> running, else waiting.
-pub(crate) fn status_of(job: &Value) -> JobStatus {
-    if job.get("type").and_then(Value::as_str) == Some("CompletedJob") {
-        JobStatus::Completed {
-            success: job.get("success").and_then(Value::as_bool).unwrap_or(false),
-        }
-    } else if job.get("running").and_then(Value::as_bool) == Some(true) {
-        JobStatus::Running
-    } else {
-        JobStatus::Waiting
+    async fn get_job(&self, id: &JobId) -> Result<Job> {
+        self.get_job_typed(id).await
     }
 }
 
@@ -459,24 +482,35 @@ pub(crate) fn status_of(job: &Value) -> JobStatus {
 mod tests {
     use super::*;
 
+    /// The status is the typed job's: a canceled job is completed without success, like a
+    /// failed one, and the typed job tells them apart.
     #[test]
-    fn status_mapping() {
+    fn status_comes_from_the_typed_job() {
+        let id = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
+        let status = |v: Value| Job::from_value(v).unwrap().status();
         assert_eq!(
-            status_of(&json!({"type": "CompletedJob", "success": true})),
+            status(json!({"type": "CompletedJob", "id": id, "success": true})),
             JobStatus::Completed { success: true }
         );
         assert_eq!(
-            status_of(&json!({"type": "CompletedJob", "success": false})),
+            status(json!({"type": "CompletedJob", "id": id, "success": false})),
             JobStatus::Completed { success: false }
         );
         assert_eq!(
-            status_of(&json!({"type": "QueuedJob", "running": true})),
+            status(json!({"type": "CompletedJob", "id": id, "success": false, "canceled": true})),
+            JobStatus::Completed { success: false }
+        );
+        assert_eq!(
+            status(json!({"type": "QueuedJob", "id": id, "running": true})),
             JobStatus::Running
         );
         assert_eq!(
-            status_of(&json!({"type": "QueuedJob", "running": false})),
+            status(json!({"type": "QueuedJob", "id": id, "running": false})),
             JobStatus::Waiting
         );
-        assert_eq!(status_of(&json!({"type": "QueuedJob"})), JobStatus::Waiting);
+        assert_eq!(
+            status(json!({"type": "QueuedJob", "id": id})),
+            JobStatus::Waiting
+        );
     }
 }

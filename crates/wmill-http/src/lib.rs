@@ -2,7 +2,7 @@
 //! `wmill_core` traits ([`VariableStore`](wmill_core::VariableStore),
 //! [`ResourceStore`](wmill_core::ResourceStore), [`StateStore`](wmill_core::StateStore),
 //! [`JobRunner`](wmill_core::JobRunner)) over Windmill's API, plus the other job helpers of the
-//! official clients: [`get_job`](Windmill::get_job), [`force_cancel_job`](Windmill::force_cancel_job),
+//! official clients: [`get_job_raw`](Windmill::get_job_raw), [`force_cancel_job`](Windmill::force_cancel_job),
 //! [`get_root_job_id`](Windmill::get_root_job_id), [`cancel_running`](Windmill::cancel_running),
 //! [`worker_is_draining`](Windmill::worker_is_draining), progress
 //! ([`set_progress`](Windmill::set_progress)), flow user state

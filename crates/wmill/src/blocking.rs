@@ -44,7 +44,12 @@ use wmill_core::{
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
-pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state, stream_result};
+#[cfg(feature = "s3")]
+pub use crate::parse_s3_object;
+pub use wmill_core::{
+    append_to_result_stream, database_url, get_shared_state, parse_resource_syntax,
+    parse_variable_syntax, set_shared_state, stream_result,
+};
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
@@ -149,6 +154,12 @@ pub fn list_variables(options: &ListVariables) -> Result<Vec<VariableInfo>> {
 pub fn get_resource(path: &str) -> Result<Value> {
     let path = path.to_owned();
     block_on(async move { crate::get_resource(&path).await })
+}
+
+/// Blocking [`crate::database_url_from_resource`].
+pub fn database_url_from_resource(path: &str) -> Result<String> {
+    let path = path.to_owned();
+    block_on(async move { crate::database_url_from_resource(&path).await })
 }
 
 /// Blocking [`crate::get_resource_as`].
@@ -354,6 +365,12 @@ pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
     block_on(async move { crate::cancel_job(id, reason.as_deref()).await })
 }
 
+/// Blocking [`crate::get_job`].
+pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job(id).await })
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
@@ -426,10 +443,10 @@ mod server {
         s.map(str::to_owned)
     }
 
-    /// Blocking [`crate::get_job`].
-    pub fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+    /// Blocking [`crate::get_job_raw`].
+    pub fn get_job_raw(job_id: impl JobRef, light: bool) -> Result<Value> {
         let id = job_id.to_job_id()?;
-        block_on(async move { crate::get_job(id, light).await })
+        block_on(async move { crate::get_job_raw(id, light).await })
     }
 
     /// Blocking [`crate::get_root_job_id`].
@@ -847,6 +864,44 @@ mod s3files {
     ) -> Result<DuckdbSettings> {
         let p = owned(s3_resource_path);
         block_on(async move { crate::get_duckdb_connection_settings(p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::load_file_preview`].
+    pub fn load_file_preview(
+        obj: impl S3Ref,
+        options: &wmill_s3::PreviewOptions,
+    ) -> Result<wmill_s3::FilePreview> {
+        let (obj, options) = (obj.to_s3_object()?, options.clone());
+        block_on(async move { crate::load_file_preview(obj, &options).await })
+    }
+
+    /// Blocking [`crate::check_s3_folder_exists`].
+    pub fn check_s3_folder_exists(
+        folder: &str,
+        marker_file: Option<&str>,
+    ) -> Result<wmill_s3::FolderCheck> {
+        let (folder, marker) = (folder.to_owned(), owned(marker_file));
+        block_on(async move { crate::check_s3_folder_exists(&folder, marker.as_deref()).await })
+    }
+
+    /// Blocking [`crate::download_s3_parquet_file_as_csv`].
+    pub fn download_s3_parquet_file_as_csv(
+        obj: impl S3Ref,
+        s3_resource_path: Option<&str>,
+    ) -> Result<Bytes> {
+        let (obj, p) = (obj.to_s3_object()?, owned(s3_resource_path));
+        block_on(async move { crate::download_s3_parquet_file_as_csv(obj, p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::test_storage_connection`].
+    pub fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value> {
+        let storage = owned(storage);
+        block_on(async move { crate::test_storage_connection(storage.as_deref()).await })
+    }
+
+    /// Blocking [`crate::storage_usage`].
+    pub fn storage_usage(refresh: bool) -> Result<wmill_s3::StorageUsage> {
+        block_on(async move { crate::storage_usage(refresh).await })
     }
 }
 

@@ -120,6 +120,19 @@ pub async fn get_resource_opt(path: &str) -> Result<Option<Value>> {
     }
 }
 
+/// A `postgresql://` connection URL built from the PostgreSQL resource at `path` (`$res:` /
+/// `res://` prefixes accepted). TypeScript: `databaseUrlFromResource(path)`; the URL is built
+/// by [`database_url`](crate::database_url), which percent-encodes the user and password.
+///
+/// ```no_run
+/// # async fn f() -> wmill::Result<()> {
+/// let url = wmill::database_url_from_resource("f/db/main").await?;
+/// # Ok(()) }
+/// ```
+pub async fn database_url_from_resource(path: &str) -> Result<String> {
+    wmill_core::database_url(&get_resource(path).await?)
+}
+
 /// Creates or updates a resource. Python: `wmill.set_resource(path, value, resource_type="any")`.
 pub async fn set_resource<T: Serialize + ?Sized + Sync>(
     path: &str,
@@ -361,6 +374,31 @@ pub async fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()>
 fn to_json<T: Serialize + ?Sized + Sync>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
+}
+
+/// The job, typed: its state (queued, scheduled, running, suspended, success, failure, canceled
+/// with who and why), timestamps, script, tag, worker, parent and root job, flow steps, result
+/// once completed, and the server's JSON for the rest ([`Job::raw`](wmill_core::Job::raw)).
+/// Python: `wmill.get_job(job_id)` (which returns the JSON).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+/// use wmill::{Client, InMemory, JobState};
+///
+/// let backend = InMemory::new();
+/// backend.register_script("f/jobs/hello", |_| async { Ok(json!("hi")) })?;
+/// wmill::set_client(Client::new(backend));
+///
+/// let id = wmill::run_script_by_path_async("f/jobs/hello", &json!({})).await?;
+/// let job = wmill::get_job(id).await?;
+/// assert_eq!(job.state, JobState::Success);
+/// assert_eq!(job.result(), Some(&json!("hi")));
+/// # Ok(()) }
+/// ```
+pub async fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_job(&id).await
 }
 
 // ---------------------------------------------------------------- flows by version

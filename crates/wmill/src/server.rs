@@ -19,11 +19,11 @@ fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()
 }
 
-/// The full job (queued or completed), as the server describes it. `light` leaves out logs and
-/// code. Python: `wmill.get_job(job_id)`.
-pub async fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+/// The job (queued or completed) as the server's JSON, with its logs and code unless `light`.
+/// [`get_job`](crate::get_job) is the typed job, on any backend.
+pub async fn get_job_raw(job_id: impl JobRef, light: bool) -> Result<Value> {
     let id = job_id.to_job_id()?;
-    client()?.http()?.get_job(&id, light).await
+    client()?.http()?.get_job_raw(&id, light).await
 }
 
 /// The root job of a job (default: the current job, `WM_JOB_ID`).

@@ -249,6 +249,17 @@ async fn module_functions_use_the_installed_client() {
         JobStatus::Completed { success: false },
         "the timeout canceled the job"
     );
+    assert!(
+        matches!(
+            wmill::get_job(slow).await.unwrap().state,
+            wmill::JobState::Canceled { .. }
+        ),
+        "the typed job says canceled, not failed"
+    );
+    assert!(matches!(
+        wmill::get_job("not-a-job-id").await,
+        Err(Error::InvalidInput { .. })
+    ));
     let err = wmill::run_script_by_path_with(
         "f/jobs/slow",
         &json!({}),
@@ -409,6 +420,9 @@ async fn blocking_inside_a_runtime_does_not_panic() {
         wmill::blocking::get_job_status(id).unwrap(),
         JobStatus::Completed { success: true }
     );
+    let job = wmill::blocking::get_job(id).unwrap();
+    assert_eq!(job.state, wmill::JobState::Success);
+    assert_eq!(job.script_path.as_deref(), Some("f/jobs/echo"));
     let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
     let err = wmill::blocking::wait_job(slow, Some(Duration::from_millis(20))).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }));
@@ -474,6 +488,51 @@ async fn blocking_inside_a_multi_thread_runtime_does_not_panic() {
     assert_eq!(
         wmill::blocking::get_resource("f/db/pg").unwrap()["host"],
         "db"
+    );
+}
+
+#[tokio::test]
+async fn database_url_from_resource_reads_the_resource() {
+    let _g = GLOBAL.lock();
+    let wm = InMemory::new()
+        .with_variable("u/alice/pw", "s3cr:t@")
+        .unwrap()
+        .with_resource(
+            "f/db/main",
+            json!({"host": "db.internal", "port": 5432, "user": "app",
+                   "password": "$var:u/alice/pw", "dbname": "sales", "sslmode": "disable"}),
+            "postgresql",
+        )
+        .unwrap();
+    wmill::set_client(Client::new(wm));
+    let expected = "postgresql://app:s3cr%3At%40@db.internal:5432/sales?sslmode=disable";
+    assert_eq!(
+        wmill::database_url_from_resource("$res:f/db/main")
+            .await
+            .unwrap(),
+        expected
+    );
+    let blocking =
+        tokio::task::spawn_blocking(|| wmill::blocking::database_url_from_resource("f/db/main"))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(blocking, expected);
+    assert!(matches!(
+        wmill::database_url_from_resource("f/db/none").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        wmill::blocking::parse_resource_syntax("res://f/a/b"),
+        Some("f/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_variable_syntax("var://u/a/b"),
+        Some("u/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_s3_object("s3:///k").unwrap().key(),
+        "k"
     );
 }
 

@@ -51,7 +51,8 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   [`register_script_hash`](InMemory::register_script_hash),
 ///   [`register_flow`](InMemory::register_flow),
 ///   [`register_flow_version`](InMemory::register_flow_version)). A job starts when it is submitted and is
-///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`), so no
+///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`,
+///   `get_job`), so no
 ///   runtime is needed; with [`with_spawner`](InMemory::with_spawner) jobs also progress on their
 ///   own (e.g. on `tokio::spawn`). A closure that panics fails its job.
 /// - **Resources and state are read interpolated**: `$var:` and `$res:` references are
@@ -429,7 +430,11 @@ impl InMemory {
                     }
                 },
             };
-            let job = Job::new(&f, args.clone(), options.start_delay());
+            let job = Job::new(&f, args.clone(), options.start_delay()).with_meta(
+                what.clone(),
+                &args,
+                options,
+            );
             let fut = job.fut.clone();
             jobs.table.insert(id, job);
             jobs.started.push(StartedJob {
@@ -893,6 +898,10 @@ impl JobRunner for InMemory {
                 format!("queued or running job {id}"),
             ))
         }
+    }
+
+    async fn get_job(&self, id: &JobId) -> Result<crate::Job> {
+        crate::Job::from_value(self.job(id)?.describe(*id))
     }
 
     async fn run_flow_by_version_async(
@@ -1448,5 +1457,150 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out, json!(20));
+    }
+
+    #[tokio::test]
+    async fn typed_jobs_report_their_state() {
+        use crate::{JobKind, JobState};
+        let wm = InMemory::new();
+        wm.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        wm.register_script("f/j/fail", |_| async move {
+            Err(json!({"name": "E", "message": "no"}))
+        })
+        .unwrap();
+        wm.register_script("f/j/forever", |_| futures::future::pending())
+            .unwrap();
+        wm.register_script_hash("00000000c0ffee01", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        wm.register_flow("f/j/flow", |_| async move { Ok(json!(1)) })
+            .unwrap();
+        let parent = JobId::from_u128(900);
+        let root = JobId::from_u128(901);
+
+        // Success, with what it was started with.
+        let id = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                crate::to_args(&json!({"k": 1})).unwrap(),
+                &RunOptions::new()
+                    .tag("gpu")
+                    .parent_job(parent)
+                    .root_job(root),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(job.id, id);
+        assert_eq!(job.state, JobState::Success);
+        assert_eq!(job.kind, JobKind::Script);
+        assert_eq!(job.script_path.as_deref(), Some("f/j/echo"));
+        assert_eq!(job.tag.as_deref(), Some("gpu"));
+        assert_eq!((job.parent_job, job.root_job), (Some(parent), Some(root)));
+        assert_eq!(job.result(), Some(&json!({"k": 1})));
+        assert_eq!(job.args().unwrap()["k"], 1);
+        let (created, started, completed) = (
+            job.created_at.clone().unwrap(),
+            job.started_at.clone().unwrap(),
+            job.completed_at.clone().unwrap(),
+        );
+        assert!(created <= started && started <= completed);
+        assert!(job.duration_ms.is_some());
+
+        // By hash, and a flow.
+        let h = wm
+            .run_script_by_hash_async(
+                &ScriptHash::parse("00000000c0ffee01").unwrap(),
+                Args::new(),
+                &RunOptions::new(),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&h).await.unwrap();
+        assert_eq!(job.script_hash.unwrap().as_str(), "00000000c0ffee01");
+        assert_eq!(job.script_path, None);
+        let f = wm
+            .run_flow_async(&p("f/j/flow"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = wm.get_job(&f).await.unwrap();
+        assert_eq!((job.kind, job.state), (JobKind::Flow, JobState::Success));
+
+        // Failure.
+        let id = wm
+            .run_script_by_path_async(&p("f/j/fail"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(job.state, JobState::Failure);
+        assert_eq!(job.error(), Some(&json!({"name": "E", "message": "no"})));
+
+        // Scheduled, then canceled before it started: canceled, not failed, with the reason.
+        let id = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                Args::new(),
+                &RunOptions::new().scheduled_in(Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        let JobState::Scheduled { at } = &job.state else {
+            panic!("expected scheduled, got {:?}", job.state)
+        };
+        assert_eq!(
+            at.duration_since(job.created_at.as_ref().unwrap()),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(job.status(), JobStatus::Waiting);
+        wm.cancel_job(&id, Some("not needed".into())).await.unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(
+            job.state,
+            JobState::Canceled {
+                by: None,
+                reason: Some("not needed".into())
+            }
+        );
+        assert_eq!(job.started_at, None);
+        assert_eq!(job.duration_ms, Some(0));
+
+        // Running, then canceled on a wait timeout.
+        let id = wm
+            .run_script_by_path_async(&p("f/j/forever"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(wm.get_job(&id).await.unwrap().state, JobState::Running);
+        let waited = wm
+            .wait_job(&id, &WaitOptions::new().timeout(Duration::from_millis(10)))
+            .await;
+        assert!(matches!(waited, Err(Error::Timeout { .. })));
+        assert_eq!(
+            wm.get_job(&id).await.unwrap().state,
+            JobState::Canceled {
+                by: None,
+                reason: Some("reached timeout".into())
+            }
+        );
+
+        // Queued: spawned jobs wait for the spawner's task.
+        let queued = InMemory::new().with_spawner(|_fut| {});
+        queued
+            .register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        let id = queued
+            .run_script_by_path_async(&p("f/j/echo"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = queued.get_job(&id).await.unwrap();
+        // Reading the job drives it (no spawner task runs here): it is done.
+        assert_eq!(job.state, JobState::Success);
+
+        assert!(
+            wm.get_job(&JobId::from_u128(12345))
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }
