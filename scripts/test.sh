@@ -46,6 +46,16 @@ grep -q ": failure: \"bad input\"" <<<"$out"
 grep -q ": running since" <<<"$out"
 grep -q "canceled by .* (reason: not needed any more)" <<<"$out"
 grep -q ": scheduled for " <<<"$out"
+# Data tables and DuckLake: the fake server evaluates the SQL the examples send.
+out=$(run_against_server datatable)
+echo "$out"
+grep -q "2 friends aged 18 or more: Ada (36), Robin'); DROP TABLE" <<<"$out"
+grep -q "fetch_scalar: 3 friends in all" <<<"$out"
+grep -q "blocking fetch_scalar: 1 friend(s) under 18" <<<"$out"
+out=$(run_against_server ducklake)
+echo "$out"
+grep -q "2 login event(s)" <<<"$out"
+grep -q "read: 3 event(s) in wmill_rs_example_events" <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

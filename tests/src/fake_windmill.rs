@@ -4,8 +4,9 @@
 //! (with `$var:` / `$res:` interpolation, type filter and paging), state (resources of type
 //! `state`), job starts (`run/p`, `run/h`, `run/f`, `run_wait_result/p` and `/f`), results,
 //! jobs, cancel, `getupdate_sse`, progress, flow user state, resume/approval URLs, whoami,
-//! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews and Kafka
-//! offsets. Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
+//! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews (data table
+//! and DuckLake SQL evaluated by a tiny engine, see `fake_sql`, other languages echoed), DuckLake
+//! materialization records and Kafka offsets. Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
 //! `"Not found: ..."`, `get_result_maybe` always has its four keys, starts answer 201 with the id
 //! as text, `run_wait_result` answers 200 with the result or 422 with the error, and the
 //! server-side waits follow the real schedules (`run_wait_result`: a check every 50 ms for 2 s,
@@ -132,6 +133,10 @@ struct Data {
     aliases: HashMap<String, String>,
     user_states: HashMap<(Uuid, String), Value>,
     progress: HashMap<Uuid, u64>,
+    /// Tables of the data table and DuckLake previews.
+    sql: crate::fake_sql::SqlStore,
+    /// Bodies of `assets/record_materialization`.
+    materializations: Vec<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -951,9 +956,17 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
                 .get("args")
                 .cloned()
                 .ok_or_else(|| missing_field("args"))?;
+            if let Some(answer) = sql_preview_answer(st, mode, &b, &args) {
+                return Ok(answer);
+            }
             Ok(ok_json(
                 json!({"language": b.get("language"), "args": args}),
             ))
+        }
+        (Method::POST, ["assets", "record_materialization"]) => {
+            let b = req.json_object()?;
+            st.data.lock().materializations.push(Value::Object(b));
+            Ok(ok_json(Value::Null))
         }
         // ---------------- results and jobs
         (Method::GET, ["jobs_u", "completed", "get_result_maybe", id]) => {
@@ -1447,6 +1460,47 @@ fn sse(
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     h.insert("connection", HeaderValue::from_static("keep-alive"));
     r
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data tables and DuckLake
+
+/// The answer to a data table / DuckLake preview (`None` for any other preview): the result
+/// with 200, or the error as the server sends it, `run_inline` a 500 `Internal: ...` text,
+/// `run_wait_result` a 422 with the error value.
+fn sql_preview_answer(
+    st: &Arc<State>,
+    mode: &str,
+    body: &Map<String, Value>,
+    args: &Value,
+) -> Option<Response<Body>> {
+    let language = body.get("language")?.as_str()?;
+    let content = body.get("content")?.as_str()?;
+    let args = args.as_object()?;
+    let answer = crate::fake_sql::sql_preview(&mut st.data.lock().sql, language, content, args)?;
+    Some(match answer {
+        Ok(v) => ok_json(v),
+        Err(e) if mode == "run_inline" => {
+            text(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal: {e}"))
+        }
+        Err(e) => json_resp(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"error": {"name": "ExecutionErr", "message": e}}),
+        ),
+    })
+}
+
+impl FakeWindmill {
+    /// The tables of a data table or DuckLake (`"datatable://main"`, `"ducklake://main"`) that
+    /// previews created: `schema.table` -> rows as objects.
+    pub fn sql_tables(&self, database: &str) -> BTreeMap<String, Vec<Value>> {
+        crate::fake_sql::dump(&self.state.data.lock().sql, database)
+    }
+
+    /// The bodies of the `assets/record_materialization` requests received, in order.
+    pub fn materializations(&self) -> Vec<Value> {
+        self.state.data.lock().materializations.clone()
+    }
 }
 
 #[cfg(test)]

@@ -14,8 +14,10 @@
 //! [`whoami`](Windmill::whoami), [`version`](Windmill::version), OIDC
 //! ([`get_id_token`](Windmill::get_id_token)), [`create_token`](Windmill::create_token),
 //! [`run_inline_script_preview`](Windmill::run_inline_script_preview),
-//! [`commit_kafka_offsets`](Windmill::commit_kafka_offsets), and [`request_json`](Windmill::request_json)
-//! for any other endpoint.
+//! [`commit_kafka_offsets`](Windmill::commit_kafka_offsets), [`request_json`](Windmill::request_json)
+//! for any other endpoint, and parameterized SQL on the workspace's data tables
+//! ([`datatable`](Windmill::datatable), PostgreSQL) and lakes ([`ducklake`](Windmill::ducklake),
+//! DuckDB, with the partition helpers).
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
@@ -118,9 +120,12 @@
 mod approvals;
 mod client;
 mod config;
+mod datatable;
+mod ducklake;
 mod helpers;
 mod jobs;
 mod resources;
+mod sql;
 pub mod sse;
 mod state;
 mod suspended;
@@ -137,10 +142,13 @@ pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
 };
+pub use datatable::DataTable;
+pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
+pub use sql::{ResultCollection, SqlPreview, SqlQuery};
 pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
