@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    Args, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
     ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
     ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
@@ -164,6 +164,22 @@ macro_rules! forward_impls {
                 cursor: &JobCursor,
             ) -> Result<Page<JobSummary, JobCursor>> {
                 (**self).list_jobs_page(query, cursor).await
+            }
+            async fn run_flow_by_version_async(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<JobId> {
+                (**self).run_flow_by_version_async(version, args, options).await
+            }
+            async fn run_flow_by_version(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<Value> {
+                (**self).run_flow_by_version(version, args, options).await
             }
         }
     )*};

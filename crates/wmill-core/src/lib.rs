@@ -86,6 +86,7 @@ mod local;
 mod memory;
 mod path;
 mod resource;
+mod run_options;
 mod state;
 mod syntax;
 mod variable;
@@ -94,7 +95,7 @@ mod variable;
 pub mod conformance;
 
 pub use backend::Backend;
-pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result};
+pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result, ResumeRefusal};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
@@ -117,6 +118,7 @@ pub use local::{
 pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
+pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
 pub use syntax::{database_url, parse_resource_syntax, parse_variable_syntax};
 pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};

@@ -8,6 +8,8 @@
 //! ([`set_progress`](Windmill::set_progress)), flow user state
 //! ([`set_flow_user_state`](Windmill::set_flow_user_state)), resume/approval URLs
 //! ([`get_resume_urls`](Windmill::get_resume_urls), [`get_approval_urls`](Windmill::get_approval_urls)),
+//! approving or rejecting suspended steps ([`resume_suspended_job`](Windmill::resume_suspended_job),
+//! [`cancel_suspended_job`](Windmill::cancel_suspended_job), [`ResumeLink`]),
 //! Slack/Teams approvals ([`request_interactive_slack_approval`](Windmill::request_interactive_slack_approval)),
 //! [`whoami`](Windmill::whoami), [`version`](Windmill::version), OIDC
 //! ([`get_id_token`](Windmill::get_id_token)), [`create_token`](Windmill::create_token),
@@ -91,7 +93,8 @@
 //! and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the long request then
 //! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
 //!
-//! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
+//! `run_wait_result` is used only when it takes every run option set (the table on
+//! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
 //! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
@@ -101,7 +104,10 @@
 //! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
 //! wait continues on the job id; nothing is started twice. If it stays silent, the job is
 //! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
-//! the request timeout, the long request is dropped and the job started with the same id. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! the request timeout, the long request is dropped and the job started with the same id
+//! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
+//! `run_wait_result` whatever the connection, and which `jobs/run` does not take: that run
+//! fails instead, with the server's answer, and may be run again). A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
@@ -123,6 +129,7 @@ mod resources;
 mod sql;
 pub mod sse;
 mod state;
+mod suspended;
 mod transport;
 mod urls;
 mod variables;
@@ -143,6 +150,7 @@ pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
+pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 
@@ -213,5 +221,10 @@ fn _assert_impls() {
         assert_send(&wm.get_result_maybe(id));
         assert_send(&wm.set_progress(1, None));
         assert_send(&wm.version());
+        let link = ResumeLink::from_parts(*id, 1, "00", None);
+        if let Ok(link) = &link {
+            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
+            assert_send(&wm.resume_link(id, 1, None));
+        }
     }
 }

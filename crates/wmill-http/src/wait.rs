@@ -385,24 +385,26 @@ impl Windmill {
         options: &RunOptions,
     ) -> Result<Value> {
         let wait = &options.wait;
-        let links = self.links(target, options);
-        let scheduled = options.scheduled_in.is_some_and(|d| d.as_secs() > 0);
-        let server_wait = matches!(wait.strategy, WaitStrategy::Auto)
-            && match self.inner.wait.server_wait {
-                ServerWait::Direct => self.inner.direct,
-                ServerWait::Always => true,
-                ServerWait::Never => false,
-            }
-            && wait.cancel_on_timeout
-            && !scheduled
-            && match target {
-                Target::Path(_) => true,
-                // run_wait_result/f takes neither a tag nor a parent job.
-                Target::Flow(_) => {
-                    options.tag.is_none() && links.parent.is_none() && links.root.is_none()
+        // Run options (RunOptions, "Synchronous runs"): queue_limit, which only run_wait_result
+        // takes, makes the run use it (or fail before any request); otherwise run_wait_result
+        // is used only when it takes every option (with the current job's links) too.
+        let effective = self.effective_options(target, options, options.job_id);
+        let server_wait = if options.queue_limit.is_some() {
+            effective.check_sync(target.endpoint())?;
+            true
+        } else {
+            matches!(wait.strategy, WaitStrategy::Auto)
+                && match self.inner.wait.server_wait {
+                    ServerWait::Direct => self.inner.direct,
+                    ServerWait::Always => true,
+                    ServerWait::Never => false,
                 }
-                Target::Hash(_) => false,
-            };
+                && wait.cancel_on_timeout
+                && target
+                    .endpoint()
+                    .wait_result()
+                    .is_some_and(|e| effective.check_for(e).is_ok())
+        };
         if !server_wait {
             let id = self
                 .start_job(target, &args, options, options.job_id)
@@ -434,7 +436,6 @@ impl Windmill {
         id: JobId,
         start: Instant,
     ) -> Result<Value> {
-        let links = self.links(target, options);
         let (kind, path) = target.missing();
         let call = self
             .call(
@@ -449,9 +450,8 @@ impl Windmill {
             )
             .timeout(RUN_WAIT_RESULT_TIMEOUT)
             .retry(RetryMode::ConnectOnly);
-        let call = self
-            .run_query(call, &links, options.tag.as_deref(), Some(id))
-            .json(args)?;
+        let effective = self.effective_options(target, options, Some(id));
+        let call = Self::run_params(call, &effective)?.json(args)?;
         let long = Box::pin(call.send_raw());
         let tuning = self.inner.wait;
         let race = Box::pin(async move {
@@ -517,6 +517,16 @@ impl Windmill {
                 Some(&(kind, path)),
             )),
             _ => {
+                if options.queue_limit.is_some() && !self.job_exists(&id).await.unwrap_or(true) {
+                    // Refused before the job existed (`Number of queued job is too high`): only
+                    // run_wait_result takes queue_limit, so it cannot be started another way.
+                    return Err(status_error(
+                        resp.status,
+                        &resp.body,
+                        &resp.request,
+                        Some(&(kind, path)),
+                    ));
+                }
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
                 self.resume_wait(target, args, options, id, start).await
             }
@@ -581,6 +591,13 @@ impl Windmill {
         start: Instant,
     ) -> Result<Value> {
         if !self.job_exists(&id).await? {
+            if options.queue_limit.is_some() {
+                // jobs/run does not take queue_limit: starting there would drop it.
+                return Err(Error::Transport {
+                    request: format!("POST jobs/run_wait_result/{}", target.letter()),
+                    source: "the request ended before the server created the job; a run with queue_limit is started only by run_wait_result: run it again".into(),
+                });
+            }
             match self.start_job(target, args, options, Some(id)).await {
                 // The long request created it after all (between the check and the start).
                 Ok(_) | Err(Error::AlreadyExists { .. }) => {}

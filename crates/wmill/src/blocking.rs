@@ -1248,3 +1248,98 @@ mod sql_tables {
         }
     }
 }
+
+// ---------------------------------------------------------------- flows by version, suspended steps
+
+/// Blocking [`crate::run_flow_by_version_async`].
+pub fn run_flow_by_version_async<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<JobId> {
+    run_flow_by_version_async_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_async_with`].
+pub fn run_flow_by_version_async_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_async_with(version, &args, &options).await })
+}
+
+/// Blocking [`crate::run_flow_by_version`].
+pub fn run_flow_by_version<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<Value> {
+    run_flow_by_version_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_with`].
+pub fn run_flow_by_version_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_with(version, &args, &options).await })
+}
+
+#[cfg(feature = "http")]
+pub use self::suspended::*;
+
+/// Blocking versions of the suspended-step helpers (feature `http`).
+#[cfg(feature = "http")]
+mod suspended {
+    use serde::Serialize;
+    use wmill_core::Result;
+
+    use super::{block_on, json};
+    use crate::JobRef;
+
+    /// Blocking [`crate::resume_suspended_job`].
+    pub fn resume_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::resume_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job`].
+    pub fn cancel_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::cancel_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::resume_suspended_job_by_id`].
+    pub fn resume_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::resume_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job_by_id`].
+    pub fn cancel_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::cancel_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
+    }
+}

@@ -11,7 +11,9 @@ use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::{Args, ItemPath, JobId, JobStatus, RunOptions, ScriptHash, Timestamp};
+use crate::{
+    Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
+};
 
 /// The outcome of a job: its result, or its error value.
 pub(super) type Outcome = Result<Value, Value>;
@@ -48,6 +50,20 @@ pub enum Runnable {
     ScriptHash(ScriptHash),
     /// A flow, by path.
     Flow(ItemPath),
+    /// A saved version of a flow.
+    FlowVersion(FlowVersion),
+}
+
+impl Runnable {
+    /// The asynchronous start endpoint of this runnable (whose options the backend checks).
+    pub(super) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Runnable::ScriptPath(_) => RunEndpoint::ScriptByPath,
+            Runnable::ScriptHash(_) => RunEndpoint::ScriptByHash,
+            Runnable::Flow(_) => RunEndpoint::FlowByPath,
+            Runnable::FlowVersion(_) => RunEndpoint::FlowByVersion,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -182,7 +198,7 @@ impl Job {
         let mut j = json!({
             "id": id.to_string(),
             "job_kind": match meta.runnable {
-                Some(Runnable::Flow(_)) => "flow",
+                Some(Runnable::Flow(_) | Runnable::FlowVersion(_)) => "flow",
                 _ => "script",
             },
             "args": Value::Object(meta.args.clone()),
@@ -199,7 +215,8 @@ impl Job {
                 set(&mut j, "script_path", json!(p.as_str()))
             }
             Some(Runnable::ScriptHash(h)) => set(&mut j, "script_hash", json!(h.as_str())),
-            None => {}
+            // A flow version's path is the flow's, which the in-memory backend does not know.
+            Some(Runnable::FlowVersion(_)) | None => {}
         }
         if let Some(t) = &meta.tag {
             set(&mut j, "tag", json!(t));

@@ -11,7 +11,7 @@ use crate::{JobListStatus, JobPageRequest, JobQuery, JobStatus, JobSummary, MAX_
 pub(super) fn selects(query: &JobQuery, job: &StartedJob) -> bool {
     let path = match &job.runnable {
         Runnable::ScriptPath(p) | Runnable::Flow(p) => Some(p.as_str()),
-        Runnable::ScriptHash(_) => None,
+        Runnable::ScriptHash(_) | Runnable::FlowVersion(_) => None,
     };
     let kind = kind_of(&job.runnable);
     query
@@ -37,7 +37,7 @@ pub(super) fn selects(query: &JobQuery, job: &StartedJob) -> bool {
 fn kind_of(runnable: &Runnable) -> &'static str {
     match runnable {
         Runnable::ScriptPath(_) | Runnable::ScriptHash(_) => "script",
-        Runnable::Flow(_) => "flow",
+        Runnable::Flow(_) | Runnable::FlowVersion(_) => "flow",
     }
 }
 
@@ -49,6 +49,8 @@ pub(super) fn summary(started: &StartedJob, job: Option<&Job>) -> JobSummary {
     match &started.runnable {
         Runnable::ScriptPath(p) | Runnable::Flow(p) => row.script_path = Some(p.to_string()),
         Runnable::ScriptHash(h) => row.script_hash = Some(h.to_string()),
+        // the server reports a flow version's id in `script_hash`
+        Runnable::FlowVersion(v) => row.script_hash = Some(v.to_string()),
     }
     row.created_at = Some(started.created_at);
     row.running = status == JobStatus::Running;
