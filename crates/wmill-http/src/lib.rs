@@ -113,6 +113,7 @@ mod approvals;
 mod client;
 mod config;
 mod helpers;
+mod history;
 mod jobs;
 mod resources;
 pub mod sse;
@@ -128,7 +129,8 @@ pub use approvals::InteractiveApproval;
 pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
+    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,
+    WmillConfigKey,
 };
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
