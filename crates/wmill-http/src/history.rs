@@ -15,14 +15,17 @@ const SAMPLES: usize = WaitHistory::SAMPLES;
 
 /// One successful run, as seen by the client: `total` from the start request to the answer that
 /// showed it completed, `run` from the last moment it was seen queued (or the start request) to
-/// that answer. Both are upper bounds of the real figures.
+/// that answer (both upper bounds of the real figures), and `lo` from the start request to the
+/// last poll that found it not completed (a lower bound of its total; zero if none did).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Sample {
     pub(crate) total: Duration,
     pub(crate) run: Duration,
+    pub(crate) lo: Duration,
 }
 
-/// What a new run of the same script expects: the shortest recent total and run time.
+/// What a new run of the same script expects: the shortest recent total and run time, and the
+/// longest recent lower bound of the total below that (a steady script ends in `(lo, total]`).
 pub(crate) type Prediction = Sample;
 
 /// The recent runs of one script or flow: a ring of [`SAMPLES`].
@@ -55,9 +58,18 @@ impl Entry {
 
     fn prediction(&self) -> Option<Prediction> {
         let recent = self.samples.get(..self.len)?;
+        let total = recent.iter().map(|s| s.total).min()?;
         Some(Sample {
-            total: recent.iter().map(|s| s.total).min()?,
+            total,
             run: recent.iter().map(|s| s.run).min()?,
+            // The latest "not completed yet" that is earlier than the earliest completion (a
+            // slower run's would say nothing about the fast ones).
+            lo: recent
+                .iter()
+                .map(|s| s.lo)
+                .filter(|lo| *lo < total)
+                .max()
+                .unwrap_or_default(),
         })
     }
 }
@@ -164,6 +176,8 @@ pub(crate) struct Learner<'a> {
     pub(crate) start: Instant,
     /// Nanoseconds after `start` of the last moment the job was seen not started.
     queued: AtomicU64,
+    /// Nanoseconds after `start` of the last poll that found the job not completed.
+    incomplete: AtomicU64,
     /// What earlier runs predict (`None`: a first run, today's schedule).
     pub(crate) prediction: Option<Prediction>,
 }
@@ -176,23 +190,36 @@ impl<'a> Learner<'a> {
             key,
             start: Instant::now(),
             queued: AtomicU64::new(0),
+            incomplete: AtomicU64::new(0),
             prediction: history.predict(key),
         }
     }
 
-    /// The job was seen not started (queued, or not created yet) by a request sent at `at`.
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.start).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn instant(&self, nanos: &AtomicU64) -> Instant {
+        let nanos = nanos.load(Ordering::Relaxed);
+        self.start
+            .checked_add(Duration::from_nanos(nanos))
+            .unwrap_or(self.start)
+    }
+
+    /// A poll sent at `at` found the job not completed.
+    pub(crate) fn mark_incomplete(&self, at: Instant) {
+        self.incomplete.fetch_max(self.nanos(at), Ordering::Relaxed);
+    }
+
+    /// A poll sent at `at` found the job not started (queued, or not created yet).
     pub(crate) fn mark_queued(&self, at: Instant) {
-        let nanos = u64::try_from(at.saturating_duration_since(self.start).as_nanos())
-            .unwrap_or(u64::MAX);
-        self.queued.fetch_max(nanos, Ordering::Relaxed);
+        self.mark_incomplete(at);
+        self.queued.fetch_max(self.nanos(at), Ordering::Relaxed);
     }
 
     /// The last moment the job was seen not started (the start, if never).
     pub(crate) fn queued_at(&self) -> Instant {
-        let nanos = self.queued.load(Ordering::Relaxed);
-        self.start
-            .checked_add(Duration::from_nanos(nanos))
-            .unwrap_or(self.start)
+        self.instant(&self.queued)
     }
 
     /// Records the run as completed successfully at `at`.
@@ -202,6 +229,9 @@ impl<'a> Learner<'a> {
             Sample {
                 total: at.saturating_duration_since(self.start),
                 run: at.saturating_duration_since(self.queued_at()),
+                lo: self
+                    .instant(&self.incomplete)
+                    .saturating_duration_since(self.start),
             },
         );
     }
@@ -219,6 +249,7 @@ mod tests {
         Sample {
             total: ms(total),
             run: ms(run),
+            lo: Duration::ZERO,
         }
     }
 
@@ -229,8 +260,28 @@ mod tests {
         assert_eq!(h.predict(k), None);
         h.record(k, sample(210, 200));
         h.record(k, sample(204, 204));
-        h.record(k, sample(230, 190));
-        assert_eq!(h.predict(k), Some(sample(204, 190)));
+        // A slower run's lower bound is past the fastest completion: it is not used.
+        h.record(
+            k,
+            Sample {
+                lo: ms(300),
+                ..sample(310, 200)
+            },
+        );
+        h.record(
+            k,
+            Sample {
+                lo: ms(195),
+                ..sample(230, 190)
+            },
+        );
+        assert_eq!(
+            h.predict(k),
+            Some(Sample {
+                lo: ms(195),
+                ..sample(204, 190)
+            })
+        );
         // Only the last SAMPLES count: the short ones age out.
         for _ in 0..SAMPLES {
             h.record(k, sample(500, 480));
@@ -289,8 +340,13 @@ mod tests {
         // An older sighting never moves the mark back.
         l.mark_queued(l.start + ms(10));
         assert_eq!(l.queued_at(), l.start + ms(30));
+        l.mark_incomplete(l.start + ms(220));
         l.record(l.start + ms(230));
-        assert_eq!(h.predict(k), Some(sample(230, 200)));
-        assert_eq!(Learner::new(&h, k).prediction, Some(sample(230, 200)));
+        let expected = Sample {
+            lo: ms(220),
+            ..sample(230, 200)
+        };
+        assert_eq!(h.predict(k), Some(expected));
+        assert_eq!(Learner::new(&h, k).prediction, Some(expected));
     }
 }

@@ -299,10 +299,12 @@ impl Windmill {
                 Ok(Some(rm)) => {
                     *seen = true;
                     failures = 0;
-                    if rm.started == Some(false)
-                        && let Some(learn) = learn
-                    {
-                        learn.mark_queued(sent);
+                    if let Some(learn) = learn {
+                        if rm.started == Some(false) {
+                            learn.mark_queued(sent);
+                        } else {
+                            learn.mark_incomplete(sent);
+                        }
                     }
                 }
                 Ok(None) if tolerate_missing => {
@@ -342,7 +344,12 @@ impl Windmill {
         seen: &mut bool,
     ) -> Result<Option<Value>> {
         let tuning = &self.inner.wait;
-        let margin = tuning.history.margin(prediction.total);
+        // At least the gap between the latest recent "not completed yet" and the earliest
+        // recent completion: a steady script ends in there.
+        let margin = tuning
+            .history
+            .margin(prediction.total)
+            .max(prediction.total.saturating_sub(prediction.lo));
         let step = tuning.history.min_step();
         // Times are durations since the start request (no `Instant` overflow to fear).
         let t0 = learn.start;
@@ -373,9 +380,12 @@ impl Windmill {
             } else if now < end.saturating_add(margin) {
                 now.saturating_add(step.max(now - end))
             } else {
-                // Overran the prediction: the first run's schedule, inside its window.
-                let next = now.saturating_add(tuning.poll.next_interval(now));
-                if next > tuning.poll_window {
+                // Overran the prediction: the first run's schedule and window, timed from the
+                // last moment the job was seen queued (the start request if never).
+                let base = since(learn.queued_at());
+                let next =
+                    now.saturating_add(tuning.poll.next_interval(now.saturating_sub(base)));
+                if next > base.saturating_add(tuning.poll_window) {
                     return Ok(None);
                 }
                 next
@@ -391,6 +401,7 @@ impl Windmill {
                 Ok(Some(rm)) => {
                     *seen = true;
                     failures = 0;
+                    learn.mark_incomplete(sent);
                     rm.started == Some(false)
                 }
                 Ok(None) if tolerate_missing => {
