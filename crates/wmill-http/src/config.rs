@@ -378,10 +378,13 @@ impl WaitTuning {
 ///
 /// 1. no request until `E - m`;
 /// 2. from `E - m` to `E`, polls that halve the remaining distance (never closer than `step`);
-/// 3. from `E` to `E + m`, polls whose gaps double from `step`;
-/// 4. past `E + m` (the job overran): the ordinary adaptive schedule
-///    ([`WaitTuning::poll`]) while the wait is within [`WaitTuning::poll_window`], then the
+/// 3. past `E` (the job overran), polls whose gaps double from `step`, never longer than the
+///    ordinary adaptive schedule ([`WaitTuning::poll`]) would wait;
+/// 4. once past both `E + m` and the poll window ([`WaitTuning::poll_window`]), the
 ///    server-side wait (`run_wait_result` or the event stream), as for a first run.
+///
+/// The adaptive schedule and the window of steps 3 and 4 are timed from the last moment the
+/// job was seen queued (the start request if never).
 ///
 /// A poll that finds the job still queued moves `E` (it cannot end before its run time has
 /// passed from then) and, while it stays queued, the next poll comes after the longer of

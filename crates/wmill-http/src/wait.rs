@@ -272,8 +272,16 @@ impl Windmill {
         until: Option<Instant>,
         tolerate_missing: bool,
     ) -> Result<Option<Value>> {
-        self.poll_seen(id, schedule, start, until, tolerate_missing, &mut false, None)
-            .await
+        self.poll_seen(
+            id,
+            schedule,
+            start,
+            until,
+            tolerate_missing,
+            &mut false,
+            None,
+        )
+        .await
     }
 
     /// [`poll`](Self::poll), setting `seen` once the server shows the job exists, and telling
@@ -377,15 +385,20 @@ impl Windmill {
                 now
             } else if now < end {
                 now.saturating_add(step.max((end - now) / 2)).min(end)
-            } else if now < end.saturating_add(margin) {
-                now.saturating_add(step.max(now - end))
             } else {
-                // Overran the prediction: the first run's schedule and window, timed from the
-                // last moment the job was seen queued (the start request if never).
+                // Past the expected end: gaps that double from `step` (a small overrun is seen
+                // soon), never longer than the first run's schedule would wait, timed from the
+                // last moment the job was seen queued (the start request if never). Past the
+                // margin and that schedule's window, the server-side wait takes over.
                 let base = since(learn.queued_at());
-                let next =
-                    now.saturating_add(tuning.poll.next_interval(now.saturating_sub(base)));
-                if next > base.saturating_add(tuning.poll_window) {
+                let gap = now
+                    .saturating_sub(end)
+                    .min(tuning.poll.next_interval(now.saturating_sub(base)))
+                    .max(step);
+                let next = now.saturating_add(gap);
+                if next > end.saturating_add(margin)
+                    && next > base.saturating_add(tuning.poll_window)
+                {
                     return Ok(None);
                 }
                 next

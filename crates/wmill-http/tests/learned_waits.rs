@@ -21,8 +21,7 @@ use support::*;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 use wmill_core::{
-    Error, ItemPath, JobId, JobRunner, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
-    to_args,
+    Error, ItemPath, JobId, JobRunner, PollSchedule, RunOptions, WaitOptions, WaitStrategy, to_args,
 };
 use wmill_http::{ServerWait, WaitHistory, WaitTuning, Windmill};
 
@@ -296,9 +295,12 @@ async fn a_second_run_over_run_wait_result_polls_only_around_its_expected_end() 
     let again = run(&server, &wm, 200).await;
     assert!(again.polls <= 5, "{again:?} after {first:?}");
     assert!(again.polls < first.polls / 2, "{again:?} after {first:?}");
-    let started = received(&server, &format!("/api/w/{WS}/jobs/run_wait_result/p/{SCRIPT}"))
-        .await
-        .len();
+    let started = received(
+        &server,
+        &format!("/api/w/{WS}/jobs/run_wait_result/p/{SCRIPT}"),
+    )
+    .await
+    .len();
     assert_eq!(started, 2, "one start per run");
 }
 
