@@ -184,9 +184,7 @@ fn print_waits(rows: &[waits::WaitRow]) {
 }
 
 fn print_fleet(rows: &[waits::FleetRow]) {
-    println!(
-        "### Concurrent callers running the same script synchronously, back to back\n"
-    );
+    println!("### Concurrent callers running the same script synchronously, back to back\n");
     println!(
         "Lateness: end-to-end run_script_by_path minus the job's duration, over the measured runs \
          (each caller's first run is not measured). Target for wmill's default at 16 callers: \

@@ -114,7 +114,10 @@ pub fn run(config: &WaitConfig) -> Vec<WaitRow> {
             let wm = client(&server, WaitTuning::default());
             // The same client as it behaves off a direct connection (a URL that may be a
             // proxy): no run_wait_result, so adaptive polling then server-sent events.
-            let remote = client(&server, WaitTuning::default().server_wait(ServerWait::Never));
+            let remote = client(
+                &server,
+                WaitTuning::default().server_wait(ServerWait::Never),
+            );
             // Every run as a first run: what the client did before it learned durations.
             let first = client(
                 &server,
@@ -349,7 +352,12 @@ pub fn run_fleet(config: &FleetConfig) -> Vec<FleetRow> {
                 PollSchedule::fixed(config.baseline_interval),
             )));
             let variants = [
-                ("wmill (default)", WaitTuning::default(), RunOptions::new(), true),
+                (
+                    "wmill (default)",
+                    WaitTuning::default(),
+                    RunOptions::new(),
+                    true,
+                ),
                 (
                     "wmill, not a direct connection",
                     WaitTuning::default().server_wait(ServerWait::Never),
@@ -405,7 +413,10 @@ async fn fleet_case(
             let out = wm
                 .run_script_by_path(&path, to_args(&json!({ "ms": ms })).unwrap(), options)
                 .await;
-            (start.elapsed(), out.map(|v| v == json!(ms)).unwrap_or(false))
+            (
+                start.elapsed(),
+                out.map(|v| v == json!(ms)).unwrap_or(false),
+            )
         }
     };
     // One unmeasured run per caller: connections open, and the client learns the script.

@@ -373,8 +373,10 @@ impl WaitTuning {
 /// yet) to its completion. The expected end of a new run is the later of *start + the shortest
 /// recent total* and *last seen queued + the shortest recent run time* (the shortest: a run is
 /// seen a little after it ends, so each figure is an upper bound, and the fastest recent one is
-/// the closest). Around that expected end `E`, with the margin
-/// `m = max(lead, lead_fraction × shortest total)`:
+/// the closest). Around that expected end `E`, with the margin `m` the largest of
+/// [`lead`](WaitHistory::lead), [`lead_fraction`](WaitHistory::lead_fraction) × the shortest
+/// total, and the distance from `E` back to the latest recent poll (before `E`) that still
+/// found the job running (a steady script ends between the two):
 ///
 /// 1. no request until `E - m`;
 /// 2. from `E - m` to `E`, polls that halve the remaining distance (never closer than `step`);
@@ -402,8 +404,8 @@ impl WaitTuning {
 /// forgotten first), each a fixed-size entry of about 300 bytes: 256 entries (the default) are
 /// under 80 KiB. Failed runs are not recorded.
 ///
-/// With a steady 200 ms script, a repeated synchronous run costs 4-5 requests (the start
-/// included) instead of ~22, for the same lateness (a few ms); see `docs/performance.md`.
+/// With a steady 200 ms script, a repeated synchronous run costs about 3 requests (the start
+/// included) instead of ~21, for the same lateness (a few ms); see `docs/performance.md`.
 ///
 /// ```
 /// use std::time::Duration;

@@ -405,7 +405,10 @@ impl Windmill {
             };
             first = false;
             let wait = next.saturating_sub(now).min(MAX_POLL_INTERVAL);
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                // (A zero sleep would still wait for the timer's next tick, up to 1 ms.)
+                tokio::time::sleep(wait).await;
+            }
             let sent = Instant::now();
             let not_started = match self.result_maybe(id).await {
                 Ok(Some(rm)) if rm.completed => {
