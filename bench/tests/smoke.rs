@@ -7,12 +7,25 @@ use wmill_bench::{listings, s3, variables, waits};
 #[test]
 fn wait_benchmark_smoke() {
     let rows = waits::run(&waits::WaitConfig::smoke());
-    // Per job duration: wmill, wmill off a direct connection, the baseline.
-    assert_eq!(rows.len(), 6);
+    // Per job duration: wmill, wmill off a direct connection, wmill without history, the
+    // baseline.
+    assert_eq!(rows.len(), 8);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.requests_per_wait >= 1.0, "{r:?}");
         assert!(r.overhead.n > 0);
+    }
+}
+
+#[test]
+fn fleet_benchmark_smoke() {
+    let rows = waits::run_fleet(&waits::FleetConfig::smoke());
+    // The same four clients per case.
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests_per_run >= 1.0, "{r:?}");
+        assert_eq!(r.lateness.n, r.case.callers * r.case.runs, "{r:?}");
     }
 }
 

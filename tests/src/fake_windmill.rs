@@ -1343,7 +1343,7 @@ async fn run_wait_result(st: Arc<State>, id: Uuid) -> Response<Body> {
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!(
-                    "Internal: timeout after {}s",
+                    "timeout after {}s",
                     st.config.run_wait_result_timeout.as_secs()
                 ),
             );

@@ -89,9 +89,16 @@
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
 //! Measured against the fake server of this workspace (which follows the real schedules), a
-//! synchronous `Auto` run costs 2 requests for a job that is done at once, ~10 for a 50 ms job
-//! and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the long request then
-//! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
+//! first synchronous `Auto` run of a script costs 2 requests for a job that is done at once,
+//! ~10 for a 50 ms job and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the
+//! long request then answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
+//!
+//! Later synchronous `Auto` runs of the same script (by path or hash) or flow learn from the
+//! earlier ones ([`WaitHistory`], on by default, bounded, shared by the client's clones): no
+//! poll until shortly before the end that the last runs predict, dense polls around it, and the
+//! schedule above if the job overruns it. A steady 200 ms script then costs ~3 requests per
+//! run instead of ~21 for the same lateness (a few ms), a 10 s job 7-9 instead of 23, with a
+//! lateness of tens of ms instead of 80 (`docs/performance.md`).
 //!
 //! `run_wait_result` is used only when it takes every run option set (the table on
 //! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
@@ -123,6 +130,7 @@ mod config;
 mod datatable;
 mod ducklake;
 mod helpers;
+mod history;
 mod jobs;
 mod listings;
 mod resources;
@@ -141,7 +149,8 @@ pub use approvals::InteractiveApproval;
 pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
+    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,
+    WmillConfigKey,
 };
 pub use datatable::DataTable;
 pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
