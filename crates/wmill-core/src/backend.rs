@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use serde_json::Value;
+
+use crate::{LogChunk, LogUpdate};
 
 use crate::{
     Args, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables, ResourceInfo,
@@ -154,6 +157,22 @@ macro_rules! forward_impls {
             }
             async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
                 (**self).cancel_job(id, reason).await
+            }
+            async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_job_logs(id).await
+            }
+            async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+                (**self).get_log_update(id, offset).await
+            }
+            fn job_logs_from(
+                &self,
+                id: &JobId,
+                offset: u64,
+            ) -> BoxStream<'static, Result<LogChunk>> {
+                (**self).job_logs_from(id, offset)
+            }
+            async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_flow_all_logs(id).await
             }
         }
     )*};

@@ -81,6 +81,7 @@ mod error;
 mod ids;
 mod job;
 mod local;
+pub mod logs;
 mod memory;
 mod path;
 mod resource;
@@ -101,7 +102,8 @@ pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
-pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogUpdate};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};

@@ -11,6 +11,7 @@ use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
+use super::logs::{LogBuffer, WithLog};
 use crate::{Args, ItemPath, JobId, JobStatus, RunOptions, ScriptHash};
 
 /// The outcome of a job: its result, or its error value.
@@ -54,6 +55,8 @@ pub(super) struct Job {
     abort: AbortHandle,
     started: Arc<AtomicBool>,
     cancel_reason: Arc<Mutex<Option<String>>>,
+    /// What the job's code wrote ([`JobLog`](super::JobLog)).
+    pub(super) logs: Arc<LogBuffer>,
 }
 
 impl Job {
@@ -61,6 +64,7 @@ impl Job {
         let started = Arc::new(AtomicBool::new(false));
         let cancel_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let (abort, registration) = AbortHandle::new_pair();
+        let logs = Arc::new(LogBuffer::default());
         let body = {
             let f = f.clone();
             let started = started.clone();
@@ -84,6 +88,8 @@ impl Job {
             }
         };
         let reason = cancel_reason.clone();
+        // The job's code runs with its log as the current one (`JobLog::current`).
+        let body = WithLog::new(body.boxed(), logs.clone());
         let fut = Abortable::new(body, registration)
             .map(move |r| match r {
                 Ok(outcome) => outcome,
@@ -106,6 +112,7 @@ impl Job {
             abort,
             started,
             cancel_reason,
+            logs,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod file;
 mod jobs;
+mod logs;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,16 +13,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::{Either, select};
+use futures::stream::BoxStream;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
+pub use self::logs::JobLog;
 use crate::{
     Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
-    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    LogChunk, LogUpdate, ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
@@ -748,6 +751,9 @@ impl JobRunner for InMemory {
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        if !options.logs.is_none() {
+            return self.wait_forwarding_logs(id, options).await;
+        }
         let job = self.job(id)?;
         let fut = job.fut.clone();
         let outcome = match options.timeout {
@@ -803,6 +809,22 @@ impl JobRunner for InMemory {
                 format!("queued or running job {id}"),
             ))
         }
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        Ok(self.logs_of(id)?.text())
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset)
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs(id)
     }
 }
 
