@@ -5,9 +5,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
+use futures::stream::BoxStream;
 use wmill_core::{
-    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, Result, RunOptions, ScriptHash,
-    WaitOptions,
+    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, LogChunk, LogUpdate, Result,
+    RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -286,6 +287,17 @@ impl Windmill {
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
 /// - `get_job_status`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`.
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
+/// - `get_job_logs`: `GET jobs_u/get_logs/{id}?remove_ansi_warnings=true` (the log only,
+///   without the server's first line `to remove ansi colors, use: ...`).
+/// - `get_log_update`: `GET jobs_u/getupdate/{id}?log_offset=..`.
+/// - `job_logs_from`: `GET jobs_u/getupdate_sse/{id}?log_offset=..&fast=true`, one event stream
+///   for up to a minute (the server's limit) carrying only the new text of each check (every
+///   100 ms for 1 s, then every 500 ms, then every 3 s), resumed from the last offset when it
+///   ends or breaks; after 3 failed streams in a row, polls of `getupdate` on the same schedule.
+///   A 10 s job costs one request, whatever the size of its log.
+/// - `get_flow_all_logs`: `GET jobs_u/get_flow_all_logs/{id}`.
+/// - waits with [`WaitOptions::logs`](wmill_core::WaitOptions::logs) follow the log as
+///   `job_logs_from` does, next to the wait, then read its end with one `getupdate`.
 #[async_trait]
 impl JobRunner for Windmill {
     async fn run_script_by_path_async(
@@ -387,6 +399,22 @@ impl JobRunner for Windmill {
         .send()
         .await
         .map(drop)
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        self.job_logs_text(id).await
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset).await
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs_text(id).await
     }
 }
 

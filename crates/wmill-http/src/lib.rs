@@ -114,6 +114,7 @@ mod client;
 mod config;
 mod helpers;
 mod jobs;
+mod logs;
 mod resources;
 pub mod sse;
 mod state;

@@ -130,7 +130,8 @@ impl Windmill {
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         let start = Instant::now();
         let fut = self.wait_strategy(id, &options.strategy, start, false);
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
     }
 
     /// Runs `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
@@ -421,7 +422,8 @@ impl Windmill {
         let id = options.job_id.unwrap_or_else(JobId::new_random);
         let start = Instant::now();
         let fut = self.run_wait_result(target, &args, options, id, start);
-        self.with_timeout(Some(id), wait, fut).await
+        let fut = self.with_timeout(Some(id), wait, fut);
+        self.forwarding_logs(id, &wait.logs, fut).await
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive
