@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::{Value, json};
-use futures::stream::BoxStream;
 use wmill_core::{
     Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, LogChunk, LogUpdate, Result,
     RunOptions, ScriptHash, WaitOptions,

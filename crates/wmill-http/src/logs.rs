@@ -158,7 +158,11 @@ impl Windmill {
     }
 
     /// The followed log of [`JobRunner::job_logs_from`](wmill_core::JobRunner::job_logs_from).
-    pub(crate) fn follow_logs(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+    pub(crate) fn follow_logs(
+        &self,
+        id: &JobId,
+        offset: u64,
+    ) -> BoxStream<'static, Result<LogChunk>> {
         let follower = Follower::new(self.clone(), *id, offset, false);
         futures::stream::unfold(follower, |mut f| async move {
             f.next().await.map(|item| (item, f))
@@ -214,7 +218,9 @@ impl Windmill {
                 Ok(Err(e)) => {
                     tracing::debug!(job_id = %id, error = %e, "could not read the end of the job's log");
                 }
-                Err(_) => tracing::debug!(job_id = %id, "reading the end of the job's log timed out"),
+                Err(_) => {
+                    tracing::debug!(job_id = %id, "reading the end of the job's log timed out")
+                }
             }
         }
         sink.finish();
@@ -516,7 +522,10 @@ mod tests {
     fn offsets_are_the_servers() {
         // From the start: "é\n" is 2 characters, so the next offset is 3 (not 4 = bytes + 1).
         let u = to_update(wire(Some("é\n"), Some(3)), 0);
-        assert_eq!((u.new_logs.as_str(), u.next_offset, u.skipped), ("é\n", 3, 0));
+        assert_eq!(
+            (u.new_logs.as_str(), u.next_offset, u.skipped),
+            ("é\n", 3, 0)
+        );
         let u = to_update(wire(Some("ab"), Some(5)), 3);
         assert_eq!((u.next_offset, u.skipped), (5, 0));
         // Nothing new: the server's offset (or the one sent, when the job has no log yet).

@@ -80,14 +80,20 @@ async fn a_hint_line_sent_anyway_is_dropped() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(client(&server).get_job_logs(&id()).await.unwrap(), "line 1\n");
+    assert_eq!(
+        client(&server).get_job_logs(&id()).await.unwrap(),
+        "line 1\n"
+    );
 }
 
 #[tokio::test]
 async fn missing_logs_and_failures_are_typed() {
     let server = server().await;
     call("GET", &path("get_logs"))
-        .respond_with(text(404, &format!("Not found: Job Logs not found at name {ID}")))
+        .respond_with(text(
+            404,
+            &format!("Not found: Job Logs not found at name {ID}"),
+        ))
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -98,7 +104,10 @@ async fn missing_logs_and_failures_are_typed() {
     );
     server.reset().await;
     call("GET", &path("get_logs"))
-        .respond_with(text(400, "Bad request: As a non logged in user, you can only see jobs ran by anonymous users"))
+        .respond_with(text(
+            400,
+            "Bad request: As a non logged in user, you can only see jobs ran by anonymous users",
+        ))
         .mount(&server)
         .await;
     let e = client(&server).get_job_logs(&id()).await.unwrap_err();
@@ -120,13 +129,22 @@ async fn flow_logs_are_the_servers_text() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(client(&server).get_flow_all_logs(&id()).await.unwrap(), body);
+    assert_eq!(
+        client(&server).get_flow_all_logs(&id()).await.unwrap(),
+        body
+    );
     server.reset().await;
     call("GET", &path("get_flow_all_logs"))
         .respond_with(text(404, &format!("Not found: Job not found at name {ID}")))
         .mount(&server)
         .await;
-    assert!(client(&server).get_flow_all_logs(&id()).await.unwrap_err().is_not_found());
+    assert!(
+        client(&server)
+            .get_flow_all_logs(&id())
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
 }
 
 // ---------------------------------------------------------------- getupdate
@@ -156,9 +174,15 @@ async fn incremental_reads_send_back_the_servers_character_offsets() {
         .await;
     let wm = client(&server);
     let u = wm.get_log_update(&id(), 0).await.unwrap();
-    assert_eq!((u.new_logs.as_str(), u.next_offset, u.completed), (first, 9, false));
+    assert_eq!(
+        (u.new_logs.as_str(), u.next_offset, u.completed),
+        (first, 9, false)
+    );
     let u = wm.get_log_update(&id(), u.next_offset).await.unwrap();
-    assert_eq!((u.new_logs.as_str(), u.next_offset, u.completed), ("fin", 12, true));
+    assert_eq!(
+        (u.new_logs.as_str(), u.next_offset, u.completed),
+        ("fin", 12, true)
+    );
 }
 
 #[tokio::test]
@@ -181,7 +205,16 @@ async fn a_job_without_a_log_yet_keeps_the_offset() {
         .mount(&server)
         .await;
     let e = client(&server).get_log_update(&id(), 0).await.unwrap_err();
-    assert!(matches!(e, Error::NotFound { kind: ItemKind::Job, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::NotFound {
+                kind: ItemKind::Job,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------- followed logs
@@ -213,7 +246,11 @@ async fn a_followed_log_is_one_event_stream_read_incrementally() {
     let chunks: Vec<LogChunk> = client(&server).job_logs(&id()).try_collect().await.unwrap();
     assert_eq!(
         chunks,
-        [LogChunk::new(a, oa), LogChunk::new(b, ob), LogChunk::new(c, oc)]
+        [
+            LogChunk::new(a, oa),
+            LogChunk::new(b, ob),
+            LogChunk::new(c, oc)
+        ]
     );
 }
 
@@ -237,7 +274,10 @@ async fn a_broken_stream_resumes_from_the_last_offset_without_fetching_twice() {
     // The second one must start where `a` ended: nothing is downloaded twice.
     let end = oa + chars(rest);
     call("GET", &path("getupdate_sse"))
-        .and(exact_query(&[("log_offset", &oa.to_string()), ("fast", "true")]))
+        .and(exact_query(&[
+            ("log_offset", &oa.to_string()),
+            ("fast", "true"),
+        ]))
         .respond_with(events(&[
             json!({"type": "update", "completed": false, "new_logs": rest, "log_offset": end}),
             json!({"type": "update", "completed": true, "job": completed_job()}),
@@ -288,7 +328,11 @@ async fn the_servers_timeout_event_means_reconnect() {
         .expect(1)
         .mount(&server)
         .await;
-    let chunks: Vec<LogChunk> = client(&server).job_logs_from(&id(), 0).try_collect().await.unwrap();
+    let chunks: Vec<LogChunk> = client(&server)
+        .job_logs_from(&id(), 0)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(chunks, [LogChunk::new("a\n", 3), LogChunk::new("b\n", 5)]);
 }
 
@@ -303,7 +347,11 @@ async fn following_from_an_offset_sends_it() {
         .expect(1)
         .mount(&server)
         .await;
-    let chunks: Vec<LogChunk> = client(&server).job_logs_from(&id(), 42).try_collect().await.unwrap();
+    let chunks: Vec<LogChunk> = client(&server)
+        .job_logs_from(&id(), 42)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(chunks, [LogChunk::new("tail", 46)]);
 }
 
@@ -349,14 +397,20 @@ async fn a_missing_job_ends_the_stream_with_not_found() {
 async fn an_unauthorized_stream_is_an_error() {
     let server = server().await;
     call("GET", &path("getupdate_sse"))
-        .respond_with(text(401, "Not authorized: Could not authenticate with the token"))
+        .respond_with(text(
+            401,
+            "Not authorized: Could not authenticate with the token",
+        ))
         .expect(1)
         .mount(&server)
         .await;
     let items: Vec<_> = client(&server).job_logs(&id()).collect().await;
     assert_eq!(items.len(), 1);
     let e = items.into_iter().next().unwrap().unwrap_err();
-    assert!(matches!(e, Error::Unauthorized { status: 401, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::Unauthorized { status: 401, .. }),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -397,7 +451,10 @@ async fn without_event_streams_the_log_is_polled_with_offsets() {
         .mount(&server)
         .await;
     let chunks: Vec<LogChunk> = client(&server).job_logs(&id()).try_collect().await.unwrap();
-    assert_eq!(chunks, [LogChunk::new("un → ", 6), LogChunk::new("deux", 10)]);
+    assert_eq!(
+        chunks,
+        [LogChunk::new("un → ", 6), LogChunk::new("deux", 10)]
+    );
 }
 
 #[tokio::test]
@@ -490,8 +547,10 @@ async fn a_wait_that_ends_first_reads_the_rest_of_the_log_once() {
     // A stream that stays open without news (the job's end not seen yet).
     call("GET", &path("getupdate_sse"))
         .respond_with(
-            events(&[json!({"type": "update", "completed": false, "new_logs": "a\n", "log_offset": 3})])
-                .set_delay(std::time::Duration::from_secs(30)),
+            events(&[
+                json!({"type": "update", "completed": false, "new_logs": "a\n", "log_offset": 3}),
+            ])
+            .set_delay(std::time::Duration::from_secs(30)),
         )
         .mount(&server)
         .await;
@@ -508,7 +567,9 @@ async fn a_wait_that_ends_first_reads_the_rest_of_the_log_once() {
     let out = lines.clone();
     let options = WaitOptions::new()
         .strategy(WaitStrategy::Poll(PollSchedule::default()))
-        .logs(LogForward::callback(move |_, line| out.lock().unwrap().push(line.to_owned())));
+        .logs(LogForward::callback(move |_, line| {
+            out.lock().unwrap().push(line.to_owned())
+        }));
     let v = client(&server).wait_job(&id(), &options).await.unwrap();
     assert_eq!(v, json!("done"));
     assert_eq!(*lines.lock().unwrap(), ["a", "b"]);

@@ -23,7 +23,9 @@ use parking_lot::Mutex;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Body, FakeWindmill, Job, Phase, Req, State, StatusCode, not_found, ok_json, path_uuid, text};
+use super::{
+    Body, FakeWindmill, Job, Phase, Req, State, StatusCode, not_found, ok_json, path_uuid, text,
+};
 
 /// A job's whole log, and where each line ends (characters and bytes, cumulative).
 #[derive(Debug)]
@@ -76,10 +78,7 @@ fn build(job: &Job) -> FakeLog {
         let mut total = 0u64;
         let mut i = 0u64;
         while total < bytes {
-            let line = format!(
-                "{i:07} ünïcødé → {}\n",
-                "log filler text ".repeat(5)
-            );
+            let line = format!("{i:07} ünïcødé → {}\n", "log filler text ".repeat(5));
             total += line.len() as u64;
             lines.push(line);
             i += 1;
@@ -187,14 +186,20 @@ fn update(
 }
 
 /// The routes of this module; `None` for any other request.
-pub(super) fn route(st: &Arc<State>, req: &Req, rest: &[&str]) -> Option<Result<Response<Body>, Response<Body>>> {
+pub(super) fn route(
+    st: &Arc<State>,
+    req: &Req,
+    rest: &[&str],
+) -> Option<Result<Response<Body>, Response<Body>>> {
     use hyper::Method;
     if req.method != Method::GET {
         return None;
     }
     Some(match rest {
         ["jobs_u", "getupdate", id] => getupdate(st, req, id),
-        ["jobs_u", "getupdate_sse", id] if req.q("log_offset").is_some() && req.q("only_result") != Some("true") => {
+        ["jobs_u", "getupdate_sse", id]
+            if req.q("log_offset").is_some() && req.q("only_result") != Some("true") =>
+        {
             sse(st, req, id)
         }
         ["jobs_u", "get_logs", id] => get_logs(st, req, id),
@@ -257,7 +262,9 @@ fn flow_all_logs(st: &Arc<State>, id: &str) -> Result<Response<Body>, Response<B
     let mut out = String::new();
     let mut stack = vec![(id, 0usize)];
     while let Some((jid, depth)) = stack.pop() {
-        let Some(job) = d.jobs.get(&jid) else { continue };
+        let Some(job) = d.jobs.get(&jid) else {
+            continue;
+        };
         let log = log_of(jid, job);
         let written = written(&log, job, now);
         let label = if depth == 0 {
@@ -265,7 +272,10 @@ fn flow_all_logs(st: &Arc<State>, id: &str) -> Result<Response<Body>, Response<B
         } else {
             format!("Step {}", job.path.clone().unwrap_or_default())
         };
-        out.push_str(&format!("\n=== {label} (Job: {jid}) ===\n{}\n", &log.text[..written.1]));
+        out.push_str(&format!(
+            "\n=== {label} (Job: {jid}) ===\n{}\n",
+            &log.text[..written.1]
+        ));
         let mut children: Vec<(Uuid, Instant)> = d
             .jobs
             .iter()
@@ -283,7 +293,13 @@ fn flow_all_logs(st: &Arc<State>, id: &str) -> Result<Response<Body>, Response<B
 /// Only these fields decide whether an update is new (the server's `JobUpdate::hash`; the flow
 /// status is not modelled here).
 fn hash_of(u: &Value) -> Value {
-    json!([u["running"], u["completed"], u["log_offset"], u["mem_peak"], u["progress"]])
+    json!([
+        u["running"],
+        u["completed"],
+        u["log_offset"],
+        u["mem_peak"],
+        u["progress"]
+    ])
 }
 
 /// `getupdate_sse` with `log_offset`: `start_job_update_sse_stream`.
@@ -317,7 +333,8 @@ fn sse(st: &Arc<State>, req: &Req, id: &str) -> Result<Response<Body>, Response<
                 }
             }
             None => {
-                let e = json!({"type": "error", "error": format!("Not found: Job not found: {id}")});
+                let e =
+                    json!({"type": "error", "error": format!("Not found: Job not found: {id}")});
                 if !send(e).await {
                     return;
                 }
