@@ -102,7 +102,7 @@ pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
-pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogUpdate};
+pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
 pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};

@@ -13,6 +13,11 @@ use std::sync::Arc;
 
 use crate::JobId;
 
+/// A followed job log: what [`JobRunner::job_logs_from`](crate::JobRunner::job_logs_from) and
+/// [`JobRunnerExt::job_logs`](crate::JobRunnerExt::job_logs) return (read it with
+/// `futures::StreamExt` / `TryStreamExt`).
+pub type LogStream = futures::stream::BoxStream<'static, crate::Result<LogChunk>>;
+
 /// A piece of a job's log, as a followed log yields it
 /// ([`JobRunnerExt::job_logs`](crate::JobRunnerExt::job_logs)).
 ///
