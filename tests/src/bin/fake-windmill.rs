@@ -5,7 +5,7 @@
 //! uses it to run the examples against a server.
 
 use serde_json::json;
-use wmill_tests::fake_windmill::{FakeWindmill, SUM};
+use wmill_tests::fake_windmill::{FakeWindmill, SLEEP, SUM};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -27,6 +27,8 @@ fn main() {
         "postgresql",
     );
     server.alias_script("f/examples/add", SUM);
+    // The job_logs example: a job that writes `log_lines` over `ms` milliseconds.
+    server.alias_script("f/examples/etl", SLEEP);
     println!(
         "BASE_INTERNAL_URL={} WM_TOKEN={} WM_WORKSPACE={} WM_STATE_PATH=u/examples/state",
         server.base_url(),
