@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wmill_bench::{s3, variables, waits};
+use wmill_bench::{logs, s3, variables, waits};
 
 #[test]
 fn wait_benchmark_smoke() {
@@ -54,4 +54,16 @@ async fn s3_benchmark_smoke() {
         assert!(r.write.elapsed > Duration::ZERO);
     }
     assert!(server.pending_multipart_uploads().unwrap().is_empty());
+}
+
+#[test]
+fn log_benchmark_smoke() {
+    let rows = logs::run(&logs::LogConfig::smoke());
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests >= 1.0, "{r:?}");
+    }
+    // The followed log: each byte once.
+    assert!((rows[0].downloaded - 1.0).abs() < 1e-9, "{:?}", rows[0]);
 }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use futures::future::{Either, select};
 use futures::stream::BoxStream;
 use reqwest::Method;
@@ -207,6 +207,10 @@ impl Windmill {
                 Either::Right(((), wait)) => wait.await,
             }
         };
+        // An update already received (in flight when the wait ended) is used, not read again.
+        while let Some(Some(Ok(chunk))) = follower.next().now_or_never() {
+            sink.push(&chunk.text);
+        }
         if !follower.completed {
             let last = tokio::time::timeout(
                 FINAL_READ_TIMEOUT.min(self.inner.request_timeout),
