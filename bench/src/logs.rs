@@ -165,7 +165,15 @@ async fn follow(wm: &Windmill, server: &FakeWindmill, config: &LogConfig) -> Log
         log_len = expected.len() as u64;
         downloaded += server.log_served(id.into()).1;
     }
-    row("wmill `job_logs` (event stream, offsets)", requests, downloaded, log_len, lateness, pieces, errors)
+    row(
+        "wmill `job_logs` (event stream, offsets)",
+        requests,
+        downloaded,
+        log_len,
+        lateness,
+        pieces,
+        errors,
+    )
 }
 
 /// Polls `get_logs` (the whole log) and `get_result_maybe` every interval until completed.
@@ -222,7 +230,12 @@ async fn baseline(wm: &Windmill, server: &FakeWindmill, config: &LogConfig) -> L
 }
 
 /// Synchronous runs (the default wait), concurrently, with or without forwarding their log.
-async fn sync_runs(wm: &Windmill, server: &FakeWindmill, config: &LogConfig, forward: bool) -> LogRow {
+async fn sync_runs(
+    wm: &Windmill,
+    server: &FakeWindmill,
+    config: &LogConfig,
+    forward: bool,
+) -> LogRow {
     let lines = Arc::new(AtomicU64::new(0));
     let counter = lines.clone();
     let mut wait = WaitOptions::new();

@@ -9,9 +9,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, StreamExt};
 use futures::future::{Either, select};
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, HeaderValue};
 use serde::Deserialize;

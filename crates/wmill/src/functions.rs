@@ -392,7 +392,7 @@ pub async fn get_job_logs(job_id: impl JobRef) -> Result<String> {
     client()?.jobs()?.get_job_logs(&id).await
 }
 
-/// Follows a job's log until the job completes: a stream of [`LogChunk`]s, each the text
+/// Follows a job's log until the job completes: a stream of [`LogChunk`](wmill_core::LogChunk)s, each the text
 /// written since the previous one (offsets counted in characters, as the server does; no text
 /// is downloaded twice). The stream ends after the job's last words. See
 /// [`JobRunner::job_logs_from`](wmill_core::JobRunner::job_logs_from) to resume from an offset.

@@ -140,7 +140,7 @@ impl<F: Future + Unpin> Future for WithLog<F> {
 ///     )
 ///     .await?;
 /// assert_eq!(wm.get_job_logs(&id).await?, "counting to 3\ndone: 3\n");
-/// assert_eq!(JobLog::current().is_none(), true); // not inside a job here
+/// assert!(JobLog::current().is_none()); // not inside a job here
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -439,7 +439,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rest, text[chunks[0].text.len()..]);
-        assert_eq!(wm.get_job_status(&id).await.unwrap().is_completed(), true);
+        assert!(wm.get_job_status(&id).await.unwrap().is_completed());
     }
 
     #[tokio::test]
