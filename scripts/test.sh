@@ -38,6 +38,11 @@ out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
 grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
+out=$(run_against_server job_logs)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "same text as followed: true" <<<"$out"
+grep -q "\] terminé" <<<"$out"
 out=$(run_against_server job_states)
 echo "$out"
 grep -q "Using the Windmill server" <<<"$out"

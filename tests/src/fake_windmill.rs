@@ -22,6 +22,12 @@
 //! | script `f/conformance/fail` | fails with `{"name": "ConformanceError", "message": args.message}` |
 //! | script `f/conformance/sleep` | completes `args.ms` milliseconds after it starts, returns `args.ms` |
 //!
+//! Any job writes a log when its arguments ask for one (`"log_bytes": n` or `"log_lines": [..]`,
+//! written evenly over its run on the server's clock; see the `logs` module): `get_logs`,
+//! `get_flow_all_logs`, `getupdate` and `getupdate_sse` with `log_offset` serve it, offsets
+//! counting characters as the real server does ([`FakeWindmill::log_served`] says how much of it
+//! was sent).
+//!
 //! The server counts requests per route ([`FakeWindmill::count`], [`FakeWindmill::counts`]),
 //! can require a token, and can inject failures ([`FakeWindmill::fail_next`]).
 //!
@@ -61,6 +67,9 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Job logs: `get_logs`, `get_flow_all_logs`, `getupdate`, `getupdate_sse` with `log_offset`.
+mod logs;
 
 /// The echo script.
 pub const ECHO: &str = "f/conformance/echo";
@@ -736,6 +745,9 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
         _ => {}
     }
     let rest: &[&str] = segs.get(2..).unwrap_or(&[]);
+    if let Some(answer) = logs::route(st, req, rest) {
+        return answer;
+    }
     match (m.clone(), rest) {
         // ---------------- variables
         (Method::GET, ["variables", "get_value", p @ ..]) => {

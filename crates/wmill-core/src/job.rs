@@ -9,9 +9,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use futures::stream::BoxStream;
+
 use crate::{
-    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, Page, Result,
-    RetryPolicy, ScriptHash,
+    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk,
+    LogForward, LogUpdate, Page, Result, RetryPolicy, ScriptHash,
 };
 
 /// The arguments of a job: a JSON object, argument name -> value.
@@ -251,6 +253,8 @@ pub struct WaitOptions {
     pub cancel_on_timeout: bool,
     /// How the backend learns that the job completed.
     pub strategy: WaitStrategy,
+    /// Where the job's log goes while the wait lasts (default: nowhere). See [`LogForward`].
+    pub logs: LogForward,
 }
 
 impl Default for WaitOptions {
@@ -259,6 +263,7 @@ impl Default for WaitOptions {
             timeout: None,
             cancel_on_timeout: true,
             strategy: WaitStrategy::Auto,
+            logs: LogForward::None,
         }
     }
 }
@@ -287,6 +292,14 @@ impl WaitOptions {
     #[must_use]
     pub fn strategy(mut self, strategy: WaitStrategy) -> Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Forwards the job's log, line by line, while waiting (Python's `verbose`): to `tracing`
+    /// or a callback. See [`LogForward`].
+    #[must_use]
+    pub fn logs(mut self, forward: LogForward) -> Self {
+        self.logs = forward;
         self
     }
 }
@@ -487,6 +500,62 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// Cancels a queued or running job. `reason` is recorded with the cancellation.
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
 
+    // ---------------------------------------------------------------- logs
+
+    /// The whole log of a job, as text (what it has written so far if it is still running). A
+    /// job that does not exist is [`Error::NotFound`].
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job_logs",
+            backend: "this backend",
+        })
+    }
+
+    /// One incremental read of a job's log: what it wrote after the log offset `offset` (a
+    /// count of characters, see [`crate::logs`]; `0` reads from the start), the offset to read
+    /// from next, and whether the job has completed.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        let _ = (id, offset);
+        Err(Error::Unsupported {
+            operation: "get_log_update",
+            backend: "this backend",
+        })
+    }
+
+    /// Follows a job's log from the log offset `offset` (`0`: from the start) until the job
+    /// completes: each item is the text written since the previous one, the last one comes
+    /// after the job completed, then the stream ends. No text is yielded twice; dropping the
+    /// stream stops following. [`JobRunnerExt::job_logs`] follows from the start.
+    ///
+    /// The default implementation yields one [`Error::Unsupported`].
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        let _ = (id, offset);
+        Box::pin(futures::stream::once(futures::future::ready(Err(
+            Error::Unsupported {
+                operation: "job_logs",
+                backend: "this backend",
+            },
+        ))))
+    }
+
+    /// The log of a flow and of every job it ran (its steps, loop iterations, branches and
+    /// sub-flows), one after the other, each under a header line naming the step and its job
+    /// (`=== Step a (Job: <id>) ===`), as the server formats it.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_flow_all_logs",
+            backend: "this backend",
+        })
+    }
+
     /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
     /// suspended, success, failure, canceled with who and why), timestamps, script, tag,
     /// worker, parent and root job, flow step status, result once completed, and the raw
@@ -664,6 +733,33 @@ pub trait JobRunnerExt: JobRunner {
     {
         let args = to_args(args);
         async move { self.run_script_by_path_async(path, args?, options).await }
+    }
+
+    /// Follows a job's log from the start until the job completes: [`JobRunner::job_logs_from`]
+    /// with offset 0.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use wmill_core::{InMemory, ItemPath, JobLog, JobRunner, JobRunnerExt, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |_args| async move {
+    ///     if let Some(log) = JobLog::current() {
+    ///         log.line("step 1");
+    ///         log.line("step 2");
+    ///     }
+    ///     Ok(serde_json::json!(null))
+    /// })?;
+    /// let id = wm
+    ///     .run_script_by_path_async(&ItemPath::parse("f/etl/load")?, Default::default(), &RunOptions::new())
+    ///     .await?;
+    /// let text: String = wm.job_logs(&id).map_ok(|chunk| chunk.text).try_collect().await?;
+    /// assert_eq!(text, "step 1\nstep 2\n");
+    /// # Ok(()) }
+    /// ```
+    fn job_logs(&self, id: &JobId) -> BoxStream<'static, Result<LogChunk>> {
+        self.job_logs_from(id, 0)
     }
 
     /// [`JobRunner::wait_job`] with a typed result.

@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page` | [`JobRunnerExt`], [`JobRunnerListExt`] (job streams) |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]) | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -83,6 +83,7 @@ mod job;
 mod job_model;
 mod listing;
 mod local;
+pub mod logs;
 mod memory;
 mod path;
 mod resource;
@@ -115,7 +116,8 @@ pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
-pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};

@@ -119,6 +119,16 @@
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
 //!
+//! # Job logs
+//! [`get_job_logs`](wmill_core::JobRunner::get_job_logs) reads a whole log
+//! (`jobs_u/get_logs` with `remove_ansi_warnings=true`: the log only, without the server's hint
+//! line); [`job_logs`](wmill_core::JobRunnerExt::job_logs) follows a running job on
+//! `getupdate_sse?log_offset=..&fast=true`, one stream a minute, sending back the server's
+//! offsets (characters) so no text is downloaded twice, reopening a broken stream at the last
+//! offset, polling `getupdate` if streams keep failing; a wait with
+//! [`WaitOptions::logs`](wmill_core::WaitOptions::logs) forwards the log, line by line, while it
+//! waits. Details and costs: the [`JobRunner` impl](Windmill#impl-JobRunner-for-Windmill).
+//!
 //! # Features
 //! None: the crate always uses reqwest with rustls.
 
@@ -133,6 +143,7 @@ mod helpers;
 mod history;
 mod jobs;
 mod listings;
+mod logs;
 mod resources;
 mod sql;
 pub mod sse;

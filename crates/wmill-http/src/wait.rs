@@ -145,7 +145,8 @@ impl Windmill {
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         let start = Instant::now();
         let fut = self.wait_strategy(id, &options.strategy, start, false, None);
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
     }
 
     /// [`wait`](Self::wait) for a synchronous run that learns from earlier runs of its
@@ -161,7 +162,8 @@ impl Windmill {
             Some(learn),
             self.wait_strategy(id, &options.strategy, start, false, Some(learn)),
         );
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
     }
 
     /// The learner of a synchronous run of `target`, when the client learns and the run waits
@@ -620,7 +622,8 @@ impl Windmill {
             learn.as_ref(),
             self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
         );
-        self.with_timeout(Some(id), wait, fut).await
+        let fut = self.with_timeout(Some(id), wait, fut);
+        self.forwarding_logs(id, &wait.logs, fut).await
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive

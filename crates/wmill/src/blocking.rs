@@ -37,8 +37,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, JobId, JobStatus, ListResources, ListVariables, ResourceInfo, Result, RunOptions,
-    VariableInfo, WaitOptions, to_args,
+    Error, JobId, JobStatus, ListResources, ListVariables, LogChunk, LogStream, ResourceInfo,
+    Result, RunOptions, VariableInfo, WaitOptions, to_args,
 };
 
 use crate::JobRef;
@@ -369,6 +369,82 @@ pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
 pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
     let id = job_id.to_job_id()?;
     block_on(async move { crate::get_job(id).await })
+}
+
+/// Blocking [`crate::get_job_logs`].
+pub fn get_job_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job_logs(id).await })
+}
+
+/// Blocking [`crate::get_flow_all_logs`].
+pub fn get_flow_all_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_flow_all_logs(id).await })
+}
+
+/// Blocking [`crate::job_logs`]: the followed log as an iterator of [`LogChunk`]s, each call
+/// waiting for the next piece; it ends after the job completed (and after an error).
+///
+/// ```
+/// use wmill::{Client, InMemory, JobLog};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/etl/load", |_args| async move {
+///     if let Some(log) = JobLog::current() {
+///         log.line("loading");
+///         log.line("done");
+///     }
+///     Ok(serde_json::json!(null))
+/// })?;
+/// wmill::set_client(Client::new(memory));
+/// let id = wmill::blocking::run_script_by_path_async("f/etl/load", &serde_json::json!({}))?;
+/// for chunk in wmill::blocking::job_logs(id)? {
+///     print!("{}", chunk?.text);
+/// }
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn job_logs(job_id: impl JobRef) -> Result<JobLogs> {
+    Ok(JobLogs {
+        stream: Some(crate::job_logs(job_id)?),
+    })
+}
+
+/// A job's log being followed without `async`, from [`job_logs`].
+pub struct JobLogs {
+    /// `None` once the log ended.
+    stream: Option<LogStream>,
+}
+
+impl std::fmt::Debug for JobLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobLogs")
+            .field("ended", &self.stream.is_none())
+            .finish()
+    }
+}
+
+impl Iterator for JobLogs {
+    type Item = Result<LogChunk>;
+
+    fn next(&mut self) -> Option<Result<LogChunk>> {
+        use futures::StreamExt;
+        let mut stream = self.stream.take()?;
+        match block_on(async move {
+            let item = stream.next().await;
+            Ok((stream, item))
+        }) {
+            Ok((stream, Some(item))) => {
+                if item.is_ok() {
+                    self.stream = Some(stream);
+                }
+                Some(item)
+            }
+            Ok((_, None)) => None,
+            // The runtime could not run the read: the stream is gone with it.
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {

@@ -3,6 +3,7 @@
 mod file;
 mod jobs;
 pub(crate) mod listing;
+mod logs;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,17 +14,19 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::{Either, select};
+use futures::stream::BoxStream;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
+pub use self::logs::JobLog;
 use crate::{
     Args, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus,
-    JobSummary, ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result,
-    RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash, SetVariableOptions, StateStore,
-    VariableInfo, VariableStore, WaitOptions,
+    JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page, ResourceInfo,
+    ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
+    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
@@ -864,6 +867,9 @@ impl JobRunner for InMemory {
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        if !options.logs.is_none() {
+            return self.wait_forwarding_logs(id, options).await;
+        }
         let job = self.job(id)?;
         let fut = job.fut.clone();
         let outcome = match options.timeout {
@@ -952,6 +958,22 @@ impl JobRunner for InMemory {
     ) -> Result<Value> {
         self.run_sync(Runnable::FlowVersion(version), args, options)
             .await
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        Ok(self.logs_of(id)?.text())
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset)
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs(id)
     }
 }
 
