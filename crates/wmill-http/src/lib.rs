@@ -108,8 +108,12 @@
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
 //! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
 //! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
-//! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
-//! wait continues on the job id; nothing is started twice. If it stays silent, the job is
+//! [`ServerWait::Always`]. If the long request fails without an answer, the wait continues on
+//! the job id; nothing is started twice. **Known limit:** the server bounds `run_wait_result`
+//! by its `TIMEOUT_WAIT_RESULT` setting (600 s by default) and, when that bound is reached,
+//! cancels the job as it does for a broken connection: a synchronous run on a direct
+//! connection of a job that runs longer than that bound ends canceled. For jobs that may run
+//! that long, use [`ServerWait::Never`] (or start the job and `wait_job`). If it stays silent, the job is
 //! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
 //! the request timeout, the long request is dropped and the job started with the same id
 //! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
