@@ -83,6 +83,7 @@ mod job;
 mod job_model;
 mod local;
 mod memory;
+mod overlay;
 mod path;
 mod resource;
 mod state;
@@ -107,6 +108,7 @@ pub use local::{
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
 pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
@@ -129,6 +131,7 @@ fn _assert_impls() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<Error>();
     assert_send_sync::<InMemory>();
+    assert_send_sync::<MockOverlay>();
     assert_send_sync::<ItemPath>();
     assert_send_sync::<std::sync::Arc<dyn Backend>>();
 
