@@ -407,7 +407,8 @@ impl Windmill {
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
-            return self.wait(&id, wait).await;
+            let value = self.wait(&id, wait).await?;
+            return options.check_result(&id, value);
         }
         if let Some(chosen) = options.job_id
             && self.job_exists(&chosen).await?
@@ -421,7 +422,8 @@ impl Windmill {
         let id = options.job_id.unwrap_or_else(JobId::new_random);
         let start = Instant::now();
         let fut = self.run_wait_result(target, &args, options, id, start);
-        self.with_timeout(Some(id), wait, fut).await
+        let value = self.with_timeout(Some(id), wait, fut).await?;
+        options.check_result(&id, value)
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive
