@@ -299,6 +299,21 @@ impl InMemory {
         self.inner.scripts.write().insert(what, f);
     }
 
+    /// What this backend runs: the scripts, script versions and flows registered so far, in
+    /// [`Runnable`]'s order (scripts by path, then by hash, then flows; each sorted).
+    ///
+    /// ```
+    /// use wmill_core::{InMemory, ItemPath, Runnable};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/hello", |_| async { Ok(serde_json::json!("hi")) })?;
+    /// assert_eq!(wm.registered(), [Runnable::ScriptPath(ItemPath::parse("f/jobs/hello")?)]);
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn registered(&self) -> Vec<Runnable> {
+        self.inner.scripts.read().keys().cloned().collect()
+    }
+
     /// Every job started so far, in order, with its arguments and options.
     pub fn started_jobs(&self) -> Vec<StartedJob> {
         self.inner.jobs.lock().started.clone()
