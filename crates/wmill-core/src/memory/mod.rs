@@ -66,6 +66,8 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   file. Three optional keys of ours keep what the format has no room for: `resource_types`,
 ///   `secret_variables` and `variable_descriptions`. One `InMemory` per file: two instances
 ///   (or processes) writing the same file each write their whole snapshot, and the last wins.
+///   [`InMemory::load_mock_file`] reads the file and keeps changes in memory. The environment
+///   variable itself builds a [`MockOverlay`](crate::MockOverlay): the file over the server.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
