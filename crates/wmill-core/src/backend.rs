@@ -93,6 +93,9 @@ macro_rules! forward_impls {
             async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
                 (**self).set_state_at(path, value).await
             }
+            fn default_state_path(&self) -> Result<ItemPath> {
+                (**self).default_state_path()
+            }
         }
 
         #[async_trait]

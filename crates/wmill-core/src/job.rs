@@ -155,6 +155,9 @@ pub struct RunOptions {
     pub memory_id: Option<String>,
     /// The server's retry policy (`retry`).
     pub retry: Option<RetryPolicy>,
+    /// Fail a synchronous run whose job succeeded with a `null` result
+    /// ([`Error::NullResult`]). Default `false` (see [`RunOptions::assert_result_is_not_none`]).
+    pub assert_result_is_not_none: bool,
 }
 
 impl RunOptions {
@@ -226,6 +229,37 @@ impl RunOptions {
     #[must_use]
     pub fn wait(mut self, wait: WaitOptions) -> Self {
         self.wait = wait;
+        self
+    }
+
+    /// Makes a synchronous run (`run_script_by_path`, `run_script_by_hash`, `run_flow` and
+    /// their typed forms) fail with [`Error::NullResult`], naming the job, when the job
+    /// succeeds with a `null` result. Python's `assert_result_is_not_none`.
+    ///
+    /// The default is `false` everywhere, for the module functions and the backends' methods
+    /// alike. Python defaults it to `true` in its module functions and `false` in the
+    /// `Windmill` methods, so the same call behaves differently depending on where it is made;
+    /// here one default holds for every entry point. `false` because `null` is what a script
+    /// without a return value gives, and a typed run already refuses it where the type has no
+    /// room for it (`run_script_by_path_as::<u64>` on `null` is [`Error::Decode`]): the check
+    /// matters for untyped `Value` results, where you ask for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{Error, InMemory, ItemPath, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/nothing", |_| async { Ok(serde_json::Value::Null) })?;
+    /// let path = ItemPath::parse("f/jobs/nothing")?;
+    /// assert!(wm.run_script_by_path(&path, Default::default(), &RunOptions::new()).await?.is_null());
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// let err = wm.run_script_by_path(&path, Default::default(), &strict).await.unwrap_err();
+    /// assert!(matches!(err, Error::NullResult { .. }));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn assert_result_is_not_none(mut self, assert: bool) -> Self {
+        self.assert_result_is_not_none = assert;
         self
     }
 }
@@ -425,7 +459,9 @@ impl JobStatus {
 /// - `*_async` methods return once the job is queued; the id they return can be waited on.
 /// - Synchronous `run_*` methods start the job and wait as [`RunOptions::wait`] says; a failed
 ///   job is [`Error::JobFailed`] with the job's error value, a timeout is [`Error::Timeout`]
-///   (after canceling the job when `cancel_on_timeout` is set).
+///   (after canceling the job when `cancel_on_timeout` is set), a `null` result with
+///   [`RunOptions::assert_result_is_not_none`] is [`Error::NullResult`]
+///   ([`RunOptions::check_result`]).
 /// - [`JobRunner::get_result`] returns the result of a completed job as data, also for failed
 ///   jobs (their error value), like the server; a job that has not completed is
 ///   [`Error::NotFound`] with [`ItemKind::Job`](crate::ItemKind::Job).
@@ -468,7 +504,8 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_path_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the script version with `hash` and returns its result.
@@ -479,13 +516,15 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_hash_async(hash, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the flow at `path` and returns its result.
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
         let id = self.run_flow_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Waits for the job to complete and returns its result ([`Error::JobFailed`] if it failed).
@@ -779,6 +818,31 @@ pub trait JobRunnerExt: JobRunner {
 }
 
 impl<T: JobRunner + ?Sized> JobRunnerExt for T {}
+
+impl RunOptions {
+    /// What a synchronous run returns for the result `value` of the job `job_id`:
+    /// [`Error::NullResult`] when [`assert_result_is_not_none`](RunOptions::assert_result_is_not_none)
+    /// is set and `value` is `null`, else `value`. Backends that implement the synchronous
+    /// `run_*` methods themselves call it on the result they return.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill_core::{JobId, RunOptions};
+    ///
+    /// let id = JobId::from_u128(7);
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// assert_eq!(strict.check_result(&id, json!(1))?, json!(1));
+    /// assert!(strict.check_result(&id, json!(null)).is_err());
+    /// assert!(RunOptions::new().check_result(&id, json!(null))?.is_null());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn check_result(&self, job_id: &JobId, value: Value) -> Result<Value> {
+        if self.assert_result_is_not_none && value.is_null() {
+            return Err(Error::NullResult { job_id: *job_id });
+        }
+        Ok(value)
+    }
+}
 
 pub(crate) fn from_result<R: DeserializeOwned>(value: Value, what: &str) -> Result<R> {
     R::deserialize(&value).map_err(|e| {

@@ -85,6 +85,7 @@ mod listing;
 mod local;
 pub mod logs;
 mod memory;
+mod overlay;
 mod path;
 mod resource;
 mod run_options;
@@ -118,6 +119,7 @@ pub use local::{
 };
 pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
 pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
+pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
@@ -141,6 +143,7 @@ fn _assert_impls() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<Error>();
     assert_send_sync::<InMemory>();
+    assert_send_sync::<MockOverlay>();
     assert_send_sync::<ItemPath>();
     assert_send_sync::<std::sync::Arc<dyn Backend>>();
 

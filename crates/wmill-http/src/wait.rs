@@ -601,10 +601,11 @@ impl Windmill {
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
-            return match &learn {
-                Some(learn) => self.wait_learning(&id, wait, learn).await,
-                None => self.wait(&id, wait).await,
+            let value = match &learn {
+                Some(learn) => self.wait_learning(&id, wait, learn).await?,
+                None => self.wait(&id, wait).await?,
             };
+            return options.check_result(&id, value);
         }
         if let Some(chosen) = options.job_id
             && self.job_exists(&chosen).await?
@@ -623,7 +624,8 @@ impl Windmill {
             self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
         );
         let fut = self.with_timeout(Some(id), wait, fut);
-        self.forwarding_logs(id, &wait.logs, fut).await
+        let value = self.forwarding_logs(id, &wait.logs, fut).await?;
+        options.check_result(&id, value)
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive

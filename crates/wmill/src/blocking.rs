@@ -44,6 +44,7 @@ use wmill_core::{
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
+pub use crate::get_state_path;
 #[cfg(feature = "s3")]
 pub use crate::parse_s3_object;
 pub use wmill_core::{
@@ -468,7 +469,7 @@ mod server {
     use super::{block_on, json};
     use crate::JobRef;
     // Synchronous already: the same functions.
-    pub use crate::{get_state_path, worker_has_internal_server};
+    pub use crate::worker_has_internal_server;
 
     /// Blocking [`crate::run_script_by_path_async_with_retry`].
     pub fn run_script_by_path_async_with_retry<A: Serialize + ?Sized>(

@@ -672,3 +672,23 @@ pub async fn get_flow_all_logs(job_id: impl JobRef) -> Result<String> {
     let id = job_id.to_job_id()?;
     client()?.jobs()?.get_flow_all_logs(&id).await
 }
+
+/// The path `get_state` and `set_state` use (Python: `wmill.get_state_path()`): on a Windmill
+/// server `WM_STATE_PATH_NEW`, else `WM_STATE_PATH` (Windmill sets them inside a job, or
+/// `WindmillBuilder::with_state_path`); with `WM_MOCKED_API_FILE` the same, else the mock's
+/// (`u/local/state`); on [`InMemory`](crate::InMemory) its own. Synchronous.
+///
+/// ```
+/// use wmill::{Client, InMemory};
+///
+/// wmill::set_client(Client::new(InMemory::new().with_state_path("u/me/trigger_state")?));
+/// assert_eq!(wmill::get_state_path()?.as_str(), "u/me/trigger_state");
+/// # Ok::<(), wmill::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::NotConfigured`] when the state store has no default path (a server outside a job
+/// with no state path set): name one with [`get_state_at`] / [`set_state_at`].
+pub fn get_state_path() -> Result<ItemPath> {
+    client()?.state()?.default_state_path()
+}
