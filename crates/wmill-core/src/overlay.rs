@@ -325,14 +325,20 @@ impl VariableStore for MockOverlay {
             |v: &VariableInfo| v.path.clone(),
         )
         .await?;
-        let mocked = ListVariables {
-            path_start: options.path_start.clone(),
-            page: Some(1),
-            per_page: Some(u32::MAX),
-        };
-        for v in self.mock.list_variables(&mocked).await? {
-            all.insert(v.path.clone(), v);
-        }
+        let mocked = read_all(
+            |page_no| {
+                let q = ListVariables {
+                    path_start: options.path_start.clone(),
+                    page: Some(page_no),
+                    per_page: Some(LIST_BATCH),
+                };
+                let mock = self.mock.clone();
+                async move { mock.list_variables(&q).await }
+            },
+            |v: &VariableInfo| v.path.clone(),
+        )
+        .await?;
+        all.extend(mocked);
         Ok(page(all.into_values(), options.page, options.per_page))
     }
 }
@@ -379,15 +385,21 @@ impl ResourceStore for MockOverlay {
             |r: &ResourceInfo| r.path.clone(),
         )
         .await?;
-        let mocked = ListResources {
-            resource_type: options.resource_type.clone(),
-            path_start: options.path_start.clone(),
-            page: Some(1),
-            per_page: Some(u32::MAX),
-        };
-        for r in self.mock.list_resources(&mocked).await? {
-            all.insert(r.path.clone(), r);
-        }
+        let mocked = read_all(
+            |page_no| {
+                let q = ListResources {
+                    resource_type: options.resource_type.clone(),
+                    path_start: options.path_start.clone(),
+                    page: Some(page_no),
+                    per_page: Some(LIST_BATCH),
+                };
+                let mock = self.mock.clone();
+                async move { mock.list_resources(&q).await }
+            },
+            |r: &ResourceInfo| r.path.clone(),
+        )
+        .await?;
+        all.extend(mocked);
         Ok(page(all.into_values(), options.page, options.per_page))
     }
 }
