@@ -676,7 +676,8 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         let id = self
             .run_flow_by_version_async(version, args, options)
             .await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 }
 

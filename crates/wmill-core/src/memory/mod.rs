@@ -562,7 +562,8 @@ impl InMemory {
     /// Starts a synchronous run and waits for it.
     async fn run_sync(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
         let id = self.start(what, args, options, true)?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
