@@ -155,6 +155,9 @@ macro_rules! forward_impls {
             async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
                 (**self).cancel_job(id, reason).await
             }
+            fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+                (**self).cancel_job_in_background(id, reason)
+            }
         }
     )*};
 }
