@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, Result, RunOptions, ScriptHash,
-    WaitOptions,
+    Args, CancelOnDrop, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, Result, RunOptions,
+    ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -286,6 +286,8 @@ impl Windmill {
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
 /// - `get_job_status`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`.
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
+/// - `cancel_job_in_background`: the same request, sent on the current runtime (or from a
+///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
 #[async_trait]
 impl JobRunner for Windmill {
     async fn run_script_by_path_async(
@@ -341,7 +343,11 @@ impl JobRunner for Windmill {
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
-        self.wait(id, options).await
+        // A wait dropped before it returns cancels the job (`cancel_on_drop`).
+        let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
+        let outcome = self.wait(id, options).await;
+        guard.disarm();
+        outcome
     }
 
     async fn get_result(&self, id: &JobId) -> Result<Value> {
@@ -387,6 +393,11 @@ impl JobRunner for Windmill {
         .send()
         .await
         .map(drop)
+    }
+
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        self.cancel_in_background(id, reason);
+        Ok(())
     }
 }
 

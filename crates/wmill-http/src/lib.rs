@@ -90,7 +90,7 @@
 //! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
 //!
 //! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
-//! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
+//! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
@@ -104,6 +104,28 @@
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
 //!
+//! # When the caller goes away
+//! With [`WaitOptions::cancel_on_drop`](wmill_core::WaitOptions::cancel_on_drop) (on by
+//! default, the Python client's `cleanup`), a synchronous run or a `wait_job` whose future is
+//! dropped before it returns sends `POST jobs_u/queue/cancel/{id}` `{"reason": "parent job
+//! cancelled"}`, whatever the strategy (polling, event stream, `run_wait_result`). The request
+//! runs as a task of the current Tokio runtime, so the drop returns at once. When the runtime
+//! shuts down before that task completes (it drops its tasks when `main` returns from
+//! `#[tokio::main]`, or when a `Runtime` is dropped), the task's drop sends the cancel from a
+//! thread of its own and waits for it, at most 5 s (or the request timeout if smaller): the
+//! process exits after the cancel went out. Outside any runtime, the same thread is used. A
+//! cancel that did not complete in time makes the following drops not wait for theirs for
+//! the next 5 s, so a shutdown with many waits on an unreachable server waits 5 s once. Errors
+//! are only logged (`tracing`, debug).
+//!
+//! What no destructor runs for is not covered: `SIGKILL`, `std::process::exit`, aborts,
+//! the default handling of `SIGINT`/`SIGTERM` (catch them with `tokio::signal` and return from
+//! `main`), `Runtime::shutdown_background` (the process may exit before the cancel is sent).
+//! Nor is a run dropped while its `POST jobs/run/..` is in flight: the job id comes with the
+//! answer (the `run_wait_result` path picks the id before sending, so it is covered). With
+//! `cancel_on_drop` off, a synchronous run never holds `run_wait_result` (the server would
+//! cancel the job when the connection breaks).
+//!
 //! # Features
 //! None: the crate always uses reqwest with rustls.
 
@@ -112,6 +134,7 @@
 mod approvals;
 mod client;
 mod config;
+mod handle;
 mod helpers;
 mod jobs;
 mod resources;

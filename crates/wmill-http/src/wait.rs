@@ -377,12 +377,27 @@ impl Windmill {
         }
     }
 
-    /// The synchronous runs: start and wait, as the options' wait strategy says.
+    /// The synchronous runs: start and wait, as the options' wait strategy says. With
+    /// `cancel_on_drop`, the job is canceled if this future is dropped once its id is known
+    /// (every strategy: the guard covers the whole run).
     pub(crate) async fn run_sync(
         &self,
         target: Target<'_>,
         args: Args,
         options: &RunOptions,
+    ) -> Result<Value> {
+        let guard = crate::handle::RunGuard::new(self, options.wait.cancel_on_drop);
+        let outcome = self.run_sync_guarded(target, args, options, &guard).await;
+        guard.completed();
+        outcome
+    }
+
+    async fn run_sync_guarded(
+        &self,
+        target: Target<'_>,
+        args: Args,
+        options: &RunOptions,
+        guard: &crate::handle::RunGuard<'_>,
     ) -> Result<Value> {
         let wait = &options.wait;
         let links = self.links(target, options);
@@ -394,6 +409,8 @@ impl Windmill {
                 ServerWait::Never => false,
             }
             && wait.cancel_on_timeout
+            // The server cancels a job whose run_wait_result connection breaks.
+            && wait.cancel_on_drop
             && !scheduled
             && match target {
                 Target::Path(_) => true,
@@ -407,6 +424,7 @@ impl Windmill {
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
+            guard.started(id);
             return self.wait(&id, wait).await;
         }
         if let Some(chosen) = options.job_id
@@ -419,6 +437,7 @@ impl Windmill {
             });
         }
         let id = options.job_id.unwrap_or_else(JobId::new_random);
+        guard.started(id);
         let start = Instant::now();
         let fut = self.run_wait_result(target, &args, options, id, start);
         self.with_timeout(Some(id), wait, fut).await
