@@ -38,6 +38,14 @@ out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
 grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
+out=$(run_against_server job_handles)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "returned 50$" <<<"$out"
+grep -q "canceled: Job canceled: example: no longer needed" <<<"$out"
+grep -q "abandoned run: job .* is Completed { success: false }" <<<"$out"
+grep -q "batch: 20 jobs, 8 at a time" <<<"$out"
+grep -q "fail-fast batch reported 1 item(s) of 7" <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

@@ -5,7 +5,7 @@
 //! uses it to run the examples against a server.
 
 use serde_json::json;
-use wmill_tests::fake_windmill::{FakeWindmill, SUM};
+use wmill_tests::fake_windmill::{FAIL, FakeWindmill, SLEEP, SUM};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -27,6 +27,9 @@ fn main() {
         "postgresql",
     );
     server.alias_script("f/examples/add", SUM);
+    // The job_handles example.
+    server.alias_script("f/examples/nap", SLEEP);
+    server.alias_script("f/examples/boom", FAIL);
     println!(
         "BASE_INTERNAL_URL={} WM_TOKEN={} WM_WORKSPACE={} WM_STATE_PATH=u/examples/state",
         server.base_url(),
