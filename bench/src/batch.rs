@@ -6,9 +6,10 @@
 //! (201, the id as text) then `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`
 //! until it reads `completed` (one request here), decoding the result. The wmill client under
 //! test is configured as off a direct connection (`ServerWait::Never`), so it sends exactly
-//! those two requests per job (the smoke test checks the count); a third row shows the default
-//! client on this loopback URL, which races `run_wait_result` against polling (more requests,
-//! informational).
+//! those two requests per job (the smoke test checks the count). Informational rows: the same
+//! batch without a spawner (every wait polled by the stream's one task), 32 loops of
+//! `run_script_by_path` without a batch (the SDK's share), and the default client on this
+//! loopback URL, which races `run_wait_result` against polling (more requests).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,13 +36,13 @@ pub struct BatchConfig {
 }
 
 impl BatchConfig {
-    /// The benchmark of `docs/performance.md`: 1,000 jobs at concurrency 32, 6 rounds
+    /// The benchmark of `docs/performance.md`: 1,000 jobs at concurrency 32, 30 rounds
     /// (`WMILL_BENCH_ROUNDS` changes the rounds).
     pub fn full() -> Self {
         let rounds = std::env::var("WMILL_BENCH_ROUNDS")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(6);
+            .unwrap_or(30);
         BatchConfig {
             jobs: 1000,
             concurrency: 32,
@@ -78,16 +79,24 @@ pub struct BatchRow {
 
 /// Client names of the rows.
 pub const RAW: &str = "32 raw reqwest loops";
-/// The batch, off a direct connection: the raw loops' requests.
+/// The batch, off a direct connection: the raw loops' requests; each job a task (the
+/// spawner that `wmill::run_batch` sets on a Tokio runtime).
 pub const WMILL: &str = "wmill run_batch (same requests)";
+/// The same batch without a spawner: every wait polled by the stream's one task.
+pub const WMILL_INLINE: &str = "wmill run_batch, no spawner";
 /// The batch with the default client on this URL.
 pub const WMILL_DEFAULT: &str = "wmill run_batch, default client";
+
+/// 32 tasks calling `run_script_by_path` in a loop, no batch: the SDK's share of the cost.
+pub const WMILL_LOOPS: &str = "32 loops of wmill run_script_by_path";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Raw,
     Wmill,
+    WmillInline,
     WmillDefault,
+    WmillLoops,
 }
 
 struct Round {
@@ -133,7 +142,46 @@ impl Clients {
     /// One batch of `jobs` echo jobs through the wmill client off a direct connection (the
     /// raw loops' requests); returns the number of wrong outcomes.
     pub async fn wmill_batch(&self, jobs: usize, concurrency: usize) -> usize {
-        batch(&self.same_requests, jobs, concurrency).await
+        batch(&self.same_requests, jobs, concurrency, true).await
+    }
+
+    /// `concurrency` tasks, each running the next job with `run_script_by_path` (no batch).
+    pub async fn wmill_loops(&self, jobs: usize, concurrency: usize) -> usize {
+        use wmill_core::{JobRunner, RunOptions};
+        let next = Arc::new(AtomicUsize::new(0));
+        let errors = Arc::new(AtomicUsize::new(0));
+        let path = ItemPath::parse(ECHO).expect("path");
+        let loops: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (wm, next, errors, path) = (
+                    self.same_requests.clone(),
+                    next.clone(),
+                    errors.clone(),
+                    path.clone(),
+                );
+                tokio::spawn(async move {
+                    let options = RunOptions::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= jobs {
+                            break;
+                        }
+                        let args = to_args(&json!({ "i": i })).unwrap_or_default();
+                        let ok = wm
+                            .run_script_by_path(&path, args, &options)
+                            .await
+                            .is_ok_and(|v| v == json!({ "i": i }));
+                        if !ok {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for l in loops {
+            l.await.expect("wmill loop");
+        }
+        errors.load(Ordering::Relaxed)
     }
 
     /// The same requests from `concurrency` raw reqwest loops; returns the wrong outcomes.
@@ -168,7 +216,16 @@ impl Clients {
     }
 }
 
-async fn batch(wm: &Windmill, jobs: usize, concurrency: usize) -> usize {
+/// The batch, polled by a task of the runtime (as the raw loops are tasks); with `spawn`,
+/// each job's wait is a task of its own.
+async fn batch(wm: &Windmill, jobs: usize, concurrency: usize, spawn: bool) -> usize {
+    let wm = wm.clone();
+    tokio::spawn(async move { batch_here(&wm, jobs, concurrency, spawn).await })
+        .await
+        .expect("batch task")
+}
+
+async fn batch_here(wm: &Windmill, jobs: usize, concurrency: usize, spawn: bool) -> usize {
     let path = ItemPath::parse(ECHO).expect("path");
     let input = (0..jobs).map(move |i| {
         BatchJob::script_by_path(
@@ -176,9 +233,13 @@ async fn batch(wm: &Windmill, jobs: usize, concurrency: usize) -> usize {
             to_args(&json!({ "i": i })).unwrap_or_default(),
         )
     });
-    let mut stream = wm
-        .run_batch(input, &BatchOptions::new().concurrency(concurrency))
-        .expect("batch");
+    let mut options = BatchOptions::new().concurrency(concurrency);
+    if spawn {
+        options = options.spawner(|job| {
+            tokio::spawn(job);
+        });
+    }
+    let mut stream = wm.run_batch(input, &options).expect("batch");
     let mut errors = 0;
     let mut seen = 0;
     while let Some(item) = stream.next().await {
@@ -234,7 +295,17 @@ async fn round(clients: &Clients, who: Who, config: &BatchConfig) -> Round {
     let errors = match who {
         Who::Raw => clients.raw_batch(config.jobs, config.concurrency).await,
         Who::Wmill => clients.wmill_batch(config.jobs, config.concurrency).await,
-        Who::WmillDefault => batch(&clients.default, config.jobs, config.concurrency).await,
+        Who::WmillInline => {
+            batch(
+                &clients.same_requests,
+                config.jobs,
+                config.concurrency,
+                false,
+            )
+            .await
+        }
+        Who::WmillDefault => batch(&clients.default, config.jobs, config.concurrency, true).await,
+        Who::WmillLoops => clients.wmill_loops(config.jobs, config.concurrency).await,
     };
     Round {
         wall: started.elapsed(),
@@ -246,12 +317,18 @@ async fn round(clients: &Clients, who: Who, config: &BatchConfig) -> Round {
 /// Runs the benchmark against `endpoint` (a fake server in another process for the figures).
 pub async fn run(endpoint: &Endpoint, config: &BatchConfig) -> Vec<BatchRow> {
     let clients = Clients::new(endpoint);
-    let order = [Who::Raw, Who::Wmill, Who::WmillDefault];
+    let order = [
+        Who::Raw,
+        Who::Wmill,
+        Who::WmillInline,
+        Who::WmillLoops,
+        Who::WmillDefault,
+    ];
     // Warm-up: connections for this concurrency in every pool.
     for who in order {
         round(&clients, who, config).await;
     }
-    let mut rounds: Vec<Vec<Round>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut rounds: Vec<Vec<Round>> = order.iter().map(|_| Vec::new()).collect();
     for r in 0..config.rounds.max(1) {
         let mut pass = order;
         if r % 2 == 1 {
@@ -263,7 +340,7 @@ pub async fn run(endpoint: &Endpoint, config: &BatchConfig) -> Vec<BatchRow> {
         }
     }
     let raw_walls: Vec<f64> = rounds[0].iter().map(|r| r.wall.as_secs_f64()).collect();
-    let names = [RAW, WMILL, WMILL_DEFAULT];
+    let names = [RAW, WMILL, WMILL_INLINE, WMILL_LOOPS, WMILL_DEFAULT];
     rounds
         .into_iter()
         .enumerate()

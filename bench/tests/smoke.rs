@@ -26,7 +26,7 @@ async fn variable_benchmark_smoke() {
         workspace: server.workspace().to_owned(),
     };
     let rows = variables::run(&endpoint, &variables::VarConfig::smoke()).await;
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 5);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.requests > 0, "{r:?}");
@@ -93,7 +93,7 @@ async fn batch_benchmark_smoke() {
         );
     }
     let rows = batch::run(&endpoint, &config).await;
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 5);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.wall > Duration::ZERO);

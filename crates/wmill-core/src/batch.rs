@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::FutureExt;
-use futures::future::BoxFuture;
+use futures::channel::oneshot;
+use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::job::from_result;
-use crate::{Args, Error, ItemPath, JobRunner, Result, RunOptions, Runnable, ScriptHash};
+use crate::{Args, Error, ItemPath, JobRunner, Result, RunOptions, Runnable, ScriptHash, Spawner};
 
 /// How many jobs of a batch run at once unless told otherwise.
 pub const DEFAULT_BATCH_CONCURRENCY: usize = 16;
@@ -76,16 +77,31 @@ impl BatchJob {
 /// ```
 /// use wmill_core::BatchOptions;
 ///
-/// let opts = BatchOptions::new().concurrency(32).fail_fast(true);
+/// let opts = BatchOptions::new()
+///     .concurrency(32)
+///     .fail_fast(true)
+///     .spawner(|job| { tokio::spawn(job); });
 /// assert_eq!(opts.concurrency, 32);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct BatchOptions {
     /// How many jobs run at once (default [`DEFAULT_BATCH_CONCURRENCY`]); must be at least 1.
     pub concurrency: usize,
     /// Stop at the first failure (default `false`): see [`run_batch`].
     pub fail_fast: bool,
+    /// Where the jobs' waits run (default: in the stream itself, see [`run_batch`]).
+    pub spawner: Option<Spawner>,
+}
+
+impl fmt::Debug for BatchOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchOptions")
+            .field("concurrency", &self.concurrency)
+            .field("fail_fast", &self.fail_fast)
+            .field("spawner", &self.spawner.as_ref().map(|_| "set"))
+            .finish()
+    }
 }
 
 impl Default for BatchOptions {
@@ -93,12 +109,14 @@ impl Default for BatchOptions {
         BatchOptions {
             concurrency: DEFAULT_BATCH_CONCURRENCY,
             fail_fast: false,
+            spawner: None,
         }
     }
 }
 
 impl BatchOptions {
-    /// The defaults: 16 at once, every job runs whatever the others do.
+    /// The defaults: 16 at once, every job runs whatever the others do, the waits run in the
+    /// stream.
     pub fn new() -> Self {
         Self::default()
     }
@@ -114,6 +132,18 @@ impl BatchOptions {
     #[must_use]
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
         self.fail_fast = fail_fast;
+        self
+    }
+
+    /// Runs each job's wait as a task of its own, handed to `spawner` (for example
+    /// `|job| { tokio::spawn(job); }`): on a multi-thread runtime their work spreads over the
+    /// workers, and they progress while the stream is not polled.
+    #[must_use]
+    pub fn spawner<F>(mut self, spawner: F) -> Self
+    where
+        F: Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+    {
+        self.spawner = Some(Arc::new(spawner));
         self
     }
 }
@@ -145,6 +175,7 @@ pub struct BatchStream {
     next_index: usize,
     concurrency: usize,
     fail_fast: bool,
+    spawner: Option<Spawner>,
     running: FuturesUnordered<BoxFuture<'static, BatchItem>>,
 }
 
@@ -156,6 +187,7 @@ impl fmt::Debug for BatchStream {
             .field("more_to_start", &self.jobs.is_some())
             .field("concurrency", &self.concurrency)
             .field("fail_fast", &self.fail_fast)
+            .field("spawner", &self.spawner.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -168,6 +200,12 @@ impl fmt::Debug for BatchStream {
 /// Jobs start when the stream is first polled, and a new one starts each time one completes;
 /// `jobs` is read lazily, so it may be long (or endless), and memory stays bounded by the
 /// concurrency.
+///
+/// Without a [`spawner`](BatchOptions::spawner) the waits run inside the stream: they make
+/// progress while it is polled, on the one thread that polls it. With one, each wait is a
+/// task of its own (aborted when the stream lets go of it), which spreads their work over a
+/// multi-thread runtime: the module function `wmill::run_batch` uses the current Tokio
+/// runtime this way.
 ///
 /// - By default a failure is one item of the stream like any other: the other jobs go on.
 /// - With [`BatchOptions::fail_fast`], the stream yields the first failed item (any error:
@@ -235,6 +273,7 @@ where
         next_index: 0,
         concurrency: options.concurrency,
         fail_fast: options.fail_fast,
+        spawner: options.spawner.clone(),
         running: FuturesUnordered::new(),
     })
 }
@@ -260,15 +299,56 @@ impl BatchStream {
         if self.fail_fast {
             options.wait.cancel_on_drop = true;
         }
-        async move {
+        let run = async move {
             let result = match &runnable {
                 Runnable::ScriptPath(p) => runner.run_script_by_path(p, args, &options).await,
                 Runnable::ScriptHash(h) => runner.run_script_by_hash(h, args, &options).await,
                 Runnable::Flow(p) => runner.run_flow(p, args, &options).await,
             };
             BatchItem { index, result }
+        };
+        let Some(spawn) = &self.spawner else {
+            return run.boxed();
+        };
+        // A task of its own, aborted (its wait dropped, its guard canceling the job) when the
+        // stream lets go of it.
+        let (tx, rx) = oneshot::channel();
+        let (abort, registration) = AbortHandle::new_pair();
+        spawn(
+            Abortable::new(run, registration)
+                .map(move |done| {
+                    if let Ok(item) = done {
+                        let _ = tx.send(item);
+                    }
+                })
+                .boxed(),
+        );
+        let task = SpawnedJob(abort);
+        async move {
+            let item = match rx.await {
+                Ok(item) => item,
+                // The spawner dropped the task (a runtime shutting down).
+                Err(_) => BatchItem {
+                    index,
+                    result: Err(Error::Unsupported {
+                        operation: "a batch job whose task was dropped",
+                        backend: "the batch's spawner",
+                    }),
+                },
+            };
+            drop(task);
+            item
         }
         .boxed()
+    }
+}
+
+/// Aborts a spawned job's task when dropped (a no-op once the task completed).
+struct SpawnedJob(AbortHandle);
+
+impl Drop for SpawnedJob {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

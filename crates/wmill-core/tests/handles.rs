@@ -790,3 +790,103 @@ async fn batch_options_are_checked_and_inputs_may_be_lazy_and_mixed() {
     assert_eq!(first.len(), 10);
     assert!(wm.started_jobs().len() <= 3 + 3 + 10 + 3);
 }
+
+// ------------------------------------------------------------------- batches with a spawner
+
+fn tokio_spawner() -> BatchOptions {
+    BatchOptions::new().spawner(|job| {
+        tokio::spawn(job);
+    })
+}
+
+/// Waits (at most 2 s) until `id` completed; its cancel reason if it was canceled.
+async fn canceled_soon(wm: &InMemory, id: JobId) -> Option<String> {
+    for _ in 0..400 {
+        if wm.get_job_status(&id).await.unwrap().is_completed() {
+            return cancel_reason(wm, id).await;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_batch_yields_in_completion_order_and_progresses_unpolled() {
+    let wm = backend();
+    let jobs = sleeps(&[150, 10, 70, 0]);
+    let mut stream = wm.run_batch(jobs, &tokio_spawner().concurrency(4)).unwrap();
+    assert!(format!("{stream:?}").contains("spawner: Some"));
+    let first = stream.next().await.unwrap();
+    assert_eq!(first.index, 3);
+    // Not polled for 200 ms: the other jobs complete meanwhile, on their own tasks.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let rest: Vec<usize> = stream.map(|i| i.index).collect().await;
+    assert_eq!(rest, vec![1, 2, 0]);
+    assert!(started.elapsed() < Duration::from_millis(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_batch_cancels_on_fail_fast_and_on_drop() {
+    let wm = backend();
+    let forever = || BatchJob::script_by_path(p("f/t/forever"), Default::default());
+    let jobs = vec![
+        forever(),
+        BatchJob::script_by_path(p("f/t/fail_later"), Default::default()),
+        forever().options(RunOptions::new().cancel_on_drop(false)),
+        forever(),
+    ];
+    let items: Vec<_> = wm
+        .run_batch(jobs, &tokio_spawner().concurrency(3).fail_fast(true))
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].index, 1);
+    let started = wm.started_jobs();
+    assert_eq!(started.len(), 3);
+    for job in [&started[0], &started[2]] {
+        assert_eq!(
+            canceled_soon(&wm, job.id).await.as_deref(),
+            Some(CANCEL_ON_DROP_REASON)
+        );
+    }
+
+    let wm = backend();
+    let jobs = (0..4).map(|_| BatchJob::script_by_path(p("f/t/forever"), Default::default()));
+    let mut stream = wm.run_batch(jobs, &tokio_spawner().concurrency(2)).unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), stream.next())
+            .await
+            .is_err()
+    );
+    drop(stream);
+    let started = wm.started_jobs();
+    assert_eq!(started.len(), 2);
+    for job in &started {
+        assert_eq!(
+            canceled_soon(&wm, job.id).await.as_deref(),
+            Some(CANCEL_ON_DROP_REASON)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_task_the_spawner_dropped_is_an_error_item() {
+    let wm = backend();
+    let options = BatchOptions::new().spawner(drop);
+    let items: Vec<_> = wm
+        .run_batch(sleeps(&[1, 1]), &options)
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert!(
+            matches!(item.result, Err(Error::Unsupported { .. })),
+            "{:?}",
+            item.result
+        );
+    }
+    assert!(format!("{options:?}").contains("spawner: Some"));
+}

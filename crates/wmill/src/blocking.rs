@@ -1042,7 +1042,8 @@ mod handles {
     }
 
     /// Blocking [`crate::run_batch`]: an iterator over the outcomes, in completion order; each
-    /// `next` waits for the next job to complete.
+    /// `next` waits for the next job to complete. The jobs run on the runtime of this module,
+    /// also between two calls of `next`.
     ///
     /// ```
     /// use serde_json::json;
@@ -1067,9 +1068,13 @@ mod handles {
         I: IntoIterator<Item = BatchJob>,
         I::IntoIter: Send + 'static,
     {
-        super::runtime()?;
+        // The jobs progress on the runtime of this module between two `next`.
+        let runtime = super::runtime()?.handle().clone();
+        let options = options.clone().spawner(move |job| {
+            runtime.spawn(job);
+        });
         Ok(BatchIter {
-            stream: Some(crate::run_batch(jobs, options)?),
+            stream: Some(crate::run_batch(jobs, &options)?),
         })
     }
 

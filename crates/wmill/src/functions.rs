@@ -453,7 +453,9 @@ pub fn job_handle(job_id: impl JobRef) -> Result<wmill_core::JobHandle> {
 
 /// Runs a batch of jobs on the global client's backend, at most `options.concurrency` at a
 /// time, and streams each job's outcome as it completes, tagged with its position in the
-/// input: see [`wmill_core::run_batch`].
+/// input: see [`wmill_core::run_batch`]. Called on a Tokio runtime, each job's wait runs as a
+/// task of that runtime unless the options name another
+/// [`spawner`](wmill_core::BatchOptions::spawner).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
@@ -481,5 +483,15 @@ where
     I: IntoIterator<Item = wmill_core::BatchJob>,
     I::IntoIter: Send + 'static,
 {
-    wmill_core::run_batch_on(client()?.jobs()?.clone(), jobs, options)
+    let runner = client()?.jobs()?.clone();
+    #[cfg(any(feature = "http", feature = "blocking"))]
+    if options.spawner.is_none()
+        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+    {
+        let options = options.clone().spawner(move |job| {
+            runtime.spawn(job);
+        });
+        return wmill_core::run_batch_on(runner, jobs, &options);
+    }
+    wmill_core::run_batch_on(runner, jobs, options)
 }
