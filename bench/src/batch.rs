@@ -331,7 +331,7 @@ pub async fn run(endpoint: &Endpoint, config: &BatchConfig) -> Vec<BatchRow> {
     let mut rounds: Vec<Vec<Round>> = order.iter().map(|_| Vec::new()).collect();
     for r in 0..config.rounds.max(1) {
         let mut pass = order;
-        if r % 2 == 1 {
+        if !r.is_multiple_of(2) {
             pass.reverse();
         }
         for who in pass {
@@ -376,7 +376,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]

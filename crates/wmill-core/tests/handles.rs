@@ -571,7 +571,7 @@ async fn a_batch_never_runs_more_than_its_concurrency() {
     let mut stream = wm
         .run_batch(jobs, &BatchOptions::new().concurrency(6))
         .unwrap();
-    let mut seen = vec![false; 40];
+    let mut seen = [false; 40];
     let mut count = 0;
     while let Some(item) = stream.next().await {
         assert!(stream.running() <= 6);

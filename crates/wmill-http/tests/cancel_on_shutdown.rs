@@ -100,16 +100,14 @@ fn options() -> RunOptions {
     )
 }
 
-fn run(wm: wmill_http::Windmill) -> impl std::future::Future<Output = ()> + Send {
-    async move {
-        let _ = wm
-            .run_script_by_path(
-                &ItemPath::parse("f/jobs/long").unwrap(),
-                Default::default(),
-                &options(),
-            )
-            .await;
-    }
+async fn run(wm: wmill_http::Windmill) {
+    let _ = wm
+        .run_script_by_path(
+            &ItemPath::parse("f/jobs/long").unwrap(),
+            Default::default(),
+            &options(),
+        )
+        .await;
 }
 
 fn multi_thread() -> tokio::runtime::Runtime {
