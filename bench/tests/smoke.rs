@@ -26,7 +26,7 @@ async fn variable_benchmark_smoke() {
         workspace: server.workspace().to_owned(),
     };
     let rows = variables::run(&endpoint, &variables::VarConfig::smoke()).await;
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 4);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.requests > 0, "{r:?}");
