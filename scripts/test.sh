@@ -38,6 +38,29 @@ out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
 grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
+out=$(run_against_server job_states)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q ": success in" <<<"$out"
+grep -q ": failure: \"bad input\"" <<<"$out"
+grep -q ": running since" <<<"$out"
+grep -q "canceled by .* (reason: not needed any more)" <<<"$out"
+grep -q ": scheduled for " <<<"$out"
+# Data tables and DuckLake: the fake server evaluates the SQL the examples send.
+out=$(run_against_server datatable)
+echo "$out"
+grep -q "2 friends aged 18 or more: Ada (36), Robin'); DROP TABLE" <<<"$out"
+grep -q "fetch_scalar: 3 friends in all" <<<"$out"
+grep -q "blocking fetch_scalar: 1 friend(s) under 18" <<<"$out"
+out=$(run_against_server ducklake)
+echo "$out"
+grep -q "2 login event(s)" <<<"$out"
+grep -q "read: 3 event(s) in wmill_rs_example_events" <<<"$out"
+out=$(run_against_server list_jobs)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "the 5 jobs started here are all in the listing" <<<"$out"
+grep -q "variables under f/examples/: f/examples/db_password" <<<"$out"
 out=$(run_against_server job_handles)
 echo "$out"
 grep -q "Using the Windmill server" <<<"$out"

@@ -5,6 +5,8 @@
 //!   schedules; baseline: polling every 500 ms as the official clients do.
 //! - [`variables`]: `get_variable` latency, throughput and client CPU per request at several
 //!   concurrencies; baseline: a raw reqwest loop on the same endpoint.
+//! - [`listings`]: peak RSS of a client listing 1,000, 10,000 and 100,000 jobs as a stream
+//!   (flat) and, as the baseline, collecting them.
 //! - [`batch`]: `run_batch` of 1,000 no-op jobs at concurrency 32 against 32 raw reqwest loops
 //!   sending the same requests to the same server.
 //! - [`s3`]: write then read a large file through wmill-s3 and through raw object_store on the
@@ -16,6 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod batch;
+pub mod listings;
 pub mod s3;
 pub mod stats;
 pub mod variables;

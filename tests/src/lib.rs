@@ -4,6 +4,7 @@
 //!   server's schedules.
 //! - [`s3_server`]: a real S3-compatible server (s3s + s3s-fs) on `127.0.0.1`, in process.
 
+mod fake_sql;
 pub mod fake_windmill;
 pub mod faults;
 pub mod s3_server;

@@ -211,8 +211,11 @@ const BAD_KEYS: &[&str] = &[
     "../x",
     "a/../b",
     "a/./b",
-    "/abs",
-    "a//b",
+    // a leading '/' and empty segments are accepted (dropped, as the server does): only a key
+    // with nothing left is refused
+    "/",
+    "//",
+    "/../x",
     "dir/",
     "a\nb",
     "a\rb",

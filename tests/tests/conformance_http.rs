@@ -30,4 +30,5 @@ async fn conformance_through_arc_dyn_backend() {
     conformance::variables(backend.as_ref()).await;
     conformance::state(backend.as_ref()).await;
     conformance::jobs(backend.as_ref()).await;
+    conformance::typed_jobs(backend.as_ref()).await;
 }

@@ -738,7 +738,7 @@ impl Call {
             ),
             Call::CancelJob => wm.cancel_job(&id, None).await?,
             Call::GetJob => {
-                let got = wm.get_job(&id, false).await?;
+                let got = wm.get_job_raw(&id, false).await?;
                 assert_eq!(got["type"], "CompletedJob", "wrong value");
                 assert_eq!(got["logs"], "hello\n", "wrong value");
                 assert_eq!(got["result"], result(), "wrong value");

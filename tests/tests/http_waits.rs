@@ -320,7 +320,7 @@ async fn helpers_against_the_fake_server() {
             .unwrap()
             .starts_with("tok_")
     );
-    let job = wm.get_job(&child, false).await.unwrap();
+    let job = wm.get_job_raw(&child, false).await.unwrap();
     assert_eq!(job["type"], "QueuedJob");
     wm.force_cancel_job(&child, None).await.unwrap();
     assert!(matches!(
@@ -353,4 +353,23 @@ async fn dropping_a_sync_run_breaks_run_wait_result_and_the_server_cancels() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(server.count("queue/cancel"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_sync_runs_poll_around_the_learned_end() {
+    // The fake server's jobs end on their own clock and run_wait_result answers only at its
+    // 50 ms checks: a repeated run that still costs few requests found the end by itself.
+    let server = FakeWindmill::start().await;
+    let wm = builder(&server).build().unwrap();
+    let (first, _) = sync_run(&server, &wm, 200).await;
+    assert!(first >= 8, "a first run polls from the start: {first}");
+    for clone in [wm.clone(), wm.clone(), wm] {
+        let (requests, took) = sync_run(&server, &clone, 200).await;
+        eprintln!(
+            "repeated 200 ms run: {requests} requests (first: {first}), overhead {:?}",
+            took.saturating_sub(Duration::from_millis(200))
+        );
+        assert!(requests <= 6, "{requests} requests {:?}", server.counts());
+        assert_eq!(server.count("run_wait_result/p"), 1);
+    }
 }

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Args, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables, ResourceInfo,
-    ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableInfo,
-    VariableStore, WaitOptions,
+    Args, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// Everything a Windmill backend does: the four traits together.
@@ -154,6 +154,32 @@ macro_rules! forward_impls {
             }
             async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
                 (**self).cancel_job(id, reason).await
+            }
+            async fn get_job(&self, id: &JobId) -> Result<Job> {
+                (**self).get_job(id).await
+            }
+            async fn list_jobs_page(
+                &self,
+                query: &JobQuery,
+                cursor: &JobCursor,
+            ) -> Result<Page<JobSummary, JobCursor>> {
+                (**self).list_jobs_page(query, cursor).await
+            }
+            async fn run_flow_by_version_async(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<JobId> {
+                (**self).run_flow_by_version_async(version, args, options).await
+            }
+            async fn run_flow_by_version(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<Value> {
+                (**self).run_flow_by_version(version, args, options).await
             }
             fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
                 (**self).cancel_job_in_background(id, reason)

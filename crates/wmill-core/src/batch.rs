@@ -64,6 +64,11 @@ impl BatchJob {
         Self::new(Runnable::Flow(path), args)
     }
 
+    /// The saved flow version `version` (`jobs/run/fv/{version}`).
+    pub fn flow_version(version: crate::FlowVersion, args: Args) -> Self {
+        Self::new(Runnable::FlowVersion(version), args)
+    }
+
     /// Sets the job's options.
     #[must_use]
     pub fn options(mut self, options: RunOptions) -> Self {
@@ -304,6 +309,7 @@ impl BatchStream {
                 Runnable::ScriptPath(p) => runner.run_script_by_path(p, args, &options).await,
                 Runnable::ScriptHash(h) => runner.run_script_by_hash(h, args, &options).await,
                 Runnable::Flow(p) => runner.run_flow(p, args, &options).await,
+                Runnable::FlowVersion(v) => runner.run_flow_by_version(*v, args, &options).await,
             };
             BatchItem { index, result }
         };

@@ -37,9 +37,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    Backend, Error, InMemory, ItemKind, ItemPath, JobId, JobRunner, JobRunnerExt, JobStatus,
-    ListResources, ListVariables, ResourceStore, ResourceStoreExt, RunOptions, ScriptHash,
-    SetVariableOptions, StateStore, StateStoreExt, VariableStore, WaitOptions, to_args,
+    Backend, Error, InMemory, ItemKind, ItemPath, Job, JobId, JobKind, JobListStatus, JobQuery,
+    JobRunner, JobRunnerExt, JobState, JobStatus, JobSummary, ListResources, ListVariables,
+    ResourceStore, ResourceStoreExt, RunOptions, ScriptHash, SetVariableOptions, StateStore,
+    StateStoreExt, VariableStore, WaitOptions, to_args,
 };
 
 /// The echo script.
@@ -98,6 +99,9 @@ pub async fn run_all(backend: &dyn Backend) {
     state(backend).await;
     jobs(backend).await;
     concurrency(backend).await;
+    typed_jobs(backend).await;
+    listings(backend).await;
+    run_options(backend).await;
 }
 
 /// Variables: missing is `NotFound`, set creates then updates, secrets round-trip, delete, list.
@@ -624,5 +628,420 @@ pub async fn concurrency(backend: &dyn Backend) {
         assert_eq!(v, format!("value-{i}"), "variable of caller {i}");
         assert_eq!(s, Some(json!({"i": i})), "state of caller {i}");
         assert_eq!(out, json!({"i": i}), "job result of caller {i}");
+    }
+}
+
+/// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
+/// result; a canceled job (with its reason) is told from a failed one; a scheduled job says
+/// when it starts; an unknown job is `NotFound`.
+pub async fn typed_jobs(runner: &dyn JobRunner) {
+    let opts = RunOptions::new();
+    let args = to_args(&json!({"typed": true, "n": 2})).unwrap();
+
+    // Success, with what it ran and what started it.
+    let parent = JobId::new_random();
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().parent_job(parent),
+        )
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner
+        .get_job(&id)
+        .await
+        .expect("get_job of a completed job");
+    assert_eq!(job.id, id, "get_job returns the job asked for");
+    assert_eq!(job.state, JobState::Success, "a successful job: {job:?}");
+    assert_eq!(job.kind, JobKind::Script, "a script by path is kind script");
+    assert_eq!(
+        job.script_path.as_deref(),
+        Some(ECHO),
+        "the job names its script"
+    );
+    assert_eq!(job.parent_job, Some(parent), "the job names its parent");
+    assert_eq!(
+        job.result(),
+        Some(&Value::Object(args.clone())),
+        "the result of a completed job"
+    );
+    assert!(job.created_at.is_some(), "a job has a creation time");
+    assert!(job.is_completed());
+    assert_eq!(
+        job.status(),
+        runner.get_job_status(&id).await.unwrap(),
+        "get_job_status agrees with get_job"
+    );
+
+    // By hash, and a flow.
+    let hash = ScriptHash::parse(ECHO_HASH).unwrap();
+    let id = runner
+        .run_script_by_hash_async(&hash, args.clone(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    assert_eq!(
+        job.script_hash.as_ref(),
+        Some(&hash),
+        "a job by hash names its hash"
+    );
+    assert_eq!(job.state, JobState::Success);
+    let id = runner
+        .run_flow_async(&path(ECHO_FLOW), args.clone(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    assert!(
+        job.kind.is_flow(),
+        "a flow is a flow kind, got {}",
+        job.kind
+    );
+    assert_eq!(job.script_path.as_deref(), Some(ECHO_FLOW));
+    assert_eq!(job.state, JobState::Success);
+
+    // Failure, with the job's error.
+    let id = runner
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "typed"})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    let _ = runner.wait_job(&id, &WaitOptions::new()).await;
+    let job = runner.get_job(&id).await.unwrap();
+    assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
+    assert_eq!(
+        job.error().map(|e| &e["message"]),
+        Some(&json!("typed")),
+        "the job's error"
+    );
+
+    // Running, then canceled: canceled with the reason, not failed.
+    let id = runner
+        .run_script_by_path_async(
+            &path(SLEEP),
+            to_args(&json!({"ms": 30_000})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    let job = eventually(runner, &id, |j| j.state != JobState::Queued).await;
+    assert_eq!(
+        job.state,
+        JobState::Running,
+        "a started job is running: {job:?}"
+    );
+    assert!(job.started_at.is_some(), "a running job has a start time");
+    let reason = "conformance: typed cancel";
+    runner.cancel_job(&id, Some(reason.into())).await.unwrap();
+    let job = eventually(runner, &id, Job::is_completed).await;
+    match &job.state {
+        JobState::Canceled {
+            reason: Some(r), ..
+        } => {
+            assert!(r.contains(reason), "the cancel reason is kept: {r:?}")
+        }
+        other => panic!("a canceled job must be Canceled with its reason, got {other:?}"),
+    }
+    assert_eq!(job.status(), JobStatus::Completed { success: false });
+
+    // Scheduled for later: it says when; canceled before it starts.
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().scheduled_in(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    match (&job.state, &job.created_at) {
+        (JobState::Scheduled { at }, Some(created)) => {
+            let ahead = at.duration_since(created).unwrap_or_default();
+            assert!(
+                ahead >= Duration::from_secs(3500),
+                "scheduled an hour ahead, got {ahead:?}"
+            );
+        }
+        other => panic!("a job scheduled for later is Scheduled, got {other:?}"),
+    }
+    assert_eq!(job.status(), JobStatus::Waiting);
+    runner.cancel_job(&id, Some(reason.into())).await.unwrap();
+    let job = eventually(runner, &id, Job::is_completed).await;
+    assert!(
+        matches!(job.state, JobState::Canceled { .. }),
+        "a scheduled job canceled is Canceled, got {:?}",
+        job.state
+    );
+
+    expect_not_found(
+        runner.get_job(&JobId::new_random()).await,
+        ItemKind::Job,
+        "get_job of an unknown job",
+    );
+}
+
+/// Reads the job until `done` holds (at most 10 s); returns the last read.
+async fn eventually(runner: &dyn JobRunner, id: &JobId, done: impl Fn(&Job) -> bool) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let job = runner.get_job(id).await.expect("get_job");
+        if done(&job) || Instant::now() > deadline {
+            return job;
+        }
+        futures_timer::Delay::new(Duration::from_millis(20)).await;
+    }
+}
+
+/// Listings as streams: jobs by path, state and kind, page after page, each once and newest
+/// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
+pub async fn listings(backend: &dyn Backend) {
+    use futures::TryStreamExt;
+
+    let runner: &dyn JobRunner = backend;
+    let opts = RunOptions::new();
+    let mut ours = Vec::new();
+    for i in 0..7 {
+        let id = runner
+            .run_script_by_path_async(&path(ECHO), to_args(&json!({"listed": i})).unwrap(), &opts)
+            .await
+            .unwrap();
+        runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+        ours.push(id);
+    }
+    let failed = runner
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "listed"})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
+    let flow = runner
+        .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&flow, &WaitOptions::new()).await.unwrap();
+
+    let collect = |query: JobQuery| async move {
+        crate::job_stream(runner, query)
+            .try_collect::<Vec<JobSummary>>()
+            .await
+    };
+
+    let echo = collect(JobQuery::new().script_path(path(ECHO)).page_size(3))
+        .await
+        .expect("listing the echo jobs");
+    let ids: std::collections::BTreeSet<JobId> = echo.iter().map(|j| j.id).collect();
+    assert_eq!(ids.len(), echo.len(), "a listing must yield each job once");
+    for id in &ours {
+        assert!(ids.contains(id), "the listing must hold job {id}");
+    }
+    assert!(
+        echo.iter()
+            .all(|j| j.script_path.as_deref() == Some(ECHO) && j.status().is_completed()),
+        "the path filter must hold"
+    );
+    for pair in echo.windows(2) {
+        assert!(
+            pair[0].created_at >= pair[1].created_at,
+            "jobs must be listed newest first"
+        );
+    }
+
+    let failures = collect(
+        JobQuery::new()
+            .script_path(path(FAIL))
+            .status(JobListStatus::Failure)
+            .page_size(1),
+    )
+    .await
+    .expect("listing failed jobs");
+    assert!(failures.iter().any(|j| j.id == failed), "the failed job");
+    assert!(
+        failures
+            .iter()
+            .all(|j| j.status() == JobStatus::Completed { success: false }),
+        "the state filter must hold"
+    );
+    let successes = collect(
+        JobQuery::new()
+            .script_path(path(FAIL))
+            .status(JobListStatus::Success),
+    )
+    .await
+    .unwrap();
+    assert!(successes.iter().all(|j| j.id != failed));
+
+    let flows = collect(
+        JobQuery::new()
+            .flows()
+            .script_path(path(ECHO_FLOW))
+            .page_size(2),
+    )
+    .await
+    .unwrap();
+    assert!(flows.iter().any(|j| j.id == flow) && flows.iter().all(JobSummary::is_flow));
+    let none = collect(JobQuery::new().flows().script_path(path(ECHO)))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "the kind filter must hold: {none:?}");
+
+    match collect(JobQuery::new().page_size(0)).await {
+        Err(Error::InvalidInput { .. }) => {}
+        other => panic!("page size 0 must be InvalidInput, got {other:?}"),
+    }
+
+    // Variables and resources, one item per page.
+    let prefix = unique("list");
+    let mut vars = Vec::new();
+    for i in 0..5 {
+        let p = ItemPath::parse(format!("{prefix}/v{i}")).unwrap();
+        backend
+            .set_variable(&p, "x", &SetVariableOptions::new())
+            .await
+            .unwrap();
+        vars.push(p);
+    }
+    let listed: Vec<_> = crate::variable_stream(
+        backend,
+        ListVariables::new()
+            .path_start(format!("{prefix}/"))
+            .page(1, 2),
+    )
+    .try_collect()
+    .await
+    .expect("streaming variables");
+    let mut paths: Vec<_> = listed.iter().map(|v| v.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, vars, "every variable once, page after page");
+    let rt = format!("rt_{}", prefix.name());
+    for (i, t) in [rt.as_str(), "other", rt.as_str()].iter().enumerate() {
+        let p = ItemPath::parse(format!("{prefix}/r{i}")).unwrap();
+        backend.set_resource(&p, &json!({"i": i}), t).await.unwrap();
+    }
+    let typed: Vec<_> = crate::resource_stream(
+        backend,
+        ListResources::new()
+            .resource_type(rt.clone())
+            .path_start(format!("{prefix}/"))
+            .page(1, 1),
+    )
+    .try_collect()
+    .await
+    .expect("streaming resources");
+    assert_eq!(typed.len(), 2, "the type filter must hold: {typed:?}");
+    match crate::variable_stream(backend, ListVariables::new().page(1, 10_001))
+        .try_collect::<Vec<_>>()
+        .await
+    {
+        Err(Error::InvalidInput { .. }) => {}
+        other => panic!("per_page 10001 must be InvalidInput, got {other:?}"),
+    }
+    for p in vars {
+        backend.delete_variable(&p).await.unwrap();
+    }
+    for i in 0..3 {
+        let p = ItemPath::parse(format!("{prefix}/r{i}")).unwrap();
+        backend.delete_resource(&p).await.unwrap();
+    }
+}
+
+/// Run options: the options an endpoint takes run the job; one it does not take is
+/// [`Error::InvalidInput`] (`"run option"`), before any job starts.
+pub async fn run_options(runner: &dyn JobRunner) {
+    let args = to_args(&json!({"o": 1})).unwrap();
+    let echoed = Value::Object(args.clone());
+    let out = runner
+        .run_script_by_path(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().skip_preprocessor(true),
+        )
+        .await
+        .expect("run_script_by_path with skip_preprocessor");
+    assert_eq!(out, echoed, "skip_preprocessor runs the script");
+    let out = runner
+        .run_flow(
+            &path(ECHO_FLOW),
+            args.clone(),
+            &RunOptions::new().skip_preprocessor(true),
+        )
+        .await
+        .expect("run_flow with skip_preprocessor");
+    assert_eq!(out, echoed, "skip_preprocessor runs the flow");
+    // A time already passed starts the job now.
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new()
+                .scheduled_for(past)
+                .invisible_to_owner(true),
+        )
+        .await
+        .expect("run_script_by_path_async with scheduled_for and invisible_to_owner");
+    assert_eq!(
+        runner.wait_job(&id, &WaitOptions::new()).await.unwrap(),
+        echoed
+    );
+
+    let refused = [
+        (
+            "memory_id on a script",
+            runner
+                .run_script_by_path_async(
+                    &path(ECHO),
+                    args.clone(),
+                    &RunOptions::new().memory_id("m"),
+                )
+                .await,
+        ),
+        (
+            "queue_limit on an asynchronous start",
+            runner
+                .run_script_by_path_async(
+                    &path(ECHO),
+                    args.clone(),
+                    &RunOptions::new().queue_limit(5),
+                )
+                .await,
+        ),
+        (
+            "cache_ttl on a flow",
+            runner
+                .run_flow_async(
+                    &path(ECHO_FLOW),
+                    args.clone(),
+                    &RunOptions::new().cache_ttl(Duration::from_secs(5)),
+                )
+                .await,
+        ),
+        (
+            "retry on a flow",
+            runner
+                .run_flow_async(
+                    &path(ECHO_FLOW),
+                    args.clone(),
+                    &RunOptions::new()
+                        .retry(crate::RetryPolicy::constant(1, Duration::from_secs(1))),
+                )
+                .await,
+        ),
+    ];
+    for (what, result) in refused {
+        match result {
+            Err(Error::InvalidInput {
+                what: "run option", ..
+            }) => {}
+            other => panic!("{what}: expected InvalidInput(run option), got {other:?}"),
+        }
     }
 }

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde_json::Value;
 use wmill_core::{
-    Args, InMemory, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
-    VariableInfo, VariableStore, WaitOptions, conformance,
+    Args, InMemory, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    conformance,
 };
 
 #[derive(Debug, Default)]
@@ -92,7 +93,8 @@ impl StateStore for Counting {
     }
 }
 
-/// Only the required methods: the synchronous runs use the trait's default implementations.
+/// The required methods, `get_job` and the job listing page: the synchronous runs use the trait's default
+/// implementations.
 #[async_trait]
 impl JobRunner for Counting {
     async fn run_script_by_path_async(
@@ -133,6 +135,20 @@ impl JobRunner for Counting {
         self.tick();
         self.inner.cancel_job(id, reason).await
     }
+    // The conformance suite checks the typed job too.
+    async fn get_job(&self, id: &JobId) -> Result<Job> {
+        self.tick();
+        self.inner.get_job(id).await
+    }
+    // Optional (the default is `Unsupported`); the conformance suite lists jobs.
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        self.tick();
+        self.inner.list_jobs_page(query, cursor).await
+    }
 }
 
 #[tokio::test]
@@ -143,5 +159,60 @@ async fn an_external_backend_passes_the_conformance_suite() {
     assert!(
         backend.calls.load(Ordering::SeqCst) > 100,
         "the suite went through the wrapper"
+    );
+}
+
+/// A backend written before `get_job` existed: only the required methods.
+#[derive(Debug)]
+struct OnlyRequired;
+
+#[async_trait]
+impl JobRunner for OnlyRequired {
+    async fn run_script_by_path_async(
+        &self,
+        _: &ItemPath,
+        _: Args,
+        _: &RunOptions,
+    ) -> Result<JobId> {
+        Ok(JobId::from_u128(1))
+    }
+    async fn run_script_by_hash_async(
+        &self,
+        _: &ScriptHash,
+        _: Args,
+        _: &RunOptions,
+    ) -> Result<JobId> {
+        Ok(JobId::from_u128(1))
+    }
+    async fn run_flow_async(&self, _: &ItemPath, _: Args, _: &RunOptions) -> Result<JobId> {
+        Ok(JobId::from_u128(1))
+    }
+    async fn wait_job(&self, _: &JobId, _: &WaitOptions) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    async fn get_result(&self, _: &JobId) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    async fn get_job_status(&self, _: &JobId) -> Result<JobStatus> {
+        Ok(JobStatus::Waiting)
+    }
+    async fn cancel_job(&self, _: &JobId, _: Option<String>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn get_job_defaults_to_unsupported() {
+    let runner: Arc<dyn JobRunner> = Arc::new(OnlyRequired);
+    let err = runner.get_job(&JobId::from_u128(1)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            wmill_core::Error::Unsupported {
+                operation: "get_job",
+                ..
+            }
+        ),
+        "{err:?}"
     );
 }

@@ -758,7 +758,11 @@ async fn batch_options_are_checked_and_inputs_may_be_lazy_and_mixed() {
         .unwrap();
     wm.register_script_hash("00000000c0ffee01", |_| async move { Ok(json!("h")) })
         .unwrap();
+    wm.register_flow_version(wmill_core::FlowVersion::new(7), |_| async move {
+        Ok(json!("v7"))
+    });
     let jobs = vec![
+        BatchJob::flow_version(wmill_core::FlowVersion::new(7), Default::default()),
         BatchJob::flow(p("f/t/flow"), to_args(&json!({"f": 1})).unwrap()),
         BatchJob::script_by_hash(
             wmill_core::ScriptHash::parse("00000000c0ffee01").unwrap(),
@@ -769,12 +773,13 @@ async fn batch_options_are_checked_and_inputs_may_be_lazy_and_mixed() {
     ];
     let arc: Arc<dyn JobRunner> = Arc::new(wm.clone());
     let mut stream = run_batch_on(arc, jobs.into_iter(), &BatchOptions::new()).unwrap();
-    assert_eq!(stream.size_hint(), (3, Some(3)));
+    assert_eq!(stream.size_hint(), (4, Some(4)));
     let mut items: Vec<_> = (&mut stream).collect().await;
     items.sort_by_key(|i| i.index);
-    assert_eq!(items[0].result.as_ref().unwrap(), &json!({"f": 1}));
-    assert_eq!(items[1].result.as_ref().unwrap(), &json!("h"));
-    assert_eq!(wm.started_jobs()[2].options.tag.as_deref(), Some("t"));
+    assert_eq!(items[0].result.as_ref().unwrap(), &json!("v7"));
+    assert_eq!(items[1].result.as_ref().unwrap(), &json!({"f": 1}));
+    assert_eq!(items[2].result.as_ref().unwrap(), &json!("h"));
+    assert_eq!(wm.started_jobs()[3].options.tag.as_deref(), Some("t"));
     let typed: u64 = items.pop().unwrap().into_result_as().unwrap();
     assert_eq!(typed, 1);
     assert_eq!(stream.size_hint(), (0, Some(0)));

@@ -64,10 +64,13 @@ pub const SCRIPT_LANGUAGES: &[&str] = &[
 const MAX_PROGRESS: u32 = 99;
 
 impl Windmill {
-    /// The full job, queued or completed (`GET jobs_u/get/{id}`): a JSON object tagged by
+    /// The job as the server sends it (`GET jobs_u/get/{id}`): a JSON object tagged by
     /// `"type": "QueuedJob" | "CompletedJob"`, with logs and code unless `light` is set
     /// (`no_logs=true&no_code=true`).
-    pub async fn get_job(&self, id: &JobId, light: bool) -> Result<Value> {
+    ///
+    /// [`JobRunner::get_job`](wmill_core::JobRunner::get_job) is the typed job (state,
+    /// timestamps, flow steps, ...); this is the raw JSON, for the logs and code it can carry.
+    pub async fn get_job_raw(&self, id: &JobId, light: bool) -> Result<Value> {
         if light {
             return self.get_job_light(id).await;
         }

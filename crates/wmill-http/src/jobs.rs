@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, CancelOnDrop, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, Result, RunOptions,
-    ScriptHash, WaitOptions,
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus,
+    Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -23,6 +23,8 @@ pub(crate) enum Target<'a> {
     Hash(&'a ScriptHash),
     /// A flow by path (`f`).
     Flow(&'a ItemPath),
+    /// A saved flow version (`fv`), its id as text.
+    FlowVersion(&'a str),
 }
 
 impl<'a> Target<'a> {
@@ -31,6 +33,17 @@ impl<'a> Target<'a> {
             Target::Path(_) => "p",
             Target::Hash(_) => "h",
             Target::Flow(_) => "f",
+            Target::FlowVersion(_) => "fv",
+        }
+    }
+
+    /// The asynchronous start endpoint (`jobs/run/...`), whose options are checked.
+    pub(crate) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Target::Path(_) => RunEndpoint::ScriptByPath,
+            Target::Hash(_) => RunEndpoint::ScriptByHash,
+            Target::Flow(_) => RunEndpoint::FlowByPath,
+            Target::FlowVersion(_) => RunEndpoint::FlowByVersion,
         }
     }
 
@@ -38,11 +51,12 @@ impl<'a> Target<'a> {
         match self {
             Target::Path(p) | Target::Flow(p) => Seg::Item(p),
             Target::Hash(h) => Seg::One(h.as_str()),
+            Target::FlowVersion(v) => Seg::One(v),
         }
     }
 
     pub(crate) fn is_flow(&self) -> bool {
-        matches!(self, Target::Flow(_))
+        matches!(self, Target::Flow(_) | Target::FlowVersion(_))
     }
 
     pub(crate) fn missing(&self) -> (ItemKind, String) {
@@ -50,6 +64,7 @@ impl<'a> Target<'a> {
             Target::Path(p) => (ItemKind::Script, p.as_str().to_owned()),
             Target::Hash(h) => (ItemKind::Script, h.as_str().to_owned()),
             Target::Flow(p) => (ItemKind::Flow, p.as_str().to_owned()),
+            Target::FlowVersion(v) => (ItemKind::Flow, format!("version {v}")),
         }
     }
 }
@@ -78,18 +93,55 @@ impl Windmill {
         }
     }
 
-    /// Adds `tag`, `parent_job`, `root_job` and `job_id` to a start request.
-    pub(crate) fn run_query<'c>(
+    /// The options a start request carries: `options` with the links to the current job
+    /// filled in (see [`links`](Self::links)) and the job id this start uses.
+    pub(crate) fn effective_options(
         &self,
-        call: Call<'c>,
-        links: &Links,
-        tag: Option<&str>,
+        target: Target<'_>,
+        options: &RunOptions,
         job_id: Option<JobId>,
-    ) -> Call<'c> {
-        call.query_opt("tag", tag)
-            .query_opt("parent_job", links.parent.map(|j| j.to_string()))
-            .query_opt("root_job", links.root.map(|j| j.to_string()))
-            .query_opt("job_id", job_id.map(|j| j.to_string()))
+    ) -> RunOptions {
+        let links = self.links(target, options);
+        let mut effective = options.clone();
+        effective.parent_job = links.parent;
+        effective.root_job = links.root;
+        effective.job_id = job_id;
+        effective
+    }
+
+    /// Adds every option of `options` (already [checked](RunOptions::check_for) against the
+    /// endpoint, links filled in) to a start request's query string.
+    pub(crate) fn run_params<'c>(call: Call<'c>, options: &RunOptions) -> Result<Call<'c>> {
+        let scheduled_in = options
+            .scheduled_in
+            .map(|d| d.as_secs())
+            .filter(|s| *s > 0)
+            .map(|s| s.to_string());
+        Ok(call
+            .query_opt("tag", options.tag.as_deref())
+            .query_opt("scheduled_in_secs", scheduled_in)
+            .query_opt("scheduled_for", options.scheduled_for_rfc3339()?)
+            .query_opt("parent_job", options.parent_job.map(|j| j.to_string()))
+            .query_opt("root_job", options.root_job.map(|j| j.to_string()))
+            .query_opt("job_id", options.job_id.map(|j| j.to_string()))
+            .query_opt(
+                "cache_ttl",
+                options.cache_ttl.map(|d| d.as_secs().to_string()),
+            )
+            .query_opt(
+                "skip_preprocessor",
+                options.skip_preprocessor.then_some("true"),
+            )
+            .query_opt(
+                "invisible_to_owner",
+                options.invisible_to_owner.then_some("true"),
+            )
+            .query_opt("queue_limit", options.queue_limit.map(|n| n.to_string()))
+            .query_opt("memory_id", options.memory_id.as_deref())
+            .query_opt(
+                "retry",
+                options.retry.as_ref().map(RetryPolicy::to_query_value),
+            ))
     }
 
     /// `POST jobs/run/{p|h|f}/{path}`: starts a job, returns its id.
@@ -97,6 +149,9 @@ impl Windmill {
     /// Retried only when it carries a job id (the caller's): a 400 on a retry whose job exists is
     /// the earlier attempt's success; a 400 on the first attempt whose job exists is
     /// [`Error::AlreadyExists`].
+    ///
+    /// Every option is checked against the endpoint first: one it does not take is
+    /// [`Error::InvalidInput`] before any request.
     pub(crate) async fn start_job(
         &self,
         target: Target<'_>,
@@ -104,41 +159,20 @@ impl Windmill {
         options: &RunOptions,
         job_id: Option<JobId>,
     ) -> Result<JobId> {
-        self.start_job_with_retry(target, args, options, job_id, None)
-            .await
-    }
-
-    /// [`start_job`](Self::start_job) with an optional JSON-encoded `retry` policy.
-    pub(crate) async fn start_job_with_retry(
-        &self,
-        target: Target<'_>,
-        args: &Args,
-        options: &RunOptions,
-        job_id: Option<JobId>,
-        retry_policy: Option<String>,
-    ) -> Result<JobId> {
-        let links = self.links(target, options);
+        let effective = self.effective_options(target, options, job_id);
+        effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let scheduled = options
-            .scheduled_in
-            .map(|d| d.as_secs())
-            .filter(|s| *s > 0)
-            .map(|s| s.to_string());
-        let call = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs"),
-                    Seg::Lit("run"),
-                    Seg::Lit(target.letter()),
-                    target.seg(),
-                ],
-            )
-            .query_opt("scheduled_in_secs", scheduled)
-            .query_opt("retry", retry_policy);
-        let call = self
-            .run_query(call, &links, options.tag.as_deref(), job_id)
+        let call = self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("run"),
+                Seg::Lit(target.letter()),
+                target.seg(),
+            ],
+        );
+        let call = Self::run_params(call, &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent
@@ -176,10 +210,14 @@ impl Windmill {
         ))
     }
 
-    /// Starts the script at `path` with a retry policy: the server re-runs the job when it fails
-    /// (`retry` query parameter, the JSON policy of a schedule, e.g.
-    /// `{"constant": {"attempts": 3, "seconds": 10}}`). The returned id is the first attempt's;
-    /// each retry is a job of its own. Not supported for hub scripts or when a preprocessor runs.
+    /// Starts the script at `path` with a retry policy given as the server's JSON (Python's
+    /// `retry=` argument): the same as [`RunOptions::retry`] with
+    /// [`RetryPolicy::from_json`], which it is a shortcut for. The returned id is the first
+    /// attempt's; each retry is a job of its own.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request when `retry` is not a policy the server
+    /// accepts, or with the options the endpoint does not take.
     pub async fn run_script_by_path_async_with_retry(
         &self,
         path: &ItemPath,
@@ -187,14 +225,10 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        self.start_job_with_retry(
-            Target::Path(path),
-            &args,
-            options,
-            options.job_id,
-            Some(retry.to_string()),
-        )
-        .await
+        let options = options
+            .clone()
+            .retry(RetryPolicy::from_json(retry.clone())?);
+        self.run_script_by_path_async(path, args, &options).await
     }
 
     /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
@@ -206,14 +240,10 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        self.start_job_with_retry(
-            Target::Hash(hash),
-            &args,
-            options,
-            options.job_id,
-            Some(retry.to_string()),
-        )
-        .await
+        let options = options
+            .clone()
+            .retry(RetryPolicy::from_json(retry.clone())?);
+        self.run_script_by_hash_async(hash, args, &options).await
     }
 
     /// Whether a job with this id exists, queued, running or completed
@@ -240,6 +270,36 @@ impl Windmill {
         .send()
         .await?
         .json()
+    }
+
+    /// `GET jobs_u/get/{id}?no_logs=true&no_code=true`, typed. A body that is not a job is
+    /// [`Error::Decode`] naming the request, with the JSON's outline (never its values).
+    pub(crate) async fn get_job_typed(&self, id: &JobId) -> Result<Job> {
+        let ids = id.to_string();
+        let resp = self
+            .call(
+                Method::GET,
+                &[Seg::Ws, Seg::Lit("jobs_u"), Seg::Lit("get"), Seg::One(&ids)],
+            )
+            .query("no_logs", "true")
+            .query("no_code", "true")
+            .idempotent()
+            .not_found(ItemKind::Job, ids.clone())
+            .send()
+            .await?;
+        let raw: Value = resp.json()?;
+        Job::from_value(raw).map_err(|e| match e {
+            Error::Decode {
+                body_excerpt,
+                source,
+                ..
+            } => Error::Decode {
+                request: resp.request.to_string(),
+                body_excerpt,
+                source,
+            },
+            other => other,
+        })
     }
 
     /// Cancels a job with an explicit reason, bounded by `timeout`; errors are only logged
@@ -278,13 +338,17 @@ impl Windmill {
 
 /// Jobs over `jobs/*` and `jobs_u/*`.
 ///
-/// - `run_*_async`: `POST jobs/run/{p|h|f}/{path or hash}` with the args as the JSON body and
-///   `scheduled_in_secs`, `tag`, `parent_job`, `root_job`, `job_id` in the query string; 201
-///   with the id as text.
+/// - `run_*_async`: `POST jobs/run/{p|h|f|fv}/{path, hash or version}` with the args as the
+///   JSON body and the options in the query string (the table on
+///   [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
+///   `InvalidInput` before any request); 201 with the id as text.
 /// - `run_*` (synchronous): see the crate docs, "Waiting for jobs".
 /// - `wait_job`: see [`WaitStrategy`](wmill_core::WaitStrategy) and the crate docs.
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
-/// - `get_job_status`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`.
+/// - `get_job`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`, read into the typed
+///   [`Job`] (logs and code left out: [`Windmill::get_job_raw`] has them).
+/// - `get_job_status`: the same request; the status is the typed job's
+///   ([`JobState::status`](wmill_core::JobState::status)).
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
 /// - `cancel_job_in_background`: the same request, sent on the current runtime (or from a
 ///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
@@ -342,6 +406,27 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Flow(path), args, options).await
     }
 
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        let v = version.to_string();
+        self.start_job(Target::FlowVersion(&v), &args, options, options.job_id)
+            .await
+    }
+
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let v = version.to_string();
+        self.run_sync(Target::FlowVersion(&v), args, options).await
+    }
+
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         // A wait dropped before it returns cancels the job (`cancel_on_drop`).
         let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
@@ -371,8 +456,7 @@ impl JobRunner for Windmill {
     }
 
     async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
-        let job = self.get_job_light(id).await?;
-        Ok(status_of(&job))
+        Ok(self.get_job_typed(id).await?.status())
     }
 
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
@@ -395,22 +479,21 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    async fn list_jobs_page(
+        &self,
+        query: &wmill_core::JobQuery,
+        cursor: &wmill_core::JobCursor,
+    ) -> Result<wmill_core::Page<wmill_core::JobSummary, wmill_core::JobCursor>> {
+        self.list_jobs_page_http(query, cursor).await
+    }
+
+    async fn get_job(&self, id: &JobId) -> Result<Job> {
+        self.get_job_typed(id).await
+    }
+
     fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
         self.cancel_in_background(id, reason);
         Ok(())
-    }
-}
-
-/// `CompletedJob` -> completed (with `success`), else `running` -> running, else waiting.
-pub(crate) fn status_of(job: &Value) -> JobStatus {
-    if job.get("type").and_then(Value::as_str) == Some("CompletedJob") {
-        JobStatus::Completed {
-            success: job.get("success").and_then(Value::as_bool).unwrap_or(false),
-        }
-    } else if job.get("running").and_then(Value::as_bool) == Some(true) {
-        JobStatus::Running
-    } else {
-        JobStatus::Waiting
     }
 }
 
@@ -418,24 +501,35 @@ pub(crate) fn status_of(job: &Value) -> JobStatus {
 mod tests {
     use super::*;
 
+    /// The status is the typed job's: a canceled job is completed without success, like a
+    /// failed one, and the typed job tells them apart.
     #[test]
-    fn status_mapping() {
+    fn status_comes_from_the_typed_job() {
+        let id = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
+        let status = |v: Value| Job::from_value(v).unwrap().status();
         assert_eq!(
-            status_of(&json!({"type": "CompletedJob", "success": true})),
+            status(json!({"type": "CompletedJob", "id": id, "success": true})),
             JobStatus::Completed { success: true }
         );
         assert_eq!(
-            status_of(&json!({"type": "CompletedJob", "success": false})),
+            status(json!({"type": "CompletedJob", "id": id, "success": false})),
             JobStatus::Completed { success: false }
         );
         assert_eq!(
-            status_of(&json!({"type": "QueuedJob", "running": true})),
+            status(json!({"type": "CompletedJob", "id": id, "success": false, "canceled": true})),
+            JobStatus::Completed { success: false }
+        );
+        assert_eq!(
+            status(json!({"type": "QueuedJob", "id": id, "running": true})),
             JobStatus::Running
         );
         assert_eq!(
-            status_of(&json!({"type": "QueuedJob", "running": false})),
+            status(json!({"type": "QueuedJob", "id": id, "running": false})),
             JobStatus::Waiting
         );
-        assert_eq!(status_of(&json!({"type": "QueuedJob"})), JobStatus::Waiting);
+        assert_eq!(
+            status(json!({"type": "QueuedJob", "id": id})),
+            JobStatus::Waiting
+        );
     }
 }

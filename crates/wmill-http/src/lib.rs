@@ -2,18 +2,22 @@
 //! `wmill_core` traits ([`VariableStore`](wmill_core::VariableStore),
 //! [`ResourceStore`](wmill_core::ResourceStore), [`StateStore`](wmill_core::StateStore),
 //! [`JobRunner`](wmill_core::JobRunner)) over Windmill's API, plus the other job helpers of the
-//! official clients: [`get_job`](Windmill::get_job), [`force_cancel_job`](Windmill::force_cancel_job),
+//! official clients: [`get_job_raw`](Windmill::get_job_raw), [`force_cancel_job`](Windmill::force_cancel_job),
 //! [`get_root_job_id`](Windmill::get_root_job_id), [`cancel_running`](Windmill::cancel_running),
 //! [`worker_is_draining`](Windmill::worker_is_draining), progress
 //! ([`set_progress`](Windmill::set_progress)), flow user state
 //! ([`set_flow_user_state`](Windmill::set_flow_user_state)), resume/approval URLs
 //! ([`get_resume_urls`](Windmill::get_resume_urls), [`get_approval_urls`](Windmill::get_approval_urls)),
+//! approving or rejecting suspended steps ([`resume_suspended_job`](Windmill::resume_suspended_job),
+//! [`cancel_suspended_job`](Windmill::cancel_suspended_job), [`ResumeLink`]),
 //! Slack/Teams approvals ([`request_interactive_slack_approval`](Windmill::request_interactive_slack_approval)),
 //! [`whoami`](Windmill::whoami), [`version`](Windmill::version), OIDC
 //! ([`get_id_token`](Windmill::get_id_token)), [`create_token`](Windmill::create_token),
 //! [`run_inline_script_preview`](Windmill::run_inline_script_preview),
-//! [`commit_kafka_offsets`](Windmill::commit_kafka_offsets), and [`request_json`](Windmill::request_json)
-//! for any other endpoint.
+//! [`commit_kafka_offsets`](Windmill::commit_kafka_offsets), [`request_json`](Windmill::request_json)
+//! for any other endpoint, and parameterized SQL on the workspace's data tables
+//! ([`datatable`](Windmill::datatable), PostgreSQL) and lakes ([`ducklake`](Windmill::ducklake),
+//! DuckDB, with the partition helpers).
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
@@ -85,11 +89,19 @@
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
 //! Measured against the fake server of this workspace (which follows the real schedules), a
-//! synchronous `Auto` run costs 2 requests for a job that is done at once, ~10 for a 50 ms job
-//! and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the long request then
-//! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
+//! first synchronous `Auto` run of a script costs 2 requests for a job that is done at once,
+//! ~10 for a 50 ms job and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the
+//! long request then answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
 //!
-//! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
+//! Later synchronous `Auto` runs of the same script (by path or hash) or flow learn from the
+//! earlier ones ([`WaitHistory`], on by default, bounded, shared by the client's clones): no
+//! poll until shortly before the end that the last runs predict, dense polls around it, and the
+//! schedule above if the job overruns it. A steady 200 ms script then costs ~3 requests per
+//! run instead of ~21 for the same lateness (a few ms), a 10 s job 7-9 instead of 23, with a
+//! lateness of tens of ms instead of 80 (`docs/performance.md`).
+//!
+//! `run_wait_result` is used only when it takes every run option set (the table on
+//! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
 //! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
@@ -99,7 +111,10 @@
 //! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
 //! wait continues on the job id; nothing is started twice. If it stays silent, the job is
 //! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
-//! the request timeout, the long request is dropped and the job started with the same id. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! the request timeout, the long request is dropped and the job started with the same id
+//! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
+//! `run_wait_result` whatever the connection, and which `jobs/run` does not take: that run
+//! fails instead, with the server's answer, and may be run again). A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
@@ -134,12 +149,18 @@
 mod approvals;
 mod client;
 mod config;
+mod datatable;
+mod ducklake;
 mod handle;
 mod helpers;
+mod history;
 mod jobs;
+mod listings;
 mod resources;
+mod sql;
 pub mod sse;
 mod state;
+mod suspended;
 mod transport;
 mod urls;
 mod variables;
@@ -151,12 +172,17 @@ pub use approvals::InteractiveApproval;
 pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
+    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,
+    WmillConfigKey,
 };
+pub use datatable::DataTable;
+pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
+pub use sql::{ResultCollection, SqlPreview, SqlQuery};
+pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 
@@ -227,5 +253,10 @@ fn _assert_impls() {
         assert_send(&wm.get_result_maybe(id));
         assert_send(&wm.set_progress(1, None));
         assert_send(&wm.version());
+        let link = ResumeLink::from_parts(*id, 1, "00", None);
+        if let Ok(link) = &link {
+            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
+            assert_send(&wm.resume_link(id, 1, None));
+        }
     }
 }

@@ -174,6 +174,7 @@ impl ResourceStore for Windmill {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self
             .call(
                 Method::GET,

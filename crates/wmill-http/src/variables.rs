@@ -161,6 +161,7 @@ impl VariableStore for Windmill {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self
             .call(
                 Method::GET,

@@ -17,20 +17,32 @@ fn jid(s: &str) -> JobId {
 }
 
 #[tokio::test]
-async fn get_job_full_and_light() {
+async fn get_job_raw_full_and_light() {
     let server = server().await;
     call("GET", format!("/api/w/ws/jobs_u/get/{OTHER}").as_str())
         .and(exact_query(&[]))
         .respond_with(json(
             200,
-            json!({"type": "CompletedJob", "id": OTHER, "logs": "..."}),
+            json!({"type": "CompletedJob", "id": OTHER, "success": true, "logs": "..."}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", format!("/api/w/ws/jobs_u/get/{OTHER}").as_str())
+        .and(exact_query(&[("no_logs", "true"), ("no_code", "true")]))
+        .respond_with(json(
+            200,
+            json!({"type": "CompletedJob", "id": OTHER, "success": true}),
         ))
         .expect(1)
         .mount(&server)
         .await;
     let wm = client(&server);
-    let job = wm.get_job(&jid(OTHER), false).await.unwrap();
+    let job = wm.get_job_raw(&jid(OTHER), false).await.unwrap();
     assert_eq!(job["type"], "CompletedJob");
+    assert_eq!(job["logs"], "...");
+    let light = wm.get_job_raw(&jid(OTHER), true).await.unwrap();
+    assert!(light.get("logs").is_none());
 }
 
 #[tokio::test]

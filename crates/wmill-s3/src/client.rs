@@ -14,7 +14,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use wmill_core::{BoxError, Error, ItemKind, Result};
 
 use crate::S3Object;
+use crate::TransferProgress;
+use crate::checksum::{self, Hasher, WriteChecksum};
 use crate::error::{location, map_store_error};
+use crate::progress::{Meter, ProgressFn};
 use crate::reader::S3Reader;
 use crate::resolver::{StaticResolver, StorageResolver};
 use crate::upload::{WriteError, write_stream};
@@ -99,6 +102,8 @@ pub struct WriteOptions {
     pub content_disposition: Option<String>,
     /// Extension (without the dot) of the key generated when no object is given.
     pub file_extension: Option<String>,
+    /// Whether to checksum the write (SHA-256): see [`WriteOptions::checksum`].
+    pub checksum: bool,
 }
 
 impl WriteOptions {
@@ -119,6 +124,35 @@ impl WriteOptions {
     /// Sets the extension of a generated key.
     pub fn file_extension(mut self, value: impl Into<String>) -> Self {
         self.file_extension = Some(value.into());
+        self
+    }
+
+    /// Checksums the write with SHA-256, computed as the bytes go out (no SDK has this).
+    ///
+    /// The checksum is stored with the object as user metadata
+    /// ([`CHECKSUM_METADATA`](crate::CHECKSUM_METADATA); on S3 the header
+    /// `x-amz-meta-wmill-sha256`), and every later whole read ([`S3Client::load_s3_file`],
+    /// [`S3Client::load_s3_file_stream`], the readers) verifies the bytes against it: a
+    /// mismatch is [`Error::Storage`] whose source is a
+    /// [`ChecksumMismatch`](crate::ChecksumMismatch). Ranged reads are not verified.
+    ///
+    /// Where it cannot be stored, the write is verified instead by reading the object back
+    /// once (a second transfer): a stream larger than the multipart threshold (its checksum
+    /// is only known at the end, after the upload was created), or a store that keeps no user
+    /// metadata (a local directory, Windmill's file helpers).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// use wmill_s3::{S3Client, S3Object, WriteOptions};
+    /// # let client = S3Client::from_store(Arc::new(wmill_s3::object_store::memory::InMemory::new()));
+    /// let obj = S3Object::new("reports/q3.csv")?;
+    /// client.write_s3_file(Some(&obj), "a,b\n", &WriteOptions::new().checksum(true)).await?;
+    /// assert_eq!(client.load_s3_file(&obj).await?, "a,b\n"); // verified
+    /// # Ok(()) }
+    /// ```
+    pub fn checksum(mut self, enabled: bool) -> Self {
+        self.checksum = enabled;
         self
     }
 
@@ -205,6 +239,7 @@ pub struct S3Listing {
 pub struct S3Client {
     resolver: Arc<dyn StorageResolver>,
     transfer: TransferOptions,
+    progress: Option<ProgressFn>,
     #[cfg(feature = "windmill")]
     pub(crate) windmill: Option<crate::windmill::WindmillConnection>,
 }
@@ -213,7 +248,8 @@ impl fmt::Debug for S3Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("S3Client");
         d.field("resolver", &self.resolver)
-            .field("transfer", &self.transfer);
+            .field("transfer", &self.transfer)
+            .field("progress", &self.progress.is_some());
         #[cfg(feature = "windmill")]
         d.field("windmill", &self.windmill);
         d.finish()
@@ -248,6 +284,7 @@ impl S3Client {
         S3Client {
             resolver: Arc::new(resolver),
             transfer: TransferOptions::default(),
+            progress: None,
             #[cfg(feature = "windmill")]
             windmill: None,
         }
@@ -267,6 +304,48 @@ impl S3Client {
     pub fn with_transfer_options(mut self, transfer: TransferOptions) -> Self {
         self.transfer = transfer;
         self
+    }
+
+    /// A clone of this client that reports the progress of its loads, streams and writes to
+    /// `callback`: bytes moved so far, and the total when known (reads; writes of a buffer).
+    /// Each transfer also logs a `tracing` debug event (target `wmill_s3::progress`) every
+    /// [`PROGRESS_EVENT_EVERY`](crate::PROGRESS_EVENT_EVERY) bytes. The callback runs on the
+    /// transfer's task, between chunks: keep it short (update a progress bar, send to a
+    /// channel).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use wmill_s3::{S3Client, S3Object, TransferProgress};
+    /// # let client = S3Client::from_store(Arc::new(wmill_s3::object_store::memory::InMemory::new()));
+    /// let done = Arc::new(AtomicU64::new(0));
+    /// let seen = done.clone();
+    /// let reporting = client.with_progress(move |p: &TransferProgress| {
+    ///     seen.store(p.bytes_done, Ordering::Relaxed);
+    /// });
+    /// let obj = S3Object::new("big.bin")?;
+    /// reporting.write_s3_file(Some(&obj), vec![0u8; 1000], &Default::default()).await?;
+    /// assert_eq!(done.load(Ordering::Relaxed), 1000);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_progress(
+        &self,
+        callback: impl Fn(&TransferProgress) + Send + Sync + 'static,
+    ) -> Self {
+        let mut client = self.clone();
+        client.progress = Some(Arc::new(callback));
+        client
+    }
+
+    fn meter(&self, operation: &'static str, obj: &S3Object, total: Option<u64>) -> Meter {
+        Meter::new(
+            self.progress.clone(),
+            operation,
+            location(obj.storage(), obj.key()),
+            total,
+        )
     }
 
     /// The transfer options in use.
@@ -334,6 +413,8 @@ impl S3Client {
         // bytes arrive.
         let announced = got.range.end.saturating_sub(got.range.start);
         let capacity = usize::try_from(announced.min(MAX_PREALLOCATION)).unwrap_or(0);
+        let mut meter = self.meter("get", obj, Some(announced));
+        let mut verify = checksum::stored(&got.attributes).map(|hex| (hex, Hasher::default()));
         let mut stream = got.into_stream();
         let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
@@ -342,6 +423,10 @@ impl S3Client {
             .await
             .map_err(|e| self.fail(e, "get", obj))?
         {
+            meter.add(chunk.len());
+            if let Some((_, hasher)) = verify.as_mut() {
+                hasher.update(&chunk);
+            }
             match first.take() {
                 // A one-chunk object is returned as it came, without a copy.
                 None if buf.is_empty() => first = Some(chunk),
@@ -356,6 +441,10 @@ impl S3Client {
                 }
             }
         }
+        if let Some((expected, hasher)) = verify {
+            check_digest(obj, expected, hasher.hex())?;
+        }
+        meter.finish();
         Ok(match first {
             Some(only) => only,
             None => buf.freeze(),
@@ -406,9 +495,42 @@ impl S3Client {
             .map_err(|e| self.fail(e, "get", obj))?;
         let storage = obj.storage().map(str::to_owned);
         let key = obj.key().to_owned();
-        Ok(got
+        let total = got.range.end.saturating_sub(got.range.start);
+        let whole = got.range.start == 0 && got.range.end == got.meta.size;
+        let verify = checksum::stored(&got.attributes).filter(|_| whole);
+        let stream = got
             .into_stream()
-            .map_err(move |e| map_store_error(e, "get", storage.as_deref(), &key))
+            .map_err(move |e| map_store_error(e, "get", storage.as_deref(), &key));
+        let stream = match verify {
+            None => stream.boxed(),
+            Some(expected) => {
+                let mut hasher = Hasher::default();
+                let mut seen = 0u64;
+                let target = obj.clone();
+                stream
+                    .map(move |item| {
+                        let chunk = item?;
+                        hasher.update(&chunk);
+                        seen += chunk.len() as u64;
+                        if seen >= total {
+                            check_digest(&target, expected.clone(), hasher.hex())?;
+                        }
+                        Ok(chunk)
+                    })
+                    .boxed()
+            }
+        };
+        if self.progress.is_none() && total < crate::PROGRESS_EVENT_EVERY {
+            return Ok(stream);
+        }
+        let mut meter = self.meter("get", obj, Some(total));
+        Ok(stream
+            .inspect_ok(move |chunk| {
+                meter.add(chunk.len());
+                if meter.done() >= total {
+                    meter.finish();
+                }
+            })
             .boxed())
     }
 
@@ -435,9 +557,14 @@ impl S3Client {
             )
             .await
             .map_err(|e| self.fail(e, "get range", obj))?;
-        got.bytes()
+        let mut meter = self.meter("get", obj, Some(got.range.end - got.range.start));
+        let bytes = got
+            .bytes()
             .await
-            .map_err(|e| self.fail(e, "get range", obj))
+            .map_err(|e| self.fail(e, "get range", obj))?;
+        meter.add(bytes.len());
+        meter.finish();
+        Ok(bytes)
     }
 
     /// Size, modification time and entity tag of `obj` (a `HEAD` request).
@@ -593,8 +720,11 @@ impl S3Client {
         opts: &WriteOptions,
     ) -> Result<S3Object> {
         let content: Bytes = content.into();
+        let total = content.len() as u64;
+        let precomputed = opts.checksum.then(|| checksum::sha256_hex(&content));
         let body = futures::stream::iter([Ok::<_, BoxError>(content)]);
-        self.write_impl(obj, body, opts).await
+        self.write_impl(obj, body, opts, Some(total), precomputed)
+            .await
     }
 
     /// Writes a stream of chunks to `obj` (a new key when `None`), with bounded memory: a single
@@ -624,7 +754,7 @@ impl S3Client {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: Into<BoxError>,
     {
-        self.write_impl(obj, content.map_err(Into::into), opts)
+        self.write_impl(obj, content.map_err(Into::into), opts, None, None)
             .await
     }
 
@@ -665,7 +795,7 @@ impl S3Client {
                 Ok(Some((buf.freeze(), reader)))
             }
         });
-        self.write_impl(obj, body, opts).await
+        self.write_impl(obj, body, opts, None, None).await
     }
 
     async fn write_impl<S>(
@@ -673,6 +803,8 @@ impl S3Client {
         obj: Option<&S3Object>,
         body: S,
         opts: &WriteOptions,
+        total: Option<u64>,
+        precomputed: Option<String>,
     ) -> Result<S3Object>
     where
         S: Stream<Item = std::result::Result<Bytes, BoxError>> + Send,
@@ -683,16 +815,37 @@ impl S3Client {
         };
         let path = to_path(&target)?;
         let store = self.object_store(target.storage()).await?;
+        let meter = std::sync::Mutex::new(self.meter("put", &target, total));
+        let body = body.inspect_ok(|chunk| {
+            if let Ok(mut m) = meter.lock() {
+                m.add(chunk.len());
+            }
+        });
+        let mut sum = opts.checksum.then(|| WriteChecksum {
+            precomputed,
+            ..WriteChecksum::default()
+        });
         match write_stream(
             store.as_ref(),
             &path,
             body,
             opts.attributes(),
             &self.transfer,
+            sum.as_mut(),
         )
         .await
         {
-            Ok(_) => Ok(S3Object::new(target.key())?.with_storage_opt(target.storage())),
+            Ok(_) => {
+                if let Ok(mut m) = meter.lock() {
+                    m.finish();
+                }
+                if let Some(sum) = sum
+                    && !sum.stored
+                {
+                    self.verify_written(&target, sum.hasher.hex()).await?;
+                }
+                Ok(S3Object::new(target.key())?.with_storage_opt(target.storage()))
+            }
             Err(WriteError::Store(e)) => Err(self.fail(e, "put", &target)),
             Err(WriteError::Body(source)) => Err(Error::Storage {
                 operation: format!(
@@ -702,6 +855,36 @@ impl S3Client {
                 source,
             }),
         }
+    }
+}
+
+/// [`Error::Storage`] with a [`ChecksumMismatch`](crate::ChecksumMismatch) unless the digests agree.
+fn check_digest(obj: &S3Object, expected: String, actual: String) -> Result<()> {
+    if expected == actual {
+        return Ok(());
+    }
+    let object = location(obj.storage(), obj.key());
+    Err(Error::Storage {
+        operation: format!("verify the SHA-256 of {object}"),
+        source: Box::new(crate::ChecksumMismatch {
+            object,
+            expected,
+            actual,
+        }),
+    })
+}
+
+impl S3Client {
+    /// Reads `obj` back and compares its SHA-256 with what was written (a checksummed write
+    /// whose checksum the store could not keep).
+    async fn verify_written(&self, obj: &S3Object, written: String) -> Result<()> {
+        tracing::debug!(object = %obj, "checksum not stored with the object: verifying by reading it back");
+        let mut stream = self.stream_opts(obj, GetOptions::default()).await?;
+        let mut hasher = Hasher::default();
+        while let Some(chunk) = stream.try_next().await? {
+            hasher.update(&chunk);
+        }
+        check_digest(obj, written, hasher.hex())
     }
 }
 

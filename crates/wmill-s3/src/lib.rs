@@ -98,9 +98,11 @@ let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod checksum;
 mod client;
 mod error;
 mod object;
+mod progress;
 mod reader;
 mod resolver;
 pub mod stores;
@@ -108,8 +110,10 @@ mod upload;
 #[cfg(feature = "windmill")]
 mod windmill;
 
+pub use checksum::{CHECKSUM_METADATA, ChecksumMismatch};
 pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
 pub use object::S3Object;
+pub use progress::{PROGRESS_EVENT_EVERY, ProgressFn, TransferProgress};
 pub use reader::S3Reader;
 pub use resolver::{StaticResolver, StorageResolver};
 #[cfg(feature = "windmill")]

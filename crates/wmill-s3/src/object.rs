@@ -14,10 +14,20 @@ use wmill_core::{Error, Result};
 /// `filename`); as text it is the URI `s3://<storage>/<key>`, or `s3:///<key>` for the default
 /// storage.
 ///
-/// # Invariants
-/// The key is checked when the object is built, parsed or deserialized: it is not empty, does
-/// not start with `/`, has no empty (`a//b`), `.` or `..` segment, does not end with `/`, and
-/// has no control character. An empty storage name means the default storage (`None`).
+/// # Keys
+/// The key is checked when the object is built, parsed or deserialized. Every rule:
+/// - it is not empty, and has at least one non-empty segment;
+/// - it does not end with `/` (that names a folder, not a file);
+/// - no segment is `.` or `..`;
+/// - it has no control character (newline, tab, NUL, ...).
+///
+/// A leading `/` and empty segments are accepted and dropped, as the Windmill server does
+/// when it builds its object paths (Python steps write `S3Object(s3='/path/to/file.txt')`):
+/// `"/path/to//file.txt"` is stored and read at the key `path/to/file.txt`, which
+/// [`S3Object::key`] returns. The string as given is kept and serialized back unchanged
+/// ([`S3Object::original_key`]), so a step hands on exactly what it received.
+///
+/// An empty storage name means the default storage (`None`).
 ///
 /// ```
 /// use wmill_s3::S3Object;
@@ -37,12 +47,20 @@ use wmill_core::{Error, Result};
 /// assert_eq!(back, S3Object::new("x.bin")?.with_storage("cold"));
 ///
 /// assert!(S3Object::new("../etc/passwd").is_err());
+///
+/// // Python's S3Object(s3='/path/to/file.txt'): stored where the server stores it
+/// let py: S3Object = serde_json::from_str(r#"{"s3": "/path/to/file.txt"}"#)?;
+/// assert_eq!(py.key(), "path/to/file.txt");
+/// assert_eq!(serde_json::to_string(&py)?, r#"{"s3":"/path/to/file.txt"}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawS3Object", into = "RawS3Object")]
 pub struct S3Object {
+    /// The key as given (serialized back unchanged).
     s3: String,
+    /// The key the store sees: `s3` without empty segments.
+    key: String,
     storage: Option<String>,
     presigned: Option<String>,
     filename: Option<String>,
@@ -64,12 +82,13 @@ impl TryFrom<RawS3Object> for S3Object {
     type Error = Error;
 
     fn try_from(raw: RawS3Object) -> Result<Self> {
-        validate_key(&raw.s3)?;
+        let key = validate_key(&raw.s3)?;
         if let Some(storage) = &raw.storage {
             validate_storage(storage)?;
         }
         Ok(S3Object {
             s3: raw.s3,
+            key,
             storage: raw.storage.filter(|s| !s.is_empty()),
             presigned: raw.presigned.filter(|s| !s.is_empty()),
             filename: raw.filename,
@@ -111,15 +130,16 @@ pub(crate) fn validate_storage(storage: &str) -> Result<()> {
     ))
 }
 
-/// Checks the key rules listed on [`S3Object`].
-pub(crate) fn validate_key(key: &str) -> Result<()> {
+/// Checks the key rules listed on [`S3Object`] and returns the key the store sees (empty
+/// segments dropped, as object_store's `Path` drops them on the server).
+pub(crate) fn validate_key(key: &str) -> Result<String> {
     if key.is_empty() {
         return Err(Error::invalid(WHAT, "the key is empty"));
     }
-    if key.starts_with('/') {
+    if key.chars().any(char::is_control) {
         return Err(Error::invalid(
             WHAT,
-            format!("{key:?} starts with '/' (keys are relative to the storage root)"),
+            format!("{key:?} contains a control character"),
         ));
     }
     if key.ends_with('/') {
@@ -128,30 +148,31 @@ pub(crate) fn validate_key(key: &str) -> Result<()> {
             format!("{key:?} ends with '/' (that is a folder, not a file)"),
         ));
     }
-    if key.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            WHAT,
-            format!("{key:?} contains a control character"),
-        ));
-    }
+    let mut normalized = String::with_capacity(key.len());
     for segment in key.split('/') {
         match segment {
-            "" => {
-                return Err(Error::invalid(
-                    WHAT,
-                    format!("{key:?} has an empty path segment ('//')"),
-                ));
-            }
+            "" => {}
             "." | ".." => {
                 return Err(Error::invalid(
                     WHAT,
                     format!("{key:?} has a relative segment {segment:?}"),
                 ));
             }
-            _ => {}
+            _ => {
+                if !normalized.is_empty() {
+                    normalized.push('/');
+                }
+                normalized.push_str(segment);
+            }
         }
     }
-    Ok(())
+    if normalized.is_empty() {
+        return Err(Error::invalid(
+            WHAT,
+            format!("{key:?} names no file (only '/')"),
+        ));
+    }
+    Ok(normalized)
 }
 
 impl S3Object {
@@ -166,10 +187,11 @@ impl S3Object {
     /// # Ok::<(), wmill_core::Error>(())
     /// ```
     pub fn new(key: impl Into<String>) -> Result<Self> {
-        let key = key.into();
-        validate_key(&key)?;
+        let s3 = key.into();
+        let key = validate_key(&s3)?;
         Ok(S3Object {
-            s3: key,
+            s3,
+            key,
             storage: None,
             presigned: None,
             filename: None,
@@ -256,8 +278,22 @@ impl S3Object {
         }
     }
 
-    /// The object key inside its storage.
+    /// The object key inside its storage: where the object is stored and read, with a leading
+    /// `/` and empty segments dropped (see [Keys](S3Object#keys)).
+    ///
+    /// ```
+    /// let obj = wmill_s3::S3Object::new("/path/to//file.txt")?;
+    /// assert_eq!(obj.key(), "path/to/file.txt");
+    /// assert_eq!(obj.original_key(), "/path/to//file.txt");
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
     pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The key as it was given (built, parsed or deserialized), which serialization writes
+    /// back. Equal to [`S3Object::key`] unless it had a leading `/` or empty segments.
+    pub fn original_key(&self) -> &str {
         &self.s3
     }
 
@@ -413,7 +449,7 @@ mod tests {
     #[test]
     fn bad_keys_are_invalid_input() {
         for key in [
-            "", "/abs", "a/../b", "..", "a/./b", "a//b", "dir/", "a\nb", "a\u{0}b",
+            "", "/", "//", "/../x", "a/../b", "..", "a/./b", "dir/", "/dir/", "a\nb", "a\u{0}b",
         ] {
             let err = S3Object::new(key).unwrap_err();
             assert!(
@@ -421,17 +457,34 @@ mod tests {
                 "{key:?}: {err:?}"
             );
         }
-        for uri in [
-            "k",
-            "s3://",
-            "s3://st",
-            "s3://st/",
-            "s3:////abs",
-            "S3://a/b",
-        ] {
+        for uri in ["k", "s3://", "s3://st", "s3://st/", "s3:////", "S3://a/b"] {
             assert!(S3Object::parse(uri).is_err(), "{uri}");
         }
         assert!(S3Object::new("a/..b/c..").is_ok());
+    }
+
+    #[test]
+    fn leading_slash_and_empty_segments_are_dropped_from_the_stored_key() {
+        for (given, stored) in [
+            ("/path/to/file.txt", "path/to/file.txt"),
+            ("a//b", "a/b"),
+            ("//x///y", "x/y"),
+            ("plain", "plain"),
+        ] {
+            let obj = S3Object::new(given).unwrap();
+            assert_eq!(obj.key(), stored, "{given:?}");
+            assert_eq!(obj.original_key(), given);
+            // serialized and displayed as given, and read back equal
+            let json = serde_json::to_value(&obj).unwrap();
+            assert_eq!(json, serde_json::json!({ "s3": given }));
+            let back: S3Object = serde_json::from_value(json).unwrap();
+            assert_eq!(back, obj);
+            assert_eq!(S3Object::parse(&obj.to_string()).unwrap(), obj);
+        }
+        let uri = S3Object::parse("s3:////abs/k").unwrap();
+        assert_eq!((uri.storage(), uri.key()), (None, "abs/k"));
+        let named = S3Object::parse("s3://st//k").unwrap();
+        assert_eq!((named.storage(), named.key()), (Some("st"), "k"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use wmill_core::BoxError;
 
 use crate::TransferOptions;
+use crate::checksum::{WriteChecksum, with_checksum};
 
 /// Why a write failed: the store refused, or the caller's body failed.
 #[derive(Debug)]
@@ -188,6 +189,20 @@ impl Drop for PartWriter {
     }
 }
 
+/// The attributes to try, best first: with the checksum (when there is one), without it, and
+/// none at all (for stores that keep no attributes and say so with `NotImplemented`).
+fn attribute_tiers(base: &Attributes, checksum: Option<&str>) -> Vec<Attributes> {
+    let mut tiers = Vec::with_capacity(3);
+    if let Some(hex) = checksum {
+        tiers.push(with_checksum(base.clone(), hex));
+    }
+    if !base.is_empty() {
+        tiers.push(base.clone());
+    }
+    tiers.push(Attributes::new());
+    tiers
+}
+
 /// Writes `body` to `path`: a single put when it ends within `opts.multipart_threshold` bytes,
 /// otherwise a multipart upload of `opts.part_size` parts with at most `opts.max_concurrency`
 /// parts in flight. Buffered memory stays below `part_size * (max_concurrency + 1)` plus the
@@ -198,6 +213,7 @@ pub(crate) async fn write_stream<S>(
     body: S,
     attributes: Attributes,
     opts: &TransferOptions,
+    mut checksum: Option<&mut WriteChecksum>,
 ) -> Result<PutResult, WriteError>
 where
     S: Stream<Item = Result<Bytes, BoxError>> + Send,
@@ -213,21 +229,34 @@ where
         match body.next().await {
             None => {
                 let payload: PutPayload = head.freeze();
-                let with_attrs = !attributes.is_empty();
-                let put = PutOptions {
-                    attributes,
-                    ..PutOptions::default()
-                };
-                return match store.put_opts(path, payload.clone(), put).await {
-                    Err(object_store::Error::NotImplemented { .. }) if with_attrs => {
-                        tracing::debug!(location = %path, store = %store, "the store keeps no content type / disposition: writing without them");
-                        Ok(store.put_opts(path, payload, PutOptions::default()).await?)
+                let digest = checksum.as_deref().map(|c| c.hasher.hex());
+                let mut kept_checksum = false;
+                let mut result = Err(object_store::Error::NotImplemented {
+                    operation: "put".into(),
+                    implementer: "wmill-s3".into(),
+                });
+                for attrs in attribute_tiers(&attributes, digest.as_deref()) {
+                    kept_checksum = digest.is_some() && crate::checksum::stored(&attrs).is_some();
+                    let put = PutOptions {
+                        attributes: attrs,
+                        ..PutOptions::default()
+                    };
+                    result = store.put_opts(path, payload.clone(), put).await;
+                    if !matches!(result, Err(object_store::Error::NotImplemented { .. })) {
+                        break;
                     }
-                    other => Ok(other?),
-                };
+                    tracing::debug!(location = %path, store = %store, "the store does not keep every attribute (checksum, content type, disposition): writing with fewer");
+                }
+                if let Some(c) = checksum {
+                    c.stored = kept_checksum;
+                }
+                return Ok(result?);
             }
             Some(Err(e)) => return Err(WriteError::Body(e)),
             Some(Ok(chunk)) => {
+                if let Some(c) = checksum.as_deref_mut() {
+                    c.hasher.update(&chunk);
+                }
                 if head.content_length() + chunk.len() > threshold {
                     break chunk;
                 }
@@ -243,25 +272,32 @@ where
             source: "writes above the multipart threshold need a Tokio runtime".into(),
         }));
     }
-    let with_attrs = !attributes.is_empty();
-    let opened = store
-        .put_multipart_opts(
-            path,
-            PutMultipartOptions {
-                attributes,
-                ..PutMultipartOptions::default()
-            },
-        )
-        .await;
-    let upload = match opened {
-        Err(object_store::Error::NotImplemented { .. }) if with_attrs => {
-            tracing::debug!(location = %path, store = %store, "the store keeps no content type / disposition: writing without them");
-            store
-                .put_multipart_opts(path, PutMultipartOptions::default())
-                .await?
+    let digest = checksum.as_deref().and_then(|c| c.precomputed.clone());
+    let mut kept_checksum = false;
+    let mut opened = Err(object_store::Error::NotImplemented {
+        operation: "put_multipart".into(),
+        implementer: "wmill-s3".into(),
+    });
+    for attrs in attribute_tiers(&attributes, digest.as_deref()) {
+        kept_checksum = digest.is_some() && crate::checksum::stored(&attrs).is_some();
+        opened = store
+            .put_multipart_opts(
+                path,
+                PutMultipartOptions {
+                    attributes: attrs,
+                    ..PutMultipartOptions::default()
+                },
+            )
+            .await;
+        if !matches!(opened, Err(object_store::Error::NotImplemented { .. })) {
+            break;
         }
-        other => other?,
-    };
+        tracing::debug!(location = %path, store = %store, "the store does not keep every attribute (checksum, content type, disposition): writing with fewer");
+    }
+    if let Some(c) = checksum.as_deref_mut() {
+        c.stored = kept_checksum;
+    }
+    let upload = opened?;
     tracing::debug!(location = %path, part_size, concurrency, "multipart upload started");
     let mut writer = PartWriter::new(upload, part_size, concurrency, path.to_string());
     let head_chunks: Vec<Bytes> = head.freeze().into_iter().collect();
@@ -275,6 +311,9 @@ where
         match body.next().await {
             None => break,
             Some(Ok(chunk)) => {
+                if let Some(c) = checksum.as_deref_mut() {
+                    c.hasher.update(&chunk);
+                }
                 if let Err(e) = writer.put(chunk).await {
                     writer.abort().await;
                     return Err(e);

@@ -95,6 +95,41 @@ impl Respond for FakeHelpers {
                     None => not_found(&format!("file {key}")),
                 }
             }
+            // As the server: the exact byte range of text files, strict UTF-8, at most 8 MiB.
+            ("GET", "load_file_preview") => {
+                let key = q(req, "file_key").unwrap_or_default();
+                let Some(f) = files.get(&(storage, key.clone())) else {
+                    return not_found(&format!("file {key}"));
+                };
+                let num = |name| q(req, name).and_then(|v| v.parse::<usize>().ok());
+                let from = num("read_bytes_from").unwrap_or(0);
+                let length = num("read_bytes_length").unwrap_or(0);
+                if length > 8 << 20 {
+                    return ResponseTemplate::new(400)
+                        .set_body_string("Bad request: Cannot load file bigger than 8MB");
+                }
+                let lower = key.to_lowercase();
+                if ![".json", ".yaml", ".yml", ".xml", ".txt", ".log"]
+                    .iter()
+                    .any(|ext| lower.ends_with(ext))
+                {
+                    return ResponseTemplate::new(200).set_body_json(json!({
+                        "content": null, "content_type": "Unknown",
+                        "msg": "Preview is not available. Content type is unknown or not supported"
+                    }));
+                }
+                let end = (from + length).min(f.body.len());
+                let chunk = f.body.get(from.min(end)..end).unwrap_or_default().to_vec();
+                match String::from_utf8(chunk) {
+                    Ok(text) => ResponseTemplate::new(200).set_body_json(
+                        json!({"content": text, "content_type": "RawText", "msg": null}),
+                    ),
+                    Err(_) => ResponseTemplate::new(200).set_body_json(json!({
+                        "content": null, "content_type": "RawText",
+                        "msg": "File encoding is not supported"
+                    })),
+                }
+            }
             ("DELETE", "delete_s3_file") => {
                 let key = q(req, "file_key").unwrap_or_default();
                 files.remove(&(storage, key));
@@ -231,4 +266,40 @@ async fn helpers_mode_resolver_uses_the_helper_store() {
             .unwrap(),
         "via helpers"
     );
+}
+
+/// The upload endpoint keeps a content type but no user metadata: a checksummed write keeps its
+/// content type and is verified by downloading it back once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksummed_writes_through_the_helpers_keep_the_content_type_and_read_back() {
+    let (server, fake) = fake_server().await;
+    let conn = WindmillConnection::new(&server.uri(), "ws", TOKEN).unwrap();
+    let client = wmill_s3::S3Client::from_store(Arc::new(WindmillHelperStore::new(conn, None)));
+    let obj = wmill_s3::S3Object::new("sums/r.csv").unwrap();
+    client
+        .write_s3_file(
+            Some(&obj),
+            "a,b\n",
+            &wmill_s3::WriteOptions::new()
+                .content_type("text/csv")
+                .checksum(true),
+        )
+        .await
+        .unwrap();
+    let stored = fake.files.lock()[&("_default_".to_owned(), "sums/r.csv".to_owned())].clone();
+    assert_eq!(stored.content_type.as_deref(), Some("text/csv"));
+    let ops: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.url.path().rsplit('/').next().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(ops, ["POST upload_s3_file", "GET download_s3_file"]);
 }

@@ -217,3 +217,172 @@ mod expired {
         assert_eq!(fine.invalidated.load(Ordering::SeqCst), 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_on_a_memory_store() {
+    let client = wmill_s3::S3Client::from_store(Arc::new(InMemory::new()));
+    support::check_progress(&client).await;
+}
+
+mod checksums {
+    use std::error::Error as _;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use futures::TryStreamExt;
+    use wmill_core::Error;
+    use wmill_s3::object_store::local::LocalFileSystem;
+    use wmill_s3::object_store::memory::InMemory;
+    use wmill_s3::object_store::{
+        Attribute, GetOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+    };
+    use wmill_s3::{CHECKSUM_METADATA, ChecksumMismatch, S3Client, S3Object, WriteOptions};
+
+    fn mismatch(err: &Error) -> Option<&ChecksumMismatch> {
+        err.source()?.downcast_ref::<ChecksumMismatch>()
+    }
+
+    #[tokio::test]
+    async fn stored_on_write_verified_on_whole_reads() {
+        let store = Arc::new(InMemory::new());
+        let client = S3Client::from_store(store.clone());
+        let obj = S3Object::new("c/a.txt").unwrap();
+        client
+            .write_s3_file(Some(&obj), "hello", &WriteOptions::new().checksum(true))
+            .await
+            .unwrap();
+        let got = store
+            .get_opts(&"c/a.txt".into(), GetOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            got.attributes
+                .get(&Attribute::Metadata(CHECKSUM_METADATA.into()))
+                .map(|v| v.as_ref().to_owned()),
+            Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".to_owned())
+        );
+        assert_eq!(client.load_s3_file(&obj).await.unwrap(), "hello");
+
+        // the bytes change behind our back, the checksum stays
+        let attrs = got.attributes.clone();
+        store
+            .put_opts(
+                &"c/a.txt".into(),
+                PutPayload::from_static(b"hellO"),
+                PutOptions {
+                    attributes: attrs,
+                    ..PutOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+        let err = client.load_s3_file(&obj).await.unwrap_err();
+        let bad = mismatch(&err).unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(bad.object, "s3:///c/a.txt");
+        let streamed: Result<Vec<Bytes>, Error> = client
+            .load_s3_file_stream(&obj)
+            .await
+            .unwrap()
+            .try_collect()
+            .await;
+        assert!(mismatch(&streamed.unwrap_err()).is_some());
+        // ranges are not verified
+        assert_eq!(client.load_s3_file_range(&obj, 0..4).await.unwrap(), "hell");
+        // objects without a checksum read as before
+        store.put(&"c/plain".into(), "x".into()).await.unwrap();
+        assert_eq!(
+            client
+                .load_s3_file(&S3Object::new("c/plain").unwrap())
+                .await
+                .unwrap(),
+            "x"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_streams_and_stores_without_metadata_are_verified_by_reading_back() {
+        // a stream above the multipart threshold: the checksum is known only at the end
+        let store = Arc::new(InMemory::new());
+        let client = S3Client::from_store(store.clone());
+        let obj = S3Object::new("c/big.bin").unwrap();
+        let chunks: Vec<Bytes> = (0..12u8).map(|i| Bytes::from(vec![i; 1 << 20])).collect();
+        client
+            .write_s3_file_stream(
+                Some(&obj),
+                futures::stream::iter(chunks).map(Ok::<_, std::io::Error>),
+                &WriteOptions::new().checksum(true),
+            )
+            .await
+            .unwrap();
+        let got = store
+            .get_opts(&"c/big.bin".into(), GetOptions::default())
+            .await
+            .unwrap();
+        assert!(got.attributes.is_empty());
+        // a buffer of the same size: its checksum is known before the upload, so it is stored
+        client
+            .write_s3_file(
+                Some(&obj),
+                vec![7u8; 12 << 20],
+                &WriteOptions::new().checksum(true),
+            )
+            .await
+            .unwrap();
+        let got = store
+            .get_opts(&"c/big.bin".into(), GetOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            got.attributes
+                .get(&Attribute::Metadata(CHECKSUM_METADATA.into()))
+                .is_some()
+        );
+
+        // a local directory keeps no metadata: written, then read back and compared
+        let dir = tempfile::tempdir().unwrap();
+        let local = S3Client::from_store(Arc::new(
+            LocalFileSystem::new_with_prefix(dir.path()).unwrap(),
+        ));
+        let obj = S3Object::new("l/a.txt").unwrap();
+        local
+            .write_s3_file(Some(&obj), "local", &WriteOptions::new().checksum(true))
+            .await
+            .unwrap();
+        assert_eq!(local.load_s3_file(&obj).await.unwrap(), "local");
+    }
+
+    use futures::StreamExt as _;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_corrupted_on_the_way_fails_its_read_back() {
+        use std::sync::atomic::Ordering;
+        let (client, counters) = crate::support::counting_client(Arc::new(InMemory::new()), None);
+        let obj = S3Object::new("c/stream.bin").unwrap();
+        let body = || {
+            futures::stream::iter(
+                (0..12u8).map(|i| Ok::<_, std::io::Error>(Bytes::from(vec![i; 1 << 20]))),
+            )
+        };
+        // without a checksum nobody notices
+        counters.corrupt_parts.store(true, Ordering::SeqCst);
+        client
+            .write_s3_file_stream(Some(&obj), body(), &WriteOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(counters.gets.load(Ordering::SeqCst), 0);
+        // with one, the read back finds it
+        let err = client
+            .write_s3_file_stream(Some(&obj), body(), &WriteOptions::new().checksum(true))
+            .await
+            .unwrap_err();
+        assert!(mismatch(&err).is_some(), "{err:?}");
+        assert_eq!(counters.gets.load(Ordering::SeqCst), 1);
+        // a sound transport passes
+        counters.corrupt_parts.store(false, Ordering::SeqCst);
+        client
+            .write_s3_file_stream(Some(&obj), body(), &WriteOptions::new().checksum(true))
+            .await
+            .unwrap();
+        assert_eq!(counters.gets.load(Ordering::SeqCst), 2);
+    }
+}

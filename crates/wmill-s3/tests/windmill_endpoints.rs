@@ -109,7 +109,16 @@ async fn download_metadata_delete_list_and_move_requests() {
         .and(query_param_is_missing("storage"))
         .and(bearer_token(TOKEN))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(b"content".to_vec()))
-        .expect(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // a ranged read of a binary file downloads it (text files go through load_file_preview)
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .and(query_param("file_key", "a/b.dat"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"content".to_vec()))
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -159,7 +168,11 @@ async fn download_metadata_delete_list_and_move_requests() {
     let client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
     let obj = S3Object::new("a/b.txt").unwrap();
     assert_eq!(client.load_s3_file(&obj).await.unwrap(), "content");
-    assert_eq!(client.load_s3_file_range(&obj, 2..5).await.unwrap(), "nte");
+    let binary = S3Object::new("a/b.dat").unwrap();
+    assert_eq!(
+        client.load_s3_file_range(&binary, 2..5).await.unwrap(),
+        "nte"
+    );
     let meta = client.load_s3_file_metadata(&obj).await.unwrap();
     assert_eq!((meta.size, meta.version.as_deref()), (7, Some("v1")));
     let level = client.list_s3_folder(None, Some("a")).await.unwrap();
@@ -1109,4 +1122,288 @@ async fn duckdb_settings_cannot_be_broken_out_of() {
         sql.contains("SET s3_access_key_id='jwt_a''b.c'';DROP TABLE x;--'"),
         "{sql}"
     );
+}
+
+// ---------------------------------------------------------------- previews, folder checks, usage
+
+fn meta_answer(size: u64) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "mime_type": null, "size_in_bytes": size,
+        "last_modified": "2026-01-02T03:04:05Z", "expires": null, "version_id": null
+    }))
+}
+
+#[tokio::test]
+async fn a_ranged_read_of_a_text_file_reads_only_the_range_through_the_preview() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/load_file_metadata"))
+        .and(query_param("file_key", "logs/app.log"))
+        .and(query_param("storage", "cold"))
+        .and(bearer_token(TOKEN))
+        .respond_with(meta_answer(10_000_000))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/load_file_preview"))
+        .and(query_param("file_key", "logs/app.log"))
+        .and(query_param("storage", "cold"))
+        .and(query_param("file_size_in_bytes", "10000000"))
+        .and(query_param("read_bytes_from", "9000000"))
+        .and(query_param("read_bytes_length", "6"))
+        .and(query_param_is_missing("s3_resource_path"))
+        .and(bearer_token(TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"content": "héllo", "content_type": "RawText", "msg": null})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // the whole file must not be downloaded
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
+    let obj = S3Object::parse("s3://cold/logs/app.log").unwrap();
+    let bytes = client
+        .load_s3_file_range(&obj, 9_000_000..9_000_006)
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], "héllo".as_bytes());
+}
+
+#[tokio::test]
+async fn a_preview_that_is_not_the_exact_range_falls_back_to_the_download() {
+    for answer in [
+        // an older server that read one byte more
+        json!({"content": "abcd", "content_type": "RawText"}),
+        // not UTF-8
+        json!({"content": null, "content_type": "RawText", "msg": "File encoding is not supported"}),
+        json!({"content_type": "Unknown", "msg": "Preview is not available"}),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/w/ws/job_helpers/load_file_metadata"))
+            .respond_with(meta_answer(6))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/w/ws/job_helpers/load_file_preview"))
+            .and(query_param("read_bytes_from", "1"))
+            .and(query_param("read_bytes_length", "3"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/w/ws/job_helpers/download_s3_file"))
+            .and(query_param("file_key", "a.txt"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(b"012345".to_vec()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
+        let obj = S3Object::new("a.txt").unwrap();
+        let bytes = client.load_s3_file_range(&obj, 1..4).await.unwrap();
+        assert_eq!(&bytes[..], b"123", "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn ranged_reads_of_binary_files_download_without_a_preview() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/load_file_preview"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/download_s3_file"))
+        .and(query_param("file_key", "a.bin"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"012345".to_vec()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = S3Client::from_windmill(conn(&server, TOKEN), StorageAccess::Helpers);
+    let bytes = client
+        .load_s3_file_range(&S3Object::new("a.bin").unwrap(), 2..5)
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"234");
+}
+
+#[tokio::test]
+async fn load_file_preview_sends_every_option() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/load_file_preview"))
+        .and(query_param("file_key", "d/t.csv"))
+        .and(query_param("file_size_in_bytes", "100"))
+        .and(query_param("file_mime_type", "text/csv"))
+        .and(query_param("csv_separator", ";"))
+        .and(query_param("csv_has_header", "false"))
+        .and(query_param("read_bytes_from", "0"))
+        .and(query_param("read_bytes_length", "50"))
+        .and(query_param_is_missing("storage"))
+        .and(bearer_token(TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"content": "a;b", "content_type": "Csv"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = conn(&server, TOKEN);
+    let preview = conn
+        .load_file_preview(
+            &S3Object::new("d/t.csv").unwrap(),
+            &wmill_s3::PreviewOptions::new()
+                .bytes(0, 50)
+                .file_size(100)
+                .mime_type("text/csv")
+                .csv(";", false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(preview.content.as_deref(), Some("a;b"));
+    assert_eq!(preview.content_type, wmill_s3::PreviewContentType::Csv);
+    // longer than the server previews: refused before any request
+    let err = conn
+        .load_file_preview(
+            &S3Object::new("d/t.csv").unwrap(),
+            &wmill_s3::PreviewOptions::new().bytes(0, wmill_s3::MAX_PREVIEW_BYTES + 1),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    // a missing file
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/load_file_preview"))
+        .and(query_param("file_key", "gone.txt"))
+        .respond_with(text(404, "Not found: gone.txt"))
+        .mount(&server)
+        .await;
+    let err = conn
+        .load_file_preview(&S3Object::new("gone.txt").unwrap(), &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                kind: ItemKind::Object,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn folder_checks_parquet_as_csv_connection_tests_and_usage() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/check_s3_folder_exists"))
+        .and(query_param("file_key", "exports/2026"))
+        .and(query_param("marker_file", "_SUCCESS"))
+        .and(bearer_token(TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"exists": true, "is_folder": true})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/api/w/ws/job_helpers/download_s3_parquet_file_as_csv",
+        ))
+        .and(query_param("file_key", "t.parquet"))
+        .and(query_param("s3_resource_path", "f/s3/partner"))
+        .and(bearer_token(TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/csv")
+                .set_body_string("a,b\n1,2\n"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/test_connection"))
+        .and(query_param("storage", "cold"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(null)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/test_connection"))
+        .and(query_param_is_missing("storage"))
+        .respond_with(text(
+            500,
+            "Internal: Error testing connection: bucket unreachable",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/storage_usage"))
+        .and(query_param("refresh", "true"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "total_bytes": 300, "quota_bytes": 1000,
+            "storages": [{"storage": "_default_", "bytes": 300, "computed_at": "2026-12-01T00:00:00Z"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = conn(&server, TOKEN);
+    let check = conn
+        .check_s3_folder_exists("/exports/2026/", Some("_SUCCESS"))
+        .await
+        .unwrap();
+    assert!(check.exists && check.is_folder);
+    let csv = conn
+        .download_s3_parquet_file_as_csv(
+            &S3Object::new("t.parquet").unwrap(),
+            Some("$res:f/s3/partner"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&csv[..], b"a,b\n1,2\n");
+    assert_eq!(
+        conn.test_connection(Some("cold")).await.unwrap(),
+        json!(null)
+    );
+    let err = conn.test_connection(None).await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert!(
+        err.to_string().contains("bucket unreachable")
+            || format!("{err:?}").contains("bucket unreachable")
+    );
+    let usage = conn.storage_usage(true).await.unwrap();
+    assert_eq!((usage.total_bytes, usage.quota_bytes), (300, Some(1000)));
+    assert_eq!(usage.storages[0].bytes, 300);
+
+    // refused before any request
+    let sent = server.received_requests().await.unwrap().len();
+    for err in [
+        conn.check_s3_folder_exists("/", None).await.unwrap_err(),
+        conn.download_s3_parquet_file_as_csv(
+            &S3Object::new("t.parquet").unwrap().with_storage("cold"),
+            None,
+        )
+        .await
+        .unwrap_err(),
+        conn.test_connection(Some("a/b")).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), sent);
 }

@@ -44,7 +44,12 @@ use wmill_core::{
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
-pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state, stream_result};
+#[cfg(feature = "s3")]
+pub use crate::parse_s3_object;
+pub use wmill_core::{
+    append_to_result_stream, database_url, get_shared_state, parse_resource_syntax,
+    parse_variable_syntax, set_shared_state, stream_result,
+};
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
@@ -149,6 +154,12 @@ pub fn list_variables(options: &ListVariables) -> Result<Vec<VariableInfo>> {
 pub fn get_resource(path: &str) -> Result<Value> {
     let path = path.to_owned();
     block_on(async move { crate::get_resource(&path).await })
+}
+
+/// Blocking [`crate::database_url_from_resource`].
+pub fn database_url_from_resource(path: &str) -> Result<String> {
+    let path = path.to_owned();
+    block_on(async move { crate::database_url_from_resource(&path).await })
 }
 
 /// Blocking [`crate::get_resource_as`].
@@ -354,6 +365,12 @@ pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
     block_on(async move { crate::cancel_job(id, reason.as_deref()).await })
 }
 
+/// Blocking [`crate::get_job`].
+pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job(id).await })
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
@@ -426,10 +443,10 @@ mod server {
         s.map(str::to_owned)
     }
 
-    /// Blocking [`crate::get_job`].
-    pub fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+    /// Blocking [`crate::get_job_raw`].
+    pub fn get_job_raw(job_id: impl JobRef, light: bool) -> Result<Value> {
         let id = job_id.to_job_id()?;
-        block_on(async move { crate::get_job(id, light).await })
+        block_on(async move { crate::get_job_raw(id, light).await })
     }
 
     /// Blocking [`crate::get_root_job_id`].
@@ -585,6 +602,110 @@ mod server {
     ) -> Result<()> {
         let (path, topic) = (trigger_path.to_owned(), topic.to_owned());
         block_on(async move { crate::commit_kafka_offsets(&path, &topic, partition, offset).await })
+    }
+}
+
+pub use self::listings::*;
+
+/// Blocking listings: the streams of the async functions as iterators.
+mod listings {
+    use futures::StreamExt;
+    use futures::stream::BoxStream;
+    #[cfg(feature = "http")]
+    use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
+    use wmill_core::{
+        JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo,
+    };
+
+    use super::block_on;
+
+    /// A listing read without `async`: an iterator of items that fetches one page at a time
+    /// (through [`block_on`]). It ends after the last item or after the first error.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, ListVariables};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new().with_variable("u/me/a", "1")?));
+    /// let paths: Vec<String> = wmill::blocking::stream_variables(&ListVariables::new())
+    ///     .map(|v| v.map(|v| v.path.to_string()))
+    ///     .collect::<wmill::Result<_>>()?;
+    /// assert_eq!(paths, ["u/me/a"]);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub struct Listing<T> {
+        stream: Option<BoxStream<'static, Result<T>>>,
+    }
+
+    impl<T> std::fmt::Debug for Listing<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Listing")
+                .field("ended", &self.stream.is_none())
+                .finish()
+        }
+    }
+
+    impl<T: Send + 'static> Listing<T> {
+        fn new(stream: BoxStream<'static, Result<T>>) -> Self {
+            Listing {
+                stream: Some(stream),
+            }
+        }
+    }
+
+    impl<T: Send + 'static> Iterator for Listing<T> {
+        type Item = Result<T>;
+
+        fn next(&mut self) -> Option<Result<T>> {
+            let mut stream = self.stream.take()?;
+            match block_on(async move {
+                let item = stream.next().await;
+                Ok((stream, item))
+            }) {
+                Ok((stream, Some(Ok(item)))) => {
+                    self.stream = Some(stream);
+                    Some(Ok(item))
+                }
+                Ok((_, Some(Err(e)))) | Err(e) => Some(Err(e)),
+                Ok((_, None)) => None,
+            }
+        }
+    }
+
+    /// Blocking [`crate::stream_jobs`]: every job `query` selects, one page in memory at a time.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, JobQuery};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new()));
+    /// for job in wmill::blocking::stream_jobs(&JobQuery::new()) {
+    ///     println!("{}", job?.id);
+    /// }
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn stream_jobs(query: &JobQuery) -> Listing<JobSummary> {
+        Listing::new(crate::stream_jobs(query))
+    }
+
+    /// Blocking [`crate::stream_variables`].
+    pub fn stream_variables(options: &ListVariables) -> Listing<VariableInfo> {
+        Listing::new(crate::stream_variables(options))
+    }
+
+    /// Blocking [`crate::stream_resources`].
+    pub fn stream_resources(options: &ListResources) -> Listing<ResourceInfo> {
+        Listing::new(crate::stream_resources(options))
+    }
+
+    /// Blocking [`crate::stream_scripts`].
+    #[cfg(feature = "http")]
+    pub fn stream_scripts(options: &ListRunnables) -> Listing<ScriptSummary> {
+        Listing::new(crate::stream_scripts(options))
+    }
+
+    /// Blocking [`crate::stream_flows`].
+    #[cfg(feature = "http")]
+    pub fn stream_flows(options: &ListRunnables) -> Listing<FlowSummary> {
+        Listing::new(crate::stream_flows(options))
     }
 }
 
@@ -847,6 +968,379 @@ mod s3files {
     ) -> Result<DuckdbSettings> {
         let p = owned(s3_resource_path);
         block_on(async move { crate::get_duckdb_connection_settings(p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::load_file_preview`].
+    pub fn load_file_preview(
+        obj: impl S3Ref,
+        options: &wmill_s3::PreviewOptions,
+    ) -> Result<wmill_s3::FilePreview> {
+        let (obj, options) = (obj.to_s3_object()?, options.clone());
+        block_on(async move { crate::load_file_preview(obj, &options).await })
+    }
+
+    /// Blocking [`crate::check_s3_folder_exists`].
+    pub fn check_s3_folder_exists(
+        folder: &str,
+        marker_file: Option<&str>,
+    ) -> Result<wmill_s3::FolderCheck> {
+        let (folder, marker) = (folder.to_owned(), owned(marker_file));
+        block_on(async move { crate::check_s3_folder_exists(&folder, marker.as_deref()).await })
+    }
+
+    /// Blocking [`crate::download_s3_parquet_file_as_csv`].
+    pub fn download_s3_parquet_file_as_csv(
+        obj: impl S3Ref,
+        s3_resource_path: Option<&str>,
+    ) -> Result<Bytes> {
+        let (obj, p) = (obj.to_s3_object()?, owned(s3_resource_path));
+        block_on(async move { crate::download_s3_parquet_file_as_csv(obj, p.as_deref()).await })
+    }
+
+    /// Blocking [`crate::test_storage_connection`].
+    pub fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value> {
+        let storage = owned(storage);
+        block_on(async move { crate::test_storage_connection(storage.as_deref()).await })
+    }
+
+    /// Blocking [`crate::storage_usage`].
+    pub fn storage_usage(refresh: bool) -> Result<wmill_s3::StorageUsage> {
+        block_on(async move { crate::storage_usage(refresh).await })
+    }
+}
+
+// ---------------------------------------------------------------- data tables and DuckLake
+
+#[cfg(feature = "http")]
+pub use self::sql_tables::{DataTable, DuckLake, Materialize, SqlQuery, datatable, ducklake};
+
+/// Blocking data tables and DuckLake (feature `http`): the async builders of
+/// [`crate::datatable`] / [`crate::ducklake`] with blocking runs.
+#[cfg(feature = "http")]
+mod sql_tables {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+    use wmill_core::Result;
+    use wmill_http::{ResultCollection, SqlPreview};
+
+    use super::block_on;
+
+    /// Blocking [`crate::datatable`]: the same builder, whose queries run without `async`.
+    ///
+    /// ```no_run
+    /// fn main() -> wmill::Result<()> {
+    ///     let n: Option<i64> = wmill::blocking::datatable("main")
+    ///         .query("SELECT count(*) FROM friend WHERE age >= $1")
+    ///         .bind(18)
+    ///         .fetch_scalar()?;
+    ///     println!("{n:?} adults");
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn datatable(name: &str) -> DataTable {
+        DataTable(crate::datatable(name))
+    }
+
+    /// Blocking [`crate::ducklake`]: the same builder, whose queries run without `async`.
+    ///
+    /// ```no_run
+    /// fn main() -> wmill::Result<()> {
+    ///     wmill::blocking::ducklake("main")
+    ///         .append_partition("events", "SELECT * FROM staging")
+    ///         .partition("2026-06-19")
+    ///         .execute()
+    /// }
+    /// ```
+    pub fn ducklake(name: &str) -> DuckLake {
+        DuckLake(crate::ducklake(name))
+    }
+
+    /// Blocking [`wmill_http::DataTable`].
+    #[derive(Debug, Clone)]
+    pub struct DataTable(wmill_http::DataTable);
+
+    impl DataTable {
+        /// [`wmill_http::DataTable::role`].
+        #[must_use]
+        pub fn role(self, role: &str) -> Self {
+            DataTable(self.0.role(role))
+        }
+
+        /// [`wmill_http::DataTable::name`].
+        pub fn name(&self) -> &str {
+            self.0.name()
+        }
+
+        /// [`wmill_http::DataTable::schema`].
+        pub fn schema(&self) -> Option<&str> {
+            self.0.schema()
+        }
+
+        /// [`wmill_http::DataTable::query`].
+        pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
+            SqlQuery(self.0.query(sql))
+        }
+    }
+
+    impl From<wmill_http::DataTable> for DataTable {
+        fn from(d: wmill_http::DataTable) -> Self {
+            DataTable(d)
+        }
+    }
+
+    /// Blocking [`wmill_http::SqlQuery`]: the same binding, blocking runs.
+    #[derive(Debug, Clone)]
+    pub struct SqlQuery(wmill_http::SqlQuery);
+
+    impl SqlQuery {
+        /// [`wmill_http::SqlQuery::bind`].
+        #[must_use]
+        pub fn bind<T: Serialize>(self, value: T) -> Self {
+            SqlQuery(self.0.bind(value))
+        }
+
+        /// [`wmill_http::SqlQuery::bind_as`].
+        #[must_use]
+        pub fn bind_as<T: Serialize>(self, value: T, sql_type: &str) -> Self {
+            SqlQuery(self.0.bind_as(value, sql_type))
+        }
+
+        /// [`wmill_http::SqlQuery::bind_named`].
+        #[must_use]
+        pub fn bind_named<T: Serialize>(self, name: &str, value: T) -> Self {
+            SqlQuery(self.0.bind_named(name, value))
+        }
+
+        /// [`wmill_http::SqlQuery::bind_named_as`].
+        #[must_use]
+        pub fn bind_named_as<T: Serialize>(self, name: &str, value: T, sql_type: &str) -> Self {
+            SqlQuery(self.0.bind_named_as(name, value, sql_type))
+        }
+
+        /// [`wmill_http::SqlQuery::sql`].
+        pub fn sql(&self) -> &str {
+            self.0.sql()
+        }
+
+        /// [`wmill_http::SqlQuery::to_preview`].
+        pub fn to_preview(&self, collection: Option<ResultCollection>) -> Result<SqlPreview> {
+            self.0.to_preview(collection)
+        }
+
+        /// Blocking [`wmill_http::SqlQuery::fetch_collection`].
+        pub fn fetch_collection(&self, collection: Option<ResultCollection>) -> Result<Value> {
+            let q = self.0.clone();
+            block_on(async move { q.fetch_collection(collection).await })
+        }
+
+        /// Blocking [`wmill_http::SqlQuery::fetch`].
+        pub fn fetch<T: DeserializeOwned + Send + 'static>(&self) -> Result<Vec<T>> {
+            let q = self.0.clone();
+            block_on(async move { q.fetch::<T>().await })
+        }
+
+        /// Blocking [`wmill_http::SqlQuery::fetch_one`].
+        pub fn fetch_one<T: DeserializeOwned + Send + 'static>(&self) -> Result<Option<T>> {
+            let q = self.0.clone();
+            block_on(async move { q.fetch_one::<T>().await })
+        }
+
+        /// Blocking [`wmill_http::SqlQuery::fetch_scalar`].
+        pub fn fetch_scalar<T: DeserializeOwned + Send + 'static>(&self) -> Result<Option<T>> {
+            let q = self.0.clone();
+            block_on(async move { q.fetch_scalar::<T>().await })
+        }
+
+        /// Blocking [`wmill_http::SqlQuery::execute`].
+        pub fn execute(&self) -> Result<()> {
+            let q = self.0.clone();
+            block_on(async move { q.execute().await })
+        }
+    }
+
+    impl From<wmill_http::SqlQuery> for SqlQuery {
+        fn from(q: wmill_http::SqlQuery) -> Self {
+            SqlQuery(q)
+        }
+    }
+
+    /// Blocking [`wmill_http::DuckLake`].
+    #[derive(Debug, Clone)]
+    pub struct DuckLake(wmill_http::DuckLake);
+
+    impl DuckLake {
+        /// [`wmill_http::DuckLake::pipeline`].
+        #[must_use]
+        pub fn pipeline(self, record: bool) -> Self {
+            DuckLake(self.0.pipeline(record))
+        }
+
+        /// [`wmill_http::DuckLake::name`].
+        pub fn name(&self) -> &str {
+            self.0.name()
+        }
+
+        /// [`wmill_http::DuckLake::schema`].
+        pub fn schema(&self) -> Option<&str> {
+            self.0.schema()
+        }
+
+        /// [`wmill_http::DuckLake::query`].
+        pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
+            SqlQuery(self.0.query(sql))
+        }
+
+        /// [`wmill_http::DuckLake::read`].
+        pub fn read(&self, table: &str, partition: Option<&str>) -> SqlQuery {
+            SqlQuery(self.0.read(table, partition))
+        }
+
+        /// [`wmill_http::DuckLake::upsert_partition`].
+        pub fn upsert_partition(&self, table: &str, select_sql: &str) -> Materialize {
+            Materialize(self.0.upsert_partition(table, select_sql))
+        }
+
+        /// [`wmill_http::DuckLake::append_partition`].
+        pub fn append_partition(&self, table: &str, select_sql: &str) -> Materialize {
+            Materialize(self.0.append_partition(table, select_sql))
+        }
+    }
+
+    impl From<wmill_http::DuckLake> for DuckLake {
+        fn from(d: wmill_http::DuckLake) -> Self {
+            DuckLake(d)
+        }
+    }
+
+    /// Blocking [`wmill_http::Materialize`].
+    #[derive(Debug, Clone)]
+    pub struct Materialize(wmill_http::Materialize);
+
+    impl Materialize {
+        /// [`wmill_http::Materialize::partition`].
+        #[must_use]
+        pub fn partition(self, partition: impl Into<String>) -> Self {
+            Materialize(self.0.partition(partition))
+        }
+
+        /// [`wmill_http::Materialize::unique_key`].
+        #[must_use]
+        pub fn unique_key(self, column: &str) -> Self {
+            Materialize(self.0.unique_key(column))
+        }
+
+        /// [`wmill_http::Materialize::partition_col`].
+        #[must_use]
+        pub fn partition_col(self, column: &str) -> Self {
+            Materialize(self.0.partition_col(column))
+        }
+
+        /// [`wmill_http::Materialize::statement`].
+        pub fn statement(&self) -> SqlQuery {
+            SqlQuery(self.0.statement())
+        }
+
+        /// Blocking [`wmill_http::Materialize::execute`].
+        pub fn execute(&self) -> Result<()> {
+            let m = self.0.clone();
+            block_on(async move { m.execute().await })
+        }
+    }
+}
+
+// ---------------------------------------------------------------- flows by version, suspended steps
+
+/// Blocking [`crate::run_flow_by_version_async`].
+pub fn run_flow_by_version_async<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<JobId> {
+    run_flow_by_version_async_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_async_with`].
+pub fn run_flow_by_version_async_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_async_with(version, &args, &options).await })
+}
+
+/// Blocking [`crate::run_flow_by_version`].
+pub fn run_flow_by_version<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<Value> {
+    run_flow_by_version_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_with`].
+pub fn run_flow_by_version_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_with(version, &args, &options).await })
+}
+
+#[cfg(feature = "http")]
+pub use self::suspended::*;
+
+/// Blocking versions of the suspended-step helpers (feature `http`).
+#[cfg(feature = "http")]
+mod suspended {
+    use serde::Serialize;
+    use wmill_core::Result;
+
+    use super::{block_on, json};
+    use crate::JobRef;
+
+    /// Blocking [`crate::resume_suspended_job`].
+    pub fn resume_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::resume_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job`].
+    pub fn cancel_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::cancel_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::resume_suspended_job_by_id`].
+    pub fn resume_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::resume_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job_by_id`].
+    pub fn cancel_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::cancel_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
     }
 }
 

@@ -2,13 +2,18 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, ItemKind, ItemPath, JobId, JobStatus, ListResources, ListVariables, ResourceInfo,
-    Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo, WaitOptions, to_args,
+    Error, ItemKind, ItemPath, JobId, JobQuery, JobStatus, JobSummary, ListResources,
+    ListVariables, ResourceInfo, Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo,
+    WaitOptions, to_args,
 };
+#[cfg(feature = "http")]
+use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 
 use crate::client::client;
 
@@ -118,6 +123,19 @@ pub async fn get_resource_opt(path: &str) -> Result<Option<Value>> {
         }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// A `postgresql://` connection URL built from the PostgreSQL resource at `path` (`$res:` /
+/// `res://` prefixes accepted). TypeScript: `databaseUrlFromResource(path)`; the URL is built
+/// by [`database_url`](crate::database_url), which percent-encodes the user and password.
+///
+/// ```no_run
+/// # async fn f() -> wmill::Result<()> {
+/// let url = wmill::database_url_from_resource("f/db/main").await?;
+/// # Ok(()) }
+/// ```
+pub async fn database_url_from_resource(path: &str) -> Result<String> {
+    wmill_core::database_url(&get_resource(path).await?)
 }
 
 /// Creates or updates a resource. Python: `wmill.set_resource(path, value, resource_type="any")`.
@@ -361,6 +379,229 @@ pub async fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()>
 fn to_json<T: Serialize + ?Sized + Sync>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
+}
+
+/// The job, typed: its state (queued, scheduled, running, suspended, success, failure, canceled
+/// with who and why), timestamps, script, tag, worker, parent and root job, flow steps, result
+/// once completed, and the server's JSON for the rest ([`Job::raw`](wmill_core::Job::raw)).
+/// Python: `wmill.get_job(job_id)` (which returns the JSON).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+/// use wmill::{Client, InMemory, JobState};
+///
+/// let backend = InMemory::new();
+/// backend.register_script("f/jobs/hello", |_| async { Ok(json!("hi")) })?;
+/// wmill::set_client(Client::new(backend));
+///
+/// let id = wmill::run_script_by_path_async("f/jobs/hello", &json!({})).await?;
+/// let job = wmill::get_job(id).await?;
+/// assert_eq!(job.state, JobState::Success);
+/// assert_eq!(job.result(), Some(&json!("hi")));
+/// # Ok(()) }
+/// ```
+pub async fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_job(&id).await
+}
+
+// ---------------------------------------------------------------- data tables and DuckLake
+
+#[cfg(feature = "http")]
+pub use self::sql_tables::{datatable, ducklake};
+
+/// Parameterized SQL on the workspace's data tables and lakes, on the global client.
+#[cfg(feature = "http")]
+mod sql_tables {
+    use wmill_http::{DataTable, DuckLake, Windmill};
+
+    /// The global client's Windmill server, resolved when a query runs.
+    fn global_windmill() -> wmill_core::Result<Windmill> {
+        Ok(crate::client::client()?.http()?.clone())
+    }
+
+    /// The workspace data table `name` (PostgreSQL; `"main"` is the default one, `name:schema`
+    /// sets the search path), on the global client. Python: `wmill.datatable(name="main")`;
+    /// the role (Python's `role=`) is [`DataTable::role`].
+    ///
+    /// Queries bind their values ([`SqlQuery::bind`](wmill_http::SqlQuery::bind)), which never
+    /// enter the SQL text, and run as one inline preview each. The client is resolved when a
+    /// query runs: without a Windmill server (the embedded [`InMemory`](crate::InMemory)
+    /// backend has no SQL) that is [`Error::Unsupported`](crate::Error::Unsupported). See
+    /// [`DataTable`] for the exact request.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Friend { name: String, age: i64 }
+    ///
+    /// let db = wmill::datatable("main");
+    /// let adults: Vec<Friend> = db
+    ///     .query("SELECT name, age FROM friend WHERE age >= $1")
+    ///     .bind(18)
+    ///     .fetch()
+    ///     .await?;
+    /// let count: Option<i64> = db.query("SELECT count(*) FROM friend").fetch_scalar().await?;
+    /// # let _ = (adults, count); Ok(()) }
+    /// ```
+    pub fn datatable(name: &str) -> DataTable {
+        DataTable::resolved_by(name, global_windmill)
+    }
+
+    /// The workspace DuckLake `name` (DuckDB; `"main"` is the default one, `name:schema` makes
+    /// the schema current), on the global client. Python: `wmill.ducklake(name="main")`, with
+    /// `query`, `upsert_partition`, `append_partition` and `read`. The client is resolved when
+    /// a query runs, as for [`datatable`]. See [`DuckLake`] for the exact request.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// let lake = wmill::ducklake("main");
+    /// let friend: Option<serde_json::Value> = lake
+    ///     .query("SELECT * FROM friend WHERE id = $id")
+    ///     .bind_named("id", 7)
+    ///     .fetch_one()
+    ///     .await?;
+    /// lake.upsert_partition("friends_daily", "SELECT * FROM friend")
+    ///     .partition("2026-06-19")
+    ///     .execute()
+    ///     .await?;
+    /// # let _ = friend; Ok(()) }
+    /// ```
+    pub fn ducklake(name: &str) -> DuckLake {
+        DuckLake::resolved_by(name, global_windmill)
+    }
+}
+// ---------------------------------------------------------------- listings
+
+/// A stream whose only item is `e`.
+fn failed<T: Send + 'static>(e: Error) -> BoxStream<'static, Result<T>> {
+    futures::stream::once(async move { Err(e) }).boxed()
+}
+
+/// Every job `query` selects, newest first (queued jobs first), as a stream that fetches one
+/// page at a time (`query.page_size`, default 1000): memory stays bounded whatever the number
+/// of jobs. An invalid query is the only item ([`Error::InvalidInput`]), a server that repeats
+/// a page ends the stream with [`Error::ListingStalled`]. Blocking:
+/// [`blocking::stream_jobs`](crate::blocking::stream_jobs), an iterator.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use futures::TryStreamExt;
+/// use wmill::{Client, InMemory, ItemPath, JobListStatus, JobQuery};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/jobs/ok", |_| async { Ok(serde_json::json!(1)) })?;
+/// wmill::set_client(Client::new(memory));
+/// wmill::run_script_by_path("f/jobs/ok", &serde_json::json!({})).await?;
+///
+/// let query = JobQuery::new()
+///     .script_path(ItemPath::parse("f/jobs/ok")?)
+///     .status(JobListStatus::Success);
+/// let jobs: Vec<_> = wmill::stream_jobs(&query).try_collect().await?;
+/// assert_eq!(jobs.len(), 1);
+/// # Ok(()) }
+/// ```
+pub fn stream_jobs(query: &JobQuery) -> BoxStream<'static, Result<JobSummary>> {
+    match client().and_then(|c| c.jobs().cloned()) {
+        Ok(jobs) => wmill_core::job_stream(jobs, query.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every variable `options` selects, page by page (from `options.page`, default 1;
+/// `options.per_page` per request, default 1000). [`list_variables`] returns one page.
+pub fn stream_variables(options: &ListVariables) -> BoxStream<'static, Result<VariableInfo>> {
+    match client().and_then(|c| c.variables().cloned()) {
+        Ok(store) => wmill_core::variable_stream(store, options.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every resource `options` selects (`resource_type` filter included), page by page.
+/// [`list_resources_with`] returns one page.
+pub fn stream_resources(options: &ListResources) -> BoxStream<'static, Result<ResourceInfo>> {
+    match client().and_then(|c| c.resources().cloned()) {
+        Ok(store) => wmill_core::resource_stream(store, options.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every script `options` selects, page by page (`scripts/list`; a Windmill server only,
+/// else [`Error::Unsupported`]).
+#[cfg(feature = "http")]
+pub fn stream_scripts(options: &ListRunnables) -> BoxStream<'static, Result<ScriptSummary>> {
+    match client().and_then(|c| c.http().cloned()) {
+        Ok(wm) => wm.stream_scripts(options),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every flow `options` selects, page by page (`flows/list`; a Windmill server only).
+#[cfg(feature = "http")]
+pub fn stream_flows(options: &ListRunnables) -> BoxStream<'static, Result<FlowSummary>> {
+    match client().and_then(|c| c.http().cloned()) {
+        Ok(wm) => wm.stream_flows(options),
+        Err(e) => failed(e),
+    }
+}
+
+// ---------------------------------------------------------------- flows by version
+
+/// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+/// use wmill::{Client, FlowVersion, InMemory};
+///
+/// let wm = InMemory::new();
+/// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
+/// wmill::set_client(Client::new(wm));
+/// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
+/// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
+/// # Ok(()) }
+/// ```
+pub async fn run_flow_by_version_async<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<JobId> {
+    run_flow_by_version_async_with(version, args, &RunOptions::new()).await
+}
+
+/// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
+/// endpoint takes).
+pub async fn run_flow_by_version_async_with<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    client()?
+        .jobs()?
+        .run_flow_by_version_async(version.into(), args, options)
+        .await
+}
+
+/// Runs a saved version of a flow and returns its result.
+pub async fn run_flow_by_version<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<Value> {
+    run_flow_by_version_with(version, args, &RunOptions::new()).await
+}
+
+/// [`run_flow_by_version`] with options.
+pub async fn run_flow_by_version_with<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    client()?
+        .jobs()?
+        .run_flow_by_version(version.into(), args, options)
+        .await
 }
 
 // ---------------------------------------------------------------- job handles and batches

@@ -182,3 +182,47 @@ pub async fn get_duckdb_connection_settings(
         .get_duckdb_connection_settings(s3_resource_path)
         .await
 }
+
+// ---------------------------------------------------------------- server file helpers
+
+/// A preview of a file (optionally of a byte range: text files come back as their exact bytes).
+/// Windmill's `job_helpers/load_file_preview`; no official client wraps it.
+pub async fn load_file_preview(
+    obj: impl S3Ref,
+    options: &wmill_s3::PreviewOptions,
+) -> Result<wmill_s3::FilePreview> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.load_file_preview(&obj, options).await
+}
+
+/// Whether a folder exists in the default storage (and, with `marker_file`, holds that file).
+pub async fn check_s3_folder_exists(
+    folder: &str,
+    marker_file: Option<&str>,
+) -> Result<wmill_s3::FolderCheck> {
+    s3().await?
+        .check_s3_folder_exists(folder, marker_file)
+        .await
+}
+
+/// A Parquet file converted to CSV by the server (default storage, or the S3 resource at
+/// `s3_resource_path`).
+pub async fn download_s3_parquet_file_as_csv(
+    obj: impl S3Ref,
+    s3_resource_path: Option<&str>,
+) -> Result<Bytes> {
+    let obj = obj.to_s3_object()?;
+    s3().await?
+        .download_s3_parquet_file_as_csv(&obj, s3_resource_path)
+        .await
+}
+
+/// Whether the server reaches a storage (`None`: the default one): `job_helpers/test_connection`.
+pub async fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value> {
+    s3().await?.test_connection(storage).await
+}
+
+/// Bytes stored per storage (and the quota on Community Edition): `job_helpers/storage_usage`.
+pub async fn storage_usage(refresh: bool) -> Result<wmill_s3::StorageUsage> {
+    s3().await?.storage_usage(refresh).await
+}

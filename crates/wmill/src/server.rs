@@ -19,11 +19,11 @@ fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()
 }
 
-/// The full job (queued or completed), as the server describes it. `light` leaves out logs and
-/// code. Python: `wmill.get_job(job_id)`.
-pub async fn get_job(job_id: impl JobRef, light: bool) -> Result<Value> {
+/// The job (queued or completed) as the server's JSON, with its logs and code unless `light`.
+/// [`get_job`](crate::get_job) is the typed job, on any backend.
+pub async fn get_job_raw(job_id: impl JobRef, light: bool) -> Result<Value> {
     let id = job_id.to_job_id()?;
-    client()?.http()?.get_job(&id, light).await
+    client()?.http()?.get_job_raw(&id, light).await
 }
 
 /// The root job of a job (default: the current job, `WM_JOB_ID`).
@@ -282,4 +282,69 @@ pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Res
         .http()?
         .request_json(wmill_http::reqwest::Method::POST, endpoint, Some(&body))
         .await
+}
+
+// ---------------------------------------------------------------- suspended flow steps
+
+/// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
+/// being the step's resume value (any JSON value). The URL must name this client's server and
+/// workspace; the request goes to the client's server. See
+/// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+///
+/// // In the step before the suspend: the URLs, sent to whoever decides.
+/// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
+/// // Later, wherever that decision is made:
+/// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
+/// # Ok(()) }
+/// ```
+pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
+    url: &str,
+    payload: &T,
+) -> Result<()> {
+    let link = wmill_http::ResumeLink::parse(url)?;
+    client()?.http()?.resume_suspended_job(&link, payload).await
+}
+
+/// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
+/// ends canceled. See [`resume_suspended_job`].
+pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
+    url: &str,
+    payload: &T,
+) -> Result<()> {
+    let link = wmill_http::ResumeLink::parse(url)?;
+    client()?.http()?.cancel_suspended_job(&link, payload).await
+}
+
+/// Approves a suspended flow step given its job id, a resume id and the approver: the server
+/// signs them (`jobs/resume_urls`), then the step is resumed with `payload`.
+pub async fn resume_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
+    job_id: impl JobRef,
+    resume_id: u32,
+    approver: Option<&str>,
+    payload: &T,
+) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    let wm = client()?;
+    let http = wm.http()?;
+    let link = http.resume_link(&id, resume_id, approver).await?;
+    http.resume_suspended_job(&link, payload).await
+}
+
+/// Rejects a suspended flow step given its job id, a resume id and the approver (see
+/// [`resume_suspended_job_by_id`]).
+pub async fn cancel_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
+    job_id: impl JobRef,
+    resume_id: u32,
+    approver: Option<&str>,
+    payload: &T,
+) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    let wm = client()?;
+    let http = wm.http()?;
+    let link = http.resume_link(&id, resume_id, approver).await?;
+    http.cancel_suspended_job(&link, payload).await
 }

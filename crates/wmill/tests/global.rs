@@ -249,6 +249,17 @@ async fn module_functions_use_the_installed_client() {
         JobStatus::Completed { success: false },
         "the timeout canceled the job"
     );
+    assert!(
+        matches!(
+            wmill::get_job(slow).await.unwrap().state,
+            wmill::JobState::Canceled { .. }
+        ),
+        "the typed job says canceled, not failed"
+    );
+    assert!(matches!(
+        wmill::get_job("not-a-job-id").await,
+        Err(Error::InvalidInput { .. })
+    ));
     let err = wmill::run_script_by_path_with(
         "f/jobs/slow",
         &json!({}),
@@ -409,6 +420,9 @@ async fn blocking_inside_a_runtime_does_not_panic() {
         wmill::blocking::get_job_status(id).unwrap(),
         JobStatus::Completed { success: true }
     );
+    let job = wmill::blocking::get_job(id).unwrap();
+    assert_eq!(job.state, wmill::JobState::Success);
+    assert_eq!(job.script_path.as_deref(), Some("f/jobs/echo"));
     let slow = wmill::blocking::run_script_by_path_async("f/jobs/slow", &json!({})).unwrap();
     let err = wmill::blocking::wait_job(slow, Some(Duration::from_millis(20))).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }));
@@ -475,4 +489,125 @@ async fn blocking_inside_a_multi_thread_runtime_does_not_panic() {
         wmill::blocking::get_resource("f/db/pg").unwrap()["host"],
         "db"
     );
+}
+
+#[tokio::test]
+async fn database_url_from_resource_reads_the_resource() {
+    let _g = GLOBAL.lock();
+    let wm = InMemory::new()
+        .with_variable("u/alice/pw", "s3cr:t@")
+        .unwrap()
+        .with_resource(
+            "f/db/main",
+            json!({"host": "db.internal", "port": 5432, "user": "app",
+                   "password": "$var:u/alice/pw", "dbname": "sales", "sslmode": "disable"}),
+            "postgresql",
+        )
+        .unwrap();
+    wmill::set_client(Client::new(wm));
+    let expected = "postgresql://app:s3cr%3At%40@db.internal:5432/sales?sslmode=disable";
+    assert_eq!(
+        wmill::database_url_from_resource("$res:f/db/main")
+            .await
+            .unwrap(),
+        expected
+    );
+    let blocking =
+        tokio::task::spawn_blocking(|| wmill::blocking::database_url_from_resource("f/db/main"))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(blocking, expected);
+    assert!(matches!(
+        wmill::database_url_from_resource("f/db/none").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        wmill::blocking::parse_resource_syntax("res://f/a/b"),
+        Some("f/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_variable_syntax("var://u/a/b"),
+        Some("u/a/b")
+    );
+    assert_eq!(
+        wmill::blocking::parse_s3_object("s3:///k").unwrap().key(),
+        "k"
+    );
+}
+
+/// Flows by version and the run options, through the module-level functions and their blocking
+/// twins: what an endpoint does not take is refused before anything starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_by_version_and_run_options_on_the_global_client() {
+    let _g = GLOBAL.lock();
+    let wm = seeded();
+    wm.register_flow_version(wmill::FlowVersion::new(5), |a| async move {
+        Ok(json!({"v5": Value::Object(a)}))
+    });
+    wmill::set_client(Client::new(wm.clone()));
+    let out = wmill::run_flow_by_version(5, &json!({"a": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"v5": {"a": 1}}));
+    let id = wmill::run_flow_by_version_async_with(
+        5,
+        &json!({}),
+        &RunOptions::new().memory_id("chat").skip_preprocessor(true),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wmill::wait_job(id, None).await.unwrap(), json!({"v5": {}}));
+    let e =
+        wmill::run_flow_by_version_with(5, &json!({}), &RunOptions::new().queue_limit(1).tag("t"))
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                what: "run option",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = wmill::run_script_by_path_async_with(
+        "f/jobs/echo",
+        &json!({}),
+        &RunOptions::new().memory_id("m"),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("runScriptByPath"), "{e}");
+    let before = wm.started_jobs().len();
+    tokio::task::spawn_blocking(|| {
+        let v = wmill::blocking::run_flow_by_version(5, &json!({"b": 2})).unwrap();
+        assert_eq!(v, json!({"v5": {"b": 2}}));
+        let id = wmill::blocking::run_flow_by_version_async_with(
+            wmill::FlowVersion::new(5),
+            &json!({}),
+            &RunOptions::new().tag("gpu"),
+        )
+        .unwrap();
+        wmill::blocking::wait_job(id, None).unwrap();
+        assert!(
+            wmill::blocking::run_flow_by_version_with(
+                5,
+                &json!({}),
+                &RunOptions::new().cache_ttl(Duration::from_secs(3)),
+            )
+            .is_err()
+        );
+        assert!(
+            wmill::blocking::run_flow_by_version_async(6, &json!({}))
+                .unwrap_err()
+                .is_not_found()
+        );
+    })
+    .await
+    .unwrap();
+    let started = wm.started_jobs();
+    assert_eq!(started.len(), before + 2);
+    assert_eq!(started.last().unwrap().options.tag.as_deref(), Some("gpu"));
 }

@@ -292,3 +292,92 @@ async fn signing_public_urls_and_settings_go_through_windmill() {
     assert_eq!(boto.endpoint_url, "http://minio:9000");
     server.verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_file_helpers_through_the_umbrella() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    call("GET", "/api/w/ws/job_helpers/load_file_preview")
+        .and(wiremock::matchers::query_param("file_key", "logs/a.log"))
+        .and(wiremock::matchers::query_param("read_bytes_from", "2"))
+        .and(wiremock::matchers::query_param("read_bytes_length", "3"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"content": "llo", "content_type": "RawText"})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/job_helpers/check_s3_folder_exists")
+        .and(wiremock::matchers::query_param("file_key", "exports"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"exists": false, "is_folder": false})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        "/api/w/ws/job_helpers/download_s3_parquet_file_as_csv",
+    )
+    .and(wiremock::matchers::query_param("file_key", "t.parquet"))
+    .respond_with(ResponseTemplate::new(200).set_body_string("a\n1\n"))
+    .expect(2)
+    .mount(&server)
+    .await;
+    call("GET", "/api/w/ws/job_helpers/test_connection")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(null)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    call("GET", "/api/w/ws/job_helpers/storage_usage")
+        .and(wiremock::matchers::query_param_is_missing("refresh"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"total_bytes": 7, "storages": []})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+
+    let opts = wmill::s3::PreviewOptions::new().bytes(2, 3);
+    let p = wmill::load_file_preview("s3:///logs/a.log", &opts)
+        .await
+        .unwrap();
+    assert_eq!(p.content.as_deref(), Some("llo"));
+    assert!(
+        !wmill::check_s3_folder_exists("exports", None)
+            .await
+            .unwrap()
+            .exists
+    );
+    assert_eq!(
+        &wmill::download_s3_parquet_file_as_csv("s3:///t.parquet", None)
+            .await
+            .unwrap()[..],
+        b"a\n1\n"
+    );
+    assert_eq!(
+        wmill::test_storage_connection(None).await.unwrap(),
+        json!(null)
+    );
+    assert_eq!(wmill::storage_usage(false).await.unwrap().total_bytes, 7);
+
+    let (p, f, c, t, u) = tokio::task::spawn_blocking(move || {
+        (
+            wmill::blocking::load_file_preview("s3:///logs/a.log", &opts).unwrap(),
+            wmill::blocking::check_s3_folder_exists("exports", None).unwrap(),
+            wmill::blocking::download_s3_parquet_file_as_csv("s3:///t.parquet", None).unwrap(),
+            wmill::blocking::test_storage_connection(None).unwrap(),
+            wmill::blocking::storage_usage(false).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(p.content.as_deref(), Some("llo"));
+    assert!(!f.exists);
+    assert_eq!(&c[..], b"a\n1\n");
+    assert_eq!(t, json!(null));
+    assert_eq!(u.total_bytes, 7);
+    server.verify().await;
+}

@@ -71,8 +71,12 @@ async fn core_functions_go_through_the_server() {
         wmill::get_job_status(id).await.unwrap(),
         JobStatus::Completed { success: true }
     );
-    let job = wmill::get_job(id, true).await.unwrap();
+    let job = wmill::get_job_raw(id, true).await.unwrap();
     assert_eq!(job["type"], "CompletedJob", "{job}");
+    let typed = wmill::get_job(id).await.unwrap();
+    assert_eq!(typed.state, wmill::JobState::Success);
+    assert_eq!(typed.script_path.as_deref(), Some(SLEEP));
+    assert_eq!(typed.result(), Some(&json!(30)));
     assert_eq!(wmill::get_version().await.unwrap(), "v1.fake-windmill");
     assert_eq!(wmill::whoami().await.unwrap()["username"], "fake");
     assert!(

@@ -27,6 +27,9 @@ fn main() {
         "postgresql",
     );
     server.alias_script("f/examples/add", SUM);
+    // The job_states example.
+    server.alias_script("f/examples/fail", FAIL);
+    server.alias_script("f/examples/sleep_ms", SLEEP);
     // The job_handles example.
     server.alias_script("f/examples/nap", SLEEP);
     server.alias_script("f/examples/boom", FAIL);

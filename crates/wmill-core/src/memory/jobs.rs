@@ -4,14 +4,16 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
 use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::{Args, ItemPath, JobId, JobStatus, RunOptions, ScriptHash};
+use crate::{
+    Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
+};
 
 /// The outcome of a job: its result, or its error value.
 pub(super) type Outcome = Result<Value, Value>;
@@ -34,6 +36,8 @@ pub struct StartedJob {
     pub args: Args,
     /// The options it was started with.
     pub options: RunOptions,
+    /// When it was submitted (whole microseconds, as the server records it).
+    pub created_at: SystemTime,
 }
 
 /// What a job runs.
@@ -46,6 +50,20 @@ pub enum Runnable {
     ScriptHash(ScriptHash),
     /// A flow, by path.
     Flow(ItemPath),
+    /// A saved version of a flow.
+    FlowVersion(FlowVersion),
+}
+
+impl Runnable {
+    /// The asynchronous start endpoint of this runnable (whose options the backend checks).
+    pub(super) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Runnable::ScriptPath(_) => RunEndpoint::ScriptByPath,
+            Runnable::ScriptHash(_) => RunEndpoint::ScriptByHash,
+            Runnable::Flow(_) => RunEndpoint::FlowByPath,
+            Runnable::FlowVersion(_) => RunEndpoint::FlowByVersion,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -54,20 +72,51 @@ pub(super) struct Job {
     abort: AbortHandle,
     started: Arc<AtomicBool>,
     cancel_reason: Arc<Mutex<Option<String>>>,
+    /// What the typed job ([`crate::Job`]) reports: set at start, then when it runs and ends.
+    meta: Arc<JobMeta>,
+    times: Arc<Mutex<JobTimes>>,
+}
+
+/// What a job was started with, for the typed job.
+#[derive(Debug, Default)]
+struct JobMeta {
+    runnable: Option<Runnable>,
+    args: Args,
+    tag: Option<String>,
+    parent_job: Option<JobId>,
+    root_job: Option<JobId>,
+    created_at: Option<SystemTime>,
+    delay: Duration,
+}
+
+/// When a job started and completed, and whether it was canceled.
+#[derive(Debug, Default, Clone, Copy)]
+struct JobTimes {
+    started_at: Option<SystemTime>,
+    completed_at: Option<SystemTime>,
+    canceled: bool,
 }
 
 impl Job {
     pub(super) fn new(f: &JobFn, args: Args, delay: Option<Duration>) -> Job {
         let started = Arc::new(AtomicBool::new(false));
         let cancel_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let times = Arc::new(Mutex::new(JobTimes::default()));
+        let meta = Arc::new(JobMeta {
+            created_at: Some(SystemTime::now()),
+            delay: delay.unwrap_or_default(),
+            ..JobMeta::default()
+        });
         let (abort, registration) = AbortHandle::new_pair();
         let body = {
             let f = f.clone();
             let started = started.clone();
+            let times = times.clone();
             async move {
                 if let Some(delay) = delay.filter(|d| !d.is_zero()) {
                     futures_timer::Delay::new(delay).await;
                 }
+                times.lock().started_at = Some(SystemTime::now());
                 started.store(true, Ordering::SeqCst);
                 // `f(args)` is called inside the guarded future: a closure that panics before
                 // returning its future fails the job too.
@@ -84,7 +133,16 @@ impl Job {
             }
         };
         let reason = cancel_reason.clone();
+        let ended = times.clone();
         let fut = Abortable::new(body, registration)
+            .map(move |r| {
+                {
+                    let mut t = ended.lock();
+                    t.completed_at = Some(SystemTime::now());
+                    t.canceled = r.is_err();
+                }
+                r
+            })
             .map(move |r| match r {
                 Ok(outcome) => outcome,
                 Err(_aborted) => {
@@ -106,7 +164,121 @@ impl Job {
             abort,
             started,
             cancel_reason,
+            meta,
+            times,
         }
+    }
+
+    /// Records what the job runs and the options it was started with (for [`Job::describe`]).
+    pub(super) fn with_meta(
+        mut self,
+        runnable: Runnable,
+        args: &Args,
+        options: &RunOptions,
+    ) -> Job {
+        let base = &self.meta;
+        self.meta = Arc::new(JobMeta {
+            runnable: Some(runnable),
+            args: args.clone(),
+            tag: options.tag.clone(),
+            parent_job: options.parent_job,
+            root_job: options.root_job,
+            created_at: base.created_at,
+            delay: base.delay,
+        });
+        self
+    }
+
+    /// The job in the server's shape (`QueuedJob` / `CompletedJob`), for [`crate::Job`].
+    pub(super) fn describe(&self, id: JobId) -> Value {
+        let outcome = self.poll_once();
+        let times = *self.times.lock();
+        let meta = &self.meta;
+        let ts = |t: SystemTime| json!(Timestamp::from_system_time(t).as_str());
+        let mut j = json!({
+            "id": id.to_string(),
+            "job_kind": match meta.runnable {
+                Some(Runnable::Flow(_) | Runnable::FlowVersion(_)) => "flow",
+                _ => "script",
+            },
+            "args": Value::Object(meta.args.clone()),
+            "is_flow_step": false,
+            "canceled": false,
+        });
+        let set = |j: &mut Value, key: &str, v: Value| {
+            if let Some(o) = j.as_object_mut() {
+                o.insert(key.to_owned(), v);
+            }
+        };
+        match &meta.runnable {
+            Some(Runnable::ScriptPath(p) | Runnable::Flow(p)) => {
+                set(&mut j, "script_path", json!(p.as_str()))
+            }
+            Some(Runnable::ScriptHash(h)) => set(&mut j, "script_hash", json!(h.as_str())),
+            // A flow version's path is the flow's, which the in-memory backend does not know.
+            Some(Runnable::FlowVersion(_)) | None => {}
+        }
+        if let Some(t) = &meta.tag {
+            set(&mut j, "tag", json!(t));
+        }
+        if let Some(p) = meta.parent_job {
+            set(&mut j, "parent_job", json!(p.to_string()));
+        }
+        if let Some(r) = meta.root_job {
+            set(&mut j, "root_job", json!(r.to_string()));
+        }
+        if let Some(c) = meta.created_at {
+            set(&mut j, "created_at", ts(c));
+        }
+        if let Some(s) = times.started_at {
+            set(&mut j, "started_at", ts(s));
+        }
+        match outcome {
+            Some(outcome) => {
+                set(&mut j, "type", json!("CompletedJob"));
+                set(&mut j, "success", json!(outcome.is_ok()));
+                set(
+                    &mut j,
+                    "result",
+                    match outcome {
+                        Ok(v) => v,
+                        Err(e) => json!({ "error": e }),
+                    },
+                );
+                set(&mut j, "is_skipped", json!(false));
+                let end = times.completed_at;
+                if let Some(end) = end {
+                    set(&mut j, "completed_at", ts(end));
+                }
+                let ran = match (times.started_at, end) {
+                    (Some(s), Some(e)) => e.duration_since(s).unwrap_or_default(),
+                    _ => Duration::ZERO,
+                };
+                set(
+                    &mut j,
+                    "duration_ms",
+                    json!(u64::try_from(ran.as_millis()).unwrap_or(u64::MAX)),
+                );
+                if times.canceled {
+                    set(&mut j, "canceled", json!(true));
+                    if let Some(reason) = self.cancel_reason.lock().clone() {
+                        set(&mut j, "canceled_reason", json!(reason));
+                    }
+                }
+            }
+            None => {
+                set(&mut j, "type", json!("QueuedJob"));
+                set(
+                    &mut j,
+                    "running",
+                    json!(self.started.load(Ordering::SeqCst)),
+                );
+                if let Some(c) = meta.created_at {
+                    set(&mut j, "scheduled_for", ts(c + meta.delay));
+                }
+            }
+        }
+        j
     }
 
     /// Drives the job once on the caller's task; returns the outcome if it is done.
@@ -124,6 +296,11 @@ impl Job {
             None if self.started.load(Ordering::SeqCst) => JobStatus::Running,
             None => JobStatus::Waiting,
         }
+    }
+
+    /// Whether the job was canceled.
+    pub(super) fn canceled(&self) -> bool {
+        self.cancel_reason.lock().is_some()
     }
 
     /// Cancels the job; `false` when it had already completed.

@@ -2,6 +2,7 @@
 
 mod file;
 mod jobs;
+pub(crate) mod listing;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,9 +20,10 @@ use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 use crate::{
-    Args, CancelOnDrop, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources,
-    ListVariables, ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE,
-    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
+    JobRunner, JobStatus, JobSummary, ListResources, ListVariables, Page, ResourceInfo,
+    ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
+    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// The state path [`InMemory`] uses unless told otherwise.
@@ -37,7 +39,7 @@ const MAX_INTERPOLATED_VALUES: usize = 100_000;
 const MAX_INTERPOLATED_BYTES: usize = 16 << 20;
 
 /// The server's default page size for listings.
-const DEFAULT_PER_PAGE: u32 = 30;
+const DEFAULT_PER_PAGE: u32 = crate::DEFAULT_PAGE_SIZE;
 
 /// A complete Windmill backend held in memory: variables, resources, state and jobs.
 ///
@@ -48,8 +50,10 @@ const DEFAULT_PER_PAGE: u32 = 30;
 /// - **Clones share data**, like clones of the HTTP client.
 /// - **Jobs run registered closures** ([`register_script`](InMemory::register_script),
 ///   [`register_script_hash`](InMemory::register_script_hash),
-///   [`register_flow`](InMemory::register_flow)). A job starts when it is submitted and is
-///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`), so no
+///   [`register_flow`](InMemory::register_flow),
+///   [`register_flow_version`](InMemory::register_flow_version)). A job starts when it is submitted and is
+///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`,
+///   `get_job`), so no
 ///   runtime is needed; with [`with_spawner`](InMemory::with_spawner) jobs also progress on their
 ///   own (e.g. on `tokio::spawn`). A closure that panics fails its job.
 /// - **Resources and state are read interpolated**: `$var:` and `$res:` references are
@@ -57,6 +61,11 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   values and 16 MiB of strings per read (a resource that refers twice to one that refers
 ///   twice to ... would grow exponentially); beyond that the read fails with
 ///   [`Error::InvalidInput`].
+/// - **Run options** are checked as the server's endpoints take them (an option an endpoint
+///   does not take is [`Error::InvalidInput`], before anything starts); delays
+///   ([`RunOptions::scheduled_in`], [`RunOptions::scheduled_for`]) and
+///   [`RunOptions::queue_limit`] are honoured, the rest is recorded in
+///   [`started_jobs`](InMemory::started_jobs) (see the table on [`RunOptions`]).
 /// - **Job ids are deterministic**: `00000000-0000-0000-0000-000000000001`, `...02`, ... unless a
 ///   caller chose one ([`RunOptions::job_id`]).
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
@@ -262,6 +271,27 @@ impl InMemory {
         Ok(())
     }
 
+    /// Registers the flow version run by `run_flow_by_version*`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use serde_json::json;
+    /// use wmill_core::{Args, FlowVersion, InMemory, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_flow_version(FlowVersion::new(42), |_args| async move { Ok(json!("v42")) });
+    /// let out = wm.run_flow_by_version(FlowVersion::new(42), Args::new(), &RunOptions::new()).await?;
+    /// assert_eq!(out, json!("v42"));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_flow_version<F, Fut>(&self, version: FlowVersion, f: F)
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        self.register(Runnable::FlowVersion(version), f);
+    }
+
     fn register<F, Fut>(&self, what: Runnable, f: F)
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
@@ -358,15 +388,29 @@ impl InMemory {
         })
     }
 
-    fn start(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<JobId> {
+    /// Starts a job. `sync`: for a synchronous run, whose options are checked as one
+    /// ([`RunOptions::check_sync`]), and whose `queue_limit` is honoured.
+    fn start(&self, what: Runnable, args: Args, options: &RunOptions, sync: bool) -> Result<JobId> {
+        let endpoint = what.endpoint();
+        if sync {
+            options.check_sync(endpoint)?;
+        } else {
+            options.check_for(endpoint)?;
+        }
         let f = self.inner.scripts.read().get(&what).cloned();
         let Some(f) = f else {
             return Err(match &what {
                 Runnable::ScriptPath(p) => Error::not_found(ItemKind::Script, p.as_str()),
                 Runnable::ScriptHash(h) => Error::not_found(ItemKind::Script, h.as_str()),
                 Runnable::Flow(p) => Error::not_found(ItemKind::Flow, p.as_str()),
+                Runnable::FlowVersion(v) => {
+                    Error::not_found(ItemKind::Flow, format!("version {v}"))
+                }
             });
         };
+        if let Some(limit) = options.queue_limit {
+            self.check_queue_limit(limit, endpoint)?;
+        }
         let (id, fut) = {
             let mut jobs = self.inner.jobs.lock();
             let id = match options.job_id {
@@ -387,7 +431,11 @@ impl InMemory {
                     }
                 },
             };
-            let job = Job::new(&f, args.clone(), options.scheduled_in);
+            let job = Job::new(&f, args.clone(), options.start_delay()).with_meta(
+                what.clone(),
+                &args,
+                options,
+            );
             let fut = job.fut.clone();
             jobs.table.insert(id, job);
             jobs.started.push(StartedJob {
@@ -395,6 +443,7 @@ impl InMemory {
                 runnable: what,
                 args,
                 options: options.clone(),
+                created_at: crate::listing::truncate_to_micros(std::time::SystemTime::now()),
             });
             (id, fut)
         };
@@ -407,6 +456,46 @@ impl InMemory {
             }
         }
         Ok(id)
+    }
+
+    /// Every job `query`'s filters on what ran select (path, kind, tag, parent, creation
+    /// time), summarized; the state filters are applied by [`listing::rows_as_the_server_sends`].
+    fn job_summaries(&self, query: &JobQuery) -> Vec<JobSummary> {
+        // Taken out of the lock: jobs are polled (to learn their state) without it.
+        let started: Vec<(StartedJob, Option<Job>)> = {
+            let jobs = self.inner.jobs.lock();
+            jobs.started
+                .iter()
+                .filter(|s| listing::selects(query, s))
+                .map(|s| (s.clone(), jobs.table.get(&s.id).cloned()))
+                .collect()
+        };
+        started
+            .into_iter()
+            .map(|(s, job)| listing::summary(&s, job.as_ref()))
+            .collect()
+    }
+    /// `queue_limit`, as the server applies it: more unfinished jobs than `limit` refuses the
+    /// run with the server's error (500, `Number of queued job is too high: <n> > <limit>`).
+    fn check_queue_limit(&self, limit: u32, endpoint: RunEndpoint) -> Result<()> {
+        // Out of the lock: a job is never polled under it.
+        let jobs: Vec<Job> = self.inner.jobs.lock().table.values().cloned().collect();
+        let count = jobs.iter().filter(|j| !j.status().is_completed()).count();
+        if count > limit as usize {
+            let sync = endpoint.wait_result().unwrap_or(endpoint);
+            return Err(Error::Api {
+                status: 500,
+                request: format!("POST {}", sync.path()),
+                body: format!("Number of queued job is too high: {count} > {limit}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts a synchronous run and waits for it.
+    async fn run_sync(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.start(what, args, options, true)?;
+        self.wait_job(&id, &options.wait).await
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
@@ -617,6 +706,7 @@ impl VariableStore for InMemory {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let items = data
@@ -666,6 +756,7 @@ impl ResourceStore for InMemory {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let types: Option<Vec<&str>> = options
@@ -726,7 +817,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptPath(path.clone()), args, options)
+        self.start(Runnable::ScriptPath(path.clone()), args, options, false)
     }
 
     async fn run_script_by_hash_async(
@@ -735,7 +826,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptHash(hash.clone()), args, options)
+        self.start(Runnable::ScriptHash(hash.clone()), args, options, false)
     }
 
     async fn run_flow_async(
@@ -744,7 +835,32 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::Flow(path.clone()), args, options)
+        self.start(Runnable::Flow(path.clone()), args, options, false)
+    }
+
+    async fn run_script_by_path(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptPath(path.clone()), args, options)
+            .await
+    }
+
+    async fn run_script_by_hash(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptHash(hash.clone()), args, options)
+            .await
+    }
+
+    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
+        self.run_sync(Runnable::Flow(path.clone()), args, options)
+            .await
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
@@ -783,6 +899,39 @@ impl JobRunner for InMemory {
                 format!("queued or running job {id}"),
             ))
         }
+    }
+
+    async fn get_job(&self, id: &JobId) -> Result<crate::Job> {
+        crate::Job::from_value(self.job(id)?.describe(*id))
+    }
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        query.validate()?;
+        let request = cursor.request(query);
+        let rows = listing::rows_as_the_server_sends(&self.job_summaries(query), query, &request);
+        cursor.advance(query, rows)
+    }
+
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        self.start(Runnable::FlowVersion(version), args, options, false)
+    }
+
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::FlowVersion(version), args, options)
+            .await
     }
 
     /// Cancels at once (the in-memory backend needs no request); a job that completed is
@@ -1355,5 +1504,150 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out, json!(20));
+    }
+
+    #[tokio::test]
+    async fn typed_jobs_report_their_state() {
+        use crate::{JobKind, JobState};
+        let wm = InMemory::new();
+        wm.register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        wm.register_script("f/j/fail", |_| async move {
+            Err(json!({"name": "E", "message": "no"}))
+        })
+        .unwrap();
+        wm.register_script("f/j/forever", |_| futures::future::pending())
+            .unwrap();
+        wm.register_script_hash("00000000c0ffee01", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        wm.register_flow("f/j/flow", |_| async move { Ok(json!(1)) })
+            .unwrap();
+        let parent = JobId::from_u128(900);
+        let root = JobId::from_u128(901);
+
+        // Success, with what it was started with.
+        let id = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                crate::to_args(&json!({"k": 1})).unwrap(),
+                &RunOptions::new()
+                    .tag("gpu")
+                    .parent_job(parent)
+                    .root_job(root),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(job.id, id);
+        assert_eq!(job.state, JobState::Success);
+        assert_eq!(job.kind, JobKind::Script);
+        assert_eq!(job.script_path.as_deref(), Some("f/j/echo"));
+        assert_eq!(job.tag.as_deref(), Some("gpu"));
+        assert_eq!((job.parent_job, job.root_job), (Some(parent), Some(root)));
+        assert_eq!(job.result(), Some(&json!({"k": 1})));
+        assert_eq!(job.args().unwrap()["k"], 1);
+        let (created, started, completed) = (
+            job.created_at.clone().unwrap(),
+            job.started_at.clone().unwrap(),
+            job.completed_at.clone().unwrap(),
+        );
+        assert!(created <= started && started <= completed);
+        assert!(job.duration_ms.is_some());
+
+        // By hash, and a flow.
+        let h = wm
+            .run_script_by_hash_async(
+                &ScriptHash::parse("00000000c0ffee01").unwrap(),
+                Args::new(),
+                &RunOptions::new(),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&h).await.unwrap();
+        assert_eq!(job.script_hash.unwrap().as_str(), "00000000c0ffee01");
+        assert_eq!(job.script_path, None);
+        let f = wm
+            .run_flow_async(&p("f/j/flow"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = wm.get_job(&f).await.unwrap();
+        assert_eq!((job.kind, job.state), (JobKind::Flow, JobState::Success));
+
+        // Failure.
+        let id = wm
+            .run_script_by_path_async(&p("f/j/fail"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(job.state, JobState::Failure);
+        assert_eq!(job.error(), Some(&json!({"name": "E", "message": "no"})));
+
+        // Scheduled, then canceled before it started: canceled, not failed, with the reason.
+        let id = wm
+            .run_script_by_path_async(
+                &p("f/j/echo"),
+                Args::new(),
+                &RunOptions::new().scheduled_in(Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        let JobState::Scheduled { at } = &job.state else {
+            panic!("expected scheduled, got {:?}", job.state)
+        };
+        assert_eq!(
+            at.duration_since(job.created_at.as_ref().unwrap()),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(job.status(), JobStatus::Waiting);
+        wm.cancel_job(&id, Some("not needed".into())).await.unwrap();
+        let job = wm.get_job(&id).await.unwrap();
+        assert_eq!(
+            job.state,
+            JobState::Canceled {
+                by: None,
+                reason: Some("not needed".into())
+            }
+        );
+        assert_eq!(job.started_at, None);
+        assert_eq!(job.duration_ms, Some(0));
+
+        // Running, then canceled on a wait timeout.
+        let id = wm
+            .run_script_by_path_async(&p("f/j/forever"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(wm.get_job(&id).await.unwrap().state, JobState::Running);
+        let waited = wm
+            .wait_job(&id, &WaitOptions::new().timeout(Duration::from_millis(10)))
+            .await;
+        assert!(matches!(waited, Err(Error::Timeout { .. })));
+        assert_eq!(
+            wm.get_job(&id).await.unwrap().state,
+            JobState::Canceled {
+                by: None,
+                reason: Some("reached timeout".into())
+            }
+        );
+
+        // Queued: spawned jobs wait for the spawner's task.
+        let queued = InMemory::new().with_spawner(|_fut| {});
+        queued
+            .register_script("f/j/echo", |a| async move { Ok(Value::Object(a)) })
+            .unwrap();
+        let id = queued
+            .run_script_by_path_async(&p("f/j/echo"), Args::new(), &RunOptions::new())
+            .await
+            .unwrap();
+        let job = queued.get_job(&id).await.unwrap();
+        // Reading the job drives it (no spawner task runs here): it is done.
+        assert_eq!(job.state, JobState::Success);
+
+        assert!(
+            wm.get_job(&JobId::from_u128(12345))
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }

@@ -102,6 +102,54 @@ impl S3Client {
         })
     }
 
+    /// A preview of a file, optionally of a byte range: see
+    /// [`WindmillConnection::load_file_preview`].
+    ///
+    /// # Errors
+    /// [`Error::NotConfigured`] for a client without a Windmill connection; the errors of
+    /// [`WindmillConnection::load_file_preview`].
+    pub async fn load_file_preview(
+        &self,
+        obj: &S3Object,
+        options: &super::PreviewOptions,
+    ) -> Result<super::FilePreview> {
+        self.conn()?.load_file_preview(obj, options).await
+    }
+
+    /// Whether a folder exists in the default storage: see
+    /// [`WindmillConnection::check_s3_folder_exists`].
+    pub async fn check_s3_folder_exists(
+        &self,
+        folder: &str,
+        marker_file: Option<&str>,
+    ) -> Result<super::FolderCheck> {
+        self.conn()?
+            .check_s3_folder_exists(folder, marker_file)
+            .await
+    }
+
+    /// A Parquet file converted to CSV by the server: see
+    /// [`WindmillConnection::download_s3_parquet_file_as_csv`].
+    pub async fn download_s3_parquet_file_as_csv(
+        &self,
+        obj: &S3Object,
+        s3_resource_path: Option<&str>,
+    ) -> Result<bytes::Bytes> {
+        self.conn()?
+            .download_s3_parquet_file_as_csv(obj, s3_resource_path)
+            .await
+    }
+
+    /// Whether the server reaches a storage: see [`WindmillConnection::test_connection`].
+    pub async fn test_connection(&self, storage: Option<&str>) -> Result<serde_json::Value> {
+        self.conn()?.test_connection(storage).await
+    }
+
+    /// Bytes stored per storage: see [`WindmillConnection::storage_usage`].
+    pub async fn storage_usage(&self, refresh: bool) -> Result<super::StorageUsage> {
+        self.conn()?.storage_usage(refresh).await
+    }
+
     /// Signs `objects` for anonymous access (`POST /w/{ws}/apps/sign_s3_objects`); the
     /// returned objects carry `presigned`. The caller needs read access to each key.
     pub async fn sign_s3_objects(

@@ -12,9 +12,9 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult,
-    MultipartUpload, ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload,
-    PutResult, RenameOptions, RenameTargetMode, UploadPart,
+    Attribute, Attributes, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload,
+    ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions,
+    PutPayload, PutResult, RenameOptions, RenameTargetMode, UploadPart,
 };
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +25,10 @@ use wmill_http::reqwest::Method;
 use wmill_http::reqwest::header::{self, HeaderName, HeaderValue};
 
 use super::WindmillConnection;
+use super::helper_endpoints::{
+    FilePreview, MAX_PREVIEW_BYTES, PreviewContentType, PreviewOptions, previews_as_raw_text,
+};
+use crate::S3Object;
 use crate::error::{location, to_store_error};
 
 const STORE: &str = "WindmillHelpers";
@@ -38,6 +42,7 @@ const STORE: &str = "WindmillHelpers";
 /// |---|---|
 /// | `put_opts`, `put_multipart_opts` | `POST /w/{ws}/job_helpers/upload_s3_file?file_key=&storage=&content_type=&content_disposition=` (body streamed, `application/octet-stream`) |
 /// | `get_opts` | `GET /w/{ws}/job_helpers/download_s3_file?file_key=&storage=` (ranges are cut from the stream client-side) |
+/// | `get_opts` with a range of a text file (`.json`, `.yaml`, `.yml`, `.xml`, `.txt`, `.log`) of at most 8 MiB | `load_file_metadata`, then `GET /w/{ws}/job_helpers/load_file_preview?file_key=&file_size_in_bytes=&read_bytes_from=&read_bytes_length=&storage=`, which reads only that range; when the server's preview is not exactly those bytes (not UTF-8, an older server), the download above |
 /// | `get_opts` with `head` | `GET /w/{ws}/job_helpers/load_file_metadata?file_key=&storage=` |
 /// | `delete_stream` | `DELETE /w/{ws}/job_helpers/delete_s3_file?file_key=&storage=` |
 /// | `list`, `list_with_delimiter` | `GET /w/{ws}/job_helpers/list_stored_files_paged?prefix=&max_keys=1000&page_token=&storage=` |
@@ -160,6 +165,21 @@ fn not_implemented(operation: &str) -> object_store::Error {
     }
 }
 
+/// `NotImplemented` when `attrs` hold more than a content type and disposition (the upload
+/// endpoint keeps nothing else): the writer then retries with fewer.
+fn only_content_attributes(attrs: &Attributes) -> object_store::Result<()> {
+    if attrs
+        .iter()
+        .all(|(k, _)| matches!(k, Attribute::ContentType | Attribute::ContentDisposition))
+    {
+        Ok(())
+    } else {
+        Err(not_implemented(
+            "attributes other than content type and disposition",
+        ))
+    }
+}
+
 fn attr(attrs: &Attributes, which: &Attribute) -> Option<String> {
     attrs.get(which).map(|v| v.as_ref().to_owned())
 }
@@ -254,6 +274,61 @@ impl WindmillHelperStore {
         })
     }
 
+    /// A range of a text file through `load_file_preview`, which reads only that range on the
+    /// server: `None` (download the file and cut the range) unless the server gave exactly the
+    /// bytes asked for. Costs a metadata call for the size.
+    async fn ranged_preview(
+        &self,
+        location: &Path,
+        range: &GetRange,
+    ) -> object_store::Result<Option<GetResult>> {
+        let key = location.as_ref();
+        let Ok(obj) = S3Object::new(key) else {
+            return Ok(None);
+        };
+        let obj = obj.with_storage_opt(self.storage.as_deref());
+        let meta = self.metadata(key).await.map_err(|e| self.err(e))?;
+        let wanted = range
+            .as_range(meta.size)
+            .map_err(|e| object_store::Error::Generic {
+                store: STORE,
+                source: Box::new(e),
+            })?;
+        let length = wanted.end - wanted.start;
+        if length == 0 || length > MAX_PREVIEW_BYTES {
+            return Ok(None);
+        }
+        let options = PreviewOptions::new()
+            .bytes(wanted.start, length)
+            .file_size(meta.size);
+        let preview = self
+            .conn
+            .load_file_preview_in(&obj, &options, self.s3_resource_path.as_deref())
+            .await
+            .map_err(|e| self.err(e))?;
+        let content = match preview {
+            FilePreview {
+                content_type: PreviewContentType::RawText,
+                content: Some(text),
+                ..
+            } if text.len() as u64 == length => Bytes::from(text),
+            _ => {
+                tracing::debug!(
+                    key,
+                    "load_file_preview did not give the exact range: downloading the file"
+                );
+                return Ok(None);
+            }
+        };
+        Ok(Some(GetResult {
+            payload: GetResultPayload::Stream(futures::stream::once(async { Ok(content) }).boxed()),
+            meta,
+            range: wanted,
+            attributes: Attributes::new(),
+            extensions: Default::default(),
+        }))
+    }
+
     async fn page(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
         self.conn
             .request(
@@ -306,6 +381,7 @@ impl ObjectStore for WindmillHelperStore {
         if !matches!(opts.mode, PutMode::Overwrite) {
             return Err(not_implemented("conditional put"));
         }
+        only_content_attributes(&opts.attributes)?;
         let chunks: Vec<Bytes> = payload.into_iter().collect();
         let _: UploadAnswer = Self::upload_request(
             &self.conn,
@@ -330,6 +406,7 @@ impl ObjectStore for WindmillHelperStore {
         location: &Path,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        only_content_attributes(&opts.attributes)?;
         let (tx, rx) = mpsc::unbounded_channel::<Message>();
         let body = futures::stream::unfold((rx, false), |(mut rx, done)| async move {
             if done {
@@ -419,6 +496,12 @@ impl ObjectStore for WindmillHelperStore {
                 attributes: Attributes::new(),
                 extensions: Default::default(),
             });
+        }
+        if let Some(range) = &options.range
+            && previews_as_raw_text(key)
+            && let Some(result) = self.ranged_preview(location, range).await?
+        {
+            return Ok(result);
         }
         let resp = self
             .key_request(Method::GET, "job_helpers/download_s3_file", key)

@@ -4,11 +4,16 @@
 mod api;
 mod client_ext;
 mod connection;
+mod helper_endpoints;
 mod helpers_store;
 mod resolver;
 
 pub use api::{Boto3Settings, DuckdbSettings, PolarsSettings, ProxyCredentials, S3ResourceInfo};
 pub use client_ext::PresignOptions;
 pub use connection::WindmillConnection;
+pub use helper_endpoints::{
+    FilePreview, FolderCheck, MAX_PREVIEW_BYTES, PreviewContentType, PreviewOptions, StorageUsage,
+    StorageUsageEntry,
+};
 pub use helpers_store::WindmillHelperStore;
 pub use resolver::{StorageAccess, WindmillResolver};

@@ -48,6 +48,9 @@ pub struct Counters {
     pub parts: AtomicUsize,
     pub aborts: AtomicUsize,
     pub completes: AtomicUsize,
+    pub gets: AtomicUsize,
+    /// When set, every uploaded part loses its first byte's value (a corrupting transport).
+    pub corrupt_parts: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -81,6 +84,13 @@ struct CountingUpload {
 impl MultipartUpload for CountingUpload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
         self.counters.parts.fetch_add(1, Ordering::SeqCst);
+        if self.counters.corrupt_parts.load(Ordering::SeqCst) {
+            let mut bytes: Vec<u8> = data.into_iter().flat_map(|b| b.to_vec()).collect();
+            if let Some(first) = bytes.first_mut() {
+                *first = first.wrapping_add(1);
+            }
+            return self.inner.put_part(PutPayload::from(bytes));
+        }
         self.inner.put_part(data)
     }
     async fn complete(&mut self) -> object_store::Result<PutResult> {
@@ -123,6 +133,7 @@ impl ObjectStore for CountingStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        self.counters.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get_opts(location, options).await
     }
     fn delete_stream(
@@ -498,4 +509,75 @@ pub async fn run_all(client: &S3Client, counters: &Counters, storage: Option<&st
     list_by_prefix(client, storage).await;
     multipart_parts(client, counters, storage).await;
     failing_stream_aborts(client, counters, storage).await;
+}
+
+/// Progress: monotonic byte counts ending at the size, with one last `finished` report, on
+/// load, stream, range and write (multipart included).
+pub async fn check_progress(client: &S3Client) {
+    use futures::StreamExt;
+    use wmill_s3::TransferProgress;
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::<TransferProgress>::new()));
+    let sink = seen.clone();
+    let reporting = client.with_progress(move |p: &TransferProgress| sink.lock().push(p.clone()));
+    let take = || std::mem::take(&mut *seen.lock());
+    let check = |reports: Vec<TransferProgress>, op: &str, size: u64, total: Option<u64>| {
+        assert!(reports.len() >= 2, "{op}: {reports:?}");
+        let mut last = 0;
+        for r in &reports {
+            assert_eq!(r.operation, op);
+            assert!(r.bytes_done >= last, "{op}: not monotonic");
+            last = r.bytes_done;
+        }
+        for r in &reports[..reports.len() - 1] {
+            assert!(!r.finished);
+            assert_eq!(r.bytes_total, total);
+        }
+        let end = reports.last().unwrap();
+        assert!(end.finished, "{op}: {end:?}");
+        assert_eq!(
+            (end.bytes_done, end.bytes_total),
+            (size, Some(size)),
+            "{op}"
+        );
+    };
+    let size = 20 * MIB as u64 + 3;
+    let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let obj = S3Object::new("progress/big.bin").unwrap();
+    // a stream of 1 MiB chunks above the multipart threshold: total unknown until the end
+    let chunks: Vec<Bytes> = body.chunks(MIB).map(Bytes::copy_from_slice).collect();
+    reporting
+        .write_s3_file_stream(
+            Some(&obj),
+            futures::stream::iter(chunks).map(Ok::<_, std::io::Error>),
+            &WriteOptions::new(),
+        )
+        .await
+        .unwrap();
+    check(take(), "put", size, None);
+    reporting
+        .write_s3_file(Some(&obj), body.clone(), &WriteOptions::new())
+        .await
+        .unwrap();
+    check(take(), "put", size, Some(size));
+    assert_eq!(
+        reporting.load_s3_file(&obj).await.unwrap().len() as u64,
+        size
+    );
+    check(take(), "get", size, Some(size));
+    let streamed: Vec<Bytes> = reporting
+        .load_s3_file_stream(&obj)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed.iter().map(|c| c.len() as u64).sum::<u64>(), size);
+    check(take(), "get", size, Some(size));
+    let part = reporting.load_s3_file_range(&obj, 10..1010).await.unwrap();
+    assert_eq!(part.len(), 1000);
+    check(take(), "get", 1000, Some(1000));
+    // the original client reports nothing
+    client.load_s3_file(&obj).await.unwrap();
+    assert!(take().is_empty());
+    client.delete_s3_object(&obj).await.unwrap();
 }

@@ -1,0 +1,559 @@
+//! DuckLake: the workspace's lakes (DuckDB over object storage), addressed by name
+//! (`ducklake://<name>`), queried with bound values through inline previews, and the partition
+//! helpers that materialize a `SELECT` into a lake table.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wmill_core::Result;
+
+use crate::client::Windmill;
+use crate::sql::{Engine, Invalid, SqlQuery, Target, parse_name};
+use crate::urls::Seg;
+
+/// The partition column the helpers use unless told otherwise (as the official clients and
+/// the server's `// materialize` engine).
+pub const DEFAULT_PARTITION_COLUMN: &str = "_wm_partition";
+
+/// The environment variable that marks a data pipeline run: when it is `true`, the partition
+/// helpers record their materializations.
+pub const PIPELINE_VAR: &str = "WM_PIPELINE";
+
+/// A workspace DuckLake (Python's `wmill.ducklake(name)`, TypeScript's `wmill.ducklake(name)`):
+/// [`query`](Self::query) gives a [`SqlQuery`] to bind values to and run, and
+/// [`upsert_partition`](Self::upsert_partition), [`append_partition`](Self::append_partition)
+/// and [`read`](Self::read) move rows in and out of lake tables.
+///
+/// Each query runs as one inline preview in `duckdb` (endpoint as for
+/// [`Windmill::run_inline_script_preview`]) whose content is:
+///
+/// ```text
+/// -- result_collection=last_statement_all_rows     (the typed fetches)
+/// -- $arg1 (BIGINT)                                 (one line per bound value)
+/// -- $since (TEXT)                                  (named: bind_named("since", ..))
+/// ATTACH 'ducklake://<name>' AS dl;USE dl;          (USE dl."<schema>" for "<name>:<schema>")
+/// SELECT ... WHERE id = $arg1 AND day >= $since
+/// ```
+///
+/// and whose `args` are the bound values by name (`arg1`, `since`). The name is `name` or
+/// `name:schema` (empty: `main`), both 1-63 characters of ASCII letters, digits, `_` and `-`, so
+/// it cannot leave the quoted `ATTACH` literal; anything else is
+/// [`Error::InvalidInput`](wmill_core::Error::InvalidInput) before any request.
+///
+/// ```no_run
+/// # async fn demo(wm: wmill_http::Windmill) -> wmill_core::Result<()> {
+/// let lake = wm.ducklake("main");
+/// lake.query("CREATE TABLE IF NOT EXISTS friend (name TEXT, age BIGINT)").execute().await?;
+/// lake.query("INSERT INTO friend VALUES ($name, $age)")
+///     .bind_named("name", "Robin")
+///     .bind_named("age", 21)
+///     .execute()
+///     .await?;
+/// let adults: Vec<serde_json::Value> =
+///     lake.query("SELECT * FROM friend WHERE age >= $arg1").bind(18).fetch().await?;
+/// # let _ = adults; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DuckLake {
+    target: Target,
+    name: String,
+    schema: Option<String>,
+    pipeline: Option<bool>,
+    invalid: Option<Invalid>,
+}
+
+impl DuckLake {
+    fn with_target(target: Target, name: &str) -> Self {
+        let (name, schema, invalid) = parse_name("ducklake name", name);
+        DuckLake {
+            target,
+            name,
+            schema,
+            pipeline: None,
+            invalid,
+        }
+    }
+
+    /// The DuckLake `name` of a client that `resolve` gives when a query runs (how the `wmill`
+    /// crate's `wmill::ducklake(name)` uses its global client).
+    ///
+    /// ```
+    /// let lake = wmill_http::DuckLake::resolved_by("", || {
+    ///     wmill_http::Windmill::builder()
+    ///         .with_base_url("http://localhost:8000").with_token("t").with_workspace("demo").build()
+    /// });
+    /// assert_eq!(lake.name(), "main");
+    /// ```
+    pub fn resolved_by(name: &str, resolve: fn() -> Result<Windmill>) -> Self {
+        Self::with_target(Target::Resolve(resolve), name)
+    }
+
+    /// Whether the partition helpers record their materializations
+    /// (`POST assets/record_materialization`). Default: whether `WM_PIPELINE` is `true` when
+    /// a helper runs (Windmill sets it in data pipeline runs).
+    #[must_use]
+    pub fn pipeline(mut self, record: bool) -> Self {
+        self.pipeline = Some(record);
+        self
+    }
+
+    /// The lake's name (`main` for an empty one).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The schema of `name:schema`, made current by `USE dl."<schema>"`.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// A query: `sql` (DuckDB) with `$arg1`, `$arg2`... for positional values
+    /// ([`SqlQuery::bind`]) and `$name` for named ones ([`SqlQuery::bind_named`]). The lake is
+    /// attached as `dl` and made current, so `friend` and `dl.friend` are the same table.
+    pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
+        self.query_with(sql.into(), None)
+    }
+
+    fn query_with(&self, sql: String, invalid: Option<Invalid>) -> SqlQuery {
+        SqlQuery::new(
+            self.target.clone(),
+            Engine::DuckLake {
+                name: self.name.clone(),
+                schema: self.schema.clone(),
+            },
+            sql,
+            self.invalid.clone().or(invalid),
+        )
+    }
+
+    /// The rows of lake table `table` (`table` or `schema.table`), those of one partition when
+    /// `partition` is given (bound, compared with the [`DEFAULT_PARTITION_COLUMN`] that the
+    /// partition helpers write): `SELECT * FROM dl.<table>[ WHERE _wm_partition = $arg1]`. Run it
+    /// with [`SqlQuery::fetch`].
+    ///
+    /// ```
+    /// # let wm = wmill_http::Windmill::builder()
+    /// #     .with_base_url("http://localhost:8000").with_token("t").with_workspace("demo").build()?;
+    /// let p = wm.ducklake("main").read("orders_daily", Some("2026-06-19")).to_preview(None)?;
+    /// assert_eq!(
+    ///     p.content,
+    ///     "-- $arg1 (TEXT)\nATTACH 'ducklake://main' AS dl;USE dl;\n\
+    ///      SELECT * FROM dl.orders_daily WHERE _wm_partition = $arg1"
+    /// );
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn read(&self, table: &str, partition: Option<&str>) -> SqlQuery {
+        let invalid = check_table(table).err();
+        let mut sql = format!("SELECT * FROM dl.{table}");
+        if partition.is_some() {
+            sql.push_str(&format!(" WHERE {DEFAULT_PARTITION_COLUMN} = $arg1"));
+        }
+        let q = self.query_with(sql, invalid);
+        match partition {
+            Some(p) => q.bind(p),
+            None => q,
+        }
+    }
+
+    /// Idempotently materializes `select_sql` into lake table `table` (Python's
+    /// `upsert_partition`, TypeScript's `upsertPartition`): for one partition
+    /// ([`Materialize::partition`]) or the whole table. With a [`Materialize::unique_key`] it
+    /// upserts (deletes the rows whose key the `SELECT` returns, then inserts them), else it
+    /// replaces (the partition's rows, or the whole table with `CREATE OR REPLACE TABLE`). Safe
+    /// to run again for the same partition. Run it with [`Materialize::execute`].
+    ///
+    /// `table` (`table` or `schema.table`), the partition column and the unique key are
+    /// identifiers, checked; `select_sql` is your SQL, written in as it is; the partition value
+    /// is bound, never written into the SQL.
+    pub fn upsert_partition(&self, table: &str, select_sql: &str) -> Materialize {
+        Materialize::new(self.clone(), Strategy::Upsert, table, select_sql)
+    }
+
+    /// Inserts the rows of `select_sql` into lake table `table` (Python's `append_partition`,
+    /// TypeScript's `appendPartition`): no dedup and no replace, for append-only sources;
+    /// running it twice for a partition inserts its rows twice. A unique key is
+    /// [`Error::InvalidInput`](wmill_core::Error::InvalidInput) here.
+    pub fn append_partition(&self, table: &str, select_sql: &str) -> Materialize {
+        Materialize::new(self.clone(), Strategy::Append, table, select_sql)
+    }
+}
+
+impl Windmill {
+    /// The workspace DuckLake `name` (`name:schema` makes the schema current; `""` is `main`).
+    /// See [`DuckLake`].
+    ///
+    /// ```
+    /// let wm = wmill_http::Windmill::builder()
+    ///     .with_base_url("http://localhost:8000").with_token("t").with_workspace("demo").build()?;
+    /// let p = wm
+    ///     .ducklake("lake:analytics")
+    ///     .query("SELECT * FROM events WHERE day = $day")
+    ///     .bind_named("day", "2026-06-19")
+    ///     .to_preview(None)?;
+    /// assert_eq!(p.language, "duckdb");
+    /// assert_eq!(
+    ///     p.content,
+    ///     "-- $day (TEXT)\nATTACH 'ducklake://lake' AS dl;USE dl.\"analytics\";\n\
+    ///      SELECT * FROM events WHERE day = $day"
+    /// );
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn ducklake(&self, name: &str) -> DuckLake {
+        DuckLake::with_target(Target::Client(self.clone()), name)
+    }
+}
+
+/// How [`Materialize`] writes its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    Upsert,
+    Append,
+}
+
+/// A materialization of a `SELECT` into a lake table, from [`DuckLake::upsert_partition`] or
+/// [`DuckLake::append_partition`]; nothing runs before [`execute`](Self::execute).
+///
+/// The statements are those of the official clients. For an upsert of partition `p` with
+/// unique key `id` into `orders` (`P` is the partition column, `S` your `SELECT`):
+///
+/// ```text
+/// -- $arg1 (TEXT)
+/// -- $arg2 (TEXT)
+/// ATTACH 'ducklake://main' AS dl;USE dl;
+/// CREATE TABLE IF NOT EXISTS dl.orders AS SELECT *, CAST(NULL AS VARCHAR) AS P FROM (S) WHERE false;
+/// ALTER TABLE dl.orders SET PARTITIONED BY (P);
+/// BEGIN TRANSACTION;
+/// DELETE FROM dl.orders WHERE P = $arg1 AND id IN (SELECT id FROM (S));
+/// INSERT INTO dl.orders SELECT *, $arg2 AS P FROM (S);
+/// COMMIT;
+/// ```
+///
+/// (`arg1` and `arg2` both hold `p`.) Without a unique key the `DELETE` removes the whole
+/// partition; without a partition there is no partition column, and a replace is
+/// `CREATE OR REPLACE TABLE dl.orders AS SELECT * FROM (S);`. An append is the `CREATE` and
+/// `ALTER` lines then the `INSERT`.
+///
+/// In a data pipeline ([`DuckLake::pipeline`], `WM_PIPELINE=true`) `execute` also records the
+/// materialization, as the official clients do: after the statements it reads the slice's row
+/// count and the lake's latest snapshot (best effort), then sends `POST assets/record_materialization`
+/// `{asset_kind: "ducklake", asset_path: "<lake>/<table>" (or "<lake>/<schema>.<table>"),
+/// partition (""for a whole table), status: "materialized" | "failed", snapshot_id, row_count,
+/// job_id (WM_JOB_ID), error}`. That record is best effort: its failure is logged at `debug`
+/// and never fails the materialization. Unlike the TypeScript client, the row count query binds
+/// the partition value rather than writing it into the SQL.
+///
+/// ```
+/// # let wm = wmill_http::Windmill::builder()
+/// #     .with_base_url("http://localhost:8000").with_token("t").with_workspace("demo").build()?;
+/// let m = wm
+///     .ducklake("main")
+///     .append_partition("events", "SELECT * FROM staging")
+///     .partition("2026-06-19");
+/// let p = m.statement().to_preview(None)?;
+/// assert_eq!(
+///     p.content,
+///     "-- $arg1 (TEXT)\nATTACH 'ducklake://main' AS dl;USE dl;\n\
+///      CREATE TABLE IF NOT EXISTS dl.events AS SELECT *, CAST(NULL AS VARCHAR) AS _wm_partition FROM (SELECT * FROM staging) WHERE false;\n\
+///      ALTER TABLE dl.events SET PARTITIONED BY (_wm_partition);\n\
+///      INSERT INTO dl.events SELECT *, $arg1 AS _wm_partition FROM (SELECT * FROM staging);"
+/// );
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Materialize {
+    lake: DuckLake,
+    strategy: Strategy,
+    table: String,
+    select_sql: String,
+    partition: Option<String>,
+    unique_key: Option<String>,
+    partition_column: String,
+}
+
+impl Materialize {
+    fn new(lake: DuckLake, strategy: Strategy, table: &str, select_sql: &str) -> Self {
+        Materialize {
+            lake,
+            strategy,
+            table: table.to_owned(),
+            select_sql: select_sql.to_owned(),
+            partition: None,
+            unique_key: None,
+            partition_column: DEFAULT_PARTITION_COLUMN.to_owned(),
+        }
+    }
+
+    /// Materializes this partition only (bound as a `TEXT` argument, stored in the partition
+    /// column). Without it the whole table is materialized.
+    #[must_use]
+    pub fn partition(mut self, partition: impl Into<String>) -> Self {
+        self.partition = Some(partition.into());
+        self
+    }
+
+    /// Upserts by this column (an identifier) instead of replacing: an upsert only.
+    #[must_use]
+    pub fn unique_key(mut self, column: &str) -> Self {
+        self.unique_key = Some(column.to_owned());
+        self
+    }
+
+    /// The partition column (an identifier; default [`DEFAULT_PARTITION_COLUMN`]).
+    #[must_use]
+    pub fn partition_col(mut self, column: &str) -> Self {
+        self.partition_column = column.to_owned();
+        self
+    }
+
+    fn check(&self) -> std::result::Result<(), Invalid> {
+        check_table(&self.table)?;
+        check_ident("partition column", &self.partition_column)?;
+        if let Some(k) = &self.unique_key {
+            if self.strategy == Strategy::Append {
+                return Err(Invalid::new(
+                    "unique key",
+                    "append_partition inserts only; use upsert_partition to dedup by a key",
+                ));
+            }
+            check_ident("unique key", k)?;
+        }
+        if self.select_sql.trim().is_empty() {
+            return Err(Invalid::new("select SQL", "the SELECT is empty"));
+        }
+        Ok(())
+    }
+
+    /// The statements this materialization runs, as a query (its preview shows exactly what
+    /// is sent).
+    pub fn statement(&self) -> SqlQuery {
+        let t = format!("dl.{}", self.table);
+        let b = &self.select_sql;
+        let p = &self.partition_column;
+        let create_partitioned = format!(
+            "CREATE TABLE IF NOT EXISTS {t} AS SELECT *, CAST(NULL AS VARCHAR) AS {p} FROM ({b}) WHERE false;\n\
+             ALTER TABLE {t} SET PARTITIONED BY ({p});\n"
+        );
+        let mut binds = 0;
+        let sql = match (self.strategy, &self.partition, &self.unique_key) {
+            (Strategy::Upsert, None, Some(k)) => format!(
+                "CREATE TABLE IF NOT EXISTS {t} AS SELECT * FROM ({b}) WHERE false;\n\
+                 BEGIN TRANSACTION;\n\
+                 DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM ({b}));\n\
+                 INSERT INTO {t} SELECT * FROM ({b});\n\
+                 COMMIT;"
+            ),
+            (Strategy::Upsert, None, None) => {
+                format!("CREATE OR REPLACE TABLE {t} AS SELECT * FROM ({b});")
+            }
+            (Strategy::Upsert, Some(_), Some(k)) => {
+                binds = 2;
+                format!(
+                    "{create_partitioned}BEGIN TRANSACTION;\n\
+                     DELETE FROM {t} WHERE {p} = $arg1 AND {k} IN (SELECT {k} FROM ({b}));\n\
+                     INSERT INTO {t} SELECT *, $arg2 AS {p} FROM ({b});\n\
+                     COMMIT;"
+                )
+            }
+            (Strategy::Upsert, Some(_), None) => {
+                binds = 2;
+                format!(
+                    "{create_partitioned}BEGIN TRANSACTION;\n\
+                     DELETE FROM {t} WHERE {p} = $arg1;\n\
+                     INSERT INTO {t} SELECT *, $arg2 AS {p} FROM ({b});\n\
+                     COMMIT;"
+                )
+            }
+            (Strategy::Append, None, _) => format!(
+                "CREATE TABLE IF NOT EXISTS {t} AS SELECT * FROM ({b}) WHERE false;\n\
+                 INSERT INTO {t} SELECT * FROM ({b});"
+            ),
+            (Strategy::Append, Some(_), _) => {
+                binds = 1;
+                format!("{create_partitioned}INSERT INTO {t} SELECT *, $arg1 AS {p} FROM ({b});")
+            }
+        };
+        let mut q = self.lake.query_with(sql, self.check().err());
+        if let Some(part) = &self.partition {
+            for _ in 0..binds {
+                q = q.bind(part.as_str());
+            }
+        }
+        q
+    }
+
+    /// The query that reads back what a materialization wrote: the slice's row count and the
+    /// lake's latest snapshot, as one row `{rows, snapshot_id}`.
+    fn summary(&self) -> SqlQuery {
+        let t = format!("dl.{}", self.table);
+        let filter = if self.partition.is_some() {
+            format!(" WHERE {} = $arg1", self.partition_column)
+        } else {
+            String::new()
+        };
+        let q = self.lake.query_with(
+            format!(
+                "SELECT (SELECT count(*) FROM {t}{filter}) AS rows, \
+                 (SELECT max(snapshot_id) FROM ducklake_snapshots('dl')) AS snapshot_id"
+            ),
+            self.check().err(),
+        );
+        match &self.partition {
+            Some(p) => q.bind(p.as_str()),
+            None => q,
+        }
+    }
+
+    /// Runs the statements (and, in a data pipeline, records the materialization).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](wmill_core::Error::InvalidInput) before any request for a bad
+    /// name, table, column or key; otherwise what the statements' preview returns (see
+    /// [`SqlQuery::execute`]). A failed record never fails this call.
+    pub async fn execute(&self) -> Result<()> {
+        let statement = self.statement();
+        // Inputs are checked before anything is sent, pipeline or not.
+        statement.to_preview(None)?;
+        let record = self
+            .lake
+            .pipeline
+            .unwrap_or_else(|| pipeline_enabled(std::env::var(PIPELINE_VAR).ok().as_deref()));
+        if !record {
+            return statement.execute().await;
+        }
+        if let Err(e) = statement.execute().await {
+            self.record("failed", None, None, Some(e.to_string())).await;
+            return Err(e);
+        }
+        let (rows, snapshot) = match self.summary().fetch_one::<Value>().await {
+            Ok(Some(row)) => (
+                row.get("rows").cloned().filter(|v| !v.is_null()),
+                row.get("snapshot_id").cloned().filter(|v| !v.is_null()),
+            ),
+            Ok(None) => (None, None),
+            Err(e) => {
+                tracing::debug!(error = %e, "ducklake materialization summary failed");
+                (None, None)
+            }
+        };
+        self.record("materialized", snapshot, rows, None).await;
+        Ok(())
+    }
+
+    /// `POST assets/record_materialization`, best effort.
+    async fn record(
+        &self,
+        status: &str,
+        snapshot_id: Option<Value>,
+        row_count: Option<Value>,
+        error: Option<String>,
+    ) {
+        let wm = match self.lake.target.client() {
+            Ok(wm) => wm,
+            Err(e) => {
+                tracing::debug!(error = %e, "ducklake materialization not recorded");
+                return;
+            }
+        };
+        let asset_path = match &self.lake.schema {
+            Some(s) => format!("{}/{s}.{}", self.lake.name, self.table),
+            None => format!("{}/{}", self.lake.name, self.table),
+        };
+        let body = json!({
+            "asset_kind": "ducklake",
+            "asset_path": asset_path,
+            "partition": self.partition.clone().unwrap_or_default(),
+            "status": status,
+            "snapshot_id": snapshot_id,
+            "row_count": row_count,
+            "job_id": wm.inner.job_id.map(|id| id.to_string()),
+            "error": error,
+        });
+        let sent = match wm
+            .call(
+                Method::POST,
+                &[
+                    Seg::Ws,
+                    Seg::Lit("assets"),
+                    Seg::Lit("record_materialization"),
+                ],
+            )
+            .json(&body)
+        {
+            Ok(req) => req.send().await.map(drop),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, asset_path = %asset_path, "ducklake materialization not recorded");
+        }
+    }
+}
+
+/// Whether a `WM_PIPELINE` value marks a pipeline run: exactly `true`, as the official clients
+/// read it.
+fn pipeline_enabled(value: Option<&str>) -> bool {
+    value == Some("true")
+}
+
+/// An identifier: a letter or `_`, then letters, digits or `_`.
+fn check_ident(what: &'static str, s: &str) -> std::result::Result<(), Invalid> {
+    let mut bytes = s.bytes();
+    let ok = s.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            what,
+            format!(
+                "{s:?} must be an identifier: a letter or '_', then letters, digits or '_' (at most 63)"
+            ),
+        ))
+    }
+}
+
+/// `table` or `schema.table`, each an identifier.
+fn check_table(table: &str) -> std::result::Result<(), Invalid> {
+    let parts: Vec<&str> = table.split('.').collect();
+    if parts.len() > 2 {
+        return Err(Invalid::new(
+            "lake table",
+            format!("{table:?} must be `table` or `schema.table`"),
+        ));
+    }
+    parts
+        .into_iter()
+        .try_for_each(|p| check_ident("lake table", p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_true_marks_a_pipeline() {
+        assert!(pipeline_enabled(Some("true")));
+        for v in [
+            None,
+            Some(""),
+            Some("1"),
+            Some("TRUE"),
+            Some("false"),
+            Some(" true"),
+        ] {
+            assert!(!pipeline_enabled(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn tables_and_identifiers() {
+        assert!(check_table("orders").is_ok());
+        assert!(check_table("sales.orders_2").is_ok());
+        for bad in ["", ".", "a.", "a.b.c", "1a", "a-b", "a b", "a;b", "\"a\""] {
+            assert!(check_table(bad).is_err(), "{bad}");
+        }
+        assert!(check_ident("k", "_id").is_ok());
+        assert!(check_ident("k", "id, x").is_err());
+    }
+}

@@ -1,0 +1,661 @@
+//! Parameterized SQL through inline previews: the query type that data tables
+//! ([`DataTable`](crate::DataTable), PostgreSQL) and DuckLake ([`DuckLake`](crate::DuckLake),
+//! DuckDB) share.
+//!
+//! A query is sent as the official clients send it: one inline preview
+//! ([`Windmill::run_inline_script_preview`]) whose `content` is the SQL text after a block of
+//! header comments, and whose `args` carry every bound value. The header declares each argument
+//! with its SQL type (the worker binds the values by these declarations) and, for the typed
+//! fetches, the `-- result_collection=...` line that selects the shape of the answer. Values
+//! never enter the SQL text: the only things written into it are validated names (data table,
+//! schema, role, SQL types, table and column names of the DuckLake helpers) and the SQL you wrote.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wmill_core::{Args, Error, Result};
+
+use crate::client::Windmill;
+
+/// The shape of a SQL preview's answer, selected by the `-- result_collection=<name>` header
+/// (the names are the worker's).
+///
+/// ```
+/// use wmill_http::ResultCollection;
+///
+/// assert_eq!(ResultCollection::LastStatementFirstRowScalar.as_str(), "last_statement_first_row_scalar");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResultCollection {
+    /// Every row of the last statement: `[row, ...]` (what [`SqlQuery::fetch`] asks for).
+    LastStatementAllRows,
+    /// The first row of the last statement, or `null` ([`SqlQuery::fetch_one`]).
+    LastStatementFirstRow,
+    /// The first column of every row of the last statement: `[value, ...]`.
+    LastStatementAllRowsScalar,
+    /// The first column of the first row of the last statement, or `null`
+    /// ([`SqlQuery::fetch_scalar`]).
+    LastStatementFirstRowScalar,
+    /// Every row of every statement: `[[row, ...], ...]`.
+    AllStatementsAllRows,
+    /// The first row of every statement: `[row, ...]`.
+    AllStatementsFirstRow,
+    /// The first column of every row of every statement: `[[value, ...], ...]`.
+    AllStatementsAllRowsScalar,
+    /// The first column of the first row of every statement: `[value, ...]`.
+    AllStatementsFirstRowScalar,
+    /// The worker's historical shape.
+    Legacy,
+}
+
+impl ResultCollection {
+    /// The name the worker reads in the header.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResultCollection::LastStatementAllRows => "last_statement_all_rows",
+            ResultCollection::LastStatementFirstRow => "last_statement_first_row",
+            ResultCollection::LastStatementAllRowsScalar => "last_statement_all_rows_scalar",
+            ResultCollection::LastStatementFirstRowScalar => "last_statement_first_row_scalar",
+            ResultCollection::AllStatementsAllRows => "all_statements_all_rows",
+            ResultCollection::AllStatementsFirstRow => "all_statements_first_row",
+            ResultCollection::AllStatementsAllRowsScalar => "all_statements_all_rows_scalar",
+            ResultCollection::AllStatementsFirstRowScalar => "all_statements_first_row_scalar",
+            ResultCollection::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for ResultCollection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Exactly what a [`SqlQuery`] sends: the body of the inline preview.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let wm = wmill_http::Windmill::builder()
+///     .with_base_url("http://localhost:8000").with_token("t").with_workspace("demo").build()?;
+/// let preview = wm
+///     .datatable("main")
+///     .query("SELECT * FROM friend WHERE id = $1")
+///     .bind(7)
+///     .to_preview(None)?;
+/// assert_eq!(preview.language, "postgresql");
+/// assert_eq!(preview.content, "-- $1 arg1 (BIGINT)\nSELECT * FROM friend WHERE id = $1");
+/// assert_eq!(json!(preview.args), json!({"arg1": 7, "database": "datatable://main"}));
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SqlPreview {
+    /// The SQL text with its header comments.
+    pub content: String,
+    /// `"postgresql"` (data tables) or `"duckdb"` (DuckLake).
+    pub language: &'static str,
+    /// The preview's arguments: every bound value, and for data tables `database`.
+    pub args: Args,
+}
+
+/// Where a query is sent: a client, or one resolved when the query runs (the global client of
+/// the `wmill` crate).
+#[derive(Clone)]
+pub(crate) enum Target {
+    Client(Windmill),
+    Resolve(fn() -> Result<Windmill>),
+}
+
+impl Target {
+    pub(crate) fn client(&self) -> Result<Windmill> {
+        match self {
+            Target::Client(wm) => Ok(wm.clone()),
+            Target::Resolve(resolve) => resolve(),
+        }
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Client(wm) => fmt::Debug::fmt(wm, f),
+            Target::Resolve(_) => f.write_str("<client resolved when the query runs>"),
+        }
+    }
+}
+
+/// An input rejected while a query was being built; reported as [`Error::InvalidInput`] when
+/// the query runs (or is previewed), before any request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    what: &'static str,
+    reason: String,
+}
+
+impl Invalid {
+    pub(crate) fn new(what: &'static str, reason: impl Into<String>) -> Self {
+        Invalid {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn to_error(&self) -> Error {
+        Error::invalid(self.what, self.reason.clone())
+    }
+}
+
+/// The SQL engine of a query and what its header needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Engine {
+    /// A data table: PostgreSQL, `database: datatable://<name>`.
+    DataTable {
+        name: String,
+        schema: Option<String>,
+        role: Option<String>,
+    },
+    /// A DuckLake: DuckDB, `ATTACH 'ducklake://<name>' AS dl;USE dl;`.
+    DuckLake {
+        name: String,
+        schema: Option<String>,
+    },
+}
+
+/// A bound value: its name (DuckDB named arguments), value and declared SQL type. `Debug`
+/// leaves the value out (a bound value may be a secret).
+#[derive(Clone, PartialEq)]
+struct Bound {
+    name: Option<String>,
+    value: Value,
+    sql_type: String,
+}
+
+impl fmt::Debug for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bound")
+            .field("name", &self.name)
+            .field("sql_type", &self.sql_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A SQL statement (or several, `;`-separated) with its bound values, ready to run against a
+/// data table ([`DataTable::query`](crate::DataTable::query)) or a DuckLake
+/// ([`DuckLake::query`](crate::DuckLake::query)).
+///
+/// Values are bound with [`bind`](Self::bind) (positional: `$1`, `$2`... in a data table's
+/// SQL, `$arg1`, `$arg2`... in DuckDB), [`bind_as`](Self::bind_as) (an explicit SQL type) or
+/// [`bind_named`](Self::bind_named) (DuckDB's `$name`). Each is declared in the header with the
+/// SQL type its JSON form implies:
+///
+/// | value | SQL type |
+/// |---|---|
+/// | `bool` | `BOOLEAN` |
+/// | integer (up to `i64::MAX`) | `BIGINT` |
+/// | float | `FLOAT8` |
+/// | string, `None` / null | `TEXT` |
+/// | sequence, map, struct | `JSON` |
+///
+/// An integer above `i64::MAX` is [`Error::InvalidInput`]; a float NaN or infinity serializes
+/// as JSON `null` (bind the text `"NaN"` with `bind_as(.., "FLOAT8")` to store one). A value
+/// never enters the SQL text: it travels in the preview's `args` only.
+///
+/// Building never fails: a rejected input (a bad name, role, type, a value that does not
+/// serialize) is kept and returned as [`Error::InvalidInput`] by the first fetch, before any
+/// request is sent.
+///
+/// ```no_run
+/// # async fn demo(wm: wmill_http::Windmill) -> wmill_core::Result<()> {
+/// #[derive(serde::Deserialize)]
+/// struct Friend { name: String, age: i64 }
+///
+/// let friends: Vec<Friend> = wm
+///     .datatable("main")
+///     .query("SELECT name, age FROM friend WHERE age >= $1 AND name <> $2")
+///     .bind(18)
+///     .bind("Robin")
+///     .fetch()
+///     .await?;
+/// # let _ = friends; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqlQuery {
+    target: Target,
+    engine: Engine,
+    sql: String,
+    args: Vec<Bound>,
+    invalid: Option<Invalid>,
+}
+
+impl SqlQuery {
+    pub(crate) fn new(
+        target: Target,
+        engine: Engine,
+        sql: String,
+        invalid: Option<Invalid>,
+    ) -> Self {
+        let invalid = invalid.or_else(|| {
+            sql.trim()
+                .is_empty()
+                .then(|| Invalid::new("SQL query", "the query is empty"))
+        });
+        SqlQuery {
+            target,
+            engine,
+            sql,
+            args: Vec::new(),
+            invalid,
+        }
+    }
+
+    /// Binds the next positional value: `$1`, `$2`... in a data table's SQL, `$arg1`,
+    /// `$arg2`... in DuckDB (counting positional values only). Its SQL type is inferred from its
+    /// JSON form (see the table above).
+    #[must_use]
+    pub fn bind<T: Serialize>(self, value: T) -> Self {
+        self.push(None, value, None)
+    }
+
+    /// Binds the next positional value declared with `sql_type` (`INT4`, `UUID`, `TIMESTAMPTZ`,
+    /// `TEXT[]`, ...), for a column whose type the JSON form does not say. The type is letters,
+    /// digits, `_` and `[]` (what the worker's header parser reads), at most 63 characters.
+    #[must_use]
+    pub fn bind_as<T: Serialize>(self, value: T, sql_type: &str) -> Self {
+        self.push(None, value, Some(sql_type))
+    }
+
+    /// Binds a DuckDB named argument, used as `$name` in the SQL (Python's
+    /// `ducklake.query(sql, name=value)`). DuckLake only: on a data table this is
+    /// [`Error::InvalidInput`]. `name` is an identifier (`[A-Za-z_][A-Za-z0-9_]*`), not used twice.
+    #[must_use]
+    pub fn bind_named<T: Serialize>(self, name: &str, value: T) -> Self {
+        self.push(Some(name), value, None)
+    }
+
+    /// [`bind_named`](Self::bind_named) with an explicit SQL type.
+    #[must_use]
+    pub fn bind_named_as<T: Serialize>(self, name: &str, value: T, sql_type: &str) -> Self {
+        self.push(Some(name), value, Some(sql_type))
+    }
+
+    fn push<T: Serialize>(mut self, name: Option<&str>, value: T, sql_type: Option<&str>) -> Self {
+        if self.invalid.is_some() {
+            return self;
+        }
+        match self.bound(name, value, sql_type) {
+            Ok(b) => self.args.push(b),
+            Err(e) => self.invalid = Some(e),
+        }
+        self
+    }
+
+    fn bound<T: Serialize>(
+        &self,
+        name: Option<&str>,
+        value: T,
+        sql_type: Option<&str>,
+    ) -> std::result::Result<Bound, Invalid> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            Invalid::new(
+                "SQL argument",
+                format!("could not serialize the value: {e}"),
+            )
+        })?;
+        let sql_type = match sql_type {
+            Some(t) => validate_sql_type(t)?.to_owned(),
+            None => infer_sql_type(&value)?.to_owned(),
+        };
+        let name = match name {
+            None => None,
+            Some(n) => {
+                if matches!(self.engine, Engine::DataTable { .. }) {
+                    return Err(Invalid::new(
+                        "SQL argument",
+                        "named arguments are DuckDB's: a data table binds positional values ($1, $2, ...)",
+                    ));
+                }
+                validate_arg_name(n)?;
+                Some(n.to_owned())
+            }
+        };
+        Ok(Bound {
+            name,
+            value,
+            sql_type,
+        })
+    }
+
+    /// The SQL text as written (without the header).
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The body this query sends: the SQL text with its header (the
+    /// `-- result_collection=<collection>` line first when one is given) and the arguments.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for any input rejected while the query was built.
+    pub fn to_preview(&self, collection: Option<ResultCollection>) -> Result<SqlPreview> {
+        if let Some(invalid) = &self.invalid {
+            return Err(invalid.to_error());
+        }
+        let mut content = String::new();
+        if let Some(c) = collection {
+            content.push_str("-- result_collection=");
+            content.push_str(c.as_str());
+            content.push('\n');
+        }
+        let mut args = Args::new();
+        let language = match &self.engine {
+            Engine::DataTable { name, schema, role } => {
+                if let Some(role) = role {
+                    content.push_str("-- role ");
+                    content.push_str(role);
+                    content.push('\n');
+                }
+                for (i, b) in self.args.iter().enumerate() {
+                    let n = i + 1;
+                    content.push_str(&format!("-- ${n} arg{n} ({})\n", b.sql_type));
+                    args.insert(format!("arg{n}"), b.value.clone());
+                }
+                if let Some(schema) = schema {
+                    content.push_str(&format!("SET search_path TO \"{schema}\";\n"));
+                }
+                args.insert(
+                    "database".into(),
+                    Value::String(format!("datatable://{name}")),
+                );
+                "postgresql"
+            }
+            Engine::DuckLake { name, schema } => {
+                let mut positional = 0;
+                for b in &self.args {
+                    let arg = match &b.name {
+                        Some(n) => n.clone(),
+                        None => {
+                            positional += 1;
+                            format!("arg{positional}")
+                        }
+                    };
+                    if args.contains_key(&arg) {
+                        return Err(Error::invalid(
+                            "SQL argument",
+                            format!("${arg} is bound twice"),
+                        ));
+                    }
+                    content.push_str(&format!("-- ${arg} ({})\n", b.sql_type));
+                    args.insert(arg, b.value.clone());
+                }
+                content.push_str(&format!("ATTACH 'ducklake://{name}' AS dl;USE dl"));
+                if let Some(schema) = schema {
+                    content.push_str(&format!(".\"{schema}\""));
+                }
+                content.push_str(";\n");
+                "duckdb"
+            }
+        };
+        content.push_str(&self.sql);
+        Ok(SqlPreview {
+            content,
+            language,
+            args,
+        })
+    }
+
+    /// Runs the query with the answer in `collection`'s shape (or the worker's default shape
+    /// when `None`, as the official clients' `fetch()` does), as the server returns it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request for a rejected input; what the preview
+    /// returns otherwise: [`Error::Api`] with the status and body for a query the database
+    /// refused (500 from `run_inline/preview`, 422 from `run_wait_result/preview`).
+    pub async fn fetch_collection(&self, collection: Option<ResultCollection>) -> Result<Value> {
+        let preview = self.to_preview(collection)?;
+        let wm = self.target.client()?;
+        wm.run_inline_script_preview(&preview.content, preview.language, preview.args)
+            .await
+    }
+
+    /// Every row of the last statement, each deserialized into `T` (a struct with the column
+    /// names as fields, a map, or `serde_json::Value`). Sends
+    /// `-- result_collection=last_statement_all_rows`.
+    ///
+    /// # Errors
+    /// As [`fetch_collection`](Self::fetch_collection), and [`Error::Decode`] when the answer
+    /// is not a list of rows that fit `T` (the excerpt shows the answer's outline, no value).
+    pub async fn fetch<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
+        let v = self
+            .fetch_collection(Some(ResultCollection::LastStatementAllRows))
+            .await?;
+        match v {
+            Value::Array(rows) => rows
+                .into_iter()
+                .map(|row| decode(self.what(), row))
+                .collect(),
+            other => Err(Error::decode_secret(
+                self.what(),
+                &other,
+                "expected a list of rows",
+            )),
+        }
+    }
+
+    /// The first row of the last statement, `None` when there is none. Sends
+    /// `-- result_collection=last_statement_first_row`.
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch).
+    pub async fn fetch_one<T: DeserializeOwned>(&self) -> Result<Option<T>> {
+        let v = self
+            .fetch_collection(Some(ResultCollection::LastStatementFirstRow))
+            .await?;
+        match v {
+            Value::Null => Ok(None),
+            row => decode(self.what(), row).map(Some),
+        }
+    }
+
+    /// The first column of the first row of the last statement, `None` when there is no row
+    /// or the value is NULL. Sends `-- result_collection=last_statement_first_row_scalar`.
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch).
+    pub async fn fetch_scalar<T: DeserializeOwned>(&self) -> Result<Option<T>> {
+        let v = self
+            .fetch_collection(Some(ResultCollection::LastStatementFirstRowScalar))
+            .await?;
+        match v {
+            Value::Null => Ok(None),
+            value => decode(self.what(), value).map(Some),
+        }
+    }
+
+    /// Runs the statements and discards their answer (no `result_collection` header, as the
+    /// official clients' `execute()`).
+    ///
+    /// # Errors
+    /// As [`fetch_collection`](Self::fetch_collection).
+    pub async fn execute(&self) -> Result<()> {
+        self.fetch_collection(None).await.map(drop)
+    }
+
+    /// What decode errors name: `datatable <name>` or `ducklake <name>`.
+    fn what(&self) -> String {
+        match &self.engine {
+            Engine::DataTable { name, .. } => format!("datatable {name} query"),
+            Engine::DuckLake { name, .. } => format!("ducklake {name} query"),
+        }
+    }
+}
+
+/// Decodes a row or value of a query answer; the error shows its outline, no value (rows may
+/// hold anything).
+fn decode<T: DeserializeOwned>(what: String, value: Value) -> Result<T> {
+    T::deserialize(&value).map_err(|e| Error::decode_secret(what, &value, e))
+}
+
+/// The SQL type declared for a value: `BOOLEAN`, `BIGINT`, `FLOAT8`, `TEXT`, `JSON`.
+pub(crate) fn infer_sql_type(value: &Value) -> std::result::Result<&'static str, Invalid> {
+    Ok(match value {
+        Value::Null | Value::String(_) => "TEXT",
+        Value::Bool(_) => "BOOLEAN",
+        Value::Number(n) if n.is_i64() => "BIGINT",
+        Value::Number(n) if n.is_u64() => {
+            return Err(Invalid::new(
+                "SQL argument",
+                format!(
+                    "{n} is above the largest BIGINT ({}): bind it as text and cast it in SQL",
+                    i64::MAX
+                ),
+            ));
+        }
+        Value::Number(_) => "FLOAT8",
+        Value::Array(_) | Value::Object(_) => "JSON",
+    })
+}
+
+fn validate_sql_type(t: &str) -> std::result::Result<&str, Invalid> {
+    let ok = !t.is_empty()
+        && t.len() <= 63
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'[' | b']'));
+    if ok {
+        Ok(t)
+    } else {
+        Err(Invalid::new(
+            "SQL type",
+            format!("{t:?} must be 1-63 characters of letters, digits, '_', '[' and ']'"),
+        ))
+    }
+}
+
+fn validate_arg_name(n: &str) -> std::result::Result<(), Invalid> {
+    let mut bytes = n.bytes();
+    let ok = n.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "SQL argument name",
+            format!(
+                "{n:?} must be an identifier: a letter or '_', then letters, digits or '_' (at most 63)"
+            ),
+        ))
+    }
+}
+
+/// Whether `s` is 1-`max` characters of ASCII letters, digits, `_` and `-`.
+pub(crate) fn is_plain_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+}
+
+/// `name` or `name:schema` (empty name: `main`), validated: the name and schema are 1-63
+/// characters of letters, digits, `_` and `-`, so neither can leave the quoted literal or
+/// identifier it is written into.
+pub(crate) fn parse_name(
+    what: &'static str,
+    spec: &str,
+) -> (String, Option<String>, Option<Invalid>) {
+    let (name, schema) = match spec.split_once(':') {
+        Some((n, s)) => (n, Some(s)),
+        None => (spec, None),
+    };
+    let name = if name.is_empty() { "main" } else { name };
+    let mut invalid = None;
+    if !is_plain_name(name, 63) {
+        invalid = Some(Invalid::new(
+            what,
+            format!("{name:?} must be 1-63 characters of letters, digits, '_' and '-'"),
+        ));
+    }
+    let schema = match schema {
+        None => None,
+        Some(s) if is_plain_name(s, 63) => Some(s.to_owned()),
+        Some(s) => {
+            invalid.get_or_insert(Invalid::new(
+                "schema",
+                format!(
+                    "{s:?} (in {spec:?}) must be 1-63 characters of letters, digits, '_' and '-'"
+                ),
+            ));
+            None
+        }
+    };
+    (name.to_owned(), schema, invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn types_follow_the_json_form() {
+        for (v, t) in [
+            (json!(null), "TEXT"),
+            (json!("x"), "TEXT"),
+            (json!(true), "BOOLEAN"),
+            (json!(-3), "BIGINT"),
+            (json!(i64::MAX), "BIGINT"),
+            (json!(1.5), "FLOAT8"),
+            (json!([1, 2]), "JSON"),
+            (json!({"a": 1}), "JSON"),
+        ] {
+            assert_eq!(infer_sql_type(&v).unwrap(), t, "{v}");
+        }
+        assert!(infer_sql_type(&json!(u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn debug_leaves_bound_values_out() {
+        let wm = crate::Windmill::builder()
+            .with_base_url("http://localhost:8000")
+            .with_token("tok-SECRET")
+            .with_workspace("demo")
+            .build()
+            .unwrap();
+        let q = wm.datatable("main").query("SELECT $1").bind("hunter2");
+        let text = format!("{q:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok-SECRET"),
+            "{text}"
+        );
+        assert!(text.contains("TEXT"), "{text}");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            parse_name("datatable name", ""),
+            ("main".into(), None, None)
+        );
+        assert_eq!(
+            parse_name("datatable name", ":sales"),
+            ("main".into(), Some("sales".into()), None)
+        );
+        assert_eq!(
+            parse_name("datatable name", "dt-2:s_1"),
+            ("dt-2".into(), Some("s_1".into()), None)
+        );
+        for bad in ["a'b", "a b", "x:", "x:y:z", "x:s\"", &"n".repeat(64)] {
+            assert!(parse_name("datatable name", bad).2.is_some(), "{bad}");
+        }
+        assert!(validate_sql_type("TEXT[]").is_ok());
+        assert!(validate_sql_type("DOUBLE PRECISION").is_err());
+        assert!(validate_sql_type("int); DROP").is_err());
+        assert!(validate_arg_name("_id2").is_ok());
+        assert!(validate_arg_name("2x").is_err());
+        assert!(validate_arg_name("a-b").is_err());
+    }
+}
