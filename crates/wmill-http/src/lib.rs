@@ -138,8 +138,10 @@
 //! `main`), `Runtime::shutdown_background` (the process may exit before the cancel is sent).
 //! Nor is a run dropped while its `POST jobs/run/..` is in flight: the job id comes with the
 //! answer (the `run_wait_result` path picks the id before sending, so it is covered). With
-//! `cancel_on_drop` off, a synchronous run never holds `run_wait_result` (the server would
-//! cancel the job when the connection breaks).
+//! `cancel_on_drop` off, a synchronous run does not hold `run_wait_result` (the server would
+//! cancel the job when the connection breaks), except with
+//! [`RunOptions::queue_limit`](wmill_core::RunOptions::queue_limit), which only that endpoint
+//! takes: there a dropped run still loses its job.
 //!
 //! # Features
 //! None: the crate always uses reqwest with rustls.
