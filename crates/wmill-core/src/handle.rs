@@ -443,6 +443,26 @@ pub trait StartJobs: JobRunner + Clone {
         }
     }
 
+    /// Starts the saved flow version `version` ([`JobRunner::run_flow_by_version_async`]) and
+    /// returns a handle on the job.
+    fn start_flow_by_version<A>(
+        &self,
+        version: crate::FlowVersion,
+        args: &A,
+        options: &RunOptions,
+    ) -> impl Future<Output = Result<JobHandle>> + Send
+    where
+        A: Serialize + ?Sized + Sync,
+    {
+        let args = to_args(args);
+        async move {
+            let id = self
+                .run_flow_by_version_async(version, args?, options)
+                .await?;
+            Ok(self.job_handle(id))
+        }
+    }
+
     /// A handle on the job `id` of this backend.
     fn job_handle(&self, id: JobId) -> JobHandle {
         JobHandle::new(Arc::new(self.clone()), id)

@@ -124,6 +124,13 @@ async fn handles_by_hash_and_flow_and_bad_args() {
         .await
         .unwrap();
     assert_eq!(flow.wait(&WaitOptions::new()).await.unwrap(), "flowed");
+    let v = wmill_core::FlowVersion::new(3);
+    wm.register_flow_version(v, |_| async move { Ok(json!("v3")) });
+    let by_version = wm
+        .start_flow_by_version(v, &json!({}), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(by_version.wait(&WaitOptions::new()).await.unwrap(), "v3");
     // Arguments that are not an object: InvalidInput, nothing started.
     let before = wm.started_jobs().len();
     let err = wm
