@@ -7,6 +7,8 @@
 //!   concurrencies; baseline: a raw reqwest loop on the same endpoint.
 //! - [`listings`]: peak RSS of a client listing 1,000, 10,000 and 100,000 jobs as a stream
 //!   (flat) and, as the baseline, collecting them.
+//! - [`logs`]: following a 10 s job's 1 MiB log: requests, log text downloaded against its
+//!   size, lateness; baseline: polling the whole log every 500 ms.
 //! - [`batch`]: `run_batch` of 1,000 no-op jobs at concurrency 32 against 32 raw reqwest loops
 //!   sending the same requests to the same server.
 //! - [`s3`]: write then read a large file through wmill-s3 and through raw object_store on the
@@ -19,6 +21,7 @@
 
 pub mod batch;
 pub mod listings;
+pub mod logs;
 pub mod s3;
 pub mod stats;
 pub mod variables;

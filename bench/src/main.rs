@@ -2,14 +2,14 @@
 //!
 //! ```sh
 //! cargo run --release -p wmill-bench              # everything (about 5 minutes on 2 cores)
-//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | variables | listings | batch | s3
+//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | logs | variables | listings | batch | s3
 //! cargo run --release -p wmill-bench -- s3 --quick  # 64 MiB only
 //! ```
 
 use std::time::Duration;
 
 use wmill_bench::stats::ms;
-use wmill_bench::{batch, listings, s3, variables, waits};
+use wmill_bench::{batch, listings, logs, s3, variables, waits};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +37,10 @@ fn main() {
     }
     if all || parts.contains(&"fleet") {
         print_fleet(&waits::run_fleet(&waits::FleetConfig::full()));
+    }
+    if all || parts.contains(&"logs") {
+        let config = logs::LogConfig::full();
+        print_logs(&logs::run(&config), &config);
     }
     if all || parts.contains(&"variables") {
         let (mut child, endpoint) = variables::start_child_server(&exe);
@@ -348,6 +352,43 @@ fn print_listings(rows: &[listings::ListRow]) {
             r.phase.elapsed.as_secs_f64() * 1000.0,
             r.phase.peak_rss as f64 / (1 << 20) as f64,
             (r.phase.peak_rss as f64 - floor as f64) / (1 << 20) as f64,
+        );
+    }
+    println!();
+}
+
+fn print_logs(rows: &[logs::LogRow], config: &logs::LogConfig) {
+    println!(
+        "### Following a job's log ({} s job writing {} KiB, evenly)\n",
+        config.duration.as_secs_f64(),
+        config.log_bytes / 1024
+    );
+    println!(
+        "| client | runs | requests/run (mean) | requests (max) | log text downloaded / log size | end after the job's end, median ms | max ms | pieces/run | errors | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let target = if r.client.starts_with("wmill `job_logs`") {
+            if r.max_requests <= 30 && (r.downloaded - 1.0).abs() < 1e-9 && r.errors == 0 {
+                "met (<= 30 requests, each byte once)"
+            } else {
+                "MISSED (<= 30 requests, each byte once)"
+            }
+        } else {
+            ""
+        };
+        println!(
+            "| {} | {} | {:.1} | {} | {:.2} | {} | {} | {:.1} | {} | {} |",
+            r.client,
+            r.samples,
+            r.requests,
+            r.max_requests,
+            r.downloaded,
+            ms(r.lateness.p50),
+            ms(r.lateness.max),
+            r.pieces,
+            r.errors,
+            target
         );
     }
     println!();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wmill_bench::{batch, listings, s3, variables, waits};
+use wmill_bench::{batch, listings, logs, s3, variables, waits};
 
 #[test]
 fn wait_benchmark_smoke() {
@@ -85,6 +85,18 @@ async fn listing_benchmark_smoke() {
     // 50 jobs, 7 per page, 3 per millisecond: each page after the first starts with the one
     // job it shares a millisecond with (skipped), so 7 + 6 * 7 = 49 jobs in 8 pages, then 1.
     assert_eq!(server.count("list"), 2 * 9);
+}
+
+#[test]
+fn log_benchmark_smoke() {
+    let rows = logs::run(&logs::LogConfig::smoke());
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests >= 1.0, "{r:?}");
+    }
+    // The followed log: each byte once.
+    assert!((rows[0].downloaded - 1.0).abs() < 1e-9, "{:?}", rows[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use serde_json::Value;
+
+use crate::{LogChunk, LogUpdate};
 
 use crate::{
     Args, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
@@ -89,6 +92,9 @@ macro_rules! forward_impls {
             }
             async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
                 (**self).set_state_at(path, value).await
+            }
+            fn default_state_path(&self) -> Result<ItemPath> {
+                (**self).default_state_path()
             }
         }
 
@@ -180,6 +186,22 @@ macro_rules! forward_impls {
                 options: &RunOptions,
             ) -> Result<Value> {
                 (**self).run_flow_by_version(version, args, options).await
+            }
+            async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_job_logs(id).await
+            }
+            async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+                (**self).get_log_update(id, offset).await
+            }
+            fn job_logs_from(
+                &self,
+                id: &JobId,
+                offset: u64,
+            ) -> BoxStream<'static, Result<LogChunk>> {
+                (**self).job_logs_from(id, offset)
+            }
+            async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_flow_all_logs(id).await
             }
             fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
                 (**self).cancel_job_in_background(id, reason)

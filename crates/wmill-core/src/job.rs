@@ -9,9 +9,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use futures::stream::BoxStream;
+
 use crate::{
-    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, Page, Result,
-    RetryPolicy, ScriptHash,
+    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk,
+    LogForward, LogUpdate, Page, Result, RetryPolicy, ScriptHash,
 };
 
 /// The arguments of a job: a JSON object, argument name -> value.
@@ -153,6 +155,9 @@ pub struct RunOptions {
     pub memory_id: Option<String>,
     /// The server's retry policy (`retry`).
     pub retry: Option<RetryPolicy>,
+    /// Fail a synchronous run whose job succeeded with a `null` result
+    /// ([`Error::NullResult`]). Default `false` (see [`RunOptions::assert_result_is_not_none`]).
+    pub assert_result_is_not_none: bool,
 }
 
 impl RunOptions {
@@ -249,6 +254,37 @@ impl RunOptions {
         self.wait = wait;
         self
     }
+
+    /// Makes a synchronous run (`run_script_by_path`, `run_script_by_hash`, `run_flow` and
+    /// their typed forms) fail with [`Error::NullResult`], naming the job, when the job
+    /// succeeds with a `null` result. Python's `assert_result_is_not_none`.
+    ///
+    /// The default is `false` everywhere, for the module functions and the backends' methods
+    /// alike. Python defaults it to `true` in its module functions and `false` in the
+    /// `Windmill` methods, so the same call behaves differently depending on where it is made;
+    /// here one default holds for every entry point. `false` because `null` is what a script
+    /// without a return value gives, and a typed run already refuses it where the type has no
+    /// room for it (`run_script_by_path_as::<u64>` on `null` is [`Error::Decode`]): the check
+    /// matters for untyped `Value` results, where you ask for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{Error, InMemory, ItemPath, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/nothing", |_| async { Ok(serde_json::Value::Null) })?;
+    /// let path = ItemPath::parse("f/jobs/nothing")?;
+    /// assert!(wm.run_script_by_path(&path, Default::default(), &RunOptions::new()).await?.is_null());
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// let err = wm.run_script_by_path(&path, Default::default(), &strict).await.unwrap_err();
+    /// assert!(matches!(err, Error::NullResult { .. }));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn assert_result_is_not_none(mut self, assert: bool) -> Self {
+        self.assert_result_is_not_none = assert;
+        self
+    }
 }
 
 /// How long and how to wait for a job.
@@ -303,6 +339,8 @@ pub struct WaitOptions {
     pub cancel_on_drop: bool,
     /// How the backend learns that the job completed.
     pub strategy: WaitStrategy,
+    /// Where the job's log goes while the wait lasts (default: nowhere). See [`LogForward`].
+    pub logs: LogForward,
 }
 
 impl Default for WaitOptions {
@@ -312,6 +350,7 @@ impl Default for WaitOptions {
             cancel_on_timeout: true,
             cancel_on_drop: true,
             strategy: WaitStrategy::Auto,
+            logs: LogForward::None,
         }
     }
 }
@@ -348,6 +387,14 @@ impl WaitOptions {
     #[must_use]
     pub fn strategy(mut self, strategy: WaitStrategy) -> Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Forwards the job's log, line by line, while waiting (Python's `verbose`): to `tracing`
+    /// or a callback. See [`LogForward`].
+    #[must_use]
+    pub fn logs(mut self, forward: LogForward) -> Self {
+        self.logs = forward;
         self
     }
 }
@@ -473,7 +520,9 @@ impl JobStatus {
 /// - `*_async` methods return once the job is queued; the id they return can be waited on.
 /// - Synchronous `run_*` methods start the job and wait as [`RunOptions::wait`] says; a failed
 ///   job is [`Error::JobFailed`] with the job's error value, a timeout is [`Error::Timeout`]
-///   (after canceling the job when `cancel_on_timeout` is set).
+///   (after canceling the job when `cancel_on_timeout` is set), a `null` result with
+///   [`RunOptions::assert_result_is_not_none`] is [`Error::NullResult`]
+///   ([`RunOptions::check_result`]).
 /// - Synchronous runs and [`JobRunner::wait_job`] whose future is dropped before they return
 ///   cancel the job when [`WaitOptions::cancel_on_drop`] is set, through
 ///   [`JobRunner::cancel_job_in_background`] (a [`CancelOnDrop`](crate::CancelOnDrop) guard
@@ -520,7 +569,8 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_path_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the script version with `hash` and returns its result.
@@ -531,13 +581,15 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_hash_async(hash, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the flow at `path` and returns its result.
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
         let id = self.run_flow_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Waits for the job to complete and returns its result ([`Error::JobFailed`] if it failed).
@@ -551,6 +603,62 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
 
     /// Cancels a queued or running job. `reason` is recorded with the cancellation.
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
+
+    // ---------------------------------------------------------------- logs
+
+    /// The whole log of a job, as text (what it has written so far if it is still running). A
+    /// job that does not exist is [`Error::NotFound`].
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job_logs",
+            backend: "this backend",
+        })
+    }
+
+    /// One incremental read of a job's log: what it wrote after the log offset `offset` (a
+    /// count of characters, see [`crate::logs`]; `0` reads from the start), the offset to read
+    /// from next, and whether the job has completed.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        let _ = (id, offset);
+        Err(Error::Unsupported {
+            operation: "get_log_update",
+            backend: "this backend",
+        })
+    }
+
+    /// Follows a job's log from the log offset `offset` (`0`: from the start) until the job
+    /// completes: each item is the text written since the previous one, the last one comes
+    /// after the job completed, then the stream ends. No text is yielded twice; dropping the
+    /// stream stops following. [`JobRunnerExt::job_logs`] follows from the start.
+    ///
+    /// The default implementation yields one [`Error::Unsupported`].
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        let _ = (id, offset);
+        Box::pin(futures::stream::once(futures::future::ready(Err(
+            Error::Unsupported {
+                operation: "job_logs",
+                backend: "this backend",
+            },
+        ))))
+    }
+
+    /// The log of a flow and of every job it ran (its steps, loop iterations, branches and
+    /// sub-flows), one after the other, each under a header line naming the step and its job
+    /// (`=== Step a (Job: <id>) ===`), as the server formats it.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_flow_all_logs",
+            backend: "this backend",
+        })
+    }
 
     /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
     /// suspended, success, failure, canceled with who and why), timestamps, script, tag,
@@ -749,6 +857,33 @@ pub trait JobRunnerExt: JobRunner {
         async move { self.run_script_by_path_async(path, args?, options).await }
     }
 
+    /// Follows a job's log from the start until the job completes: [`JobRunner::job_logs_from`]
+    /// with offset 0.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use wmill_core::{InMemory, ItemPath, JobLog, JobRunner, JobRunnerExt, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |_args| async move {
+    ///     if let Some(log) = JobLog::current() {
+    ///         log.line("step 1");
+    ///         log.line("step 2");
+    ///     }
+    ///     Ok(serde_json::json!(null))
+    /// })?;
+    /// let id = wm
+    ///     .run_script_by_path_async(&ItemPath::parse("f/etl/load")?, Default::default(), &RunOptions::new())
+    ///     .await?;
+    /// let text: String = wm.job_logs(&id).map_ok(|chunk| chunk.text).try_collect().await?;
+    /// assert_eq!(text, "step 1\nstep 2\n");
+    /// # Ok(()) }
+    /// ```
+    fn job_logs(&self, id: &JobId) -> BoxStream<'static, Result<LogChunk>> {
+        self.job_logs_from(id, 0)
+    }
+
     /// [`JobRunner::wait_job`] with a typed result.
     fn wait_job_as<R>(
         &self,
@@ -766,6 +901,31 @@ pub trait JobRunnerExt: JobRunner {
 }
 
 impl<T: JobRunner + ?Sized> JobRunnerExt for T {}
+
+impl RunOptions {
+    /// What a synchronous run returns for the result `value` of the job `job_id`:
+    /// [`Error::NullResult`] when [`assert_result_is_not_none`](RunOptions::assert_result_is_not_none)
+    /// is set and `value` is `null`, else `value`. Backends that implement the synchronous
+    /// `run_*` methods themselves call it on the result they return.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill_core::{JobId, RunOptions};
+    ///
+    /// let id = JobId::from_u128(7);
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// assert_eq!(strict.check_result(&id, json!(1))?, json!(1));
+    /// assert!(strict.check_result(&id, json!(null)).is_err());
+    /// assert!(RunOptions::new().check_result(&id, json!(null))?.is_null());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn check_result(&self, job_id: &JobId, value: Value) -> Result<Value> {
+        if self.assert_result_is_not_none && value.is_null() {
+            return Err(Error::NullResult { job_id: *job_id });
+        }
+        Ok(value)
+    }
+}
 
 pub(crate) fn from_result<R: DeserializeOwned>(value: Value, what: &str) -> Result<R> {
     R::deserialize(&value).map_err(|e| {

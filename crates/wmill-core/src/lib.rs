@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `cancel_job_in_background` | [`JobRunnerExt`], [`JobRunnerListExt`] (job streams), [`StartJobs`] ([`JobHandle`]s, [`run_batch`]) |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]); `cancel_job_in_background` | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams), [`StartJobs`] ([`JobHandle`]s, [`run_batch`]) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -85,7 +85,9 @@ mod job;
 mod job_model;
 mod listing;
 mod local;
+pub mod logs;
 mod memory;
+mod overlay;
 mod path;
 mod resource;
 mod run_options;
@@ -122,7 +124,9 @@ pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
-pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
+pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
@@ -146,6 +150,7 @@ fn _assert_impls() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<Error>();
     assert_send_sync::<InMemory>();
+    assert_send_sync::<MockOverlay>();
     assert_send_sync::<ItemPath>();
     assert_send_sync::<std::sync::Arc<dyn Backend>>();
     assert_send_sync::<JobHandle>();

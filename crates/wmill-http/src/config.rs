@@ -255,6 +255,11 @@ impl RetryConfig {
 /// break a quiet connection on its own (nginx's and AWS load balancers' default idle timeout
 /// is 60 s): through such a proxy, a long job would be cancelled although nobody asked. So
 /// by default the long request is used only on a direct connection.
+///
+/// The server also cancels the job when the long request reaches its own bound
+/// (`TIMEOUT_WAIT_RESULT`, 600 s by default, set by the server's administrator): a job that
+/// may run longer than that must not be run synchronously with [`ServerWait::Direct`] on a
+/// direct connection, nor with [`ServerWait::Always`]; use [`ServerWait::Never`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ServerWait {

@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
     Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus,
-    Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
+    LogChunk, LogUpdate, Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -350,6 +351,17 @@ impl Windmill {
 /// - `get_job_status`: the same request; the status is the typed job's
 ///   ([`JobState::status`](wmill_core::JobState::status)).
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
+/// - `get_job_logs`: `GET jobs_u/get_logs/{id}?remove_ansi_warnings=true` (the log only,
+///   without the server's first line `to remove ansi colors, use: ...`).
+/// - `get_log_update`: `GET jobs_u/getupdate/{id}?log_offset=..`.
+/// - `job_logs_from`: `GET jobs_u/getupdate_sse/{id}?log_offset=..&fast=true`, one event stream
+///   for up to a minute (the server's limit) carrying only the new text of each check (every
+///   100 ms for 1 s, then every 500 ms, then every 3 s), resumed from the last offset when it
+///   ends or breaks; after 3 failed streams in a row, polls of `getupdate` on the same schedule.
+///   A 10 s job costs one request, whatever the size of its log.
+/// - `get_flow_all_logs`: `GET jobs_u/get_flow_all_logs/{id}`.
+/// - waits with [`WaitOptions::logs`](wmill_core::WaitOptions::logs) follow the log as
+///   `job_logs_from` does, next to the wait, then read its end with one `getupdate`.
 /// - `cancel_job_in_background`: the same request, sent on the current runtime (or from a
 ///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
 #[async_trait]
@@ -489,6 +501,22 @@ impl JobRunner for Windmill {
 
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.get_job_typed(id).await
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        self.job_logs_text(id).await
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset).await
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs_text(id).await
     }
 
     fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {

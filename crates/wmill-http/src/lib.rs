@@ -40,8 +40,8 @@
 //! (else `WM_STATE_PATH`). [`WindmillBuilder`] overrides any of them and takes your own
 //! `reqwest::Client`, timeouts, user agent, [`RetryConfig`] and [`WaitTuning`]. A missing
 //! setting is [`Error::NotConfigured`](wmill_core::Error::NotConfigured) naming the variable.
-//! For local runs, [`backend_from_env`] returns the file-backed
-//! [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set, as the Python client does.
+//! For local runs, [`backend_from_env`] lays the `WM_MOCKED_API_FILE` mock over the server (or
+//! over an in-memory backend when no server is named), as the Python client does.
 //!
 //! # Errors
 //! 401/403 are `Unauthorized`, 404 is `NotFound { kind, path }`, other statuses are
@@ -108,8 +108,12 @@
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
 //! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
 //! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
-//! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
-//! wait continues on the job id; nothing is started twice. If it stays silent, the job is
+//! [`ServerWait::Always`]. If the long request fails without an answer, the wait continues on
+//! the job id; nothing is started twice. **Known limit:** the server bounds `run_wait_result`
+//! by its `TIMEOUT_WAIT_RESULT` setting (600 s by default) and, when that bound is reached,
+//! cancels the job as it does for a broken connection: a synchronous run on a direct
+//! connection of a job that runs longer than that bound ends canceled. For jobs that may run
+//! that long, use [`ServerWait::Never`] (or start the job and `wait_job`). If it stays silent, the job is
 //! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
 //! the request timeout, the long request is dropped and the job started with the same id
 //! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
@@ -143,6 +147,16 @@
 //! [`RunOptions::queue_limit`](wmill_core::RunOptions::queue_limit), which only that endpoint
 //! takes: there a dropped run still loses its job.
 //!
+//! # Job logs
+//! [`get_job_logs`](wmill_core::JobRunner::get_job_logs) reads a whole log
+//! (`jobs_u/get_logs` with `remove_ansi_warnings=true`: the log only, without the server's hint
+//! line); [`job_logs`](wmill_core::JobRunnerExt::job_logs) follows a running job on
+//! `getupdate_sse?log_offset=..&fast=true`, one stream a minute, sending back the server's
+//! offsets (characters) so no text is downloaded twice, reopening a broken stream at the last
+//! offset, polling `getupdate` if streams keep failing; a wait with
+//! [`WaitOptions::logs`](wmill_core::WaitOptions::logs) forwards the log, line by line, while it
+//! waits. Details and costs: the [`JobRunner` impl](Windmill#impl-JobRunner-for-Windmill).
+//!
 //! # Features
 //! None: the crate always uses reqwest with rustls.
 
@@ -158,6 +172,7 @@ mod helpers;
 mod history;
 mod jobs;
 mod listings;
+mod logs;
 mod resources;
 mod sql;
 pub mod sse;
@@ -191,10 +206,16 @@ pub use wait::ResultMaybe;
 /// The environment variable naming the Python client's mock-API file.
 pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";
 
-/// The backend the environment asks for: the local file-backed
-/// [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set (variables and resources
-/// read from that JSON file, writes saved back to it, as the Python client does for local runs),
-/// otherwise [`Windmill::from_env`].
+/// The backend the environment asks for.
+///
+/// - `WM_MOCKED_API_FILE` set: a [`MockOverlay`](wmill_core::MockOverlay), as the Python and
+///   TypeScript clients use the file. Variables, resources and state are looked up in the file
+///   first; a miss falls through to the Windmill server when the environment names one
+///   (`BASE_INTERNAL_URL` or `WM_BASE_URL`, then `WM_TOKEN` and `WM_WORKSPACE` are required),
+///   else to an empty [`InMemory`](wmill_core::InMemory). Sets go to the mock, kept in memory
+///   unless `WMILL_MOCKED_API_PERSIST=1` saves them to the file. Jobs go to the server (or the
+///   in-memory backend).
+/// - otherwise [`Windmill::from_env`].
 ///
 /// ```no_run
 /// let backend = wmill_http::backend_from_env()?;
@@ -207,6 +228,8 @@ pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
 /// [`backend_from_env`] over environment-shaped `(name, value)` pairs.
 ///
 /// ```
+/// # use wmill_core::VariableStore;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
 /// # let dir = std::env::temp_dir().join(format!("wmill-doc-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// let file = dir.join("mock.json");
@@ -214,34 +237,31 @@ pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
 /// let backend = wmill_http::backend_from_vars([
 ///     ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
 /// ])?;
-/// assert!(format!("{backend:?}").starts_with("InMemory"));
-/// # Ok::<(), wmill_core::Error>(())
+/// assert!(format!("{backend:?}").starts_with("MockOverlay"));
+/// assert_eq!(backend.get_variable(&wmill_core::ItemPath::parse("u/me/x")?).await?, "42");
+/// # Ok(()) }
 /// ```
 pub fn backend_from_vars(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
     let vars: Vec<(String, String)> = vars.into_iter().collect();
-    let mock = vars
-        .iter()
-        .find(|(k, v)| k == MOCKED_API_FILE_VAR && !v.trim().is_empty())
-        .map(|(_, v)| v.clone());
-    match mock {
-        Some(path) => {
-            let mut backend = wmill_core::InMemory::from_mock_file(path)?;
-            let state = vars
-                .iter()
-                .find(|(k, v)| k == "WM_STATE_PATH_NEW" && !v.is_empty())
-                .or_else(|| {
-                    vars.iter()
-                        .find(|(k, v)| k == "WM_STATE_PATH" && !v.is_empty())
-                });
-            if let Some((_, p)) = state {
-                backend = backend.with_state_path(p)?;
-            }
-            Ok(Arc::new(backend))
+    match wmill_core::MockApiSettings::from_vars(&vars)? {
+        Some(mock) => {
+            let base: Arc<dyn wmill_core::Backend> = if names_a_server(&vars) {
+                Arc::new(Windmill::from_vars(vars)?)
+            } else {
+                Arc::new(wmill_core::InMemory::new())
+            };
+            Ok(Arc::new(mock.open(base)?))
         }
         None => Ok(Arc::new(Windmill::from_vars(vars)?)),
     }
+}
+
+/// Whether the pairs name a Windmill server (`BASE_INTERNAL_URL` or `WM_BASE_URL`).
+fn names_a_server(vars: &[(String, String)]) -> bool {
+    vars.iter()
+        .any(|(k, v)| (k == "BASE_INTERNAL_URL" || k == "WM_BASE_URL") && !v.trim().is_empty())
 }
 
 /// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.

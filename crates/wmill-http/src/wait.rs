@@ -145,7 +145,8 @@ impl Windmill {
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         let start = Instant::now();
         let fut = self.wait_strategy(id, &options.strategy, start, false, None);
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
     }
 
     /// [`wait`](Self::wait) for a synchronous run that learns from earlier runs of its
@@ -161,7 +162,8 @@ impl Windmill {
             Some(learn),
             self.wait_strategy(id, &options.strategy, start, false, Some(learn)),
         );
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
     }
 
     /// The learner of a synchronous run of `target`, when the client learns and the run waits
@@ -617,10 +619,11 @@ impl Windmill {
                 .start_job(target, &args, options, options.job_id)
                 .await?;
             guard.started(id);
-            return match &learn {
-                Some(learn) => self.wait_learning(&id, wait, learn).await,
-                None => self.wait(&id, wait).await,
+            let value = match &learn {
+                Some(learn) => self.wait_learning(&id, wait, learn).await?,
+                None => self.wait(&id, wait).await?,
             };
+            return options.check_result(&id, value);
         }
         if let Some(chosen) = options.job_id
             && self.job_exists(&chosen).await?
@@ -639,7 +642,9 @@ impl Windmill {
             learn.as_ref(),
             self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
         );
-        self.with_timeout(Some(id), wait, fut).await
+        let fut = self.with_timeout(Some(id), wait, fut);
+        let value = self.forwarding_logs(id, &wait.logs, fut).await?;
+        options.check_result(&id, value)
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive

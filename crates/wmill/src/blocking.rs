@@ -37,13 +37,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, JobId, JobStatus, ListResources, ListVariables, ResourceInfo, Result, RunOptions,
-    VariableInfo, WaitOptions, to_args,
+    Error, JobId, JobStatus, ListResources, ListVariables, LogChunk, LogStream, ResourceInfo,
+    Result, RunOptions, VariableInfo, WaitOptions, to_args,
 };
 
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
+pub use crate::get_state_path;
 #[cfg(feature = "s3")]
 pub use crate::parse_s3_object;
 pub use wmill_core::{
@@ -371,6 +372,82 @@ pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
     block_on(async move { crate::get_job(id).await })
 }
 
+/// Blocking [`crate::get_job_logs`].
+pub fn get_job_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job_logs(id).await })
+}
+
+/// Blocking [`crate::get_flow_all_logs`].
+pub fn get_flow_all_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_flow_all_logs(id).await })
+}
+
+/// Blocking [`crate::job_logs`]: the followed log as an iterator of [`LogChunk`]s, each call
+/// waiting for the next piece; it ends after the job completed (and after an error).
+///
+/// ```
+/// use wmill::{Client, InMemory, JobLog};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/etl/load", |_args| async move {
+///     if let Some(log) = JobLog::current() {
+///         log.line("loading");
+///         log.line("done");
+///     }
+///     Ok(serde_json::json!(null))
+/// })?;
+/// wmill::set_client(Client::new(memory));
+/// let id = wmill::blocking::run_script_by_path_async("f/etl/load", &serde_json::json!({}))?;
+/// for chunk in wmill::blocking::job_logs(id)? {
+///     print!("{}", chunk?.text);
+/// }
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn job_logs(job_id: impl JobRef) -> Result<JobLogs> {
+    Ok(JobLogs {
+        stream: Some(crate::job_logs(job_id)?),
+    })
+}
+
+/// A job's log being followed without `async`, from [`job_logs`].
+pub struct JobLogs {
+    /// `None` once the log ended.
+    stream: Option<LogStream>,
+}
+
+impl std::fmt::Debug for JobLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobLogs")
+            .field("ended", &self.stream.is_none())
+            .finish()
+    }
+}
+
+impl Iterator for JobLogs {
+    type Item = Result<LogChunk>;
+
+    fn next(&mut self) -> Option<Result<LogChunk>> {
+        use futures::StreamExt;
+        let mut stream = self.stream.take()?;
+        match block_on(async move {
+            let item = stream.next().await;
+            Ok((stream, item))
+        }) {
+            Ok((stream, Some(item))) => {
+                if item.is_ok() {
+                    self.stream = Some(stream);
+                }
+                Some(item)
+            }
+            Ok((_, None)) => None,
+            // The runtime could not run the read: the stream is gone with it.
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
@@ -392,7 +469,7 @@ mod server {
     use super::{block_on, json};
     use crate::JobRef;
     // Synchronous already: the same functions.
-    pub use crate::{get_state_path, worker_has_internal_server};
+    pub use crate::worker_has_internal_server;
 
     /// Blocking [`crate::run_script_by_path_async_with_retry`].
     pub fn run_script_by_path_async_with_retry<A: Serialize + ?Sized>(

@@ -11,6 +11,7 @@ use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
+use super::logs::{LogBuffer, WithLog};
 use crate::{
     Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
 };
@@ -75,6 +76,8 @@ pub(super) struct Job {
     /// What the typed job ([`crate::Job`]) reports: set at start, then when it runs and ends.
     meta: Arc<JobMeta>,
     times: Arc<Mutex<JobTimes>>,
+    /// What the job's code wrote ([`JobLog`](super::JobLog)).
+    pub(super) logs: Arc<LogBuffer>,
 }
 
 /// What a job was started with, for the typed job.
@@ -108,6 +111,7 @@ impl Job {
             ..JobMeta::default()
         });
         let (abort, registration) = AbortHandle::new_pair();
+        let logs = Arc::new(LogBuffer::default());
         let body = {
             let f = f.clone();
             let started = started.clone();
@@ -132,6 +136,8 @@ impl Job {
                 }
             }
         };
+        // The job's code runs with its log as the current one (`JobLog::current`).
+        let body = WithLog::new(body.boxed(), logs.clone());
         let reason = cancel_reason.clone();
         let ended = times.clone();
         let fut = Abortable::new(body, registration)
@@ -166,6 +172,7 @@ impl Job {
             cancel_reason,
             meta,
             times,
+            logs,
         }
     }
 
