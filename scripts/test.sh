@@ -74,6 +74,14 @@ grep -qF 'db_config: {"host":"db.fake","port":5433}' <<<"$out"
 grep -qF 'f/scripts/calculate returned {"x":10,"y":20}' <<<"$out"
 grep -qF '(stored at key path/to/file.txt): "a file on the fake server"' <<<"$out"
 grep -qF ': "Hello Windmill!"' <<<"$out"
+out=$(run_against_server job_handles)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "returned 50$" <<<"$out"
+grep -q "canceled: Job canceled: example: no longer needed" <<<"$out"
+grep -q "abandoned run: job .* is Completed { success: false }" <<<"$out"
+grep -q "batch: 20 jobs, 8 at a time" <<<"$out"
+grep -q "fail-fast batch reported 1 item(s) of 7" <<<"$out"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

@@ -203,6 +203,9 @@ macro_rules! forward_impls {
             async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
                 (**self).get_flow_all_logs(id).await
             }
+            fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+                (**self).cancel_job_in_background(id, reason)
+            }
         }
     )*};
 }

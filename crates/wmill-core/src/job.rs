@@ -217,11 +217,34 @@ impl RunOptions {
         self
     }
 
-    /// Whether a synchronous run cancels its job when the wait times out (default `true`,
-    /// the Python client's `cleanup`).
+    /// Whether the job may be canceled on the caller's behalf: `cleanup(false)` turns off both
+    /// [`WaitOptions::cancel_on_timeout`] and [`WaitOptions::cancel_on_drop`] (both on by
+    /// default); `cleanup(true)` turns both on.
+    ///
+    /// Not quite the Python client's `cleanup`: there, `cleanup` only governs the cancel sent
+    /// when the caller goes away (an `atexit` hook), and a timeout always cancels. Here that
+    /// cancel is [`cancel_on_drop`](Self::cancel_on_drop) (see [`WaitOptions::cancel_on_drop`]
+    /// for what it covers), and this switch also turns the timeout's cancel on or off. Set
+    /// the two separately with [`WaitOptions`].
+    ///
+    /// ```
+    /// use wmill_core::RunOptions;
+    ///
+    /// let hands_off = RunOptions::new().cleanup(false);
+    /// assert!(!hands_off.wait.cancel_on_timeout && !hands_off.wait.cancel_on_drop);
+    /// ```
     #[must_use]
-    pub fn cleanup(mut self, cancel_on_timeout: bool) -> Self {
-        self.wait.cancel_on_timeout = cancel_on_timeout;
+    pub fn cleanup(mut self, cleanup: bool) -> Self {
+        self.wait.cancel_on_timeout = cleanup;
+        self.wait.cancel_on_drop = cleanup;
+        self
+    }
+
+    /// Whether a synchronous run cancels its job when the caller goes away before it completes
+    /// (default `true`, the Python client's `cleanup`); see [`WaitOptions::cancel_on_drop`].
+    #[must_use]
+    pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
+        self.wait.cancel_on_drop = cancel;
         self
     }
 
@@ -285,6 +308,35 @@ pub struct WaitOptions {
     /// Cancel the job when the timeout hits (default `true`). The job is canceled once and
     /// the wait returns [`Error::Timeout`] at once.
     pub cancel_on_timeout: bool,
+    /// Cancel the job, with the reason `"parent job cancelled"`, when the caller goes away
+    /// before the wait completes (default `true`, the Python client's `cleanup`).
+    ///
+    /// Applies to the synchronous `run_*` methods and to [`JobRunner::wait_job`] (so to
+    /// [`JobHandle::wait`](crate::JobHandle::wait)) of the backends of this SDK. "Goes away"
+    /// means the wait's future is dropped before it returns:
+    /// - the future itself is dropped, or the task that runs it is aborted
+    ///   (`JoinHandle::abort`);
+    /// - `tokio::select!` or `tokio::time::timeout` picks another branch;
+    /// - a panic unwinds through the caller;
+    /// - `main` returns while the wait is pending in a task or in `main` itself, and the
+    ///   runtime shuts down: the runtime drops its tasks, and the cancel is then sent before
+    ///   the drop returns (the process waits for it, bounded in time; `#[tokio::main]` drops
+    ///   its runtime when `main` returns).
+    ///
+    /// The cancel is best effort and bounded in time: it runs in the background (on the
+    /// current runtime, else on a thread of its own), its failure is only logged, and a job
+    /// that completed meanwhile is left alone by the server. A wait that returns, with
+    /// any result or error, cancels nothing (a timeout cancels as
+    /// [`cancel_on_timeout`](Self::cancel_on_timeout) says).
+    ///
+    /// It cannot cover what runs no destructor: `SIGKILL`, `std::process::exit`, an abort
+    /// (`panic = "abort"`, `std::process::abort`), the default `SIGINT`/`SIGTERM` handling
+    /// (handle Ctrl-C with `tokio::signal::ctrl_c()` in a `select!` to cover it), a future
+    /// leaked with `std::mem::forget`, nor a blocking call still waiting on another thread
+    /// when the process exits. A job whose start request is still in flight when the caller
+    /// goes away is not known yet, so it is canceled only if the backend chose its id
+    /// beforehand (the HTTP backend does when it waits with `run_wait_result`).
+    pub cancel_on_drop: bool,
     /// How the backend learns that the job completed.
     pub strategy: WaitStrategy,
     /// Where the job's log goes while the wait lasts (default: nowhere). See [`LogForward`].
@@ -296,6 +348,7 @@ impl Default for WaitOptions {
         WaitOptions {
             timeout: None,
             cancel_on_timeout: true,
+            cancel_on_drop: true,
             strategy: WaitStrategy::Auto,
             logs: LogForward::None,
         }
@@ -303,7 +356,7 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
-    /// The defaults: no timeout, cancel on timeout, [`WaitStrategy::Auto`].
+    /// The defaults: no timeout, cancel on timeout and on drop, [`WaitStrategy::Auto`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -319,6 +372,14 @@ impl WaitOptions {
     #[must_use]
     pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
         self.cancel_on_timeout = cancel;
+        self
+    }
+
+    /// Sets whether the job is canceled when the caller goes away before the wait completes
+    /// (see [`cancel_on_drop`](Self::cancel_on_drop)).
+    #[must_use]
+    pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
+        self.cancel_on_drop = cancel;
         self
     }
 
@@ -462,6 +523,10 @@ impl JobStatus {
 ///   (after canceling the job when `cancel_on_timeout` is set), a `null` result with
 ///   [`RunOptions::assert_result_is_not_none`] is [`Error::NullResult`]
 ///   ([`RunOptions::check_result`]).
+/// - Synchronous runs and [`JobRunner::wait_job`] whose future is dropped before they return
+///   cancel the job when [`WaitOptions::cancel_on_drop`] is set, through
+///   [`JobRunner::cancel_job_in_background`] (a [`CancelOnDrop`](crate::CancelOnDrop) guard
+///   does it).
 /// - [`JobRunner::get_result`] returns the result of a completed job as data, also for failed
 ///   jobs (their error value), like the server; a job that has not completed is
 ///   [`Error::NotFound`] with [`ItemKind::Job`](crate::ItemKind::Job).
@@ -678,6 +743,24 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
             .await?;
         let value = self.wait_job(&id, &options.wait).await?;
         options.check_result(&id, value)
+    }
+
+    /// Starts canceling the job and returns at once, without waiting for the answer: what
+    /// drop guards call ([`CancelOnDrop`](crate::CancelOnDrop),
+    /// [`JobGuard`](crate::JobGuard), [`WaitOptions::cancel_on_drop`]), since `Drop` cannot
+    /// `.await`.
+    ///
+    /// Best effort and bounded in time: a failed cancel is only logged. `Err` means the backend
+    /// cannot cancel this way at all. The default returns [`Error::Unsupported`], so guards
+    /// over a backend that does not override it cancel nothing; [`InMemory`](crate::InMemory)
+    /// cancels at once, and the HTTP backend sends the request on the current runtime (or a
+    /// thread of its own when there is none or it is shutting down).
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        let _ = (id, reason);
+        Err(Error::Unsupported {
+            operation: "cancel_job_in_background",
+            backend: "this backend",
+        })
     }
 }
 
@@ -964,6 +1047,13 @@ mod tests {
         assert_eq!(o.job_id, Some(id));
         assert_eq!(o.wait.timeout, Some(Duration::from_secs(1)));
         assert!(!o.wait.cancel_on_timeout);
+        assert!(!o.wait.cancel_on_drop);
+        let o = o.cleanup(true);
+        assert!(o.wait.cancel_on_timeout && o.wait.cancel_on_drop);
+        let o = o.cancel_on_drop(false);
+        assert!(o.wait.cancel_on_timeout && !o.wait.cancel_on_drop);
+        assert!(WaitOptions::default().cancel_on_drop);
+        assert!(!WaitOptions::new().cancel_on_drop(false).cancel_on_drop);
         assert_eq!(o.track_in_parent, Some(false));
     }
 }

@@ -502,6 +502,9 @@ impl JobRunner for MockOverlay {
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
         self.base.cancel_job(id, reason).await
     }
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        self.base.cancel_job_in_background(id, reason)
+    }
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.base.get_job(id).await
     }

@@ -102,7 +102,7 @@
 //!
 //! `run_wait_result` is used only when it takes every run option set (the table on
 //! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
-//! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
+//! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
@@ -122,6 +122,30 @@
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
+//!
+//! # When the caller goes away
+//! With [`WaitOptions::cancel_on_drop`](wmill_core::WaitOptions::cancel_on_drop) (on by
+//! default, the Python client's `cleanup`), a synchronous run or a `wait_job` whose future is
+//! dropped before it returns sends `POST jobs_u/queue/cancel/{id}` `{"reason": "parent job
+//! cancelled"}`, whatever the strategy (polling, event stream, `run_wait_result`). The request
+//! runs as a task of the current Tokio runtime, so the drop returns at once. When the runtime
+//! shuts down before that task completes (it drops its tasks when `main` returns from
+//! `#[tokio::main]`, or when a `Runtime` is dropped), the task's drop sends the cancel from a
+//! thread of its own and waits for it, at most 5 s (or the request timeout if smaller): the
+//! process exits after the cancel went out. Outside any runtime, the same thread is used. A
+//! cancel that did not complete in time makes the following drops not wait for theirs for
+//! the next 5 s, so a shutdown with many waits on an unreachable server waits 5 s once. Errors
+//! are only logged (`tracing`, debug).
+//!
+//! What no destructor runs for is not covered: `SIGKILL`, `std::process::exit`, aborts,
+//! the default handling of `SIGINT`/`SIGTERM` (catch them with `tokio::signal` and return from
+//! `main`), `Runtime::shutdown_background` (the process may exit before the cancel is sent).
+//! Nor is a run dropped while its `POST jobs/run/..` is in flight: the job id comes with the
+//! answer (the `run_wait_result` path picks the id before sending, so it is covered). With
+//! `cancel_on_drop` off, a synchronous run does not hold `run_wait_result` (the server would
+//! cancel the job when the connection breaks), except with
+//! [`RunOptions::queue_limit`](wmill_core::RunOptions::queue_limit), which only that endpoint
+//! takes: there a dropped run still loses its job.
 //!
 //! # Job logs
 //! [`get_job_logs`](wmill_core::JobRunner::get_job_logs) reads a whole log
@@ -143,6 +167,7 @@ mod client;
 mod config;
 mod datatable;
 mod ducklake;
+mod handle;
 mod helpers;
 mod history;
 mod jobs;

@@ -568,12 +568,27 @@ impl Windmill {
         }
     }
 
-    /// The synchronous runs: start and wait, as the options' wait strategy says.
+    /// The synchronous runs: start and wait, as the options' wait strategy says. With
+    /// `cancel_on_drop`, the job is canceled if this future is dropped once its id is known
+    /// (every strategy: the guard covers the whole run).
     pub(crate) async fn run_sync(
         &self,
         target: Target<'_>,
         args: Args,
         options: &RunOptions,
+    ) -> Result<Value> {
+        let guard = crate::handle::RunGuard::new(self, options.wait.cancel_on_drop);
+        let outcome = self.run_sync_guarded(target, args, options, &guard).await;
+        guard.completed();
+        outcome
+    }
+
+    async fn run_sync_guarded(
+        &self,
+        target: Target<'_>,
+        args: Args,
+        options: &RunOptions,
+        guard: &crate::handle::RunGuard<'_>,
     ) -> Result<Value> {
         let wait = &options.wait;
         // Run options (RunOptions, "Synchronous runs"): queue_limit, which only run_wait_result
@@ -591,6 +606,8 @@ impl Windmill {
                     ServerWait::Never => false,
                 }
                 && wait.cancel_on_timeout
+                // The server cancels a job whose run_wait_result connection breaks.
+                && wait.cancel_on_drop
                 && target
                     .endpoint()
                     .wait_result()
@@ -601,6 +618,7 @@ impl Windmill {
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
+            guard.started(id);
             let value = match &learn {
                 Some(learn) => self.wait_learning(&id, wait, learn).await?,
                 None => self.wait(&id, wait).await?,
@@ -617,6 +635,7 @@ impl Windmill {
             });
         }
         let id = options.job_id.unwrap_or_else(JobId::new_random);
+        guard.started(id);
         let learn = self.learner(target, options);
         let start = Instant::now();
         let fut = learning(

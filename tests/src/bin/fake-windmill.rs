@@ -29,6 +29,9 @@ fn main() {
     // The job_states example.
     server.alias_script("f/examples/fail", FAIL);
     server.alias_script("f/examples/sleep_ms", SLEEP);
+    // The job_handles example.
+    server.alias_script("f/examples/nap", SLEEP);
+    server.alias_script("f/examples/boom", FAIL);
     // The job_logs example: a job that writes `log_lines` over `ms` milliseconds.
     server.alias_script("f/examples/etl", SLEEP);
     // Bare: no state path either, as on a laptop outside a job.

@@ -23,9 +23,9 @@ use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 pub use self::logs::JobLog;
 use crate::{
-    Args, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus,
-    JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page, ResourceInfo,
-    ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
+    JobRunner, JobStatus, JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page,
+    ResourceInfo, ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
     SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
@@ -944,31 +944,11 @@ impl JobRunner for InMemory {
             return self.wait_forwarding_logs(id, options).await;
         }
         let job = self.job(id)?;
-        let fut = job.fut.clone();
-        let outcome = match options.timeout {
-            None => fut.await,
-            Some(after) => {
-                match select(fut, futures_timer::Delay::new(after)).await {
-                    Either::Left((outcome, _)) => outcome,
-                    // The job may have completed just as the timer fired: its result wins.
-                    Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
-                    Either::Right(_) => {
-                        if options.cancel_on_timeout {
-                            // Cancel once; the job may have just completed, which is fine.
-                            job.cancel("reached timeout");
-                        }
-                        return Err(Error::Timeout {
-                            job_id: Some(*id),
-                            after,
-                        });
-                    }
-                }
-            }
-        };
-        outcome.map_err(|error| Error::JobFailed {
-            job_id: *id,
-            error: Box::new(error),
-        })
+        // A wait dropped before it returns cancels the job (`cancel_on_drop`).
+        let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
+        let outcome = wait_for(&job, id, options).await;
+        guard.disarm();
+        outcome
     }
 
     async fn get_result(&self, id: &JobId) -> Result<Value> {
@@ -1048,6 +1028,42 @@ impl JobRunner for InMemory {
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         self.flow_all_logs(id)
     }
+
+    /// Cancels at once (the in-memory backend needs no request); a job that completed is
+    /// left alone.
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        self.job(id)?.cancel(reason);
+        Ok(())
+    }
+}
+
+/// The wait of [`JobRunner::wait_job`], without the drop guard.
+async fn wait_for(job: &Job, id: &JobId, options: &WaitOptions) -> Result<Value> {
+    let fut = job.fut.clone();
+    let outcome = match options.timeout {
+        None => fut.await,
+        Some(after) => {
+            match select(fut, futures_timer::Delay::new(after)).await {
+                Either::Left((outcome, _)) => outcome,
+                // The job may have completed just as the timer fired: its result wins.
+                Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
+                Either::Right(_) => {
+                    if options.cancel_on_timeout {
+                        // Cancel once; the job may have just completed, which is fine.
+                        job.cancel("reached timeout");
+                    }
+                    return Err(Error::Timeout {
+                        job_id: Some(*id),
+                        after,
+                    });
+                }
+            }
+        }
+    };
+    outcome.map_err(|error| Error::JobFailed {
+        job_id: *id,
+        error: Box::new(error),
+    })
 }
 
 #[cfg(test)]
