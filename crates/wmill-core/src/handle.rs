@@ -116,6 +116,38 @@ impl JobHandle {
             .await
     }
 
+    /// The job's log, followed until the job completes ([`JobRunner::job_logs_from`] from the
+    /// start): each item is the text written since the previous one, none is downloaded twice.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use serde_json::json;
+    /// use wmill_core::{InMemory, ItemPath, JobLog, RunOptions, StartJobs};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |_| async move {
+    ///     if let Some(log) = JobLog::current() {
+    ///         log.line("loaded 3 rows");
+    ///     }
+    ///     Ok(json!(3))
+    /// })?;
+    /// let job = wm
+    ///     .start_script_by_path(&ItemPath::parse("f/etl/load")?, &json!({}), &RunOptions::new())
+    ///     .await?;
+    /// let text: String = job.logs().map_ok(|chunk| chunk.text).try_collect().await?;
+    /// assert_eq!(text, "loaded 3 rows\n");
+    /// # Ok(()) }
+    /// ```
+    pub fn logs(&self) -> crate::LogStream {
+        self.runner.job_logs_from(&self.id, 0)
+    }
+
+    /// The whole log so far ([`JobRunner::get_job_logs`]).
+    pub async fn get_logs(&self) -> Result<String> {
+        self.runner.get_job_logs(&self.id).await
+    }
+
     /// A guard that cancels the job with `reason` when dropped before the job completed.
     ///
     /// The guard knows the job completed when one of its own calls saw it ([`JobGuard::wait`],
