@@ -30,7 +30,7 @@
 //! ```
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -41,7 +41,7 @@ use wmill_core::{
     VariableInfo, WaitOptions, to_args,
 };
 
-use crate::JobRef;
+use crate::{Client, JobRef};
 
 // Synchronous already (local files and standard output): the same functions.
 pub use wmill_core::{append_to_result_stream, get_shared_state, set_shared_state, stream_result};
@@ -97,6 +97,8 @@ where
     T: Send + 'static,
 {
     let rt = runtime()?;
+    // The caller's scoped client (`with_client`) goes with the call to the runtime's threads.
+    let fut = Scoped::new(crate::client::scoped(), fut);
     if ON_OWN_RUNTIME.with(std::cell::Cell::get) {
         // Called from the runtime's own threads (a job closure of `InMemory` that uses this
         // API, say): waiting on a channel for a task of the same runtime could wait for ever
@@ -118,6 +120,58 @@ where
             operation: "a blocking call whose task was dropped",
             backend: "wmill::blocking",
         }),
+    }
+}
+
+/// Runs `f` with `client` as the client of every function of this module (and of the async
+/// ones, and [`crate::client()`]) called on this thread until `f` returns, whatever the global
+/// client is. The blocking twin of [`crate::with_client`].
+///
+/// The scope is the calling thread's (a thread-local): tests running in parallel threads (as
+/// `cargo test` runs them) each see their own client, never one installed by another test
+/// with [`crate::set_client`]. Scopes nest, and the previous one comes back when `f` returns
+/// or panics. Threads that `f` starts do not inherit the scope.
+///
+/// ```
+/// use wmill::{Client, InMemory};
+///
+/// let memory = InMemory::new().with_variable("u/bob/city", "Lyon")?;
+/// let city = wmill::blocking::with_client(Client::new(memory), || {
+///     wmill::blocking::get_variable("u/bob/city")
+/// })?;
+/// assert_eq!(city, "Lyon");
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn with_client<R>(client: impl Into<Arc<Client>>, f: impl FnOnce() -> R) -> R {
+    let _scope = crate::client::enter(client.into());
+    f()
+}
+
+/// A future run with the scoped client it was started under, if any.
+struct Scoped<F> {
+    client: Option<Arc<Client>>,
+    future: std::pin::Pin<Box<F>>,
+}
+
+impl<F> Scoped<F> {
+    fn new(client: Option<Arc<Client>>, future: F) -> Self {
+        Scoped {
+            client,
+            future: Box::pin(future),
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        let _scope = this.client.clone().map(crate::client::enter);
+        this.future.as_mut().poll(cx)
     }
 }
 

@@ -19,7 +19,7 @@ mod server;
 pub mod blocking;
 pub mod prelude;
 
-pub use client::{Client, ClientBuilder, client, reset_client, set_client};
+pub use client::{Client, ClientBuilder, client, reset_client, set_client, with_client};
 pub use functions::*;
 #[cfg(feature = "http")]
 pub use server::*;
@@ -36,3 +36,8 @@ pub use s3files::*;
 pub use wmill_s3 as s3;
 #[cfg(feature = "s3")]
 pub use wmill_s3::{PresignOptions, S3Client, S3Object, WriteOptions};
+
+/// The examples of `docs/guide.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+mod guide {}
