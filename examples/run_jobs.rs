@@ -29,8 +29,7 @@ async fn main() -> wmill::Result<()> {
 
     // Synchronous run: start and wait in one call; a typed result with serde.
     let out = wmill::run_script_by_path("f/examples/square", &json!({"n": 12})).await?;
-    let squared =
-        Squared::deserialize(&out).map_err(|e| Error::invalid("result", e.to_string()))?;
+    let squared = Squared::deserialize(&out)?; // a serde_json error converts into wmill::Error
     println!("square(12) = {}", squared.square);
 
     // Asynchronous runs: start several, then wait for each.

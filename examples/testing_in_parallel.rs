@@ -75,8 +75,7 @@ fn prices_with(rate: &str, price: f64, expected: f64) -> wmill::Result<()> {
 }
 
 fn main() -> wmill::Result<()> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| wmill::Error::invalid("runtime", e.to_string()))?;
+    let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(greets_with("Hello, {user}!", "ada", "Hello, ada!"))?;
     rt.block_on(greets_with("Bonjour, {user} !", "ada", "Bonjour, ada !"))?;
     prices_with("0.2", 10.0, 12.0)?;

@@ -91,7 +91,7 @@ mod variable;
 pub mod conformance;
 
 pub use backend::Backend;
-pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result};
+pub use error::{BoxError, Error, ItemKind, ItemLocation, RemoteCause, ResponseTooLarge, Result};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,

@@ -515,6 +515,7 @@ impl Windmill {
                 &resp.body,
                 &resp.request,
                 Some(&(kind, path)),
+                Some(self.workspace().as_str()),
             )),
             _ => {
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
