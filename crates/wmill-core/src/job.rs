@@ -532,7 +532,19 @@ pub trait JobRunnerExt: JobRunner {
     {
         async move {
             let value = self.wait_job(id, options).await?;
-            from_result(value, &id.to_string())
+            from_result(value, &format!("job {id}"))
+        }
+    }
+
+    /// [`JobRunner::get_result`] with a typed result. A value that does not fit `R` is
+    /// [`Error::Decode`] naming the job.
+    fn get_result_as<R>(&self, id: &JobId) -> impl Future<Output = Result<R>> + Send
+    where
+        R: DeserializeOwned,
+    {
+        async move {
+            let value = self.get_result(id).await?;
+            from_result(value, &format!("job {id}"))
         }
     }
 }

@@ -408,6 +408,58 @@ pub fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()> {
     block_on(async move { crate::cancel_job(id, reason.as_deref()).await })
 }
 
+// ---------------------------------------------------------------- typed results (issue 15)
+
+/// Blocking [`crate::run_script_by_path_as`].
+///
+/// ```
+/// use serde_json::json;
+/// use wmill::{Client, InMemory};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/math/double", |a| async move {
+///     Ok(json!(a["n"].as_i64().unwrap_or(0) * 2))
+/// })?;
+/// let n: i64 = wmill::blocking::with_client(Client::new(memory), || {
+///     wmill::blocking::run_script_by_path_as("f/math/double", &json!({"n": 21}))
+/// })?;
+/// assert_eq!(n, 42);
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn run_script_by_path_as<T: DeserializeOwned + Send + 'static>(
+    path: &str,
+    args: &(impl Serialize + ?Sized),
+) -> Result<T> {
+    let args = to_args(args)?;
+    let path = path.to_owned();
+    block_on(async move { crate::run_script_by_path_as::<T>(&path, &args).await })
+}
+
+/// Blocking [`crate::run_flow_as`].
+pub fn run_flow_as<T: DeserializeOwned + Send + 'static>(
+    path: &str,
+    args: &(impl Serialize + ?Sized),
+) -> Result<T> {
+    let args = to_args(args)?;
+    let path = path.to_owned();
+    block_on(async move { crate::run_flow_as::<T>(&path, &args).await })
+}
+
+/// Blocking [`crate::wait_job_as`].
+pub fn wait_job_as<T: DeserializeOwned + Send + 'static>(
+    job_id: impl JobRef,
+    timeout: Option<Duration>,
+) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::wait_job_as::<T>(id, timeout).await })
+}
+
+/// Blocking [`crate::get_result_as`].
+pub fn get_result_as<T: DeserializeOwned + Send + 'static>(job_id: impl JobRef) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_result_as::<T>(id).await })
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
