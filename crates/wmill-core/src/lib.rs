@@ -102,10 +102,12 @@ pub use local::{
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
 pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
-pub use path::{ItemPath, Workspace};
+pub use path::{AsItemPath, ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
-pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
+pub use variable::{
+    ListVariables, SetVariableOptions, VariableInfo, VariableStore, VariableStoreExt,
+};
 
 #[cfg(feature = "mock")]
 pub use job::MockJobRunner;

@@ -229,6 +229,49 @@ impl fmt::Debug for ItemPath {
     }
 }
 
+/// Anything that names an item path: an [`ItemPath`], or a string parsed when the call starts
+/// (a bad one is [`Error::InvalidInput`] before the backend is called). What the extension
+/// traits ([`ResourceStoreExt`](crate::ResourceStoreExt), [`JobRunnerExt`](crate::JobRunnerExt),
+/// ...) take, so code written against the traits can pass `"f/billing/key"` as it is.
+///
+/// ```
+/// use wmill_core::{AsItemPath, ItemPath};
+///
+/// assert_eq!(AsItemPath::as_item_path("u/alice/key")?.as_str(), "u/alice/key");
+/// let path = ItemPath::parse("f/billing/key")?;
+/// assert_eq!(path.as_item_path()?.as_str(), "f/billing/key");
+/// assert!(AsItemPath::as_item_path("alice/key").is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub trait AsItemPath {
+    /// The path, validated (borrowed when it already is an [`ItemPath`]).
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>>;
+}
+
+impl AsItemPath for ItemPath {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        Ok(std::borrow::Cow::Borrowed(self))
+    }
+}
+
+impl AsItemPath for str {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        ItemPath::parse(self).map(std::borrow::Cow::Owned)
+    }
+}
+
+impl AsItemPath for String {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        self.as_str().as_item_path()
+    }
+}
+
+impl<T: AsItemPath + ?Sized> AsItemPath for &T {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        (**self).as_item_path()
+    }
+}
+
 /// A workspace id, as it appears in `/api/w/{workspace}/...`.
 ///
 /// Workspace ids are ASCII letters, digits, `-` and `_`, at most 50 characters.

@@ -30,6 +30,9 @@ pub use wmill_http as http;
 #[cfg(feature = "http")]
 pub use wmill_http::{InteractiveApproval, ResumeUrls, Windmill};
 
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) the S3 functions take and return.
+#[cfg(feature = "s3")]
+pub use bytes;
 #[cfg(feature = "s3")]
 pub use s3files::*;
 #[cfg(feature = "s3")]
