@@ -711,7 +711,7 @@ mod s3files {
     };
 
     use super::block_on;
-    use crate::S3Ref;
+    use crate::{S3Ref, S3Target};
 
     /// How much of a [`Read`] [`write_s3_file_stream`] reads at a time.
     const READ_CHUNK: usize = 1024 * 1024;
@@ -840,11 +840,11 @@ mod s3files {
     /// Large content goes up as a multipart upload, aborted if `reader` fails: no partial
     /// object is left behind.
     pub fn write_s3_file_stream<R: Read + Send + 'static>(
-        obj: Option<&S3Object>,
+        obj: impl S3Target,
         reader: R,
         options: &WriteOptions,
     ) -> Result<S3Object> {
-        let (obj, options) = (obj.cloned(), options.clone());
+        let (obj, options) = (obj.to_s3_target()?, options.clone());
         block_on(async move {
             let chunks = futures::stream::try_unfold(reader, |mut reader| async move {
                 let (reader, read) = tokio::task::spawn_blocking(move || {
@@ -880,12 +880,45 @@ mod s3files {
 
     /// Blocking [`crate::write_s3_file`].
     pub fn write_s3_file(
-        obj: Option<&S3Object>,
+        obj: impl S3Target,
         content: impl Into<Bytes>,
         options: &WriteOptions,
     ) -> Result<S3Object> {
-        let (obj, content, options) = (obj.cloned(), content.into(), options.clone());
+        let (obj, content, options) = (obj.to_s3_target()?, content.into(), options.clone());
         block_on(async move { crate::write_s3_file(obj.as_ref(), content, &options).await })
+    }
+
+    /// Blocking [`crate::write_s3_json`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use wmill::{Client, InMemory, S3Client};
+    /// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+    /// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
+    /// # wmill::blocking::with_client(client, || {
+    /// use serde_json::{Value, json};
+    ///
+    /// let obj = wmill::blocking::write_s3_json("s3:///reports/today.json", &json!({"ok": true}))?;
+    /// let back: Value = wmill::blocking::load_s3_json(&obj)?;
+    /// assert_eq!(back["ok"], true);
+    /// # Ok::<(), wmill::Error>(()) })?;
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn write_s3_json(
+        obj: impl S3Target,
+        value: &(impl serde::Serialize + ?Sized),
+    ) -> Result<S3Object> {
+        let (obj, body) = (obj.to_s3_target()?, crate::s3files::json_body(value)?);
+        block_on(async move {
+            crate::write_s3_file(obj.as_ref(), body, &crate::s3files::json_options()).await
+        })
+    }
+
+    /// Blocking [`crate::load_s3_json`].
+    pub fn load_s3_json<T: serde::de::DeserializeOwned>(obj: impl S3Ref) -> Result<T> {
+        let obj = obj.to_s3_object()?;
+        let bytes = load_s3_file(&obj)?;
+        crate::s3files::decode_json(&obj, &bytes)
     }
 
     /// Blocking [`crate::move_s3_object`].
