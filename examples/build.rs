@@ -9,8 +9,8 @@ fn main() -> Result<(), String> {
     let doc = PathBuf::from("../docs/windmill-script.md");
     println!("cargo:rerun-if-changed={}", doc.display());
     let text = std::fs::read_to_string(&doc).map_err(|e| format!("{}: {e}", doc.display()))?;
-    let script = first_rust_block(&text)
-        .ok_or_else(|| format!("{}: no ```rust block", doc.display()))?;
+    let script =
+        first_rust_block(&text).ok_or_else(|| format!("{}: no ```rust block", doc.display()))?;
     if !script.starts_with("//! ```cargo") {
         return Err(format!(
             "{}: the script must start with its `//! ```cargo` dependency block",

@@ -61,7 +61,10 @@ mod tests {
     fn the_script_runs_as_windmill_would_run_it() {
         let (first, second) = run_twice().unwrap();
         assert_eq!(first["message"], "Hello ada!");
-        assert_eq!((first["runs"].as_u64(), second["runs"].as_u64()), (Some(1), Some(2)));
+        assert_eq!(
+            (first["runs"].as_u64(), second["runs"].as_u64()),
+            (Some(1), Some(2))
+        );
         assert_eq!(second["total"], 5.0);
         let report: wmill::S3Object = serde_json::from_value(second["report"].clone()).unwrap();
         assert!(report.key().ends_with(".json"), "{report}");

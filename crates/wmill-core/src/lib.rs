@@ -118,6 +118,11 @@ pub use state::MockStateStore;
 #[cfg(feature = "mock")]
 pub use variable::MockVariableStore;
 
+/// The examples of this crate's README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 /// Compile-time checks that the public types are thread-safe and the futures are `Send`.
 #[allow(dead_code)]
 fn _assert_impls() {

@@ -206,3 +206,8 @@ fn _assert_impls() {
         assert_send(&wm.version());
     }
 }
+
+/// The examples of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

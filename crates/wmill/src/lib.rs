@@ -1,4 +1,4 @@
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 //!
 //! # Feature flags
 //! - `http` (default): the Windmill HTTP backend ([`http`], `wmill_http`).
@@ -44,3 +44,8 @@ pub use wmill_s3::{PresignOptions, S3Client, S3Object, WriteOptions};
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide.md")]
 mod guide {}
+
+/// The examples of the repository's README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+mod readme {}
