@@ -49,3 +49,8 @@ mod guide {}
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 mod readme {}
+
+/// The examples of `docs/migrating.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migrating.md")]
+mod migrating {}

@@ -1,6 +1,8 @@
 //! The README's "Install" section says what Cargo will accept: every dependency line of a
 //! crate of this workspace has the workspace's version and features the crate has, and the
-//! feature table matches each crate's `[features]` (names and defaults).
+//! feature table matches each crate's `[features]` (names and defaults). Also: the READMEs'
+//! and docs' Rust examples show no hidden lines, and docs/migrating.md covers the official
+//! crate's public items.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -173,6 +175,8 @@ fn readme_examples_have_no_hidden_lines() {
         "../wmill-http/README.md",
         "../wmill-s3/README.md",
         "../../docs/windmill-script.md",
+        "../../docs/migrating.md",
+        "../../docs/guide.md",
     ] {
         let text = std::fs::read_to_string(format!("{dir}/{path}")).unwrap();
         let mut blocks = 0;
@@ -188,5 +192,66 @@ fn readme_examples_have_no_hidden_lines() {
             }
         }
         assert!(blocks > 0, "{path} has no Rust example");
+    }
+}
+
+/// docs/migrating.md has a row for every public item of the official Rust crate (`wmill`
+/// 1.x: `rust-client/src/client.rs` and `lib.rs` of windmill-labs/windmill).
+#[test]
+fn migrating_maps_every_public_item_of_the_official_crate() {
+    let doc = std::fs::read_to_string(format!(
+        "{}/../../docs/migrating.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let table = doc
+        .split("## Method by method")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap();
+    // The first cell of each row, the official crate's side.
+    let official: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .map(|l| l.split(" | ").next().unwrap())
+        .collect();
+    for item in [
+        "Windmill::default()",
+        "Windmill::new(",
+        "`workspace`",
+        "`token`",
+        "`base_internal_url`",
+        "`client_config`",
+        "get_variable(",
+        "get_variable_raw(",
+        "set_variable(",
+        "get_resource::<T>(",
+        "get_resource_any(",
+        "set_resource(",
+        "get_state::<T>()",
+        "get_state_any()",
+        "get_state_at::<T>(",
+        "get_state_any_at(",
+        "set_state(",
+        "set_state_at(",
+        "run_script_async(",
+        "run_script_async_with_tag(",
+        "run_script_sync(",
+        "run_script_sync_with_tag(",
+        "wait_job(",
+        "get_result(",
+        "get_job_status(",
+        "set_progress(",
+        "get_progress(",
+        "call_api(",
+        "wmill::apis::*",
+        "wmill::models::*",
+        "feature `async`",
+        "`SdkError`",
+    ] {
+        assert!(
+            official.iter().any(|cell| cell.contains(item)),
+            "docs/migrating.md has no row for {item}"
+        );
     }
 }
