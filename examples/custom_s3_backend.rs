@@ -16,7 +16,7 @@ use wmill::{Client, InMemory, S3Client, S3Object, WriteOptions};
 #[tokio::main]
 async fn main() -> wmill::Result<()> {
     let dir = std::env::temp_dir().join(format!("wmill-custom-s3-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| wmill::Error::invalid("directory", e.to_string()))?;
+    std::fs::create_dir_all(&dir)?; // an I/O error converts into wmill::Error (Error::Io)
 
     // Storage name -> any object_store backend (local FS, memory, GCS, Azure, another S3 ...).
     let local: Arc<dyn ObjectStore> = stores::local_directory(&dir)?;

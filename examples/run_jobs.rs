@@ -29,9 +29,8 @@ async fn main() -> wmill::Result<()> {
     support::install_client(seed)?;
 
     // Synchronous run: start and wait in one call; a typed result with serde.
-    let out = wmill::run_script_by_path("f/examples/square", &json!({"n": 12})).await?;
-    let squared =
-        Squared::deserialize(&out).map_err(|e| Error::invalid("result", e.to_string()))?;
+    let squared: Squared =
+        wmill::run_script_by_path_as("f/examples/square", &json!({"n": 12})).await?;
     println!("square(12) = {}", squared.square);
 
     // Asynchronous runs: start several, then wait for each.

@@ -28,10 +28,10 @@ async fn main() -> wmill::Result<()> {
         wmill::set_client(Client::new(InMemory::new()).with_s3(S3Client::from_store(store)));
     }
 
-    // Small files: bytes in, bytes out. `s3:///key` is the workspace's default storage.
-    let report = wmill::parse_s3_object("s3:///examples/report.csv")?;
-    wmill::write_s3_file(
-        Some(&report),
+    // Small files: bytes in, bytes out. `s3:///key` is the workspace's default storage;
+    // writes and reads take the same things (a URI, an S3Object, a reference to one).
+    let report = wmill::write_s3_file(
+        "s3:///examples/report.csv",
         Bytes::from_static(b"city,visits\nParis,3\nLima,5\n"),
         &WriteOptions::new().content_type("text/csv"),
     )
@@ -42,6 +42,15 @@ async fn main() -> wmill::Result<()> {
         content.len(),
         String::from_utf8_lossy(&content)
     );
+
+    // JSON both ways in one call.
+    let summary = wmill::write_s3_json(
+        "s3:///examples/summary.json",
+        &serde_json::json!({"cities": 2, "visits": 8}),
+    )
+    .await?;
+    let back: serde_json::Value = wmill::load_s3_json(&summary).await?;
+    println!("{summary}: {back}");
 
     // Large files: a stream of chunks goes up as a multipart upload (memory stays bounded),
     // and comes back as a stream. Here 20 MiB, generated on the fly.
@@ -78,6 +87,7 @@ async fn main() -> wmill::Result<()> {
     }
 
     wmill::delete_s3_object(&report).await?;
+    wmill::delete_s3_object(&summary).await?;
     wmill::delete_s3_object(&big).await?;
     match wmill::load_s3_file(&report).await {
         Err(e) if e.is_not_found() => println!("deleted: {report} is gone"),

@@ -1,14 +1,7 @@
 //! A Rust script as Windmill runs it: a synchronous `main` with typed arguments, using the
-//! blocking API. In Windmill you would paste the `main` below (renamed from `script_main`)
-//! with a dependency block:
-//!
-//! ```text
-//! //! ```cargo
-//! //! [dependencies]
-//! //! wmill = "0.1"
-//! //! serde_json = "1"
-//! //! ```
-//! ```
+//! blocking API. The copy-paste template for Windmill (the `//! ```cargo` dependency block and
+//! `main`) is `docs/windmill-script.md`; this example is a script of the same shape, its
+//! `main` renamed `script_main` so that it can be run twice here and checked.
 //!
 //! Run locally, it uses the configured server or an embedded backend. On a server it creates
 //! the variable it reads when missing, and keeps its state at `u/<you>/windmill_script_state`

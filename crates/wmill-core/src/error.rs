@@ -73,7 +73,7 @@ impl fmt::Display for ItemKind {
 /// ```
 /// use wmill_core::{Error, ItemKind};
 ///
-/// let err = Error::NotFound { kind: ItemKind::Variable, path: "u/alice/missing".into() };
+/// let err = Error::not_found(ItemKind::Variable, "u/alice/missing");
 /// assert!(err.is_not_found());
 /// assert!(!err.is_retryable());
 /// assert_eq!(err.to_string(), "variable not found: u/alice/missing");
@@ -92,12 +92,17 @@ pub enum Error {
     },
 
     /// The item does not exist (HTTP 404, or missing in the in-memory backend).
-    #[error("{kind} not found: {path}")]
+    ///
+    /// The message names the workspace when the backend knows it (the HTTP backend does):
+    /// `variable not found: f/bench/var1 (in workspace "tset")`, so a wrong `WM_WORKSPACE`
+    /// does not read as a missing item. `path` compares with strings as before
+    /// (`path == "u/a/b"`); [`ItemLocation::workspace`] gives the workspace.
+    #[error("{kind} not found: {path}{}", in_workspace(path))]
     NotFound {
         /// What kind of item was missing.
         kind: ItemKind,
-        /// Its path, id or key.
-        path: String,
+        /// Its path, id or key, and the workspace it was looked for in.
+        path: ItemLocation,
     },
 
     /// The item already exists (for example a job started twice with the same caller-chosen id).
@@ -132,7 +137,12 @@ pub enum Error {
     },
 
     /// The request did not complete: connection refused or reset, DNS, TLS, request timeout.
-    #[error("transport error on {request}")]
+    ///
+    /// The message says which server and why, then the request, never its query or the token:
+    /// `cannot connect to http://127.0.0.1:8000 (connection refused) on GET /api/w/demo/...`
+    /// (from the HTTP backend, whose source is a [`RemoteCause`]); for other sources,
+    /// `transport error on <request>: <root cause>`.
+    #[error("{}", transport_message(request, source.as_ref()))]
     Transport {
         /// The request, as `METHOD /path`.
         request: String,
@@ -142,7 +152,11 @@ pub enum Error {
     },
 
     /// The answer could not be decoded into the expected type.
-    #[error("could not decode the answer to {request} (body starts with {body_excerpt:?})")]
+    ///
+    /// The message names the server (when the source is a [`RemoteCause`]), the request and
+    /// the decoder's reason: `could not decode the answer of http://127.0.0.1:8000 to GET
+    /// /api/w/demo/...: expected value at line 1 column 1 (body starts with "<html>…")`.
+    #[error("{}", decode_message(request, body_excerpt, source.as_ref()))]
     Decode {
         /// The request (or operation) whose answer was bad.
         request: String,
@@ -238,6 +252,15 @@ pub enum Error {
         /// The server's answer, truncated.
         body: String,
     },
+    /// An I/O error of the caller's own code (reading a file, say), through `?` on a
+    /// [`std::io::Error`] (see the [`From`] impl). The SDK's own file errors are
+    /// [`Error::Storage`], naming the file.
+    #[error("I/O error: {source}")]
+    Io {
+        /// The I/O error.
+        #[from]
+        source: std::io::Error,
+    },
 }
 
 /// Why the server refused to resume or cancel a suspended flow step ([`Error::ResumeRefused`]).
@@ -262,6 +285,298 @@ impl fmt::Display for ResumeRefusal {
             ResumeRefusal::AlreadySent => "already sent",
         })
     }
+}
+
+/// `?` on a JSON error in code that returns [`Result`]: [`Error::Decode`] of "JSON value",
+/// with the decoder's message reduced to its shape (where it failed and what it expected, no
+/// byte of the value: it may be a resource holding secrets); an I/O failure of a reader that
+/// serde_json was reading is [`Error::Io`].
+///
+/// ```
+/// fn port(text: &str) -> wmill_core::Result<u16> {
+///     let value: serde_json::Value = serde_json::from_str(text)?;
+///     Ok(serde_json::from_value(value["port"].clone())?)
+/// }
+/// assert_eq!(port(r#"{"port": 5432}"#)?, 5432);
+/// let err = port(r#"{"port": "secret"}"#).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "could not decode the JSON value: invalid type: string \"…\", expected u16"
+/// );
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        if e.classify() == serde_json::error::Category::Io {
+            return Error::Io {
+                source: std::io::Error::from(e),
+            };
+        }
+        Error::Decode {
+            request: "JSON value".to_owned(),
+            body_excerpt: String::new(),
+            source: redacted(e),
+        }
+    }
+}
+
+/// Where a missing item was looked for: its path (or id, or key) and, when the backend knows
+/// it, the workspace. The `path` of [`Error::NotFound`].
+///
+/// It reads as the path: it compares with strings (`path == "u/alice/x"`), dereferences to
+/// `str`, and displays as the path alone; the workspace is [`ItemLocation::workspace`].
+///
+/// ```
+/// use wmill_core::{Error, ItemKind};
+///
+/// let err = Error::not_found(ItemKind::Variable, "f/bench/var1").in_workspace("tset");
+/// assert_eq!(err.to_string(), r#"variable not found: f/bench/var1 (in workspace "tset")"#);
+/// match &err {
+///     Error::NotFound { kind: ItemKind::Variable, path } => {
+///         assert_eq!(path, "f/bench/var1");
+///         assert_eq!(path.workspace(), Some("tset"));
+///     }
+///     other => panic!("{other}"),
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ItemLocation {
+    path: String,
+    workspace: Option<String>,
+}
+
+impl ItemLocation {
+    /// A location without a workspace.
+    pub fn new(path: impl Into<String>) -> Self {
+        ItemLocation {
+            path: path.into(),
+            workspace: None,
+        }
+    }
+
+    /// The same location in `workspace`.
+    #[must_use]
+    pub fn in_workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = Some(workspace.into());
+        self
+    }
+
+    /// The path, id or key.
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+
+    /// The workspace the item was looked for in, when the backend said.
+    pub fn workspace(&self) -> Option<&str> {
+        self.workspace.as_deref()
+    }
+
+    /// The path, id or key, as a `String`.
+    pub fn into_string(self) -> String {
+        self.path
+    }
+}
+
+impl fmt::Display for ItemLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+impl std::ops::Deref for ItemLocation {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<str> for ItemLocation {
+    fn as_ref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl From<String> for ItemLocation {
+    fn from(path: String) -> Self {
+        ItemLocation::new(path)
+    }
+}
+
+impl From<&str> for ItemLocation {
+    fn from(path: &str) -> Self {
+        ItemLocation::new(path)
+    }
+}
+
+impl From<&String> for ItemLocation {
+    fn from(path: &String) -> Self {
+        ItemLocation::new(path.as_str())
+    }
+}
+
+impl From<ItemLocation> for String {
+    fn from(location: ItemLocation) -> String {
+        location.path
+    }
+}
+
+impl PartialEq<str> for ItemLocation {
+    fn eq(&self, other: &str) -> bool {
+        self.path == other
+    }
+}
+
+impl PartialEq<&str> for ItemLocation {
+    fn eq(&self, other: &&str) -> bool {
+        self.path == *other
+    }
+}
+
+impl PartialEq<String> for ItemLocation {
+    fn eq(&self, other: &String) -> bool {
+        &self.path == other
+    }
+}
+
+impl PartialEq<ItemLocation> for str {
+    fn eq(&self, other: &ItemLocation) -> bool {
+        self == other.path
+    }
+}
+
+impl PartialEq<ItemLocation> for &str {
+    fn eq(&self, other: &ItemLocation) -> bool {
+        *self == other.path
+    }
+}
+
+impl PartialEq<ItemLocation> for String {
+    fn eq(&self, other: &ItemLocation) -> bool {
+        *self == other.path
+    }
+}
+
+/// ` (in workspace "…")` when the location names one.
+fn in_workspace(location: &ItemLocation) -> String {
+    match location.workspace() {
+        Some(ws) => format!(" (in workspace {ws:?})"),
+        None => String::new(),
+    }
+}
+
+/// What went wrong at a server, as the source of [`Error::Transport`] and [`Error::Decode`]
+/// from the HTTP backend: the server's origin (scheme, host and port; never a path, a query
+/// or credentials) and a message that names it with the root cause
+/// (`cannot connect to http://127.0.0.1:8000 (connection refused)`); the underlying error is
+/// its [`source`](std::error::Error::source).
+///
+/// ```
+/// use wmill_core::{Error, RemoteCause};
+///
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let err = Error::Transport {
+///     request: "GET /api/version".into(),
+///     source: Box::new(RemoteCause::new(
+///         "http://127.0.0.1:8000",
+///         "cannot connect to http://127.0.0.1:8000 (connection refused)",
+///         refused,
+///     )),
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "cannot connect to http://127.0.0.1:8000 (connection refused) on GET /api/version"
+/// );
+/// ```
+#[derive(Debug)]
+pub struct RemoteCause {
+    origin: String,
+    message: String,
+    source: BoxError,
+}
+
+impl RemoteCause {
+    /// A cause at `origin`; `message` is what [`Display`](fmt::Display) shows.
+    pub fn new(
+        origin: impl Into<String>,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        RemoteCause {
+            origin: origin.into(),
+            message: message.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The server: `scheme://host[:port]`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+impl fmt::Display for RemoteCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RemoteCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+/// The message of the innermost error of `e`'s chain: for an operating system's I/O error,
+/// its kind (`connection refused`), otherwise its text.
+fn root_cause_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut root = e;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    match root.downcast_ref::<std::io::Error>() {
+        Some(io) if io.raw_os_error().is_some() => io.kind().to_string(),
+        _ => root.to_string(),
+    }
+}
+
+fn transport_message(
+    request: &str,
+    source: &(dyn std::error::Error + Send + Sync + 'static),
+) -> String {
+    match source.downcast_ref::<RemoteCause>() {
+        Some(cause) => format!("{cause} on {request}"),
+        None => format!("transport error on {request}: {}", root_cause_text(source)),
+    }
+}
+
+/// Whether `request` is `METHOD /path`, as HTTP requests are named.
+fn is_http_request(request: &str) -> bool {
+    request.split_once(' ').is_some_and(|(method, path)| {
+        !method.is_empty()
+            && method.bytes().all(|b| b.is_ascii_uppercase())
+            && path.starts_with('/')
+    })
+}
+
+fn decode_message(
+    request: &str,
+    body_excerpt: &str,
+    source: &(dyn std::error::Error + Send + Sync + 'static),
+) -> String {
+    let mut text = match source.downcast_ref::<RemoteCause>() {
+        Some(cause) => format!(
+            "could not decode the answer of {} to {request}: {cause}",
+            cause.origin()
+        ),
+        None if is_http_request(request) => {
+            format!("could not decode the answer to {request}: {source}")
+        }
+        None => format!("could not decode the {request}: {source}"),
+    };
+    if !body_excerpt.is_empty() {
+        text.push_str(&format!(" (body starts with {body_excerpt:?})"));
+    }
+    text
 }
 
 fn summarize_job_error(error: &Value) -> String {
@@ -606,7 +921,20 @@ impl Error {
     pub fn not_found(kind: ItemKind, path: impl Into<String>) -> Self {
         Error::NotFound {
             kind,
-            path: path.into(),
+            path: ItemLocation::new(path),
+        }
+    }
+
+    /// The same error, saying that the item was looked for in `workspace` (for an
+    /// [`Error::NotFound`]; any other error is returned as it is).
+    #[must_use]
+    pub fn in_workspace(self, workspace: impl Into<String>) -> Self {
+        match self {
+            Error::NotFound { kind, path } => Error::NotFound {
+                kind,
+                path: path.in_workspace(workspace),
+            },
+            other => other,
         }
     }
 
@@ -657,6 +985,7 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Timeout { .. } => true,
+            Error::Io { source } => source.kind() == std::io::ErrorKind::TimedOut,
             Error::Transport { .. } | Error::Storage { .. } => {
                 let mut source = std::error::Error::source(self);
                 while let Some(e) = source {
@@ -1141,6 +1470,159 @@ mod tests {
                 assert_hidden(&decode_error::<Vec<u8>>(&json!([value])), shown);
             }
         }
+    }
+
+    #[test]
+    fn question_mark_on_io_errors_gives_io_with_the_cause() {
+        fn read(path: &std::path::Path) -> Result<String> {
+            Ok(std::fs::read_to_string(path)?)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(&dir.path().join("missing.txt")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { source } if source.kind() == std::io::ErrorKind::NotFound)
+        );
+        assert!(
+            err.to_string()
+                .starts_with("I/O error: No such file or directory"),
+            "{err}"
+        );
+        let timed_out = Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert!(timed_out.is_timeout() && !timed_out.is_retryable());
+    }
+
+    #[test]
+    fn question_mark_on_json_errors_gives_decode_without_the_value() {
+        fn parse(text: &str) -> Result<Db> {
+            Ok(serde_json::from_str(text)?)
+        }
+        let err = parse(r#"{"port": "hunter2"}"#).unwrap_err();
+        assert!(matches!(&err, Error::Decode { request, .. } if request == "JSON value"));
+        assert_eq!(
+            err.to_string(),
+            "could not decode the JSON value: invalid type: string \"…\", expected u16 at line 1 column 18"
+        );
+        assert_hidden(&err, "hunter2");
+        let err = parse("{").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "could not decode the JSON value: EOF while parsing an object at line 1 column 1"
+        );
+        // A reader that fails: the I/O error.
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "pipe closed",
+                ))
+            }
+        }
+        let err = Error::from(serde_json::from_reader::<_, Value>(Broken).unwrap_err());
+        assert!(
+            matches!(&err, Error::Io { source } if source.kind() == std::io::ErrorKind::BrokenPipe),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn not_found_names_the_workspace_when_known() {
+        let err = Error::not_found(ItemKind::Variable, "f/bench/var1");
+        assert_eq!(err.to_string(), "variable not found: f/bench/var1");
+        let err = err.in_workspace("tset");
+        assert_eq!(
+            err.to_string(),
+            "variable not found: f/bench/var1 (in workspace \"tset\")"
+        );
+        // The patterns written before the workspace existed still match.
+        assert!(
+            matches!(&err, Error::NotFound { kind: ItemKind::Variable, path } if path == "f/bench/var1")
+        );
+        let Error::NotFound { kind, path } = err else {
+            panic!("not a NotFound");
+        };
+        assert_eq!((kind, path.workspace()), (ItemKind::Variable, Some("tset")));
+        assert_eq!(&*path, "f/bench/var1");
+        assert_eq!(path.to_string(), "f/bench/var1");
+        assert_eq!(String::from(path), "f/bench/var1");
+        // Other errors are left as they are.
+        let other = Error::invalid("item path", "empty").in_workspace("tset");
+        assert_eq!(other.to_string(), "invalid item path: empty");
+    }
+
+    #[test]
+    fn transport_messages_carry_the_server_and_the_root_cause() {
+        let refused = std::io::Error::from_raw_os_error(111);
+        let wrapped: BoxError = Box::new(RemoteCause::new(
+            "http://127.0.0.1:8000",
+            format!(
+                "cannot connect to http://127.0.0.1:8000 ({})",
+                refused.kind()
+            ),
+            refused,
+        ));
+        let err = Error::Transport {
+            request: "GET /api/w/demo/variables/get_value/u/a/b".into(),
+            source: wrapped,
+        };
+        assert_eq!(
+            err.to_string(),
+            "cannot connect to http://127.0.0.1:8000 (connection refused) on GET /api/w/demo/variables/get_value/u/a/b"
+        );
+        assert!(err.is_retryable());
+        // Any other source: its root cause.
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let err = Error::Transport {
+            request: "GET /x".into(),
+            source: Box::new(Outer(std::io::Error::from_raw_os_error(104))),
+        };
+        assert_eq!(
+            err.to_string(),
+            "transport error on GET /x: connection reset"
+        );
+        let err = Error::Transport {
+            request: "GET /x".into(),
+            source: "an event larger than the limit of 10 bytes".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "transport error on GET /x: an event larger than the limit of 10 bytes"
+        );
+    }
+
+    #[test]
+    fn decode_messages_name_what_and_why() {
+        let cause = serde_json::from_str::<Value>("<html>").unwrap_err();
+        let err = Error::Decode {
+            request: "GET /api/w/demo/x".into(),
+            body_excerpt: "<html>".into(),
+            source: Box::new(RemoteCause::new(
+                "http://127.0.0.1:8000",
+                cause.to_string(),
+                cause,
+            )),
+        };
+        assert_eq!(
+            err.to_string(),
+            "could not decode the answer of http://127.0.0.1:8000 to GET /api/w/demo/x: expected value at line 1 column 1 (body starts with \"<html>\")"
+        );
+        let err = Error::Decode {
+            request: "POST /apps/sign_s3_objects".into(),
+            body_excerpt: String::new(),
+            source: "the server returned no signed object".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "could not decode the answer to POST /apps/sign_s3_objects: the server returned no signed object"
+        );
+        let value = json!({"port": "x"});
+        let err = decode_error::<Db>(&value);
+        assert_eq!(
+            err.to_string(),
+            "could not decode the resource f/db/main: invalid type: string \"…\", expected u16 (body starts with \"{\\\"port\\\": string}\")"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use futures::stream::BoxStream;
 
 use crate::{
-    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk,
-    LogForward, LogUpdate, Page, Result, RetryPolicy, ScriptHash,
+    AsItemPath, Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary,
+    LogChunk, LogForward, LogUpdate, Page, Result, RetryPolicy, ScriptHash,
 };
 
 /// The arguments of a job: a JSON object, argument name -> value.
@@ -790,72 +790,103 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
 /// # Ok(()) }
 /// ```
 pub trait JobRunnerExt: JobRunner {
-    /// [`JobRunner::run_script_by_path`] with typed arguments and result.
-    fn run_script_by_path_as<A, R>(
+    /// [`JobRunner::run_script_by_path`] with typed arguments and result. `path` is an
+    /// [`ItemPath`] or a string (`"f/billing/total"`); `options` is `&RunOptions` or `None`
+    /// for the defaults.
+    fn run_script_by_path_as<'o, A, R>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
         args: &A,
-        options: &RunOptions,
+        options: impl Into<Option<&'o RunOptions>>,
     ) -> impl Future<Output = Result<R>> + Send
     where
         A: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        let path = path.as_item_path();
         let args = to_args(args);
+        let options = options.into();
         async move {
-            let value = self.run_script_by_path(path, args?, options).await?;
+            let path = path?;
+            let args = args?;
+            let default = RunOptions::new();
+            let value = self
+                .run_script_by_path(&path, args, options.unwrap_or(&default))
+                .await?;
             from_result(value, path.as_str())
         }
     }
 
-    /// [`JobRunner::run_script_by_hash`] with typed arguments and result.
-    fn run_script_by_hash_as<A, R>(
+    /// [`JobRunner::run_script_by_hash`] with typed arguments and result; `options` is
+    /// `&RunOptions` or `None`.
+    fn run_script_by_hash_as<'o, A, R>(
         &self,
         hash: &ScriptHash,
         args: &A,
-        options: &RunOptions,
+        options: impl Into<Option<&'o RunOptions>>,
     ) -> impl Future<Output = Result<R>> + Send
     where
         A: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
         let args = to_args(args);
+        let options = options.into();
         async move {
-            let value = self.run_script_by_hash(hash, args?, options).await?;
+            let default = RunOptions::new();
+            let value = self
+                .run_script_by_hash(hash, args?, options.unwrap_or(&default))
+                .await?;
             from_result(value, hash.as_str())
         }
     }
 
-    /// [`JobRunner::run_flow`] with typed arguments and result.
-    fn run_flow_as<A, R>(
+    /// [`JobRunner::run_flow`] with typed arguments and result. `path` is an [`ItemPath`] or a
+    /// string; `options` is `&RunOptions` or `None`.
+    fn run_flow_as<'o, A, R>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
         args: &A,
-        options: &RunOptions,
+        options: impl Into<Option<&'o RunOptions>>,
     ) -> impl Future<Output = Result<R>> + Send
     where
         A: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        let path = path.as_item_path();
         let args = to_args(args);
+        let options = options.into();
         async move {
-            let value = self.run_flow(path, args?, options).await?;
+            let path = path?;
+            let args = args?;
+            let default = RunOptions::new();
+            let value = self
+                .run_flow(&path, args, options.unwrap_or(&default))
+                .await?;
             from_result(value, path.as_str())
         }
     }
 
-    /// [`JobRunner::run_script_by_path_async`] with typed arguments.
-    fn run_script_by_path_async_with<A>(
+    /// [`JobRunner::run_script_by_path_async`] with typed arguments. `path` is an
+    /// [`ItemPath`] or a string; `options` is `&RunOptions` or `None`.
+    fn run_script_by_path_async_with<'o, A>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
         args: &A,
-        options: &RunOptions,
+        options: impl Into<Option<&'o RunOptions>>,
     ) -> impl Future<Output = Result<JobId>> + Send
     where
         A: Serialize + ?Sized + Sync,
     {
+        let path = path.as_item_path();
         let args = to_args(args);
-        async move { self.run_script_by_path_async(path, args?, options).await }
+        let options = options.into();
+        async move {
+            let path = path?;
+            let args = args?;
+            let default = RunOptions::new();
+            self.run_script_by_path_async(&path, args, options.unwrap_or(&default))
+                .await
+        }
     }
 
     /// Follows a job's log from the start until the job completes: [`JobRunner::job_logs_from`]
@@ -885,18 +916,33 @@ pub trait JobRunnerExt: JobRunner {
         self.job_logs_from(id, 0)
     }
 
-    /// [`JobRunner::wait_job`] with a typed result.
-    fn wait_job_as<R>(
+    /// [`JobRunner::wait_job`] with a typed result; `options` is `&WaitOptions` or `None`
+    /// (wait without a timeout).
+    fn wait_job_as<'o, R>(
         &self,
         id: &JobId,
-        options: &WaitOptions,
+        options: impl Into<Option<&'o WaitOptions>>,
     ) -> impl Future<Output = Result<R>> + Send
     where
         R: DeserializeOwned,
     {
+        let options = options.into();
         async move {
-            let value = self.wait_job(id, options).await?;
-            from_result(value, &id.to_string())
+            let default = WaitOptions::new();
+            let value = self.wait_job(id, options.unwrap_or(&default)).await?;
+            from_result(value, &format!("job {id}"))
+        }
+    }
+
+    /// [`JobRunner::get_result`] with a typed result. A value that does not fit `R` is
+    /// [`Error::Decode`] naming the job.
+    fn get_result_as<R>(&self, id: &JobId) -> impl Future<Output = Result<R>> + Send
+    where
+        R: DeserializeOwned,
+    {
+        async move {
+            let value = self.get_result(id).await?;
+            from_result(value, &format!("job {id}"))
         }
     }
 }

@@ -103,7 +103,9 @@ pub use batch::{
     BatchItem, BatchJob, BatchOptions, BatchStream, DEFAULT_BATCH_CONCURRENCY, run_batch,
     run_batch_on,
 };
-pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result, ResumeRefusal};
+pub use error::{
+    BoxError, Error, ItemKind, ItemLocation, RemoteCause, ResponseTooLarge, Result, ResumeRefusal,
+};
 pub use handle::{CANCEL_ON_DROP_REASON, CancelOnDrop, JobGuard, JobHandle, StartJobs};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
@@ -127,12 +129,14 @@ pub use local::{
 pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
 pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
 pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
-pub use path::{ItemPath, Workspace};
+pub use path::{AsItemPath, ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
 pub use syntax::{database_url, parse_resource_syntax, parse_variable_syntax};
-pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};
+pub use variable::{
+    ListVariables, SetVariableOptions, VariableInfo, VariableStore, VariableStoreExt,
+};
 
 #[cfg(feature = "mock")]
 pub use job::MockJobRunner;
@@ -142,6 +146,11 @@ pub use resource::MockResourceStore;
 pub use state::MockStateStore;
 #[cfg(feature = "mock")]
 pub use variable::MockVariableStore;
+
+/// The examples of this crate's README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
 
 /// Compile-time checks that the public types are thread-safe and the futures are `Send`.
 #[allow(dead_code)]

@@ -132,7 +132,7 @@ fn validate(raw: &str) -> Result<()> {
     }
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
         return bad(format!(
-            "{raw:?} contains the control character {:?}",
+            "{raw:?} contains a control character (U+{:04X})",
             c as u32
         ));
     }
@@ -153,20 +153,26 @@ fn validate(raw: &str) -> Result<()> {
     if segments.iter().any(|s| *s == "." || *s == "..") {
         return bad(format!("{raw:?} has a `.` or `..` segment"));
     }
-    let min = match segments[0] {
-        "u" | "f" | "g" => 3,
-        "hub" => 2,
-        other => {
+    let (min, shape) = match segments[0] {
+        "u" => (3, "u/<user>/<name>"),
+        "f" => (3, "f/<folder>/<name>"),
+        "g" => (3, "g/<group>/<name>"),
+        "hub" => (2, "hub/<id>/<name>"),
+        _ => {
+            // `alice/key` for `u/alice/key`, `billing/key` for `f/billing/key`: say so.
+            let hint = if segments.len() >= 2 {
+                format!("; did you mean \"u/{raw}\" or \"f/{raw}\"?")
+            } else {
+                String::new()
+            };
             return bad(format!(
-                "{raw:?} starts with {other:?}; a path starts with u/<user>/, f/<folder>/, g/<group>/ or hub/"
+                "{raw:?} does not start with an owner: paths look like u/<user>/<name>, \
+                 f/<folder>/<name>, g/<group>/<name> or hub/<id>/<name>{hint}"
             ));
         }
     };
     if segments.len() < min {
-        return bad(format!(
-            "{raw:?} is too short; expected {}/<owner>/<name>",
-            segments[0]
-        ));
+        return bad(format!("{raw:?} has no name: paths look like {shape}"));
     }
     Ok(())
 }
@@ -220,6 +226,49 @@ impl fmt::Display for ItemPath {
 impl fmt::Debug for ItemPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ItemPath({:?})", self.raw)
+    }
+}
+
+/// Anything that names an item path: an [`ItemPath`], or a string parsed when the call starts
+/// (a bad one is [`Error::InvalidInput`] before the backend is called). What the extension
+/// traits ([`ResourceStoreExt`](crate::ResourceStoreExt), [`JobRunnerExt`](crate::JobRunnerExt),
+/// ...) take, so code written against the traits can pass `"f/billing/key"` as it is.
+///
+/// ```
+/// use wmill_core::{AsItemPath, ItemPath};
+///
+/// assert_eq!(AsItemPath::as_item_path("u/alice/key")?.as_str(), "u/alice/key");
+/// let path = ItemPath::parse("f/billing/key")?;
+/// assert_eq!(path.as_item_path()?.as_str(), "f/billing/key");
+/// assert!(AsItemPath::as_item_path("alice/key").is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub trait AsItemPath {
+    /// The path, validated (borrowed when it already is an [`ItemPath`]).
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>>;
+}
+
+impl AsItemPath for ItemPath {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        Ok(std::borrow::Cow::Borrowed(self))
+    }
+}
+
+impl AsItemPath for str {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        ItemPath::parse(self).map(std::borrow::Cow::Owned)
+    }
+}
+
+impl AsItemPath for String {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        self.as_str().as_item_path()
+    }
+}
+
+impl<T: AsItemPath + ?Sized> AsItemPath for &T {
+    fn as_item_path(&self) -> Result<std::borrow::Cow<'_, ItemPath>> {
+        (**self).as_item_path()
     }
 }
 
@@ -365,10 +414,10 @@ mod tests {
             ("u//x", "empty segment"),
             ("u/alice/../x", "`..`"),
             ("u/./x", "`..`"),
-            ("x/alice/y", "starts with \"x\""),
-            ("u/alice", "too short"),
-            ("hub", "too short"),
-            ("u/alice/a\nb", "control"),
+            ("x/alice/y", "does not start with an owner"),
+            ("u/alice", "has no name"),
+            ("hub", "has no name"),
+            ("u/alice/a\nb", "control character (U+000A)"),
             ("u/alice/a?b", "'?'"),
             ("u/alice/a#b", "'#'"),
         ] {
@@ -389,6 +438,34 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("limit")
+        );
+    }
+
+    #[test]
+    fn bad_path_messages_read_as_sentences() {
+        let msg = |p: &str| ItemPath::parse(p).unwrap_err().to_string();
+        assert_eq!(
+            msg("alice/name"),
+            "invalid item path: \"alice/name\" does not start with an owner: paths look like \
+             u/<user>/<name>, f/<folder>/<name>, g/<group>/<name> or hub/<id>/<name>; did you \
+             mean \"u/alice/name\" or \"f/alice/name\"?"
+        );
+        assert_eq!(
+            msg("name"),
+            "invalid item path: \"name\" does not start with an owner: paths look like \
+             u/<user>/<name>, f/<folder>/<name>, g/<group>/<name> or hub/<id>/<name>"
+        );
+        assert_eq!(
+            msg("u/alice"),
+            "invalid item path: \"u/alice\" has no name: paths look like u/<user>/<name>"
+        );
+        assert_eq!(
+            msg("f/billing"),
+            "invalid item path: \"f/billing\" has no name: paths look like f/<folder>/<name>"
+        );
+        assert_eq!(
+            msg("u/a/b\tc"),
+            "invalid item path: \"u/a/b\\tc\" contains a control character (U+0009)"
         );
     }
 

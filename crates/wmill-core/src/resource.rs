@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Error, ItemPath, Result};
+use crate::{AsItemPath, Error, ItemPath, Result};
 
 /// Filters and paging of [`ResourceStore::list_resources`].
 ///
@@ -135,28 +135,34 @@ pub trait ResourceStore: Debug + Send + Sync + 'static {
 /// store.set_resource_from(&path, &Postgres { host: "db".into(), port: 5432 }, "postgresql").await?;
 /// let pg: Postgres = store.get_resource_as(&path).await?;
 /// assert_eq!(pg.port, 5432);
+/// // A string is parsed first (a bad one is `Error::InvalidInput`, before the store is asked).
+/// let pg: Postgres = store.get_resource_as("f/db/main").await?;
+/// assert_eq!(pg.host, "db");
 /// # Ok(()) }
 /// ```
 pub trait ResourceStoreExt: ResourceStore {
     /// [`ResourceStore::get_resource`], deserialized into `T`. A value that does not fit `T` is
-    /// [`Error::Decode`].
+    /// [`Error::Decode`]. `path` is an [`ItemPath`] or a string (`"f/db/main"`).
     fn get_resource_as<T: DeserializeOwned>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
     ) -> impl Future<Output = Result<T>> + Send {
+        let path = path.as_item_path();
         async move {
-            let value = self.get_resource(path).await?;
-            decode_value(value, "resource", path)
+            let path = path?;
+            let value = self.get_resource(&path).await?;
+            decode_value(value, "resource", &path)
         }
     }
 
     /// [`ResourceStore::get_resource`], with a missing resource as `None`.
     fn get_resource_opt(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
     ) -> impl Future<Output = Result<Option<Value>>> + Send {
+        let path = path.as_item_path();
         async move {
-            match self.get_resource(path).await {
+            match self.get_resource(&*path?).await {
                 Ok(v) => Ok(Some(v)),
                 Err(Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
@@ -167,17 +173,22 @@ pub trait ResourceStoreExt: ResourceStore {
     /// [`ResourceStore::set_resource`] from any serializable value.
     fn set_resource_from<T: Serialize + ?Sized + Sync>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
         value: &T,
         resource_type: &str,
     ) -> impl Future<Output = Result<()>> + Send {
-        let value = serde_json::to_value(value).map_err(|e| {
-            Error::invalid(
-                "resource value",
-                format!("could not serialize the value for {path}: {e}"),
-            )
-        });
-        async move { self.set_resource(path, &value?, resource_type).await }
+        let path = path.as_item_path();
+        let value = serde_json::to_value(value);
+        async move {
+            let path = path?;
+            let value = value.map_err(|e| {
+                Error::invalid(
+                    "resource value",
+                    format!("could not serialize the value for {path}: {e}"),
+                )
+            })?;
+            self.set_resource(&path, &value, resource_type).await
+        }
     }
 }
 

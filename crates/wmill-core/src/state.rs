@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{Error, ItemPath, Result};
+use crate::{AsItemPath, Error, ItemPath, Result};
 
 /// The resource type Windmill gives state resources.
 pub const STATE_RESOURCE_TYPE: &str = "state";
@@ -84,13 +84,16 @@ pub trait StateStoreExt: StateStore {
         }
     }
 
-    /// [`StateStore::get_state_at`], deserialized into `T`.
+    /// [`StateStore::get_state_at`], deserialized into `T`. `path` is an [`ItemPath`] or a
+    /// string.
     fn get_state_at_as<T: DeserializeOwned>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
     ) -> impl Future<Output = Result<Option<T>>> + Send {
+        let path = path.as_item_path();
         async move {
-            match self.get_state_at(path).await? {
+            let path = path?;
+            match self.get_state_at(&path).await? {
                 None => Ok(None),
                 Some(v) => decode_state(v, path.as_str()).map(Some),
             }
@@ -106,14 +109,16 @@ pub trait StateStoreExt: StateStore {
         async move { self.set_state(&value?).await }
     }
 
-    /// [`StateStore::set_state_at`] from any serializable value.
+    /// [`StateStore::set_state_at`] from any serializable value. `path` is an [`ItemPath`] or
+    /// a string.
     fn set_state_at_from<T: Serialize + ?Sized + Sync>(
         &self,
-        path: &ItemPath,
+        path: &(impl AsItemPath + ?Sized),
         value: &T,
     ) -> impl Future<Output = Result<()>> + Send {
+        let path = path.as_item_path();
         let value = encode_state(value);
-        async move { self.set_state_at(path, &value?).await }
+        async move { self.set_state_at(&*path?, &value?).await }
     }
 }
 

@@ -1,11 +1,13 @@
 //! Variables: [`VariableStore`] and its options.
 
 use std::fmt::Debug;
+use std::future::Future;
+use std::str::FromStr;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{ItemPath, Result};
+use crate::{AsItemPath, ItemPath, Result};
 
 /// Options of [`VariableStore::set_variable`]. They apply when the variable is created; an
 /// update changes only the value (as on the server).
@@ -156,3 +158,72 @@ pub trait VariableStore: Debug + Send + Sync + 'static {
     /// [`Error::InvalidInput`](crate::Error::InvalidInput).
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>>;
 }
+
+/// Conveniences over any [`VariableStore`]: string paths, parsed values, default options.
+///
+/// Implemented for every `VariableStore` (including `dyn VariableStore`, `dyn Backend` and
+/// mocks). You MUST NOT implement this trait yourself.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+/// use wmill_core::{InMemory, VariableStore, VariableStoreExt};
+///
+/// async fn retries(vars: &dyn VariableStore) -> wmill_core::Result<u32> {
+///     vars.get_variable_as("f/app/retries").await
+/// }
+///
+/// let vars = InMemory::new();
+/// vars.set_variable_from("f/app/retries", &3).await?;
+/// assert_eq!(retries(&vars).await?, 3);
+/// let name: String = vars.get_variable_as("f/app/retries").await?;
+/// assert_eq!(name, "3");
+/// # Ok(()) }
+/// ```
+pub trait VariableStoreExt: VariableStore {
+    /// [`VariableStore::get_variable`] at a path given as a string or an [`ItemPath`], the
+    /// value parsed into `T` with [`FromStr`](std::str::FromStr) (`String` takes it as it is).
+    /// A bad path is [`Error::InvalidInput`](crate::Error::InvalidInput) before the store is
+    /// asked; a value `T` does not parse is [`Error::Decode`](crate::Error::Decode) naming the
+    /// variable, without the value (it may be a secret).
+    fn get_variable_as<T>(
+        &self,
+        path: &(impl AsItemPath + ?Sized),
+    ) -> impl Future<Output = Result<T>> + Send
+    where
+        T: FromStr,
+    {
+        let path = path.as_item_path();
+        async move {
+            let path = path?;
+            let value = self.get_variable(&path).await?;
+            // The parser's message may quote the value: only the type is named.
+            value.parse::<T>().map_err(|_| crate::Error::Decode {
+                request: format!("variable {path}"),
+                body_excerpt: String::new(),
+                source: format!(
+                    "the value is not a valid {} (not shown: it may be a secret)",
+                    std::any::type_name::<T>()
+                )
+                .into(),
+            })
+        }
+    }
+
+    /// [`VariableStore::set_variable`] with default options (not secret when created), the
+    /// value written with [`Display`](std::fmt::Display), at a path given as a string or an
+    /// [`ItemPath`].
+    fn set_variable_from<T: std::fmt::Display + ?Sized + Sync>(
+        &self,
+        path: &(impl AsItemPath + ?Sized),
+        value: &T,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let path = path.as_item_path();
+        let value = value.to_string();
+        async move {
+            self.set_variable(&*path?, &value, &SetVariableOptions::new())
+                .await
+        }
+    }
+}
+
+impl<T: VariableStore + ?Sized> VariableStoreExt for T {}

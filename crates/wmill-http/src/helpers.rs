@@ -130,11 +130,7 @@ impl Windmill {
             .send()
             .await?;
         let text = resp.text()?;
-        JobId::parse(text.trim().trim_matches('"')).map_err(|e| Error::Decode {
-            request: resp.request.to_string(),
-            body_excerpt: crate::transport::excerpt(&resp.body, 200),
-            source: Box::new(e),
-        })
+        JobId::parse(text.trim().trim_matches('"')).map_err(|e| resp.decode_error(e))
     }
 
     /// Whether the worker running `job_id` (default: the current job) is shutting down

@@ -184,11 +184,7 @@ impl Windmill {
         let resp = call.send_raw().await?;
         if resp.status.is_success() {
             let text = resp.text()?;
-            return JobId::parse(text.trim().trim_matches('"')).map_err(|e| Error::Decode {
-                request: resp.request.to_string(),
-                body_excerpt: crate::transport::excerpt(&resp.body, 200),
-                source: Box::new(e),
-            });
+            return JobId::parse(text.trim().trim_matches('"')).map_err(|e| resp.decode_error(e));
         }
         if resp.status.as_u16() == 400
             && let Some(id) = job_id
@@ -208,6 +204,7 @@ impl Windmill {
             &resp.body,
             &resp.request,
             Some(&(kind, path)),
+            Some(self.workspace().as_str()),
         ))
     }
 

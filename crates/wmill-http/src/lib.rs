@@ -282,3 +282,8 @@ fn _assert_impls() {
         }
     }
 }
+
+/// The examples of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

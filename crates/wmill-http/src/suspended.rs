@@ -552,6 +552,7 @@ impl Windmill {
             &resp.body,
             &shown,
             Some(&(ItemKind::Job, id)),
+            Some(self.workspace().as_str()),
         ))
     }
 }

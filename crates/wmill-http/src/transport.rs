@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
-use wmill_core::{Error, ItemKind, ResponseTooLarge, Result};
+use wmill_core::{Error, ItemKind, RemoteCause, ResponseTooLarge, Result};
 
 use crate::client::Windmill;
 use crate::urls::{Seg, check_segment, check_segments};
@@ -124,6 +124,9 @@ pub struct Request<'c> {
     retry: RetryMode,
     timeout: Duration,
     not_found: Option<(ItemKind, Cow<'c, str>)>,
+    /// Whether the request is in the client's workspace (`/api/w/{workspace}/...`): a 404
+    /// then names the workspace.
+    in_workspace: bool,
     /// When the body last moved: set for chunked and streamed bodies (idle timeout).
     activity: Option<Arc<Activity>>,
 }
@@ -152,6 +155,25 @@ pub(crate) struct RequestName {
 impl fmt::Display for RequestName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.url.path())
+    }
+}
+
+/// The server of `url` as errors name it: `scheme://host[:port]`, never its path, query or
+/// credentials.
+pub(crate) fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The message of the innermost error of `e`'s chain: for an operating system's I/O error its
+/// kind (`connection refused`), otherwise its text (`dns error: ...`, a TLS error, ...).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut root = e;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    match root.downcast_ref::<std::io::Error>() {
+        Some(io) if io.raw_os_error().is_some() => io.kind().to_string(),
+        _ => root.to_string(),
     }
 }
 
@@ -184,6 +206,31 @@ impl AttemptError {
 
     fn is_connect(&self) -> bool {
         matches!(self, AttemptError::Http(e) if e.is_connect())
+    }
+
+    /// The source of the [`Error::Transport`] of this failure: a [`RemoteCause`] naming the
+    /// server of `url` and the root cause, over the error itself.
+    fn into_remote(self, url: &Url) -> RemoteCause {
+        let origin = origin_of(url);
+        let message = match &self {
+            AttemptError::Http(e) if e.is_connect() => {
+                format!("cannot connect to {origin} ({})", root_cause(e))
+            }
+            AttemptError::Http(e) if e.is_timeout() => {
+                format!("timed out waiting for {origin} ({})", root_cause(e))
+            }
+            AttemptError::Http(e) => {
+                format!("the exchange with {origin} failed ({})", root_cause(e))
+            }
+            AttemptError::TimedOut(what, after) => {
+                format!("timed out waiting for {origin}: {what} (after {after:?})")
+            }
+            AttemptError::TooLarge(limit) => format!(
+                "the answer of {origin} is larger than the limit of {limit} bytes \
+                 (WindmillBuilder::with_max_response_bytes raises it)"
+            ),
+        };
+        RemoteCause::new(origin, message, self.into_source())
     }
 
     fn into_source(self) -> wmill_core::BoxError {
@@ -309,6 +356,7 @@ impl Windmill {
             retry: RetryMode::ConnectOnly,
             timeout: self.inner.request_timeout,
             not_found: None,
+            in_workspace: segs.iter().any(|s| matches!(s, Seg::Ws)),
             activity: None,
         }
     }
@@ -516,6 +564,7 @@ impl<'c> Request<'c> {
     /// is mapped to an error.
     pub(crate) async fn send(mut self) -> Result<Resp> {
         let not_found = self.not_found.take();
+        let workspace = self.workspace();
         let resp = self.send_raw().await?;
         if resp.status.is_success() {
             Ok(resp)
@@ -526,8 +575,15 @@ impl<'c> Request<'c> {
                 &resp.body,
                 &resp.request,
                 not_found.as_ref(),
+                workspace,
             ))
         }
+    }
+
+    /// The workspace of a request in the client's workspace.
+    fn workspace(&self) -> Option<&'c str> {
+        let client: &'c Windmill = self.client;
+        self.in_workspace.then(|| client.inner.workspace.as_str())
     }
 
     /// Sends the request (with retries) and returns whatever status came back.
@@ -578,12 +634,14 @@ impl<'c> Request<'c> {
             })
             .await?;
         let request = self.request_name();
+        let workspace = self.workspace();
         match head {
             Head::Open(resp) => Ok(ResponseStream {
                 status: resp.status(),
                 headers: resp.headers().clone(),
                 content_length: resp.content_length(),
                 request: request.to_string(),
+                origin: origin_of(&self.url),
                 idle: self.client.inner.idle_timeout,
                 resp,
             }),
@@ -594,6 +652,7 @@ impl<'c> Request<'c> {
                     &answer.body,
                     &request,
                     not_found.as_ref(),
+                    workspace,
                 ))
             }
         }
@@ -742,7 +801,7 @@ impl<'c> Request<'c> {
                     tracing::debug!(request = %self.request_name(), error = %e, "windmill request failed");
                     return Err(Error::Transport {
                         request: self.request_name().to_string(),
-                        source: e.into_source(),
+                        source: Box::new(e.into_remote(&self.url)),
                     });
                 }
             }
@@ -793,6 +852,8 @@ pub struct ResponseStream {
     headers: HeaderMap,
     content_length: Option<u64>,
     request: String,
+    /// The server, for errors.
+    origin: String,
     idle: Duration,
     resp: reqwest::Response,
 }
@@ -820,31 +881,20 @@ impl ResponseStream {
     pub fn into_stream(self) -> BoxStream<'static, Result<Bytes>> {
         let ResponseStream {
             request,
+            origin,
             idle,
             resp,
             ..
         } = self;
         futures::stream::unfold(Some(resp), move |resp| {
-            let request = request.clone();
+            let (request, origin) = (request.clone(), origin.clone());
             async move {
                 let mut resp = resp?;
                 match tokio::time::timeout(idle, resp.chunk()).await {
                     Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(resp))),
                     Ok(Ok(None)) => None,
-                    Ok(Err(e)) => Some((
-                        Err(Error::Transport {
-                            request,
-                            source: AttemptError::http(e).into_source(),
-                        }),
-                        None,
-                    )),
-                    Err(_) => Some((
-                        Err(Error::Transport {
-                            request,
-                            source: Box::new(timed_out(IDLE_TIMED_OUT, idle)),
-                        }),
-                        None,
-                    )),
+                    Ok(Err(e)) => Some((Err(body_error(request, &origin, e)), None)),
+                    Err(_) => Some((Err(body_stalled(request, &origin, idle)), None)),
                 }
             }
         })
@@ -856,20 +906,37 @@ impl ResponseStream {
     pub(crate) async fn chunk(&mut self, idle: Duration) -> Result<Option<Bytes>> {
         match tokio::time::timeout(idle, self.resp.chunk()).await {
             Ok(Ok(chunk)) => Ok(chunk),
-            Ok(Err(e)) => Err(Error::Transport {
-                request: self.request.clone(),
-                source: AttemptError::http(e).into_source(),
-            }),
-            Err(_) => Err(Error::Transport {
-                request: self.request.clone(),
-                source: Box::new(timed_out(IDLE_TIMED_OUT, idle)),
-            }),
+            Ok(Err(e)) => Err(body_error(self.request.clone(), &self.origin, e)),
+            Err(_) => Err(body_stalled(self.request.clone(), &self.origin, idle)),
         }
     }
 
     /// `METHOD /path` of the request.
     pub(crate) fn request(&self) -> &str {
         &self.request
+    }
+}
+
+/// The [`Error::Transport`] of a streamed body that broke.
+fn body_error(request: String, origin: &str, e: reqwest::Error) -> Error {
+    let e = e.without_url();
+    let message = format!("the answer of {origin} broke off ({})", root_cause(&e));
+    let e = AttemptError::Http(e);
+    Error::Transport {
+        request,
+        source: Box::new(RemoteCause::new(origin, message, e.into_source())),
+    }
+}
+
+/// The [`Error::Transport`] of a streamed body that stopped moving.
+fn body_stalled(request: String, origin: &str, idle: Duration) -> Error {
+    Error::Transport {
+        request,
+        source: Box::new(RemoteCause::new(
+            origin,
+            format!("timed out waiting for {origin}: {IDLE_TIMED_OUT} (after {idle:?})"),
+            timed_out(IDLE_TIMED_OUT, idle),
+        )),
     }
 }
 
@@ -934,38 +1001,43 @@ impl Resp {
         }
     }
 
-    fn decode_error(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    /// The [`Error::Decode`] of this answer: the request, the server, the decoder's reason
+    /// and the head of the body.
+    pub(crate) fn decode_error(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        let message = e.to_string();
         Error::Decode {
             request: self.request.to_string(),
             body_excerpt: excerpt(&self.body, MAX_DECODE_EXCERPT),
-            source: Box::new(e),
+            source: Box::new(RemoteCause::new(origin_of(&self.request.url), message, e)),
         }
     }
 }
 
-/// Maps a non-success status to the typed error.
+/// Maps a non-success status to the typed error. A 404 names `workspace`, the workspace of
+/// the request (`None` for requests outside any workspace).
 pub(crate) fn status_error(
     status: StatusCode,
     body: &[u8],
     request: &(impl fmt::Display + ?Sized),
     not_found: Option<&(ItemKind, String)>,
+    workspace: Option<&str>,
 ) -> Error {
     let code = status.as_u16();
     let request = request.to_string();
     match code {
-        404 => match not_found {
-            Some((kind, path)) => Error::NotFound {
-                kind: *kind,
-                path: path.clone(),
-            },
-            None => Error::NotFound {
-                kind: ItemKind::Other,
-                path: request
-                    .split_once(' ')
-                    .map_or(request.as_str(), |x| x.1)
-                    .to_owned(),
-            },
-        },
+        404 => {
+            let missing = match not_found {
+                Some((kind, path)) => Error::not_found(*kind, path.clone()),
+                None => Error::not_found(
+                    ItemKind::Other,
+                    request.split_once(' ').map_or(request.as_str(), |x| x.1),
+                ),
+            };
+            match workspace {
+                Some(ws) => missing.in_workspace(ws),
+                None => missing,
+            }
+        }
         401 | 403 => Error::Unauthorized {
             status: code,
             request,
@@ -1131,31 +1203,55 @@ mod tests {
     #[test]
     fn status_mapping() {
         let nf = (ItemKind::Variable, "u/a/b".to_owned());
-        let e = status_error(StatusCode::NOT_FOUND, b"Not found: x", "GET /x", Some(&nf));
+        let e = status_error(
+            StatusCode::NOT_FOUND,
+            b"Not found: x",
+            "GET /x",
+            Some(&nf),
+            None,
+        );
         assert!(
             matches!(e, Error::NotFound { kind: ItemKind::Variable, ref path } if path == "u/a/b")
         );
-        let e = status_error(StatusCode::NOT_FOUND, b"Not found: x", "GET /api/x", None);
+        let e = status_error(
+            StatusCode::NOT_FOUND,
+            b"Not found: x",
+            "GET /api/x",
+            None,
+            None,
+        );
         assert!(
             matches!(e, Error::NotFound { kind: ItemKind::Other, ref path } if path == "/api/x"),
             "{e:?}"
         );
         for s in [401, 403] {
-            let e = status_error(StatusCode::from_u16(s).unwrap(), b"no", "GET /x", None);
+            let e = status_error(
+                StatusCode::from_u16(s).unwrap(),
+                b"no",
+                "GET /x",
+                None,
+                None,
+            );
             assert!(
                 matches!(e, Error::Unauthorized { status, ref body, .. } if status == s && body == "no"),
                 "{e:?}"
             );
         }
         for s in [400, 402, 405, 500, 502] {
-            let e = status_error(StatusCode::from_u16(s).unwrap(), b"b", "GET /x", None);
+            let e = status_error(StatusCode::from_u16(s).unwrap(), b"b", "GET /x", None, None);
             assert!(
                 matches!(e, Error::Api { status, .. } if status == s),
                 "{e:?}"
             );
         }
         let long = vec![b'a'; 5000];
-        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, &long, "GET /x", None);
+        let e = status_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &long,
+            "GET /x",
+            None,
+            None,
+        );
         match e {
             Error::Api {
                 status: 500, body, ..

@@ -744,6 +744,7 @@ impl Windmill {
                 &resp.body,
                 &resp.request,
                 Some(&(kind, path)),
+                Some(self.workspace().as_str()),
             )),
             _ => {
                 if options.queue_limit.is_some() && !self.job_exists(&id).await.unwrap_or(true) {
@@ -754,6 +755,7 @@ impl Windmill {
                         &resp.body,
                         &resp.request,
                         Some(&(kind, path)),
+                        Some(self.workspace().as_str()),
                     ));
                 }
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");

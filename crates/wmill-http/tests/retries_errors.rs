@@ -284,7 +284,10 @@ async fn not_found_names_the_kind_and_path() {
         .get_variable(&p("u/alice/k"))
         .await
         .unwrap_err();
-    assert_eq!(e.to_string(), "variable not found: u/alice/k");
+    assert_eq!(
+        e.to_string(),
+        "variable not found: u/alice/k (in workspace \"ws\")"
+    );
     assert!(matches!(
         e,
         Error::NotFound {
@@ -451,11 +454,15 @@ async fn request_timeouts_bound_requests_through_a_given_client() {
         Error::Transport { request, source } => {
             assert!(request.starts_with("GET /api/w/"), "{request}");
             // Both bounds apply (reqwest's per-request one and the transport's): either may
-            // fire first.
-            let timed_out = source
+            // fire first. The source names the server; the timeout is its own source.
+            let cause = source
+                .downcast_ref::<wmill_core::RemoteCause>()
+                .and_then(std::error::Error::source)
+                .unwrap_or_else(|| panic!("{source:?}"));
+            let timed_out = cause
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-                || source
+                || cause
                     .downcast_ref::<reqwest::Error>()
                     .is_some_and(reqwest::Error::is_timeout);
             assert!(timed_out, "{source:?}");

@@ -40,7 +40,7 @@ pub(crate) fn map_store_error(
     match err {
         object_store::Error::NotFound { .. } => Error::NotFound {
             kind: ItemKind::Object,
-            path: loc,
+            path: loc.into(),
         },
         object_store::Error::PermissionDenied { .. } => Error::Unauthorized {
             status: 403,
@@ -123,7 +123,7 @@ pub(crate) fn to_store_error(err: Error, store: &'static str) -> object_store::E
             path,
             kind: ItemKind::Object,
         } => object_store::Error::NotFound {
-            path: path.clone(),
+            path: path.as_str().to_owned(),
             source: Box::new(WrappedWmillError(Error::NotFound {
                 kind: ItemKind::Object,
                 path,

@@ -122,3 +122,8 @@ pub use windmill::*;
 /// The object_store crate this one is built on, re-exported so users plug stores without a
 /// version mismatch (`wmill_s3::object_store::memory::InMemory`, `::aws::AmazonS3Builder`).
 pub use object_store;
+
+/// The examples of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -136,7 +136,7 @@ impl StorageResolver for StaticResolver {
         };
         let store = found.ok_or_else(|| Error::NotFound {
             kind: ItemKind::Storage,
-            path: storage.unwrap_or("_default_").to_owned(),
+            path: storage.unwrap_or("_default_").into(),
         })?;
         tracing::debug!(storage = storage.unwrap_or("_default_"), store = %store, "storage resolved by the static map");
         Ok(store)

@@ -30,7 +30,7 @@
 //! ```
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -41,7 +41,7 @@ use wmill_core::{
     Result, RunOptions, VariableInfo, WaitOptions, to_args,
 };
 
-use crate::JobRef;
+use crate::{Client, JobRef};
 
 // Synchronous already (local files and standard output): the same functions.
 pub use crate::get_state_path;
@@ -103,6 +103,8 @@ where
     T: Send + 'static,
 {
     let rt = runtime()?;
+    // The caller's scoped client (`with_client`) goes with the call to the runtime's threads.
+    let fut = Scoped::new(crate::client::scoped(), fut);
     if ON_OWN_RUNTIME.with(std::cell::Cell::get) {
         // Called from the runtime's own threads (a job closure of `InMemory` that uses this
         // API, say): waiting on a channel for a task of the same runtime could wait for ever
@@ -124,6 +126,58 @@ where
             operation: "a blocking call whose task was dropped",
             backend: "wmill::blocking",
         }),
+    }
+}
+
+/// Runs `f` with `client` as the client of every function of this module (and of the async
+/// ones, and [`crate::client()`]) called on this thread until `f` returns, whatever the global
+/// client is. The blocking twin of [`crate::with_client`].
+///
+/// The scope is the calling thread's (a thread-local): tests running in parallel threads (as
+/// `cargo test` runs them) each see their own client, never one installed by another test
+/// with [`crate::set_client`]. Scopes nest, and the previous one comes back when `f` returns
+/// or panics. Threads that `f` starts do not inherit the scope.
+///
+/// ```
+/// use wmill::{Client, InMemory};
+///
+/// let memory = InMemory::new().with_variable("u/bob/city", "Lyon")?;
+/// let city = wmill::blocking::with_client(Client::new(memory), || {
+///     wmill::blocking::get_variable("u/bob/city")
+/// })?;
+/// assert_eq!(city, "Lyon");
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn with_client<R>(client: impl Into<Arc<Client>>, f: impl FnOnce() -> R) -> R {
+    let _scope = crate::client::enter(client.into());
+    f()
+}
+
+/// A future run with the scoped client it was started under, if any.
+struct Scoped<F> {
+    client: Option<Arc<Client>>,
+    future: std::pin::Pin<Box<F>>,
+}
+
+impl<F> Scoped<F> {
+    fn new(client: Option<Arc<Client>>, future: F) -> Self {
+        Scoped {
+            client,
+            future: Box::pin(future),
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        let _scope = this.client.clone().map(crate::client::enter);
+        this.future.as_mut().poll(cx)
     }
 }
 
@@ -446,6 +500,58 @@ impl Iterator for JobLogs {
             Err(e) => Some(Err(e)),
         }
     }
+}
+
+// ---------------------------------------------------------------- typed results (issue 15)
+
+/// Blocking [`crate::run_script_by_path_as`].
+///
+/// ```
+/// use serde_json::json;
+/// use wmill::{Client, InMemory};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/math/double", |a| async move {
+///     Ok(json!(a["n"].as_i64().unwrap_or(0) * 2))
+/// })?;
+/// let n: i64 = wmill::blocking::with_client(Client::new(memory), || {
+///     wmill::blocking::run_script_by_path_as("f/math/double", &json!({"n": 21}))
+/// })?;
+/// assert_eq!(n, 42);
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn run_script_by_path_as<T: DeserializeOwned + Send + 'static>(
+    path: &str,
+    args: &(impl Serialize + ?Sized),
+) -> Result<T> {
+    let args = to_args(args)?;
+    let path = path.to_owned();
+    block_on(async move { crate::run_script_by_path_as::<T>(&path, &args).await })
+}
+
+/// Blocking [`crate::run_flow_as`].
+pub fn run_flow_as<T: DeserializeOwned + Send + 'static>(
+    path: &str,
+    args: &(impl Serialize + ?Sized),
+) -> Result<T> {
+    let args = to_args(args)?;
+    let path = path.to_owned();
+    block_on(async move { crate::run_flow_as::<T>(&path, &args).await })
+}
+
+/// Blocking [`crate::wait_job_as`].
+pub fn wait_job_as<T: DeserializeOwned + Send + 'static>(
+    job_id: impl JobRef,
+    timeout: Option<Duration>,
+) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::wait_job_as::<T>(id, timeout).await })
+}
+
+/// Blocking [`crate::get_result_as`].
+pub fn get_result_as<T: DeserializeOwned + Send + 'static>(job_id: impl JobRef) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_result_as::<T>(id).await })
 }
 
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
@@ -803,7 +909,7 @@ mod s3files {
     };
 
     use super::block_on;
-    use crate::S3Ref;
+    use crate::{S3Ref, S3Target};
 
     /// How much of a [`Read`] [`write_s3_file_stream`] reads at a time.
     const READ_CHUNK: usize = 1024 * 1024;
@@ -932,11 +1038,11 @@ mod s3files {
     /// Large content goes up as a multipart upload, aborted if `reader` fails: no partial
     /// object is left behind.
     pub fn write_s3_file_stream<R: Read + Send + 'static>(
-        obj: Option<&S3Object>,
+        obj: impl S3Target,
         reader: R,
         options: &WriteOptions,
     ) -> Result<S3Object> {
-        let (obj, options) = (obj.cloned(), options.clone());
+        let (obj, options) = (obj.to_s3_target()?, options.clone());
         block_on(async move {
             let chunks = futures::stream::try_unfold(reader, |mut reader| async move {
                 let (reader, read) = tokio::task::spawn_blocking(move || {
@@ -972,12 +1078,45 @@ mod s3files {
 
     /// Blocking [`crate::write_s3_file`].
     pub fn write_s3_file(
-        obj: Option<&S3Object>,
+        obj: impl S3Target,
         content: impl Into<Bytes>,
         options: &WriteOptions,
     ) -> Result<S3Object> {
-        let (obj, content, options) = (obj.cloned(), content.into(), options.clone());
+        let (obj, content, options) = (obj.to_s3_target()?, content.into(), options.clone());
         block_on(async move { crate::write_s3_file(obj.as_ref(), content, &options).await })
+    }
+
+    /// Blocking [`crate::write_s3_json`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use wmill::{Client, InMemory, S3Client};
+    /// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+    /// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
+    /// # wmill::blocking::with_client(client, || {
+    /// use serde_json::{Value, json};
+    ///
+    /// let obj = wmill::blocking::write_s3_json("s3:///reports/today.json", &json!({"ok": true}))?;
+    /// let back: Value = wmill::blocking::load_s3_json(&obj)?;
+    /// assert_eq!(back["ok"], true);
+    /// # Ok::<(), wmill::Error>(()) })?;
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn write_s3_json(
+        obj: impl S3Target,
+        value: &(impl serde::Serialize + ?Sized),
+    ) -> Result<S3Object> {
+        let (obj, body) = (obj.to_s3_target()?, crate::s3files::json_body(value)?);
+        block_on(async move {
+            crate::write_s3_file(obj.as_ref(), body, &crate::s3files::json_options()).await
+        })
+    }
+
+    /// Blocking [`crate::load_s3_json`].
+    pub fn load_s3_json<T: serde::de::DeserializeOwned>(obj: impl S3Ref) -> Result<T> {
+        let obj = obj.to_s3_object()?;
+        let bytes = load_s3_file(&obj)?;
+        crate::s3files::decode_json(&obj, &bytes)
     }
 
     /// Blocking [`crate::move_s3_object`].

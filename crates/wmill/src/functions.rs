@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::LogStream;
 use wmill_core::{
-    Error, ItemKind, ItemPath, JobId, JobQuery, JobStatus, JobSummary, ListResources,
+    Error, ItemKind, ItemPath, JobId, JobQuery, JobRunnerExt, JobStatus, JobSummary, ListResources,
     ListVariables, ResourceInfo, Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo,
     WaitOptions, to_args,
 };
@@ -824,4 +824,72 @@ where
         return wmill_core::run_batch_on(runner, jobs, &options);
     }
     wmill_core::run_batch_on(runner, jobs, options)
+}
+
+// ---------------------------------------------------------------- typed results (issue 15)
+
+/// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
+/// `T` is [`Error::Decode`] naming the script.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde::Deserialize;
+/// use serde_json::json;
+/// use wmill::{Client, InMemory};
+///
+/// #[derive(Deserialize)]
+/// struct Invoice { total: f64 }
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/billing/invoice", |a| async move {
+///     Ok(json!({ "total": a["items"].as_f64().unwrap_or(0.0) * 2.5 }))
+/// })?;
+/// wmill::with_client(Client::new(memory), async {
+///     let invoice: Invoice = wmill::run_script_by_path_as("f/billing/invoice", &json!({"items": 4})).await?;
+///     assert_eq!(invoice.total, 10.0);
+///     Ok(())
+/// })
+/// .await
+/// # }
+/// ```
+pub async fn run_script_by_path_as<T: DeserializeOwned>(
+    path: &str,
+    args: &(impl Serialize + ?Sized + Sync),
+) -> Result<T> {
+    let p = self::path(path)?;
+    client()?
+        .jobs()?
+        .run_script_by_path_as(&p, args, &RunOptions::new())
+        .await
+}
+
+/// [`run_flow`] with the result deserialized into `T`.
+pub async fn run_flow_as<T: DeserializeOwned>(
+    path: &str,
+    args: &(impl Serialize + ?Sized + Sync),
+) -> Result<T> {
+    let p = self::path(path)?;
+    client()?
+        .jobs()?
+        .run_flow_as(&p, args, &RunOptions::new())
+        .await
+}
+
+/// [`wait_job`] with the result deserialized into `T`.
+pub async fn wait_job_as<T: DeserializeOwned>(
+    job_id: impl JobRef,
+    timeout: Option<Duration>,
+) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    let mut options = WaitOptions::new();
+    if let Some(t) = timeout {
+        options = options.timeout(t);
+    }
+    client()?.jobs()?.wait_job_as(&id, &options).await
+}
+
+/// [`get_result`] with the result deserialized into `T`.
+pub async fn get_result_as<T: DeserializeOwned>(job_id: impl JobRef) -> Result<T> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_result_as(&id).await
 }

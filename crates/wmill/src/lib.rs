@@ -1,4 +1,4 @@
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 //!
 //! # Feature flags
 //! - `http` (default): the Windmill HTTP backend ([`http`], `wmill_http`).
@@ -19,7 +19,7 @@ mod server;
 pub mod blocking;
 pub mod prelude;
 
-pub use client::{Client, ClientBuilder, client, reset_client, set_client};
+pub use client::{Client, ClientBuilder, client, reset_client, set_client, with_client};
 pub use functions::*;
 // The global client's batch, rather than `wmill_core::run_batch(runner, ..)` (which stays
 // reachable as `StartJobs::run_batch` on any backend).
@@ -35,9 +35,27 @@ pub use wmill_http::{DataTable, DuckLake, Materialize, ResultCollection, SqlPrev
 #[cfg(feature = "http")]
 pub use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls, Windmill};
 
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) the S3 functions take and return.
+#[cfg(feature = "s3")]
+pub use bytes;
 #[cfg(feature = "s3")]
 pub use s3files::*;
 #[cfg(feature = "s3")]
 pub use wmill_s3 as s3;
 #[cfg(feature = "s3")]
 pub use wmill_s3::{PresignOptions, S3Client, S3Object, WriteOptions};
+
+/// The examples of `docs/guide.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+mod guide {}
+
+/// The examples of the repository's README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+mod readme {}
+
+/// The examples of `docs/migrating.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migrating.md")]
+mod migrating {}

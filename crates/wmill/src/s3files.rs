@@ -6,7 +6,9 @@
 
 use bytes::Bytes;
 use futures::Stream;
-use wmill_core::{BoxError, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wmill_core::{BoxError, Error, Result};
 use wmill_s3::{
     Boto3Settings, ByteStream, DuckdbSettings, PolarsSettings, PresignOptions, S3Client, S3Object,
     WriteOptions,
@@ -60,6 +62,44 @@ impl S3Ref for String {
     }
 }
 
+impl S3Ref for &String {
+    fn to_s3_object(&self) -> Result<S3Object> {
+        S3Object::parse(self)
+    }
+}
+
+/// Where to write an S3 object: anything [`S3Ref`] takes (an [`S3Object`], a reference to
+/// one, an `s3://storage/key` URI), or `None` for a key generated in the default storage.
+/// `Some(&obj)` is accepted too.
+///
+/// ```
+/// use wmill::{S3Object, S3Target};
+///
+/// let obj = S3Object::new("reports/q3.csv")?;
+/// assert_eq!("s3:///reports/q3.csv".to_s3_target()?, Some(obj.clone()));
+/// assert_eq!((&obj).to_s3_target()?, Some(obj.clone()));
+/// assert_eq!(Some(&obj).to_s3_target()?, Some(obj));
+/// assert_eq!(None.to_s3_target()?, None);
+/// assert!("reports/q3.csv".to_s3_target().is_err()); // not a URI
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub trait S3Target {
+    /// The object to write, validated; `None` for a generated key.
+    fn to_s3_target(&self) -> Result<Option<S3Object>>;
+}
+
+impl<T: S3Ref + ?Sized> S3Target for T {
+    fn to_s3_target(&self) -> Result<Option<S3Object>> {
+        self.to_s3_object().map(Some)
+    }
+}
+
+impl S3Target for Option<&S3Object> {
+    fn to_s3_target(&self) -> Result<Option<S3Object>> {
+        Ok(self.cloned())
+    }
+}
+
 async fn s3() -> Result<S3Client> {
     Ok(client()?.s3()?.clone())
 }
@@ -82,20 +122,41 @@ pub async fn load_s3_file_stream(obj: impl S3Ref) -> Result<ByteStream> {
     s3().await?.load_s3_file_stream(&obj).await
 }
 
-/// Writes `content` to `obj` (a generated key in the default storage when `None`) and returns
-/// the written object. Python: `wmill.write_s3_file(s3object, file_content, content_type=..., content_disposition=...)`.
+/// Writes `content` to `obj` and returns the written object. `obj` is what the read functions
+/// take (an [`S3Object`], `&obj`, `"s3:///key"`), or `None` for a key generated in the
+/// default storage. Python: `wmill.write_s3_file(s3object, file_content, content_type=..., content_disposition=...)`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// # use std::sync::Arc;
+/// # use wmill::{Client, InMemory, S3Client};
+/// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+/// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
+/// # wmill::with_client(client, async {
+/// use wmill::WriteOptions;
+///
+/// let csv = WriteOptions::new().content_type("text/csv");
+/// let obj = wmill::write_s3_file("s3:///reports/q3.csv", "a,b\n1,2\n", &csv).await?;
+/// assert_eq!(wmill::load_s3_file(&obj).await?, "a,b\n1,2\n");
+/// let generated = wmill::write_s3_file(None, "scratch", &WriteOptions::new()).await?;
+/// assert_eq!(wmill::load_s3_file(generated).await?, "scratch");
+/// # Ok(()) }).await }
+/// ```
 pub async fn write_s3_file(
-    obj: Option<&S3Object>,
+    obj: impl S3Target,
     content: impl Into<Bytes>,
     options: &WriteOptions,
 ) -> Result<S3Object> {
-    s3().await?.write_s3_file(obj, content, options).await
+    let obj = obj.to_s3_target()?;
+    s3().await?
+        .write_s3_file(obj.as_ref(), content, options)
+        .await
 }
 
-/// Writes a stream of chunks (multipart above the threshold, aborted on any error).
-/// Python: `wmill.write_s3_file(s3object, reader)`.
+/// Writes a stream of chunks (multipart above the threshold, aborted on any error); `obj` as
+/// in [`write_s3_file`]. Python: `wmill.write_s3_file(s3object, reader)`.
 pub async fn write_s3_file_stream<S, E>(
-    obj: Option<&S3Object>,
+    obj: impl S3Target,
     content: S,
     options: &WriteOptions,
 ) -> Result<S3Object>
@@ -103,8 +164,9 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send,
     E: Into<BoxError>,
 {
+    let obj = obj.to_s3_target()?;
     s3().await?
-        .write_s3_file_stream(obj, content, options)
+        .write_s3_file_stream(obj.as_ref(), content, options)
         .await
 }
 
@@ -225,4 +287,80 @@ pub async fn test_storage_connection(storage: Option<&str>) -> Result<serde_json
 /// Bytes stored per storage (and the quota on Community Edition): `job_helpers/storage_usage`.
 pub async fn storage_usage(refresh: bool) -> Result<wmill_s3::StorageUsage> {
     s3().await?.storage_usage(refresh).await
+}
+
+// ---------------------------------------------------------------- JSON files (issue 15)
+
+/// Writes `value` as JSON (`Content-Type: application/json`) to `obj` (as in
+/// [`write_s3_file`]; a generated key ends with `.json`) and returns the written object.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// # use std::sync::Arc;
+/// # use wmill::{Client, InMemory, S3Client};
+/// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+/// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
+/// # wmill::with_client(client, async {
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+/// struct Report { invoices: u32 }
+///
+/// let obj = wmill::write_s3_json("s3:///reports/nov.json", &Report { invoices: 42 }).await?;
+/// let back: Report = wmill::load_s3_json(&obj).await?;
+/// assert_eq!(back, Report { invoices: 42 });
+/// # Ok(()) }).await }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] when `value` cannot be serialized (a map with non-string keys) or
+/// `obj` is not a valid object, before anything is written.
+pub async fn write_s3_json(
+    obj: impl S3Target,
+    value: &(impl Serialize + ?Sized + Sync),
+) -> Result<S3Object> {
+    let obj = obj.to_s3_target()?;
+    let body = json_body(value)?;
+    s3().await?
+        .write_s3_file(obj.as_ref(), body, &json_options())
+        .await
+}
+
+/// The JSON object `obj` holds, deserialized into `T`.
+///
+/// # Errors
+/// [`Error::Decode`] naming the object when its content is not the JSON of a `T`: the
+/// decoder's reason (where, what it expected), never the content's bytes.
+pub async fn load_s3_json<T: DeserializeOwned>(obj: impl S3Ref) -> Result<T> {
+    let obj = obj.to_s3_object()?;
+    let bytes = s3().await?.load_s3_file(&obj).await?;
+    decode_json(&obj, &bytes)
+}
+
+pub(crate) fn json_body(value: &(impl Serialize + ?Sized)) -> Result<Bytes> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| Error::invalid("JSON value", format!("could not serialize it to JSON: {e}")))
+}
+
+pub(crate) fn json_options() -> WriteOptions {
+    WriteOptions::new()
+        .content_type("application/json")
+        .file_extension("json")
+}
+
+pub(crate) fn decode_json<T: DeserializeOwned>(obj: &S3Object, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| match Error::from(e) {
+        // The reason without the content (`Error::from` keeps only its shape).
+        Error::Decode {
+            body_excerpt,
+            source,
+            ..
+        } => Error::Decode {
+            request: format!("JSON of {obj}"),
+            body_excerpt,
+            source,
+        },
+        other => other,
+    })
 }

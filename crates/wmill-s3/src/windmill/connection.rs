@@ -3,7 +3,7 @@
 use std::fmt;
 
 use url::Url;
-use wmill_core::{Error, Result};
+use wmill_core::{Error, RemoteCause, Result};
 use wmill_http::reqwest::Method;
 use wmill_http::{Request, Windmill, WindmillBuilder};
 
@@ -206,6 +206,7 @@ pub(crate) async fn send_secret_json<T: serde::de::DeserializeOwned>(
     method: &str,
 ) -> Result<T> {
     let request = format!("{method} {}", req.url().path());
+    let origin = req.url().origin().ascii_serialization();
     let bytes = req.send_bytes().await?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
         request: request.clone(),
@@ -213,9 +214,26 @@ pub(crate) async fn send_secret_json<T: serde::de::DeserializeOwned>(
             "{} bytes that are not JSON (not shown: they may hold secrets)",
             bytes.len()
         ),
-        source: Box::new(e),
+        source: Box::new(RemoteCause::new(&origin, e.to_string(), e)),
     })?;
-    T::deserialize(&value).map_err(|e| Error::decode_secret(request, &value, e))
+    T::deserialize(&value).map_err(|e| at_server(Error::decode_secret(request, &value, e), &origin))
+}
+
+/// A decode error that names the server that sent the answer (its source becomes a
+/// [`RemoteCause`] over the original one).
+fn at_server(err: Error, origin: &str) -> Error {
+    match err {
+        Error::Decode {
+            request,
+            body_excerpt,
+            source,
+        } => Error::Decode {
+            request,
+            body_excerpt,
+            source: Box::new(RemoteCause::new(origin, source.to_string(), source)),
+        },
+        other => other,
+    }
 }
 
 /// Adds the `Some` pairs of `query` to `req`.
