@@ -63,6 +63,13 @@ pub(crate) struct Links {
 /// The default reason of [`JobRunner::cancel_job`].
 const DEFAULT_CANCEL_REASON: &str = "cancelled via cancel_job method";
 
+/// Records a started job's id as the `job_id` field of the current span (the call's, when it
+/// declares one), and returns it.
+pub(crate) fn started(id: JobId) -> JobId {
+    tracing::Span::current().record("job_id", tracing::field::display(&id));
+    id
+}
+
 impl Windmill {
     pub(crate) fn links(&self, target: Target<'_>, options: &RunOptions) -> Links {
         let track = options.track_in_parent.unwrap_or(!target.is_flow());
@@ -149,11 +156,13 @@ impl Windmill {
         let resp = call.send_raw().await?;
         if resp.status.is_success() {
             let text = resp.text()?;
-            return JobId::parse(text.trim().trim_matches('"')).map_err(|e| Error::Decode {
-                request: resp.request.to_string(),
-                body_excerpt: crate::transport::excerpt(&resp.body, 200),
-                source: Box::new(e),
-            });
+            return JobId::parse(text.trim().trim_matches('"'))
+                .map(started)
+                .map_err(|e| Error::Decode {
+                    request: resp.request.to_string(),
+                    body_excerpt: crate::transport::excerpt(&resp.body, 200),
+                    source: Box::new(e),
+                });
         }
         if resp.status.as_u16() == 400
             && let Some(id) = job_id
@@ -161,7 +170,7 @@ impl Windmill {
         {
             if resp.attempts > 1 {
                 tracing::debug!(job_id = %id, "an earlier attempt of this start succeeded");
-                return Ok(id);
+                return Ok(started(id));
             }
             return Err(Error::AlreadyExists {
                 kind: ItemKind::Job,
@@ -180,6 +189,7 @@ impl Windmill {
     /// (`retry` query parameter, the JSON policy of a schedule, e.g.
     /// `{"constant": {"attempts": 3, "seconds": 10}}`). The returned id is the first attempt's;
     /// each retry is a job of its own. Not supported for hub scripts or when a preprocessor runs.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     pub async fn run_script_by_path_async_with_retry(
         &self,
         path: &ItemPath,
@@ -199,6 +209,7 @@ impl Windmill {
 
     /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
     /// script version by hash.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     pub async fn run_script_by_hash_async_with_retry(
         &self,
         hash: &ScriptHash,
@@ -218,6 +229,7 @@ impl Windmill {
 
     /// Whether a job with this id exists, queued, running or completed
     /// (`GET jobs_u/get/{id}?no_logs=true&no_code=true`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn job_exists(&self, id: &JobId) -> Result<bool> {
         match self.get_job_light(id).await {
             Ok(_) => Ok(true),
@@ -321,6 +333,7 @@ impl Windmill {
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
 #[async_trait]
 impl JobRunner for Windmill {
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_path_async(
         &self,
         path: &ItemPath,
@@ -331,6 +344,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_hash_async(
         &self,
         hash: &ScriptHash,
@@ -341,6 +355,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_flow_async(
         &self,
         path: &ItemPath,
@@ -351,6 +366,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_path(
         &self,
         path: &ItemPath,
@@ -360,6 +376,7 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Path(path), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_hash(
         &self,
         hash: &ScriptHash,
@@ -369,14 +386,17 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Hash(hash), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
         self.run_sync(Target::Flow(path), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         self.wait(id, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_result(&self, id: &JobId) -> Result<Value> {
         let ids = id.to_string();
         let resp = self
@@ -397,10 +417,12 @@ impl JobRunner for Windmill {
         resp.result_value()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
         Ok(self.get_job_typed(id).await?.status())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
         let ids = id.to_string();
         self.call(
@@ -421,6 +443,7 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.get_job_typed(id).await
     }

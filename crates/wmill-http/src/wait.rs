@@ -94,6 +94,7 @@ enum StreamEnd {
 impl Windmill {
     /// `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`: the result if the job
     /// completed. A job that does not exist is [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn get_result_maybe(&self, id: &JobId) -> Result<ResultMaybe> {
         self.result_maybe(id)
             .await?
@@ -418,7 +419,7 @@ impl Windmill {
                 path: chosen.to_string(),
             });
         }
-        let id = options.job_id.unwrap_or_else(JobId::new_random);
+        let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
         let start = Instant::now();
         let fut = self.run_wait_result(target, &args, options, id, start);
         self.with_timeout(Some(id), wait, fut).await

@@ -1,0 +1,618 @@
+//! `tracing` spans: every call runs in a span named after it (workspace, path, job id), each
+//! HTTP attempt in an `http` child span (method, path, attempt, status), and no secret is ever a
+//! field or part of an event: not the token, a variable or resource value, job arguments or
+//! results, a query string, nor an approval link's signature.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::Registry;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use wiremock::{Mock, ResponseTemplate};
+use wmill_core::{
+    ItemPath, JobId, JobRunner, PollSchedule, ResourceStore, RunOptions, SetVariableOptions,
+    StateStore, VariableStore, WaitOptions, WaitStrategy, to_args,
+};
+
+// ------------------------------------------------------------------ the capturing subscriber
+
+/// A span as the capture saw it: its name, its parent's number, and its fields (those given at
+/// creation and those recorded later).
+#[derive(Debug, Clone)]
+struct SpanRec {
+    seq: u64,
+    name: &'static str,
+    parent: Option<u64>,
+    fields: BTreeMap<String, String>,
+}
+
+/// An event: its target, the number of the span it happened in, and its fields (the message
+/// included).
+#[derive(Debug, Clone)]
+struct EventRec {
+    target: String,
+    span: Option<u64>,
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    spans: Vec<SpanRec>,
+    events: Vec<EventRec>,
+}
+
+/// A unique number per span (the subscriber's ids are reused once a span closes).
+struct Seq(u64);
+
+#[derive(Clone, Default)]
+struct Capture {
+    store: Arc<Mutex<Store>>,
+    next: Arc<AtomicU64>,
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+impl<S> Layer<S> for Capture
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        let span = ctx.span(id).expect("a new span is registered");
+        let parent = span
+            .parent()
+            .and_then(|p| p.extensions().get::<Seq>().map(|s| s.0));
+        span.extensions_mut().insert(Seq(seq));
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        self.store.lock().unwrap().spans.push(SpanRec {
+            seq,
+            name: attrs.metadata().name(),
+            parent,
+            fields,
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(seq) = ctx
+            .span(id)
+            .and_then(|s| s.extensions().get::<Seq>().map(|s| s.0))
+        else {
+            return;
+        };
+        let mut store = self.store.lock().unwrap();
+        if let Some(rec) = store.spans.iter_mut().find(|s| s.seq == seq) {
+            values.record(&mut Fields(&mut rec.fields));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let span = ctx
+            .event_span(event)
+            .and_then(|s| s.extensions().get::<Seq>().map(|s| s.0));
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        self.store.lock().unwrap().events.push(EventRec {
+            target: event.metadata().target().to_owned(),
+            span,
+            fields,
+        });
+    }
+}
+
+impl Capture {
+    /// Captures everything (every level) on this thread until the guard is dropped.
+    fn install() -> (Capture, tracing::subscriber::DefaultGuard) {
+        let capture = Capture::default();
+        let subscriber = Registry::default().with(capture.clone());
+        let guard = tracing::subscriber::set_default(subscriber);
+        (capture, guard)
+    }
+
+    fn spans(&self) -> Vec<SpanRec> {
+        self.store.lock().unwrap().spans.clone()
+    }
+
+    fn events(&self) -> Vec<EventRec> {
+        self.store.lock().unwrap().events.clone()
+    }
+
+    /// The only span named `name`.
+    fn one(&self, name: &str) -> SpanRec {
+        let found: Vec<SpanRec> = self
+            .spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect();
+        assert_eq!(found.len(), 1, "one {name} span: {:#?}", self.spans());
+        found.into_iter().next().unwrap()
+    }
+
+    /// The spans named `name` directly under `parent`, in creation order.
+    fn children(&self, parent: &SpanRec, name: &str) -> Vec<SpanRec> {
+        self.spans()
+            .into_iter()
+            .filter(|s| s.parent == Some(parent.seq) && s.name == name)
+            .collect()
+    }
+
+    /// Fails if any field of any span or event holds one of `secrets`, or a query string.
+    fn assert_no_secret(&self, secrets: &[&str]) {
+        let mut seen = 0;
+        let spans = self.spans();
+        let events = self.events();
+        let values = spans
+            .iter()
+            .flat_map(|s| s.fields.iter().map(move |f| (s.name.to_owned(), f)))
+            .chain(
+                events
+                    .iter()
+                    .flat_map(|e| e.fields.iter().map(move |f| (e.target.clone(), f))),
+            );
+        for (owner, (field, value)) in values {
+            seen += 1;
+            for secret in secrets {
+                assert!(
+                    !value.contains(secret),
+                    "{owner}: field {field} = {value:?} holds the secret {secret:?}"
+                );
+            }
+            if field == "path" || field == "endpoint" || field == "request" {
+                assert!(
+                    !value.contains('?'),
+                    "{owner}: {field} = {value:?} has a query"
+                );
+            }
+        }
+        assert!(seen > 0, "nothing was captured");
+    }
+}
+
+fn field<'a>(span: &'a SpanRec, name: &str) -> Option<&'a str> {
+    span.fields.get(name).map(String::as_str)
+}
+
+fn p(s: &str) -> ItemPath {
+    ItemPath::parse(s).unwrap()
+}
+
+fn job() -> JobId {
+    JobId::parse(JOB).unwrap()
+}
+
+fn fast_poll() -> WaitStrategy {
+    WaitStrategy::Poll(PollSchedule::new(
+        Duration::from_millis(2),
+        Duration::from_millis(10),
+        0.1,
+    ))
+}
+
+/// `(attempt, status)` of each `http` span under `parent`.
+fn attempts(capture: &Capture, parent: &SpanRec) -> Vec<(String, String)> {
+    capture
+        .children(parent, "http")
+        .iter()
+        .map(|h| {
+            (
+                field(h, "attempt").unwrap_or("-").to_owned(),
+                field(h, "status").unwrap_or("-").to_owned(),
+            )
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------- the tests
+
+const VARIABLE_VALUE: &str = "VARIABLE-VALUE-s3cr3t";
+const NEW_VALUE: &str = "NEW-VALUE-s3cr3t";
+const RESOURCE_PASSWORD: &str = "RESOURCE-PASSWORD-s3cr3t";
+
+#[tokio::test]
+async fn a_retried_read_shows_both_attempts_in_the_calls_span() {
+    let server = server().await;
+    let path = "/api/w/ws/variables/get_value/u/alice/db_password";
+    call("GET", path)
+        .respond_with(text(503, "Service Unavailable"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", path)
+        .respond_with(json(200, json!(VARIABLE_VALUE)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+
+    let (capture, _guard) = Capture::install();
+    let value = wm.get_variable(&p("u/alice/db_password")).await.unwrap();
+    assert_eq!(value, VARIABLE_VALUE);
+
+    let span = capture.one("get_variable");
+    assert_eq!(field(&span, "workspace"), Some("ws"));
+    assert_eq!(field(&span, "path"), Some("u/alice/db_password"));
+    assert_eq!(span.parent, None);
+    let http = capture.children(&span, "http");
+    assert_eq!(
+        attempts(&capture, &span),
+        [("1".into(), "503".into()), ("2".into(), "200".into())]
+    );
+    for h in &http {
+        assert_eq!(field(h, "method"), Some("GET"));
+        assert_eq!(field(h, "path"), Some(path));
+        assert_eq!(field(h, "error"), None);
+    }
+    // The crate's debug events (each request, the retry) happen inside the call's span.
+    let ours: Vec<EventRec> = capture
+        .events()
+        .into_iter()
+        .filter(|e| e.target.starts_with("wmill_http"))
+        .collect();
+    assert!(ours.len() >= 3, "{ours:#?}");
+    for e in &ours {
+        assert_eq!(e.span, Some(span.seq), "{e:?}");
+    }
+    capture.assert_no_secret(&[TOKEN, VARIABLE_VALUE]);
+}
+
+#[tokio::test]
+async fn writes_and_reads_of_secrets_never_show_the_values() {
+    let server = server().await;
+    call("GET", "/api/w/ws/variables/exists/u/alice/api_key")
+        .respond_with(json(200, json!(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/variables/create")
+        .and(json_body(json!({
+            "path": "u/alice/api_key",
+            "value": NEW_VALUE,
+            "is_secret": true,
+            "description": "",
+        })))
+        .respond_with(text(201, "u/alice/api_key"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        "/api/w/ws/resources/get_value_interpolated/u/alice/db",
+    )
+    .respond_with(json(
+        200,
+        json!({"host": "db.internal", "password": RESOURCE_PASSWORD}),
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call("GET", "/api/w/ws/variables/get_value/u/alice/missing")
+        .respond_with(text(404, "Not found: variable u/alice/missing not found"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = job_client(&server);
+
+    let (capture, _guard) = Capture::install();
+    wm.set_variable(
+        &p("u/alice/api_key"),
+        NEW_VALUE,
+        &SetVariableOptions::new().secret(true),
+    )
+    .await
+    .unwrap();
+    let res = wm.get_resource(&p("u/alice/db")).await.unwrap();
+    assert_eq!(res["password"], RESOURCE_PASSWORD);
+    let missing = wm.get_variable(&p("u/alice/missing")).await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
+
+    // set_variable: the existence check is a call of its own, inside it.
+    let set = capture.one("set_variable");
+    assert_eq!(field(&set, "workspace"), Some("ws"));
+    assert_eq!(field(&set, "path"), Some("u/alice/api_key"));
+    let exists = capture.one("variable_exists");
+    assert_eq!(exists.parent, Some(set.seq));
+    assert_eq!(attempts(&capture, &exists), [("1".into(), "200".into())]);
+    let create = capture.children(&set, "http");
+    assert_eq!(create.len(), 1, "{create:#?}");
+    assert_eq!(field(&create[0], "method"), Some("POST"));
+    assert_eq!(
+        field(&create[0], "path"),
+        Some("/api/w/ws/variables/create")
+    );
+    assert_eq!(field(&create[0], "status"), Some("201"));
+
+    let get = capture.one("get_resource");
+    assert_eq!(field(&get, "path"), Some("u/alice/db"));
+    assert_eq!(attempts(&capture, &get), [("1".into(), "200".into())]);
+
+    let missing = capture.one("get_variable");
+    assert_eq!(field(&missing, "path"), Some("u/alice/missing"));
+    assert_eq!(attempts(&capture, &missing), [("1".into(), "404".into())]);
+
+    capture.assert_no_secret(&[TOKEN, NEW_VALUE, RESOURCE_PASSWORD]);
+}
+
+#[tokio::test]
+async fn state_calls_name_the_state_path() {
+    let server = server().await;
+    call(
+        "GET",
+        "/api/w/ws/resources/get_value_interpolated/u/alice/state",
+    )
+    .respond_with(json(200, json!({"cursor": "STATE-s3cr3t"})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let wm = job_client(&server);
+
+    let (capture, _guard) = Capture::install();
+    wm.get_state().await.unwrap();
+    let state = capture.one("get_state");
+    assert_eq!(field(&state, "path"), Some("u/alice/state"));
+    let at = capture.one("get_state_at");
+    assert_eq!(at.parent, Some(state.seq));
+    capture.assert_no_secret(&[TOKEN, "STATE-s3cr3t"]);
+}
+
+const ARG: &str = "ARG-s3cr3t";
+const RESULT: &str = "RESULT-s3cr3t";
+
+#[tokio::test]
+async fn job_calls_carry_the_job_id_once_known() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/p/f/etl/load")
+        .and(json_body(json!({"api_key": ARG})))
+        .respond_with(text(201, JOB))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let maybe = format!("/api/w/ws/jobs_u/completed/get_result_maybe/{JOB}");
+    call("GET", &maybe)
+        .respond_with(not_completed())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &maybe)
+        .respond_with(completed(true, json!({"token": RESULT})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call(
+        "GET",
+        &format!("/api/w/ws/jobs_u/completed/get_result/{JOB}"),
+    )
+    .respond_with(json(200, json!({"token": RESULT})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    call("POST", &format!("/api/w/ws/jobs_u/queue/cancel/{JOB}"))
+        .respond_with(text(200, "canceled"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    let args = || to_args(&json!({"api_key": ARG})).unwrap();
+
+    let (capture, _guard) = Capture::install();
+    let id = wm
+        .run_script_by_path_async(&p("f/etl/load"), args(), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(id, job());
+    let v = wm
+        .run_script_by_path(
+            &p("f/etl/load"),
+            args(),
+            &RunOptions::new().wait(WaitOptions::new().strategy(fast_poll())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["token"], RESULT);
+    wm.get_result(&job()).await.unwrap();
+    wm.cancel_job(&job(), Some("no longer needed".into()))
+        .await
+        .unwrap();
+
+    let start = capture.one("run_script_by_path_async");
+    assert_eq!(field(&start, "workspace"), Some("ws"));
+    assert_eq!(field(&start, "path"), Some("f/etl/load"));
+    assert_eq!(field(&start, "job_id"), Some(JOB), "recorded once started");
+    assert_eq!(attempts(&capture, &start), [("1".into(), "201".into())]);
+
+    let run = capture.one("run_script_by_path");
+    assert_eq!(field(&run, "path"), Some("f/etl/load"));
+    assert_eq!(field(&run, "job_id"), Some(JOB));
+    // The start, then two polls, each an attempt of its own request.
+    let http = capture.children(&run, "http");
+    let shown: Vec<_> = http
+        .iter()
+        .map(|h| {
+            (
+                field(h, "method").unwrap(),
+                field(h, "path").unwrap(),
+                field(h, "status").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("POST", "/api/w/ws/jobs/run/p/f/etl/load", "201"),
+            ("GET", maybe.as_str(), "200"),
+            ("GET", maybe.as_str(), "200"),
+        ]
+    );
+
+    for name in ["get_result", "cancel_job"] {
+        let span = capture.one(name);
+        assert_eq!(field(&span, "job_id"), Some(JOB), "{name}");
+        assert_eq!(field(&span, "workspace"), Some("ws"), "{name}");
+        assert_eq!(attempts(&capture, &span), [("1".into(), "200".into())]);
+    }
+    capture.assert_no_secret(&[TOKEN, ARG, RESULT, "no longer needed"]);
+}
+
+#[tokio::test]
+async fn a_synchronous_run_on_the_long_request_names_the_chosen_job_id() {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run_wait_result/p/f/etl/load")
+        .respond_with(json(200, json!({"token": RESULT})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The race polls meanwhile: the job may not exist yet.
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/api/w/ws/jobs_u/completed/get_result_maybe/.*$",
+        ))
+        .respond_with(text(404, "Not found: job not found"))
+        .mount(&server)
+        .await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+        )
+        .build()
+        .unwrap();
+    let (capture, _guard) = Capture::install();
+    let v = wm
+        .run_script_by_path(
+            &p("f/etl/load"),
+            to_args(&json!({"api_key": ARG})).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["token"], RESULT);
+    // The id the client chose for the job, as the long request sent it.
+    let sent = received(&server, "/api/w/ws/jobs/run_wait_result/p/f/etl/load").await;
+    let chosen = sent[0]
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "job_id")
+        .map(|(_, v)| v.into_owned())
+        .expect("a job id in the query");
+    let run = capture.one("run_script_by_path");
+    assert_eq!(field(&run, "job_id"), Some(chosen.as_str()));
+    let long = capture
+        .children(&run, "http")
+        .into_iter()
+        .find(|h| field(h, "path") == Some("/api/w/ws/jobs/run_wait_result/p/f/etl/load"))
+        .expect("the long request's span");
+    assert_eq!(field(&long, "status"), Some("200"));
+    capture.assert_no_secret(&[TOKEN, ARG, RESULT]);
+}
+
+#[tokio::test]
+async fn approval_signatures_and_queries_stay_out_of_spans() {
+    const SIGNATURE: &str = "5ec2e7deadbeef0123456789abcdef";
+    let server = server().await;
+    let link = format!("/api/w/ws/jobs_u/resume/{JOB}/7/{SIGNATURE}");
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path(link.as_str()))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+
+    let (capture, _guard) = Capture::install();
+    wm.request(
+        wmill_http::reqwest::Method::POST,
+        &format!("w/ws/jobs_u/resume/{JOB}/7/{SIGNATURE}"),
+    )
+    .query("approver", "APPROVER-s3cr3t")
+    .json(&json!({"ok": true}))
+    .unwrap()
+    .send_empty()
+    .await
+    .unwrap();
+    let http = capture.one("http");
+    assert_eq!(
+        field(&http, "path"),
+        Some(format!("/api/w/ws/jobs_u/resume/{JOB}/7/***").as_str())
+    );
+    assert_eq!(field(&http, "status"), Some("201"));
+    capture.assert_no_secret(&[TOKEN, SIGNATURE, "APPROVER-s3cr3t"]);
+}
+
+#[tokio::test]
+async fn a_transport_error_is_recorded_on_the_attempt() {
+    // Nothing listens on this port once the listener is gone: every attempt fails to connect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let wm = wmill_http::Windmill::builder()
+        .with_base_url(format!("http://127.0.0.1:{port}"))
+        .with_token(TOKEN)
+        .with_workspace(WS)
+        .with_retry(
+            wmill_http::RetryConfig::default()
+                .max_retries(1)
+                .initial_backoff(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+
+    let (capture, _guard) = Capture::install();
+    let err = wm
+        .get_variable(&p("u/alice/db_password"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_retryable() || matches!(err, wmill_core::Error::Transport { .. }),
+        "{err:?}"
+    );
+    let span = capture.one("get_variable");
+    let http = capture.children(&span, "http");
+    assert_eq!(http.len(), 2, "{http:#?}");
+    for (i, h) in http.iter().enumerate() {
+        assert_eq!(field(h, "attempt"), Some((i + 1).to_string().as_str()));
+        assert_eq!(field(h, "status"), None);
+        assert!(field(h, "error").is_some(), "{h:?}");
+    }
+    capture.assert_no_secret(&[TOKEN]);
+}
+
+#[tokio::test]
+async fn without_a_subscriber_calls_work_as_before() {
+    let server = server().await;
+    call("GET", "/api/w/ws/resources/exists/u/alice/db")
+        .respond_with(json(200, json!(true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(
+        client(&server)
+            .resource_exists(&p("u/alice/db"))
+            .await
+            .unwrap()
+    );
+}
