@@ -7,191 +7,20 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+// The capturing subscriber, shared with the other crates' span tests (wmill-tests).
+#[path = "../../../tests/src/trace_capture.rs"]
+mod trace_capture;
+
 use std::time::Duration;
 
 use serde_json::json;
 use support::*;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::Registry;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
+use trace_capture::{Capture, EventRec, field};
 use wiremock::{Mock, ResponseTemplate};
 use wmill_core::{
     ItemPath, JobId, JobRunner, PollSchedule, ResourceStore, RunOptions, SetVariableOptions,
     StateStore, VariableStore, WaitOptions, WaitStrategy, to_args,
 };
-
-// ------------------------------------------------------------------ the capturing subscriber
-
-/// A span as the capture saw it: its name, its parent's number, and its fields (those given at
-/// creation and those recorded later).
-#[derive(Debug, Clone)]
-struct SpanRec {
-    seq: u64,
-    name: &'static str,
-    parent: Option<u64>,
-    fields: BTreeMap<String, String>,
-}
-
-/// An event: its target, the number of the span it happened in, and its fields (the message
-/// included).
-#[derive(Debug, Clone)]
-struct EventRec {
-    target: String,
-    span: Option<u64>,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Default)]
-struct Store {
-    spans: Vec<SpanRec>,
-    events: Vec<EventRec>,
-}
-
-/// A unique number per span (the subscriber's ids are reused once a span closes).
-struct Seq(u64);
-
-#[derive(Clone, Default)]
-struct Capture {
-    store: Arc<Mutex<Store>>,
-    next: Arc<AtomicU64>,
-}
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
-
-impl<S> Layer<S> for Capture
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let span = ctx.span(id).expect("a new span is registered");
-        let parent = span
-            .parent()
-            .and_then(|p| p.extensions().get::<Seq>().map(|s| s.0));
-        span.extensions_mut().insert(Seq(seq));
-        let mut fields = BTreeMap::new();
-        attrs.record(&mut Fields(&mut fields));
-        self.store.lock().unwrap().spans.push(SpanRec {
-            seq,
-            name: attrs.metadata().name(),
-            parent,
-            fields,
-        });
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(seq) = ctx
-            .span(id)
-            .and_then(|s| s.extensions().get::<Seq>().map(|s| s.0))
-        else {
-            return;
-        };
-        let mut store = self.store.lock().unwrap();
-        if let Some(rec) = store.spans.iter_mut().find(|s| s.seq == seq) {
-            values.record(&mut Fields(&mut rec.fields));
-        }
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let span = ctx
-            .event_span(event)
-            .and_then(|s| s.extensions().get::<Seq>().map(|s| s.0));
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        self.store.lock().unwrap().events.push(EventRec {
-            target: event.metadata().target().to_owned(),
-            span,
-            fields,
-        });
-    }
-}
-
-impl Capture {
-    /// Captures everything (every level) on this thread until the guard is dropped.
-    fn install() -> (Capture, tracing::subscriber::DefaultGuard) {
-        let capture = Capture::default();
-        let subscriber = Registry::default().with(capture.clone());
-        let guard = tracing::subscriber::set_default(subscriber);
-        (capture, guard)
-    }
-
-    fn spans(&self) -> Vec<SpanRec> {
-        self.store.lock().unwrap().spans.clone()
-    }
-
-    fn events(&self) -> Vec<EventRec> {
-        self.store.lock().unwrap().events.clone()
-    }
-
-    /// The only span named `name`.
-    fn one(&self, name: &str) -> SpanRec {
-        let found: Vec<SpanRec> = self
-            .spans()
-            .into_iter()
-            .filter(|s| s.name == name)
-            .collect();
-        assert_eq!(found.len(), 1, "one {name} span: {:#?}", self.spans());
-        found.into_iter().next().unwrap()
-    }
-
-    /// The spans named `name` directly under `parent`, in creation order.
-    fn children(&self, parent: &SpanRec, name: &str) -> Vec<SpanRec> {
-        self.spans()
-            .into_iter()
-            .filter(|s| s.parent == Some(parent.seq) && s.name == name)
-            .collect()
-    }
-
-    /// Fails if any field of any span or event holds one of `secrets`, or a query string.
-    fn assert_no_secret(&self, secrets: &[&str]) {
-        let mut seen = 0;
-        let spans = self.spans();
-        let events = self.events();
-        let values = spans
-            .iter()
-            .flat_map(|s| s.fields.iter().map(move |f| (s.name.to_owned(), f)))
-            .chain(
-                events
-                    .iter()
-                    .flat_map(|e| e.fields.iter().map(move |f| (e.target.clone(), f))),
-            );
-        for (owner, (field, value)) in values {
-            seen += 1;
-            for secret in secrets {
-                assert!(
-                    !value.contains(secret),
-                    "{owner}: field {field} = {value:?} holds the secret {secret:?}"
-                );
-            }
-            if field == "path" || field == "endpoint" || field == "request" {
-                assert!(
-                    !value.contains('?'),
-                    "{owner}: {field} = {value:?} has a query"
-                );
-            }
-        }
-        assert!(seen > 0, "nothing was captured");
-    }
-}
-
-fn field<'a>(span: &'a SpanRec, name: &str) -> Option<&'a str> {
-    span.fields.get(name).map(String::as_str)
-}
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()
@@ -207,20 +36,6 @@ fn fast_poll() -> WaitStrategy {
         Duration::from_millis(10),
         0.1,
     ))
-}
-
-/// `(attempt, status)` of each `http` span under `parent`.
-fn attempts(capture: &Capture, parent: &SpanRec) -> Vec<(String, String)> {
-    capture
-        .children(parent, "http")
-        .iter()
-        .map(|h| {
-            (
-                field(h, "attempt").unwrap_or("-").to_owned(),
-                field(h, "status").unwrap_or("-").to_owned(),
-            )
-        })
-        .collect()
 }
 
 // ------------------------------------------------------------------------------- the tests
@@ -257,7 +72,7 @@ async fn a_retried_read_shows_both_attempts_in_the_calls_span() {
     assert_eq!(span.parent, None);
     let http = capture.children(&span, "http");
     assert_eq!(
-        attempts(&capture, &span),
+        capture.attempts(&span),
         [("1".into(), "503".into()), ("2".into(), "200".into())]
     );
     for h in &http {
@@ -334,7 +149,7 @@ async fn writes_and_reads_of_secrets_never_show_the_values() {
     assert_eq!(field(&set, "path"), Some("u/alice/api_key"));
     let exists = capture.one("variable_exists");
     assert_eq!(exists.parent, Some(set.seq));
-    assert_eq!(attempts(&capture, &exists), [("1".into(), "200".into())]);
+    assert_eq!(capture.attempts(&exists), [("1".into(), "200".into())]);
     let create = capture.children(&set, "http");
     assert_eq!(create.len(), 1, "{create:#?}");
     assert_eq!(field(&create[0], "method"), Some("POST"));
@@ -346,11 +161,11 @@ async fn writes_and_reads_of_secrets_never_show_the_values() {
 
     let get = capture.one("get_resource");
     assert_eq!(field(&get, "path"), Some("u/alice/db"));
-    assert_eq!(attempts(&capture, &get), [("1".into(), "200".into())]);
+    assert_eq!(capture.attempts(&get), [("1".into(), "200".into())]);
 
     let missing = capture.one("get_variable");
     assert_eq!(field(&missing, "path"), Some("u/alice/missing"));
-    assert_eq!(attempts(&capture, &missing), [("1".into(), "404".into())]);
+    assert_eq!(capture.attempts(&missing), [("1".into(), "404".into())]);
 
     capture.assert_no_secret(&[TOKEN, NEW_VALUE, RESOURCE_PASSWORD]);
 }
@@ -442,7 +257,7 @@ async fn job_calls_carry_the_job_id_once_known() {
     assert_eq!(field(&start, "workspace"), Some("ws"));
     assert_eq!(field(&start, "path"), Some("f/etl/load"));
     assert_eq!(field(&start, "job_id"), Some(JOB), "recorded once started");
-    assert_eq!(attempts(&capture, &start), [("1".into(), "201".into())]);
+    assert_eq!(capture.attempts(&start), [("1".into(), "201".into())]);
 
     let run = capture.one("run_script_by_path");
     assert_eq!(field(&run, "path"), Some("f/etl/load"));
@@ -472,7 +287,7 @@ async fn job_calls_carry_the_job_id_once_known() {
         let span = capture.one(name);
         assert_eq!(field(&span, "job_id"), Some(JOB), "{name}");
         assert_eq!(field(&span, "workspace"), Some("ws"), "{name}");
-        assert_eq!(attempts(&capture, &span), [("1".into(), "200".into())]);
+        assert_eq!(capture.attempts(&span), [("1".into(), "200".into())]);
     }
     capture.assert_no_secret(&[TOKEN, ARG, RESULT, "no longer needed"]);
 }
