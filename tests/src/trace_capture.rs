@@ -143,6 +143,17 @@ impl Capture {
         (capture, guard)
     }
 
+    /// Captures everything, on every thread, for the rest of the process (a test binary of
+    /// its own: one global subscriber per process). For code that runs on threads of its own
+    /// (`wmill::blocking`).
+    pub fn install_global() -> Capture {
+        let capture = Capture::default();
+        let subscriber = Registry::default().with(capture.clone());
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+        capture
+    }
+
     /// Every span so far, in creation order.
     pub fn spans(&self) -> Vec<SpanRec> {
         self.store.lock().unwrap().spans.clone()

@@ -101,6 +101,8 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    // The call runs on the runtime's threads: its spans stay children of the caller's.
+    let fut = tracing::Instrument::in_current_span(fut);
     let rt = runtime()?;
     if ON_OWN_RUNTIME.with(std::cell::Cell::get) {
         // Called from the runtime's own threads (a job closure of `InMemory` that uses this
