@@ -380,7 +380,6 @@ impl S3Client {
     /// store.put(&"x".into(), "raw".into()).await.map_err(|e| wmill_core::Error::Storage { operation: "put".into(), source: e.into() })?;
     /// # Ok(()) }
     /// ```
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = storage))]
     pub async fn object_store(&self, storage: Option<&str>) -> Result<Arc<dyn ObjectStore>> {
         let storage = storage.filter(|s| !s.is_empty());
         if let Some(name) = storage {
