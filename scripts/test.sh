@@ -38,6 +38,11 @@ out=$(run_against_server windmill_script)
 echo "$out"
 grep -q "Hello from the server, ada!" <<<"$out"
 grep -qx "WM_STREAM: counted 2 visit(s) for ada" <<<"$out"
+out=$(run_against_server job_logs)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "same text as followed: true" <<<"$out"
+grep -q "\] terminé" <<<"$out"
 out=$(run_against_server job_states)
 echo "$out"
 grep -q "Using the Windmill server" <<<"$out"
@@ -56,6 +61,11 @@ out=$(run_against_server ducklake)
 echo "$out"
 grep -q "2 login event(s)" <<<"$out"
 grep -q "read: 3 event(s) in wmill_rs_example_events" <<<"$out"
+out=$(run_against_server list_jobs)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "the 5 jobs started here are all in the listing" <<<"$out"
+grep -q "variables under f/examples/: f/examples/db_password" <<<"$out"
 # Observability: the SDK's spans on standard error (fmt) and through OpenTelemetry, each request
 # an `http` span under its call; neither the token nor a secret value in any of it.
 out=$(run_against_server observability 2>&1)

@@ -5,6 +5,10 @@
 //!   schedules; baseline: polling every 500 ms as the official clients do.
 //! - [`variables`]: `get_variable` latency, throughput and client CPU per request at several
 //!   concurrencies; baseline: a raw reqwest loop on the same endpoint.
+//! - [`listings`]: peak RSS of a client listing 1,000, 10,000 and 100,000 jobs as a stream
+//!   (flat) and, as the baseline, collecting them.
+//! - [`logs`]: following a 10 s job's 1 MiB log: requests, log text downloaded against its
+//!   size, lateness; baseline: polling the whole log every 500 ms.
 //! - [`s3`]: write then read a large file through wmill-s3 and through raw object_store on the
 //!   same in-process S3 server: MB/s and peak RSS.
 //!
@@ -13,6 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod listings;
+pub mod logs;
 pub mod s3;
 pub mod stats;
 pub mod variables;

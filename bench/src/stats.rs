@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-/// Median, p95 and p99 of a sample.
+/// Median, p90, p95 and p99 of a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// Number of values.
     pub n: usize,
     /// 50th percentile.
     pub p50: Duration,
+    /// 90th percentile.
+    pub p90: Duration,
     /// 95th percentile.
     pub p95: Duration,
     /// 99th percentile.
@@ -32,6 +34,7 @@ pub fn summarize(mut values: Vec<Duration>) -> Summary {
     Summary {
         n: values.len(),
         p50: percentile(&values, 50.0),
+        p90: percentile(&values, 90.0),
         p95: percentile(&values, 95.0),
         p99: percentile(&values, 99.0),
         max: values.last().copied().unwrap_or_default(),
@@ -52,6 +55,7 @@ mod tests {
         let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
         let s = summarize(v);
         assert_eq!(s.p50, Duration::from_millis(50));
+        assert_eq!(s.p90, Duration::from_millis(90));
         assert_eq!(s.p95, Duration::from_millis(95));
         assert_eq!(s.p99, Duration::from_millis(99));
         assert_eq!(s.max, Duration::from_millis(100));

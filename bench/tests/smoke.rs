@@ -2,17 +2,30 @@
 
 use std::time::Duration;
 
-use wmill_bench::{s3, variables, waits};
+use wmill_bench::{listings, logs, s3, variables, waits};
 
 #[test]
 fn wait_benchmark_smoke() {
     let rows = waits::run(&waits::WaitConfig::smoke());
-    // Per job duration: wmill, wmill off a direct connection, the baseline.
-    assert_eq!(rows.len(), 6);
+    // Per job duration: wmill, wmill off a direct connection, wmill without history, the
+    // baseline.
+    assert_eq!(rows.len(), 8);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.requests_per_wait >= 1.0, "{r:?}");
         assert!(r.overhead.n > 0);
+    }
+}
+
+#[test]
+fn fleet_benchmark_smoke() {
+    let rows = waits::run_fleet(&waits::FleetConfig::smoke());
+    // The same four clients per case.
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests_per_run >= 1.0, "{r:?}");
+        assert_eq!(r.lateness.n, r.case.callers * r.case.runs, "{r:?}");
     }
 }
 
@@ -54,4 +67,34 @@ async fn s3_benchmark_smoke() {
         assert!(r.write.elapsed > Duration::ZERO);
     }
     assert!(server.pending_multipart_uploads().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_benchmark_smoke() {
+    let server = wmill_tests::fake_windmill::FakeWindmill::start().await;
+    server.seed_completed_jobs("f/bench/smoke", 50, listings::SAME_INSTANT);
+    let endpoint = variables::Endpoint {
+        base_url: server.base_url(),
+        token: server.token().unwrap_or_default().to_owned(),
+        workspace: server.workspace().to_owned(),
+    };
+    for mode in [listings::Mode::Stream, listings::Mode::Collect] {
+        let (n, _) = listings::list_once(&endpoint, "f/bench/smoke", 7, mode).await;
+        assert_eq!(n, 50, "{mode:?}: every job exactly once");
+    }
+    // 50 jobs, 7 per page, 3 per millisecond: each page after the first starts with the one
+    // job it shares a millisecond with (skipped), so 7 + 6 * 7 = 49 jobs in 8 pages, then 1.
+    assert_eq!(server.count("list"), 2 * 9);
+}
+
+#[test]
+fn log_benchmark_smoke() {
+    let rows = logs::run(&logs::LogConfig::smoke());
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.requests >= 1.0, "{r:?}");
+    }
+    // The followed log: each byte once.
+    assert!((rows[0].downloaded - 1.0).abs() < 1e-9, "{:?}", rows[0]);
 }

@@ -6,7 +6,8 @@
 //! jobs, cancel, `getupdate_sse`, progress, flow user state, resume/approval URLs, whoami,
 //! version, OIDC tokens, API tokens, root job ids, worker draining, inline previews (data table
 //! and DuckLake SQL evaluated by a tiny engine, see `fake_sql`, other languages echoed), DuckLake
-//! materialization records and Kafka offsets. Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
+//! materialization records, Kafka offsets and job listings (`jobs/list`, paged as the server
+//! pages it). Shapes follow `reference/server-behaviour.md`: error bodies are `text/plain`
 //! `"Not found: ..."`, `get_result_maybe` always has its four keys, starts answer 201 with the id
 //! as text, `run_wait_result` answers 200 with the result or 422 with the error, and the
 //! server-side waits follow the real schedules (`run_wait_result`: a check every 50 ms for 2 s,
@@ -20,6 +21,12 @@
 //! | script `f/conformance/echo`, hash `00000000c0ffee01`, flow `f/conformance/echo_flow` | returns its arguments, at once |
 //! | script `f/conformance/fail` | fails with `{"name": "ConformanceError", "message": args.message}` |
 //! | script `f/conformance/sleep` | completes `args.ms` milliseconds after it starts, returns `args.ms` |
+//!
+//! Any job writes a log when its arguments ask for one (`"log_bytes": n` or `"log_lines": [..]`,
+//! written evenly over its run on the server's clock; see the `logs` module): `get_logs`,
+//! `get_flow_all_logs`, `getupdate` and `getupdate_sse` with `log_offset` serve it, offsets
+//! counting characters as the real server does ([`FakeWindmill::log_served`] says how much of it
+//! was sent).
 //!
 //! The server counts requests per route ([`FakeWindmill::count`], [`FakeWindmill::counts`]),
 //! can require a token, and can inject failures ([`FakeWindmill::fail_next`]).
@@ -60,6 +67,9 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Job logs: `get_logs`, `get_flow_all_logs`, `getupdate`, `getupdate_sse` with `log_offset`.
+mod logs;
 
 /// The echo script.
 pub const ECHO: &str = "f/conformance/echo";
@@ -735,6 +745,9 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
         _ => {}
     }
     let rest: &[&str] = segs.get(2..).unwrap_or(&[]);
+    if let Some(answer) = logs::route(st, req, rest) {
+        return answer;
+    }
     match (m.clone(), rest) {
         // ---------------- variables
         (Method::GET, ["variables", "get_value", p @ ..]) => {
@@ -1173,6 +1186,8 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
                 format!("offsets committed for {}", p.join("/")),
             ))
         }
+        // ---------------- listings
+        (Method::GET, ["jobs", "list"]) => list_jobs(st, req),
         _ => Err(not_found("no such route")),
     }
 }
@@ -1191,7 +1206,7 @@ fn urls(id: Uuid, key: &str, approver: Option<&str>, flow_level: bool) -> Value 
 
 fn paging(req: &Req) -> Result<(usize, usize), Response<Body>> {
     let page = req.q_u64("page")?.unwrap_or(1).max(1) as usize - 1;
-    let per_page = req.q_u64("per_page")?.unwrap_or(30).clamp(1, 10_000) as usize;
+    let per_page = req.q_u64("per_page")?.unwrap_or(1000).clamp(1, 10_000) as usize;
     Ok((page, per_page))
 }
 
@@ -1252,6 +1267,8 @@ fn create_job(
     let tag = req.q("tag").map(str::to_owned);
     let args = req.json_object()?;
     let aliased = st.data.lock().aliases.get(target).cloned();
+    // The job keeps the path it was started with (listings filter on it); it runs the fixture.
+    let requested = target;
     let target = aliased.as_deref().unwrap_or(target);
     let (kind, success, result, duration) = match (letter, target) {
         ("p", ECHO) | ("h", ECHO_HASH) => (Kind::Script, true, Value::Object(args.clone()), 0),
@@ -1285,7 +1302,7 @@ fn create_job(
         id,
         Job {
             kind,
-            path: (letter != "h").then(|| target.to_owned()),
+            path: (letter != "h").then(|| requested.to_owned()),
             hash: (letter == "h").then(|| target.to_owned()),
             args,
             tag,
@@ -1338,7 +1355,7 @@ async fn run_wait_result(st: Arc<State>, id: Uuid) -> Response<Body> {
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!(
-                    "Internal: timeout after {}s",
+                    "timeout after {}s",
                     st.config.run_wait_result_timeout.as_secs()
                 ),
             );
@@ -1503,6 +1520,209 @@ impl FakeWindmill {
     }
 }
 
+// jobs/list, as the server answers it (`list_jobs` in the server's `jobs.rs`): newest first by
+// creation time; without `created_before`, `success` or `running`, every queued job (up to
+// 10000) then `per_page` completed ones, the offset ignored; with `created_before` or
+// `success`, completed jobs only, `page`/`per_page` honoured; with `running`, queued jobs only.
+
+impl FakeWindmill {
+    /// Seeds `count` completed jobs of the script `path` (as if run earlier): `same_instant`
+    /// of them share each creation millisecond, the newest created now, older ones one
+    /// millisecond apart per group. For listing benchmarks and examples.
+    pub fn seed_completed_jobs(&self, path: &str, count: usize, same_instant: usize) {
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let mut d = self.state.data.lock();
+        for i in 0..count {
+            let back = Duration::from_millis((i / same_instant.max(1)) as u64);
+            d.jobs.insert(
+                Uuid::new_v4(),
+                Job {
+                    kind: Kind::Script,
+                    path: Some(path.to_owned()),
+                    hash: None,
+                    args: Map::new(),
+                    tag: None,
+                    parent_job: None,
+                    root_job: None,
+                    created: now,
+                    created_wall: wall - back,
+                    starts: now,
+                    ends: now,
+                    success: true,
+                    result: json!(i),
+                    canceled: None,
+                },
+            );
+        }
+    }
+}
+
+/// Milliseconds since the epoch, the precision this server writes creation times with.
+fn wall_ms(t: SystemTime) -> i128 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i128)
+        .unwrap_or(0)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` in milliseconds since the epoch (what chrono accepts in a
+/// query is wider; this server's clients send UTC).
+fn parse_time_ms(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let n = |r: std::ops::Range<usize>| -> Option<i128> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| std::str::from_utf8(part).ok()?.parse().ok())?
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (h, mi, sec) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    let mut i = 19;
+    let mut ms = 0i128;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 3 {
+                ms = ms * 10 + i128::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        for _ in (i - start).min(3)..3 {
+            ms *= 10;
+        }
+    }
+    if b.get(i) != Some(&b'Z') || i + 1 != b.len() {
+        return None;
+    }
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2.rem_euclid(400);
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(((days * 86_400 + h * 3600 + mi * 60 + sec) * 1000) + ms)
+}
+
+fn list_jobs(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body>> {
+    let (page, per_page) = paging(req)?;
+    let time = |k: &str| -> Result<Option<i128>, Response<Body>> {
+        match req.q(k) {
+            None => Ok(None),
+            Some(v) => parse_time_ms(v)
+                .map(Some)
+                .ok_or_else(|| query_rejection(k, v, "a date-time")),
+        }
+    };
+    let opt_bool = |k: &str| -> Result<Option<bool>, Response<Body>> {
+        req.q(k).map(|_| req.q_bool(k)).transpose()
+    };
+    let created_before = time("created_before")?;
+    let created_after = time("created_after")?;
+    let running = opt_bool("running")?;
+    let success = opt_bool("success")?;
+    let suspended = opt_bool("suspended")?;
+    let parent = req.q_uuid("parent_job")?;
+    let list = |k: &str| -> Option<Vec<String>> {
+        req.q(k).map(|v| v.split(',').map(str::to_owned).collect())
+    };
+    let exact = list("script_path_exact");
+    let start = list("script_path_start");
+    let kinds = list("job_kinds");
+    let users = list("created_by");
+    let tags = list("tag");
+    let status = req.q("status").map(str::to_owned);
+    if success.is_some() && running == Some(true) {
+        return Err(bad_request("cannot specify both success and running"));
+    }
+    let completed_only = success.is_some() || created_before.is_some();
+    if completed_only && running.is_some() {
+        return Err(bad_request(
+            "cannot specify success, label, created_or_started_before, or started_before with running",
+        ));
+    }
+    let now = Instant::now();
+    let ws = &st.config.workspace;
+    let d = st.data.lock();
+    let mut rows: Vec<(i128, Uuid, Phase, &Job)> = d
+        .jobs
+        .iter()
+        .filter(|(_, j)| {
+            let path = j.path.as_deref().unwrap_or("");
+            let kind = if j.kind == Kind::Flow {
+                "flow"
+            } else {
+                "script"
+            };
+            let tag = j.tag.as_deref().unwrap_or("default");
+            let created = wall_ms(j.created_wall);
+            exact.as_ref().is_none_or(|e| e.iter().any(|p| p == path))
+                && start
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|p| path.starts_with(p.as_str())))
+                && kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == kind))
+                && users.as_ref().is_none_or(|u| u.iter().any(|u| u == "fake"))
+                && tags.as_ref().is_none_or(|t| t.iter().any(|t| t == tag))
+                && parent.is_none_or(|p| j.parent_job == Some(p))
+                && created_after.is_none_or(|a| created >= a)
+        })
+        .map(|(id, j)| (wall_ms(j.created_wall), *id, j.phase(now), j))
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let completed_ok = |j: &Job| {
+        let (ok, _) = j.outcome();
+        let canceled = j.canceled_before_end();
+        success.is_none_or(|s| if s { ok && !canceled } else { !ok || canceled })
+            && status.as_deref().is_none_or(|s| match s {
+                "success" => ok && !canceled,
+                "failure" => !ok && !canceled,
+                "canceled" => canceled,
+                _ => false,
+            })
+            && created_before.is_none_or(|b| wall_ms(j.created_wall) <= b)
+    };
+    let queued = rows.iter().filter(|r| r.2 != Phase::Completed);
+    let completed = rows
+        .iter()
+        .filter(|r| r.2 == Phase::Completed && completed_ok(r.3));
+    let picked: Vec<&(i128, Uuid, Phase, &Job)> = if completed_only {
+        completed.skip(page * per_page).take(per_page).collect()
+    } else if let Some(r) = running {
+        queued
+            .filter(|q| (q.2 == Phase::Running) == r)
+            .filter(|_| suspended != Some(true)) // no job of this server suspends
+            .skip(page * per_page)
+            .take(per_page)
+            .collect()
+    } else {
+        queued
+            .take(10_000)
+            .chain(completed.take(per_page))
+            .collect()
+    };
+    let out: Vec<Value> = picked
+        .into_iter()
+        .map(|(_, id, _, j)| {
+            let mut row = j.json(*id, ws, now);
+            // List rows carry neither arguments nor results.
+            row["args"] = Value::Null;
+            if let Some(o) = row.as_object_mut() {
+                o.remove("result");
+            }
+            row
+        })
+        .collect();
+    Ok(ok_json(Value::Array(out)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1515,5 +1735,16 @@ mod tests {
         let q = parse_query(Some("a=1&b=x%20y&c"));
         assert_eq!(q["b"], "x y");
         assert_eq!(q["c"], "");
+    }
+
+    #[test]
+    fn list_times_parse_to_milliseconds() {
+        assert_eq!(parse_time_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(parse_time_ms("1970-01-01T00:00:00.123456Z"), Some(123));
+        assert_eq!(parse_time_ms("1970-01-01T00:00:00.5Z"), Some(500));
+        let t = UNIX_EPOCH + Duration::from_millis(1_714_979_289_123);
+        assert_eq!(parse_time_ms(&iso(t)), Some(wall_ms(t)));
+        assert_eq!(parse_time_ms("2024-05-06"), None);
+        assert_eq!(parse_time_ms("2024-05-06T07:08:09+01:00"), None);
     }
 }

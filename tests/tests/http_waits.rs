@@ -352,3 +352,22 @@ async fn dropping_a_sync_run_breaks_run_wait_result_and_the_server_cancels() {
         "the broken connection did it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_sync_runs_poll_around_the_learned_end() {
+    // The fake server's jobs end on their own clock and run_wait_result answers only at its
+    // 50 ms checks: a repeated run that still costs few requests found the end by itself.
+    let server = FakeWindmill::start().await;
+    let wm = builder(&server).build().unwrap();
+    let (first, _) = sync_run(&server, &wm, 200).await;
+    assert!(first >= 8, "a first run polls from the start: {first}");
+    for clone in [wm.clone(), wm.clone(), wm] {
+        let (requests, took) = sync_run(&server, &clone, 200).await;
+        eprintln!(
+            "repeated 200 ms run: {requests} requests (first: {first}), overhead {:?}",
+            took.saturating_sub(Duration::from_millis(200))
+        );
+        assert!(requests <= 6, "{requests} requests {:?}", server.counts());
+        assert_eq!(server.count("run_wait_result/p"), 1);
+    }
+}

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use serde_json::Value;
 
+use crate::{LogChunk, LogUpdate};
+
 use crate::{
-    Args, ItemPath, Job, JobId, JobRunner, JobStatus, ListResources, ListVariables, ResourceInfo,
-    ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableInfo,
-    VariableStore, WaitOptions,
+    Args, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
 /// Everything a Windmill backend does: the four traits together.
@@ -157,6 +160,45 @@ macro_rules! forward_impls {
             }
             async fn get_job(&self, id: &JobId) -> Result<Job> {
                 (**self).get_job(id).await
+            }
+            async fn list_jobs_page(
+                &self,
+                query: &JobQuery,
+                cursor: &JobCursor,
+            ) -> Result<Page<JobSummary, JobCursor>> {
+                (**self).list_jobs_page(query, cursor).await
+            }
+            async fn run_flow_by_version_async(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<JobId> {
+                (**self).run_flow_by_version_async(version, args, options).await
+            }
+            async fn run_flow_by_version(
+                &self,
+                version: FlowVersion,
+                args: Args,
+                options: &RunOptions,
+            ) -> Result<Value> {
+                (**self).run_flow_by_version(version, args, options).await
+            }
+            async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_job_logs(id).await
+            }
+            async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+                (**self).get_log_update(id, offset).await
+            }
+            fn job_logs_from(
+                &self,
+                id: &JobId,
+                offset: u64,
+            ) -> BoxStream<'static, Result<LogChunk>> {
+                (**self).job_logs_from(id, offset)
+            }
+            async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+                (**self).get_flow_all_logs(id).await
             }
         }
     )*};

@@ -37,9 +37,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    Backend, Error, InMemory, ItemKind, ItemPath, Job, JobId, JobKind, JobRunner, JobRunnerExt,
-    JobState, JobStatus, ListResources, ListVariables, ResourceStore, ResourceStoreExt, RunOptions,
-    ScriptHash, SetVariableOptions, StateStore, StateStoreExt, VariableStore, WaitOptions, to_args,
+    Backend, Error, InMemory, ItemKind, ItemPath, Job, JobId, JobKind, JobListStatus, JobQuery,
+    JobRunner, JobRunnerExt, JobState, JobStatus, JobSummary, ListResources, ListVariables,
+    ResourceStore, ResourceStoreExt, RunOptions, ScriptHash, SetVariableOptions, StateStore,
+    StateStoreExt, VariableStore, WaitOptions, to_args,
 };
 
 /// The echo script.
@@ -97,8 +98,11 @@ pub async fn run_all(backend: &dyn Backend) {
     interpolation(backend).await;
     state(backend).await;
     jobs(backend).await;
+    logs(backend).await;
     concurrency(backend).await;
     typed_jobs(backend).await;
+    listings(backend).await;
+    run_options(backend).await;
 }
 
 /// Variables: missing is `NotFound`, set creates then updates, secrets round-trip, delete, list.
@@ -793,4 +797,391 @@ async fn eventually(runner: &dyn JobRunner, id: &JobId, done: impl Fn(&Job) -> b
         }
         futures_timer::Delay::new(Duration::from_millis(20)).await;
     }
+}
+
+/// Listings as streams: jobs by path, state and kind, page after page, each once and newest
+/// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
+pub async fn listings(backend: &dyn Backend) {
+    use futures::TryStreamExt;
+
+    let runner: &dyn JobRunner = backend;
+    let opts = RunOptions::new();
+    let mut ours = Vec::new();
+    for i in 0..7 {
+        let id = runner
+            .run_script_by_path_async(&path(ECHO), to_args(&json!({"listed": i})).unwrap(), &opts)
+            .await
+            .unwrap();
+        runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+        ours.push(id);
+    }
+    let failed = runner
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "listed"})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
+    let flow = runner
+        .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&flow, &WaitOptions::new()).await.unwrap();
+
+    let collect = |query: JobQuery| async move {
+        crate::job_stream(runner, query)
+            .try_collect::<Vec<JobSummary>>()
+            .await
+    };
+
+    let echo = collect(JobQuery::new().script_path(path(ECHO)).page_size(3))
+        .await
+        .expect("listing the echo jobs");
+    let ids: std::collections::BTreeSet<JobId> = echo.iter().map(|j| j.id).collect();
+    assert_eq!(ids.len(), echo.len(), "a listing must yield each job once");
+    for id in &ours {
+        assert!(ids.contains(id), "the listing must hold job {id}");
+    }
+    assert!(
+        echo.iter()
+            .all(|j| j.script_path.as_deref() == Some(ECHO) && j.status().is_completed()),
+        "the path filter must hold"
+    );
+    for pair in echo.windows(2) {
+        assert!(
+            pair[0].created_at >= pair[1].created_at,
+            "jobs must be listed newest first"
+        );
+    }
+
+    let failures = collect(
+        JobQuery::new()
+            .script_path(path(FAIL))
+            .status(JobListStatus::Failure)
+            .page_size(1),
+    )
+    .await
+    .expect("listing failed jobs");
+    assert!(failures.iter().any(|j| j.id == failed), "the failed job");
+    assert!(
+        failures
+            .iter()
+            .all(|j| j.status() == JobStatus::Completed { success: false }),
+        "the state filter must hold"
+    );
+    let successes = collect(
+        JobQuery::new()
+            .script_path(path(FAIL))
+            .status(JobListStatus::Success),
+    )
+    .await
+    .unwrap();
+    assert!(successes.iter().all(|j| j.id != failed));
+
+    let flows = collect(
+        JobQuery::new()
+            .flows()
+            .script_path(path(ECHO_FLOW))
+            .page_size(2),
+    )
+    .await
+    .unwrap();
+    assert!(flows.iter().any(|j| j.id == flow) && flows.iter().all(JobSummary::is_flow));
+    let none = collect(JobQuery::new().flows().script_path(path(ECHO)))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "the kind filter must hold: {none:?}");
+
+    match collect(JobQuery::new().page_size(0)).await {
+        Err(Error::InvalidInput { .. }) => {}
+        other => panic!("page size 0 must be InvalidInput, got {other:?}"),
+    }
+
+    // Variables and resources, one item per page.
+    let prefix = unique("list");
+    let mut vars = Vec::new();
+    for i in 0..5 {
+        let p = ItemPath::parse(format!("{prefix}/v{i}")).unwrap();
+        backend
+            .set_variable(&p, "x", &SetVariableOptions::new())
+            .await
+            .unwrap();
+        vars.push(p);
+    }
+    let listed: Vec<_> = crate::variable_stream(
+        backend,
+        ListVariables::new()
+            .path_start(format!("{prefix}/"))
+            .page(1, 2),
+    )
+    .try_collect()
+    .await
+    .expect("streaming variables");
+    let mut paths: Vec<_> = listed.iter().map(|v| v.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, vars, "every variable once, page after page");
+    let rt = format!("rt_{}", prefix.name());
+    for (i, t) in [rt.as_str(), "other", rt.as_str()].iter().enumerate() {
+        let p = ItemPath::parse(format!("{prefix}/r{i}")).unwrap();
+        backend.set_resource(&p, &json!({"i": i}), t).await.unwrap();
+    }
+    let typed: Vec<_> = crate::resource_stream(
+        backend,
+        ListResources::new()
+            .resource_type(rt.clone())
+            .path_start(format!("{prefix}/"))
+            .page(1, 1),
+    )
+    .try_collect()
+    .await
+    .expect("streaming resources");
+    assert_eq!(typed.len(), 2, "the type filter must hold: {typed:?}");
+    match crate::variable_stream(backend, ListVariables::new().page(1, 10_001))
+        .try_collect::<Vec<_>>()
+        .await
+    {
+        Err(Error::InvalidInput { .. }) => {}
+        other => panic!("per_page 10001 must be InvalidInput, got {other:?}"),
+    }
+    for p in vars {
+        backend.delete_variable(&p).await.unwrap();
+    }
+    for i in 0..3 {
+        let p = ItemPath::parse(format!("{prefix}/r{i}")).unwrap();
+        backend.delete_resource(&p).await.unwrap();
+    }
+}
+
+/// Run options: the options an endpoint takes run the job; one it does not take is
+/// [`Error::InvalidInput`] (`"run option"`), before any job starts.
+pub async fn run_options(runner: &dyn JobRunner) {
+    let args = to_args(&json!({"o": 1})).unwrap();
+    let echoed = Value::Object(args.clone());
+    let out = runner
+        .run_script_by_path(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().skip_preprocessor(true),
+        )
+        .await
+        .expect("run_script_by_path with skip_preprocessor");
+    assert_eq!(out, echoed, "skip_preprocessor runs the script");
+    let out = runner
+        .run_flow(
+            &path(ECHO_FLOW),
+            args.clone(),
+            &RunOptions::new().skip_preprocessor(true),
+        )
+        .await
+        .expect("run_flow with skip_preprocessor");
+    assert_eq!(out, echoed, "skip_preprocessor runs the flow");
+    // A time already passed starts the job now.
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new()
+                .scheduled_for(past)
+                .invisible_to_owner(true),
+        )
+        .await
+        .expect("run_script_by_path_async with scheduled_for and invisible_to_owner");
+    assert_eq!(
+        runner.wait_job(&id, &WaitOptions::new()).await.unwrap(),
+        echoed
+    );
+
+    let refused = [
+        (
+            "memory_id on a script",
+            runner
+                .run_script_by_path_async(
+                    &path(ECHO),
+                    args.clone(),
+                    &RunOptions::new().memory_id("m"),
+                )
+                .await,
+        ),
+        (
+            "queue_limit on an asynchronous start",
+            runner
+                .run_script_by_path_async(
+                    &path(ECHO),
+                    args.clone(),
+                    &RunOptions::new().queue_limit(5),
+                )
+                .await,
+        ),
+        (
+            "cache_ttl on a flow",
+            runner
+                .run_flow_async(
+                    &path(ECHO_FLOW),
+                    args.clone(),
+                    &RunOptions::new().cache_ttl(Duration::from_secs(5)),
+                )
+                .await,
+        ),
+        (
+            "retry on a flow",
+            runner
+                .run_flow_async(
+                    &path(ECHO_FLOW),
+                    args.clone(),
+                    &RunOptions::new()
+                        .retry(crate::RetryPolicy::constant(1, Duration::from_secs(1))),
+                )
+                .await,
+        ),
+    ];
+    for (what, result) in refused {
+        match result {
+            Err(Error::InvalidInput {
+                what: "run option", ..
+            }) => {}
+            other => panic!("{what}: expected InvalidInput(run option), got {other:?}"),
+        }
+    }
+}
+
+/// Job logs: the whole log, incremental reads and the followed log agree, a followed log ends
+/// with its job, a wait that forwards the log returns the same result, and an unknown job is
+/// `NotFound`. What a fixture writes to its log is the backend's business. A backend that
+/// implements none of the log methods (their default bodies answer
+/// [`Error::Unsupported`]) is skipped; one that implements some must implement all.
+pub async fn logs(runner: &dyn JobRunner) {
+    use futures::{StreamExt, TryStreamExt};
+
+    let opts = RunOptions::new();
+    let id = runner
+        .run_script_by_path_async(&path(ECHO), to_args(&json!({"x": 1})).unwrap(), &opts)
+        .await
+        .expect("start echo");
+    runner
+        .wait_job(&id, &WaitOptions::new())
+        .await
+        .expect("echo");
+    let whole = match runner.get_job_logs(&id).await {
+        Err(Error::Unsupported { .. }) => {
+            let unsupported = |r: Result<(), Error>| matches!(r, Err(Error::Unsupported { .. }));
+            assert!(
+                unsupported(runner.get_log_update(&id, 0).await.map(drop)),
+                "get_log_update is implemented but get_job_logs is not"
+            );
+            assert!(
+                unsupported(runner.get_flow_all_logs(&id).await.map(drop)),
+                "get_flow_all_logs is implemented but get_job_logs is not"
+            );
+            let first = runner.job_logs(&id).next().await;
+            assert!(
+                unsupported(first.expect("one item").map(drop)),
+                "job_logs is implemented but get_job_logs is not"
+            );
+            return;
+        }
+        other => other.expect("get_job_logs of a completed job"),
+    };
+
+    // Incremental reads: from the start, the whole log and `completed`; from the offset
+    // returned, nothing more.
+    let update = runner.get_log_update(&id, 0).await.expect("get_log_update");
+    assert!(update.completed, "a completed job's update says completed");
+    assert_eq!(
+        update.new_logs, whole,
+        "reading from offset 0 gives the whole log"
+    );
+    let again = runner
+        .get_log_update(&id, update.next_offset)
+        .await
+        .expect("get_log_update from the returned offset");
+    assert_eq!(again.new_logs, "", "nothing after the returned offset");
+
+    // The followed log of a completed job: the whole log, then the end.
+    let followed: String = runner
+        .job_logs(&id)
+        .map_ok(|c| c.text)
+        .try_collect()
+        .await
+        .expect("job_logs of a completed job");
+    assert_eq!(followed, whole, "the followed log is the whole log");
+
+    // A followed log of a running job ends once the job completed.
+    let sleeping = runner
+        .run_script_by_path_async(&path(SLEEP), to_args(&json!({"ms": 300})).unwrap(), &opts)
+        .await
+        .expect("start sleep");
+    let chunks: Vec<crate::LogChunk> = runner
+        .job_logs(&sleeping)
+        .try_collect()
+        .await
+        .expect("job_logs of a running job");
+    assert!(
+        chunks.iter().all(|c| !c.text.is_empty()),
+        "chunks are never empty"
+    );
+    assert!(
+        runner
+            .get_job_status(&sleeping)
+            .await
+            .unwrap()
+            .is_completed(),
+        "a followed log ends after its job completed"
+    );
+
+    // Forwarding the log does not change the wait.
+    let forward = crate::LogForward::callback(|_, _| {});
+    let out = runner
+        .run_script_by_path(
+            &path(ECHO),
+            to_args(&json!({"y": 2})).unwrap(),
+            &RunOptions::new().wait(WaitOptions::new().logs(forward)),
+        )
+        .await
+        .expect("a run that forwards its log");
+    assert_eq!(out, json!({"y": 2}));
+
+    // Flows.
+    let flow = runner
+        .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)
+        .await
+        .expect("start echo_flow");
+    runner
+        .wait_job(&flow, &WaitOptions::new())
+        .await
+        .expect("echo_flow");
+    let all = runner
+        .get_flow_all_logs(&flow)
+        .await
+        .expect("get_flow_all_logs");
+    assert!(
+        all.contains(&flow.to_string()),
+        "the flow's logs name its job: {all:?}"
+    );
+
+    // Unknown jobs.
+    let unknown = JobId::new_random();
+    expect_not_found(
+        runner.get_job_logs(&unknown).await.map(drop),
+        ItemKind::Job,
+        "get_job_logs of an unknown job",
+    );
+    expect_not_found(
+        runner.get_log_update(&unknown, 0).await.map(drop),
+        ItemKind::Job,
+        "get_log_update of an unknown job",
+    );
+    let items: Vec<_> = runner.job_logs(&unknown).collect().await;
+    assert_eq!(
+        items.len(),
+        1,
+        "job_logs of an unknown job: one error, then the end"
+    );
+    expect_not_found(
+        items.into_iter().next().unwrap().map(drop),
+        ItemKind::Job,
+        "job_logs of an unknown job",
+    );
 }

@@ -191,6 +191,17 @@ pub enum Error {
         hint: String,
     },
 
+    /// A listing stopped because the server did not move on: it answered the same page again
+    /// (the same cursor, or the same items as the page before), or rows outside the cursor it
+    /// was sent. Paging on would loop for ever.
+    #[error("the listing {listing} stopped: {reason}")]
+    ListingStalled {
+        /// The listing (`"jobs/list"`, `"variables/list"`, ...).
+        listing: &'static str,
+        /// What the server answered.
+        reason: String,
+    },
+
     /// The backend cannot do this operation.
     #[error("{operation} is not supported by {backend}")]
     Unsupported {
@@ -199,6 +210,49 @@ pub enum Error {
         /// The backend that cannot do it.
         backend: &'static str,
     },
+
+    /// The server refused to resume or cancel a suspended flow step. It answers these with
+    /// HTTP 500 and a text body; `reason` says which refusal it was. Not retryable: the same
+    /// request gets the same answer.
+    #[error(
+        "the server refused to {action} the suspended job {job_id} ({reason}, HTTP {status}): {body}"
+    )]
+    ResumeRefused {
+        /// The job of the suspended step (or the flow, for a flow-level approval).
+        job_id: JobId,
+        /// `"resume"` or `"cancel"`.
+        action: &'static str,
+        /// Which refusal.
+        reason: ResumeRefusal,
+        /// The HTTP status (500).
+        status: u16,
+        /// The server's answer, truncated.
+        body: String,
+    },
+}
+
+/// Why the server refused to resume or cancel a suspended flow step ([`Error::ResumeRefused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResumeRefusal {
+    /// The signature does not match the job, resume id and approver (`Invalid signature`, or
+    /// a signature that is not hexadecimal).
+    InvalidSignature,
+    /// The job does not exist, or its flow is no longer waiting (`job not found or parent flow
+    /// not in queue`, `the flow is not in a suspended state anymore`).
+    NotSuspended,
+    /// A resume or cancel with this resume id was already sent (`resume request already sent`).
+    AlreadySent,
+}
+
+impl fmt::Display for ResumeRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResumeRefusal::InvalidSignature => "invalid signature",
+            ResumeRefusal::NotSuspended => "not suspended",
+            ResumeRefusal::AlreadySent => "already sent",
+        })
+    }
 }
 
 fn summarize_job_error(error: &Value) -> String {
@@ -627,8 +681,8 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
-    /// The HTTP status of the failed request: the answer's status for [`Error::Api`] and
-    /// [`Error::Unauthorized`], 404 for [`Error::NotFound`] (the in-memory backend reports a
+    /// The HTTP status of the failed request: the answer's status for [`Error::Api`],
+    /// [`Error::Unauthorized`] and [`Error::ResumeRefused`], 404 for [`Error::NotFound`] (the in-memory backend reports a
     /// missing item as the server would), `None` for errors that had no answer.
     ///
     /// ```
@@ -639,7 +693,9 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Unauthorized { status, .. } | Error::Api { status, .. } => Some(*status),
+            Error::Unauthorized { status, .. }
+            | Error::Api { status, .. }
+            | Error::ResumeRefused { status, .. } => Some(*status),
             Error::NotFound { .. } => Some(404),
             _ => None,
         }

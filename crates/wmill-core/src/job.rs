@@ -2,14 +2,19 @@
 
 use std::fmt::Debug;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::{Error, ItemPath, Job, JobId, Result, ScriptHash};
+use futures::stream::BoxStream;
+
+use crate::{
+    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk,
+    LogForward, LogUpdate, Page, Result, RetryPolicy, ScriptHash,
+};
 
 /// The arguments of a job: a JSON object, argument name -> value.
 pub type Args = Map<String, Value>;
@@ -73,6 +78,48 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 ///     .timeout(Duration::from_secs(600));
 /// assert_eq!(opts.tag.as_deref(), Some("gpu"));
 /// ```
+///
+/// # Which endpoint takes which option
+///
+/// Every option is a query parameter of the start request (the arguments are the JSON body).
+/// The table is the spec's (`windmill-openapi.yaml`, one column per [`RunEndpoint`](crate::RunEndpoint)); an option
+/// an endpoint does not take is [`Error::InvalidInput`] naming the option and the endpoint,
+/// raised before any request ([`RunOptions::check_for`]), never dropped.
+///
+/// | method | query parameter | `run/p` | `run/h` | `run/f` | `run/fv` | `run_wait_result/p` | `run_wait_result/f` | `run_wait_result/fv` | [`InMemory`](crate::InMemory) |
+/// |---|---|---|---|---|---|---|---|---|---|
+/// | [`tag`](Self::tag) | `tag` | ✓ | ✓ | ✓ | ✓ | ✓ | | | recorded |
+/// | [`scheduled_in`](Self::scheduled_in) | `scheduled_in_secs` (whole seconds; under 1 s not sent) | ✓ | ✓ | ✓ | ✓ | | | | delays the start |
+/// | [`scheduled_for`](Self::scheduled_for) | `scheduled_for` (RFC 3339 UTC) | ✓ | ✓ | ✓ | ✓ | | | | delays the start |
+/// | [`job_id`](Self::job_id) | `job_id` | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | the job's id |
+/// | [`parent_job`](Self::parent_job), [`root_job`](Self::root_job) (explicit or the current job's) | `parent_job`, `root_job` | ✓ | ✓ | ✓ | ✓ | ✓ | | | recorded |
+/// | [`cache_ttl`](Self::cache_ttl) | `cache_ttl` (seconds) | ✓ | ✓ | | | ✓ | | | recorded |
+/// | [`skip_preprocessor`](Self::skip_preprocessor) | `skip_preprocessor=true` | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | nothing to skip |
+/// | [`invisible_to_owner`](Self::invisible_to_owner) | `invisible_to_owner=true` | ✓ | ✓ | ✓ | ✓ | | | | recorded |
+/// | [`queue_limit`](Self::queue_limit) | `queue_limit` | | | | | ✓ | ✓ | ✓ | counts its unfinished jobs |
+/// | [`memory_id`](Self::memory_id) | `memory_id` | | | ✓ | ✓ | | ✓ | ✓ | recorded |
+/// | [`retry`](Self::retry) | `retry` (JSON policy) | ✓ | ✓ | | | | | | recorded, not re-run |
+///
+/// `root_job` is not in the spec; the server reads it wherever it reads `parent_job`. "Recorded":
+/// [`InMemory::started_jobs`](crate::InMemory::started_jobs) keeps the options of every start,
+/// so a test can assert them; the in-memory backend has no workers, owners, cache or agents for
+/// them to act on. It checks the options exactly as the HTTP backend does.
+///
+/// # Synchronous runs
+///
+/// A synchronous run (`run_script_by_path`, `run_flow`, ...) either starts the job and waits, or
+/// uses the `run_wait_result` endpoint (a backend choice, see the HTTP backend's "Waiting for
+/// jobs"). The rule ([`RunOptions::check_sync`]):
+///
+/// - without [`queue_limit`](Self::queue_limit), the options are checked against the
+///   asynchronous start, and the backend uses `run_wait_result` only when that endpoint takes
+///   every option set too (plus the current job's links). An option `run_wait_result` does not
+///   take (`scheduled_*`, `invisible_to_owner`, `retry`, a tag or parent on a flow) makes the run
+///   start the job and wait: the same job, the same result.
+/// - with [`queue_limit`](Self::queue_limit), which only `run_wait_result` takes, the run must
+///   use `run_wait_result`: every other option must be one it takes, there must be one (not by
+///   hash), the wait strategy must be [`WaitStrategy::Auto`], and a timeout must cancel the job.
+///   Otherwise the run is [`Error::InvalidInput`] before any request.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct RunOptions {
@@ -94,6 +141,20 @@ pub struct RunOptions {
     pub track_in_parent: Option<bool>,
     /// How the synchronous `run_*` methods wait for the result.
     pub wait: WaitOptions,
+    /// When the job may start (`scheduled_for`); exclusive with `scheduled_in`.
+    pub scheduled_for: Option<SystemTime>,
+    /// The script's cache lifetime for this run (`cache_ttl`, whole seconds).
+    pub cache_ttl: Option<Duration>,
+    /// Skip the preprocessor (`skip_preprocessor=true`).
+    pub skip_preprocessor: bool,
+    /// Hide the run from the owner (`invisible_to_owner=true`).
+    pub invisible_to_owner: bool,
+    /// Refuse the run when more jobs than this are queued (`queue_limit`, synchronous runs).
+    pub queue_limit: Option<u32>,
+    /// The memory of a flow's AI agent steps (`memory_id`).
+    pub memory_id: Option<String>,
+    /// The server's retry policy (`retry`).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl RunOptions {
@@ -109,10 +170,12 @@ impl RunOptions {
         self
     }
 
-    /// Schedules the job to start after `delay` (rounded down to whole seconds by the server).
+    /// Schedules the job to start after `delay` (`scheduled_in_secs`, whole seconds; a delay
+    /// under one second is not sent). Replaces [`scheduled_for`](Self::scheduled_for).
     #[must_use]
     pub fn scheduled_in(mut self, delay: Duration) -> Self {
         self.scheduled_in = Some(delay);
+        self.scheduled_for = None;
         self
     }
 
@@ -190,6 +253,8 @@ pub struct WaitOptions {
     pub cancel_on_timeout: bool,
     /// How the backend learns that the job completed.
     pub strategy: WaitStrategy,
+    /// Where the job's log goes while the wait lasts (default: nowhere). See [`LogForward`].
+    pub logs: LogForward,
 }
 
 impl Default for WaitOptions {
@@ -198,6 +263,7 @@ impl Default for WaitOptions {
             timeout: None,
             cancel_on_timeout: true,
             strategy: WaitStrategy::Auto,
+            logs: LogForward::None,
         }
     }
 }
@@ -226,6 +292,14 @@ impl WaitOptions {
     #[must_use]
     pub fn strategy(mut self, strategy: WaitStrategy) -> Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Forwards the job's log, line by line, while waiting (Python's `verbose`): to `tracing`
+    /// or a callback. See [`LogForward`].
+    #[must_use]
+    pub fn logs(mut self, forward: LogForward) -> Self {
+        self.logs = forward;
         self
     }
 }
@@ -426,6 +500,62 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// Cancels a queued or running job. `reason` is recorded with the cancellation.
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
 
+    // ---------------------------------------------------------------- logs
+
+    /// The whole log of a job, as text (what it has written so far if it is still running). A
+    /// job that does not exist is [`Error::NotFound`].
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job_logs",
+            backend: "this backend",
+        })
+    }
+
+    /// One incremental read of a job's log: what it wrote after the log offset `offset` (a
+    /// count of characters, see [`crate::logs`]; `0` reads from the start), the offset to read
+    /// from next, and whether the job has completed.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        let _ = (id, offset);
+        Err(Error::Unsupported {
+            operation: "get_log_update",
+            backend: "this backend",
+        })
+    }
+
+    /// Follows a job's log from the log offset `offset` (`0`: from the start) until the job
+    /// completes: each item is the text written since the previous one, the last one comes
+    /// after the job completed, then the stream ends. No text is yielded twice; dropping the
+    /// stream stops following. [`JobRunnerExt::job_logs`] follows from the start.
+    ///
+    /// The default implementation yields one [`Error::Unsupported`].
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        let _ = (id, offset);
+        Box::pin(futures::stream::once(futures::future::ready(Err(
+            Error::Unsupported {
+                operation: "job_logs",
+                backend: "this backend",
+            },
+        ))))
+    }
+
+    /// The log of a flow and of every job it ran (its steps, loop iterations, branches and
+    /// sub-flows), one after the other, each under a header line naming the step and its job
+    /// (`=== Step a (Job: <id>) ===`), as the server formats it.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_flow_all_logs",
+            backend: "this backend",
+        })
+    }
+
     /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
     /// suspended, success, failure, canceled with who and why), timestamps, script, tag,
     /// worker, parent and root job, flow step status, result once completed, and the raw
@@ -457,6 +587,57 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
             operation: "get_job",
             backend: "this backend",
         })
+    }
+    /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
+    ///
+    /// Start with [`JobCursor::start`]; [`job_stream`](crate::job_stream) and
+    /// [`JobRunnerListExt::stream_jobs`](crate::JobRunnerListExt::stream_jobs) page through
+    /// every job with this method. Implementations check the query
+    /// ([`JobQuery::validate`]), ask their store for [`JobCursor::request`] and hand the rows to
+    /// [`JobCursor::advance`]. The default body is [`Error::Unsupported`].
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        let _ = (query, cursor);
+        Err(Error::Unsupported {
+            operation: "list_jobs_page",
+            backend: "this backend",
+        })
+    }
+
+    // ------------------------------------------------------------ flows by version (runopts)
+
+    /// Starts the saved flow version `version` (`jobs/run/fv/{version}`); returns the job id.
+    ///
+    /// The default returns [`Error::Unsupported`]; the HTTP and in-memory backends implement it.
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        let _ = (version, args, options);
+        Err(Error::Unsupported {
+            operation: "run_flow_by_version_async",
+            backend: "this backend",
+        })
+    }
+
+    /// Runs the saved flow version `version` and returns its result (default: start with
+    /// [`run_flow_by_version_async`](Self::run_flow_by_version_async), then
+    /// [`wait_job`](Self::wait_job)).
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let id = self
+            .run_flow_by_version_async(version, args, options)
+            .await?;
+        self.wait_job(&id, &options.wait).await
     }
 }
 
@@ -552,6 +733,33 @@ pub trait JobRunnerExt: JobRunner {
     {
         let args = to_args(args);
         async move { self.run_script_by_path_async(path, args?, options).await }
+    }
+
+    /// Follows a job's log from the start until the job completes: [`JobRunner::job_logs_from`]
+    /// with offset 0.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use wmill_core::{InMemory, ItemPath, JobLog, JobRunner, JobRunnerExt, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |_args| async move {
+    ///     if let Some(log) = JobLog::current() {
+    ///         log.line("step 1");
+    ///         log.line("step 2");
+    ///     }
+    ///     Ok(serde_json::json!(null))
+    /// })?;
+    /// let id = wm
+    ///     .run_script_by_path_async(&ItemPath::parse("f/etl/load")?, Default::default(), &RunOptions::new())
+    ///     .await?;
+    /// let text: String = wm.job_logs(&id).map_ok(|chunk| chunk.text).try_collect().await?;
+    /// assert_eq!(text, "step 1\nstep 2\n");
+    /// # Ok(()) }
+    /// ```
+    fn job_logs(&self, id: &JobId) -> BoxStream<'static, Result<LogChunk>> {
+        self.job_logs_from(id, 0)
     }
 
     /// [`JobRunner::wait_job`] with a typed result.

@@ -32,10 +32,10 @@
 //! # The traits
 //! | trait | what | typed helpers |
 //! |---|---|---|
-//! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | |
-//! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`] |
+//! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
+//! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]) | [`JobRunnerExt`] |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]) | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -81,10 +81,13 @@ mod error;
 mod ids;
 mod job;
 mod job_model;
+mod listing;
 mod local;
+pub mod logs;
 mod memory;
 mod path;
 mod resource;
+mod run_options;
 mod state;
 mod syntax;
 mod variable;
@@ -93,7 +96,7 @@ mod variable;
 pub mod conformance;
 
 pub use backend::Backend;
-pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result};
+pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result, ResumeRefusal};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
@@ -102,13 +105,22 @@ pub use job::{
 pub use job_model::{
     FlowApprover, FlowStatus, FlowStep, FlowStepStatus, Job, JobKind, JobState, Timestamp,
 };
+pub use listing::{
+    DEFAULT_PAGE_SIZE, FlowSummary, JobCursor, JobListStatus, JobPageRequest, JobQuery,
+    JobRunnerListExt, JobSummary, ListItem, ListRunnables, MAX_PAGE_SIZE, Page,
+    ResourceStoreListExt, ScriptSummary, VariableStoreListExt, job_stream, paginate,
+    resource_stream, timestamp_from_rfc3339, timestamp_to_rfc3339, validate_paging,
+    variable_stream,
+};
 pub use local::{
     DEFAULT_SHARED_STATE_FILE, SHARED_FOLDER, SharedFolder, append_to_result_stream,
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
-pub use memory::{DEFAULT_STATE_PATH, InMemory, Runnable, Spawner, StartedJob};
+pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
+pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
 pub use state::{STATE_RESOURCE_TYPE, StateStore, StateStoreExt};
 pub use syntax::{database_url, parse_resource_syntax, parse_variable_syntax};
 pub use variable::{ListVariables, SetVariableOptions, VariableInfo, VariableStore};

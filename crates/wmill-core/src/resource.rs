@@ -27,7 +27,7 @@ pub struct ListResources {
     pub path_start: Option<String>,
     /// The page, from 1.
     pub page: Option<u32>,
-    /// Items per page (server default 30, maximum 100).
+    /// Items per page, 1 to 10000 (server default 1000).
     pub per_page: Option<u32>,
 }
 
@@ -111,7 +111,9 @@ pub trait ResourceStore: Debug + Send + Sync + 'static {
     /// Deletes the resource at `path`.
     async fn delete_resource(&self, path: &ItemPath) -> Result<()>;
 
-    /// Lists resources (one page).
+    /// Lists resources (one page; every page as a stream:
+    /// [`ResourceStoreListExt::stream_resources`](crate::ResourceStoreListExt::stream_resources)).
+    /// A page of 0 or a page size of 0 or above 10000 is [`Error::InvalidInput`].
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>>;
 }
 

@@ -54,7 +54,7 @@ pub struct ListVariables {
     pub path_start: Option<String>,
     /// The page, from 1.
     pub page: Option<u32>,
-    /// Items per page (the server's default is 30).
+    /// Items per page, 1 to 10000 (the server's default is 1000).
     pub per_page: Option<u32>,
 }
 
@@ -150,6 +150,9 @@ pub trait VariableStore: Debug + Send + Sync + 'static {
     /// Deletes the variable at `path`.
     async fn delete_variable(&self, path: &ItemPath) -> Result<()>;
 
-    /// Lists variables (one page).
+    /// Lists variables (one page; every page as a stream:
+    /// [`VariableStoreListExt::stream_variables`](crate::VariableStoreListExt::stream_variables)).
+    /// A page of 0 or a page size of 0 or above 10000 is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>>;
 }

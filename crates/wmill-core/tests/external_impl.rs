@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde_json::Value;
 use wmill_core::{
-    Args, InMemory, ItemPath, Job, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
-    VariableInfo, VariableStore, WaitOptions, conformance,
+    Args, InMemory, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
+    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
+    conformance,
 };
 
 #[derive(Debug, Default)]
@@ -92,7 +93,7 @@ impl StateStore for Counting {
     }
 }
 
-/// The required methods and `get_job`: the synchronous runs use the trait's default
+/// The required methods, `get_job` and the job listing page: the synchronous runs use the trait's default
 /// implementations.
 #[async_trait]
 impl JobRunner for Counting {
@@ -138,6 +139,15 @@ impl JobRunner for Counting {
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.tick();
         self.inner.get_job(id).await
+    }
+    // Optional (the default is `Unsupported`); the conformance suite lists jobs.
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        self.tick();
+        self.inner.list_jobs_page(query, cursor).await
     }
 }
 

@@ -73,6 +73,9 @@ pub(crate) struct Inner {
     /// Whether the base URL reaches the server directly (`BASE_INTERNAL_URL`, or loopback):
     /// see [`ServerWait::Direct`](crate::ServerWait::Direct).
     pub(crate) direct: bool,
+    /// How long earlier synchronous runs took, per script or flow (see
+    /// [`WaitHistory`](crate::WaitHistory)); shared by the clones.
+    pub(crate) history: crate::history::History,
 }
 
 impl fmt::Debug for Windmill {

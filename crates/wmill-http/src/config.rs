@@ -255,6 +255,11 @@ impl RetryConfig {
 /// break a quiet connection on its own (nginx's and AWS load balancers' default idle timeout
 /// is 60 s): through such a proxy, a long job would be cancelled although nobody asked. So
 /// by default the long request is used only on a direct connection.
+///
+/// The server also cancels the job when the long request reaches its own bound
+/// (`TIMEOUT_WAIT_RESULT`, 600 s by default, set by the server's administrator): a job that
+/// may run longer than that must not be run synchronously with [`ServerWait::Direct`] on a
+/// direct connection, nor with [`ServerWait::Always`]; use [`ServerWait::Never`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ServerWait {
@@ -295,6 +300,9 @@ pub struct WaitTuning {
     /// is checked anyway (default 30 s): the long request answers when the job completes, so
     /// this only bounds how long a long request held silent (by a proxy) outlives its job.
     pub long_request_check: Duration,
+    /// How synchronous runs use the durations of earlier runs of the same script or flow
+    /// (default: on; see [`WaitHistory`]).
+    pub history: WaitHistory,
 }
 
 impl Default for WaitTuning {
@@ -309,6 +317,7 @@ impl Default for WaitTuning {
             ),
             server_wait: ServerWait::Direct,
             long_request_check: Duration::from_secs(30),
+            history: WaitHistory::default(),
         }
     }
 }
@@ -348,6 +357,177 @@ impl WaitTuning {
     pub fn long_request_check(mut self, every: Duration) -> Self {
         self.long_request_check = every.max(Duration::from_millis(10));
         self
+    }
+
+    /// Sets how synchronous runs learn from earlier runs ([`WaitHistory::disabled`] turns it
+    /// off).
+    #[must_use]
+    pub fn history(mut self, history: WaitHistory) -> Self {
+        self.history = history;
+        self
+    }
+}
+
+/// How a synchronous run ([`WaitStrategy::Auto`](wmill_core::WaitStrategy::Auto)) schedules its
+/// polls from the durations of earlier runs of the same script (by path or hash) or flow.
+///
+/// The client remembers, per script path, script hash and flow path, the last
+/// [`WaitHistory::SAMPLES`] successful synchronous runs: how long each took from the start
+/// request to the completion seen, and how long from the last moment the job was seen still
+/// queued (`get_result_maybe?get_started=true` says `started: false`, or the job did not exist
+/// yet) to its completion. The expected end of a new run is the later of *start + the shortest
+/// recent total* and *last seen queued + the shortest recent run time* (the shortest: a run is
+/// seen a little after it ends, so each figure is an upper bound, and the fastest recent one is
+/// the closest). Around that expected end `E`, with the margin `m` the largest of
+/// [`lead`](WaitHistory::lead), [`lead_fraction`](WaitHistory::lead_fraction) × the shortest
+/// total, and the distance from `E` back to the latest recent poll (before `E`) that still
+/// found the job running (a steady script ends between the two):
+///
+/// 1. no request until `E - m`;
+/// 2. from `E - m` to `E`, polls that halve the remaining distance (never closer than `step`);
+/// 3. past `E` (the job overran), polls whose gaps double from `step`, never longer than the
+///    ordinary adaptive schedule ([`WaitTuning::poll`]) would wait;
+/// 4. once past both `E + m` and the poll window ([`WaitTuning::poll_window`]), the
+///    server-side wait (`run_wait_result` or the event stream), as for a first run.
+///
+/// The adaptive schedule and the window of steps 3 and 4 are timed from the last moment the
+/// job was seen queued (the start request if never).
+///
+/// A poll that finds the job still queued moves `E` (it cannot end before its run time has
+/// passed from then) and, while it stays queued, the next poll comes after the longer of
+/// `E - m` and the adaptive interval. A job queued for longer than the poll window plus twice
+/// its usual total is left to the server-side wait.
+///
+/// A run with no history (the first of its script in this client, or one whose script was
+/// evicted) waits as described in the crate docs ("Waiting for jobs"). So do `wait_job`
+/// (a job id does not name its script), scheduled runs and the explicit
+/// [`WaitStrategy::Poll`](wmill_core::WaitStrategy::Poll) and
+/// [`ServerEvents`](wmill_core::WaitStrategy::ServerEvents) strategies.
+///
+/// The history lives in the client and is shared by its clones; it holds at most
+/// [`capacity`](WaitHistory::capacity) scripts and flows (the least recently used is
+/// forgotten first), each a fixed-size entry of about 300 bytes: 256 entries (the default) are
+/// under 80 KiB. Failed runs are not recorded.
+///
+/// With a steady 200 ms script, a repeated synchronous run costs about 3 requests (the start
+/// included) instead of ~21, for the same lateness (a few ms); see `docs/performance.md`.
+///
+/// ```
+/// use std::time::Duration;
+/// use wmill_http::{WaitHistory, WaitTuning, Windmill};
+///
+/// let tuning = WaitTuning::default().history(
+///     WaitHistory::default()
+///         .capacity(64)
+///         .lead(Duration::from_millis(10))
+///         .lead_fraction(0.05),
+/// );
+/// let wm = Windmill::builder()
+///     .with_base_url("http://localhost:8000")
+///     .with_token("my-token")
+///     .with_workspace("demo")
+///     .with_wait_tuning(tuning)
+///     .build()?;
+/// # drop(wm);
+/// // Every run scheduled from zero, as without history:
+/// let off = WaitTuning::default().history(WaitHistory::disabled());
+/// assert!(!off.history.enabled);
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct WaitHistory {
+    /// Whether synchronous runs learn from earlier runs (default true).
+    pub enabled: bool,
+    /// How many scripts and flows are remembered (default 256; 0 turns learning off).
+    pub capacity: usize,
+    /// The smallest margin before and after the expected end (default 5 ms).
+    pub lead: Duration,
+    /// The margin as a fraction of the expected duration, when larger than
+    /// [`lead`](WaitHistory::lead) (default 0.02: 200 ms for a 10 s job).
+    pub lead_fraction: f64,
+    /// The smallest gap between two polls around the expected end (default 3 ms).
+    pub step: Duration,
+}
+
+impl Default for WaitHistory {
+    fn default() -> Self {
+        WaitHistory {
+            enabled: true,
+            capacity: 256,
+            lead: Duration::from_millis(5),
+            lead_fraction: 0.02,
+            step: Duration::from_millis(3),
+        }
+    }
+}
+
+impl WaitHistory {
+    /// How many recent runs are kept per script or flow.
+    pub const SAMPLES: usize = 8;
+
+    /// No learning: every synchronous run waits as a first run does.
+    pub fn disabled() -> Self {
+        WaitHistory {
+            enabled: false,
+            ..WaitHistory::default()
+        }
+    }
+
+    /// Turns learning on or off.
+    #[must_use]
+    pub fn enabled(mut self, on: bool) -> Self {
+        self.enabled = on;
+        self
+    }
+
+    /// Sets how many scripts and flows are remembered.
+    #[must_use]
+    pub fn capacity(mut self, entries: usize) -> Self {
+        self.capacity = entries;
+        self
+    }
+
+    /// Sets the smallest margin around the expected end.
+    #[must_use]
+    pub fn lead(mut self, margin: Duration) -> Self {
+        self.lead = margin;
+        self
+    }
+
+    /// Sets the margin as a fraction of the expected duration (a negative or non-finite
+    /// value counts as 0).
+    #[must_use]
+    pub fn lead_fraction(mut self, fraction: f64) -> Self {
+        self.lead_fraction = fraction;
+        self
+    }
+
+    /// Sets the smallest gap between two polls around the expected end (at least 1 ms).
+    #[must_use]
+    pub fn step(mut self, gap: Duration) -> Self {
+        self.step = gap.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Whether a client with this setting learns at all.
+    pub(crate) fn active(&self) -> bool {
+        self.enabled && self.capacity > 0
+    }
+
+    /// The margin around an expected duration of `total`.
+    pub(crate) fn margin(&self, total: Duration) -> Duration {
+        let fraction = if self.lead_fraction.is_finite() {
+            self.lead_fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        total.mul_f64(fraction).max(self.lead)
+    }
+
+    /// The smallest gap between polls (the field is public: at least 1 ms here too).
+    pub(crate) fn min_step(&self) -> Duration {
+        self.step.max(Duration::from_millis(1))
     }
 }
 
@@ -702,6 +882,11 @@ impl WindmillBuilder {
                 retry: self.retry,
                 wait: self.wait,
                 direct,
+                history: crate::history::History::new(if self.wait.history.active() {
+                    self.wait.history.capacity
+                } else {
+                    0
+                }),
             }),
         })
     }

@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, Error, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, Result, RunOptions,
-    ScriptHash, WaitOptions,
+    Args, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, LogChunk,
+    LogUpdate, Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -23,6 +24,8 @@ pub(crate) enum Target<'a> {
     Hash(&'a ScriptHash),
     /// A flow by path (`f`).
     Flow(&'a ItemPath),
+    /// A saved flow version (`fv`), its id as text.
+    FlowVersion(&'a str),
 }
 
 impl<'a> Target<'a> {
@@ -31,6 +34,17 @@ impl<'a> Target<'a> {
             Target::Path(_) => "p",
             Target::Hash(_) => "h",
             Target::Flow(_) => "f",
+            Target::FlowVersion(_) => "fv",
+        }
+    }
+
+    /// The asynchronous start endpoint (`jobs/run/...`), whose options are checked.
+    pub(crate) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Target::Path(_) => RunEndpoint::ScriptByPath,
+            Target::Hash(_) => RunEndpoint::ScriptByHash,
+            Target::Flow(_) => RunEndpoint::FlowByPath,
+            Target::FlowVersion(_) => RunEndpoint::FlowByVersion,
         }
     }
 
@@ -38,11 +52,12 @@ impl<'a> Target<'a> {
         match self {
             Target::Path(p) | Target::Flow(p) => Seg::Item(p),
             Target::Hash(h) => Seg::One(h.as_str()),
+            Target::FlowVersion(v) => Seg::One(v),
         }
     }
 
     pub(crate) fn is_flow(&self) -> bool {
-        matches!(self, Target::Flow(_))
+        matches!(self, Target::Flow(_) | Target::FlowVersion(_))
     }
 
     pub(crate) fn missing(&self) -> (ItemKind, String) {
@@ -50,6 +65,7 @@ impl<'a> Target<'a> {
             Target::Path(p) => (ItemKind::Script, p.as_str().to_owned()),
             Target::Hash(h) => (ItemKind::Script, h.as_str().to_owned()),
             Target::Flow(p) => (ItemKind::Flow, p.as_str().to_owned()),
+            Target::FlowVersion(v) => (ItemKind::Flow, format!("version {v}")),
         }
     }
 }
@@ -85,18 +101,55 @@ impl Windmill {
         }
     }
 
-    /// Adds `tag`, `parent_job`, `root_job` and `job_id` to a start request.
-    pub(crate) fn run_query<'c>(
+    /// The options a start request carries: `options` with the links to the current job
+    /// filled in (see [`links`](Self::links)) and the job id this start uses.
+    pub(crate) fn effective_options(
         &self,
-        call: Call<'c>,
-        links: &Links,
-        tag: Option<&str>,
+        target: Target<'_>,
+        options: &RunOptions,
         job_id: Option<JobId>,
-    ) -> Call<'c> {
-        call.query_opt("tag", tag)
-            .query_opt("parent_job", links.parent.map(|j| j.to_string()))
-            .query_opt("root_job", links.root.map(|j| j.to_string()))
-            .query_opt("job_id", job_id.map(|j| j.to_string()))
+    ) -> RunOptions {
+        let links = self.links(target, options);
+        let mut effective = options.clone();
+        effective.parent_job = links.parent;
+        effective.root_job = links.root;
+        effective.job_id = job_id;
+        effective
+    }
+
+    /// Adds every option of `options` (already [checked](RunOptions::check_for) against the
+    /// endpoint, links filled in) to a start request's query string.
+    pub(crate) fn run_params<'c>(call: Call<'c>, options: &RunOptions) -> Result<Call<'c>> {
+        let scheduled_in = options
+            .scheduled_in
+            .map(|d| d.as_secs())
+            .filter(|s| *s > 0)
+            .map(|s| s.to_string());
+        Ok(call
+            .query_opt("tag", options.tag.as_deref())
+            .query_opt("scheduled_in_secs", scheduled_in)
+            .query_opt("scheduled_for", options.scheduled_for_rfc3339()?)
+            .query_opt("parent_job", options.parent_job.map(|j| j.to_string()))
+            .query_opt("root_job", options.root_job.map(|j| j.to_string()))
+            .query_opt("job_id", options.job_id.map(|j| j.to_string()))
+            .query_opt(
+                "cache_ttl",
+                options.cache_ttl.map(|d| d.as_secs().to_string()),
+            )
+            .query_opt(
+                "skip_preprocessor",
+                options.skip_preprocessor.then_some("true"),
+            )
+            .query_opt(
+                "invisible_to_owner",
+                options.invisible_to_owner.then_some("true"),
+            )
+            .query_opt("queue_limit", options.queue_limit.map(|n| n.to_string()))
+            .query_opt("memory_id", options.memory_id.as_deref())
+            .query_opt(
+                "retry",
+                options.retry.as_ref().map(RetryPolicy::to_query_value),
+            ))
     }
 
     /// `POST jobs/run/{p|h|f}/{path}`: starts a job, returns its id.
@@ -104,6 +157,9 @@ impl Windmill {
     /// Retried only when it carries a job id (the caller's): a 400 on a retry whose job exists is
     /// the earlier attempt's success; a 400 on the first attempt whose job exists is
     /// [`Error::AlreadyExists`].
+    ///
+    /// Every option is checked against the endpoint first: one it does not take is
+    /// [`Error::InvalidInput`] before any request.
     pub(crate) async fn start_job(
         &self,
         target: Target<'_>,
@@ -111,41 +167,20 @@ impl Windmill {
         options: &RunOptions,
         job_id: Option<JobId>,
     ) -> Result<JobId> {
-        self.start_job_with_retry(target, args, options, job_id, None)
-            .await
-    }
-
-    /// [`start_job`](Self::start_job) with an optional JSON-encoded `retry` policy.
-    pub(crate) async fn start_job_with_retry(
-        &self,
-        target: Target<'_>,
-        args: &Args,
-        options: &RunOptions,
-        job_id: Option<JobId>,
-        retry_policy: Option<String>,
-    ) -> Result<JobId> {
-        let links = self.links(target, options);
+        let effective = self.effective_options(target, options, job_id);
+        effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let scheduled = options
-            .scheduled_in
-            .map(|d| d.as_secs())
-            .filter(|s| *s > 0)
-            .map(|s| s.to_string());
-        let call = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs"),
-                    Seg::Lit("run"),
-                    Seg::Lit(target.letter()),
-                    target.seg(),
-                ],
-            )
-            .query_opt("scheduled_in_secs", scheduled)
-            .query_opt("retry", retry_policy);
-        let call = self
-            .run_query(call, &links, options.tag.as_deref(), job_id)
+        let call = self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("run"),
+                Seg::Lit(target.letter()),
+                target.seg(),
+            ],
+        );
+        let call = Self::run_params(call, &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent
@@ -185,10 +220,14 @@ impl Windmill {
         ))
     }
 
-    /// Starts the script at `path` with a retry policy: the server re-runs the job when it fails
-    /// (`retry` query parameter, the JSON policy of a schedule, e.g.
-    /// `{"constant": {"attempts": 3, "seconds": 10}}`). The returned id is the first attempt's;
-    /// each retry is a job of its own. Not supported for hub scripts or when a preprocessor runs.
+    /// Starts the script at `path` with a retry policy given as the server's JSON (Python's
+    /// `retry=` argument): the same as [`RunOptions::retry`] with
+    /// [`RetryPolicy::from_json`], which it is a shortcut for. The returned id is the first
+    /// attempt's; each retry is a job of its own.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request when `retry` is not a policy the server
+    /// accepts, or with the options the endpoint does not take.
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     pub async fn run_script_by_path_async_with_retry(
         &self,
@@ -197,14 +236,10 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        self.start_job_with_retry(
-            Target::Path(path),
-            &args,
-            options,
-            options.job_id,
-            Some(retry.to_string()),
-        )
-        .await
+        let options = options
+            .clone()
+            .retry(RetryPolicy::from_json(retry.clone())?);
+        self.run_script_by_path_async(path, args, &options).await
     }
 
     /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
@@ -217,14 +252,10 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        self.start_job_with_retry(
-            Target::Hash(hash),
-            &args,
-            options,
-            options.job_id,
-            Some(retry.to_string()),
-        )
-        .await
+        let options = options
+            .clone()
+            .retry(RetryPolicy::from_json(retry.clone())?);
+        self.run_script_by_hash_async(hash, args, &options).await
     }
 
     /// Whether a job with this id exists, queued, running or completed
@@ -320,9 +351,10 @@ impl Windmill {
 
 /// Jobs over `jobs/*` and `jobs_u/*`.
 ///
-/// - `run_*_async`: `POST jobs/run/{p|h|f}/{path or hash}` with the args as the JSON body and
-///   `scheduled_in_secs`, `tag`, `parent_job`, `root_job`, `job_id` in the query string; 201
-///   with the id as text.
+/// - `run_*_async`: `POST jobs/run/{p|h|f|fv}/{path, hash or version}` with the args as the
+///   JSON body and the options in the query string (the table on
+///   [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
+///   `InvalidInput` before any request); 201 with the id as text.
 /// - `run_*` (synchronous): see the crate docs, "Waiting for jobs".
 /// - `wait_job`: see [`WaitStrategy`](wmill_core::WaitStrategy) and the crate docs.
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
@@ -331,6 +363,17 @@ impl Windmill {
 /// - `get_job_status`: the same request; the status is the typed job's
 ///   ([`JobState::status`](wmill_core::JobState::status)).
 /// - `cancel_job`: `POST jobs_u/queue/cancel/{id}` `{reason}`.
+/// - `get_job_logs`: `GET jobs_u/get_logs/{id}?remove_ansi_warnings=true` (the log only,
+///   without the server's first line `to remove ansi colors, use: ...`).
+/// - `get_log_update`: `GET jobs_u/getupdate/{id}?log_offset=..`.
+/// - `job_logs_from`: `GET jobs_u/getupdate_sse/{id}?log_offset=..&fast=true`, one event stream
+///   for up to a minute (the server's limit) carrying only the new text of each check (every
+///   100 ms for 1 s, then every 500 ms, then every 3 s), resumed from the last offset when it
+///   ends or breaks; after 3 failed streams in a row, polls of `getupdate` on the same schedule.
+///   A 10 s job costs one request, whatever the size of its log.
+/// - `get_flow_all_logs`: `GET jobs_u/get_flow_all_logs/{id}`.
+/// - waits with [`WaitOptions::logs`](wmill_core::WaitOptions::logs) follow the log as
+///   `job_logs_from` does, next to the wait, then read its end with one `getupdate`.
 #[async_trait]
 impl JobRunner for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
@@ -391,6 +434,27 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Flow(path), args, options).await
     }
 
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        let v = version.to_string();
+        self.start_job(Target::FlowVersion(&v), &args, options, options.job_id)
+            .await
+    }
+
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let v = version.to_string();
+        self.run_sync(Target::FlowVersion(&v), args, options).await
+    }
+
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         self.wait(id, options).await
@@ -443,9 +507,33 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    async fn list_jobs_page(
+        &self,
+        query: &wmill_core::JobQuery,
+        cursor: &wmill_core::JobCursor,
+    ) -> Result<wmill_core::Page<wmill_core::JobSummary, wmill_core::JobCursor>> {
+        self.list_jobs_page_http(query, cursor).await
+    }
+
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.get_job_typed(id).await
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        self.job_logs_text(id).await
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset).await
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs_text(id).await
     }
 }
 

@@ -8,6 +8,8 @@
 //! ([`set_progress`](Windmill::set_progress)), flow user state
 //! ([`set_flow_user_state`](Windmill::set_flow_user_state)), resume/approval URLs
 //! ([`get_resume_urls`](Windmill::get_resume_urls), [`get_approval_urls`](Windmill::get_approval_urls)),
+//! approving or rejecting suspended steps ([`resume_suspended_job`](Windmill::resume_suspended_job),
+//! [`cancel_suspended_job`](Windmill::cancel_suspended_job), [`ResumeLink`]),
 //! Slack/Teams approvals ([`request_interactive_slack_approval`](Windmill::request_interactive_slack_approval)),
 //! [`whoami`](Windmill::whoami), [`version`](Windmill::version), OIDC
 //! ([`get_id_token`](Windmill::get_id_token)), [`create_token`](Windmill::create_token),
@@ -87,25 +89,49 @@
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
 //! Measured against the fake server of this workspace (which follows the real schedules), a
-//! synchronous `Auto` run costs 2 requests for a job that is done at once, ~10 for a 50 ms job
-//! and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the long request then
-//! answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
+//! first synchronous `Auto` run of a script costs 2 requests for a job that is done at once,
+//! ~10 for a 50 ms job and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the
+//! long request then answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
 //!
-//! `run_wait_result` is used only when the server accepts all the options (no `scheduled_in`;
+//! Later synchronous `Auto` runs of the same script (by path or hash) or flow learn from the
+//! earlier ones ([`WaitHistory`], on by default, bounded, shared by the client's clones): no
+//! poll until shortly before the end that the last runs predict, dense polls around it, and the
+//! schedule above if the job overruns it. A steady 200 ms script then costs ~3 requests per
+//! run instead of ~21 for the same lateness (a few ms), a 10 s job 7-9 instead of 23, with a
+//! lateness of tens of ms instead of 80 (`docs/performance.md`).
+//!
+//! `run_wait_result` is used only when it takes every run option set (the table on
+//! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
 //! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
 //! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
 //! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
-//! [`ServerWait::Always`]. If the long request fails without an answer (its 600 s limit), the
-//! wait continues on the job id; nothing is started twice. If it stays silent, the job is
+//! [`ServerWait::Always`]. If the long request fails without an answer, the wait continues on
+//! the job id; nothing is started twice. **Known limit:** the server bounds `run_wait_result`
+//! by its `TIMEOUT_WAIT_RESULT` setting (600 s by default) and, when that bound is reached,
+//! cancels the job as it does for a broken connection: a synchronous run on a direct
+//! connection of a job that runs longer than that bound ends canceled. For jobs that may run
+//! that long, use [`ServerWait::Never`] (or start the job and `wait_job`). If it stays silent, the job is
 //! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
-//! the request timeout, the long request is dropped and the job started with the same id. A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
+//! the request timeout, the long request is dropped and the job started with the same id
+//! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
+//! `run_wait_result` whatever the connection, and which `jobs/run` does not take: that run
+//! fails instead, with the server's answer, and may be run again). A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
 //!
+//! # Job logs
+//! [`get_job_logs`](wmill_core::JobRunner::get_job_logs) reads a whole log
+//! (`jobs_u/get_logs` with `remove_ansi_warnings=true`: the log only, without the server's hint
+//! line); [`job_logs`](wmill_core::JobRunnerExt::job_logs) follows a running job on
+//! `getupdate_sse?log_offset=..&fast=true`, one stream a minute, sending back the server's
+//! offsets (characters) so no text is downloaded twice, reopening a broken stream at the last
+//! offset, polling `getupdate` if streams keep failing; a wait with
+//! [`WaitOptions::logs`](wmill_core::WaitOptions::logs) forwards the log, line by line, while it
+//! waits. Details and costs: the [`JobRunner` impl](Windmill#impl-JobRunner-for-Windmill).
 //! # Tracing
 //! Every public call of [`Windmill`] runs in a `tracing` span (level `INFO`) named after it
 //! (`get_variable`, `run_script_by_path`, `get_job`, ...), with the `workspace`, the item `path`
@@ -129,11 +155,15 @@ mod config;
 mod datatable;
 mod ducklake;
 mod helpers;
+mod history;
 mod jobs;
+mod listings;
+mod logs;
 mod resources;
 mod sql;
 pub mod sse;
 mod state;
+mod suspended;
 mod transport;
 mod urls;
 mod variables;
@@ -145,7 +175,8 @@ pub use approvals::InteractiveApproval;
 pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitTuning, WindmillBuilder, WmillConfigKey,
+    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,
+    WmillConfigKey,
 };
 pub use datatable::DataTable;
 pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
@@ -154,6 +185,7 @@ pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
+pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 
@@ -224,5 +256,10 @@ fn _assert_impls() {
         assert_send(&wm.get_result_maybe(id));
         assert_send(&wm.set_progress(1, None));
         assert_send(&wm.version());
+        let link = ResumeLink::from_parts(*id, 1, "00", None);
+        if let Ok(link) = &link {
+            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
+            assert_send(&wm.resume_link(id, 1, None));
+        }
     }
 }

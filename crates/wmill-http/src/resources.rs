@@ -182,6 +182,7 @@ impl ResourceStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), resource_type = options.resource_type.as_deref(), path_start = options.path_start.as_deref()))]
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self
             .call(
                 Method::GET,

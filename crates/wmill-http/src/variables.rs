@@ -166,6 +166,7 @@ impl VariableStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self
             .call(
                 Method::GET,

@@ -14,6 +14,7 @@ use wmill_core::{
 
 use crate::client::Windmill;
 use crate::config::ServerWait;
+use crate::history::{History, Learner, Prediction};
 use crate::jobs::Target;
 use crate::sse::SseParser;
 use crate::transport::{RetryMode, status_error};
@@ -81,6 +82,20 @@ pub(crate) fn job_failed(id: &JobId, result: Value) -> Error {
     }
 }
 
+/// Awaits `fut` and, when it succeeded, records the run in `learn`'s history.
+async fn learning<F>(learn: Option<&Learner<'_>>, fut: F) -> Result<Value>
+where
+    F: Future<Output = Result<Value>>,
+{
+    let out = fut.await;
+    if out.is_ok()
+        && let Some(learn) = learn
+    {
+        learn.record(Instant::now());
+    }
+    out
+}
+
 /// How a server-sent-events connection ended.
 enum StreamEnd {
     /// The job completed; `Some((success, result))` when the event carried them.
@@ -130,8 +145,40 @@ impl Windmill {
     /// Waits for `id` as `options` say, with the timeout and cancel-on-timeout applied.
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         let start = Instant::now();
-        let fut = self.wait_strategy(id, &options.strategy, start, false);
-        self.with_timeout(Some(*id), options, fut).await
+        let fut = self.wait_strategy(id, &options.strategy, start, false, None);
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
+    }
+
+    /// [`wait`](Self::wait) for a synchronous run that learns from earlier runs of its
+    /// script (see [`WaitHistory`](crate::WaitHistory)).
+    async fn wait_learning(
+        &self,
+        id: &JobId,
+        options: &WaitOptions,
+        learn: &Learner<'_>,
+    ) -> Result<Value> {
+        let start = Instant::now();
+        let fut = learning(
+            Some(learn),
+            self.wait_strategy(id, &options.strategy, start, false, Some(learn)),
+        );
+        let fut = self.with_timeout(Some(*id), options, fut);
+        self.forwarding_logs(*id, &options.logs, fut).await
+    }
+
+    /// The learner of a synchronous run of `target`, when the client learns and the run waits
+    /// with [`WaitStrategy::Auto`] (created just before the start request: it times the run).
+    fn learner(&self, target: Target<'_>, options: &RunOptions) -> Option<Learner<'_>> {
+        let scheduled = options.scheduled_in.is_some_and(|d| !d.is_zero());
+        if !self.inner.wait.history.active()
+            || scheduled
+            || !matches!(options.wait.strategy, WaitStrategy::Auto)
+        {
+            return None;
+        }
+        let key = History::key(target.letter(), &target.missing().1);
+        Some(Learner::new(&self.inner.history, key))
     }
 
     /// Runs `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
@@ -166,13 +213,15 @@ impl Windmill {
     }
 
     /// Waits without a timeout, following the strategy. `tolerate_missing`: a 404 means "not
-    /// created yet" rather than "no such job".
+    /// created yet" rather than "no such job". `learn`: a synchronous run that learns (`Auto`
+    /// only).
     async fn wait_strategy(
         &self,
         id: &JobId,
         strategy: &WaitStrategy,
         start: Instant,
         tolerate_missing: bool,
+        learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
         let tuning = self.inner.wait;
         match strategy {
@@ -187,15 +236,31 @@ impl Windmill {
             }
             WaitStrategy::ServerEvents => self.wait_events(id, start).await,
             _ => {
-                // (A window too long to add means "poll for ever".)
-                let until = start.checked_add(tuning.poll_window);
-                if let Some(v) = self
-                    .poll(id, &tuning.poll, start, until, tolerate_missing)
-                    .await?
-                {
-                    return Ok(v);
+                let mut seen = false;
+                let polled = match learn.and_then(|l| l.prediction.map(|p| (l, p))) {
+                    Some((learn, prediction)) => {
+                        self.poll_learned(id, learn, prediction, tolerate_missing, &mut seen)
+                            .await?
+                    }
+                    None => {
+                        // (A window too long to add means "poll for ever".)
+                        let until = start.checked_add(tuning.poll_window);
+                        self.poll_seen(
+                            id,
+                            &tuning.poll,
+                            start,
+                            until,
+                            tolerate_missing,
+                            &mut seen,
+                            learn,
+                        )
+                        .await?
+                    }
+                };
+                match polled {
+                    Some(v) => Ok(v),
+                    None => self.wait_events(id, start).await,
                 }
-                self.wait_events(id, start).await
             }
         }
     }
@@ -210,11 +275,21 @@ impl Windmill {
         until: Option<Instant>,
         tolerate_missing: bool,
     ) -> Result<Option<Value>> {
-        self.poll_seen(id, schedule, start, until, tolerate_missing, &mut false)
-            .await
+        self.poll_seen(
+            id,
+            schedule,
+            start,
+            until,
+            tolerate_missing,
+            &mut false,
+            None,
+        )
+        .await
     }
 
-    /// [`poll`](Self::poll), setting `seen` once the server shows the job exists.
+    /// [`poll`](Self::poll), setting `seen` once the server shows the job exists, and telling
+    /// `learn` when the job was seen not started.
+    #[allow(clippy::too_many_arguments)]
     async fn poll_seen(
         &self,
         id: &JobId,
@@ -223,18 +298,32 @@ impl Windmill {
         until: Option<Instant>,
         tolerate_missing: bool,
         seen: &mut bool,
+        learn: Option<&Learner<'_>>,
     ) -> Result<Option<Value>> {
         let mut failures = 0;
         loop {
+            let sent = Instant::now();
             match self.result_maybe(id).await {
                 Ok(Some(rm)) if rm.completed => {
                     return outcome(id, rm.success, rm.result).map(Some);
                 }
-                Ok(Some(_)) => {
+                Ok(Some(rm)) => {
                     *seen = true;
                     failures = 0;
+                    if let Some(learn) = learn {
+                        if rm.started == Some(false) {
+                            learn.mark_queued(sent);
+                        } else {
+                            learn.mark_incomplete(sent);
+                        }
+                    }
                 }
-                Ok(None) if tolerate_missing => failures = 0,
+                Ok(None) if tolerate_missing => {
+                    failures = 0;
+                    if let Some(learn) = learn {
+                        learn.mark_queued(sent);
+                    }
+                }
                 Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
                 Err(e) if e.is_retryable() && failures < MAX_POLL_FAILURES => failures += 1,
                 Err(e) => return Err(e),
@@ -250,6 +339,108 @@ impl Windmill {
                 return Ok(None);
             }
             tokio::time::sleep_until(next.into()).await;
+        }
+    }
+
+    /// Polls `get_result_maybe` around the end that earlier runs predict (the rule is
+    /// [`WaitHistory`](crate::WaitHistory)'s): `Some(result)` once the job completed, `None`
+    /// once it overran the prediction past the poll window (or stayed queued too long), for
+    /// the caller's server-side wait to take over.
+    async fn poll_learned(
+        &self,
+        id: &JobId,
+        learn: &Learner<'_>,
+        prediction: Prediction,
+        tolerate_missing: bool,
+        seen: &mut bool,
+    ) -> Result<Option<Value>> {
+        let tuning = &self.inner.wait;
+        // At least the gap between the latest recent "not completed yet" and the earliest
+        // recent completion: a steady script ends in there.
+        let margin = tuning
+            .history
+            .margin(prediction.total)
+            .max(prediction.total.saturating_sub(prediction.lo));
+        let step = tuning.history.min_step();
+        // Times are durations since the start request (no `Instant` overflow to fear).
+        let t0 = learn.start;
+        let since = |t: Instant| t.saturating_duration_since(t0);
+        // A job still queued this long after its start is left to the server-side wait.
+        let follow_queue = tuning
+            .poll_window
+            .saturating_add(prediction.total.saturating_mul(2));
+        let mut failures = 0;
+        let mut queued = false;
+        let mut first = true;
+        loop {
+            let now = since(Instant::now());
+            // The job cannot end before its usual total from the start, nor before its usual
+            // run time from the last moment it was seen queued.
+            let end = prediction
+                .total
+                .max(since(learn.queued_at()).saturating_add(prediction.run));
+            let early = end.saturating_sub(margin);
+            let next = if queued {
+                early.max(now.saturating_add(tuning.poll.next_interval(now)))
+            } else if now < early {
+                early
+            } else if first {
+                now
+            } else if now < end {
+                now.saturating_add(step.max((end - now) / 2)).min(end)
+            } else {
+                // Past the expected end: gaps that double from `step` (a small overrun is seen
+                // soon), never longer than the first run's schedule would wait, timed from the
+                // last moment the job was seen queued (the start request if never). Past the
+                // margin and that schedule's window, the server-side wait takes over.
+                let base = since(learn.queued_at());
+                let gap = now
+                    .saturating_sub(end)
+                    .min(tuning.poll.next_interval(now.saturating_sub(base)))
+                    .max(step);
+                let next = now.saturating_add(gap);
+                if next > end.saturating_add(margin)
+                    && next > base.saturating_add(tuning.poll_window)
+                {
+                    return Ok(None);
+                }
+                next
+            };
+            first = false;
+            let wait = next.saturating_sub(now).min(MAX_POLL_INTERVAL);
+            if !wait.is_zero() {
+                // (A zero sleep would still wait for the timer's next tick, up to 1 ms.)
+                tokio::time::sleep(wait).await;
+            }
+            let sent = Instant::now();
+            let not_started = match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => {
+                    return outcome(id, rm.success, rm.result).map(Some);
+                }
+                Ok(Some(rm)) => {
+                    *seen = true;
+                    failures = 0;
+                    learn.mark_incomplete(sent);
+                    rm.started == Some(false)
+                }
+                Ok(None) if tolerate_missing => {
+                    failures = 0;
+                    true
+                }
+                Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
+                Err(e) if e.is_retryable() && failures < MAX_POLL_FAILURES => {
+                    failures += 1;
+                    false
+                }
+                Err(e) => return Err(e),
+            };
+            if not_started {
+                learn.mark_queued(sent);
+                if since(sent) > follow_queue {
+                    return Ok(None);
+                }
+            }
+            queued = not_started;
         }
     }
 
@@ -386,29 +577,35 @@ impl Windmill {
         options: &RunOptions,
     ) -> Result<Value> {
         let wait = &options.wait;
-        let links = self.links(target, options);
-        let scheduled = options.scheduled_in.is_some_and(|d| d.as_secs() > 0);
-        let server_wait = matches!(wait.strategy, WaitStrategy::Auto)
-            && match self.inner.wait.server_wait {
-                ServerWait::Direct => self.inner.direct,
-                ServerWait::Always => true,
-                ServerWait::Never => false,
-            }
-            && wait.cancel_on_timeout
-            && !scheduled
-            && match target {
-                Target::Path(_) => true,
-                // run_wait_result/f takes neither a tag nor a parent job.
-                Target::Flow(_) => {
-                    options.tag.is_none() && links.parent.is_none() && links.root.is_none()
+        // Run options (RunOptions, "Synchronous runs"): queue_limit, which only run_wait_result
+        // takes, makes the run use it (or fail before any request); otherwise run_wait_result
+        // is used only when it takes every option (with the current job's links) too.
+        let effective = self.effective_options(target, options, options.job_id);
+        let server_wait = if options.queue_limit.is_some() {
+            effective.check_sync(target.endpoint())?;
+            true
+        } else {
+            matches!(wait.strategy, WaitStrategy::Auto)
+                && match self.inner.wait.server_wait {
+                    ServerWait::Direct => self.inner.direct,
+                    ServerWait::Always => true,
+                    ServerWait::Never => false,
                 }
-                Target::Hash(_) => false,
-            };
+                && wait.cancel_on_timeout
+                && target
+                    .endpoint()
+                    .wait_result()
+                    .is_some_and(|e| effective.check_for(e).is_ok())
+        };
         if !server_wait {
+            let learn = self.learner(target, options);
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
-            return self.wait(&id, wait).await;
+            return match &learn {
+                Some(learn) => self.wait_learning(&id, wait, learn).await,
+                None => self.wait(&id, wait).await,
+            };
         }
         if let Some(chosen) = options.job_id
             && self.job_exists(&chosen).await?
@@ -420,9 +617,14 @@ impl Windmill {
             });
         }
         let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
+        let learn = self.learner(target, options);
         let start = Instant::now();
-        let fut = self.run_wait_result(target, &args, options, id, start);
-        self.with_timeout(Some(id), wait, fut).await
+        let fut = learning(
+            learn.as_ref(),
+            self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
+        );
+        let fut = self.with_timeout(Some(id), wait, fut);
+        self.forwarding_logs(id, &wait.logs, fut).await
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive
@@ -434,8 +636,8 @@ impl Windmill {
         options: &RunOptions,
         id: JobId,
         start: Instant,
+        learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
-        let links = self.links(target, options);
         let (kind, path) = target.missing();
         let call = self
             .call(
@@ -450,18 +652,24 @@ impl Windmill {
             )
             .timeout(RUN_WAIT_RESULT_TIMEOUT)
             .retry(RetryMode::ConnectOnly);
-        let call = self
-            .run_query(call, &links, options.tag.as_deref(), Some(id))
-            .json(args)?;
+        let effective = self.effective_options(target, options, Some(id));
+        let call = Self::run_params(call, &effective)?.json(args)?;
         let long = Box::pin(call.send_raw());
         let tuning = self.inner.wait;
         let race = Box::pin(async move {
             // `None`: the job was not created within the request timeout.
             let until = start.checked_add(tuning.poll_window);
             let mut seen = false;
-            let polled = self
-                .poll_seen(&id, &tuning.poll, start, until, true, &mut seen)
-                .await;
+            let polled = match learn.and_then(|l| l.prediction.map(|p| (l, p))) {
+                Some((learn, prediction)) => {
+                    self.poll_learned(&id, learn, prediction, true, &mut seen)
+                        .await
+                }
+                None => {
+                    self.poll_seen(&id, &tuning.poll, start, until, true, &mut seen, learn)
+                        .await
+                }
+            };
             match polled {
                 Ok(Some(v)) => return Some(Ok(v)),
                 Err(e @ Error::JobFailed { .. }) => return Some(Err(e)),
@@ -518,6 +726,16 @@ impl Windmill {
                 Some(&(kind, path)),
             )),
             _ => {
+                if options.queue_limit.is_some() && !self.job_exists(&id).await.unwrap_or(true) {
+                    // Refused before the job existed (`Number of queued job is too high`): only
+                    // run_wait_result takes queue_limit, so it cannot be started another way.
+                    return Err(status_error(
+                        resp.status,
+                        &resp.body,
+                        &resp.request,
+                        Some(&(kind, path)),
+                    ));
+                }
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
                 self.resume_wait(target, args, options, id, start).await
             }
@@ -582,6 +800,13 @@ impl Windmill {
         start: Instant,
     ) -> Result<Value> {
         if !self.job_exists(&id).await? {
+            if options.queue_limit.is_some() {
+                // jobs/run does not take queue_limit: starting there would drop it.
+                return Err(Error::Transport {
+                    request: format!("POST jobs/run_wait_result/{}", target.letter()),
+                    source: "the request ended before the server created the job; a run with queue_limit is started only by run_wait_result: run it again".into(),
+                });
+            }
             match self.start_job(target, args, options, Some(id)).await {
                 // The long request created it after all (between the check and the start).
                 Ok(_) | Err(Error::AlreadyExists { .. }) => {}

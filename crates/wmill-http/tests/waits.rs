@@ -563,9 +563,7 @@ async fn run_wait_result_server_timeout_falls_back_to_waiting_on_the_same_job() 
     chosen_id_is_free(&server).await;
     call("POST", "/api/w/ws/jobs/run_wait_result/p/f/jobs/long")
         .and(exact_query(&[("job_id", ID)]))
-        .respond_with(
-            text(500, "Internal: timeout after 600s").set_delay(Duration::from_millis(80)),
-        )
+        .respond_with(text(500, "timeout after 600s").set_delay(Duration::from_millis(80)))
         .expect(1)
         .mount(&server)
         .await;

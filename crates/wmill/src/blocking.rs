@@ -37,8 +37,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    Error, JobId, JobStatus, ListResources, ListVariables, ResourceInfo, Result, RunOptions,
-    VariableInfo, WaitOptions, to_args,
+    Error, JobId, JobStatus, ListResources, ListVariables, LogChunk, LogStream, ResourceInfo,
+    Result, RunOptions, VariableInfo, WaitOptions, to_args,
 };
 
 use crate::JobRef;
@@ -373,6 +373,82 @@ pub fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
     block_on(async move { crate::get_job(id).await })
 }
 
+/// Blocking [`crate::get_job_logs`].
+pub fn get_job_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_job_logs(id).await })
+}
+
+/// Blocking [`crate::get_flow_all_logs`].
+pub fn get_flow_all_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    block_on(async move { crate::get_flow_all_logs(id).await })
+}
+
+/// Blocking [`crate::job_logs`]: the followed log as an iterator of [`LogChunk`]s, each call
+/// waiting for the next piece; it ends after the job completed (and after an error).
+///
+/// ```
+/// use wmill::{Client, InMemory, JobLog};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/etl/load", |_args| async move {
+///     if let Some(log) = JobLog::current() {
+///         log.line("loading");
+///         log.line("done");
+///     }
+///     Ok(serde_json::json!(null))
+/// })?;
+/// wmill::set_client(Client::new(memory));
+/// let id = wmill::blocking::run_script_by_path_async("f/etl/load", &serde_json::json!({}))?;
+/// for chunk in wmill::blocking::job_logs(id)? {
+///     print!("{}", chunk?.text);
+/// }
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn job_logs(job_id: impl JobRef) -> Result<JobLogs> {
+    Ok(JobLogs {
+        stream: Some(crate::job_logs(job_id)?),
+    })
+}
+
+/// A job's log being followed without `async`, from [`job_logs`].
+pub struct JobLogs {
+    /// `None` once the log ended.
+    stream: Option<LogStream>,
+}
+
+impl std::fmt::Debug for JobLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobLogs")
+            .field("ended", &self.stream.is_none())
+            .finish()
+    }
+}
+
+impl Iterator for JobLogs {
+    type Item = Result<LogChunk>;
+
+    fn next(&mut self) -> Option<Result<LogChunk>> {
+        use futures::StreamExt;
+        let mut stream = self.stream.take()?;
+        match block_on(async move {
+            let item = stream.next().await;
+            Ok((stream, item))
+        }) {
+            Ok((stream, Some(item))) => {
+                if item.is_ok() {
+                    self.stream = Some(stream);
+                }
+                Some(item)
+            }
+            Ok((_, None)) => None,
+            // The runtime could not run the read: the stream is gone with it.
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
 fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
@@ -604,6 +680,110 @@ mod server {
     ) -> Result<()> {
         let (path, topic) = (trigger_path.to_owned(), topic.to_owned());
         block_on(async move { crate::commit_kafka_offsets(&path, &topic, partition, offset).await })
+    }
+}
+
+pub use self::listings::*;
+
+/// Blocking listings: the streams of the async functions as iterators.
+mod listings {
+    use futures::StreamExt;
+    use futures::stream::BoxStream;
+    #[cfg(feature = "http")]
+    use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
+    use wmill_core::{
+        JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo,
+    };
+
+    use super::block_on;
+
+    /// A listing read without `async`: an iterator of items that fetches one page at a time
+    /// (through [`block_on`]). It ends after the last item or after the first error.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, ListVariables};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new().with_variable("u/me/a", "1")?));
+    /// let paths: Vec<String> = wmill::blocking::stream_variables(&ListVariables::new())
+    ///     .map(|v| v.map(|v| v.path.to_string()))
+    ///     .collect::<wmill::Result<_>>()?;
+    /// assert_eq!(paths, ["u/me/a"]);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub struct Listing<T> {
+        stream: Option<BoxStream<'static, Result<T>>>,
+    }
+
+    impl<T> std::fmt::Debug for Listing<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Listing")
+                .field("ended", &self.stream.is_none())
+                .finish()
+        }
+    }
+
+    impl<T: Send + 'static> Listing<T> {
+        fn new(stream: BoxStream<'static, Result<T>>) -> Self {
+            Listing {
+                stream: Some(stream),
+            }
+        }
+    }
+
+    impl<T: Send + 'static> Iterator for Listing<T> {
+        type Item = Result<T>;
+
+        fn next(&mut self) -> Option<Result<T>> {
+            let mut stream = self.stream.take()?;
+            match block_on(async move {
+                let item = stream.next().await;
+                Ok((stream, item))
+            }) {
+                Ok((stream, Some(Ok(item)))) => {
+                    self.stream = Some(stream);
+                    Some(Ok(item))
+                }
+                Ok((_, Some(Err(e)))) | Err(e) => Some(Err(e)),
+                Ok((_, None)) => None,
+            }
+        }
+    }
+
+    /// Blocking [`crate::stream_jobs`]: every job `query` selects, one page in memory at a time.
+    ///
+    /// ```
+    /// use wmill::{Client, InMemory, JobQuery};
+    ///
+    /// wmill::set_client(Client::new(InMemory::new()));
+    /// for job in wmill::blocking::stream_jobs(&JobQuery::new()) {
+    ///     println!("{}", job?.id);
+    /// }
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn stream_jobs(query: &JobQuery) -> Listing<JobSummary> {
+        Listing::new(crate::stream_jobs(query))
+    }
+
+    /// Blocking [`crate::stream_variables`].
+    pub fn stream_variables(options: &ListVariables) -> Listing<VariableInfo> {
+        Listing::new(crate::stream_variables(options))
+    }
+
+    /// Blocking [`crate::stream_resources`].
+    pub fn stream_resources(options: &ListResources) -> Listing<ResourceInfo> {
+        Listing::new(crate::stream_resources(options))
+    }
+
+    /// Blocking [`crate::stream_scripts`].
+    #[cfg(feature = "http")]
+    pub fn stream_scripts(options: &ListRunnables) -> Listing<ScriptSummary> {
+        Listing::new(crate::stream_scripts(options))
+    }
+
+    /// Blocking [`crate::stream_flows`].
+    #[cfg(feature = "http")]
+    pub fn stream_flows(options: &ListRunnables) -> Listing<FlowSummary> {
+        Listing::new(crate::stream_flows(options))
     }
 }
 
@@ -1144,5 +1324,100 @@ mod sql_tables {
             let m = self.0.clone();
             block_on(async move { m.execute().await })
         }
+    }
+}
+
+// ---------------------------------------------------------------- flows by version, suspended steps
+
+/// Blocking [`crate::run_flow_by_version_async`].
+pub fn run_flow_by_version_async<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<JobId> {
+    run_flow_by_version_async_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_async_with`].
+pub fn run_flow_by_version_async_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_async_with(version, &args, &options).await })
+}
+
+/// Blocking [`crate::run_flow_by_version`].
+pub fn run_flow_by_version<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<Value> {
+    run_flow_by_version_with(version, args, &RunOptions::new())
+}
+
+/// Blocking [`crate::run_flow_by_version_with`].
+pub fn run_flow_by_version_with<A: Serialize + ?Sized>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    let (version, options) = (version.into(), options.clone());
+    block_on(async move { crate::run_flow_by_version_with(version, &args, &options).await })
+}
+
+#[cfg(feature = "http")]
+pub use self::suspended::*;
+
+/// Blocking versions of the suspended-step helpers (feature `http`).
+#[cfg(feature = "http")]
+mod suspended {
+    use serde::Serialize;
+    use wmill_core::Result;
+
+    use super::{block_on, json};
+    use crate::JobRef;
+
+    /// Blocking [`crate::resume_suspended_job`].
+    pub fn resume_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::resume_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job`].
+    pub fn cancel_suspended_job<T: Serialize + ?Sized>(url: &str, payload: &T) -> Result<()> {
+        let (url, payload) = (url.to_owned(), json(payload, "resume payload")?);
+        block_on(async move { crate::cancel_suspended_job(&url, &payload).await })
+    }
+
+    /// Blocking [`crate::resume_suspended_job_by_id`].
+    pub fn resume_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::resume_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
+    }
+
+    /// Blocking [`crate::cancel_suspended_job_by_id`].
+    pub fn cancel_suspended_job_by_id<T: Serialize + ?Sized>(
+        job_id: impl JobRef,
+        resume_id: u32,
+        approver: Option<&str>,
+        payload: &T,
+    ) -> Result<()> {
+        let id = job_id.to_job_id()?;
+        let approver = approver.map(str::to_owned);
+        let payload = json(payload, "resume payload")?;
+        block_on(async move {
+            crate::cancel_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
+        })
     }
 }

@@ -2,13 +2,19 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wmill_core::LogStream;
 use wmill_core::{
-    Error, ItemKind, ItemPath, JobId, JobStatus, ListResources, ListVariables, ResourceInfo,
-    Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo, WaitOptions, to_args,
+    Error, ItemKind, ItemPath, JobId, JobQuery, JobStatus, JobSummary, ListResources,
+    ListVariables, ResourceInfo, Result, RunOptions, ScriptHash, SetVariableOptions, VariableInfo,
+    WaitOptions, to_args,
 };
+#[cfg(feature = "http")]
+use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 
 use crate::client::client;
 
@@ -466,4 +472,203 @@ mod sql_tables {
     pub fn ducklake(name: &str) -> DuckLake {
         DuckLake::resolved_by(name, global_windmill)
     }
+}
+// ---------------------------------------------------------------- listings
+
+/// A stream whose only item is `e`.
+fn failed<T: Send + 'static>(e: Error) -> BoxStream<'static, Result<T>> {
+    futures::stream::once(async move { Err(e) }).boxed()
+}
+
+/// Every job `query` selects, newest first (queued jobs first), as a stream that fetches one
+/// page at a time (`query.page_size`, default 1000): memory stays bounded whatever the number
+/// of jobs. An invalid query is the only item ([`Error::InvalidInput`]), a server that repeats
+/// a page ends the stream with [`Error::ListingStalled`]. Blocking:
+/// [`blocking::stream_jobs`](crate::blocking::stream_jobs), an iterator.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use futures::TryStreamExt;
+/// use wmill::{Client, InMemory, ItemPath, JobListStatus, JobQuery};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/jobs/ok", |_| async { Ok(serde_json::json!(1)) })?;
+/// wmill::set_client(Client::new(memory));
+/// wmill::run_script_by_path("f/jobs/ok", &serde_json::json!({})).await?;
+///
+/// let query = JobQuery::new()
+///     .script_path(ItemPath::parse("f/jobs/ok")?)
+///     .status(JobListStatus::Success);
+/// let jobs: Vec<_> = wmill::stream_jobs(&query).try_collect().await?;
+/// assert_eq!(jobs.len(), 1);
+/// # Ok(()) }
+/// ```
+pub fn stream_jobs(query: &JobQuery) -> BoxStream<'static, Result<JobSummary>> {
+    match client().and_then(|c| c.jobs().cloned()) {
+        Ok(jobs) => wmill_core::job_stream(jobs, query.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every variable `options` selects, page by page (from `options.page`, default 1;
+/// `options.per_page` per request, default 1000). [`list_variables`] returns one page.
+pub fn stream_variables(options: &ListVariables) -> BoxStream<'static, Result<VariableInfo>> {
+    match client().and_then(|c| c.variables().cloned()) {
+        Ok(store) => wmill_core::variable_stream(store, options.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every resource `options` selects (`resource_type` filter included), page by page.
+/// [`list_resources_with`] returns one page.
+pub fn stream_resources(options: &ListResources) -> BoxStream<'static, Result<ResourceInfo>> {
+    match client().and_then(|c| c.resources().cloned()) {
+        Ok(store) => wmill_core::resource_stream(store, options.clone()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every script `options` selects, page by page (`scripts/list`; a Windmill server only,
+/// else [`Error::Unsupported`]).
+#[cfg(feature = "http")]
+pub fn stream_scripts(options: &ListRunnables) -> BoxStream<'static, Result<ScriptSummary>> {
+    match client().and_then(|c| c.http().cloned()) {
+        Ok(wm) => wm.stream_scripts(options),
+        Err(e) => failed(e),
+    }
+}
+
+/// Every flow `options` selects, page by page (`flows/list`; a Windmill server only).
+#[cfg(feature = "http")]
+pub fn stream_flows(options: &ListRunnables) -> BoxStream<'static, Result<FlowSummary>> {
+    match client().and_then(|c| c.http().cloned()) {
+        Ok(wm) => wm.stream_flows(options),
+        Err(e) => failed(e),
+    }
+}
+
+// ---------------------------------------------------------------- flows by version
+
+/// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+/// use wmill::{Client, FlowVersion, InMemory};
+///
+/// let wm = InMemory::new();
+/// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
+/// wmill::set_client(Client::new(wm));
+/// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
+/// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
+/// # Ok(()) }
+/// ```
+pub async fn run_flow_by_version_async<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<JobId> {
+    run_flow_by_version_async_with(version, args, &RunOptions::new()).await
+}
+
+/// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
+/// endpoint takes).
+pub async fn run_flow_by_version_async_with<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<JobId> {
+    let args = to_args(args)?;
+    client()?
+        .jobs()?
+        .run_flow_by_version_async(version.into(), args, options)
+        .await
+}
+
+/// Runs a saved version of a flow and returns its result.
+pub async fn run_flow_by_version<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+) -> Result<Value> {
+    run_flow_by_version_with(version, args, &RunOptions::new()).await
+}
+
+/// [`run_flow_by_version`] with options.
+pub async fn run_flow_by_version_with<A: Serialize + ?Sized + Sync>(
+    version: impl Into<wmill_core::FlowVersion>,
+    args: &A,
+    options: &RunOptions,
+) -> Result<Value> {
+    let args = to_args(args)?;
+    client()?
+        .jobs()?
+        .run_flow_by_version(version.into(), args, options)
+        .await
+}
+
+// ---------------------------------------------------------------- job logs
+
+/// The whole log of a job (what it has written so far, if it still runs), without the
+/// server's "to remove ansi colors" hint line (`GET jobs_u/get_logs/{id}`; no official client
+/// wraps it).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use wmill::{Client, InMemory, JobLog};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/etl/load", |_args| async move {
+///     if let Some(log) = JobLog::current() {
+///         log.line("loaded 3 rows");
+///     }
+///     Ok(serde_json::json!(3))
+/// })?;
+/// wmill::set_client(Client::new(memory));
+/// let id = wmill::run_script_by_path_async("f/etl/load", &serde_json::json!({})).await?;
+/// wmill::wait_job(id, None).await?;
+/// assert_eq!(wmill::get_job_logs(id).await?, "loaded 3 rows\n");
+/// # Ok(()) }
+/// ```
+pub async fn get_job_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_job_logs(&id).await
+}
+
+/// Follows a job's log until the job completes: a stream of [`LogChunk`](wmill_core::LogChunk)s, each the text
+/// written since the previous one (offsets counted in characters, as the server does; no text
+/// is downloaded twice). The stream ends after the job's last words. See
+/// [`JobRunner::job_logs_from`](wmill_core::JobRunner::job_logs_from) to resume from an offset.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use futures::StreamExt;
+/// use wmill::{Client, InMemory, JobLog};
+///
+/// let memory = InMemory::new();
+/// memory.register_script("f/etl/count", |_args| async move {
+///     let log = JobLog::current();
+///     for i in 1..=3 {
+///         log.iter().for_each(|l| l.line(format!("row {i}")));
+///     }
+///     Ok(serde_json::json!(3))
+/// })?;
+/// wmill::set_client(Client::new(memory));
+/// let id = wmill::run_script_by_path_async("f/etl/count", &serde_json::json!({})).await?;
+/// let mut logs = wmill::job_logs(id)?;
+/// let mut text = String::new();
+/// while let Some(chunk) = logs.next().await {
+///     text.push_str(&chunk?.text);
+/// }
+/// assert_eq!(text, "row 1\nrow 2\nrow 3\n");
+/// # Ok(()) }
+/// ```
+pub fn job_logs(job_id: impl JobRef) -> Result<LogStream> {
+    let id = job_id.to_job_id()?;
+    Ok(client()?.jobs()?.job_logs_from(&id, 0))
+}
+
+/// The log of a flow and of every job it ran, one after the other, each under a header line
+/// `=== <step> (Job: <id>) ===`, as the server formats it (`GET jobs_u/get_flow_all_logs/{id}`).
+pub async fn get_flow_all_logs(job_id: impl JobRef) -> Result<String> {
+    let id = job_id.to_job_id()?;
+    client()?.jobs()?.get_flow_all_logs(&id).await
 }

@@ -30,7 +30,7 @@ pub use wmill_http as http;
 #[cfg(feature = "http")]
 pub use wmill_http::{DataTable, DuckLake, Materialize, ResultCollection, SqlPreview, SqlQuery};
 #[cfg(feature = "http")]
-pub use wmill_http::{InteractiveApproval, ResumeUrls, Windmill};
+pub use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls, Windmill};
 
 #[cfg(feature = "s3")]
 pub use s3files::*;

@@ -5,5 +5,9 @@ pub use wmill_core::{
     ResourceStoreExt, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
     StateStoreExt, VariableStore, WaitOptions, to_args,
 };
+// Listings: the stream methods of the traits, and the job query.
+pub use wmill_core::{
+    JobListStatus, JobQuery, JobRunnerListExt, ResourceStoreListExt, VariableStoreListExt,
+};
 
 pub use crate::{Client, JobRef};

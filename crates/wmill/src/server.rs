@@ -283,3 +283,68 @@ pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Res
         .request_json(wmill_http::reqwest::Method::POST, endpoint, Some(&body))
         .await
 }
+
+// ---------------------------------------------------------------- suspended flow steps
+
+/// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
+/// being the step's resume value (any JSON value). The URL must name this client's server and
+/// workspace; the request goes to the client's server. See
+/// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+/// use serde_json::json;
+///
+/// // In the step before the suspend: the URLs, sent to whoever decides.
+/// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
+/// // Later, wherever that decision is made:
+/// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
+/// # Ok(()) }
+/// ```
+pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
+    url: &str,
+    payload: &T,
+) -> Result<()> {
+    let link = wmill_http::ResumeLink::parse(url)?;
+    client()?.http()?.resume_suspended_job(&link, payload).await
+}
+
+/// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
+/// ends canceled. See [`resume_suspended_job`].
+pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
+    url: &str,
+    payload: &T,
+) -> Result<()> {
+    let link = wmill_http::ResumeLink::parse(url)?;
+    client()?.http()?.cancel_suspended_job(&link, payload).await
+}
+
+/// Approves a suspended flow step given its job id, a resume id and the approver: the server
+/// signs them (`jobs/resume_urls`), then the step is resumed with `payload`.
+pub async fn resume_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
+    job_id: impl JobRef,
+    resume_id: u32,
+    approver: Option<&str>,
+    payload: &T,
+) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    let wm = client()?;
+    let http = wm.http()?;
+    let link = http.resume_link(&id, resume_id, approver).await?;
+    http.resume_suspended_job(&link, payload).await
+}
+
+/// Rejects a suspended flow step given its job id, a resume id and the approver (see
+/// [`resume_suspended_job_by_id`]).
+pub async fn cancel_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
+    job_id: impl JobRef,
+    resume_id: u32,
+    approver: Option<&str>,
+    payload: &T,
+) -> Result<()> {
+    let id = job_id.to_job_id()?;
+    let wm = client()?;
+    let http = wm.http()?;
+    let link = http.resume_link(&id, resume_id, approver).await?;
+    http.cancel_suspended_job(&link, payload).await
+}

@@ -535,3 +535,79 @@ async fn database_url_from_resource_reads_the_resource() {
         "k"
     );
 }
+
+/// Flows by version and the run options, through the module-level functions and their blocking
+/// twins: what an endpoint does not take is refused before anything starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_by_version_and_run_options_on_the_global_client() {
+    let _g = GLOBAL.lock();
+    let wm = seeded();
+    wm.register_flow_version(wmill::FlowVersion::new(5), |a| async move {
+        Ok(json!({"v5": Value::Object(a)}))
+    });
+    wmill::set_client(Client::new(wm.clone()));
+    let out = wmill::run_flow_by_version(5, &json!({"a": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"v5": {"a": 1}}));
+    let id = wmill::run_flow_by_version_async_with(
+        5,
+        &json!({}),
+        &RunOptions::new().memory_id("chat").skip_preprocessor(true),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wmill::wait_job(id, None).await.unwrap(), json!({"v5": {}}));
+    let e =
+        wmill::run_flow_by_version_with(5, &json!({}), &RunOptions::new().queue_limit(1).tag("t"))
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                what: "run option",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = wmill::run_script_by_path_async_with(
+        "f/jobs/echo",
+        &json!({}),
+        &RunOptions::new().memory_id("m"),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("runScriptByPath"), "{e}");
+    let before = wm.started_jobs().len();
+    tokio::task::spawn_blocking(|| {
+        let v = wmill::blocking::run_flow_by_version(5, &json!({"b": 2})).unwrap();
+        assert_eq!(v, json!({"v5": {"b": 2}}));
+        let id = wmill::blocking::run_flow_by_version_async_with(
+            wmill::FlowVersion::new(5),
+            &json!({}),
+            &RunOptions::new().tag("gpu"),
+        )
+        .unwrap();
+        wmill::blocking::wait_job(id, None).unwrap();
+        assert!(
+            wmill::blocking::run_flow_by_version_with(
+                5,
+                &json!({}),
+                &RunOptions::new().cache_ttl(Duration::from_secs(3)),
+            )
+            .is_err()
+        );
+        assert!(
+            wmill::blocking::run_flow_by_version_async(6, &json!({}))
+                .unwrap_err()
+                .is_not_found()
+        );
+    })
+    .await
+    .unwrap();
+    let started = wm.started_jobs();
+    assert_eq!(started.len(), before + 2);
+    assert_eq!(started.last().unwrap().options.tag.as_deref(), Some("gpu"));
+}

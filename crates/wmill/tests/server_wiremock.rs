@@ -300,3 +300,72 @@ async fn a_blocking_call_never_waits_on_a_connection_of_the_blocked_runtime() {
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     wmill::reset_client();
 }
+
+/// Approving and rejecting suspended steps through the module-level functions and their
+/// blocking twins: by URL and by job id, resume id and approver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspended_steps_by_url_and_by_id() {
+    let _g = GLOBAL.lock();
+    let server = server().await;
+    let sig = "ab".repeat(32);
+    let path = |op: &str, rid: u32| format!("/api/w/ws/jobs_u/{op}/{JOB}/{rid}/{sig}");
+    let url = |op: &str, rid: u32| format!("{}{}?approver=ada", server.uri(), path(op, rid));
+    for (op, rid, body) in [
+        ("resume", 1, json!({"ok": true})),
+        ("cancel", 2, json!("no")),
+        ("resume", 3, json!([1])),
+        ("cancel", 4, json!(null)),
+        ("resume", 5, json!(5)),
+        ("cancel", 6, json!({})),
+        ("resume", 7, json!(7)),
+        ("cancel", 8, json!(8)),
+    ] {
+        call("POST", &path(op, rid))
+            .and(exact_query(&[("approver", "ada")]))
+            .and(support::json_body(body))
+            .respond_with(ResponseTemplate::new(201))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    for rid in [5, 6, 7, 8] {
+        call("GET", &format!("/api/w/ws/jobs/resume_urls/{JOB}/{rid}"))
+            .and(exact_query(&[("approver", "ada")]))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "approvalPage": "https://public.example/approve",
+                "resume": format!("https://public.example{}?approver=ada", path("resume", rid)),
+                "cancel": format!("https://public.example{}?approver=ada", path("cancel", rid)),
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+    wmill::resume_suspended_job(&url("resume", 1), &json!({"ok": true}))
+        .await
+        .unwrap();
+    wmill::cancel_suspended_job(&url("cancel", 2), "no")
+        .await
+        .unwrap();
+    wmill::resume_suspended_job_by_id(JOB, 5, Some("ada"), &5)
+        .await
+        .unwrap();
+    wmill::cancel_suspended_job_by_id(JOB, 6, Some("ada"), &json!({}))
+        .await
+        .unwrap();
+    // A cancel URL cannot resume: refused before any request.
+    assert!(
+        wmill::resume_suspended_job(&url("cancel", 9), &1)
+            .await
+            .is_err()
+    );
+    let (u3, u4) = (url("resume", 3), url("cancel", 4));
+    tokio::task::spawn_blocking(move || {
+        wmill::blocking::resume_suspended_job(&u3, &[1]).unwrap();
+        wmill::blocking::cancel_suspended_job(&u4, &()).unwrap();
+        wmill::blocking::resume_suspended_job_by_id(JOB, 7, Some("ada"), &7).unwrap();
+        wmill::blocking::cancel_suspended_job_by_id(JOB, 8, Some("ada"), &8).unwrap();
+    })
+    .await
+    .unwrap();
+}

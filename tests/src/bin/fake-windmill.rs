@@ -30,6 +30,8 @@ fn main() {
     // The job_states example.
     server.alias_script("f/examples/fail", FAIL);
     server.alias_script("f/examples/sleep_ms", SLEEP);
+    // The job_logs example: a job that writes `log_lines` over `ms` milliseconds.
+    server.alias_script("f/examples/etl", SLEEP);
     println!(
         "BASE_INTERNAL_URL={} WM_TOKEN={} WM_WORKSPACE={} WM_STATE_PATH=u/examples/state",
         server.base_url(),

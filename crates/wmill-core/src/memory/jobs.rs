@@ -11,7 +11,10 @@ use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::{Args, ItemPath, JobId, JobStatus, RunOptions, ScriptHash, Timestamp};
+use super::logs::{LogBuffer, WithLog};
+use crate::{
+    Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
+};
 
 /// The outcome of a job: its result, or its error value.
 pub(super) type Outcome = Result<Value, Value>;
@@ -34,6 +37,8 @@ pub struct StartedJob {
     pub args: Args,
     /// The options it was started with.
     pub options: RunOptions,
+    /// When it was submitted (whole microseconds, as the server records it).
+    pub created_at: SystemTime,
 }
 
 /// What a job runs.
@@ -46,6 +51,20 @@ pub enum Runnable {
     ScriptHash(ScriptHash),
     /// A flow, by path.
     Flow(ItemPath),
+    /// A saved version of a flow.
+    FlowVersion(FlowVersion),
+}
+
+impl Runnable {
+    /// The asynchronous start endpoint of this runnable (whose options the backend checks).
+    pub(super) fn endpoint(&self) -> RunEndpoint {
+        match self {
+            Runnable::ScriptPath(_) => RunEndpoint::ScriptByPath,
+            Runnable::ScriptHash(_) => RunEndpoint::ScriptByHash,
+            Runnable::Flow(_) => RunEndpoint::FlowByPath,
+            Runnable::FlowVersion(_) => RunEndpoint::FlowByVersion,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -57,6 +76,8 @@ pub(super) struct Job {
     /// What the typed job ([`crate::Job`]) reports: set at start, then when it runs and ends.
     meta: Arc<JobMeta>,
     times: Arc<Mutex<JobTimes>>,
+    /// What the job's code wrote ([`JobLog`](super::JobLog)).
+    pub(super) logs: Arc<LogBuffer>,
 }
 
 /// What a job was started with, for the typed job.
@@ -90,6 +111,7 @@ impl Job {
             ..JobMeta::default()
         });
         let (abort, registration) = AbortHandle::new_pair();
+        let logs = Arc::new(LogBuffer::default());
         let body = {
             let f = f.clone();
             let started = started.clone();
@@ -114,6 +136,8 @@ impl Job {
                 }
             }
         };
+        // The job's code runs with its log as the current one (`JobLog::current`).
+        let body = WithLog::new(body.boxed(), logs.clone());
         let reason = cancel_reason.clone();
         let ended = times.clone();
         let fut = Abortable::new(body, registration)
@@ -148,6 +172,7 @@ impl Job {
             cancel_reason,
             meta,
             times,
+            logs,
         }
     }
 
@@ -180,7 +205,7 @@ impl Job {
         let mut j = json!({
             "id": id.to_string(),
             "job_kind": match meta.runnable {
-                Some(Runnable::Flow(_)) => "flow",
+                Some(Runnable::Flow(_) | Runnable::FlowVersion(_)) => "flow",
                 _ => "script",
             },
             "args": Value::Object(meta.args.clone()),
@@ -197,7 +222,8 @@ impl Job {
                 set(&mut j, "script_path", json!(p.as_str()))
             }
             Some(Runnable::ScriptHash(h)) => set(&mut j, "script_hash", json!(h.as_str())),
-            None => {}
+            // A flow version's path is the flow's, which the in-memory backend does not know.
+            Some(Runnable::FlowVersion(_)) | None => {}
         }
         if let Some(t) = &meta.tag {
             set(&mut j, "tag", json!(t));
@@ -277,6 +303,11 @@ impl Job {
             None if self.started.load(Ordering::SeqCst) => JobStatus::Running,
             None => JobStatus::Waiting,
         }
+    }
+
+    /// Whether the job was canceled.
+    pub(super) fn canceled(&self) -> bool {
+        self.cancel_reason.lock().is_some()
     }
 
     /// Cancels the job; `false` when it had already completed.

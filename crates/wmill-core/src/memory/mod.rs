@@ -2,6 +2,8 @@
 
 mod file;
 mod jobs;
+pub(crate) mod listing;
+mod logs;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,15 +14,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::{Either, select};
+use futures::stream::BoxStream;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use self::file::{MockFile, MockFileData, parse_path};
 use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
+pub use self::logs::JobLog;
 use crate::{
-    Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
+    Args, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus,
+    JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page, ResourceInfo,
+    ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
     SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
@@ -37,7 +42,7 @@ const MAX_INTERPOLATED_VALUES: usize = 100_000;
 const MAX_INTERPOLATED_BYTES: usize = 16 << 20;
 
 /// The server's default page size for listings.
-const DEFAULT_PER_PAGE: u32 = 30;
+const DEFAULT_PER_PAGE: u32 = crate::DEFAULT_PAGE_SIZE;
 
 /// A complete Windmill backend held in memory: variables, resources, state and jobs.
 ///
@@ -48,7 +53,8 @@ const DEFAULT_PER_PAGE: u32 = 30;
 /// - **Clones share data**, like clones of the HTTP client.
 /// - **Jobs run registered closures** ([`register_script`](InMemory::register_script),
 ///   [`register_script_hash`](InMemory::register_script_hash),
-///   [`register_flow`](InMemory::register_flow)). A job starts when it is submitted and is
+///   [`register_flow`](InMemory::register_flow),
+///   [`register_flow_version`](InMemory::register_flow_version)). A job starts when it is submitted and is
 ///   driven by whoever waits for it (`wait_job`, `run_*`, `get_result`, `get_job_status`,
 ///   `get_job`), so no
 ///   runtime is needed; with [`with_spawner`](InMemory::with_spawner) jobs also progress on their
@@ -58,6 +64,11 @@ const DEFAULT_PER_PAGE: u32 = 30;
 ///   values and 16 MiB of strings per read (a resource that refers twice to one that refers
 ///   twice to ... would grow exponentially); beyond that the read fails with
 ///   [`Error::InvalidInput`].
+/// - **Run options** are checked as the server's endpoints take them (an option an endpoint
+///   does not take is [`Error::InvalidInput`], before anything starts); delays
+///   ([`RunOptions::scheduled_in`], [`RunOptions::scheduled_for`]) and
+///   [`RunOptions::queue_limit`] are honoured, the rest is recorded in
+///   [`started_jobs`](InMemory::started_jobs) (see the table on [`RunOptions`]).
 /// - **Job ids are deterministic**: `00000000-0000-0000-0000-000000000001`, `...02`, ... unless a
 ///   caller chose one ([`RunOptions::job_id`]).
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
@@ -263,6 +274,27 @@ impl InMemory {
         Ok(())
     }
 
+    /// Registers the flow version run by `run_flow_by_version*`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use serde_json::json;
+    /// use wmill_core::{Args, FlowVersion, InMemory, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_flow_version(FlowVersion::new(42), |_args| async move { Ok(json!("v42")) });
+    /// let out = wm.run_flow_by_version(FlowVersion::new(42), Args::new(), &RunOptions::new()).await?;
+    /// assert_eq!(out, json!("v42"));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_flow_version<F, Fut>(&self, version: FlowVersion, f: F)
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        self.register(Runnable::FlowVersion(version), f);
+    }
+
     fn register<F, Fut>(&self, what: Runnable, f: F)
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
@@ -359,15 +391,29 @@ impl InMemory {
         })
     }
 
-    fn start(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<JobId> {
+    /// Starts a job. `sync`: for a synchronous run, whose options are checked as one
+    /// ([`RunOptions::check_sync`]), and whose `queue_limit` is honoured.
+    fn start(&self, what: Runnable, args: Args, options: &RunOptions, sync: bool) -> Result<JobId> {
+        let endpoint = what.endpoint();
+        if sync {
+            options.check_sync(endpoint)?;
+        } else {
+            options.check_for(endpoint)?;
+        }
         let f = self.inner.scripts.read().get(&what).cloned();
         let Some(f) = f else {
             return Err(match &what {
                 Runnable::ScriptPath(p) => Error::not_found(ItemKind::Script, p.as_str()),
                 Runnable::ScriptHash(h) => Error::not_found(ItemKind::Script, h.as_str()),
                 Runnable::Flow(p) => Error::not_found(ItemKind::Flow, p.as_str()),
+                Runnable::FlowVersion(v) => {
+                    Error::not_found(ItemKind::Flow, format!("version {v}"))
+                }
             });
         };
+        if let Some(limit) = options.queue_limit {
+            self.check_queue_limit(limit, endpoint)?;
+        }
         let (id, fut) = {
             let mut jobs = self.inner.jobs.lock();
             let id = match options.job_id {
@@ -388,7 +434,7 @@ impl InMemory {
                     }
                 },
             };
-            let job = Job::new(&f, args.clone(), options.scheduled_in).with_meta(
+            let job = Job::new(&f, args.clone(), options.start_delay()).with_meta(
                 what.clone(),
                 &args,
                 options,
@@ -400,6 +446,7 @@ impl InMemory {
                 runnable: what,
                 args,
                 options: options.clone(),
+                created_at: crate::listing::truncate_to_micros(std::time::SystemTime::now()),
             });
             (id, fut)
         };
@@ -412,6 +459,46 @@ impl InMemory {
             }
         }
         Ok(id)
+    }
+
+    /// Every job `query`'s filters on what ran select (path, kind, tag, parent, creation
+    /// time), summarized; the state filters are applied by [`listing::rows_as_the_server_sends`].
+    fn job_summaries(&self, query: &JobQuery) -> Vec<JobSummary> {
+        // Taken out of the lock: jobs are polled (to learn their state) without it.
+        let started: Vec<(StartedJob, Option<Job>)> = {
+            let jobs = self.inner.jobs.lock();
+            jobs.started
+                .iter()
+                .filter(|s| listing::selects(query, s))
+                .map(|s| (s.clone(), jobs.table.get(&s.id).cloned()))
+                .collect()
+        };
+        started
+            .into_iter()
+            .map(|(s, job)| listing::summary(&s, job.as_ref()))
+            .collect()
+    }
+    /// `queue_limit`, as the server applies it: more unfinished jobs than `limit` refuses the
+    /// run with the server's error (500, `Number of queued job is too high: <n> > <limit>`).
+    fn check_queue_limit(&self, limit: u32, endpoint: RunEndpoint) -> Result<()> {
+        // Out of the lock: a job is never polled under it.
+        let jobs: Vec<Job> = self.inner.jobs.lock().table.values().cloned().collect();
+        let count = jobs.iter().filter(|j| !j.status().is_completed()).count();
+        if count > limit as usize {
+            let sync = endpoint.wait_result().unwrap_or(endpoint);
+            return Err(Error::Api {
+                status: 500,
+                request: format!("POST {}", sync.path()),
+                body: format!("Number of queued job is too high: {count} > {limit}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts a synchronous run and waits for it.
+    async fn run_sync(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.start(what, args, options, true)?;
+        self.wait_job(&id, &options.wait).await
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
@@ -622,6 +709,7 @@ impl VariableStore for InMemory {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let items = data
@@ -671,6 +759,7 @@ impl ResourceStore for InMemory {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
         let prefix = options.path_start.as_deref().unwrap_or("");
         let types: Option<Vec<&str>> = options
@@ -731,7 +820,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptPath(path.clone()), args, options)
+        self.start(Runnable::ScriptPath(path.clone()), args, options, false)
     }
 
     async fn run_script_by_hash_async(
@@ -740,7 +829,7 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::ScriptHash(hash.clone()), args, options)
+        self.start(Runnable::ScriptHash(hash.clone()), args, options, false)
     }
 
     async fn run_flow_async(
@@ -749,10 +838,38 @@ impl JobRunner for InMemory {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start(Runnable::Flow(path.clone()), args, options)
+        self.start(Runnable::Flow(path.clone()), args, options, false)
+    }
+
+    async fn run_script_by_path(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptPath(path.clone()), args, options)
+            .await
+    }
+
+    async fn run_script_by_hash(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::ScriptHash(hash.clone()), args, options)
+            .await
+    }
+
+    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
+        self.run_sync(Runnable::Flow(path.clone()), args, options)
+            .await
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        if !options.logs.is_none() {
+            return self.wait_forwarding_logs(id, options).await;
+        }
         let job = self.job(id)?;
         let fut = job.fut.clone();
         let outcome = match options.timeout {
@@ -812,6 +929,51 @@ impl JobRunner for InMemory {
 
     async fn get_job(&self, id: &JobId) -> Result<crate::Job> {
         crate::Job::from_value(self.job(id)?.describe(*id))
+    }
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        query.validate()?;
+        let request = cursor.request(query);
+        let rows = listing::rows_as_the_server_sends(&self.job_summaries(query), query, &request);
+        cursor.advance(query, rows)
+    }
+
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        self.start(Runnable::FlowVersion(version), args, options, false)
+    }
+
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run_sync(Runnable::FlowVersion(version), args, options)
+            .await
+    }
+
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        Ok(self.logs_of(id)?.text())
+    }
+
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        self.log_update(id, offset)
+    }
+
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        self.follow_logs(id, offset)
+    }
+
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        self.flow_all_logs(id)
     }
 }
 

@@ -1,0 +1,581 @@
+//! Logs of the in-memory backend's jobs: a buffer per job, written through [`JobLog`] by the
+//! job's own code, read in full, incrementally, or followed as a stream.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use futures::future::{BoxFuture, Either, Shared, select};
+use futures::stream::BoxStream;
+use futures::{FutureExt, Stream, StreamExt};
+use parking_lot::Mutex;
+
+use super::InMemory;
+use super::jobs::Outcome;
+use crate::logs::after_offset;
+use crate::{JobId, LogChunk, LogUpdate, Result, WaitOptions};
+
+/// The log of one job.
+#[derive(Default)]
+pub(super) struct LogBuffer {
+    state: Mutex<LogState>,
+}
+
+#[derive(Default)]
+struct LogState {
+    text: String,
+    /// Followers waiting for more text.
+    wakers: Vec<Waker>,
+}
+
+impl LogBuffer {
+    fn append(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let wakers = {
+            let mut state = self.state.lock();
+            state.text.push_str(text);
+            std::mem::take(&mut state.wakers)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    pub(super) fn text(&self) -> String {
+        self.state.lock().text.clone()
+    }
+
+    /// The text after `offset` and the next offset.
+    fn read(&self, offset: u64) -> (String, u64) {
+        let state = self.state.lock();
+        let (text, next) = after_offset(&state.text, offset);
+        (text.to_owned(), next)
+    }
+
+    /// Like [`read`](Self::read); when there is nothing new, `waker` is woken by the next
+    /// append (registered under the same lock, so no append is missed).
+    fn read_or_register(&self, offset: u64, waker: &Waker) -> (String, u64) {
+        let mut state = self.state.lock();
+        let (text, next) = after_offset(&state.text, offset);
+        let text = text.to_owned();
+        if text.is_empty() && !state.wakers.iter().any(|w| w.will_wake(waker)) {
+            state.wakers.push(waker.clone());
+        }
+        (text, next)
+    }
+}
+
+thread_local! {
+    /// The log of the in-memory job being polled on this thread.
+    static CURRENT: RefCell<Option<Arc<LogBuffer>>> = const { RefCell::new(None) };
+}
+
+/// Puts the previous current log back, also when the poll unwinds.
+struct Restore(Option<Arc<LogBuffer>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// A job's future, polled with its log as the current one ([`JobLog::current`]).
+pub(super) struct WithLog<F> {
+    fut: F,
+    log: Arc<LogBuffer>,
+}
+
+impl<F> WithLog<F> {
+    pub(super) fn new(fut: F, log: Arc<LogBuffer>) -> Self {
+        WithLog { fut, log }
+    }
+}
+
+impl<F: Future + Unpin> Future for WithLog<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        let previous = CURRENT.with(|c| c.replace(Some(this.log.clone())));
+        let _restore = Restore(previous);
+        Pin::new(&mut this.fut).poll(cx)
+    }
+}
+
+/// The log of an [`InMemory`] job, written by the job's own code: the in-memory counterpart
+/// of what a script prints on a worker.
+///
+/// [`JobLog::current`] gives the log of the job whose code is running (call it anywhere in a
+/// registered closure, or in functions it calls); the handle is cheap to clone and may be moved
+/// into tasks the job spawns. What is written is read back with
+/// [`get_job_logs`](crate::JobRunner::get_job_logs), followed with
+/// [`job_logs`](crate::JobRunnerExt::job_logs), and forwarded by waits that ask for it
+/// ([`WaitOptions::logs`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+/// use std::fmt::Write;
+/// use wmill_core::{InMemory, ItemPath, JobLog, JobRunner, RunOptions};
+///
+/// let wm = InMemory::new();
+/// wm.register_script("f/etl/count", |args| async move {
+///     let n = args["n"].as_u64().unwrap_or(0);
+///     if let Some(mut log) = JobLog::current() {
+///         log.line(format!("counting to {n}"));
+///         let _ = writeln!(log, "done: {n}");
+///     }
+///     Ok(serde_json::json!(n))
+/// })?;
+/// let id = wm
+///     .run_script_by_path_async(
+///         &ItemPath::parse("f/etl/count")?,
+///         wmill_core::to_args(&serde_json::json!({"n": 3}))?,
+///         &RunOptions::new(),
+///     )
+///     .await?;
+/// assert_eq!(wm.get_job_logs(&id).await?, "counting to 3\ndone: 3\n");
+/// assert!(JobLog::current().is_none()); // not inside a job here
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct JobLog {
+    buf: Arc<LogBuffer>,
+}
+
+impl fmt::Debug for JobLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobLog")
+            .field("chars", &self.buf.state.lock().text.chars().count())
+            .finish()
+    }
+}
+
+impl JobLog {
+    /// The log of the in-memory job whose code is running on this thread, `None` outside one.
+    pub fn current() -> Option<JobLog> {
+        CURRENT
+            .with(|c| c.borrow().clone())
+            .map(|buf| JobLog { buf })
+    }
+
+    /// Appends `text` as is.
+    pub fn write(&self, text: &str) {
+        self.buf.append(text);
+    }
+
+    /// Appends `line` and a line end.
+    pub fn line(&self, line: impl fmt::Display) {
+        self.buf.append(&format!("{line}\n"));
+    }
+}
+
+impl fmt::Write for JobLog {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.buf.append(s);
+        Ok(())
+    }
+}
+
+/// A followed log: drives the job (as a wait would) and yields what it writes.
+struct Follow {
+    job: Option<Shared<BoxFuture<'static, Outcome>>>,
+    log: Arc<LogBuffer>,
+    offset: u64,
+    done: bool,
+}
+
+impl Stream for Follow {
+    type Item = Result<LogChunk>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        // Drive the job first: once it completed, everything it wrote is in the buffer.
+        let completed = match self.job.as_mut() {
+            Some(job) => {
+                let ready = Pin::new(job).poll(cx).is_ready();
+                if ready {
+                    self.job = None;
+                }
+                ready
+            }
+            None => true,
+        };
+        let (text, next) = self.log.read_or_register(self.offset, cx.waker());
+        if !text.is_empty() {
+            self.offset = next;
+            return Poll::Ready(Some(Ok(LogChunk::new(text, next))));
+        }
+        if completed {
+            self.done = true;
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+}
+
+impl InMemory {
+    pub(super) fn logs_of(&self, id: &JobId) -> Result<Arc<LogBuffer>> {
+        Ok(self.job(id)?.logs.clone())
+    }
+
+    pub(super) fn follow_logs(
+        &self,
+        id: &JobId,
+        offset: u64,
+    ) -> BoxStream<'static, Result<LogChunk>> {
+        match self.job(id) {
+            Ok(job) => Follow {
+                job: Some(job.fut.clone()),
+                log: job.logs.clone(),
+                offset,
+                done: false,
+            }
+            .boxed(),
+            Err(e) => futures::stream::once(futures::future::ready(Err(e))).boxed(),
+        }
+    }
+
+    pub(super) fn log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        let job = self.job(id)?;
+        // Completion first: a completed job's buffer holds its whole log.
+        let completed = job.poll_once().is_some();
+        let (text, next) = job.logs.read(offset);
+        Ok(LogUpdate::new(text, next, completed))
+    }
+
+    /// The server's format of `get_flow_all_logs`: the job's log, then those of the jobs it
+    /// started (their parent job is this one), depth first.
+    pub(super) fn flow_all_logs(&self, id: &JobId) -> Result<String> {
+        let root = self.logs_of(id)?;
+        let started = self.started_jobs();
+        let mut out = format!("\n=== Flow (Job: {id}) ===\n{}\n", root.text());
+        let mut stack: Vec<(JobId, usize)> = children(&started, id)
+            .into_iter()
+            .rev()
+            .map(|c| (c, 1))
+            .collect();
+        let mut seen = std::collections::HashSet::from([*id]);
+        while let Some((child, depth)) = stack.pop() {
+            if !seen.insert(child) || depth > 64 {
+                continue;
+            }
+            let label = started
+                .iter()
+                .find(|s| s.id == child)
+                .map(|s| match &s.runnable {
+                    super::Runnable::ScriptPath(p) | super::Runnable::Flow(p) => p.to_string(),
+                    super::Runnable::ScriptHash(h) => h.to_string(),
+                    super::Runnable::FlowVersion(v) => format!("flow version {v}"),
+                })
+                .unwrap_or_default();
+            let text = self.logs_of(&child).map(|b| b.text()).unwrap_or_default();
+            out.push_str(&format!("\n=== Step {label} (Job: {child}) ===\n{text}\n"));
+            stack.extend(
+                children(&started, &child)
+                    .into_iter()
+                    .rev()
+                    .map(|c| (c, depth + 1)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// [`JobRunner::wait_job`](crate::JobRunner::wait_job) forwarding the job's log as
+    /// `options.logs` says.
+    pub(super) async fn wait_forwarding_logs(
+        &self,
+        id: &JobId,
+        options: &WaitOptions,
+    ) -> Result<serde_json::Value> {
+        use crate::JobRunner;
+        let mut logs = self.follow_logs(id, 0);
+        let mut sink = options.logs.sink(*id);
+        let plain = WaitOptions {
+            logs: crate::LogForward::None,
+            ..options.clone()
+        };
+        let result = {
+            let mut wait = std::pin::pin!(self.wait_job(id, &plain));
+            loop {
+                match select(wait.as_mut(), logs.next()).await {
+                    Either::Left((r, _)) => break r,
+                    Either::Right((Some(Ok(c)), _)) => sink.push(&c.text),
+                    // The log ended (the job completed) or cannot be read: only the wait is left.
+                    Either::Right(_) => break wait.await,
+                }
+            }
+        };
+        // What the job wrote last is in its buffer by now.
+        while let Some(Some(Ok(c))) = logs.next().now_or_never() {
+            sink.push(&c.text);
+        }
+        sink.finish();
+        result
+    }
+}
+
+fn children(started: &[super::StartedJob], parent: &JobId) -> Vec<JobId> {
+    started
+        .iter()
+        .filter(|s| s.options.parent_job == Some(*parent))
+        .map(|s| s.id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::TryStreamExt;
+    use parking_lot::Mutex;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::{
+        Error, ItemKind, ItemPath, JobRunner, JobRunnerExt, LogForward, RunOptions, to_args,
+    };
+
+    fn p(s: &str) -> ItemPath {
+        ItemPath::parse(s).unwrap()
+    }
+
+    /// A script that writes `lines` lines, `gap_ms` apart, then returns their count.
+    fn chatty() -> InMemory {
+        let wm = InMemory::new();
+        wm.register_script("f/logs/chatty", |args| async move {
+            let lines = args.get("lines").and_then(Value::as_u64).unwrap_or(0);
+            let gap = args.get("gap_ms").and_then(Value::as_u64).unwrap_or(0);
+            let log = JobLog::current().expect("inside a job");
+            for i in 0..lines {
+                if gap > 0 {
+                    futures_timer::Delay::new(Duration::from_millis(gap)).await;
+                }
+                log.line(format!("ligne {i} → é"));
+            }
+            if args.get("fail") == Some(&json!(true)) {
+                log.write("no line end");
+                return Err(json!({"name": "Boom", "message": "failed"}));
+            }
+            Ok(json!(lines))
+        })
+        .unwrap();
+        wm
+    }
+
+    async fn start(wm: &InMemory, args: Value) -> JobId {
+        wm.run_script_by_path_async(
+            &p("f/logs/chatty"),
+            to_args(&args).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn whole_and_incremental_reads_count_characters() {
+        let wm = chatty();
+        let id = start(&wm, json!({"lines": 2})).await;
+        let all = "ligne 0 → é\nligne 1 → é\n";
+        assert_eq!(wm.get_job_logs(&id).await.unwrap(), all);
+        let n = all.chars().count() as u64;
+        let u = wm.get_log_update(&id, 0).await.unwrap();
+        assert_eq!(u, LogUpdate::new(all, n + 1, true));
+        let line = "ligne 0 → é\n".chars().count() as u64;
+        let u = wm.get_log_update(&id, line + 1).await.unwrap();
+        assert_eq!(u.new_logs, "ligne 1 → é\n");
+        assert_eq!(u.next_offset, n + 1);
+        let u = wm.get_log_update(&id, n + 1).await.unwrap();
+        assert_eq!(u, LogUpdate::new("", n + 1, true));
+    }
+
+    #[tokio::test]
+    async fn unknown_jobs_are_not_found_everywhere() {
+        let wm = chatty();
+        let id = JobId::from_u128(999);
+        let nf = |e: Error| {
+            matches!(
+                e,
+                Error::NotFound {
+                    kind: ItemKind::Job,
+                    ..
+                }
+            )
+        };
+        assert!(nf(wm.get_job_logs(&id).await.unwrap_err()));
+        assert!(nf(wm.get_log_update(&id, 0).await.unwrap_err()));
+        assert!(nf(wm.get_flow_all_logs(&id).await.unwrap_err()));
+        let mut s = wm.job_logs(&id);
+        assert!(nf(s.next().await.unwrap().unwrap_err()));
+        assert!(s.next().await.is_none());
+        assert!(JobLog::current().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_followed_log_arrives_in_pieces_once_and_ends_with_the_job() {
+        let wm = chatty();
+        let id = start(&wm, json!({"lines": 5, "gap_ms": 20})).await;
+        let chunks: Vec<LogChunk> = wm.job_logs(&id).try_collect().await.unwrap();
+        assert!(chunks.len() >= 2, "{chunks:?}");
+        let text: String = chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(text, wm.get_job_logs(&id).await.unwrap());
+        assert_eq!(text.lines().count(), 5);
+        for pair in chunks.windows(2) {
+            assert!(pair[0].next_offset < pair[1].next_offset);
+        }
+        // Resuming from an offset yields only what follows it.
+        let from = chunks[0].next_offset;
+        let rest: String = wm
+            .job_logs_from(&id, from)
+            .map_ok(|c| c.text)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(rest, text[chunks[0].text.len()..]);
+        assert!(wm.get_job_status(&id).await.unwrap().is_completed());
+    }
+
+    #[tokio::test]
+    async fn a_job_driven_elsewhere_wakes_its_followers() {
+        let wm = chatty().with_spawner(|f| {
+            tokio::spawn(f);
+        });
+        let id = start(&wm, json!({"lines": 3, "gap_ms": 10})).await;
+        let (a, b) = futures::join!(
+            wm.job_logs(&id).map_ok(|c| c.text).try_collect::<String>(),
+            wm.job_logs(&id).map_ok(|c| c.text).try_collect::<String>(),
+        );
+        assert_eq!(a.unwrap(), b.unwrap());
+    }
+
+    #[tokio::test]
+    async fn waits_forward_lines_and_the_last_partial_line() {
+        let wm = chatty();
+        let lines = Arc::new(Mutex::new(Vec::<(JobId, String)>::new()));
+        let out = lines.clone();
+        let forward = LogForward::callback(move |id, l| out.lock().push((id, l.to_owned())));
+        let options = RunOptions::new().wait(crate::WaitOptions::new().logs(forward));
+        let got = wm
+            .run_script_by_path(
+                &p("f/logs/chatty"),
+                to_args(&json!({"lines": 3, "gap_ms": 5})).unwrap(),
+                &options,
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, json!(3));
+        let seen: Vec<String> = lines.lock().iter().map(|(_, l)| l.clone()).collect();
+        assert_eq!(seen, ["ligne 0 → é", "ligne 1 → é", "ligne 2 → é"]);
+
+        lines.lock().clear();
+        let err = wm
+            .run_script_by_path(
+                &p("f/logs/chatty"),
+                to_args(&json!({"lines": 1, "fail": true})).unwrap(),
+                &options,
+            )
+            .await
+            .unwrap_err();
+        let Error::JobFailed { job_id, .. } = err else {
+            panic!("{err:?}")
+        };
+        let seen = lines.lock().clone();
+        assert_eq!(
+            seen,
+            [
+                (job_id, "ligne 0 → é".to_owned()),
+                (job_id, "no line end".to_owned())
+            ]
+        );
+        // Without forwarding, nothing is called.
+        lines.lock().clear();
+        wm.run_script_by_path(
+            &p("f/logs/chatty"),
+            to_args(&json!({"lines": 2})).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+        assert!(lines.lock().is_empty());
+    }
+
+    #[tokio::test]
+    async fn timed_out_waits_still_forward_what_was_written() {
+        let wm = chatty();
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let out = lines.clone();
+        let options = crate::WaitOptions::new()
+            .timeout(Duration::from_millis(60))
+            .logs(LogForward::callback(move |_, l| {
+                out.lock().push(l.to_owned())
+            }));
+        let id = start(&wm, json!({"lines": 100, "gap_ms": 20})).await;
+        let err = wm.wait_job(&id, &options).await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        let n = lines.lock().len();
+        assert!((1..100).contains(&n), "{n}");
+    }
+
+    #[tokio::test]
+    async fn nested_jobs_write_their_own_logs_and_flows_gather_them() {
+        let wm = chatty();
+        let inner = wm.clone();
+        wm.register_flow("f/logs/flow", move |_args| {
+            let wm = inner.clone();
+            async move {
+                let log = JobLog::current().expect("in the flow");
+                log.line("flow starts");
+                let me = JobId::from_u128(1);
+                let child = wm
+                    .run_script_by_path(
+                        &p("f/logs/chatty"),
+                        to_args(&json!({"lines": 1})).unwrap(),
+                        &RunOptions::new().parent_job(me),
+                    )
+                    .await
+                    .map_err(|e| json!(e.to_string()))?;
+                // Back in the flow: its log is the current one again.
+                JobLog::current().expect("in the flow").line("flow ends");
+                Ok(child)
+            }
+        })
+        .unwrap();
+        let flow = wm
+            .run_flow(&p("f/logs/flow"), Default::default(), &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(flow, json!(1));
+        let flow_id = JobId::from_u128(1);
+        let child_id = JobId::from_u128(2);
+        assert_eq!(
+            wm.get_job_logs(&flow_id).await.unwrap(),
+            "flow starts\nflow ends\n"
+        );
+        assert_eq!(wm.get_job_logs(&child_id).await.unwrap(), "ligne 0 → é\n");
+        let all = wm.get_flow_all_logs(&flow_id).await.unwrap();
+        assert_eq!(
+            all,
+            format!(
+                "\n=== Flow (Job: {flow_id}) ===\nflow starts\nflow ends\n\n\
+                 \n=== Step f/logs/chatty (Job: {child_id}) ===\nligne 0 → é\n\n"
+            )
+        );
+        assert!(
+            format!(
+                "{:?}",
+                JobLog {
+                    buf: wm.logs_of(&flow_id).unwrap()
+                }
+            )
+            .contains("22")
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! What synchronous runs remember of earlier runs: per script or flow, the durations of its last
+//! few successful runs, in a bounded map shared by a client's clones (see
+//! [`WaitHistory`](crate::WaitHistory) for the rule that uses them).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::config::WaitHistory;
+
+const SAMPLES: usize = WaitHistory::SAMPLES;
+
+/// One successful run, as seen by the client: `total` from the start request to the answer that
+/// showed it completed, `run` from the last moment it was seen queued (or the start request) to
+/// that answer (both upper bounds of the real figures), and `lo` from the start request to the
+/// last poll that found it not completed (a lower bound of its total; zero if none did).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sample {
+    pub(crate) total: Duration,
+    pub(crate) run: Duration,
+    pub(crate) lo: Duration,
+}
+
+/// What a new run of the same script expects: the shortest recent total and run time, and the
+/// longest recent lower bound of the total below that (a steady script ends in `(lo, total]`).
+pub(crate) type Prediction = Sample;
+
+/// The recent runs of one script or flow: a ring of [`SAMPLES`].
+#[derive(Debug, Clone)]
+struct Entry {
+    samples: [Sample; SAMPLES],
+    len: usize,
+    next: usize,
+    /// When the entry was last read or written (the map's clock).
+    used: u64,
+}
+
+impl Entry {
+    fn new(used: u64) -> Self {
+        Entry {
+            samples: [Sample::default(); SAMPLES],
+            len: 0,
+            next: 0,
+            used,
+        }
+    }
+
+    fn push(&mut self, sample: Sample) {
+        if let Some(slot) = self.samples.get_mut(self.next) {
+            *slot = sample;
+        }
+        self.next = (self.next + 1) % SAMPLES;
+        self.len = (self.len + 1).min(SAMPLES);
+    }
+
+    fn prediction(&self) -> Option<Prediction> {
+        let recent = self.samples.get(..self.len)?;
+        let total = recent.iter().map(|s| s.total).min()?;
+        Some(Sample {
+            total,
+            run: recent.iter().map(|s| s.run).min()?,
+            // The latest "not completed yet" that is earlier than the earliest completion (a
+            // slower run's would say nothing about the fast ones).
+            lo: recent
+                .iter()
+                .map(|s| s.lo)
+                .filter(|lo| *lo < total)
+                .max()
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Map {
+    entries: HashMap<u64, Entry>,
+    clock: u64,
+}
+
+impl Map {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+}
+
+/// The durations of recent synchronous runs, per script or flow, for at most `capacity` of
+/// them (the least recently used is evicted first).
+pub(crate) struct History {
+    capacity: usize,
+    map: Mutex<Map>,
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("History")
+            .field("capacity", &self.capacity)
+            .field("entries", &self.len())
+            .finish()
+    }
+}
+
+impl History {
+    /// A history of at most `capacity` scripts and flows (0: nothing is remembered).
+    pub(crate) fn new(capacity: usize) -> Self {
+        History {
+            capacity,
+            map: Mutex::new(Map::default()),
+        }
+    }
+
+    /// The key of a target: its kind (`p`, `h`, `f`, ...) and its path or hash.
+    pub(crate) fn key(kind: &str, name: &str) -> u64 {
+        let mut h = DefaultHasher::new();
+        kind.hash(&mut h);
+        name.hash(&mut h);
+        h.finish()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Map> {
+        // Nothing panics while the lock is held; a poisoned map is still consistent.
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What earlier runs of `key` predict (`None` for a first run).
+    pub(crate) fn predict(&self, key: u64) -> Option<Prediction> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let mut map = self.lock();
+        let now = map.tick();
+        let entry = map.entries.get_mut(&key)?;
+        entry.used = now;
+        entry.prediction()
+    }
+
+    /// Records a successful run of `key`, evicting the least recently used entry when a new
+    /// key finds the map full.
+    pub(crate) fn record(&self, key: u64, sample: Sample) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        let now = map.tick();
+        if !map.entries.contains_key(&key) && map.entries.len() >= self.capacity {
+            let oldest = map
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                map.entries.remove(&oldest);
+            }
+        }
+        let entry = map.entries.entry(key).or_insert_with(|| Entry::new(now));
+        entry.used = now;
+        entry.push(sample);
+    }
+
+    /// How many scripts and flows are remembered.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+}
+
+/// One synchronous run that learns: when it started, the last moment its job was seen queued,
+/// and what earlier runs predict.
+#[derive(Debug)]
+pub(crate) struct Learner<'a> {
+    history: &'a History,
+    key: u64,
+    /// When the run sent its start request.
+    pub(crate) start: Instant,
+    /// Nanoseconds after `start` of the last moment the job was seen not started.
+    queued: AtomicU64,
+    /// Nanoseconds after `start` of the last poll that found the job not completed.
+    incomplete: AtomicU64,
+    /// What earlier runs predict (`None`: a first run, today's schedule).
+    pub(crate) prediction: Option<Prediction>,
+}
+
+impl<'a> Learner<'a> {
+    /// A run of `key` starting now.
+    pub(crate) fn new(history: &'a History, key: u64) -> Self {
+        Learner {
+            history,
+            key,
+            start: Instant::now(),
+            queued: AtomicU64::new(0),
+            incomplete: AtomicU64::new(0),
+            prediction: history.predict(key),
+        }
+    }
+
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.start).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn instant(&self, nanos: &AtomicU64) -> Instant {
+        let nanos = nanos.load(Ordering::Relaxed);
+        self.start
+            .checked_add(Duration::from_nanos(nanos))
+            .unwrap_or(self.start)
+    }
+
+    /// A poll sent at `at` found the job not completed.
+    pub(crate) fn mark_incomplete(&self, at: Instant) {
+        self.incomplete.fetch_max(self.nanos(at), Ordering::Relaxed);
+    }
+
+    /// A poll sent at `at` found the job not started (queued, or not created yet).
+    pub(crate) fn mark_queued(&self, at: Instant) {
+        self.mark_incomplete(at);
+        self.queued.fetch_max(self.nanos(at), Ordering::Relaxed);
+    }
+
+    /// The last moment the job was seen not started (the start, if never).
+    pub(crate) fn queued_at(&self) -> Instant {
+        self.instant(&self.queued)
+    }
+
+    /// Records the run as completed successfully at `at`.
+    pub(crate) fn record(&self, at: Instant) {
+        self.history.record(
+            self.key,
+            Sample {
+                total: at.saturating_duration_since(self.start),
+                run: at.saturating_duration_since(self.queued_at()),
+                lo: self
+                    .instant(&self.incomplete)
+                    .saturating_duration_since(self.start),
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn sample(total: u64, run: u64) -> Sample {
+        Sample {
+            total: ms(total),
+            run: ms(run),
+            lo: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn predicts_the_shortest_of_the_recent_runs() {
+        let h = History::new(4);
+        let k = History::key("p", "f/a/b");
+        assert_eq!(h.predict(k), None);
+        h.record(k, sample(210, 200));
+        h.record(k, sample(204, 204));
+        // A slower run's lower bound is past the fastest completion: it is not used.
+        h.record(
+            k,
+            Sample {
+                lo: ms(300),
+                ..sample(310, 200)
+            },
+        );
+        h.record(
+            k,
+            Sample {
+                lo: ms(195),
+                ..sample(230, 190)
+            },
+        );
+        assert_eq!(
+            h.predict(k),
+            Some(Sample {
+                lo: ms(195),
+                ..sample(204, 190)
+            })
+        );
+        // Only the last SAMPLES count: the short ones age out.
+        for _ in 0..SAMPLES {
+            h.record(k, sample(500, 480));
+        }
+        assert_eq!(h.predict(k), Some(sample(500, 480)));
+    }
+
+    #[test]
+    fn keys_separate_kinds_and_names() {
+        assert_ne!(History::key("p", "f/a/b"), History::key("f", "f/a/b"));
+        assert_ne!(History::key("p", "f/a/b"), History::key("p", "f/a/c"));
+        assert_eq!(History::key("h", "abc"), History::key("h", "abc"));
+    }
+
+    #[test]
+    fn capacity_evicts_the_least_recently_used() {
+        let h = History::new(2);
+        let (a, b, c) = (
+            History::key("p", "a"),
+            History::key("p", "b"),
+            History::key("p", "c"),
+        );
+        h.record(a, sample(1, 1));
+        h.record(b, sample(2, 2));
+        // Reading `a` makes `b` the least recently used.
+        assert!(h.predict(a).is_some());
+        h.record(c, sample(3, 3));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.predict(b), None, "b was evicted");
+        assert_eq!(h.predict(a), Some(sample(1, 1)));
+        assert_eq!(h.predict(c), Some(sample(3, 3)));
+        // Many more keys never grow the map past its capacity.
+        for i in 0..1000 {
+            h.record(History::key("p", &format!("x{i}")), sample(i, i));
+        }
+        assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn zero_capacity_remembers_nothing() {
+        let h = History::new(0);
+        let k = History::key("p", "a");
+        h.record(k, sample(1, 1));
+        assert_eq!(h.len(), 0);
+        assert_eq!(h.predict(k), None);
+    }
+
+    #[test]
+    fn a_learner_measures_from_the_start_and_from_the_last_queued_sighting() {
+        let h = History::new(8);
+        let k = History::key("p", "a");
+        let l = Learner::new(&h, k);
+        assert_eq!(l.prediction, None);
+        assert_eq!(l.queued_at(), l.start);
+        l.mark_queued(l.start + ms(30));
+        // An older sighting never moves the mark back.
+        l.mark_queued(l.start + ms(10));
+        assert_eq!(l.queued_at(), l.start + ms(30));
+        l.mark_incomplete(l.start + ms(220));
+        l.record(l.start + ms(230));
+        let expected = Sample {
+            lo: ms(220),
+            ..sample(230, 200)
+        };
+        assert_eq!(h.predict(k), Some(expected));
+        assert_eq!(Learner::new(&h, k).prediction, Some(expected));
+    }
+}

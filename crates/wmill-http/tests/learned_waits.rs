@@ -1,0 +1,435 @@
+//! Synchronous runs that learn from earlier runs of the same script (`WaitHistory`): a repeated
+//! run polls around its expected end, an overrun falls back to the first run's schedule, a
+//! queued job moves the expected end, and the history is bounded, shared by clones and can be
+//! turned off.
+//!
+//! The mock server below keeps a clock per job as the real server does: a job starts
+//! `queue_ms` after its start request reached the server and completes `ms` later;
+//! `run_wait_result` answers at its 50 ms checks, the event stream at its 100 ms checks. The
+//! tests count requests (`received_requests`); they never assert on elapsed time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::*;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wmill_core::{
+    Error, ItemPath, JobId, JobRunner, PollSchedule, RunOptions, WaitOptions, WaitStrategy, to_args,
+};
+use wmill_http::{ServerWait, WaitHistory, WaitTuning, Windmill};
+
+/// One job of the mock server.
+#[derive(Debug, Clone, Copy)]
+struct SimJob {
+    created: Instant,
+    queue: Duration,
+    run: Duration,
+    fail: bool,
+    ms: u64,
+}
+
+impl SimJob {
+    fn starts(&self) -> Instant {
+        self.created + self.queue
+    }
+
+    fn ends(&self) -> Instant {
+        self.starts() + self.run
+    }
+
+    fn result(&self) -> Value {
+        if self.fail {
+            json!({"error": {"name": "Error", "message": "boom"}})
+        } else {
+            json!(self.ms)
+        }
+    }
+
+    /// The delay of an answer sent at the first check (every `tick` from `from`) at or after
+    /// the job's end.
+    fn delay_to_tick(&self, from: Instant, tick: Duration) -> Duration {
+        let to_end = self.ends().saturating_duration_since(from);
+        let ticks = to_end.as_nanos().div_ceil(tick.as_nanos()).max(1);
+        tick * u32::try_from(ticks).unwrap()
+    }
+}
+
+/// A job clock shared by the responders.
+#[derive(Debug, Clone, Default)]
+struct Sim {
+    jobs: Arc<Mutex<HashMap<String, SimJob>>>,
+}
+
+impl Sim {
+    fn create(&self, id: &str, req: &Request) -> SimJob {
+        let args: Value = serde_json::from_slice(&req.body).unwrap_or(json!({}));
+        let ms = args["ms"].as_u64().unwrap_or(0);
+        let job = SimJob {
+            created: Instant::now(),
+            queue: Duration::from_millis(args["queue_ms"].as_u64().unwrap_or(0)),
+            run: Duration::from_millis(ms),
+            fail: args["fail"].as_bool().unwrap_or(false),
+            ms,
+        };
+        self.jobs.lock().unwrap().insert(id.to_owned(), job);
+        job
+    }
+
+    fn get(&self, id: &str) -> Option<SimJob> {
+        self.jobs.lock().unwrap().get(id).copied()
+    }
+}
+
+fn last_segment(req: &Request) -> String {
+    req.url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `POST jobs/run/p/..`: 201 and the new job's id as text.
+struct Start(Sim);
+impl Respond for Start {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let id = JobId::new_random().to_string();
+        self.0.create(&id, req);
+        text(201, &id)
+    }
+}
+
+/// `POST jobs/run_wait_result/p/..?job_id=..`: the result at the first 50 ms check after the
+/// job's end (422 with the error for a failure).
+struct RunWaitResult(Sim);
+impl Respond for RunWaitResult {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let id = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "job_id")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let job = self.0.create(&id, req);
+        let delay = job.delay_to_tick(job.created, Duration::from_millis(50));
+        json(if job.fail { 422 } else { 200 }, job.result()).set_delay(delay)
+    }
+}
+
+/// `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`, from the job's clock.
+struct ResultMaybe(Sim);
+impl Respond for ResultMaybe {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let id = last_segment(req);
+        let Some(job) = self.0.get(&id) else {
+            return text(404, &format!("Not found: Job not found at name {id}"));
+        };
+        let now = Instant::now();
+        if now >= job.ends() {
+            completed(!job.fail, job.result())
+        } else {
+            json(
+                200,
+                json!({"started": now >= job.starts(), "success": null, "completed": false, "result": null}),
+            )
+        }
+    }
+}
+
+/// `GET jobs_u/getupdate_sse/{id}`: the completed update at the first 100 ms check after the
+/// job's end.
+struct Events(Sim);
+impl Respond for Events {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let id = last_segment(req);
+        let Some(job) = self.0.get(&id) else {
+            return sse(&[json!({"type": "notfound"})]);
+        };
+        let delay = job.delay_to_tick(Instant::now(), Duration::from_millis(100));
+        sse(&[json!({
+            "type": "update", "completed": true,
+            "job": {"type": "CompletedJob", "success": !job.fail, "result": job.result()}
+        })])
+        .set_delay(delay)
+    }
+}
+
+fn sse(events: &[Value]) -> ResponseTemplate {
+    let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    ResponseTemplate::new(200)
+        .insert_header("cache-control", "no-cache")
+        .set_body_raw(body.into_bytes(), "text/event-stream")
+}
+
+const SCRIPT: &str = "f/jobs/sleep";
+
+/// A mock server running jobs on their own clock.
+async fn job_server() -> wiremock::MockServer {
+    let server = server().await;
+    let sim = Sim::default();
+    call("POST", &format!("/api/w/{WS}/jobs/run/p/{SCRIPT}"))
+        .respond_with(Start(sim.clone()))
+        .mount(&server)
+        .await;
+    call("POST", &format!("/api/w/{WS}/jobs/run/p/f/jobs/other"))
+        .respond_with(Start(sim.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(format!(
+            "^/api/w/{WS}/jobs/run_wait_result/p/f/jobs/(sleep|other)$"
+        )))
+        .respond_with(RunWaitResult(sim.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(format!(
+            "^/api/w/{WS}/jobs_u/completed/get_result_maybe/[0-9a-f-]+$"
+        )))
+        .and(exact_query(&[("get_started", "true")]))
+        .respond_with(ResultMaybe(sim.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(format!(
+            "^/api/w/{WS}/jobs_u/getupdate_sse/[0-9a-f-]+$"
+        )))
+        .respond_with(Events(sim))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A client that never holds `run_wait_result` (it starts with `run/p` and polls).
+fn remote(server: &wiremock::MockServer) -> Windmill {
+    builder(server)
+        .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Never))
+        .build()
+        .unwrap()
+}
+
+/// What one synchronous run cost.
+#[derive(Debug)]
+struct Cost {
+    polls: usize,
+    streams: usize,
+    requests: usize,
+}
+
+async fn counts(server: &wiremock::MockServer) -> (usize, usize, usize) {
+    let all = server.received_requests().await.unwrap();
+    let polls = all
+        .iter()
+        .filter(|r| r.url.path().contains("get_result_maybe"))
+        .count();
+    let streams = all
+        .iter()
+        .filter(|r| r.url.path().contains("getupdate_sse"))
+        .count();
+    (polls, streams, all.len())
+}
+
+/// Runs `script` synchronously with these args; returns its outcome and what it cost.
+async fn run_with(
+    server: &wiremock::MockServer,
+    wm: &Windmill,
+    script: &str,
+    args: Value,
+    options: &RunOptions,
+) -> (Result<Value, Error>, Cost) {
+    let before = counts(server).await;
+    let out = wm
+        .run_script_by_path(
+            &ItemPath::parse(script).unwrap(),
+            to_args(&args).unwrap(),
+            options,
+        )
+        .await;
+    let after = counts(server).await;
+    let cost = Cost {
+        polls: after.0 - before.0,
+        streams: after.1 - before.1,
+        requests: after.2 - before.2,
+    };
+    eprintln!("{script} {args}: {cost:?}");
+    (out, cost)
+}
+
+/// Runs the sleeping script for `ms` and checks its result.
+async fn run(server: &wiremock::MockServer, wm: &Windmill, ms: u64) -> Cost {
+    let (out, cost) = run_with(server, wm, SCRIPT, json!({"ms": ms}), &RunOptions::new()).await;
+    assert_eq!(out.unwrap(), json!(ms), "{cost:?}");
+    cost
+}
+
+#[tokio::test]
+async fn a_second_run_of_the_same_script_polls_only_around_its_expected_end() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    let first = run(&server, &wm, 200).await;
+    // A first run keeps the adaptive schedule: dense polls from the start.
+    assert!(first.polls >= 8, "{first:?}");
+    // Later runs, from clones too (they share the history): a few polls near the end.
+    for clone in [wm.clone(), wm.clone(), wm] {
+        let again = run(&server, &clone, 200).await;
+        assert!(again.polls <= 5, "{again:?} after {first:?}");
+        assert!(again.polls < first.polls / 2, "{again:?} after {first:?}");
+        assert_eq!(again.requests, again.polls + 1, "the start and the polls");
+        assert_eq!(again.streams, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_second_run_over_run_wait_result_polls_only_around_its_expected_end() {
+    let server = job_server().await;
+    // A loopback URL is a direct connection: the run holds run_wait_result and races it.
+    let wm = client(&server);
+    let first = run(&server, &wm, 200).await;
+    assert!(first.polls >= 8, "{first:?}");
+    let again = run(&server, &wm, 200).await;
+    assert!(again.polls <= 5, "{again:?} after {first:?}");
+    assert!(again.polls < first.polls / 2, "{again:?} after {first:?}");
+    let started = received(
+        &server,
+        &format!("/api/w/{WS}/jobs/run_wait_result/p/{SCRIPT}"),
+    )
+    .await
+    .len();
+    assert_eq!(started, 2, "one start per run");
+}
+
+#[tokio::test]
+async fn an_overrun_falls_back_to_the_first_runs_schedule() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    run(&server, &wm, 50).await;
+    let steady = run(&server, &wm, 50).await;
+    // The same script now runs for 150 ms: past the expected end (50 ms + 5 ms), the
+    // adaptive schedule takes over and finds the job within the poll window.
+    let over = run(&server, &wm, 150).await;
+    assert!(over.polls > steady.polls, "{over:?} vs {steady:?}");
+    assert!(over.polls <= 30, "{over:?}");
+    assert_eq!(over.streams, 0, "{over:?}");
+    // 900 ms: past the poll window too, the event stream takes over as for a first run.
+    let long = run(&server, &wm, 900).await;
+    assert_eq!(long.streams, 1, "{long:?}");
+    assert!(long.polls <= 30, "{long:?}");
+}
+
+#[tokio::test]
+async fn a_queued_job_moves_the_expected_end() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    run(&server, &wm, 100).await;
+    run(&server, &wm, 100).await;
+    // This time the job waits 250 ms in the queue before its 100 ms run: the poll near the
+    // usual end sees it queued, and the next ones follow its run time from then.
+    let (out, queued) = run_with(
+        &server,
+        &wm,
+        SCRIPT,
+        json!({"ms": 100, "queue_ms": 250}),
+        &RunOptions::new(),
+    )
+    .await;
+    assert_eq!(out.unwrap(), json!(100));
+    assert_eq!(queued.streams, 0, "{queued:?}");
+    assert!(queued.polls <= 14, "{queued:?}");
+    // The queue time did not become the script's expected duration.
+    let next = run(&server, &wm, 100).await;
+    assert!(next.polls <= 5, "{next:?}");
+}
+
+#[tokio::test]
+async fn failed_runs_are_not_remembered() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    let (out, _) = run_with(
+        &server,
+        &wm,
+        SCRIPT,
+        json!({"ms": 5, "fail": true}),
+        &RunOptions::new(),
+    )
+    .await;
+    assert!(matches!(out, Err(Error::JobFailed { .. })), "{out:?}");
+    // Nothing learned: the next run is a first run.
+    let first = run(&server, &wm, 200).await;
+    assert!(first.polls >= 8, "{first:?}");
+}
+
+#[tokio::test]
+async fn without_history_every_run_is_scheduled_from_zero() {
+    let server = job_server().await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            WaitTuning::default()
+                .server_wait(ServerWait::Never)
+                .history(WaitHistory::disabled()),
+        )
+        .build()
+        .unwrap();
+    run(&server, &wm, 200).await;
+    let again = run(&server, &wm, 200).await;
+    assert!(again.polls >= 8, "{again:?}");
+    // Capacity 0 is off too.
+    let wm = builder(&server)
+        .with_wait_tuning(
+            WaitTuning::default()
+                .server_wait(ServerWait::Never)
+                .history(WaitHistory::default().capacity(0)),
+        )
+        .build()
+        .unwrap();
+    run(&server, &wm, 200).await;
+    let again = run(&server, &wm, 200).await;
+    assert!(again.polls >= 8, "{again:?}");
+}
+
+#[tokio::test]
+async fn explicit_strategies_do_not_use_the_history() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    run(&server, &wm, 200).await;
+    run(&server, &wm, 200).await;
+    let poll = RunOptions::new().wait(WaitOptions::new().strategy(WaitStrategy::Poll(
+        PollSchedule::fixed(Duration::from_millis(20)),
+    )));
+    let (out, cost) = run_with(&server, &wm, SCRIPT, json!({"ms": 200}), &poll).await;
+    assert_eq!(out.unwrap(), json!(200));
+    // Every 20 ms from the start: about ten polls, not the learned two or three.
+    assert!(cost.polls >= 7, "{cost:?}");
+}
+
+#[tokio::test]
+async fn the_history_holds_at_most_its_capacity() {
+    let server = job_server().await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            WaitTuning::default()
+                .server_wait(ServerWait::Never)
+                .history(WaitHistory::default().capacity(1)),
+        )
+        .build()
+        .unwrap();
+    run(&server, &wm, 200).await;
+    assert!(run(&server, &wm, 200).await.polls <= 5);
+    // Another script takes the only place: the first one is forgotten.
+    let (out, _) = run_with(
+        &server,
+        &wm,
+        "f/jobs/other",
+        json!({"ms": 20}),
+        &RunOptions::new(),
+    )
+    .await;
+    assert_eq!(out.unwrap(), json!(20));
+    let forgotten = run(&server, &wm, 200).await;
+    assert!(forgotten.polls >= 8, "{forgotten:?}");
+}
