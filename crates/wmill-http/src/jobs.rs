@@ -434,6 +434,7 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Flow(path), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
     async fn run_flow_by_version_async(
         &self,
         version: FlowVersion,
@@ -445,6 +446,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
     async fn run_flow_by_version(
         &self,
         version: FlowVersion,
@@ -507,6 +509,7 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = query.script_path.as_ref().map(ItemPath::as_str), path_start = query.script_path_start.as_deref()))]
     async fn list_jobs_page(
         &self,
         query: &wmill_core::JobQuery,
@@ -520,10 +523,12 @@ impl JobRunner for Windmill {
         self.get_job_typed(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job_logs(&self, id: &JobId) -> Result<String> {
         self.job_logs_text(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id, offset = offset))]
     async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
         self.log_update(id, offset).await
     }
@@ -532,6 +537,7 @@ impl JobRunner for Windmill {
         self.follow_logs(id, offset)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         self.flow_all_logs_text(id).await
     }

@@ -431,3 +431,46 @@ async fn without_a_subscriber_calls_work_as_before() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn answering_a_suspended_step_names_the_job_never_the_signature() {
+    let signature = "5ec2e7de".repeat(8);
+    let server = server().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path(format!(
+            "/api/w/ws/jobs_u/resume/{JOB}/3/{signature}"
+        )))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("GET", &format!("/api/w/ws/jobs_u/get_logs/{JOB}"))
+        .respond_with(text(200, "LOG-LINE-s3cr3t\n"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    let link = wmill_http::ResumeLink::from_parts(job(), 3, &signature, Some("ada")).unwrap();
+
+    let (capture, _guard) = Capture::install();
+    wm.resume_suspended_job(&link, &json!({"amount": ARG}))
+        .await
+        .unwrap();
+    let logs = wm.get_job_logs(&job()).await.unwrap();
+    assert!(logs.contains("LOG-LINE-s3cr3t"), "{logs:?}");
+
+    let resume = capture.one("resume_suspended_job");
+    assert_eq!(field(&resume, "job_id"), Some(JOB));
+    assert_eq!(field(&resume, "resume_id"), Some("3"));
+    let http = capture.children(&resume, "http");
+    assert_eq!(http.len(), 1, "{http:#?}");
+    assert_eq!(
+        field(&http[0], "path"),
+        Some(format!("/api/w/ws/jobs_u/resume/{JOB}/3/***").as_str())
+    );
+    assert_eq!(field(&http[0], "status"), Some("201"));
+    let logs = capture.one("get_job_logs");
+    assert_eq!(field(&logs, "job_id"), Some(JOB));
+    assert_eq!(capture.attempts(&logs), [("1".into(), "200".into())]);
+    capture.assert_no_secret(&[TOKEN, &signature, ARG, "LOG-LINE-s3cr3t"]);
+}
