@@ -3,8 +3,8 @@
 //! (and by whom, and why), with its timestamps, script, tag, worker, parent job and result.
 //!
 //! Uses the configured Windmill server (the scripts `f/examples/add`, `f/examples/fail` and
-//! `f/examples/sleep_ms` must exist there), else an embedded in-memory backend whose scripts
-//! are Rust closures.
+//! `f/examples/sleep_ms` must exist there, as `seed` below describes; it names the missing ones
+//! in one line), else an embedded in-memory backend whose scripts are Rust closures.
 //!
 //! ```sh
 //! cargo run -p wmill-examples --example job_states

@@ -2,8 +2,11 @@
 //!
 //! Gets a resource and a variable, runs a script asynchronously and synchronously, and keeps
 //! state between runs. It uses the Windmill server the environment configures
-//! (`BASE_INTERNAL_URL` or `WM_BASE_URL`, `WM_TOKEN`, `WM_WORKSPACE`; the items below must exist
-//! there), and otherwise an embedded, seeded in-memory backend.
+//! (`BASE_INTERNAL_URL` or `WM_BASE_URL`, `WM_TOKEN`, `WM_WORKSPACE`), and otherwise an
+//! embedded, seeded in-memory backend. On a server it creates the variables and the resource it
+//! reads when they are missing (the script `f/examples/add`, returning `a + b`, must exist: it
+//! says so otherwise), and keeps its state at `u/<you>/quickstart_state` when no state path is
+//! configured (outside a job).
 //!
 //! ```sh
 //! cargo run -p wmill-examples --example quickstart

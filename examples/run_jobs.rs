@@ -2,8 +2,9 @@
 //! failed job.
 //!
 //! Uses the configured Windmill server (the scripts `f/examples/square`, `f/examples/fail`,
-//! `f/examples/sleep` and the flow `f/examples/pipeline` must exist there), else an embedded
-//! in-memory backend whose scripts are Rust closures.
+//! `f/examples/sleep` and the flow `f/examples/pipeline` must exist there, as `seed` below
+//! describes; it names the missing ones in one line), else an embedded in-memory backend whose
+//! scripts are Rust closures.
 //!
 //! ```sh
 //! cargo run -p wmill-examples --example run_jobs

@@ -10,7 +10,9 @@
 //! //! ```
 //! ```
 //!
-//! Run locally, it uses the configured server or an embedded backend:
+//! Run locally, it uses the configured server or an embedded backend. On a server it creates
+//! the variable it reads when missing, and keeps its state at `u/<you>/windmill_script_state`
+//! when no state path is configured (outside a job):
 //!
 //! ```sh
 //! cargo run -p wmill-examples --example windmill_script

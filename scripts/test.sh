@@ -66,6 +66,22 @@ echo "$out"
 grep -q "Using the Windmill server" <<<"$out"
 grep -q "the 5 jobs started here are all in the listing" <<<"$out"
 grep -q "variables under f/examples/: f/examples/db_password" <<<"$out"
+# The Python client's documented example, translated line by line (python_seed).
+out=$(run_against_server python_seed)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -qF 'db_config: {"host":"db.fake","port":5433}' <<<"$out"
+grep -qF 'f/scripts/calculate returned {"x":10,"y":20}' <<<"$out"
+grep -qF '(stored at key path/to/file.txt): "a file on the fake server"' <<<"$out"
+grep -qF ': "Hello Windmill!"' <<<"$out"
+out=$(run_against_server job_handles)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q "returned 50$" <<<"$out"
+grep -q "canceled: Job canceled: example: no longer needed" <<<"$out"
+grep -q "abandoned run: job .* is Completed { success: false }" <<<"$out"
+grep -q "batch: 20 jobs, 8 at a time" <<<"$out"
+grep -q "fail-fast batch reported 1 item(s) of 7" <<<"$out"
 # Observability: the SDK's spans on standard error (fmt) and through OpenTelemetry, each request
 # an `http` span under its call; neither the token nor a secret value in any of it.
 out=$(run_against_server observability 2>&1)
@@ -82,3 +98,42 @@ fi
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"
+
+# A workspace seen from a laptop: the fake server with its scripts only and no state path. The
+# examples create what they read, keep their state at u/<user>/<example>_state, and name in one
+# line the scripts they cannot create.
+coproc BARE { cargo run --quiet --locked -p wmill-tests --bin fake-windmill -- --bare; }
+read -r bare_line <&"${BARE[0]}"
+echo "== bare fake Windmill server: $bare_line"
+run_against_bare() {
+  env $bare_line cargo run --quiet --locked -p wmill-examples --example "$1"
+}
+out=$(run_against_bare python_seed)
+echo "$out"
+grep -q "created variable u/user/api_key" <<<"$out"
+grep -q "created resource u/user/db_config (postgresql)" <<<"$out"
+grep -qF 'created file s3:////path/to/file.txt' <<<"$out"
+grep -qF '(stored at key path/to/file.txt): "a file to load"' <<<"$out"
+for run in 1 2; do
+  out=$(run_against_bare quickstart)
+  echo "$out"
+  grep -q "the state is kept at u/fake/quickstart_state" <<<"$out"
+  grep -q "state after: Some($run)" <<<"$out"
+done
+if grep -q "created variable" <<<"$out"; then
+  echo "a second run must find what the first created" >&2
+  exit 1
+fi
+out=$(run_against_bare windmill_script)
+echo "$out"
+grep -q "created variable f/examples/greeting_template" <<<"$out"
+grep -q "Welcome back, ada!" <<<"$out"
+if out=$(run_against_bare run_jobs 2>&1); then
+  echo "run_jobs must stop when its scripts are missing" >&2
+  exit 1
+fi
+echo "$out"
+grep -q "Create in workspace test first.*script f/examples/square.*flow f/examples/pipeline" <<<"$out"
+exec {BARE[1]}>&-
+wait "$BARE_PID" 2>/dev/null || true
+echo "examples against a bare fake server: ok"

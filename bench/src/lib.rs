@@ -9,6 +9,8 @@
 //!   (flat) and, as the baseline, collecting them.
 //! - [`logs`]: following a 10 s job's 1 MiB log: requests, log text downloaded against its
 //!   size, lateness; baseline: polling the whole log every 500 ms.
+//! - [`batch`]: `run_batch` of 1,000 no-op jobs at concurrency 32 against 32 raw reqwest loops
+//!   sending the same requests to the same server.
 //! - [`s3`]: write then read a large file through wmill-s3 and through raw object_store on the
 //!   same in-process S3 server: MB/s and peak RSS.
 //!
@@ -17,6 +19,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod batch;
 pub mod listings;
 pub mod logs;
 pub mod s3;

@@ -2,14 +2,14 @@
 //!
 //! ```sh
 //! cargo run --release -p wmill-bench              # everything (about 5 minutes on 2 cores)
-//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | logs | variables | listings | s3
+//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | logs | variables | listings | batch | s3
 //! cargo run --release -p wmill-bench -- s3 --quick  # 64 MiB only
 //! ```
 
 use std::time::Duration;
 
 use wmill_bench::stats::ms;
-use wmill_bench::{listings, logs, s3, variables, waits};
+use wmill_bench::{batch, listings, logs, s3, variables, waits};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +58,18 @@ fn main() {
         let (mut child, endpoint) = listings::start_child_server(&exe);
         let rows = listings::run(&exe, &endpoint, wmill_core::DEFAULT_PAGE_SIZE, 3);
         print_listings(&rows);
+        let _ = child.kill();
+    }
+    if all || parts.contains(&"batch") {
+        let (mut child, endpoint) = variables::start_child_server(&exe);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = batch::BatchConfig::full();
+        let rows = rt.block_on(batch::run(&endpoint, &config));
+        print_batch(&rows, &config);
         let _ = child.kill();
     }
     if all || parts.contains(&"s3") {
@@ -376,6 +388,49 @@ fn print_logs(rows: &[logs::LogRow], config: &logs::LogConfig) {
             ms(r.lateness.max),
             r.pieces,
             r.errors,
+            target
+        );
+    }
+    println!();
+}
+
+fn print_batch(rows: &[batch::BatchRow], config: &batch::BatchConfig) {
+    println!(
+        "### Batches: {} no-op jobs at concurrency {} vs raw reqwest loops\n",
+        config.jobs, config.concurrency
+    );
+    println!(
+        "{} interleaved rounds per client; wall time and CPU: medians of the rounds; vs raw: \
+         median of the per-round ratios (target: <= 1.2x the raw loops' wall time, no error).\n",
+        config.rounds
+    );
+    println!(
+        "| client | jobs/round | errors | wall ms (median) | jobs/s | CPU µs/job | vs raw | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let (vs, target) = match r.vs_raw {
+            None => ("baseline".to_owned(), String::new()),
+            Some(v) if r.client == batch::WMILL => (
+                format!("{v:.2}x"),
+                if v <= 1.2 && r.errors == 0 {
+                    "met"
+                } else {
+                    "MISSED"
+                }
+                .to_owned(),
+            ),
+            Some(v) => (format!("{v:.2}x"), "informational".to_owned()),
+        };
+        println!(
+            "| {} | {} | {} | {:.1} | {:.0} | {:.1} | {} | {} |",
+            r.client,
+            r.jobs,
+            r.errors,
+            r.wall.as_secs_f64() * 1e3,
+            r.jobs as f64 / r.wall.as_secs_f64().max(1e-9),
+            r.cpu_per_job.as_secs_f64() * 1e6,
+            vs,
             target
         );
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wmill_bench::{listings, logs, s3, variables, waits};
+use wmill_bench::{batch, listings, logs, s3, variables, waits};
 
 #[test]
 fn wait_benchmark_smoke() {
@@ -97,4 +97,48 @@ fn log_benchmark_smoke() {
     }
     // The followed log: each byte once.
     assert!((rows[0].downloaded - 1.0).abs() < 1e-9, "{:?}", rows[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_benchmark_smoke() {
+    let server = wmill_tests::fake_windmill::FakeWindmill::start().await;
+    let endpoint = variables::Endpoint {
+        base_url: server.base_url(),
+        token: server.token().unwrap_or_default().to_owned(),
+        workspace: server.workspace().to_owned(),
+    };
+    let config = batch::BatchConfig::smoke();
+    // The compared clients send the same requests: one start and one poll per job.
+    let clients = batch::Clients::new(&endpoint);
+    for raw in [true, false] {
+        server.reset_counts();
+        let errors = if raw {
+            clients.raw_batch(config.jobs, config.concurrency).await
+        } else {
+            clients.wmill_batch(config.jobs, config.concurrency).await
+        };
+        assert_eq!(errors, 0);
+        let counts = server.counts();
+        assert_eq!(
+            counts.get("run/p").copied(),
+            Some(config.jobs as u64),
+            "{counts:?}"
+        );
+        assert_eq!(
+            counts.get("get_result_maybe").copied(),
+            Some(config.jobs as u64),
+            "{counts:?}"
+        );
+        assert_eq!(
+            server.total_requests(),
+            2 * config.jobs as u64,
+            "{counts:?}"
+        );
+    }
+    let rows = batch::run(&endpoint, &config).await;
+    assert_eq!(rows.len(), 5);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.wall > Duration::ZERO);
+    }
 }

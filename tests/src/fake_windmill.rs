@@ -147,6 +147,10 @@ struct Data {
     sql: crate::fake_sql::SqlStore,
     /// Bodies of `assets/record_materialization`.
     materializations: Vec<Value>,
+    /// Folders created through `folders/create`.
+    folders: std::collections::BTreeSet<String>,
+    /// Files behind the `job_helpers` file endpoints: `(storage or "", key) -> file`.
+    files: BTreeMap<(String, String), StoredFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -746,6 +750,9 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
     }
     let rest: &[&str] = segs.get(2..).unwrap_or(&[]);
     if let Some(answer) = logs::route(st, req, rest) {
+        return answer;
+    }
+    if let Some(answer) = folder_script_and_file_routes(st, req, rest) {
         return answer;
     }
     match (m.clone(), rest) {
@@ -1747,4 +1754,133 @@ mod tests {
         assert_eq!(parse_time_ms("2024-05-06"), None);
         assert_eq!(parse_time_ms("2024-05-06T07:08:09+01:00"), None);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Existence checks of scripts, flows and folders; folder creation; workspace files through the
+// `job_helpers` endpoints (what the examples need to create what they read).
+
+/// A file behind the `job_helpers` endpoints.
+#[derive(Debug, Clone)]
+struct StoredFile {
+    body: Bytes,
+    content_type: Option<String>,
+}
+
+impl FakeWindmill {
+    /// Seeds a file of the workspace storage (`storage`: `None` for the default one), as the
+    /// `job_helpers` file endpoints serve it.
+    pub fn put_file(&self, storage: Option<&str>, key: &str, body: &[u8]) {
+        self.state.data.lock().files.insert(
+            (storage.unwrap_or("").to_owned(), key.to_owned()),
+            StoredFile {
+                body: Bytes::copy_from_slice(body),
+                content_type: None,
+            },
+        );
+    }
+
+    /// The content of a file of the workspace storage, if it exists.
+    pub fn file(&self, storage: Option<&str>, key: &str) -> Option<Bytes> {
+        self.state
+            .data
+            .lock()
+            .files
+            .get(&(storage.unwrap_or("").to_owned(), key.to_owned()))
+            .map(|f| f.body.clone())
+    }
+
+    /// Whether the folder `name` was created through the API.
+    pub fn has_folder(&self, name: &str) -> bool {
+        self.state.data.lock().folders.contains(name)
+    }
+}
+
+/// `scripts/exists/p`, `flows/exists`, `folders/exists`, `folders/create` and the
+/// `job_helpers` file endpoints (`upload_s3_file`, `download_s3_file`, `load_file_metadata`);
+/// `None` for any other route.
+fn folder_script_and_file_routes(
+    st: &Arc<State>,
+    req: &Req,
+    rest: &[&str],
+) -> Option<Result<Response<Body>, Response<Body>>> {
+    let storage = || req.q("storage").unwrap_or("").to_owned();
+    let file_key = || {
+        req.q("file_key")
+            .map(str::to_owned)
+            .ok_or_else(|| query_rejection("file_key", "", "a string"))
+    };
+    Some(match (req.method.clone(), rest) {
+        (Method::GET, ["scripts", "exists", "p", p @ ..]) => {
+            let p = p.join("/");
+            let known = [ECHO, FAIL, SLEEP, SUM].contains(&p.as_str())
+                || st.data.lock().aliases.contains_key(&p);
+            Ok(ok_json(json!(known)))
+        }
+        (Method::GET, ["flows", "exists", p @ ..]) => {
+            let p = p.join("/");
+            let known = p == ECHO_FLOW || st.data.lock().aliases.contains_key(&p);
+            Ok(ok_json(json!(known)))
+        }
+        (Method::GET, ["folders", "exists", name]) => {
+            let prefix = format!("f/{name}/");
+            let d = st.data.lock();
+            let exists = d.folders.contains(*name)
+                || d.variables.keys().any(|p| p.starts_with(&prefix))
+                || d.resources.keys().any(|p| p.starts_with(&prefix))
+                || d.aliases.keys().any(|p| p.starts_with(&prefix));
+            Ok(ok_json(json!(exists)))
+        }
+        (Method::POST, ["folders", "create"]) => (|| {
+            let b = req.json_object()?;
+            let name = b
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing_field("name"))?;
+            if !st.data.lock().folders.insert(name.to_owned()) {
+                return Err(bad_request(format!("Folder {name} already exists")));
+            }
+            Ok(text(StatusCode::OK, format!("Created folder {name}")))
+        })(),
+        (Method::POST, ["job_helpers", "upload_s3_file"]) => (|| {
+            let key = file_key()?;
+            st.data.lock().files.insert(
+                (storage(), key.clone()),
+                StoredFile {
+                    body: req.body.clone(),
+                    content_type: req.q("content_type").map(str::to_owned),
+                },
+            );
+            Ok(ok_json(json!({ "file_key": key })))
+        })(),
+        (Method::GET, ["job_helpers", "download_s3_file"]) => (|| {
+            let key = file_key()?;
+            let d = st.data.lock();
+            let f = d
+                .files
+                .get(&(storage(), key.clone()))
+                .ok_or_else(|| not_found(format!("file {key}")))?;
+            Ok(full(
+                StatusCode::OK,
+                f.content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                f.body.clone(),
+            ))
+        })(),
+        (Method::GET, ["job_helpers", "load_file_metadata"]) => (|| {
+            let key = file_key()?;
+            let d = st.data.lock();
+            let f = d
+                .files
+                .get(&(storage(), key.clone()))
+                .ok_or_else(|| not_found(format!("file {key}")))?;
+            Ok(ok_json(json!({
+                "mime_type": f.content_type,
+                "size_in_bytes": f.body.len(),
+                "last_modified": "2025-01-02T03:04:05Z",
+            })))
+        })(),
+        _ => return None,
+    })
 }

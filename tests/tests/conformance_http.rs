@@ -32,3 +32,29 @@ async fn conformance_through_arc_dyn_backend() {
     conformance::jobs(backend.as_ref()).await;
     conformance::typed_jobs(backend.as_ref()).await;
 }
+
+/// The mock-API file over the fake server (`MockOverlay`): an empty mock takes every write, the
+/// server every miss and every job; the suite holds as for any backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_of_the_mock_overlay_over_fake_windmill() {
+    let server = FakeWindmill::start().await;
+    let overlay =
+        wmill_core::MockOverlay::new(wmill_core::InMemory::new(), Arc::new(client(&server)));
+    conformance::run_all(&overlay).await;
+    let writes: u64 = [
+        "variables/create",
+        "variables/update",
+        "variables/delete",
+        "resources/create",
+        "resources/update_value",
+        "resources/delete",
+    ]
+    .iter()
+    .map(|r| server.count(r))
+    .sum();
+    assert_eq!(writes, 0, "writes stay in the mock: {:?}", server.counts());
+    assert!(
+        server.count("variables/get_value") > 0,
+        "misses reach the server"
+    );
+}

@@ -78,3 +78,10 @@ async fn many_threads_share_one_backend() {
     assert_eq!(done, (0..64).collect::<Vec<_>>());
     assert_eq!(b.started_jobs().len(), 64 * 20);
 }
+
+/// The mock-API file over `InMemory` (`MockOverlay`): the suite holds as for any backend.
+#[tokio::test]
+async fn the_mock_overlay_passes_the_conformance_suite() {
+    let overlay = wmill_core::MockOverlay::new(InMemory::new(), Arc::new(backend()));
+    conformance::run_all(&overlay).await;
+}

@@ -93,6 +93,9 @@ macro_rules! forward_impls {
             async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
                 (**self).set_state_at(path, value).await
             }
+            fn default_state_path(&self) -> Result<ItemPath> {
+                (**self).default_state_path()
+            }
         }
 
         #[async_trait]
@@ -199,6 +202,9 @@ macro_rules! forward_impls {
             }
             async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
                 (**self).get_flow_all_logs(id).await
+            }
+            fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+                (**self).cancel_job_in_background(id, reason)
             }
         }
     )*};

@@ -163,6 +163,15 @@ pub enum Error {
         error: Box<Value>,
     },
 
+    /// The job succeeded with a `null` result, and the run asked for one
+    /// ([`RunOptions::assert_result_is_not_none`](crate::RunOptions::assert_result_is_not_none);
+    /// Python's `Exception("Result was none")`).
+    #[error("job {job_id} returned no result (null), and the run asserted one")]
+    NullResult {
+        /// The job.
+        job_id: JobId,
+    },
+
     /// Waiting took longer than allowed. The job was canceled if the wait options asked for it.
     #[error("{} did not complete within {after:?}", match job_id { Some(id) => format!("job {id}"), None => "the operation".to_owned() })]
     Timeout {

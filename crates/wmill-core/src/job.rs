@@ -155,6 +155,9 @@ pub struct RunOptions {
     pub memory_id: Option<String>,
     /// The server's retry policy (`retry`).
     pub retry: Option<RetryPolicy>,
+    /// Fail a synchronous run whose job succeeded with a `null` result
+    /// ([`Error::NullResult`]). Default `false` (see [`RunOptions::assert_result_is_not_none`]).
+    pub assert_result_is_not_none: bool,
 }
 
 impl RunOptions {
@@ -214,11 +217,34 @@ impl RunOptions {
         self
     }
 
-    /// Whether a synchronous run cancels its job when the wait times out (default `true`,
-    /// the Python client's `cleanup`).
+    /// Whether the job may be canceled on the caller's behalf: `cleanup(false)` turns off both
+    /// [`WaitOptions::cancel_on_timeout`] and [`WaitOptions::cancel_on_drop`] (both on by
+    /// default); `cleanup(true)` turns both on.
+    ///
+    /// Not quite the Python client's `cleanup`: there, `cleanup` only governs the cancel sent
+    /// when the caller goes away (an `atexit` hook), and a timeout always cancels. Here that
+    /// cancel is [`cancel_on_drop`](Self::cancel_on_drop) (see [`WaitOptions::cancel_on_drop`]
+    /// for what it covers), and this switch also turns the timeout's cancel on or off. Set
+    /// the two separately with [`WaitOptions`].
+    ///
+    /// ```
+    /// use wmill_core::RunOptions;
+    ///
+    /// let hands_off = RunOptions::new().cleanup(false);
+    /// assert!(!hands_off.wait.cancel_on_timeout && !hands_off.wait.cancel_on_drop);
+    /// ```
     #[must_use]
-    pub fn cleanup(mut self, cancel_on_timeout: bool) -> Self {
-        self.wait.cancel_on_timeout = cancel_on_timeout;
+    pub fn cleanup(mut self, cleanup: bool) -> Self {
+        self.wait.cancel_on_timeout = cleanup;
+        self.wait.cancel_on_drop = cleanup;
+        self
+    }
+
+    /// Whether a synchronous run cancels its job when the caller goes away before it completes
+    /// (default `true`, the Python client's `cleanup`); see [`WaitOptions::cancel_on_drop`].
+    #[must_use]
+    pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
+        self.wait.cancel_on_drop = cancel;
         self
     }
 
@@ -226,6 +252,37 @@ impl RunOptions {
     #[must_use]
     pub fn wait(mut self, wait: WaitOptions) -> Self {
         self.wait = wait;
+        self
+    }
+
+    /// Makes a synchronous run (`run_script_by_path`, `run_script_by_hash`, `run_flow` and
+    /// their typed forms) fail with [`Error::NullResult`], naming the job, when the job
+    /// succeeds with a `null` result. Python's `assert_result_is_not_none`.
+    ///
+    /// The default is `false` everywhere, for the module functions and the backends' methods
+    /// alike. Python defaults it to `true` in its module functions and `false` in the
+    /// `Windmill` methods, so the same call behaves differently depending on where it is made;
+    /// here one default holds for every entry point. `false` because `null` is what a script
+    /// without a return value gives, and a typed run already refuses it where the type has no
+    /// room for it (`run_script_by_path_as::<u64>` on `null` is [`Error::Decode`]): the check
+    /// matters for untyped `Value` results, where you ask for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{Error, InMemory, ItemPath, JobRunner, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/nothing", |_| async { Ok(serde_json::Value::Null) })?;
+    /// let path = ItemPath::parse("f/jobs/nothing")?;
+    /// assert!(wm.run_script_by_path(&path, Default::default(), &RunOptions::new()).await?.is_null());
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// let err = wm.run_script_by_path(&path, Default::default(), &strict).await.unwrap_err();
+    /// assert!(matches!(err, Error::NullResult { .. }));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn assert_result_is_not_none(mut self, assert: bool) -> Self {
+        self.assert_result_is_not_none = assert;
         self
     }
 }
@@ -251,6 +308,35 @@ pub struct WaitOptions {
     /// Cancel the job when the timeout hits (default `true`). The job is canceled once and
     /// the wait returns [`Error::Timeout`] at once.
     pub cancel_on_timeout: bool,
+    /// Cancel the job, with the reason `"parent job cancelled"`, when the caller goes away
+    /// before the wait completes (default `true`, the Python client's `cleanup`).
+    ///
+    /// Applies to the synchronous `run_*` methods and to [`JobRunner::wait_job`] (so to
+    /// [`JobHandle::wait`](crate::JobHandle::wait)) of the backends of this SDK. "Goes away"
+    /// means the wait's future is dropped before it returns:
+    /// - the future itself is dropped, or the task that runs it is aborted
+    ///   (`JoinHandle::abort`);
+    /// - `tokio::select!` or `tokio::time::timeout` picks another branch;
+    /// - a panic unwinds through the caller;
+    /// - `main` returns while the wait is pending in a task or in `main` itself, and the
+    ///   runtime shuts down: the runtime drops its tasks, and the cancel is then sent before
+    ///   the drop returns (the process waits for it, bounded in time; `#[tokio::main]` drops
+    ///   its runtime when `main` returns).
+    ///
+    /// The cancel is best effort and bounded in time: it runs in the background (on the
+    /// current runtime, else on a thread of its own), its failure is only logged, and a job
+    /// that completed meanwhile is left alone by the server. A wait that returns, with
+    /// any result or error, cancels nothing (a timeout cancels as
+    /// [`cancel_on_timeout`](Self::cancel_on_timeout) says).
+    ///
+    /// It cannot cover what runs no destructor: `SIGKILL`, `std::process::exit`, an abort
+    /// (`panic = "abort"`, `std::process::abort`), the default `SIGINT`/`SIGTERM` handling
+    /// (handle Ctrl-C with `tokio::signal::ctrl_c()` in a `select!` to cover it), a future
+    /// leaked with `std::mem::forget`, nor a blocking call still waiting on another thread
+    /// when the process exits. A job whose start request is still in flight when the caller
+    /// goes away is not known yet, so it is canceled only if the backend chose its id
+    /// beforehand (the HTTP backend does when it waits with `run_wait_result`).
+    pub cancel_on_drop: bool,
     /// How the backend learns that the job completed.
     pub strategy: WaitStrategy,
     /// Where the job's log goes while the wait lasts (default: nowhere). See [`LogForward`].
@@ -262,6 +348,7 @@ impl Default for WaitOptions {
         WaitOptions {
             timeout: None,
             cancel_on_timeout: true,
+            cancel_on_drop: true,
             strategy: WaitStrategy::Auto,
             logs: LogForward::None,
         }
@@ -269,7 +356,7 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
-    /// The defaults: no timeout, cancel on timeout, [`WaitStrategy::Auto`].
+    /// The defaults: no timeout, cancel on timeout and on drop, [`WaitStrategy::Auto`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -285,6 +372,14 @@ impl WaitOptions {
     #[must_use]
     pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
         self.cancel_on_timeout = cancel;
+        self
+    }
+
+    /// Sets whether the job is canceled when the caller goes away before the wait completes
+    /// (see [`cancel_on_drop`](Self::cancel_on_drop)).
+    #[must_use]
+    pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
+        self.cancel_on_drop = cancel;
         self
     }
 
@@ -425,7 +520,13 @@ impl JobStatus {
 /// - `*_async` methods return once the job is queued; the id they return can be waited on.
 /// - Synchronous `run_*` methods start the job and wait as [`RunOptions::wait`] says; a failed
 ///   job is [`Error::JobFailed`] with the job's error value, a timeout is [`Error::Timeout`]
-///   (after canceling the job when `cancel_on_timeout` is set).
+///   (after canceling the job when `cancel_on_timeout` is set), a `null` result with
+///   [`RunOptions::assert_result_is_not_none`] is [`Error::NullResult`]
+///   ([`RunOptions::check_result`]).
+/// - Synchronous runs and [`JobRunner::wait_job`] whose future is dropped before they return
+///   cancel the job when [`WaitOptions::cancel_on_drop`] is set, through
+///   [`JobRunner::cancel_job_in_background`] (a [`CancelOnDrop`](crate::CancelOnDrop) guard
+///   does it).
 /// - [`JobRunner::get_result`] returns the result of a completed job as data, also for failed
 ///   jobs (their error value), like the server; a job that has not completed is
 ///   [`Error::NotFound`] with [`ItemKind::Job`](crate::ItemKind::Job).
@@ -468,7 +569,8 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_path_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the script version with `hash` and returns its result.
@@ -479,13 +581,15 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         options: &RunOptions,
     ) -> Result<Value> {
         let id = self.run_script_by_hash_async(hash, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Runs the flow at `path` and returns its result.
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
         let id = self.run_flow_async(path, args, options).await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// Waits for the job to complete and returns its result ([`Error::JobFailed`] if it failed).
@@ -637,7 +741,26 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         let id = self
             .run_flow_by_version_async(version, args, options)
             .await?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Starts canceling the job and returns at once, without waiting for the answer: what
+    /// drop guards call ([`CancelOnDrop`](crate::CancelOnDrop),
+    /// [`JobGuard`](crate::JobGuard), [`WaitOptions::cancel_on_drop`]), since `Drop` cannot
+    /// `.await`.
+    ///
+    /// Best effort and bounded in time: a failed cancel is only logged. `Err` means the backend
+    /// cannot cancel this way at all. The default returns [`Error::Unsupported`], so guards
+    /// over a backend that does not override it cancel nothing; [`InMemory`](crate::InMemory)
+    /// cancels at once, and the HTTP backend sends the request on the current runtime (or a
+    /// thread of its own when there is none or it is shutting down).
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        let _ = (id, reason);
+        Err(Error::Unsupported {
+            operation: "cancel_job_in_background",
+            backend: "this backend",
+        })
     }
 }
 
@@ -780,6 +903,31 @@ pub trait JobRunnerExt: JobRunner {
 
 impl<T: JobRunner + ?Sized> JobRunnerExt for T {}
 
+impl RunOptions {
+    /// What a synchronous run returns for the result `value` of the job `job_id`:
+    /// [`Error::NullResult`] when [`assert_result_is_not_none`](RunOptions::assert_result_is_not_none)
+    /// is set and `value` is `null`, else `value`. Backends that implement the synchronous
+    /// `run_*` methods themselves call it on the result they return.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill_core::{JobId, RunOptions};
+    ///
+    /// let id = JobId::from_u128(7);
+    /// let strict = RunOptions::new().assert_result_is_not_none(true);
+    /// assert_eq!(strict.check_result(&id, json!(1))?, json!(1));
+    /// assert!(strict.check_result(&id, json!(null)).is_err());
+    /// assert!(RunOptions::new().check_result(&id, json!(null))?.is_null());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn check_result(&self, job_id: &JobId, value: Value) -> Result<Value> {
+        if self.assert_result_is_not_none && value.is_null() {
+            return Err(Error::NullResult { job_id: *job_id });
+        }
+        Ok(value)
+    }
+}
+
 pub(crate) fn from_result<R: DeserializeOwned>(value: Value, what: &str) -> Result<R> {
     R::deserialize(&value).map_err(|e| {
         let mut excerpt = value.to_string();
@@ -899,6 +1047,13 @@ mod tests {
         assert_eq!(o.job_id, Some(id));
         assert_eq!(o.wait.timeout, Some(Duration::from_secs(1)));
         assert!(!o.wait.cancel_on_timeout);
+        assert!(!o.wait.cancel_on_drop);
+        let o = o.cleanup(true);
+        assert!(o.wait.cancel_on_timeout && o.wait.cancel_on_drop);
+        let o = o.cancel_on_drop(false);
+        assert!(o.wait.cancel_on_timeout && !o.wait.cancel_on_drop);
+        assert!(WaitOptions::default().cancel_on_drop);
+        assert!(!WaitOptions::new().cancel_on_drop(false).cancel_on_drop);
         assert_eq!(o.track_in_parent, Some(false));
     }
 }

@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]) | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams) |
+//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]); `cancel_job_in_background` | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams), [`StartJobs`] ([`JobHandle`]s, [`run_batch`]) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -77,7 +77,9 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
+mod batch;
 mod error;
+mod handle;
 mod ids;
 mod job;
 mod job_model;
@@ -85,6 +87,7 @@ mod listing;
 mod local;
 pub mod logs;
 mod memory;
+mod overlay;
 mod path;
 mod resource;
 mod run_options;
@@ -96,7 +99,12 @@ mod variable;
 pub mod conformance;
 
 pub use backend::Backend;
+pub use batch::{
+    BatchItem, BatchJob, BatchOptions, BatchStream, DEFAULT_BATCH_CONCURRENCY, run_batch,
+    run_batch_on,
+};
 pub use error::{BoxError, Error, ItemKind, ResponseTooLarge, Result, ResumeRefusal};
+pub use handle::{CANCEL_ON_DROP_REASON, CancelOnDrop, JobGuard, JobHandle, StartJobs};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
     Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
@@ -118,6 +126,7 @@ pub use local::{
 };
 pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
 pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
+pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
 pub use path::{ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};
 pub use run_options::{FlowVersion, RetryPolicy, RunEndpoint, RunOption};
@@ -141,8 +150,12 @@ fn _assert_impls() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<Error>();
     assert_send_sync::<InMemory>();
+    assert_send_sync::<MockOverlay>();
     assert_send_sync::<ItemPath>();
     assert_send_sync::<std::sync::Arc<dyn Backend>>();
+    assert_send_sync::<JobHandle>();
+    assert_send_sync::<JobGuard>();
+    assert_send_sync::<BatchItem>();
 
     fn _futures(b: &dyn Backend, p: &ItemPath) {
         assert_send(&b.get_variable(p));
@@ -153,5 +166,17 @@ fn _assert_impls() {
             &serde_json::json!({}),
             &RunOptions::new(),
         ));
+    }
+
+    fn _handle_futures(h: &JobHandle, g: &JobGuard, w: &WaitOptions, m: &InMemory, p: &ItemPath) {
+        assert_send(&h.wait(w));
+        assert_send(&h.status());
+        assert_send(&h.cancel("x"));
+        assert_send(&g.wait(w));
+        assert_send(&m.start_flow(p, &serde_json::json!({}), &RunOptions::new()));
+    }
+
+    fn _batch(s: BatchStream) {
+        assert_send(&s);
     }
 }

@@ -36,6 +36,28 @@ pub trait StateStore: Debug + Send + Sync + 'static {
 
     /// Replaces the state at `path`.
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()>;
+
+    /// The path [`get_state`](StateStore::get_state) and [`set_state`](StateStore::set_state)
+    /// use (Python's `get_state_path()`).
+    ///
+    /// The default implementation returns [`Error::NotConfigured`], so backends written before
+    /// this method keep compiling; [`InMemory`](crate::InMemory), the HTTP backend and
+    /// [`MockOverlay`](crate::MockOverlay) implement it.
+    ///
+    /// ```
+    /// use wmill_core::{InMemory, StateStore};
+    ///
+    /// let store = InMemory::new().with_state_path("u/me/my_state")?;
+    /// assert_eq!(store.default_state_path()?.as_str(), "u/me/my_state");
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    fn default_state_path(&self) -> Result<ItemPath> {
+        Err(Error::NotConfigured {
+            what: "state path",
+            hint: "this state store has no default state path; use get_state_at/set_state_at"
+                .to_owned(),
+        })
+    }
 }
 
 /// Typed helpers over any [`StateStore`]. You MUST NOT implement this trait yourself.

@@ -7,8 +7,8 @@ use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wmill_core::{
-    Args, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus, LogChunk,
-    LogUpdate, Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, Job, JobId, JobRunner, JobStatus,
+    LogChunk, LogUpdate, Result, RetryPolicy, RunEndpoint, RunOptions, ScriptHash, WaitOptions,
 };
 
 use crate::client::Windmill;
@@ -374,6 +374,8 @@ impl Windmill {
 /// - `get_flow_all_logs`: `GET jobs_u/get_flow_all_logs/{id}`.
 /// - waits with [`WaitOptions::logs`](wmill_core::WaitOptions::logs) follow the log as
 ///   `job_logs_from` does, next to the wait, then read its end with one `getupdate`.
+/// - `cancel_job_in_background`: the same request, sent on the current runtime (or from a
+///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
 #[async_trait]
 impl JobRunner for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
@@ -459,7 +461,11 @@ impl JobRunner for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
-        self.wait(id, options).await
+        // A wait dropped before it returns cancels the job (`cancel_on_drop`).
+        let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
+        let outcome = self.wait(id, options).await;
+        guard.disarm();
+        outcome
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
@@ -540,6 +546,11 @@ impl JobRunner for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         self.flow_all_logs_text(id).await
+    }
+
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        self.cancel_in_background(id, reason);
+        Ok(())
     }
 }
 

@@ -40,8 +40,8 @@
 //! (else `WM_STATE_PATH`). [`WindmillBuilder`] overrides any of them and takes your own
 //! `reqwest::Client`, timeouts, user agent, [`RetryConfig`] and [`WaitTuning`]. A missing
 //! setting is [`Error::NotConfigured`](wmill_core::Error::NotConfigured) naming the variable.
-//! For local runs, [`backend_from_env`] returns the file-backed
-//! [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set, as the Python client does.
+//! For local runs, [`backend_from_env`] lays the `WM_MOCKED_API_FILE` mock over the server (or
+//! over an in-memory backend when no server is named), as the Python client does.
 //!
 //! # Errors
 //! 401/403 are `Unauthorized`, 404 is `NotFound { kind, path }`, other statuses are
@@ -102,7 +102,7 @@
 //!
 //! `run_wait_result` is used only when it takes every run option set (the table on
 //! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
-//! flows without tag or parent), `cancel_on_timeout` is true, and the connection is direct
+//! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and the connection is direct
 //! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
 //! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
 //! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
@@ -122,6 +122,30 @@
 //! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
 //! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
 //! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
+//!
+//! # When the caller goes away
+//! With [`WaitOptions::cancel_on_drop`](wmill_core::WaitOptions::cancel_on_drop) (on by
+//! default, the Python client's `cleanup`), a synchronous run or a `wait_job` whose future is
+//! dropped before it returns sends `POST jobs_u/queue/cancel/{id}` `{"reason": "parent job
+//! cancelled"}`, whatever the strategy (polling, event stream, `run_wait_result`). The request
+//! runs as a task of the current Tokio runtime, so the drop returns at once. When the runtime
+//! shuts down before that task completes (it drops its tasks when `main` returns from
+//! `#[tokio::main]`, or when a `Runtime` is dropped), the task's drop sends the cancel from a
+//! thread of its own and waits for it, at most 5 s (or the request timeout if smaller): the
+//! process exits after the cancel went out. Outside any runtime, the same thread is used. A
+//! cancel that did not complete in time makes the following drops not wait for theirs for
+//! the next 5 s, so a shutdown with many waits on an unreachable server waits 5 s once. Errors
+//! are only logged (`tracing`, debug).
+//!
+//! What no destructor runs for is not covered: `SIGKILL`, `std::process::exit`, aborts,
+//! the default handling of `SIGINT`/`SIGTERM` (catch them with `tokio::signal` and return from
+//! `main`), `Runtime::shutdown_background` (the process may exit before the cancel is sent).
+//! Nor is a run dropped while its `POST jobs/run/..` is in flight: the job id comes with the
+//! answer (the `run_wait_result` path picks the id before sending, so it is covered). With
+//! `cancel_on_drop` off, a synchronous run does not hold `run_wait_result` (the server would
+//! cancel the job when the connection breaks), except with
+//! [`RunOptions::queue_limit`](wmill_core::RunOptions::queue_limit), which only that endpoint
+//! takes: there a dropped run still loses its job.
 //!
 //! # Job logs
 //! [`get_job_logs`](wmill_core::JobRunner::get_job_logs) reads a whole log
@@ -154,6 +178,7 @@ mod client;
 mod config;
 mod datatable;
 mod ducklake;
+mod handle;
 mod helpers;
 mod history;
 mod jobs;
@@ -192,10 +217,16 @@ pub use wait::ResultMaybe;
 /// The environment variable naming the Python client's mock-API file.
 pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";
 
-/// The backend the environment asks for: the local file-backed
-/// [`InMemory`](wmill_core::InMemory) when `WM_MOCKED_API_FILE` is set (variables and resources
-/// read from that JSON file, writes saved back to it, as the Python client does for local runs),
-/// otherwise [`Windmill::from_env`].
+/// The backend the environment asks for.
+///
+/// - `WM_MOCKED_API_FILE` set: a [`MockOverlay`](wmill_core::MockOverlay), as the Python and
+///   TypeScript clients use the file. Variables, resources and state are looked up in the file
+///   first; a miss falls through to the Windmill server when the environment names one
+///   (`BASE_INTERNAL_URL` or `WM_BASE_URL`, then `WM_TOKEN` and `WM_WORKSPACE` are required),
+///   else to an empty [`InMemory`](wmill_core::InMemory). Sets go to the mock, kept in memory
+///   unless `WMILL_MOCKED_API_PERSIST=1` saves them to the file. Jobs go to the server (or the
+///   in-memory backend).
+/// - otherwise [`Windmill::from_env`].
 ///
 /// ```no_run
 /// let backend = wmill_http::backend_from_env()?;
@@ -208,6 +239,8 @@ pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
 /// [`backend_from_env`] over environment-shaped `(name, value)` pairs.
 ///
 /// ```
+/// # use wmill_core::VariableStore;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
 /// # let dir = std::env::temp_dir().join(format!("wmill-doc-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// let file = dir.join("mock.json");
@@ -215,34 +248,31 @@ pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
 /// let backend = wmill_http::backend_from_vars([
 ///     ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
 /// ])?;
-/// assert!(format!("{backend:?}").starts_with("InMemory"));
-/// # Ok::<(), wmill_core::Error>(())
+/// assert!(format!("{backend:?}").starts_with("MockOverlay"));
+/// assert_eq!(backend.get_variable(&wmill_core::ItemPath::parse("u/me/x")?).await?, "42");
+/// # Ok(()) }
 /// ```
 pub fn backend_from_vars(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
     let vars: Vec<(String, String)> = vars.into_iter().collect();
-    let mock = vars
-        .iter()
-        .find(|(k, v)| k == MOCKED_API_FILE_VAR && !v.trim().is_empty())
-        .map(|(_, v)| v.clone());
-    match mock {
-        Some(path) => {
-            let mut backend = wmill_core::InMemory::from_mock_file(path)?;
-            let state = vars
-                .iter()
-                .find(|(k, v)| k == "WM_STATE_PATH_NEW" && !v.is_empty())
-                .or_else(|| {
-                    vars.iter()
-                        .find(|(k, v)| k == "WM_STATE_PATH" && !v.is_empty())
-                });
-            if let Some((_, p)) = state {
-                backend = backend.with_state_path(p)?;
-            }
-            Ok(Arc::new(backend))
+    match wmill_core::MockApiSettings::from_vars(&vars)? {
+        Some(mock) => {
+            let base: Arc<dyn wmill_core::Backend> = if names_a_server(&vars) {
+                Arc::new(Windmill::from_vars(vars)?)
+            } else {
+                Arc::new(wmill_core::InMemory::new())
+            };
+            Ok(Arc::new(mock.open(base)?))
         }
         None => Ok(Arc::new(Windmill::from_vars(vars)?)),
     }
+}
+
+/// Whether the pairs name a Windmill server (`BASE_INTERNAL_URL` or `WM_BASE_URL`).
+fn names_a_server(vars: &[(String, String)]) -> bool {
+    vars.iter()
+        .any(|(k, v)| (k == "BASE_INTERNAL_URL" || k == "WM_BASE_URL") && !v.trim().is_empty())
 }
 
 /// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.

@@ -58,4 +58,8 @@ impl StateStore for Windmill {
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
         self.set_resource(path, value, STATE_RESOURCE_TYPE).await
     }
+
+    fn default_state_path(&self) -> Result<ItemPath> {
+        Windmill::default_state_path(self).cloned()
+    }
 }

@@ -569,12 +569,27 @@ impl Windmill {
         }
     }
 
-    /// The synchronous runs: start and wait, as the options' wait strategy says.
+    /// The synchronous runs: start and wait, as the options' wait strategy says. With
+    /// `cancel_on_drop`, the job is canceled if this future is dropped once its id is known
+    /// (every strategy: the guard covers the whole run).
     pub(crate) async fn run_sync(
         &self,
         target: Target<'_>,
         args: Args,
         options: &RunOptions,
+    ) -> Result<Value> {
+        let guard = crate::handle::RunGuard::new(self, options.wait.cancel_on_drop);
+        let outcome = self.run_sync_guarded(target, args, options, &guard).await;
+        guard.completed();
+        outcome
+    }
+
+    async fn run_sync_guarded(
+        &self,
+        target: Target<'_>,
+        args: Args,
+        options: &RunOptions,
+        guard: &crate::handle::RunGuard<'_>,
     ) -> Result<Value> {
         let wait = &options.wait;
         // Run options (RunOptions, "Synchronous runs"): queue_limit, which only run_wait_result
@@ -592,6 +607,8 @@ impl Windmill {
                     ServerWait::Never => false,
                 }
                 && wait.cancel_on_timeout
+                // The server cancels a job whose run_wait_result connection breaks.
+                && wait.cancel_on_drop
                 && target
                     .endpoint()
                     .wait_result()
@@ -602,10 +619,12 @@ impl Windmill {
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
-            return match &learn {
-                Some(learn) => self.wait_learning(&id, wait, learn).await,
-                None => self.wait(&id, wait).await,
+            guard.started(id);
+            let value = match &learn {
+                Some(learn) => self.wait_learning(&id, wait, learn).await?,
+                None => self.wait(&id, wait).await?,
             };
+            return options.check_result(&id, value);
         }
         if let Some(chosen) = options.job_id
             && self.job_exists(&chosen).await?
@@ -617,6 +636,7 @@ impl Windmill {
             });
         }
         let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
+        guard.started(id);
         let learn = self.learner(target, options);
         let start = Instant::now();
         let fut = learning(
@@ -624,7 +644,8 @@ impl Windmill {
             self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
         );
         let fut = self.with_timeout(Some(id), wait, fut);
-        self.forwarding_logs(id, &wait.logs, fut).await
+        let value = self.forwarding_logs(id, &wait.logs, fut).await?;
+        options.check_result(&id, value)
     }
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive

@@ -14,7 +14,7 @@ fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn mocked_api_file_gives_the_file_backed_backend() {
+async fn mocked_api_file_with_persistence_saves_sets_to_the_file() {
     let dir = tempdir();
     let file = dir.join("mock.json");
     std::fs::write(
@@ -24,6 +24,7 @@ async fn mocked_api_file_gives_the_file_backed_backend() {
     .unwrap();
     let backend = backend_from_vars(vars(&[
         ("WM_MOCKED_API_FILE", file.to_str().unwrap()),
+        ("WMILL_MOCKED_API_PERSIST", "1"),
         ("WM_STATE_PATH_NEW", "u/me/state"),
     ]))
     .unwrap();
@@ -48,6 +49,31 @@ async fn mocked_api_file_gives_the_file_backed_backend() {
         "writes go to the file"
     );
     assert_eq!(written["resources"]["u/me/state"], json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn mocked_api_file_keeps_sets_in_memory_by_default() {
+    let dir = tempdir();
+    let file = dir.join("mock.json");
+    let original = r#"{"variables": {"u/me/key": "v1"}, "resources": {}}"#;
+    std::fs::write(&file, original).unwrap();
+    let backend =
+        backend_from_vars(vars(&[("WM_MOCKED_API_FILE", file.to_str().unwrap())])).unwrap();
+    let key = ItemPath::parse("u/me/key").unwrap();
+    backend
+        .set_variable(&key, "v2", &Default::default())
+        .await
+        .unwrap();
+    backend.set_state(&json!({"n": 1})).await.unwrap();
+    assert_eq!(backend.get_variable(&key).await.unwrap(), "v2");
+    assert_eq!(backend.get_state().await.unwrap(), Some(json!({"n": 1})));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    let err = backend_from_vars(vars(&[
+        ("WM_MOCKED_API_FILE", file.to_str().unwrap()),
+        ("WMILL_MOCKED_API_PERSIST", "perhaps"),
+    ]))
+    .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
 }
 
 #[test]

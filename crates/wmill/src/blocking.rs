@@ -44,6 +44,7 @@ use wmill_core::{
 use crate::JobRef;
 
 // Synchronous already (local files and standard output): the same functions.
+pub use crate::get_state_path;
 #[cfg(feature = "s3")]
 pub use crate::parse_s3_object;
 pub use wmill_core::{
@@ -470,7 +471,7 @@ mod server {
     use super::{block_on, json};
     use crate::JobRef;
     // Synchronous already: the same functions.
-    pub use crate::{get_state_path, worker_has_internal_server};
+    pub use crate::worker_has_internal_server;
 
     /// Blocking [`crate::run_script_by_path_async_with_retry`].
     pub fn run_script_by_path_async_with_retry<A: Serialize + ?Sized>(
@@ -1419,5 +1420,262 @@ mod suspended {
         block_on(async move {
             crate::cancel_suspended_job_by_id(id, resume_id, approver.as_deref(), &payload).await
         })
+    }
+}
+
+pub use self::handles::*;
+
+/// Blocking job handles and batches.
+mod handles {
+    use std::sync::Arc;
+
+    use futures::StreamExt;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+    use wmill_core::{
+        BatchItem, BatchJob, BatchOptions, BatchStream, JobId, JobStatus, Result, RunOptions,
+        WaitOptions,
+    };
+
+    use super::block_on;
+    use crate::JobRef;
+
+    /// Blocking [`crate::start_script_by_path`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill::{Client, InMemory, WaitOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
+    /// wmill::set_client(Client::new(wm));
+    ///
+    /// let job = wmill::blocking::start_script_by_path("f/etl/load", &json!({"day": 3}))?;
+    /// assert_eq!(job.wait(&WaitOptions::new())?, json!(3));
+    /// assert!(job.status()?.is_completed());
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn start_script_by_path<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<JobHandle> {
+        start_script_by_path_with(path, args, &RunOptions::new())
+    }
+
+    /// Blocking [`crate::start_script_by_path_with`].
+    pub fn start_script_by_path_with<A: Serialize + ?Sized>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> {
+        let id = super::run_script_by_path_async_with(path, args, options)?;
+        job_handle(id)
+    }
+
+    /// Blocking [`crate::start_script_by_hash`].
+    pub fn start_script_by_hash<A: Serialize + ?Sized>(hash: &str, args: &A) -> Result<JobHandle> {
+        start_script_by_hash_with(hash, args, &RunOptions::new())
+    }
+
+    /// Blocking [`crate::start_script_by_hash_with`].
+    pub fn start_script_by_hash_with<A: Serialize + ?Sized>(
+        hash: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> {
+        let id = super::run_script_by_hash_async_with(hash, args, options)?;
+        job_handle(id)
+    }
+
+    /// Blocking [`crate::start_flow`].
+    pub fn start_flow<A: Serialize + ?Sized>(path: &str, args: &A) -> Result<JobHandle> {
+        start_flow_with(path, args, &RunOptions::new())
+    }
+
+    /// Blocking [`crate::start_flow_with`].
+    pub fn start_flow_with<A: Serialize + ?Sized>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> {
+        let id = super::run_flow_async_with(path, args, options)?;
+        job_handle(id)
+    }
+
+    /// Blocking [`crate::job_handle`].
+    pub fn job_handle(job_id: impl JobRef) -> Result<JobHandle> {
+        Ok(JobHandle {
+            inner: crate::job_handle(job_id)?,
+        })
+    }
+
+    /// A [`JobHandle`](wmill_core::JobHandle) whose calls block: each runs on the runtime of
+    /// this module.
+    #[derive(Debug, Clone)]
+    pub struct JobHandle {
+        inner: wmill_core::JobHandle,
+    }
+
+    impl JobHandle {
+        /// The async handle on the same job.
+        pub fn into_async(self) -> wmill_core::JobHandle {
+            self.inner
+        }
+
+        /// The job's id.
+        pub fn id(&self) -> JobId {
+            self.inner.id()
+        }
+
+        /// Blocking [`JobHandle::status`](wmill_core::JobHandle::status).
+        pub fn status(&self) -> Result<JobStatus> {
+            let h = self.inner.clone();
+            block_on(async move { h.status().await })
+        }
+
+        /// Blocking [`JobHandle::result`](wmill_core::JobHandle::result).
+        pub fn result(&self) -> Result<Value> {
+            let h = self.inner.clone();
+            block_on(async move { h.result().await })
+        }
+
+        /// Blocking [`JobHandle::wait`](wmill_core::JobHandle::wait).
+        pub fn wait(&self, options: &WaitOptions) -> Result<Value> {
+            let (h, options) = (self.inner.clone(), options.clone());
+            block_on(async move { h.wait(&options).await })
+        }
+
+        /// Blocking [`JobHandle::wait_as`](wmill_core::JobHandle::wait_as).
+        pub fn wait_as<R: DeserializeOwned + Send + 'static>(
+            &self,
+            options: &WaitOptions,
+        ) -> Result<R> {
+            let (h, options) = (self.inner.clone(), options.clone());
+            block_on(async move { h.wait_as(&options).await })
+        }
+
+        /// Blocking [`JobHandle::cancel`](wmill_core::JobHandle::cancel).
+        pub fn cancel(&self, reason: &str) -> Result<()> {
+            let (h, reason) = (self.inner.clone(), reason.to_owned());
+            block_on(async move { h.cancel(&reason).await })
+        }
+
+        /// Blocking [`JobHandle::cancel_on_drop`](wmill_core::JobHandle::cancel_on_drop): the
+        /// drop of the guard sends the cancel before it returns (bounded in time).
+        pub fn cancel_on_drop(self, reason: impl Into<String>) -> JobGuard {
+            JobGuard {
+                inner: Arc::new(self.inner.cancel_on_drop(reason)),
+            }
+        }
+    }
+
+    /// A [`JobGuard`](wmill_core::JobGuard) whose calls block.
+    #[derive(Debug)]
+    pub struct JobGuard {
+        inner: Arc<wmill_core::JobGuard>,
+    }
+
+    impl JobGuard {
+        /// The job's id.
+        pub fn id(&self) -> JobId {
+            self.inner.id()
+        }
+
+        /// Whether dropping the guard would cancel the job.
+        pub fn is_armed(&self) -> bool {
+            self.inner.is_armed()
+        }
+
+        /// Blocking [`JobGuard::status`](wmill_core::JobGuard::status).
+        pub fn status(&self) -> Result<JobStatus> {
+            let g = self.inner.clone();
+            block_on(async move { g.status().await })
+        }
+
+        /// Blocking [`JobGuard::wait`](wmill_core::JobGuard::wait).
+        pub fn wait(&self, options: &WaitOptions) -> Result<Value> {
+            let (g, options) = (self.inner.clone(), options.clone());
+            block_on(async move { g.wait(&options).await })
+        }
+
+        /// Blocking [`JobGuard::cancel`](wmill_core::JobGuard::cancel).
+        pub fn cancel(&self, reason: &str) -> Result<()> {
+            let (g, reason) = (self.inner.clone(), reason.to_owned());
+            block_on(async move { g.cancel(&reason).await })
+        }
+
+        /// Gives the handle back; the job is no longer canceled on drop.
+        pub fn disarm(self) -> JobHandle {
+            let inner = match Arc::try_unwrap(self.inner) {
+                Ok(guard) => guard.disarm(),
+                // Not reachable (calls give their clone back before returning); disarming a
+                // shared guard is not possible, so keep a handle and let it be.
+                Err(shared) => shared.handle().clone(),
+            };
+            JobHandle { inner }
+        }
+    }
+
+    /// Blocking [`crate::run_batch`]: an iterator over the outcomes, in completion order; each
+    /// `next` waits for the next job to complete. The jobs run on the runtime of this module,
+    /// also between two calls of `next`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill::{BatchJob, BatchOptions, Client, InMemory, ItemPath, to_args};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/math/inc", |a| async move { Ok(json!(a["n"].as_i64().unwrap_or(0) + 1)) })?;
+    /// wmill::set_client(Client::new(wm));
+    /// let path = ItemPath::parse("f/math/inc")?;
+    /// let jobs: Vec<_> = (0..4)
+    ///     .map(|n| BatchJob::script_by_path(path.clone(), to_args(&json!({"n": n})).unwrap_or_default()))
+    ///     .collect();
+    /// let mut total = 0;
+    /// for item in wmill::blocking::run_batch(jobs, &BatchOptions::new())? {
+    ///     total += item.into_result_as::<i64>()?;
+    /// }
+    /// assert_eq!(total, 1 + 2 + 3 + 4);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn run_batch<I>(jobs: I, options: &BatchOptions) -> Result<BatchIter>
+    where
+        I: IntoIterator<Item = BatchJob>,
+        I::IntoIter: Send + 'static,
+    {
+        // The jobs progress on the runtime of this module between two `next`.
+        let runtime = super::runtime()?.handle().clone();
+        let options = options.clone().spawner(move |job| {
+            runtime.spawn(job);
+        });
+        Ok(BatchIter {
+            stream: Some(crate::run_batch(jobs, &options)?),
+        })
+    }
+
+    /// The outcomes of a batch, without `async`: see [`run_batch`]. Dropping it drops the
+    /// waits in flight (their jobs are canceled as their `cancel_on_drop` option says).
+    #[derive(Debug)]
+    pub struct BatchIter {
+        stream: Option<BatchStream>,
+    }
+
+    impl Iterator for BatchIter {
+        type Item = BatchItem;
+
+        fn next(&mut self) -> Option<BatchItem> {
+            let mut stream = self.stream.take()?;
+            let polled = block_on(async move {
+                let item = stream.next().await;
+                Ok((stream, item))
+            });
+            match polled {
+                Ok((stream, Some(item))) => {
+                    self.stream = Some(stream);
+                    Some(item)
+                }
+                // (An error here means the runtime, checked when the batch was made, dropped
+                // the task: the batch is gone with it.)
+                Ok((_, None)) | Err(_) => None,
+            }
+        }
     }
 }

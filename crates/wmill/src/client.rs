@@ -115,8 +115,8 @@ impl Client {
 
     /// The client the environment describes.
     ///
-    /// - `WM_MOCKED_API_FILE` set: the local mock-API file (variables, resources and state read
-    ///   from it, writes go to it), as the Python client does.
+    /// - `WM_MOCKED_API_FILE` set: the mock-API file over the configured backend, as the Python
+    ///   and TypeScript clients use it (see [`Client::from_vars`]).
     /// - otherwise (feature `http`): a Windmill client from `BASE_INTERNAL_URL` / `WM_BASE_URL`,
     ///   `WM_TOKEN`, `WM_WORKSPACE` and the job variables; a missing one is
     ///   [`Error::NotConfigured`] naming it.
@@ -125,19 +125,32 @@ impl Client {
     }
 
     /// [`Client::from_env`] over environment-shaped `(name, value)` pairs.
+    ///
+    /// With `WM_MOCKED_API_FILE`, variables, resources and state go through a
+    /// [`MockOverlay`](wmill_core::MockOverlay): a hit returns the mocked value, a miss falls
+    /// through to the configured backend (the Windmill server when `BASE_INTERNAL_URL` or
+    /// `WM_BASE_URL` names one, an empty [`InMemory`](wmill_core::InMemory) otherwise), a set
+    /// writes to the mock (kept in memory, as in Python; saved to the file, atomically, with
+    /// `WMILL_MOCKED_API_PERSIST=1`). Jobs, the server helpers and S3 use the configured
+    /// backend unchanged.
+    ///
+    /// ```
+    /// # fn main() -> wmill::Result<()> {
+    /// # let dir = std::env::temp_dir().join(format!("wmill-doc-client-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("mock.json");
+    /// std::fs::write(&file, r#"{"variables": {"u/me/key": "mocked"}, "resources": {}}"#).unwrap();
+    /// let client = wmill::Client::from_vars([
+    ///     ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
+    /// ])?;
+    /// wmill::set_client(client);
+    /// assert_eq!(wmill::blocking::get_variable("u/me/key")?, "mocked");
+    /// # Ok(()) }
+    /// ```
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let get = |name: &str| {
-            vars.iter()
-                .find(|(k, v)| k == name && !v.trim().is_empty())
-                .map(|(_, v)| v.as_str())
-        };
-        if let Some(file) = get("WM_MOCKED_API_FILE") {
-            let mut memory = wmill_core::InMemory::from_mock_file(file)?;
-            if let Some(state) = get("WM_STATE_PATH_NEW").or_else(|| get("WM_STATE_PATH")) {
-                memory = memory.with_state_path(state)?;
-            }
-            return Ok(Client::new(memory));
+        if let Some(mock) = wmill_core::MockApiSettings::from_vars(&vars)? {
+            return Self::mocked_api(&mock, vars);
         }
         #[cfg(feature = "http")]
         {
@@ -152,6 +165,34 @@ impl Client {
                     .to_owned(),
             })
         }
+    }
+
+    /// The client of `WM_MOCKED_API_FILE`: the configured backend, with its variables,
+    /// resources and state behind the mock.
+    fn mocked_api(mock: &wmill_core::MockApiSettings, vars: Vec<(String, String)>) -> Result<Self> {
+        #[cfg(feature = "http")]
+        let names_a_server = vars
+            .iter()
+            .any(|(k, v)| (k == "BASE_INTERNAL_URL" || k == "WM_BASE_URL") && !v.trim().is_empty());
+        #[cfg(feature = "http")]
+        let (base, mut client): (Arc<dyn Backend>, Client) = if names_a_server {
+            let windmill = wmill_http::Windmill::from_vars(vars)?;
+            (Arc::new(windmill.clone()), Client::windmill(windmill))
+        } else {
+            let memory = wmill_core::InMemory::new();
+            (Arc::new(memory.clone()), Client::new(memory))
+        };
+        #[cfg(not(feature = "http"))]
+        let (base, mut client): (Arc<dyn Backend>, Client) = {
+            let _ = vars;
+            let memory = wmill_core::InMemory::new();
+            (Arc::new(memory.clone()), Client::new(memory))
+        };
+        let overlay = Arc::new(mock.open(base)?);
+        client.variables = Some(overlay.clone());
+        client.resources = Some(overlay.clone());
+        client.state = Some(overlay);
+        Ok(client)
     }
 
     /// The variable store.

@@ -21,6 +21,9 @@ pub mod prelude;
 
 pub use client::{Client, ClientBuilder, client, reset_client, set_client};
 pub use functions::*;
+// The global client's batch, rather than `wmill_core::run_batch(runner, ..)` (which stays
+// reachable as `StartJobs::run_batch` on any backend).
+pub use functions::run_batch;
 #[cfg(feature = "http")]
 pub use server::*;
 pub use wmill_core::*;

@@ -66,16 +66,6 @@ pub async fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
         .await
 }
 
-/// The default state path of the current script: `WM_STATE_PATH_NEW`, else `WM_STATE_PATH`
-/// (Windmill sets them inside a job). Python: `wmill.get_state_path()`.
-///
-/// # Errors
-/// [`Error::NotConfigured`] when neither is set; [`Error::Unsupported`] on a client without a
-/// Windmill server.
-pub fn get_state_path() -> Result<ItemPath> {
-    client()?.http()?.default_state_path().cloned()
-}
-
 /// Whether the client talks to the worker's internal server (`localhost` or `127.0.0.1`),
 /// where inline scripts run on the calling worker. Python: `wmill.worker_has_internal_server()`.
 pub fn worker_has_internal_server() -> Result<bool> {

@@ -312,8 +312,11 @@ fn the_mocked_api_file_gives_a_file_backed_client() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mock.json");
     std::fs::write(&file, r#"{"variables": {"u/a/k": "v"}, "resources": {}}"#).unwrap();
-    let client =
-        Client::from_vars([("WM_MOCKED_API_FILE".to_owned(), file.display().to_string())]).unwrap();
+    let client = Client::from_vars([
+        ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
+        ("WMILL_MOCKED_API_PERSIST".to_owned(), "true".to_owned()),
+    ])
+    .unwrap();
     wmill::set_client(client);
     assert_eq!(wmill::blocking::get_variable("u/a/k").unwrap(), "v");
     wmill::blocking::set_variable("u/a/new", "written", false).unwrap();

@@ -210,12 +210,10 @@ async fn retry_runs_teams_messages_state_path_and_internal_server() {
     wmill::blocking::send_teams_message("conv-2", "failed", false, None).unwrap();
     server.verify().await;
 
-    // A client without a Windmill server: Unsupported.
+    // A client without a Windmill server: the state path is the backend's, the server-only
+    // helpers are Unsupported.
     wmill::set_client(Client::new(wmill::InMemory::new()));
-    assert!(matches!(
-        wmill::get_state_path(),
-        Err(wmill::Error::Unsupported { .. })
-    ));
+    assert_eq!(wmill::get_state_path().unwrap().as_str(), "u/local/state");
     assert!(matches!(
         wmill::worker_has_internal_server(),
         Err(wmill::Error::Unsupported { .. })

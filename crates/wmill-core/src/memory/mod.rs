@@ -23,9 +23,9 @@ use self::jobs::{Job, JobFn, Jobs, Outcome};
 pub use self::jobs::{Runnable, Spawner, StartedJob};
 pub use self::logs::JobLog;
 use crate::{
-    Args, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery, JobRunner, JobStatus,
-    JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page, ResourceInfo,
-    ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
+    JobRunner, JobStatus, JobSummary, ListResources, ListVariables, LogChunk, LogUpdate, Page,
+    ResourceInfo, ResourceStore, Result, RunEndpoint, RunOptions, STATE_RESOURCE_TYPE, ScriptHash,
     SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
 };
 
@@ -33,7 +33,7 @@ use crate::{
 pub const DEFAULT_STATE_PATH: &str = "u/local/state";
 
 /// How deep `$res:` references may nest when a resource is interpolated.
-const MAX_INTERPOLATION_DEPTH: usize = 16;
+pub(crate) const MAX_INTERPOLATION_DEPTH: usize = 16;
 
 /// How many JSON values `$res:` / `$var:` references may bring into one interpolated value.
 const MAX_INTERPOLATED_VALUES: usize = 100_000;
@@ -77,6 +77,8 @@ const DEFAULT_PER_PAGE: u32 = crate::DEFAULT_PAGE_SIZE;
 ///   file. Three optional keys of ours keep what the format has no room for: `resource_types`,
 ///   `secret_variables` and `variable_descriptions`. One `InMemory` per file: two instances
 ///   (or processes) writing the same file each write their whole snapshot, and the last wins.
+///   [`InMemory::load_mock_file`] reads the file and keeps changes in memory. The environment
+///   variable itself builds a [`MockOverlay`](crate::MockOverlay): the file over the server.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
@@ -157,7 +159,34 @@ impl InMemory {
     /// starts empty (and is created on the first write); an unreadable or malformed file is an
     /// error (never silently ignored).
     pub fn from_mock_file(path: impl Into<PathBuf>) -> Result<Self> {
-        let file = MockFile::new(path.into());
+        Self::load_file(MockFile::new(path.into()), true)
+    }
+
+    /// A backend loaded from a mock-API file whose changes stay in memory: the file is read
+    /// once and never written, as the Python and TypeScript clients treat it. A missing file
+    /// starts empty; an unreadable or malformed file is an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{InMemory, ItemPath, SetVariableOptions, VariableStore};
+    ///
+    /// let dir = tempfile::tempdir().map_err(|e| wmill_core::Error::invalid("temp dir", e.to_string()))?;
+    /// let file = dir.path().join("mock.json");
+    /// std::fs::write(&file, r#"{"variables": {"u/me/key": "v1"}, "resources": {}}"#)
+    ///     .map_err(|e| wmill_core::Error::invalid("mock file", e.to_string()))?;
+    /// let mock = InMemory::load_mock_file(&file)?;
+    /// let key = ItemPath::parse("u/me/key")?;
+    /// mock.set_variable(&key, "v2", &SetVariableOptions::new()).await?;
+    /// assert_eq!(mock.get_variable(&key).await?, "v2");
+    /// assert!(std::fs::read_to_string(&file).unwrap_or_default().contains("v1")); // untouched
+    /// assert_eq!(mock.mock_file(), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn load_mock_file(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::load_file(MockFile::new(path.into()), false)
+    }
+
+    fn load_file(file: MockFile, write_back: bool) -> Result<Self> {
         let loaded = file.load()?;
         let mut data = Data::default();
         for (raw, value) in loaded.variables {
@@ -193,7 +222,7 @@ impl InMemory {
         Ok(InMemory {
             inner: Arc::new(Inner {
                 data: Mutex::new(data),
-                file: Some(file),
+                file: write_back.then_some(file),
                 ..Inner::default()
             }),
         })
@@ -304,6 +333,21 @@ impl InMemory {
         self.inner.scripts.write().insert(what, f);
     }
 
+    /// What this backend runs: the scripts, script versions and flows registered so far, in
+    /// [`Runnable`]'s order (scripts by path, then by hash, then flows; each sorted).
+    ///
+    /// ```
+    /// use wmill_core::{InMemory, ItemPath, Runnable};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/hello", |_| async { Ok(serde_json::json!("hi")) })?;
+    /// assert_eq!(wm.registered(), [Runnable::ScriptPath(ItemPath::parse("f/jobs/hello")?)]);
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn registered(&self) -> Vec<Runnable> {
+        self.inner.scripts.read().keys().cloned().collect()
+    }
+
     /// Every job started so far, in order, with its arguments and options.
     pub fn started_jobs(&self) -> Vec<StartedJob> {
         self.inner.jobs.lock().started.clone()
@@ -313,6 +357,26 @@ impl InMemory {
     pub fn to_mock_json(&self) -> Value {
         let data = self.inner.data.lock();
         serde_json::to_value(snapshot(&data)).unwrap_or(Value::Null)
+    }
+
+    /// The value of the variable at `path`, if this backend holds it.
+    pub(crate) fn variable_value(&self, path: &ItemPath) -> Option<String> {
+        self.inner
+            .data
+            .lock()
+            .variables
+            .get(path)
+            .map(|v| v.value.clone())
+    }
+
+    /// The raw (not interpolated) value of the resource at `path`, if this backend holds it.
+    pub(crate) fn raw_resource(&self, path: &ItemPath) -> Option<Value> {
+        self.inner
+            .data
+            .lock()
+            .resources
+            .get(path)
+            .map(|r| r.value.clone())
     }
 
     fn state_path(&self) -> ItemPath {
@@ -498,7 +562,8 @@ impl InMemory {
     /// Starts a synchronous run and waits for it.
     async fn run_sync(&self, what: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
         let id = self.start(what, args, options, true)?;
-        self.wait_job(&id, &options.wait).await
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
@@ -601,7 +666,7 @@ impl InMemory {
 }
 
 /// What references may still bring into the value being interpolated.
-struct Budget {
+pub(crate) struct Budget {
     /// JSON values.
     values: usize,
     /// Bytes of strings and object keys.
@@ -619,7 +684,7 @@ impl Default for Budget {
 
 impl Budget {
     /// Counts one value brought in by a reference, holding `bytes` bytes of strings or keys.
-    fn take(&mut self, bytes: usize) -> Result<()> {
+    pub(crate) fn take(&mut self, bytes: usize) -> Result<()> {
         self.values = self.values.checked_sub(1).ok_or_else(|| {
             Error::invalid(
                 "resource",
@@ -672,7 +737,11 @@ fn snapshot(data: &Data) -> MockFileData {
     }
 }
 
-fn page<T>(items: impl Iterator<Item = T>, page: Option<u32>, per_page: Option<u32>) -> Vec<T> {
+pub(crate) fn page<T>(
+    items: impl Iterator<Item = T>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> Vec<T> {
     let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE).max(1) as usize;
     let page = page.unwrap_or(1).max(1) as usize;
     items.skip((page - 1) * per_page).take(per_page).collect()
@@ -810,6 +879,10 @@ impl StateStore for InMemory {
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
         self.put_resource(path, value.clone(), STATE_RESOURCE_TYPE)
     }
+
+    fn default_state_path(&self) -> Result<ItemPath> {
+        Ok(self.state_path())
+    }
 }
 
 #[async_trait]
@@ -871,31 +944,11 @@ impl JobRunner for InMemory {
             return self.wait_forwarding_logs(id, options).await;
         }
         let job = self.job(id)?;
-        let fut = job.fut.clone();
-        let outcome = match options.timeout {
-            None => fut.await,
-            Some(after) => {
-                match select(fut, futures_timer::Delay::new(after)).await {
-                    Either::Left((outcome, _)) => outcome,
-                    // The job may have completed just as the timer fired: its result wins.
-                    Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
-                    Either::Right(_) => {
-                        if options.cancel_on_timeout {
-                            // Cancel once; the job may have just completed, which is fine.
-                            job.cancel("reached timeout");
-                        }
-                        return Err(Error::Timeout {
-                            job_id: Some(*id),
-                            after,
-                        });
-                    }
-                }
-            }
-        };
-        outcome.map_err(|error| Error::JobFailed {
-            job_id: *id,
-            error: Box::new(error),
-        })
+        // A wait dropped before it returns cancels the job (`cancel_on_drop`).
+        let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
+        let outcome = wait_for(&job, id, options).await;
+        guard.disarm();
+        outcome
     }
 
     async fn get_result(&self, id: &JobId) -> Result<Value> {
@@ -975,6 +1028,42 @@ impl JobRunner for InMemory {
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         self.flow_all_logs(id)
     }
+
+    /// Cancels at once (the in-memory backend needs no request); a job that completed is
+    /// left alone.
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        self.job(id)?.cancel(reason);
+        Ok(())
+    }
+}
+
+/// The wait of [`JobRunner::wait_job`], without the drop guard.
+async fn wait_for(job: &Job, id: &JobId, options: &WaitOptions) -> Result<Value> {
+    let fut = job.fut.clone();
+    let outcome = match options.timeout {
+        None => fut.await,
+        Some(after) => {
+            match select(fut, futures_timer::Delay::new(after)).await {
+                Either::Left((outcome, _)) => outcome,
+                // The job may have completed just as the timer fired: its result wins.
+                Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
+                Either::Right(_) => {
+                    if options.cancel_on_timeout {
+                        // Cancel once; the job may have just completed, which is fine.
+                        job.cancel("reached timeout");
+                    }
+                    return Err(Error::Timeout {
+                        job_id: Some(*id),
+                        after,
+                    });
+                }
+            }
+        }
+    };
+    outcome.map_err(|error| Error::JobFailed {
+        job_id: *id,
+        error: Box::new(error),
+    })
 }
 
 #[cfg(test)]

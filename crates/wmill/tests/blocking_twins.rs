@@ -1,0 +1,112 @@
+//! Every async module-level function has a blocking twin of the same name in `wmill::blocking`
+//! (docs/guide.md says so): read from the sources, so a new async function without a twin
+//! fails here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+/// The sources of the module-level functions.
+const ASYNC_SOURCES: &[&str] = &["functions.rs", "server.rs", "s3files.rs"];
+
+fn source(name: &str) -> String {
+    let path = format!("{}/src/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The names after `prefix` at the start of a (trimmed) line, up to `<` or `(`.
+fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix(prefix))
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// The names a `pub use` statement brings in (`pub use a::{b, c};`, `pub use a::b;`).
+fn reexported(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("pub use ") {
+        let stmt = &rest[start..];
+        let end = stmt.find(';').unwrap_or(stmt.len());
+        for part in
+            stmt[..end].split(|c: char| c == ',' || c == '{' || c == '}' || c.is_whitespace())
+        {
+            if let Some(name) = part.rsplit("::").next()
+                && !name.is_empty()
+            {
+                out.insert(name.to_owned());
+            }
+        }
+        rest = &stmt[end..];
+    }
+    out
+}
+
+#[test]
+fn every_async_function_has_a_blocking_twin() {
+    let blocking = source("blocking.rs");
+    let mut twins = names_after(&blocking, "pub fn ");
+    twins.extend(reexported(&blocking));
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for file in ASYNC_SOURCES {
+        for name in names_after(&source(file), "pub async fn ") {
+            checked += 1;
+            if !twins.contains(&name) {
+                missing.push(format!("{file}: {name}"));
+            }
+        }
+    }
+    assert!(
+        checked > 50,
+        "the scan found only {checked} async functions"
+    );
+    assert!(
+        missing.is_empty(),
+        "async functions without a blocking twin in wmill::blocking: {missing:?}"
+    );
+}
+
+#[test]
+fn the_sync_functions_are_reexported_in_blocking() {
+    let blocking = source("blocking.rs");
+    let mut reexports = reexported(&blocking);
+    // or a blocking function of the same name (streams become iterators there)
+    reexports.extend(names_after(&blocking, "pub fn "));
+    let mut missing = Vec::new();
+    for file in ASYNC_SOURCES {
+        for name in names_after(&source(file), "pub fn ") {
+            if !reexports.contains(&name) {
+                missing.push(format!("{file}: {name}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "sync module functions not re-exported in wmill::blocking: {missing:?}"
+    );
+}
+
+#[test]
+fn the_scanner_sees_what_it_must() {
+    let text =
+        "pub async fn a<T>(x: T) {}\n    pub fn b() {}\npub use crate::{c, d::e};\npub use f::g;";
+    assert_eq!(
+        names_after(text, "pub async fn "),
+        BTreeSet::from(["a".to_owned()])
+    );
+    assert_eq!(
+        names_after(text, "pub fn "),
+        BTreeSet::from(["b".to_owned()])
+    );
+    let r = reexported(text);
+    for n in ["c", "e", "g"] {
+        assert!(r.contains(n), "{n}: {r:?}");
+    }
+}
