@@ -317,6 +317,7 @@ impl Windmill {
 
     /// Cancels a job with an explicit reason, bounded by `timeout`; errors are only logged
     /// (used on wait timeouts).
+    #[tracing::instrument(name = "cleanup_cancel", skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub(crate) async fn cancel_quietly(&self, id: &JobId, reason: &str, timeout: Duration) {
         let ids = id.to_string();
         let call = self

@@ -474,3 +474,43 @@ async fn answering_a_suspended_step_names_the_job_never_the_signature() {
     assert_eq!(capture.attempts(&logs), [("1".into(), "200".into())]);
     capture.assert_no_secret(&[TOKEN, &signature, ARG, "LOG-LINE-s3cr3t"]);
 }
+
+#[tokio::test]
+async fn a_wait_that_times_out_shows_its_cleanup_cancel() {
+    let server = server().await;
+    call(
+        "GET",
+        &format!("/api/w/ws/jobs_u/completed/get_result_maybe/{JOB}"),
+    )
+    .respond_with(not_completed())
+    .mount(&server)
+    .await;
+    call("POST", &format!("/api/w/ws/jobs_u/queue/cancel/{JOB}"))
+        .respond_with(text(200, "canceled"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+
+    let (capture, _guard) = Capture::install();
+    let err = wm
+        .wait_job(
+            &job(),
+            &WaitOptions::new()
+                .strategy(fast_poll())
+                .timeout(Duration::from_millis(50))
+                .cancel_on_timeout(true),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let wait = capture.one("wait_job");
+    let cancel = capture.one("cleanup_cancel");
+    assert_eq!(cancel.parent, Some(wait.seq));
+    assert_eq!(field(&cancel, "job_id"), Some(JOB));
+    let http = capture.children(&cancel, "http");
+    assert_eq!(http.len(), 1, "{http:#?}");
+    assert_eq!(field(&http[0], "method"), Some("POST"));
+    assert_eq!(field(&http[0], "status"), Some("200"));
+    capture.assert_no_secret(&[TOKEN]);
+}
