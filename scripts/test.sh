@@ -82,6 +82,19 @@ grep -q "canceled: Job canceled: example: no longer needed" <<<"$out"
 grep -q "abandoned run: job .* is Completed { success: false }" <<<"$out"
 grep -q "batch: 20 jobs, 8 at a time" <<<"$out"
 grep -q "fail-fast batch reported 1 item(s) of 7" <<<"$out"
+# Observability: the SDK's spans on standard error (fmt) and through OpenTelemetry, each request
+# an `http` span under its call; neither the token nor a secret value in any of it.
+out=$(run_against_server observability 2>&1)
+echo "$out"
+grep -q "otel span get_resource (parent: nightly_report) workspace=test path=f/examples/postgres" <<<"$out"
+grep -q "otel span http (parent: get_resource) method=GET path=/api/w/test/resources/get_value_interpolated/f/examples/postgres attempt=1 status=200" <<<"$out"
+grep -Eq "otel span run_script_by_path \(parent: nightly_report\) workspace=test path=f/examples/add job_id=[0-9a-f-]{36}" <<<"$out"
+grep -q 'get_resource{workspace="test" path="f/examples/postgres"}:http{method=GET' <<<"$out"
+fake_token=$(sed -n 's/.*WM_TOKEN=\([^ ]*\).*/\1/p' <<<"$env_line")
+if [ -z "$fake_token" ] || grep -q -e "fake-s3cret" -e "$fake_token" <<<"$out"; then
+  echo "observability: a secret (or the token) reached the trace output" >&2
+  exit 1
+fi
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" 2>/dev/null || true
 echo "examples against the fake server: ok"

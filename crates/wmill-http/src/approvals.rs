@@ -148,6 +148,7 @@ impl Windmill {
     /// Posts an interactive approval for the current suspended flow step to a Slack channel
     /// (`GET jobs/slack_approval/{WM_JOB_ID}?slack_resource_path&channel_id&flow_step_id&...`).
     /// Needs `WM_FLOW_JOB_ID` (a flow step) and a flow step id.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display)))]
     pub async fn request_interactive_slack_approval(
         &self,
         slack_resource_path: &str,
@@ -171,6 +172,7 @@ impl Windmill {
 
     /// Posts an interactive approval for the current suspended flow step to a Microsoft Teams
     /// channel (`GET jobs/teams_approval/{WM_JOB_ID}?team_name&channel_name&flow_step_id&...`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display)))]
     pub async fn request_interactive_teams_approval(
         &self,
         team_name: &str,
@@ -190,6 +192,7 @@ impl Windmill {
 
     /// Answers a Microsoft Teams activity (`POST teams/activities`
     /// `{conversation_id, text, success, card_block?}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn send_teams_message(
         &self,
         conversation_id: &str,

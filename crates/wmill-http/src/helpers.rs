@@ -70,6 +70,7 @@ impl Windmill {
     ///
     /// [`JobRunner::get_job`](wmill_core::JobRunner::get_job) is the typed job (state,
     /// timestamps, flow steps, ...); this is the raw JSON, for the logs and code it can carry.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn get_job_raw(&self, id: &JobId, light: bool) -> Result<Value> {
         if light {
             return self.get_job_light(id).await;
@@ -88,6 +89,7 @@ impl Windmill {
 
     /// Force-cancels a job stuck after a normal cancel (`POST jobs_u/queue/force_cancel/{id}`
     /// `{reason}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn force_cancel_job(&self, id: &JobId, reason: Option<&str>) -> Result<()> {
         let ids = id.to_string();
         self.call(
@@ -112,6 +114,7 @@ impl Windmill {
 
     /// The root job of `job_id` (default: the current job, `WM_JOB_ID`)
     /// (`GET jobs_u/get_root_job_id/{id}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(job_id).ok().map(tracing::field::display)))]
     pub async fn get_root_job_id(&self, job_id: Option<JobId>) -> Result<JobId> {
         let id = self.current_job(job_id)?;
         let ids = id.to_string();
@@ -135,6 +138,7 @@ impl Windmill {
 
     /// Whether the worker running `job_id` (default: the current job) is shutting down
     /// (`GET jobs/worker_is_draining/{id}`); long jobs can poll it to exit early.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(job_id).ok().map(tracing::field::display)))]
     pub async fn worker_is_draining(&self, job_id: Option<JobId>) -> Result<bool> {
         let ids = self.current_job(job_id)?.to_string();
         self.call(
@@ -158,6 +162,7 @@ impl Windmill {
     /// `parent_job` first (`GET jobs_u/get/{id}`) and sends it as `flow_job_id` (for the current
     /// job without a parent, `WM_FLOW_JOB_ID`), then `POST job_metrics/set_progress/{id}`
     /// `{percent, flow_job_id}`.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(job_id).ok().map(tracing::field::display)))]
     pub async fn set_progress(&self, percent: u32, job_id: Option<JobId>) -> Result<()> {
         let id = self.current_job(job_id)?;
         let job = self.get_job_light(&id).await?;
@@ -194,6 +199,7 @@ impl Windmill {
 
     /// The progress of `job_id` (default: the current job), `None` when none was set
     /// (`GET job_metrics/get_progress/{id}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(job_id).ok().map(tracing::field::display)))]
     pub async fn get_progress(&self, job_id: Option<JobId>) -> Result<Option<u32>> {
         let ids = self.current_job(job_id)?.to_string();
         let v: Value = self
@@ -217,6 +223,7 @@ impl Windmill {
     /// Sets a user state value of the current flow (the root job of `WM_JOB_ID`):
     /// `GET jobs_u/get_root_job_id/{WM_JOB_ID}`, then `POST jobs/flow/user_states/{root}/{key}`
     /// with the value as the body. Outside a flow this is [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), key = key))]
     pub async fn set_flow_user_state(&self, key: &str, value: &Value) -> Result<()> {
         let root = self.get_root_job_id(None).await?.to_string();
         self.call(
@@ -240,6 +247,7 @@ impl Windmill {
 
     /// A user state value of the current flow, `None` when it is not set
     /// (`GET jobs/flow/user_states/{root}/{key}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), key = key))]
     pub async fn get_flow_user_state(&self, key: &str) -> Result<Option<Value>> {
         let root = self.get_root_job_id(None).await?.to_string();
         let resp = self
@@ -271,6 +279,7 @@ impl Windmill {
     /// The URLs that resume or cancel the current job's suspend step
     /// (`GET jobs/resume_urls/{WM_JOB_ID}/{nonce}?approver&flow_level`; the nonce is random).
     /// `approver` is sent only when given; `flow_level` targets the parent flow (pre-approval).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display)))]
     pub async fn get_resume_urls(
         &self,
         approver: Option<&str>,
@@ -301,6 +310,7 @@ impl Windmill {
     /// The URLs bound to a workflow-as-code `wait_for_approval` step
     /// (`GET jobs/wac_approval_urls/{WM_JOB_ID}/{step_key}?approver`). `step_key` must be
     /// non-empty, without `/` or `\`, and not `.` or `..` (Python's default is `"approval"`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display), step_key = step_key))]
     pub async fn get_approval_urls(
         &self,
         step_key: &str,
@@ -336,6 +346,7 @@ impl Windmill {
     }
 
     /// The global identity of the token (`GET users/whoami`): email, username, login type, ...
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn whoami(&self) -> Result<Value> {
         self.call(Method::GET, &[Seg::Lit("users"), Seg::Lit("whoami")])
             .idempotent()
@@ -346,6 +357,7 @@ impl Windmill {
 
     /// The identity of the token in the workspace (`GET w/{ws}/users/whoami`): username,
     /// is_admin, groups, folders, ...
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn workspace_whoami(&self) -> Result<Value> {
         self.call(
             Method::GET,
@@ -358,6 +370,7 @@ impl Windmill {
     }
 
     /// The server version (`GET version`, text).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn version(&self) -> Result<String> {
         self.call(Method::GET, &[Seg::Lit("version")])
             .idempotent()
@@ -368,6 +381,7 @@ impl Windmill {
 
     /// An OIDC id token for `audience` (Enterprise Edition), for federation with AWS, GCP,
     /// Vault... (`POST w/{ws}/oidc/token/{audience}?expires_in=<secs>`, text JWT).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), audience = audience))]
     pub async fn get_id_token(
         &self,
         audience: &str,
@@ -391,6 +405,7 @@ impl Windmill {
 
     /// Creates an API token valid for `duration` (`POST users/tokens/create`
     /// `{label: "refresh <epoch>", expiration: <UTC RFC 3339>}`, 201 with the token as text).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn create_token(&self, duration: Duration) -> Result<String> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -422,6 +437,7 @@ impl Windmill {
     /// `POST jobs/run_inline/preview` (runs on the calling worker, no job); otherwise
     /// `POST jobs/run_wait_result/preview`. Body `{content, language, args}`. A `language`
     /// outside [`SCRIPT_LANGUAGES`] is [`Error::InvalidInput`], with no request sent.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), language = language))]
     pub async fn run_inline_script_preview(
         &self,
         content: &str,
@@ -463,6 +479,7 @@ impl Windmill {
     /// `GET jobs/list?running=true&script_path_exact=<path>` (first page, like Python), then
     /// `POST jobs_u/queue/cancel/{id}` `{reason: "killed by `cancel_running` method"}` for each
     /// job other than the current one (`WM_JOB_ID`). Returns the ids it canceled.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = script_path.map(ItemPath::as_str)))]
     pub async fn cancel_running(&self, script_path: Option<&ItemPath>) -> Result<Vec<JobId>> {
         let path = match (script_path, &self.inner.job_path) {
             (Some(path), _) | (None, Ok(Some(path))) => path,
@@ -512,6 +529,7 @@ impl Windmill {
 
     /// The email of a user (`GET w/{ws}/users/username_to_email/{username}`). Deprecated by
     /// Windmill in favour of the `WM_END_USER_EMAIL` / `WM_EMAIL` variables of the job.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn username_to_email(&self, username: &str) -> Result<String> {
         self.call(
             Method::GET,
@@ -534,6 +552,7 @@ impl Windmill {
     /// `w/<workspace>/...`, see [`workspace`](Self::workspace)) and may carry a query string.
     /// The body, if any, is sent as JSON; the answer is parsed as JSON, or returned as a JSON
     /// string when it is not JSON. GET/HEAD/PUT/DELETE are retried like other idempotent calls.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), method = %method, endpoint = endpoint.split('?').next()))]
     pub async fn request_json(
         &self,
         method: Method,
@@ -580,6 +599,7 @@ impl Windmill {
 
     /// Commits Kafka offsets of a trigger with auto-commit disabled
     /// (`POST kafka_triggers/commit_offsets/{path}` `{topic, partition, offset}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = trigger_path.as_str(), topic = topic, partition = partition))]
     pub async fn commit_kafka_offsets(
         &self,
         trigger_path: &ItemPath,

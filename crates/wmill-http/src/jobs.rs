@@ -79,6 +79,13 @@ pub(crate) struct Links {
 /// The default reason of [`JobRunner::cancel_job`].
 const DEFAULT_CANCEL_REASON: &str = "cancelled via cancel_job method";
 
+/// Records a started job's id as the `job_id` field of the current span (the call's, when it
+/// declares one), and returns it.
+pub(crate) fn started(id: JobId) -> JobId {
+    tracing::Span::current().record("job_id", tracing::field::display(&id));
+    id
+}
+
 impl Windmill {
     pub(crate) fn links(&self, target: Target<'_>, options: &RunOptions) -> Links {
         let track = options.track_in_parent.unwrap_or(!target.is_flow());
@@ -184,7 +191,9 @@ impl Windmill {
         let resp = call.send_raw().await?;
         if resp.status.is_success() {
             let text = resp.text()?;
-            return JobId::parse(text.trim().trim_matches('"')).map_err(|e| resp.decode_error(e));
+            return JobId::parse(text.trim().trim_matches('"'))
+                .map(started)
+                .map_err(|e| resp.decode_error(e));
         }
         if resp.status.as_u16() == 400
             && let Some(id) = job_id
@@ -192,7 +201,7 @@ impl Windmill {
         {
             if resp.attempts > 1 {
                 tracing::debug!(job_id = %id, "an earlier attempt of this start succeeded");
-                return Ok(id);
+                return Ok(started(id));
             }
             return Err(Error::AlreadyExists {
                 kind: ItemKind::Job,
@@ -216,6 +225,7 @@ impl Windmill {
     /// # Errors
     /// [`Error::InvalidInput`] before any request when `retry` is not a policy the server
     /// accepts, or with the options the endpoint does not take.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     pub async fn run_script_by_path_async_with_retry(
         &self,
         path: &ItemPath,
@@ -231,6 +241,7 @@ impl Windmill {
 
     /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
     /// script version by hash.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     pub async fn run_script_by_hash_async_with_retry(
         &self,
         hash: &ScriptHash,
@@ -246,6 +257,7 @@ impl Windmill {
 
     /// Whether a job with this id exists, queued, running or completed
     /// (`GET jobs_u/get/{id}?no_logs=true&no_code=true`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn job_exists(&self, id: &JobId) -> Result<bool> {
         match self.get_job_light(id).await {
             Ok(_) => Ok(true),
@@ -302,6 +314,7 @@ impl Windmill {
 
     /// Cancels a job with an explicit reason, bounded by `timeout`; errors are only logged
     /// (used on wait timeouts).
+    #[tracing::instrument(name = "cleanup_cancel", skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub(crate) async fn cancel_quietly(&self, id: &JobId, reason: &str, timeout: Duration) {
         let ids = id.to_string();
         let call = self
@@ -363,6 +376,7 @@ impl Windmill {
 ///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
 #[async_trait]
 impl JobRunner for Windmill {
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_path_async(
         &self,
         path: &ItemPath,
@@ -373,6 +387,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_hash_async(
         &self,
         hash: &ScriptHash,
@@ -383,6 +398,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_flow_async(
         &self,
         path: &ItemPath,
@@ -393,6 +409,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_path(
         &self,
         path: &ItemPath,
@@ -402,6 +419,7 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Path(path), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
     async fn run_script_by_hash(
         &self,
         hash: &ScriptHash,
@@ -411,10 +429,12 @@ impl JobRunner for Windmill {
         self.run_sync(Target::Hash(hash), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
         self.run_sync(Target::Flow(path), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
     async fn run_flow_by_version_async(
         &self,
         version: FlowVersion,
@@ -426,6 +446,7 @@ impl JobRunner for Windmill {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
     async fn run_flow_by_version(
         &self,
         version: FlowVersion,
@@ -436,6 +457,7 @@ impl JobRunner for Windmill {
         self.run_sync(Target::FlowVersion(&v), args, options).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         // A wait dropped before it returns cancels the job (`cancel_on_drop`).
         let guard = CancelOnDrop::new(self, *id).armed(options.cancel_on_drop);
@@ -444,6 +466,7 @@ impl JobRunner for Windmill {
         outcome
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_result(&self, id: &JobId) -> Result<Value> {
         let ids = id.to_string();
         let resp = self
@@ -464,10 +487,12 @@ impl JobRunner for Windmill {
         resp.result_value()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
         Ok(self.get_job_typed(id).await?.status())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
         let ids = id.to_string();
         self.call(
@@ -488,6 +513,7 @@ impl JobRunner for Windmill {
         .map(drop)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = query.script_path.as_ref().map(ItemPath::as_str), path_start = query.script_path_start.as_deref()))]
     async fn list_jobs_page(
         &self,
         query: &wmill_core::JobQuery,
@@ -496,14 +522,17 @@ impl JobRunner for Windmill {
         self.list_jobs_page_http(query, cursor).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         self.get_job_typed(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_job_logs(&self, id: &JobId) -> Result<String> {
         self.job_logs_text(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id, offset = offset))]
     async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
         self.log_update(id, offset).await
     }
@@ -512,6 +541,7 @@ impl JobRunner for Windmill {
         self.follow_logs(id, offset)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         self.flow_all_logs_text(id).await
     }

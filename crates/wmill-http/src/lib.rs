@@ -156,6 +156,17 @@
 //! offset, polling `getupdate` if streams keep failing; a wait with
 //! [`WaitOptions::logs`](wmill_core::WaitOptions::logs) forwards the log, line by line, while it
 //! waits. Details and costs: the [`JobRunner` impl](Windmill#impl-JobRunner-for-Windmill).
+//! # Tracing
+//! Every public call of [`Windmill`] runs in a `tracing` span (level `INFO`) named after it
+//! (`get_variable`, `run_script_by_path`, `get_job`, ...), with the `workspace`, the item `path`
+//! (`hash` for a script version) and the `job_id` as fields; starts and synchronous runs record
+//! the job id as soon as it is known. Each HTTP attempt runs in an `http` child span with its
+//! `method`, `path` (never the query; an approval link's signature shown as `***`), `attempt`
+//! (1, 2, ... on retries), then `status`, or `error` when no answer came. No secret is ever a
+//! field: not the token, a value, job arguments or results, a body or a query string. Without a
+//! subscriber (or with these targets filtered out) a span costs a disabled-callsite check.
+//! docs/guide.md shows how to print them with `tracing-subscriber` and send them to
+//! OpenTelemetry.
 //!
 //! # Features
 //! None: the crate always uses reqwest with rustls.

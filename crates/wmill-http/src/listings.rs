@@ -140,6 +140,7 @@ impl Windmill {
     /// }
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]
     pub async fn list_scripts(&self, options: &ListRunnables) -> Result<Vec<ScriptSummary>> {
         options.validate()?;
         let req = self.call(
@@ -164,6 +165,7 @@ impl Windmill {
     /// println!("{} flows", mine.len());
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]
     pub async fn list_flows(&self, options: &ListRunnables) -> Result<Vec<FlowSummary>> {
         options.validate()?;
         let req = self.call(Method::GET, &[Seg::Ws, Seg::Lit("flows"), Seg::Lit("list")]);

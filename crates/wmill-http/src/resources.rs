@@ -25,6 +25,7 @@ struct ListableResource {
 impl Windmill {
     /// The raw (not interpolated) value of a resource: `$var:` / `$res:` references are left as
     /// they are (`GET resources/get_value/{path}`; Python's `get_resource(interpolated=False)`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn get_resource_raw(&self, path: &ItemPath) -> Result<Value> {
         self.call(
             Method::GET,
@@ -44,6 +45,7 @@ impl Windmill {
 
     /// The interpolated value of the resource named by a reference: a plain path, `$res:<path>`
     /// or `res://<path>`.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = reference))]
     pub async fn get_resource_ref(&self, reference: &str) -> Result<Value> {
         let path = ItemPath::parse_resource_ref(reference)?;
         ResourceStore::get_resource(self, &path).await
@@ -51,12 +53,14 @@ impl Windmill {
 
     /// The value of the variable named by a reference: a plain path, `var://<path>` or
     /// `$var:<path>`.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = reference))]
     pub async fn get_variable_ref(&self, reference: &str) -> Result<String> {
         let path = ItemPath::parse_variable_ref(reference)?;
         wmill_core::VariableStore::get_variable(self, &path).await
     }
 
     /// Whether the resource exists (`GET resources/exists/{path}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn resource_exists(&self, path: &ItemPath) -> Result<bool> {
         self.call(
             Method::GET,
@@ -124,6 +128,7 @@ impl Windmill {
 /// - `list_resources`: `GET resources/list?resource_type&path_start&page&per_page`.
 #[async_trait]
 impl ResourceStore for Windmill {
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
         self.call(
             Method::GET,
@@ -141,6 +146,7 @@ impl ResourceStore for Windmill {
         .json()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), resource_type = resource_type))]
     async fn set_resource(
         &self,
         path: &ItemPath,
@@ -156,6 +162,7 @@ impl ResourceStore for Windmill {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
         self.call(
             Method::DELETE,
@@ -173,6 +180,7 @@ impl ResourceStore for Windmill {
         .map(drop)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), resource_type = options.resource_type.as_deref(), path_start = options.path_start.as_deref()))]
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
         wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self

@@ -33,16 +33,19 @@ impl Windmill {
 /// `WM_STATE_PATH` (or [`WindmillBuilder::with_state_path`](crate::WindmillBuilder::with_state_path)).
 #[async_trait]
 impl StateStore for Windmill {
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = self.default_state_path().ok().map(ItemPath::as_str)))]
     async fn get_state(&self) -> Result<Option<Value>> {
         let path = self.default_state_path()?.clone();
         self.get_state_at(&path).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = self.default_state_path().ok().map(ItemPath::as_str)))]
     async fn set_state(&self, value: &Value) -> Result<()> {
         let path = self.default_state_path()?.clone();
         self.set_state_at(&path, value).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
         match self.get_resource(path).await {
             Ok(v) => Ok(Some(v)),
@@ -51,6 +54,7 @@ impl StateStore for Windmill {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
         self.set_resource(path, value, STATE_RESOURCE_TYPE).await
     }

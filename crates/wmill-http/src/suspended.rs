@@ -352,6 +352,7 @@ impl Windmill {
     /// # Errors
     /// The server's error; [`Error::Decode`] when its answer is not URLs for this job,
     /// resume id and approver.
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %job_id, resume_id = resume_id))]
     pub async fn resume_link(
         &self,
         job_id: &JobId,
@@ -426,6 +427,7 @@ impl Windmill {
     /// - [`Error::ResumeRefused`] with the server's status and body when it refuses (a wrong
     ///   signature, a job that is not suspended, a resume already sent).
     /// - the status's error otherwise ([`Error::Api`], [`Error::Unauthorized`], ...).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %link.job_id, resume_id = link.resume_id))]
     pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
         &self,
         link: &ResumeLink,
@@ -447,6 +449,7 @@ impl Windmill {
     ///
     /// # Errors
     /// As [`resume_suspended_job`](Self::resume_suspended_job).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %link.job_id, resume_id = link.resume_id))]
     pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
         &self,
         link: &ResumeLink,

@@ -22,6 +22,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tracing::Instrument;
 use url::Url;
 use wmill_core::{Error, ItemKind, RemoteCause, ResponseTooLarge, Result};
 
@@ -72,6 +73,8 @@ impl fmt::Debug for Body {
 /// It carries what every request of this SDK has: the base URL and token of its client, the
 /// client's request timeout, retry policy and body limit, status-to-[`Error`] mapping, and
 /// `tracing` events (method, path, status, duration; never the token, the query or a body).
+/// Each attempt runs in an `http` span (fields `method`, `path`, `attempt`, then `status` or
+/// `error`), a child of the span of the call that sent it.
 ///
 /// - **Retries.** A request is retried on connect errors only, unless marked
 ///   [`idempotent`](Request::idempotent): then also on transport errors, 429 (honouring
@@ -154,7 +157,32 @@ pub(crate) struct RequestName {
 
 impl fmt::Display for RequestName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.url.path())
+        write!(f, "{} {}", self.method, shown_path(&self.url))
+    }
+}
+
+/// The endpoints whose last path segment is a signature that grants access on its own:
+/// `jobs_u/{resume|cancel|get_flow}/{job_id}/{resume_id}/{signature}` (approval links).
+const SIGNED_ENDPOINTS: [&str; 3] = ["resume", "cancel", "get_flow"];
+
+/// A URL's path as errors, logs and spans show it: never the query, and the signature of an
+/// approval link replaced by `***`.
+pub(crate) fn shown_path(url: &Url) -> Cow<'_, str> {
+    let path = url.path();
+    if !path.contains("/jobs_u/") {
+        return Cow::Borrowed(path);
+    }
+    let segs: Vec<&str> = path.split('/').collect();
+    let signed = segs
+        .windows(5)
+        .position(|w| w[0] == "jobs_u" && SIGNED_ENDPOINTS.contains(&w[1]) && !w[4].is_empty());
+    match signed {
+        Some(i) => {
+            let mut shown = segs;
+            shown[i + 4] = "***";
+            Cow::Owned(shown.join("/"))
+        }
+        None => Cow::Borrowed(path),
     }
 }
 
@@ -726,11 +754,22 @@ impl<'c> Request<'c> {
             let replayable = !matches!(self.body, Body::Stream(..));
             let can_retry = attempt <= retry.max_retries && replayable;
             let started = debug_enabled().then(Instant::now);
+            // One span per attempt, inside the caller's span: the status or the error is
+            // recorded when known; never the query, a header or a body.
+            let span = tracing::info_span!(
+                "http",
+                method = %self.method,
+                path = %shown_path(&self.url),
+                attempt,
+                status = tracing::field::Empty,
+                error = tracing::field::Empty,
+            );
             let send = self.attempt();
             let exchange = async {
                 let resp = send.await.map_err(AttemptError::http)?;
                 read(resp, progress).await
-            };
+            }
+            .instrument(span.clone());
             let now = Instant::now();
             progress.touch();
             let result = match &self.activity {
@@ -758,6 +797,12 @@ impl<'c> Request<'c> {
                     }
                 }
             };
+            match &result {
+                Ok(outcome) => span.record("status", outcome.status().as_u16()),
+                Err(e) => span.record("error", tracing::field::display(e)),
+            };
+            // The attempt's span ends here, before any backoff.
+            drop(span);
             match result {
                 Ok(outcome) => {
                     let status = outcome.status();
@@ -1269,6 +1314,38 @@ mod tests {
         // A huge body is not converted whole.
         let big = vec![b'x'; 10_000_000];
         assert_eq!(excerpt(&big, 10).len(), 10 + '…'.len_utf8());
+    }
+
+    #[test]
+    fn shown_paths_hide_approval_signatures_and_queries() {
+        let shown = |u: &str| shown_path(&Url::parse(u).unwrap()).into_owned();
+        for endpoint in ["resume", "cancel", "get_flow"] {
+            assert_eq!(
+                shown(&format!(
+                    "http://h/api/w/demo/jobs_u/{endpoint}/0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12/0/abcdef0123?approver=ada"
+                )),
+                format!("/api/w/demo/jobs_u/{endpoint}/0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12/0/***")
+            );
+        }
+        // Other endpoints are shown as they are, without their query.
+        assert_eq!(
+            shown("http://h/api/w/demo/jobs_u/queue/cancel/0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12"),
+            "/api/w/demo/jobs_u/queue/cancel/0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12"
+        );
+        assert_eq!(
+            shown("http://h/api/w/demo/variables/get_value/u/a/b?x=secret"),
+            "/api/w/demo/variables/get_value/u/a/b"
+        );
+        // A link cut short has no signature to hide.
+        assert_eq!(
+            shown("http://h/api/w/demo/jobs_u/resume/x/0"),
+            "/api/w/demo/jobs_u/resume/x/0"
+        );
+        let name = RequestName {
+            method: Method::POST,
+            url: Url::parse("http://h/api/w/demo/jobs_u/resume/x/0/sig").unwrap(),
+        };
+        assert_eq!(name.to_string(), "POST /api/w/demo/jobs_u/resume/x/0/***");
     }
 
     #[tokio::test]

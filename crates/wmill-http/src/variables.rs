@@ -41,6 +41,7 @@ pub(crate) fn is_already_exists(e: &Error) -> bool {
 
 impl Windmill {
     /// Whether the variable exists (`GET variables/exists/{path}`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn variable_exists(&self, path: &ItemPath) -> Result<bool> {
         self.call(
             Method::GET,
@@ -111,6 +112,7 @@ impl Windmill {
 ///   returned in the listing).
 #[async_trait]
 impl VariableStore for Windmill {
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_variable(&self, path: &ItemPath) -> Result<String> {
         self.call(
             Method::GET,
@@ -128,6 +130,7 @@ impl VariableStore for Windmill {
         .json()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn set_variable(
         &self,
         path: &ItemPath,
@@ -143,6 +146,7 @@ impl VariableStore for Windmill {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
         self.call(
             Method::DELETE,
@@ -160,6 +164,7 @@ impl VariableStore for Windmill {
         .map(drop)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
         wmill_core::validate_paging(options.page, options.per_page)?;
         let resp = self

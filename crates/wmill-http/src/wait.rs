@@ -109,6 +109,7 @@ enum StreamEnd {
 impl Windmill {
     /// `GET jobs_u/completed/get_result_maybe/{id}?get_started=true`: the result if the job
     /// completed. A job that does not exist is [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub async fn get_result_maybe(&self, id: &JobId) -> Result<ResultMaybe> {
         self.result_maybe(id)
             .await?
@@ -634,7 +635,7 @@ impl Windmill {
                 path: chosen.to_string(),
             });
         }
-        let id = options.job_id.unwrap_or_else(JobId::new_random);
+        let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
         guard.started(id);
         let learn = self.learner(target, options);
         let start = Instant::now();

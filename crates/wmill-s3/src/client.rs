@@ -348,6 +348,15 @@ impl S3Client {
         )
     }
 
+    /// The workspace of the client's Windmill connection, if any: the `workspace` field of its
+    /// spans.
+    pub(crate) fn span_workspace(&self) -> Option<&str> {
+        #[cfg(feature = "windmill")]
+        return self.windmill.as_ref().map(|c| c.workspace());
+        #[cfg(not(feature = "windmill"))]
+        return None;
+    }
+
     /// The transfer options in use.
     pub fn transfer_options(&self) -> &TransferOptions {
         &self.transfer
@@ -401,6 +410,7 @@ impl S3Client {
     /// [`Error::NotFound`] (kind object) when the key does not exist,
     /// [`Error::Unauthorized`] when the storage refuses the credentials, [`Error::Storage`]
     /// (with the store's error as source) for anything else.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file(&self, obj: &S3Object) -> Result<Bytes> {
         let path = to_path(obj)?;
         let store = self.object_store(obj.storage()).await?;
@@ -455,11 +465,13 @@ impl S3Client {
     /// Python client's `load_s3_file_reader`).
     ///
     /// The request is sent (and "not found" reported) before this returns.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file_stream(&self, obj: &S3Object) -> Result<ByteStream> {
         self.stream_opts(obj, GetOptions::default()).await
     }
 
     /// Bytes `range` of `obj` as a stream.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file_range_stream(
         &self,
         obj: &S3Object,
@@ -535,6 +547,7 @@ impl S3Client {
     }
 
     /// `obj` as a [`tokio::io::AsyncRead`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file_reader(&self, obj: &S3Object) -> Result<S3Reader> {
         Ok(S3Reader::new(self.load_s3_file_stream(obj).await?))
     }
@@ -543,6 +556,7 @@ impl S3Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an empty range; the errors of [`S3Client::load_s3_file`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file_range(&self, obj: &S3Object, range: Range<u64>) -> Result<Bytes> {
         self.check_range(obj, &range)?;
         let path = to_path(obj)?;
@@ -568,6 +582,7 @@ impl S3Client {
     }
 
     /// Size, modification time and entity tag of `obj` (a `HEAD` request).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_s3_file_metadata(&self, obj: &S3Object) -> Result<S3FileMeta> {
         let path = to_path(obj)?;
         let store = self.object_store(obj.storage()).await?;
@@ -588,6 +603,7 @@ impl S3Client {
     }
 
     /// Whether `obj` exists. A missing storage (or S3 resource) is an error, not `false`.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn s3_object_exists(&self, obj: &S3Object) -> Result<bool> {
         match self.load_s3_file_metadata(obj).await {
             Ok(_) => Ok(true),
@@ -600,6 +616,7 @@ impl S3Client {
     }
 
     /// Deletes `obj`. Deleting a missing key succeeds on S3 (it is idempotent there).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn delete_s3_object(&self, obj: &S3Object) -> Result<()> {
         let path = to_path(obj)?;
         let store = self.object_store(obj.storage()).await?;
@@ -630,6 +647,7 @@ impl S3Client {
     /// assert_eq!(client.load_s3_file(&final_).await?, "a,b\n");
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = from.storage(), key = from.key(), to_storage = to.storage(), to_key = to.key()))]
     pub async fn move_s3_object(&self, from: &S3Object, to: &S3Object) -> Result<()> {
         let (src, dst) = (to_path(from)?, to_path(to)?);
         from.validate()?;
@@ -653,6 +671,7 @@ impl S3Client {
 
     /// Every file of `storage` whose key starts with the folder `prefix` (by path segment:
     /// `a/b` matches `a/b/c` but not `a/bc`), recursively, as a stream (pages fetched on demand).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = storage, prefix = prefix))]
     pub async fn list_s3_objects(
         &self,
         storage: Option<&str>,
@@ -672,6 +691,7 @@ impl S3Client {
     }
 
     /// One level of `storage` under the folder `prefix`: sub-folders and files.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = storage, prefix = prefix))]
     pub async fn list_s3_folder(
         &self,
         storage: Option<&str>,
@@ -713,6 +733,7 @@ impl S3Client {
     ///
     /// Bodies above the multipart threshold go as a multipart upload (see
     /// [`TransferOptions`]), sliced without copying.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.and_then(S3Object::storage), key = obj.map(S3Object::key)))]
     pub async fn write_s3_file(
         &self,
         obj: Option<&S3Object>,
@@ -744,6 +765,7 @@ impl S3Client {
     /// assert_eq!(client.load_s3_file(&obj).await?, "0;1;2;");
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.and_then(S3Object::storage), key = obj.map(S3Object::key)))]
     pub async fn write_s3_file_stream<S, E>(
         &self,
         obj: Option<&S3Object>,
@@ -771,6 +793,7 @@ impl S3Client {
     /// assert_eq!(client.load_s3_file(&obj).await?, "some bytes");
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.and_then(S3Object::storage), key = obj.map(S3Object::key)))]
     pub async fn write_s3_file_reader<R>(
         &self,
         obj: Option<&S3Object>,

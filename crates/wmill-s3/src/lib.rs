@@ -30,6 +30,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Each public call of [`S3Client`] runs in a `tracing` span (level `INFO`) named after it
+//! (`load_s3_file`, `write_s3_file`, ...) with the `workspace` (a client with a Windmill
+//! connection), `storage` and `key` as fields, never the content nor a presigned signature;
+//! the requests it sends to Windmill are `http` spans inside it. A call that returns a stream
+//! spans the opening of the stream, not its reading.
+//!
 //! # Your own storages
 //! Any object_store backend serves as a Windmill storage: map storage names to stores with a
 //! [`StaticResolver`], and take the store back with [`S3Client::object_store`] for anything the

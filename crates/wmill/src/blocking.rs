@@ -102,6 +102,8 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    // The call runs on the runtime's threads: its spans stay children of the caller's.
+    let fut = tracing::Instrument::in_current_span(fut);
     let rt = runtime()?;
     // The caller's scoped client (`with_client`) goes with the call to the runtime's threads.
     let fut = Scoped::new(crate::client::scoped(), fut);

@@ -108,6 +108,7 @@ impl S3Client {
     /// # Errors
     /// [`Error::NotConfigured`] for a client without a Windmill connection; the errors of
     /// [`WindmillConnection::load_file_preview`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
     pub async fn load_file_preview(
         &self,
         obj: &S3Object,
@@ -118,6 +119,7 @@ impl S3Client {
 
     /// Whether a folder exists in the default storage: see
     /// [`WindmillConnection::check_s3_folder_exists`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), folder = folder))]
     pub async fn check_s3_folder_exists(
         &self,
         folder: &str,
@@ -130,6 +132,7 @@ impl S3Client {
 
     /// A Parquet file converted to CSV by the server: see
     /// [`WindmillConnection::download_s3_parquet_file_as_csv`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key(), resource = s3_resource_path))]
     pub async fn download_s3_parquet_file_as_csv(
         &self,
         obj: &S3Object,
@@ -141,17 +144,20 @@ impl S3Client {
     }
 
     /// Whether the server reaches a storage: see [`WindmillConnection::test_connection`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = storage))]
     pub async fn test_connection(&self, storage: Option<&str>) -> Result<serde_json::Value> {
         self.conn()?.test_connection(storage).await
     }
 
     /// Bytes stored per storage: see [`WindmillConnection::storage_usage`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace()))]
     pub async fn storage_usage(&self, refresh: bool) -> Result<super::StorageUsage> {
         self.conn()?.storage_usage(refresh).await
     }
 
     /// Signs `objects` for anonymous access (`POST /w/{ws}/apps/sign_s3_objects`); the
     /// returned objects carry `presigned`. The caller needs read access to each key.
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), count = objects.len()))]
     pub async fn sign_s3_objects(
         &self,
         objects: &[S3Object],
@@ -167,6 +173,7 @@ impl S3Client {
     }
 
     /// Signs one object; see [`S3Client::sign_s3_objects`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = object.storage(), key = object.key()))]
     pub async fn sign_s3_object(
         &self,
         object: &S3Object,
@@ -193,6 +200,7 @@ impl S3Client {
     /// let urls = client.get_presigned_s3_public_urls(&[obj], &Default::default()).await?;
     /// # Ok(()) }
     /// ```
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), count = objects.len()))]
     pub async fn get_presigned_s3_public_urls(
         &self,
         objects: &[S3Object],
@@ -248,6 +256,7 @@ impl S3Client {
     }
 
     /// One public link; see [`S3Client::get_presigned_s3_public_urls`].
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = object.storage(), key = object.key()))]
     pub async fn get_presigned_s3_public_url(
         &self,
         object: &S3Object,
@@ -261,11 +270,13 @@ impl S3Client {
 
     /// The raw S3 settings of the default storage or of `s3_resource_path`
     /// (`job_helpers/v2/s3_resource_info`; what TS calls `denoS3LightClientSettings`).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
     pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
         self.conn()?.s3_resource_info(s3_resource_path).await
     }
 
     /// boto3-style settings (S3 proxy credentials when available, else the storage's own).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
     pub async fn get_boto3_connection_settings(
         &self,
         s3_resource_path: Option<&str>,
@@ -276,6 +287,7 @@ impl S3Client {
     }
 
     /// Polars / s3fs settings (proxy-derived when available, else the server's).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
     pub async fn get_polars_connection_settings(
         &self,
         s3_resource_path: Option<&str>,
@@ -286,6 +298,7 @@ impl S3Client {
     }
 
     /// DuckDB `SET s3_...` statements (proxy-derived when available, else the server's).
+    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
     pub async fn get_duckdb_connection_settings(
         &self,
         s3_resource_path: Option<&str>,
