@@ -813,7 +813,7 @@ fn tokio_spawner() -> BatchOptions {
 
 /// Waits (at most 2 s) until `id` completed; its cancel reason if it was canceled.
 async fn canceled_soon(wm: &InMemory, id: JobId) -> Option<String> {
-    for _ in 0..400 {
+    for _ in 0..2000 {
         if wm.get_job_status(&id).await.unwrap().is_completed() {
             return cancel_reason(wm, id).await;
         }

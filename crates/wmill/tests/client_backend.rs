@@ -86,13 +86,21 @@ async fn the_mock_file_overlay_comes_with_it() {
     );
     let rate: Rate = client.get_resource_as("f/billing/tax").await.unwrap();
     assert_eq!(rate, Rate { percent: 10.0 });
-    // Writes go to the file, as with the module-level functions.
+    // Writes go to the mock, as with the module-level functions: kept in memory (as Python
+    // keeps them) unless WMILL_MOCKED_API_PERSIST asks for the file.
     client
         .set_variable_from("u/ci/last_invoice", "FILE-7")
         .await
         .unwrap();
+    assert_eq!(
+        client
+            .get_variable_as::<String>("u/ci/last_invoice")
+            .await
+            .unwrap(),
+        "FILE-7"
+    );
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(saved["variables"]["u/ci/last_invoice"], "FILE-7");
+    assert_eq!(saved["variables"]["u/ci/last_invoice"], Value::Null);
 }
 
 #[tokio::test]
