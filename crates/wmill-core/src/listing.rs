@@ -203,7 +203,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// The date of a day number since 1970-01-01.
-fn civil_from_days(days: i128) -> (i128, i128, i128) {
+pub(crate) fn civil_from_days(days: i128) -> (i128, i128, i128) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

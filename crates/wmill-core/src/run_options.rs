@@ -727,18 +727,8 @@ fn rfc3339_millis(t: SystemTime) -> Result<String> {
             "`scheduled_for` must not be after 9999-12-31T23:59:59Z",
         ));
     }
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::listing::civil_from_days(i128::from(secs / 86_400));
     let millis = since.subsec_millis();
     let frac = if millis == 0 {
         String::new()
