@@ -141,6 +141,27 @@ pub fn isolate_connections_on_this_thread() {
     ISOLATED.with(|i| i.set(true));
 }
 
+/// Runs `f` with this thread's requests on the isolated pool (as
+/// [`isolate_connections_on_this_thread`] sets for good), then puts back what the thread used,
+/// also when `f` panics. For a thread that drives a runtime's future for a while
+/// (`wmill::blocking` runs its calls on the caller's thread that way).
+///
+/// ```
+/// let n = wmill_http::with_isolated_connections(|| 21 * 2);
+/// assert_eq!(n, 42);
+/// ```
+pub fn with_isolated_connections<R>(f: impl FnOnce() -> R) -> R {
+    /// Puts back the thread's previous setting when dropped.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ISOLATED.with(|i| i.set(self.0));
+        }
+    }
+    let _restore = Restore(ISOLATED.with(|i| i.replace(true)));
+    f()
+}
+
 impl Windmill {
     /// The pool of requests sent from this thread: the isolated one on threads that asked for
     /// it, else the shared one.

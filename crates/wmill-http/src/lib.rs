@@ -197,7 +197,7 @@ mod wait;
 use std::sync::Arc;
 
 pub use approvals::InteractiveApproval;
-pub use client::{Windmill, isolate_connections_on_this_thread};
+pub use client::{Windmill, isolate_connections_on_this_thread, with_isolated_connections};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,

@@ -122,6 +122,12 @@ pub async fn load_s3_file_stream(obj: impl S3Ref) -> Result<ByteStream> {
     s3().await?.load_s3_file_stream(&obj).await
 }
 
+/// The object as an async reader (what `blocking::load_s3_file_stream` drives).
+pub(crate) async fn load_s3_file_reader(obj: impl S3Ref) -> Result<wmill_s3::S3Reader> {
+    let obj = obj.to_s3_object()?;
+    s3().await?.load_s3_file_reader(&obj).await
+}
+
 /// Writes `content` to `obj` and returns the written object. `obj` is what the read functions
 /// take (an [`S3Object`], `&obj`, `"s3:///key"`), or `None` for a key generated in the
 /// default storage. Python: `wmill.write_s3_file(s3object, file_content, content_type=..., content_disposition=...)`.

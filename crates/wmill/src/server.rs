@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use wmill_core::{Error, ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
-use wmill_http::{InteractiveApproval, ResumeUrls};
+use std::sync::Arc;
 
-use crate::JobRef;
+use wmill_core::{ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
+use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls};
+
 use crate::client::client;
+use crate::functions::to_json;
+use crate::{Client, JobRef};
 
 fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()
@@ -106,12 +109,7 @@ pub async fn get_progress(job_id: Option<&str>) -> Result<Option<u32>> {
 
 /// Stores a value in the user state of the current flow. Python: `wmill.set_flow_user_state(key, value)`.
 pub async fn set_flow_user_state<T: Serialize + ?Sized + Sync>(key: &str, value: &T) -> Result<()> {
-    let value = serde_json::to_value(value).map_err(|e| {
-        Error::invalid(
-            "flow user state",
-            format!("could not serialize the value: {e}"),
-        )
-    })?;
+    let value = to_json(value, "flow user state")?;
     client()?.http()?.set_flow_user_state(key, &value).await
 }
 
@@ -262,12 +260,7 @@ pub async fn get(endpoint: &str) -> Result<Value> {
 /// [`get`]. A POST is retried only when the connection could not be opened: it may have an
 /// effect. Python: `wmill.post(endpoint, json=body)`.
 pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Result<Value> {
-    let body = serde_json::to_value(body).map_err(|e| {
-        Error::invalid(
-            "request body",
-            format!("could not serialize it to JSON: {e}"),
-        )
-    })?;
+    let body = to_json(body, "request body")?;
     client()?
         .http()?
         .request_json(wmill_http::reqwest::Method::POST, endpoint, Some(&body))
@@ -295,7 +288,7 @@ pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
     url: &str,
     payload: &T,
 ) -> Result<()> {
-    let link = wmill_http::ResumeLink::parse(url)?;
+    let link = ResumeLink::parse(url)?;
     client()?.http()?.resume_suspended_job(&link, payload).await
 }
 
@@ -305,7 +298,7 @@ pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
     url: &str,
     payload: &T,
 ) -> Result<()> {
-    let link = wmill_http::ResumeLink::parse(url)?;
+    let link = ResumeLink::parse(url)?;
     client()?.http()?.cancel_suspended_job(&link, payload).await
 }
 
@@ -317,11 +310,8 @@ pub async fn resume_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
     approver: Option<&str>,
     payload: &T,
 ) -> Result<()> {
-    let id = job_id.to_job_id()?;
-    let wm = client()?;
-    let http = wm.http()?;
-    let link = http.resume_link(&id, resume_id, approver).await?;
-    http.resume_suspended_job(&link, payload).await
+    let (client, link) = signed_link(job_id, resume_id, approver).await?;
+    client.http()?.resume_suspended_job(&link, payload).await
 }
 
 /// Rejects a suspended flow step given its job id, a resume id and the approver (see
@@ -332,9 +322,18 @@ pub async fn cancel_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
     approver: Option<&str>,
     payload: &T,
 ) -> Result<()> {
+    let (client, link) = signed_link(job_id, resume_id, approver).await?;
+    client.http()?.cancel_suspended_job(&link, payload).await
+}
+
+/// The global client and the link the server signs for a job's suspended step.
+async fn signed_link(
+    job_id: impl JobRef,
+    resume_id: u32,
+    approver: Option<&str>,
+) -> Result<(Arc<Client>, ResumeLink)> {
     let id = job_id.to_job_id()?;
-    let wm = client()?;
-    let http = wm.http()?;
-    let link = http.resume_link(&id, resume_id, approver).await?;
-    http.cancel_suspended_job(&link, payload).await
+    let client = client()?;
+    let link = client.http()?.resume_link(&id, resume_id, approver).await?;
+    Ok((client, link))
 }

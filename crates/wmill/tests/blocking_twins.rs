@@ -6,12 +6,27 @@
 
 use std::collections::BTreeSet;
 
-/// The sources of the module-level functions.
-const ASYNC_SOURCES: &[&str] = &["functions.rs", "server.rs", "s3files.rs"];
+/// The sources of the module-level functions (a file, or a folder of files).
+const ASYNC_SOURCES: &[&str] = &["functions", "server.rs", "s3files.rs"];
 
+/// The text of `src/{name}`: a file, or every `.rs` file of a folder.
 fn source(name: &str) -> String {
-    let path = format!("{}/src/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = std::path::PathBuf::from(format!("{}/src/{name}", env!("CARGO_MANIFEST_DIR")));
+    if !path.is_dir() {
+        return std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("{path:?}: {e}"))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no source in {path:?}");
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{f:?}: {e}")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The names after `prefix` at the start of a (trimmed) line, up to `<` or `(`.
@@ -50,7 +65,7 @@ fn reexported(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_async_function_has_a_blocking_twin() {
-    let blocking = source("blocking.rs");
+    let blocking = source("blocking");
     let mut twins = names_after(&blocking, "pub fn ");
     twins.extend(reexported(&blocking));
     let mut checked = 0;
@@ -75,7 +90,7 @@ fn every_async_function_has_a_blocking_twin() {
 
 #[test]
 fn the_sync_functions_are_reexported_in_blocking() {
-    let blocking = source("blocking.rs");
+    let blocking = source("blocking");
     let mut reexports = reexported(&blocking);
     // or a blocking function of the same name (streams become iterators there)
     reexports.extend(names_after(&blocking, "pub fn "));

@@ -299,6 +299,36 @@ async fn a_blocking_call_never_waits_on_a_connection_of_the_blocked_runtime() {
     wmill::reset_client();
 }
 
+/// The same from a plain thread, after a current-thread runtime (idle now, not dropped) opened
+/// a pooled connection: the blocking call runs on the calling thread, and still only on
+/// connections that the blocking runtime opened.
+#[test]
+fn a_blocking_call_outside_any_runtime_never_waits_on_an_idle_runtimes_connection() {
+    let _g = GLOBAL.lock();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(server());
+    rt.block_on(
+        call("GET", "/api/w/ws/variables/get_value/u/alice/y")
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!("w")))
+            .expect(3)
+            .mount(&server),
+    );
+    wmill::set_client(Client::windmill(builder(&server).build().unwrap()));
+    // Opens a pooled connection, driven by `rt`, which nobody runs afterwards.
+    assert_eq!(rt.block_on(wmill::get_variable("u/alice/y")).unwrap(), "w");
+    let started = std::time::Instant::now();
+    assert_eq!(wmill::blocking::get_variable("u/alice/y").unwrap(), "w");
+    assert_eq!(wmill::blocking::get_variable("u/alice/y").unwrap(), "w");
+    let took = started.elapsed();
+    // A bound, not a measurement: on the idle runtime's connection this took the timeout.
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    wmill::reset_client();
+    rt.block_on(async move { drop(server) });
+}
+
 /// Approving and rejecting suspended steps through the module-level functions and their
 /// blocking twins: by URL and by job id, resume id and approver.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

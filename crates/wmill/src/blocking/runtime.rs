@@ -1,0 +1,131 @@
+//! The runtime of the blocking functions, and [`block_on`], which runs a borrowed future on it.
+//!
+//! A call runs where it costs least and cannot deadlock:
+//! - on a thread outside any runtime (a script's `main`): right there, on the calling thread,
+//!   the runtime's threads driving its I/O, timers and the tasks it spawns;
+//! - on the runtime's own threads (a job closure of `InMemory` that uses the blocking API):
+//!   right there too, the worker first handing its other tasks to the rest of the runtime;
+//! - inside another runtime (whose `block_on` refuses to nest): on a scoped thread of its own,
+//!   which the call waits for, as `std::thread::scope` does.
+//!
+//! The future is never moved to a task: it may borrow the caller's arguments, and the call
+//! returns only after it completed (or panicked).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use tokio::runtime::Runtime;
+use wmill_core::{Error, Result};
+
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+thread_local! {
+    /// Whether this thread is one of the blocking runtime's own (a worker, or its blocking pool).
+    static ON_OWN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The runtime, started on first use: two worker threads named `wmill-blocking`.
+pub(super) fn runtime() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("wmill-blocking")
+                .on_thread_start(|| {
+                    ON_OWN_RUNTIME.with(|own| own.set(true));
+                    #[cfg(feature = "http")]
+                    wmill_http::isolate_connections_on_this_thread();
+                })
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::NotConfigured {
+            what: "blocking runtime",
+            hint: format!("could not start the runtime of wmill::blocking: {e}"),
+        })
+}
+
+/// Runs `fut` on the blocking runtime and waits for its output.
+///
+/// This is how every function of this module works; use it for any other async call of the
+/// SDK (for example a method of `wmill_http::Windmill`). The future may borrow from the
+/// caller: it is done when this returns. A panic inside it goes on in the caller's thread.
+///
+/// ```
+/// let name = String::from("bob");
+/// let greeting = wmill::blocking::block_on(async { Ok(format!("hello {}", &name)) })?;
+/// assert_eq!(greeting, "hello bob");
+/// # Ok::<(), wmill::Error>(())
+/// ```
+pub fn block_on<F, T>(fut: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send,
+    T: Send,
+{
+    run(fut)?
+}
+
+/// Runs `fut` on the blocking runtime and waits for its output (see the module docs for
+/// where); an error only when the runtime cannot start (or a thread for the call).
+pub(super) fn run<F>(fut: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let rt = runtime()?;
+    if ON_OWN_RUNTIME.with(Cell::get) {
+        // Waiting here for another task of the same runtime could wait for ever (the task may
+        // sit in this very worker's queue): the worker hands its queue to the rest of the
+        // runtime first, then runs the call in place.
+        return Ok(tokio::task::block_in_place(|| rt.handle().block_on(fut)));
+    }
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(isolated(|| rt.block_on(fut)));
+    }
+    on_scoped_thread(rt, fut)
+}
+
+/// Runs `fut` on a thread of its own, which the caller waits for: the caller is inside
+/// another runtime, whose thread it blocks (its choice), and where `Runtime::block_on` would
+/// panic. The caller's scoped client (`with_client`) and span go along.
+fn on_scoped_thread<F>(rt: &'static Runtime, fut: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let client = crate::client::scoped();
+    let fut = tracing::Instrument::in_current_span(fut);
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("wmill-blocking-call".to_owned())
+            .spawn_scoped(scope, move || {
+                let _scope = client.map(crate::client::enter);
+                isolated(|| rt.block_on(fut))
+            })
+            .map_err(|e| Error::NotConfigured {
+                what: "blocking runtime",
+                hint: format!("could not start a thread for a wmill::blocking call: {e}"),
+            })?;
+        // A panic in the call (a mock's unexpected call, a job closure of yours) goes on in
+        // the caller's thread, as it would in a synchronous function, with its message.
+        Ok(thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}
+
+/// Runs `f` with the requests of this thread on connections the blocking runtime opened: a
+/// pooled connection opened by a runtime that the call blocks would never be driven.
+#[cfg(feature = "http")]
+fn isolated<R>(f: impl FnOnce() -> R) -> R {
+    wmill_http::with_isolated_connections(f)
+}
+
+/// Without the `http` feature, no request of this SDK pools connections.
+#[cfg(not(feature = "http"))]
+fn isolated<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
