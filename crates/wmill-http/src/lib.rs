@@ -255,18 +255,59 @@ pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
 pub fn backend_from_vars(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
+    Ok(env_backends(vars)?.stores)
+}
+
+/// The backends the environment describes, in pieces: what [`backend_from_vars`] and
+/// `wmill::Client::from_vars` are made of. The one place where environment-shaped pairs become
+/// backends.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EnvBackends {
+    /// The Windmill server the pairs name (`None`: `WM_MOCKED_API_FILE` without a server).
+    pub windmill: Option<Windmill>,
+    /// The configured backend: the server, else an empty [`InMemory`](wmill_core::InMemory).
+    /// Jobs go there.
+    pub base: Arc<dyn wmill_core::Backend>,
+    /// The backend of variables, resources and state: with `WM_MOCKED_API_FILE` the mock
+    /// over [`base`](Self::base), else `base` itself.
+    pub stores: Arc<dyn wmill_core::Backend>,
+}
+
+/// [`backend_from_vars`] in pieces (see [`EnvBackends`]).
+///
+/// ```
+/// let env = wmill_http::env_backends([
+///     ("WM_BASE_URL".to_owned(), "https://windmill.example".to_owned()),
+///     ("WM_TOKEN".to_owned(), "tok".to_owned()),
+///     ("WM_WORKSPACE".to_owned(), "demo".to_owned()),
+/// ])?;
+/// assert_eq!(env.windmill.map(|wm| wm.workspace().as_str().to_owned()).as_deref(), Some("demo"));
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub fn env_backends(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> wmill_core::Result<EnvBackends> {
     let vars: Vec<(String, String)> = vars.into_iter().collect();
-    match wmill_core::MockApiSettings::from_vars(&vars)? {
-        Some(mock) => {
-            let base: Arc<dyn wmill_core::Backend> = if names_a_server(&vars) {
-                Arc::new(Windmill::from_vars(vars)?)
-            } else {
-                Arc::new(wmill_core::InMemory::new())
-            };
-            Ok(Arc::new(mock.open(base)?))
-        }
-        None => Ok(Arc::new(Windmill::from_vars(vars)?)),
-    }
+    let mock = wmill_core::MockApiSettings::from_vars(&vars)?;
+    let windmill = if mock.is_none() || names_a_server(&vars) {
+        Some(Windmill::from_vars(vars)?)
+    } else {
+        None
+    };
+    let base: Arc<dyn wmill_core::Backend> = match &windmill {
+        Some(wm) => Arc::new(wm.clone()),
+        None => Arc::new(wmill_core::InMemory::new()),
+    };
+    let stores = match mock {
+        Some(mock) => Arc::new(mock.open(base.clone())?),
+        None => base.clone(),
+    };
+    Ok(EnvBackends {
+        windmill,
+        base,
+        stores,
+    })
 }
 
 /// Whether the pairs name a Windmill server (`BASE_INTERNAL_URL` or `WM_BASE_URL`).

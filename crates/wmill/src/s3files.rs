@@ -14,7 +14,7 @@ use wmill_s3::{
     WriteOptions,
 };
 
-use crate::client::client;
+use crate::global::client;
 
 /// Anything that names an S3 object: an [`S3Object`] or its `s3://storage/key` URI.
 ///

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use wmill_core::{ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
 use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls};
 
-use crate::client::client;
 use crate::functions::to_json;
+use crate::global::client;
 use crate::{Client, JobRef};
 
 fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {

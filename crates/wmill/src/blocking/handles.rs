@@ -27,7 +27,10 @@ use crate::JobRef;
 /// assert!(job.status()?.is_completed());
 /// # Ok::<(), wmill::Error>(())
 /// ```
-pub fn start_script_by_path<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<JobHandle> {
+pub fn start_script_by_path<A: Serialize + ?Sized + Sync>(
+    path: &str,
+    args: &A,
+) -> Result<JobHandle> {
     block_on(crate::start_script_by_path(path, args)).map(JobHandle::from)
 }
 
@@ -41,7 +44,10 @@ pub fn start_script_by_path_with<A: Serialize + ?Sized + Sync>(
 }
 
 /// Blocking [`crate::start_script_by_hash`].
-pub fn start_script_by_hash<A: Serialize + ?Sized + Sync>(hash: &str, args: &A) -> Result<JobHandle> {
+pub fn start_script_by_hash<A: Serialize + ?Sized + Sync>(
+    hash: &str,
+    args: &A,
+) -> Result<JobHandle> {
     block_on(crate::start_script_by_hash(hash, args)).map(JobHandle::from)
 }
 

@@ -12,7 +12,10 @@ use super::block_on;
 use crate::JobRef;
 
 /// Blocking [`crate::run_script_by_path_async`].
-pub fn run_script_by_path_async<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<JobId> {
+pub fn run_script_by_path_async<A: Serialize + ?Sized + Sync>(
+    path: &str,
+    args: &A,
+) -> Result<JobId> {
     block_on(crate::run_script_by_path_async(path, args))
 }
 
@@ -26,7 +29,10 @@ pub fn run_script_by_path_async_with<A: Serialize + ?Sized + Sync>(
 }
 
 /// Blocking [`crate::run_script_by_hash_async`].
-pub fn run_script_by_hash_async<A: Serialize + ?Sized + Sync>(hash: &str, args: &A) -> Result<JobId> {
+pub fn run_script_by_hash_async<A: Serialize + ?Sized + Sync>(
+    hash: &str,
+    args: &A,
+) -> Result<JobId> {
     block_on(crate::run_script_by_hash_async(hash, args))
 }
 
@@ -109,7 +115,9 @@ pub fn run_flow_by_version_async_with<A: Serialize + ?Sized + Sync>(
     args: &A,
     options: &RunOptions,
 ) -> Result<JobId> {
-    block_on(crate::run_flow_by_version_async_with(version, args, options))
+    block_on(crate::run_flow_by_version_async_with(
+        version, args, options,
+    ))
 }
 
 /// Blocking [`crate::run_flow_by_version`].

@@ -99,6 +99,6 @@ pub use wmill_core::{
 /// # Ok::<(), wmill::Error>(())
 /// ```
 pub fn with_client<R>(client: impl Into<Arc<Client>>, f: impl FnOnce() -> R) -> R {
-    let _scope = crate::client::enter(client.into());
+    let _scope = crate::global::enter(client.into());
     f()
 }

@@ -96,13 +96,13 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let client = crate::client::scoped();
+    let client = crate::global::scoped();
     let fut = tracing::Instrument::in_current_span(fut);
     std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
             .name("wmill-blocking-call".to_owned())
             .spawn_scoped(scope, move || {
-                let _scope = client.map(crate::client::enter);
+                let _scope = client.map(crate::global::enter);
                 isolated(|| rt.block_on(fut))
             })
             .map_err(|e| Error::NotConfigured {

@@ -91,7 +91,9 @@ impl Read for S3FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut buf = tokio::io::ReadBuf::new(buf);
         let mut reader = std::pin::Pin::new(&mut self.reader);
-        let read = std::future::poll_fn(|cx| tokio::io::AsyncRead::poll_read(reader.as_mut(), cx, &mut buf));
+        let read = std::future::poll_fn(|cx| {
+            tokio::io::AsyncRead::poll_read(reader.as_mut(), cx, &mut buf)
+        });
         run(read).map_err(io::Error::other)??;
         Ok(buf.filled().len())
     }
@@ -250,7 +252,10 @@ pub fn download_s3_parquet_file_as_csv(
     obj: impl S3Ref + Send,
     s3_resource_path: Option<&str>,
 ) -> Result<Bytes> {
-    block_on(crate::download_s3_parquet_file_as_csv(obj, s3_resource_path))
+    block_on(crate::download_s3_parquet_file_as_csv(
+        obj,
+        s3_resource_path,
+    ))
 }
 
 /// Blocking [`crate::test_storage_connection`].

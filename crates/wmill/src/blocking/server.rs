@@ -18,7 +18,9 @@ pub fn run_script_by_path_async_with_retry<A: Serialize + ?Sized + Sync>(
     options: &RunOptions,
     retry: &Value,
 ) -> Result<JobId> {
-    block_on(crate::run_script_by_path_async_with_retry(path, args, options, retry))
+    block_on(crate::run_script_by_path_async_with_retry(
+        path, args, options, retry,
+    ))
 }
 
 /// Blocking [`crate::run_script_by_hash_async_with_retry`].
@@ -28,7 +30,9 @@ pub fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
     options: &RunOptions,
     retry: &Value,
 ) -> Result<JobId> {
-    block_on(crate::run_script_by_hash_async_with_retry(hash, args, options, retry))
+    block_on(crate::run_script_by_hash_async_with_retry(
+        hash, args, options, retry,
+    ))
 }
 
 /// Blocking [`crate::send_teams_message`].
@@ -38,7 +42,12 @@ pub fn send_teams_message(
     success: bool,
     card_block: Option<&Value>,
 ) -> Result<()> {
-    block_on(crate::send_teams_message(conversation_id, text, success, card_block))
+    block_on(crate::send_teams_message(
+        conversation_id,
+        text,
+        success,
+        card_block,
+    ))
 }
 
 /// Blocking [`crate::get_job_raw`].
@@ -102,7 +111,11 @@ pub fn request_interactive_slack_approval(
     channel_id: &str,
     ask: &InteractiveApproval,
 ) -> Result<()> {
-    block_on(crate::request_interactive_slack_approval(slack_resource_path, channel_id, ask))
+    block_on(crate::request_interactive_slack_approval(
+        slack_resource_path,
+        channel_id,
+        ask,
+    ))
 }
 
 /// Blocking [`crate::request_interactive_teams_approval`].
@@ -111,7 +124,11 @@ pub fn request_interactive_teams_approval(
     channel_name: &str,
     ask: &InteractiveApproval,
 ) -> Result<()> {
-    block_on(crate::request_interactive_teams_approval(team_name, channel_name, ask))
+    block_on(crate::request_interactive_teams_approval(
+        team_name,
+        channel_name,
+        ask,
+    ))
 }
 
 /// Blocking [`crate::whoami`].
@@ -170,7 +187,12 @@ pub fn commit_kafka_offsets(
     partition: i32,
     offset: i64,
 ) -> Result<()> {
-    block_on(crate::commit_kafka_offsets(trigger_path, topic, partition, offset))
+    block_on(crate::commit_kafka_offsets(
+        trigger_path,
+        topic,
+        partition,
+        offset,
+    ))
 }
 
 /// Blocking [`crate::resume_suspended_job`].
@@ -190,7 +212,9 @@ pub fn resume_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
     approver: Option<&str>,
     payload: &T,
 ) -> Result<()> {
-    block_on(crate::resume_suspended_job_by_id(job_id, resume_id, approver, payload))
+    block_on(crate::resume_suspended_job_by_id(
+        job_id, resume_id, approver, payload,
+    ))
 }
 
 /// Blocking [`crate::cancel_suspended_job_by_id`].
@@ -200,5 +224,7 @@ pub fn cancel_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
     approver: Option<&str>,
     payload: &T,
 ) -> Result<()> {
-    block_on(crate::cancel_suspended_job_by_id(job_id, resume_id, approver, payload))
+    block_on(crate::cancel_suspended_job_by_id(
+        job_id, resume_id, approver, payload,
+    ))
 }

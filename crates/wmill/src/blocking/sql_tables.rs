@@ -223,4 +223,3 @@ impl Materialize {
         block_on(self.0.execute())
     }
 }
-

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
-use super::{JobRef, run_flow_async_with, run_script_by_hash_async_with, run_script_by_path_async_with};
+use super::{
+    JobRef, run_flow_async_with, run_script_by_hash_async_with, run_script_by_path_async_with,
+};
+use crate::global::client;
 use wmill_core::{Result, RunOptions};
-use crate::client::client;
 
 /// Starts a script by path and returns a [`JobHandle`](wmill_core::JobHandle) on the job
 /// (`id`, `status`, `result`, `wait`, `cancel`, `cancel_on_drop`). The `JobId`-returning

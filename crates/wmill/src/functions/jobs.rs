@@ -6,10 +6,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use wmill_core::{JobId, JobRunnerExt, JobStatus, Result, RunOptions, ScriptHash, WaitOptions, to_args};
+use wmill_core::{
+    JobId, JobRunnerExt, JobStatus, Result, RunOptions, ScriptHash, WaitOptions, to_args,
+};
 
 use super::path;
-use crate::client::client;
+use crate::global::client;
 
 /// Anything that names a job: a [`JobId`] or its string form.
 ///
@@ -218,7 +220,6 @@ pub async fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()>
         .cancel_job(&id, reason.map(str::to_owned))
         .await
 }
-
 
 /// The job, typed: its state (queued, scheduled, running, suspended, success, failure, canceled
 /// with who and why), timestamps, script, tag, worker, parent and root job, flow steps, result

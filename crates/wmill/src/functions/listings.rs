@@ -3,11 +3,13 @@
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use wmill_core::{Error, JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo};
+use wmill_core::{
+    Error, JobQuery, JobSummary, ListResources, ListVariables, ResourceInfo, Result, VariableInfo,
+};
 #[cfg(feature = "http")]
 use wmill_core::{FlowSummary, ListRunnables, ScriptSummary};
 
-use crate::client::client;
+use crate::global::client;
 
 /// A stream whose only item is `e`.
 fn failed<T: Send + 'static>(e: Error) -> BoxStream<'static, Result<T>> {

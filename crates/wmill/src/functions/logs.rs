@@ -3,7 +3,7 @@
 use wmill_core::{LogStream, Result};
 
 use super::JobRef;
-use crate::client::client;
+use crate::global::client;
 
 /// The whole log of a job (what it has written so far, if it still runs), without the
 /// server's "to remove ansi colors" hint line (`GET jobs_u/get_logs/{id}`; no official client

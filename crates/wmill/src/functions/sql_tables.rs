@@ -3,10 +3,9 @@
 
 use wmill_http::{DataTable, DuckLake, Windmill};
 
-
 /// The global client's Windmill server, resolved when a query runs.
 fn global_windmill() -> wmill_core::Result<Windmill> {
-    Ok(crate::client::client()?.http()?.clone())
+    Ok(crate::global::client()?.http()?.clone())
 }
 
 /// The workspace data table `name` (PostgreSQL; `"main"` is the default one, `name:schema`

@@ -9,7 +9,7 @@ use wmill_core::{
 };
 
 use super::to_json;
-use crate::client::client;
+use crate::global::client;
 
 // ---------------------------------------------------------------- variables
 
