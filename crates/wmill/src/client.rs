@@ -17,7 +17,7 @@ use wmill_core::{
 /// mock for one and [`InMemory`](crate::InMemory) for the rest.
 ///
 /// Build one from any [`Backend`] with [`Client::new`], or piece by piece with
-/// [`Client::builder`]; install it with [`set_client`]. Without an installed client, the first
+/// [`Client::builder`]; install it with [`set_client`](crate::set_client). Without an installed client, the first
 /// module-level call builds one from the environment (see [`Client::from_env`]).
 ///
 /// ```

@@ -10,7 +10,7 @@ use wmill_core::{Result, RunOptions};
 
 /// Starts a script by path and returns a [`JobHandle`](wmill_core::JobHandle) on the job
 /// (`id`, `status`, `result`, `wait`, `cancel`, `cancel_on_drop`). The `JobId`-returning
-/// [`run_script_by_path_async`] stays, as in the Python client.
+/// [`run_script_by_path_async`](crate::run_script_by_path_async) stays, as in the Python client.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {

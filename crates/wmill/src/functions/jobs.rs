@@ -184,7 +184,7 @@ pub async fn run_flow_with<A: Serialize + ?Sized + Sync>(
 }
 
 /// Waits for a job and returns its result; with a `timeout` the job is canceled and
-/// [`Error::Timeout`] returned when it is reached. Python: `wmill.wait_job(job_id, timeout)`.
+/// [`Error::Timeout`](crate::Error::Timeout) returned when it is reached. Python: `wmill.wait_job(job_id, timeout)`.
 pub async fn wait_job(job_id: impl JobRef, timeout: Option<Duration>) -> Result<Value> {
     let mut options = WaitOptions::new();
     if let Some(t) = timeout {
@@ -307,7 +307,7 @@ pub async fn run_flow_by_version_with<A: Serialize + ?Sized + Sync>(
 // ---------------------------------------------------------------- typed results
 
 /// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
-/// `T` is [`Error::Decode`] naming the script.
+/// `T` is [`Error::Decode`](crate::Error::Decode) naming the script.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {

@@ -47,7 +47,7 @@ pub fn stream_jobs(query: &JobQuery) -> BoxStream<'static, Result<JobSummary>> {
 }
 
 /// Every variable `options` selects, page by page (from `options.page`, default 1;
-/// `options.per_page` per request, default 1000). [`list_variables`] returns one page.
+/// `options.per_page` per request, default 1000). [`list_variables`](crate::list_variables) returns one page.
 pub fn stream_variables(options: &ListVariables) -> BoxStream<'static, Result<VariableInfo>> {
     match client().and_then(|c| c.variables().cloned()) {
         Ok(store) => wmill_core::variable_stream(store, options.clone()),
@@ -56,7 +56,7 @@ pub fn stream_variables(options: &ListVariables) -> BoxStream<'static, Result<Va
 }
 
 /// Every resource `options` selects (`resource_type` filter included), page by page.
-/// [`list_resources_with`] returns one page.
+/// [`list_resources_with`](crate::list_resources_with) returns one page.
 pub fn stream_resources(options: &ListResources) -> BoxStream<'static, Result<ResourceInfo>> {
     match client().and_then(|c| c.resources().cloned()) {
         Ok(store) => wmill_core::resource_stream(store, options.clone()),
