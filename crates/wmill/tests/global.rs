@@ -405,6 +405,43 @@ fn a_panic_inside_a_blocking_call_reaches_the_caller_with_its_message() {
     );
 }
 
+/// The same from inside a runtime, where the call runs on a scoped thread of its own.
+#[tokio::test]
+async fn a_panic_inside_a_blocking_call_from_a_runtime_reaches_the_caller() {
+    let _g = GLOBAL.lock();
+    let vars = wmill::MockVariableStore::new();
+    wmill::set_client(Client::builder().variables(Arc::new(vars)).build());
+    let caught = std::panic::catch_unwind(|| wmill::blocking::get_variable("u/alice/name"));
+    let payload = caught.expect_err("the mock's panic reaches the caller");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    assert!(message.contains("No matching expectation"), "{message:?}");
+    wmill::set_client(Client::new(seeded()));
+    assert_eq!(
+        wmill::blocking::get_variable("u/alice/name").unwrap(),
+        "Alice"
+    );
+}
+
+/// A blocking call borrows its arguments: a future that borrows the caller's locals runs,
+/// outside and inside a runtime.
+#[test]
+fn block_on_runs_a_future_that_borrows_from_the_caller() {
+    let _g = GLOBAL.lock();
+    wmill::set_client(Client::new(seeded()));
+    let path = String::from("u/alice/name");
+    let read = || wmill::blocking::block_on(wmill::get_variable(&path));
+    assert_eq!(read().unwrap(), "Alice");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(async { read() }).unwrap(), "Alice");
+}
+
 #[tokio::test]
 async fn blocking_inside_a_runtime_does_not_panic() {
     let _g = GLOBAL.lock();
