@@ -21,6 +21,7 @@
 //! | script `f/conformance/echo`, hash `00000000c0ffee01`, flow `f/conformance/echo_flow` | returns its arguments, at once |
 //! | script `f/conformance/fail` | fails with `{"name": "ConformanceError", "message": args.message}` |
 //! | script `f/conformance/sleep` | completes `args.ms` milliseconds after it starts, returns `args.ms` |
+//! | flow `f/conformance/approval_flow` ([`APPROVAL_FLOW`]) | its first step returns the resume URLs signed for `args.approver`, then the flow is suspended until resumed (returns the payload) or canceled through those URLs |
 //!
 //! Any job writes a log when its arguments ask for one (`"log_bytes": n` or `"log_lines": [..]`,
 //! written evenly over its run on the server's clock; see the `logs` module): `get_logs`,
