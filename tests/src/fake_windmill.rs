@@ -774,6 +774,9 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
     if let Some(answer) = approval_routes(st, req, rest) {
         return answer;
     }
+    if let Some(answer) = flow_version_routes(st, req, rest).await {
+        return answer;
+    }
     match (m.clone(), rest) {
         // ---------------- variables
         (Method::GET, ["variables", "get_value", p @ ..]) => {
@@ -2356,5 +2359,43 @@ impl FakeWindmill {
             .approvals
             .get(&flow)
             .map(|a| a.step_job)
+    }
+}
+
+/// `jobs/run/fv/{version}` and `jobs/run_wait_result/fv/{version}`: a saved flow version, as
+/// seeded with [`FakeWindmill::put_flow_version`] (404 `Flow version <v> not found` else);
+/// the job runs that version's fixture. `None` for any other route.
+async fn flow_version_routes(
+    st: &Arc<State>,
+    req: &Req,
+    rest: &[&str],
+) -> Option<Result<Response<Body>, Response<Body>>> {
+    let (mode, version) = match (req.method.clone(), rest) {
+        (Method::POST, ["jobs", mode @ ("run" | "run_wait_result"), "fv", v]) => (*mode, *v),
+        _ => return None,
+    };
+    let key = format!("fv/{version}");
+    if version.parse::<i64>().is_err() {
+        return Some(Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid URL: Cannot parse `{version}` to a `i64`"),
+        )));
+    }
+    if !st.data.lock().aliases.contains_key(&key) {
+        return Some(Err(not_found(format!("Flow version {version} not found"))));
+    }
+    let async_start = mode == "run";
+    Some(match create_job(st, req, "f", &key, async_start) {
+        Err(e) => Err(e),
+        Ok((id, ())) if async_start => Ok(text(StatusCode::CREATED, id.to_string())),
+        Ok((id, ())) => Ok(run_wait_result(st.clone(), id).await),
+    })
+}
+
+impl FakeWindmill {
+    /// Seeds a saved flow version (`run/fv/{version}`) that runs the flow fixture `fixture`
+    /// (e.g. [`ECHO_FLOW`]).
+    pub fn put_flow_version(&self, version: u64, fixture: &str) {
+        self.alias_script(&format!("fv/{version}"), fixture);
     }
 }
