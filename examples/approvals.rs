@@ -44,7 +44,10 @@ async fn main() -> wmill::Result<()> {
 
     // 1. Approve through the resume URL the step produced (what the approver would click).
     let (flow, urls) = suspended(json!({"approver": "ada", "amount": 120})).await?;
-    println!("approval page for ada: {}", hide_signature(&urls.approval_page));
+    println!(
+        "approval page for ada: {}",
+        hide_signature(&urls.approval_page)
+    );
     wmill::resume_suspended_job(&urls.resume, &json!({"approved_amount": 100})).await?;
     let out = flow.wait(&WaitOptions::new()).await?;
     println!("approved: flow {} returned {out}", flow.id());

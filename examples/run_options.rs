@@ -90,7 +90,9 @@ async fn main() -> wmill::Result<()> {
     // The queue limit refuses a run while more jobs than the limit could run: one slow job
     // is running, the limit is 0.
     let slow = wmill::start_script_by_path("f/examples/slow", &json!({"ms": 60_000})).await?;
-    let guard = slow.clone().cancel_on_drop("example: done with the queue limit");
+    let guard = slow
+        .clone()
+        .cancel_on_drop("example: done with the queue limit");
     match wmill::run_script_by_path_with(
         "f/examples/slow",
         &json!({"ms": 1}),

@@ -7,9 +7,7 @@
 //! uses it to run the examples against a server.
 
 use serde_json::json;
-use wmill_tests::fake_windmill::{
-    APPROVAL_FLOW, ECHO, ECHO_FLOW, FAIL, FakeWindmill, SLEEP, SUM,
-};
+use wmill_tests::fake_windmill::{APPROVAL_FLOW, ECHO, ECHO_FLOW, FAIL, FakeWindmill, SLEEP, SUM};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
