@@ -1918,8 +1918,8 @@ fn folder_script_and_file_routes(
 
 /// A flow whose first step asks for an approval: the step returns the resume URLs signed for
 /// `args.approver` (anyone when absent) and the flow suspends. Resumed, it returns
-/// `{"resume": <payload>, "approver": <who>, "args": <args>}`; canceled through the cancel URL,
-/// it ends canceled ("approval request disapproved by <who>"); unanswered, it fails after
+/// `{"resume": payload, "approver": who, "args": args}`; canceled through the cancel URL,
+/// it ends canceled ("approval request disapproved by `who`"); unanswered, it fails after
 /// [`APPROVAL_TIMEOUT`].
 pub const APPROVAL_FLOW: &str = "f/conformance/approval_flow";
 
