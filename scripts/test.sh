@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration and doc tests of every crate (HTTP against wiremock
 # and a fake Windmill server, S3 against an in-process S3 server that the tests start
-# themselves), then every example, each against its embedded backend.
+# themselves), then every example, each against its embedded backend, then the examples that
+# read a server against the fake Windmill server.
 # Needs only the Rust toolchain: everything else is a Cargo dependency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ for example in $(sed -n 's/^name = "\(.*\)"$/\1/p' examples/Cargo.toml | grep -v
   echo "== example $example"
   cargo run --quiet --locked -p wmill-examples --example "$example"
 done
+# The embedded backend has no suspended steps: the approvals example says so, typed.
+out=$(cargo run --quiet --locked -p wmill-examples --example approvals)
+grep -q "Suspended steps are not supported by the embedded backend" <<<"$out"
 
 # The examples that read a server, against the fake Windmill server (seeded with their items):
 # they must say they use the server and print what the server holds.
@@ -82,6 +86,28 @@ grep -q "canceled: Job canceled: example: no longer needed" <<<"$out"
 grep -q "abandoned run: job .* is Completed { success: false }" <<<"$out"
 grep -q "batch: 20 jobs, 8 at a time" <<<"$out"
 grep -q "fail-fast batch reported 1 item(s) of 7" <<<"$out"
+# Run options: honoured by the server (schedule, queue limit, flow version) or shown in the job;
+# the ones an endpoint does not take refused before any request.
+out=$(run_against_server run_options)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -q ": scheduled (tag reports, visible to its owner: false)" <<<"$out"
+grep -q "queue limit 0 refused the run (HTTP 500): Internal: Number of queued job is too high: 1 > 0" <<<"$out"
+grep -qF 'flow version 41 returned {"message":"v41"}' <<<"$out"
+test "$(grep -c '^refused: ' <<<"$out")" -eq 3
+# Suspended flows: approved through the resume URL, rejected through the cancel URL, approved
+# by job id; the signature never printed.
+out=$(run_against_server approvals)
+echo "$out"
+grep -q "Using the Windmill server" <<<"$out"
+grep -qF '"resume":{"approved_amount":100}' <<<"$out"
+grep -q "rejected: flow .* canceled (approval request disapproved by bob)" <<<"$out"
+grep -qF '"resume":"ok by id"' <<<"$out"
+grep -q "/<signature>?approver=ada$" <<<"$out"
+# Waits that learn: later runs of a steady script cost fewer requests than without history.
+out=$(run_against_server learned_waits)
+echo "$out"
+grep -q "the history saves requests: true" <<<"$out"
 # Observability: the SDK's spans on standard error (fmt) and through OpenTelemetry, each request
 # an `http` span under its call; neither the token nor a secret value in any of it.
 out=$(run_against_server observability 2>&1)

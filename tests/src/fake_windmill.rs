@@ -21,6 +21,7 @@
 //! | script `f/conformance/echo`, hash `00000000c0ffee01`, flow `f/conformance/echo_flow` | returns its arguments, at once |
 //! | script `f/conformance/fail` | fails with `{"name": "ConformanceError", "message": args.message}` |
 //! | script `f/conformance/sleep` | completes `args.ms` milliseconds after it starts, returns `args.ms` |
+//! | flow `f/conformance/approval_flow` ([`APPROVAL_FLOW`]) | its first step returns the resume URLs signed for `args.approver`, then the flow is suspended until resumed (returns the payload) or canceled through those URLs |
 //!
 //! Any job writes a log when its arguments ask for one (`"log_bytes": n` or `"log_lines": [..]`,
 //! written evenly over its run on the server's clock; see the `logs` module): `get_logs`,
@@ -151,6 +152,14 @@ struct Data {
     folders: std::collections::BTreeSet<String>,
     /// Files behind the `job_helpers` file endpoints: `(storage or "", key) -> file`.
     files: BTreeMap<(String, String), StoredFile>,
+    /// Approval flows ([`APPROVAL_FLOW`]) by flow job id.
+    approvals: HashMap<Uuid, Approval>,
+    /// The run options each start carried, as recorded (see [`FakeWindmill::job_options`]).
+    run_options: HashMap<Uuid, Value>,
+    /// `http://127.0.0.1:<port>`: the server's own base URL, in the resume URLs it signs.
+    base_url: String,
+    /// The key resume signatures are made with.
+    signing_key: Uuid,
 }
 
 #[derive(Debug, Clone)]
@@ -328,6 +337,11 @@ impl FakeWindmill {
             faults: Mutex::new(HashMap::new()),
             total: AtomicU64::new(0),
         });
+        {
+            let mut d = state.data.lock();
+            d.base_url = format!("http://{addr}");
+            d.signing_key = Uuid::new_v4();
+        }
         let st = state.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -670,7 +684,9 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     let route = route_name(&req);
     *st.counts.lock().entry(route.clone()).or_default() += 1;
 
-    if let Some(token) = &st.config.token {
+    if let Some(token) = &st.config.token
+        && !approval_is_public(&req)
+    {
         let expected = format!("Bearer {token}");
         let got = parts
             .headers
@@ -753,6 +769,12 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
         return answer;
     }
     if let Some(answer) = folder_script_and_file_routes(st, req, rest) {
+        return answer;
+    }
+    if let Some(answer) = approval_routes(st, req, rest) {
+        return answer;
+    }
+    if let Some(answer) = flow_version_routes(st, req, rest).await {
         return answer;
     }
     match (m.clone(), rest) {
@@ -1036,7 +1058,10 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
                 .jobs
                 .get(&id)
                 .ok_or_else(|| not_found(format!("Job not found at name {id}")))?;
-            Ok(ok_json(j.json(id, &st.config.workspace, Instant::now())))
+            let now = Instant::now();
+            let mut v = j.json(id, &st.config.workspace, now);
+            patch_job_json(&d, id, &mut v, now);
+            Ok(ok_json(v))
         }
         (Method::POST, ["jobs_u", "queue", "cancel" | "force_cancel", id]) => {
             let id = path_uuid(id)?;
@@ -1148,21 +1173,6 @@ async fn route_request(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Res
                     .unwrap_or(Value::Null),
             ))
         }
-        (Method::GET, ["jobs", "resume_urls", id, nonce]) => {
-            let id = path_uuid(id)?;
-            nonce.parse::<u32>().map_err(|_| {
-                text(
-                    StatusCode::BAD_REQUEST,
-                    format!("Invalid URL: Cannot parse `{nonce}` to a `u32`"),
-                )
-            })?;
-            Ok(ok_json(urls(
-                id,
-                nonce,
-                req.q("approver"),
-                req.q_bool("flow_level")?,
-            )))
-        }
         (Method::GET, ["jobs", "wac_approval_urls", id, key]) => {
             let id = path_uuid(id)?;
             Ok(ok_json(urls(id, key, req.q("approver"), false)))
@@ -1270,7 +1280,7 @@ fn create_job(
     } else {
         0
     };
-    req.q_bool("skip_preprocessor")?;
+    let options = run_query(st, req, !allow_schedule)?;
     let tag = req.q("tag").map(str::to_owned);
     let args = req.json_object()?;
     let aliased = st.data.lock().aliases.get(target).cloned();
@@ -1280,6 +1290,7 @@ fn create_job(
     let (kind, success, result, duration) = match (letter, target) {
         ("p", ECHO) | ("h", ECHO_HASH) => (Kind::Script, true, Value::Object(args.clone()), 0),
         ("f", ECHO_FLOW) => (Kind::Flow, true, Value::Object(args.clone()), 0),
+        ("f", APPROVAL_FLOW) => approval_outcome(),
         ("p", FAIL) => (
             Kind::Script,
             false,
@@ -1300,7 +1311,10 @@ fn create_job(
     };
     let id = job_id.unwrap_or_else(Uuid::new_v4);
     let now = Instant::now();
-    let starts = now + Duration::from_secs(scheduled);
+    let starts = now
+        + options
+            .start_delay(allow_schedule)
+            .unwrap_or(Duration::from_secs(scheduled));
     let mut d = st.data.lock();
     if d.jobs.contains_key(&id) {
         return Err(bad_request(format!("Job with id {id} already exists")));
@@ -1324,6 +1338,10 @@ fn create_job(
             canceled: None,
         },
     );
+    d.run_options.insert(id, options.recorded);
+    if target == APPROVAL_FLOW {
+        start_approval(&mut d, &st.config.workspace, id, starts);
+    }
     Ok((id, ()))
 }
 
@@ -1413,11 +1431,9 @@ fn sse(
                 let d = st.data.lock();
                 d.jobs.get(&id).map(|j| {
                     let now = Instant::now();
-                    (
-                        j.phase(now),
-                        j.outcome(),
-                        j.json(id, &st.config.workspace, now),
-                    )
+                    let mut job = j.json(id, &st.config.workspace, now);
+                    patch_job_json(&d, id, &mut job, now);
+                    (j.phase(now), j.outcome(), job)
                 })
             };
             let Some((phase, (_success, result), job)) = snapshot else {
@@ -1705,7 +1721,7 @@ fn list_jobs(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body
     } else if let Some(r) = running {
         queued
             .filter(|q| (q.2 == Phase::Running) == r)
-            .filter(|_| suspended != Some(true)) // no job of this server suspends
+            .filter(|q| suspended.is_none_or(|s| s == waiting_for_approval(&d, q.1, now)))
             .skip(page * per_page)
             .take(per_page)
             .collect()
@@ -1719,6 +1735,7 @@ fn list_jobs(st: &Arc<State>, req: &Req) -> Result<Response<Body>, Response<Body
         .into_iter()
         .map(|(_, id, _, j)| {
             let mut row = j.json(*id, ws, now);
+            patch_job_json(&d, *id, &mut row, now);
             // List rows carry neither arguments nor results.
             row["args"] = Value::Null;
             if let Some(o) = row.as_object_mut() {
@@ -1819,7 +1836,8 @@ fn folder_script_and_file_routes(
         }
         (Method::GET, ["flows", "exists", p @ ..]) => {
             let p = p.join("/");
-            let known = p == ECHO_FLOW || st.data.lock().aliases.contains_key(&p);
+            let known = [ECHO_FLOW, APPROVAL_FLOW].contains(&p.as_str())
+                || st.data.lock().aliases.contains_key(&p);
             Ok(ok_json(json!(known)))
         }
         (Method::GET, ["folders", "exists", name]) => {
@@ -1883,4 +1901,501 @@ fn folder_script_and_file_routes(
         })(),
         _ => return None,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Approvals and run options.
+//
+// A flow with a suspended step ([`APPROVAL_FLOW`]), as the server runs one: its first step
+// (a script job, child of the flow) returns the resume URLs the server signs for it
+// (`getResumeUrls(approver)` in the step), then the flow waits (`suspend: 1`, the next module
+// `WaitingForEvents` for that step's job) until a signed resume or cancel arrives
+// (`jobs_u/resume|cancel/{job}/{resume_id}/{signature}`, as the server's
+// `resume_suspended_job`), the owner resumes it (`jobs/flow/resume/{flow}`), or its suspend
+// timeout passes. And the options of `RunJobQuery` that every start may carry: parsed as the
+// server parses them (a bad value is the query rejection), `queue_limit` applied to synchronous
+// runs, `scheduled_for` honoured, the rest recorded.
+
+/// A flow whose first step asks for an approval: the step returns the resume URLs signed for
+/// `args.approver` (anyone when absent) and the flow suspends. Resumed, it returns
+/// `{"resume": payload, "approver": who, "args": args}`; canceled through the cancel URL,
+/// it ends canceled ("approval request disapproved by `who`"); unanswered, it fails after
+/// [`APPROVAL_TIMEOUT`].
+pub const APPROVAL_FLOW: &str = "f/conformance/approval_flow";
+
+/// How long an [`APPROVAL_FLOW`] waits for an answer (the server's default suspend timeout).
+pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// The state of an approval flow.
+#[derive(Debug, Clone)]
+struct Approval {
+    /// The step that asked (its job returns the resume URLs).
+    step_job: Uuid,
+    /// The resume ids already used: one resume or cancel each.
+    sent: std::collections::BTreeSet<u32>,
+    /// The answer, once given: approved or not, by whom, with which resume id.
+    answer: Option<(bool, String, u32)>,
+}
+
+/// The outcome an approval flow has when nobody answers it: a failure once its timeout passed.
+fn approval_outcome() -> (Kind, bool, Value, u64) {
+    (
+        Kind::Flow,
+        false,
+        json!({"error": {"name": "SuspendTimeout", "message": format!(
+            "Timed out after {}s waiting for an approval", APPROVAL_TIMEOUT.as_secs()
+        )}}),
+        APPROVAL_TIMEOUT.as_millis() as u64,
+    )
+}
+
+/// Creates the step job of a new approval flow: it completes when the flow starts, returning
+/// the resume URLs for the flow's `approver` argument.
+fn start_approval(d: &mut Data, ws: &str, flow: Uuid, starts: Instant) {
+    let Some(job) = d.jobs.get(&flow).cloned() else {
+        return;
+    };
+    let approver = job
+        .args
+        .get("approver")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let step = Uuid::new_v4();
+    let resume_id = (step.as_u128() as u32) & 0x7fff_ffff;
+    let urls = resume_urls(d, ws, step, resume_id, approver.as_deref());
+    d.jobs.insert(
+        step,
+        Job {
+            kind: Kind::Script,
+            path: job.path.as_ref().map(|p| format!("{p}/ask")),
+            hash: None,
+            args: job.args.clone(),
+            tag: job.tag.clone(),
+            parent_job: Some(flow),
+            root_job: Some(flow),
+            created: job.created,
+            created_wall: job.created_wall,
+            starts,
+            ends: starts,
+            success: true,
+            result: urls,
+            canceled: None,
+        },
+    );
+    d.approvals.insert(
+        flow,
+        Approval {
+            step_job: step,
+            sent: Default::default(),
+            answer: None,
+        },
+    );
+}
+
+/// Whether the job is an approval flow that started and waits for its answer.
+fn waiting_for_approval(d: &Data, id: Uuid, now: Instant) -> bool {
+    d.approvals.get(&id).is_some_and(|a| a.answer.is_none())
+        && d.jobs
+            .get(&id)
+            .is_some_and(|j| j.phase(now) == Phase::Running)
+}
+
+/// Adds to a job's JSON what this block knows: the visibility a start asked for, and for an
+/// approval flow its flow status (and `suspend`, the resumes it still needs, while it waits).
+fn patch_job_json(d: &Data, id: Uuid, v: &mut Value, now: Instant) {
+    if let Some(o) = d.run_options.get(&id)
+        && o["invisible_to_owner"] == json!(true)
+    {
+        v["visible_to_owner"] = json!(false);
+    }
+    let Some(a) = d.approvals.get(&id) else {
+        return;
+    };
+    let Some(job) = d.jobs.get(&id) else {
+        return;
+    };
+    let step = a.step_job.to_string();
+    let phase = job.phase(now);
+    let approvers = match &a.answer {
+        Some((_, who, rid)) => json!([{"resume_id": rid, "approver": who}]),
+        None => json!([]),
+    };
+    let first = if phase == Phase::Queued {
+        json!({"type": "WaitingForPriorSteps", "id": "ask"})
+    } else {
+        json!({"type": "Success", "id": "ask", "job": step, "flow_jobs": null,
+               "approvers": approvers, "branch_chosen": null})
+    };
+    let second = match (phase, &a.answer) {
+        (Phase::Queued, _) => json!({"type": "WaitingForPriorSteps", "id": "act"}),
+        (Phase::Running, None) => {
+            json!({"type": "WaitingForEvents", "id": "act", "count": 1, "job": step})
+        }
+        (Phase::Completed, Some((true, ..))) => json!({"type": "Success", "id": "act", "job": step,
+            "flow_jobs": null, "approvers": [], "branch_chosen": null}),
+        _ => json!({"type": "Failure", "id": "act", "job": step}),
+    };
+    v["flow_status"] = json!({
+        "step": if phase == Phase::Queued { 0 } else { 1 },
+        "modules": [first, second],
+        "failure_module": {"type": "WaitingForPriorSteps", "id": "failure", "parent_module": null},
+        "user_states": {},
+        "retry": {"fail_count": 0, "failed_jobs": []},
+    });
+    if phase != Phase::Completed {
+        let waiting = phase == Phase::Running && a.answer.is_none();
+        v["suspend"] = json!(u8::from(waiting));
+        if waiting {
+            let until = job.created_wall + job.ends.saturating_duration_since(job.created);
+            v["suspend_until"] = json!(iso(until));
+        }
+    }
+}
+
+/// The server's signature of `(job, resume_id, approver)` with this server's key: 64 hex
+/// digits, the same every time for the same triple.
+fn sign(d: &Data, job: Uuid, resume_id: u32, approver: Option<&str>) -> String {
+    use std::hash::{Hash, Hasher};
+    (0u8..4)
+        .map(|salt| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (d.signing_key, salt, job, resume_id, approver).hash(&mut h);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+/// `approver` as a query value (percent-encoded).
+fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The three URLs the server builds for a suspended step (`get_resume_urls`).
+fn resume_urls(d: &Data, ws: &str, job: Uuid, resume_id: u32, approver: Option<&str>) -> Value {
+    let sig = sign(d, job, resume_id, approver);
+    let q = approver
+        .map(|a| format!("?approver={}", encode_query(a)))
+        .unwrap_or_default();
+    let base = &d.base_url;
+    let tail = format!("{job}/{resume_id}/{sig}{q}");
+    json!({
+        "approvalPage": format!("{base}/approve/{ws}/{tail}"),
+        "resume": format!("{base}/api/w/{ws}/jobs_u/resume/{tail}"),
+        "cancel": format!("{base}/api/w/{ws}/jobs_u/cancel/{tail}"),
+    })
+}
+
+/// The approval endpoints need no token (the signature is the credential).
+fn approval_is_public(req: &Req) -> bool {
+    matches!(
+        req.segs
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["w", _, "jobs_u", "resume" | "cancel", _, _, _]
+    )
+}
+
+/// A 500 with the server's text for an error it raises as `anyhow` (no prefix).
+fn refused(msg: impl Into<String>) -> Response<Body> {
+    text(StatusCode::INTERNAL_SERVER_ERROR, msg)
+}
+
+fn path_u32(s: &str) -> Result<u32, Response<Body>> {
+    s.parse::<u32>().map_err(|_| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid URL: Cannot parse `{s}` to a `u32`"),
+        )
+    })
+}
+
+/// `jobs/resume_urls`, `jobs_u/resume|cancel/...` (POST, and GET without a payload),
+/// `jobs/flow/resume/{id}`; `None` for any other route.
+fn approval_routes(
+    st: &Arc<State>,
+    req: &Req,
+    rest: &[&str],
+) -> Option<Result<Response<Body>, Response<Body>>> {
+    let ws = st.config.workspace.as_str();
+    Some(match (req.method.clone(), rest) {
+        (Method::GET, ["jobs", "resume_urls", id, rid]) => (|| {
+            let id = path_uuid(id)?;
+            let rid = path_u32(rid)?;
+            let flow_level = req.q_bool("flow_level")?;
+            let d = st.data.lock();
+            // Flow level: the URLs name the flow the job runs in.
+            let job = if flow_level {
+                d.jobs.get(&id).and_then(|j| j.parent_job).unwrap_or(id)
+            } else {
+                id
+            };
+            let approver = req.q("approver").filter(|a| !a.is_empty());
+            Ok(ok_json(resume_urls(&d, ws, job, rid, approver)))
+        })(),
+        (Method::POST | Method::GET, ["jobs_u", op @ ("resume" | "cancel"), id, rid, sig]) => {
+            (|| {
+                let id = path_uuid(id)?;
+                let rid = path_u32(rid)?;
+                let payload = if req.method == Method::GET || req.body.is_empty() {
+                    Value::Null
+                } else {
+                    req.json()?
+                };
+                let approver = req
+                    .q("approver")
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned);
+                let mut d = st.data.lock();
+                if sig.len() % 2 == 1 {
+                    return Err(refused("Hexadecimal decoding error: Odd number of digits"));
+                }
+                if let Some((i, c)) = sig
+                    .chars()
+                    .enumerate()
+                    .find(|(_, c)| !c.is_ascii_hexdigit())
+                {
+                    return Err(refused(format!(
+                        "Hexadecimal decoding error: Invalid character {c:?} at position {i}"
+                    )));
+                }
+                if !sig.eq_ignore_ascii_case(&sign(&d, id, rid, approver.as_deref())) {
+                    return Err(refused("Invalid signature"));
+                }
+                let now = Instant::now();
+                // The flow: the job itself (flow level) or its parent, still in the queue.
+                let flow = match d.jobs.get(&id) {
+                    Some(j) if j.kind == Kind::Flow => Some(id),
+                    Some(j) => j.parent_job,
+                    None => None,
+                }
+                .filter(|f| {
+                    d.jobs
+                        .get(f)
+                        .is_some_and(|j| j.phase(now) != Phase::Completed)
+                })
+                .ok_or_else(|| {
+                    refused(format!("job not found or parent flow not in queue: {id}"))
+                })?;
+                let Some(a) = d.approvals.get_mut(&flow) else {
+                    // A flow of this server that never suspends: the resume is stored, unused.
+                    return Ok(full(StatusCode::CREATED, "text/plain", ""));
+                };
+                if !a.sent.insert(rid) {
+                    return Err(refused("resume request already sent"));
+                }
+                if a.answer.is_some() {
+                    return Ok(full(StatusCode::CREATED, "text/plain", ""));
+                }
+                let who = approver.unwrap_or_else(|| "fake".into());
+                a.answer = Some((*op == "resume", who.clone(), rid));
+                answer_approval(&mut d, flow, *op == "resume", &who, payload, now);
+                Ok(full(StatusCode::CREATED, "text/plain", ""))
+            })()
+        }
+        (Method::POST, ["jobs", "flow", "resume", id]) => (|| {
+            let id = path_uuid(id)?;
+            let payload = if req.body.is_empty() {
+                Value::Null
+            } else {
+                req.json()?
+            };
+            let now = Instant::now();
+            let mut d = st.data.lock();
+            if !d
+                .jobs
+                .get(&id)
+                .is_some_and(|j| j.phase(now) != Phase::Completed)
+            {
+                return Err(refused("parent flow job not found"));
+            }
+            if !waiting_for_approval(&d, id, now) {
+                return Err(refused("the flow is not in a suspended state anymore"));
+            }
+            if let Some(a) = d.approvals.get_mut(&id) {
+                a.sent.insert(0);
+                a.answer = Some((true, "fake".into(), 0));
+            }
+            answer_approval(&mut d, id, true, "fake", payload, now);
+            Ok(full(StatusCode::CREATED, "text/plain", ""))
+        })(),
+        _ => return None,
+    })
+}
+
+/// Completes an approval flow as its worker would once answered: resumed, it returns the
+/// payload; rejected, it ends canceled.
+fn answer_approval(
+    d: &mut Data,
+    flow: Uuid,
+    approved: bool,
+    who: &str,
+    payload: Value,
+    now: Instant,
+) {
+    let Some(j) = d.jobs.get_mut(&flow) else {
+        return;
+    };
+    if approved {
+        j.success = true;
+        j.result =
+            json!({"resume": payload, "approver": who, "args": Value::Object(j.args.clone())});
+        j.ends = now.max(j.starts);
+    } else {
+        j.canceled = Some((now, format!("approval request disapproved by {who}")));
+    }
+}
+
+/// What a start's query carries besides the links and the id, parsed as the server's
+/// `RunJobQuery` (a value of the wrong type is the query rejection).
+struct RunQuery {
+    /// `scheduled_for`, in milliseconds since the epoch.
+    scheduled_for_ms: Option<i128>,
+    /// The options as recorded (see [`FakeWindmill::job_options`]).
+    recorded: Value,
+}
+
+impl RunQuery {
+    /// The delay `scheduled_for` asks for (it wins over `scheduled_in_secs`, as on the server).
+    fn start_delay(&self, honoured: bool) -> Option<Duration> {
+        let at = self.scheduled_for_ms.filter(|_| honoured)?;
+        let ahead = at - wall_ms(SystemTime::now());
+        Some(Duration::from_millis(ahead.max(0) as u64))
+    }
+}
+
+fn run_query(st: &Arc<State>, req: &Req, sync: bool) -> Result<RunQuery, Response<Body>> {
+    let scheduled_for_ms = match req.q("scheduled_for") {
+        None => None,
+        Some(v) => Some(
+            parse_time_ms(v).ok_or_else(|| query_rejection("scheduled_for", v, "a date-time"))?,
+        ),
+    };
+    let int = |k: &str, max: i128| -> Result<Option<i128>, Response<Body>> {
+        match req.q(k) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i128>()
+                .ok()
+                .filter(|n| n.abs() <= max)
+                .map(Some)
+                .ok_or_else(|| query_rejection(k, v, "an integer")),
+        }
+    };
+    let cache_ttl = int("cache_ttl", i128::from(i32::MAX))?;
+    let queue_limit = int("queue_limit", i128::from(i64::MAX))?;
+    let skip_preprocessor = req.q_bool("skip_preprocessor")?;
+    let invisible_to_owner = req.q_bool("invisible_to_owner")?;
+    let retry = match req.q("retry") {
+        None => None,
+        Some(v) => match serde_json::from_str::<Value>(v) {
+            Ok(p @ Value::Object(_)) => Some(p),
+            _ => return Err(bad_request(format!("invalid retry policy: {v}"))),
+        },
+    };
+    if retry.is_some() && invisible_to_owner {
+        return Err(bad_request(
+            "retry cannot be combined with invisible_to_owner",
+        ));
+    }
+    if sync && let Some(limit) = queue_limit {
+        // The server counts the jobs that could run now: not canceled, not scheduled later,
+        // not waiting for an approval.
+        let now = Instant::now();
+        let d = st.data.lock();
+        let count = d
+            .jobs
+            .iter()
+            .filter(|(id, j)| {
+                j.phase(now) != Phase::Completed
+                    && j.canceled.is_none()
+                    && j.starts <= now
+                    && !waiting_for_approval(&d, **id, now)
+            })
+            .count() as i128;
+        if count > limit {
+            return Err(refused(format!(
+                "Internal: Number of queued job is too high: {count} > {limit}"
+            )));
+        }
+    }
+    Ok(RunQuery {
+        scheduled_for_ms,
+        recorded: json!({
+            "scheduled_for": req.q("scheduled_for"),
+            "scheduled_in_secs": req.q("scheduled_in_secs"),
+            "tag": req.q("tag"),
+            "cache_ttl": cache_ttl.map(|n| n as i64),
+            "queue_limit": queue_limit.map(|n| n as i64),
+            "skip_preprocessor": skip_preprocessor,
+            "invisible_to_owner": invisible_to_owner,
+            "memory_id": req.q("memory_id"),
+            "retry": retry,
+        }),
+    })
+}
+
+impl FakeWindmill {
+    /// The run options a job's start carried, as the server read them: `scheduled_for`,
+    /// `scheduled_in_secs`, `tag`, `cache_ttl`, `queue_limit`, `skip_preprocessor`,
+    /// `invisible_to_owner`, `memory_id`, `retry` (`null` when absent).
+    pub fn job_options(&self, id: Uuid) -> Option<Value> {
+        self.state.data.lock().run_options.get(&id).cloned()
+    }
+
+    /// The step job of an [`APPROVAL_FLOW`] (the job its resume URLs name).
+    pub fn approval_step(&self, flow: Uuid) -> Option<Uuid> {
+        self.state
+            .data
+            .lock()
+            .approvals
+            .get(&flow)
+            .map(|a| a.step_job)
+    }
+}
+
+/// `jobs/run/fv/{version}` and `jobs/run_wait_result/fv/{version}`: a saved flow version, as
+/// seeded with [`FakeWindmill::put_flow_version`] (404 `Flow version <v> not found` else);
+/// the job runs that version's fixture. `None` for any other route.
+async fn flow_version_routes(
+    st: &Arc<State>,
+    req: &Req,
+    rest: &[&str],
+) -> Option<Result<Response<Body>, Response<Body>>> {
+    let (mode, version) = match (req.method.clone(), rest) {
+        (Method::POST, ["jobs", mode @ ("run" | "run_wait_result"), "fv", v]) => (*mode, *v),
+        _ => return None,
+    };
+    let key = format!("fv/{version}");
+    if version.parse::<i64>().is_err() {
+        return Some(Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid URL: Cannot parse `{version}` to a `i64`"),
+        )));
+    }
+    if !st.data.lock().aliases.contains_key(&key) {
+        return Some(Err(not_found(format!("Flow version {version} not found"))));
+    }
+    let async_start = mode == "run";
+    Some(match create_job(st, req, "f", &key, async_start) {
+        Err(e) => Err(e),
+        Ok((id, ())) if async_start => Ok(text(StatusCode::CREATED, id.to_string())),
+        Ok((id, ())) => Ok(run_wait_result(st.clone(), id).await),
+    })
+}
+
+impl FakeWindmill {
+    /// Seeds a saved flow version (`run/fv/{version}`) that runs the flow fixture `fixture`
+    /// (e.g. [`ECHO_FLOW`]).
+    pub fn put_flow_version(&self, version: u64, fixture: &str) {
+        self.alias_script(&format!("fv/{version}"), fixture);
+    }
 }

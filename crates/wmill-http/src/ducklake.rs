@@ -408,7 +408,14 @@ impl Materialize {
     /// [`Error::InvalidInput`](wmill_core::Error::InvalidInput) before any request for a bad
     /// name, table, column or key; otherwise what the statements' preview returns (see
     /// [`SqlQuery::execute`]). A failed record never fails this call.
+    ///
+    /// Runs in a `tracing` span named `materialize` (fields `workspace`, `database`, `table`),
+    /// the statements' `execute` span and the record's request inside it.
+    #[tracing::instrument(name = "materialize", skip_all, fields(workspace = tracing::field::Empty, database = %format!("ducklake://{}", self.lake.name), table = self.table.as_str()))]
     pub async fn execute(&self) -> Result<()> {
+        if let Ok(wm) = self.lake.target.client() {
+            tracing::Span::current().record("workspace", wm.workspace().as_str());
+        }
         let statement = self.statement();
         // Inputs are checked before anything is sent, pipeline or not.
         statement.to_preview(None)?;

@@ -208,6 +208,11 @@ impl fmt::Debug for Bound {
 /// serialize) is kept and returned as [`Error::InvalidInput`] by the first fetch, before any
 /// request is sent.
 ///
+/// Each run is a `tracing` span named after its method (`fetch`, `fetch_one`, `fetch_scalar`,
+/// `fetch_collection`, `execute`) with the `workspace` and the `database`
+/// (`datatable://<name>` or `ducklake://<name>`) as fields; the preview request is a child span.
+/// Neither the SQL text nor a bound value is a field.
+///
 /// ```no_run
 /// # async fn demo(wm: wmill_http::Windmill) -> wmill_core::Result<()> {
 /// #[derive(serde::Deserialize)]
@@ -413,11 +418,27 @@ impl SqlQuery {
     /// [`Error::InvalidInput`] before any request for a rejected input; what the preview
     /// returns otherwise: [`Error::Api`] with the status and body for a query the database
     /// refused (500 from `run_inline/preview`, 422 from `run_wait_result/preview`).
+    #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database(), collection = collection.map(|c| c.as_str())))]
     pub async fn fetch_collection(&self, collection: Option<ResultCollection>) -> Result<Value> {
+        self.run(collection).await
+    }
+
+    /// Sends the query (in the caller's span, whose `workspace` field it fills).
+    async fn run(&self, collection: Option<ResultCollection>) -> Result<Value> {
         let preview = self.to_preview(collection)?;
         let wm = self.target.client()?;
+        tracing::Span::current().record("workspace", wm.workspace().as_str());
         wm.run_inline_script_preview(&preview.content, preview.language, preview.args)
             .await
+    }
+
+    /// The database the query runs against: `datatable://<name>` or `ducklake://<name>` (the
+    /// `database` field of the calls' spans).
+    pub(crate) fn database(&self) -> String {
+        match &self.engine {
+            Engine::DataTable { name, .. } => format!("datatable://{name}"),
+            Engine::DuckLake { name, .. } => format!("ducklake://{name}"),
+        }
     }
 
     /// Every row of the last statement, each deserialized into `T` (a struct with the column
@@ -427,9 +448,10 @@ impl SqlQuery {
     /// # Errors
     /// As [`fetch_collection`](Self::fetch_collection), and [`Error::Decode`] when the answer
     /// is not a list of rows that fit `T` (the excerpt shows the answer's outline, no value).
+    #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn fetch<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
         let v = self
-            .fetch_collection(Some(ResultCollection::LastStatementAllRows))
+            .run(Some(ResultCollection::LastStatementAllRows))
             .await?;
         match v {
             Value::Array(rows) => rows
@@ -449,9 +471,10 @@ impl SqlQuery {
     ///
     /// # Errors
     /// As [`fetch`](Self::fetch).
+    #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn fetch_one<T: DeserializeOwned>(&self) -> Result<Option<T>> {
         let v = self
-            .fetch_collection(Some(ResultCollection::LastStatementFirstRow))
+            .run(Some(ResultCollection::LastStatementFirstRow))
             .await?;
         match v {
             Value::Null => Ok(None),
@@ -464,9 +487,10 @@ impl SqlQuery {
     ///
     /// # Errors
     /// As [`fetch`](Self::fetch).
+    #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn fetch_scalar<T: DeserializeOwned>(&self) -> Result<Option<T>> {
         let v = self
-            .fetch_collection(Some(ResultCollection::LastStatementFirstRowScalar))
+            .run(Some(ResultCollection::LastStatementFirstRowScalar))
             .await?;
         match v {
             Value::Null => Ok(None),
@@ -479,8 +503,9 @@ impl SqlQuery {
     ///
     /// # Errors
     /// As [`fetch_collection`](Self::fetch_collection).
+    #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn execute(&self) -> Result<()> {
-        self.fetch_collection(None).await.map(drop)
+        self.run(None).await.map(drop)
     }
 
     /// What decode errors name: `datatable <name>` or `ducklake <name>`.

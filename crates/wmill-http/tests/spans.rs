@@ -514,3 +514,77 @@ async fn a_wait_that_times_out_shows_its_cleanup_cancel() {
     assert_eq!(field(&http[0], "status"), Some("200"));
     capture.assert_no_secret(&[TOKEN]);
 }
+
+#[tokio::test]
+async fn sql_queries_run_in_spans_named_after_the_call() {
+    const BOUND: &str = "BOUND-s3cr3t";
+    const ROW: &str = "ROW-s3cr3t";
+    let server = server().await;
+    let preview = "/api/w/ws/jobs/run_inline/preview";
+    call("POST", preview)
+        .respond_with(json(200, json!([{"name": ROW}])))
+        .expect(4)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/assets/record_materialization")
+        .respond_with(json(200, json!(null)))
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+
+    let (capture, _guard) = Capture::install();
+    let rows: Vec<serde_json::Value> = wm
+        .datatable("main")
+        .query("SELECT name FROM friend WHERE secret = $1")
+        .bind(BOUND)
+        .fetch()
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["name"], ROW);
+    wm.datatable("main")
+        .query("DELETE FROM friend WHERE secret = $1")
+        .bind(BOUND)
+        .execute()
+        .await
+        .unwrap();
+    wm.ducklake("lake")
+        .query("SELECT * FROM events")
+        .fetch_collection(Some(wmill_http::ResultCollection::AllStatementsAllRows))
+        .await
+        .unwrap();
+    wm.ducklake("lake")
+        .pipeline(false)
+        .append_partition("events", "SELECT 1")
+        .execute()
+        .await
+        .unwrap();
+
+    for (name, database) in [
+        ("fetch", "datatable://main"),
+        ("fetch_collection", "ducklake://lake"),
+        ("materialize", "ducklake://lake"),
+    ] {
+        let span = capture.one(name);
+        assert_eq!(field(&span, "workspace"), Some("ws"), "{name}");
+        assert_eq!(field(&span, "database"), Some(database), "{name}");
+        assert_eq!(span.parent, None, "{name}");
+    }
+    let fetch = capture.one("fetch");
+    let run = capture.children(&fetch, "run_inline_script_preview");
+    assert_eq!(run.len(), 1, "{:#?}", capture.spans());
+    assert_eq!(capture.attempts(&run[0]), [("1".into(), "200".into())]);
+    assert_eq!(
+        field(&capture.one("fetch_collection"), "collection"),
+        Some("all_statements_all_rows")
+    );
+    let executes = capture.named("execute");
+    assert_eq!(executes.len(), 2, "{executes:#?}");
+    let materialize = capture.one("materialize");
+    assert_eq!(field(&materialize, "table"), Some("events"));
+    assert!(
+        executes.iter().any(|e| e.parent == Some(materialize.seq)),
+        "the statements run inside the materialization"
+    );
+    assert!(executes.iter().any(|e| e.parent.is_none()));
+    capture.assert_no_secret(&[TOKEN, BOUND, ROW]);
+}

@@ -137,3 +137,48 @@ async fn a_client_without_windmill_has_spans_without_a_workspace() {
     assert!(capture.named("http").is_empty(), "no request to Windmill");
     capture.assert_no_secret(&["CONTENT-s3cr3t"]);
 }
+
+#[tokio::test]
+async fn connection_calls_run_in_their_own_spans_and_show_once_through_the_client() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/test_connection"))
+        .and(query_param("storage", "cold"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(null)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/w/ws/job_helpers/storage_usage"))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"storages": {"cold": 12}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = WindmillConnection::new(&server.uri(), "ws", TOKEN).unwrap();
+    let client = S3Client::from_windmill(conn.clone(), StorageAccess::Helpers);
+
+    let (capture, _guard) = Capture::install();
+    conn.test_connection(Some("cold")).await.unwrap();
+    let _ = conn.storage_usage(false).await;
+    client.test_connection(Some("cold")).await.unwrap();
+
+    let tests = capture.named("test_connection");
+    assert_eq!(tests.len(), 2, "one span per call: {:#?}", capture.spans());
+    for span in &tests {
+        assert_eq!(field(span, "workspace"), Some("ws"));
+        assert_eq!(field(span, "storage"), Some("cold"));
+        assert_eq!(span.parent, None);
+        assert_eq!(capture.attempts(span), [("1".into(), "200".into())]);
+    }
+    let usage = capture.one("storage_usage");
+    assert_eq!(field(&usage, "workspace"), Some("ws"));
+    let http = capture.children(&usage, "http");
+    assert_eq!(http.len(), 1, "{http:#?}");
+    assert_eq!(
+        field(&http[0], "path"),
+        Some("/api/w/ws/job_helpers/storage_usage")
+    );
+    capture.assert_no_secret(&[TOKEN]);
+}

@@ -7,7 +7,7 @@
 //! uses it to run the examples against a server.
 
 use serde_json::json;
-use wmill_tests::fake_windmill::{ECHO, FAIL, FakeWindmill, SLEEP, SUM};
+use wmill_tests::fake_windmill::{APPROVAL_FLOW, ECHO, ECHO_FLOW, FAIL, FakeWindmill, SLEEP, SUM};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -34,6 +34,15 @@ fn main() {
     server.alias_script("f/examples/boom", FAIL);
     // The job_logs example: a job that writes `log_lines` over `ms` milliseconds.
     server.alias_script("f/examples/etl", SLEEP);
+    // The run_options example.
+    server.alias_script("f/examples/report", ECHO);
+    server.alias_script("f/examples/assistant", ECHO_FLOW);
+    server.alias_script("f/examples/slow", SLEEP);
+    server.put_flow_version(41, ECHO_FLOW);
+    // The approvals example: a flow whose first step asks for an approval.
+    server.alias_script("f/examples/approval", APPROVAL_FLOW);
+    // The learned_waits example: a 200 ms script.
+    server.alias_script("f/examples/steady", SLEEP);
     // Bare: no state path either, as on a laptop outside a job.
     let state = if bare {
         ""

@@ -11,8 +11,10 @@ use wmill_core::{Error, ItemKind, Result};
 use wmill_http::reqwest::Method;
 
 use super::WindmillConnection;
+use super::connection::call_span;
 use super::connection::send_secret_json;
 use crate::S3Object;
+use tracing::Instrument;
 
 /// A workspace storage's S3 settings as `job_helpers/v2/s3_resource_info` returns them
 /// (Windmill's `S3Resource`, plus the `port`, STS `token` and `expiration` the server also
@@ -350,38 +352,56 @@ impl WindmillConnection {
     /// `POST /w/{ws}/job_helpers/v2/s3_resource_info`, body `{}` (the workspace's default
     /// storage) or `{"s3_resource_path": path}`.
     pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
-        let item = s3_resource_path.unwrap_or("workspace default storage");
-        let req = self
-            .request(Method::POST, "job_helpers/v2/s3_resource_info", &[])
-            .json(&resource_body(s3_resource_path))?
-            .idempotent()
-            .not_found(ItemKind::Storage, item);
-        send_secret_json(req, "POST").await
+        let span = call_span!(
+            "s3_resource_info",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            let item = s3_resource_path.unwrap_or("workspace default storage");
+            let req = self
+                .request(Method::POST, "job_helpers/v2/s3_resource_info", &[])
+                .json(&resource_body(s3_resource_path))?
+                .idempotent()
+                .not_found(ItemKind::Storage, item);
+            send_secret_json(req, "POST").await
+        }
+        .instrument(span)
+        .await
     }
 
     /// `GET /w/{ws}/job_helpers/v2/s3_proxy_bucket[?storage=name]`: the bucket S3 clients use
     /// through the proxy, `None` when the storage is not S3.
     pub async fn s3_proxy_bucket(&self, storage: Option<&str>) -> Result<Option<String>> {
-        let answer: Value = self
-            .request(
-                Method::GET,
-                "job_helpers/v2/s3_proxy_bucket",
-                &[("storage", storage)],
-            )
-            .idempotent()
-            .not_found(ItemKind::Storage, storage.unwrap_or("_default_"))
-            .send_json()
-            .await?;
-        // `{"bucket": null}` is "not S3"; an answer without the key is not that answer.
-        match answer.get("bucket") {
-            Some(Value::Null) => Ok(None),
-            Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
-            _ => Err(Error::Decode {
-                request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
-                body_excerpt: crate::windmill::api::excerpt(&answer),
-                source: "expected {\"bucket\": string or null}".into(),
-            }),
+        let span = call_span!(
+            "s3_proxy_bucket",
+            workspace = self.workspace(),
+            storage = storage
+        );
+        async move {
+            let answer: Value = self
+                .request(
+                    Method::GET,
+                    "job_helpers/v2/s3_proxy_bucket",
+                    &[("storage", storage)],
+                )
+                .idempotent()
+                .not_found(ItemKind::Storage, storage.unwrap_or("_default_"))
+                .send_json()
+                .await?;
+            // `{"bucket": null}` is "not S3"; an answer without the key is not that answer.
+            match answer.get("bucket") {
+                Some(Value::Null) => Ok(None),
+                Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
+                _ => Err(Error::Decode {
+                    request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
+                    body_excerpt: crate::windmill::api::excerpt(&answer),
+                    source: "expected {\"bucket\": string or null}".into(),
+                }),
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// S3 proxy credentials for `storage` (section "S3 proxy" of the Windmill docs).
@@ -389,45 +409,54 @@ impl WindmillConnection {
     /// # Errors
     /// [`Error::Unsupported`] when the token is not server-signed or the storage is not S3.
     pub async fn s3_proxy_credentials(&self, storage: Option<&str>) -> Result<ProxyCredentials> {
-        if !self.has_server_signed_token() {
-            return Err(Error::Unsupported {
+        let span = call_span!(
+            "s3_proxy_credentials",
+            workspace = self.workspace(),
+            storage = storage
+        );
+        async move {
+            if !self.has_server_signed_token() {
+                return Err(Error::Unsupported {
+                    operation: "S3 proxy credentials",
+                    backend: "a token the server did not sign (not jwt_...)",
+                });
+            }
+            let bucket = self
+                .s3_proxy_bucket(storage)
+                .await?
+                .ok_or(Error::Unsupported {
+                    operation: "S3 proxy",
+                    backend: "a storage that is not S3",
+                })?;
+            let token = self.token();
+            let (access_key, secret_key) = token.rsplit_once('.').ok_or(Error::Unsupported {
                 operation: "S3 proxy credentials",
-                backend: "a token the server did not sign (not jwt_...)",
-            });
-        }
-        let bucket = self
-            .s3_proxy_bucket(storage)
-            .await?
-            .ok_or(Error::Unsupported {
-                operation: "S3 proxy",
-                backend: "a storage that is not S3",
+                backend: "a token without a signature",
             })?;
-        let token = self.token();
-        let (access_key, secret_key) = token.rsplit_once('.').ok_or(Error::Unsupported {
-            operation: "S3 proxy credentials",
-            backend: "a token without a signature",
-        })?;
-        let mut endpoint = self.base_url().clone();
-        endpoint
-            .path_segments_mut()
-            .map_err(|()| Error::invalid("base URL", "cannot be a base"))?
-            .pop_if_empty()
-            .extend([
-                "api",
-                "w",
-                self.workspace(),
-                "s3_proxy",
-                "_wm_bucket_",
-                storage.unwrap_or("_default_"),
-            ]);
-        Ok(ProxyCredentials {
-            endpoint_url: endpoint.to_string(),
-            bucket,
-            access_key: access_key.to_owned(),
-            secret_key: secret_key.to_owned(),
-            region: "us-east-1".to_owned(),
-            use_ssl: self.base_url().scheme() == "https",
-        })
+            let mut endpoint = self.base_url().clone();
+            endpoint
+                .path_segments_mut()
+                .map_err(|()| Error::invalid("base URL", "cannot be a base"))?
+                .pop_if_empty()
+                .extend([
+                    "api",
+                    "w",
+                    self.workspace(),
+                    "s3_proxy",
+                    "_wm_bucket_",
+                    storage.unwrap_or("_default_"),
+                ]);
+            Ok(ProxyCredentials {
+                endpoint_url: endpoint.to_string(),
+                bucket,
+                access_key: access_key.to_owned(),
+                secret_key: secret_key.to_owned(),
+                region: "us-east-1".to_owned(),
+                use_ssl: self.base_url().scheme() == "https",
+            })
+        }
+        .instrument(span)
+        .await
     }
 
     /// `POST /w/{ws}/apps/sign_s3_objects` body `{"s3_objects": [...], "expiry_secs"?: n}`
@@ -438,18 +467,27 @@ impl WindmillConnection {
         objects: &[S3Object],
         expiry_secs: Option<u64>,
     ) -> Result<Vec<S3Object>> {
-        let mut body = json!({ "s3_objects": objects });
-        if let (Some(secs), Some(map)) = (expiry_secs, body.as_object_mut()) {
-            map.insert("expiry_secs".into(), json!(secs));
+        let span = call_span!(
+            "sign_s3_objects",
+            workspace = self.workspace(),
+            count = objects.len()
+        );
+        async move {
+            let mut body = json!({ "s3_objects": objects });
+            if let (Some(secs), Some(map)) = (expiry_secs, body.as_object_mut()) {
+                map.insert("expiry_secs".into(), json!(secs));
+            }
+            let first = objects.first().map(ToString::to_string).unwrap_or_default();
+            // Signing has no effect on the server: safe to repeat.
+            let req = self
+                .request(Method::POST, "apps/sign_s3_objects", &[])
+                .json(&body)?
+                .idempotent()
+                .not_found(ItemKind::Object, first);
+            send_secret_json(req, "POST").await
         }
-        let first = objects.first().map(ToString::to_string).unwrap_or_default();
-        // Signing has no effect on the server: safe to repeat.
-        let req = self
-            .request(Method::POST, "apps/sign_s3_objects", &[])
-            .json(&body)?
-            .idempotent()
-            .not_found(ItemKind::Object, first);
-        send_secret_json(req, "POST").await
+        .instrument(span)
+        .await
     }
 
     /// `POST /w/{ws}/job_helpers/v2/polars_connection_settings`.
@@ -457,10 +495,19 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<PolarsSettings> {
-        self.settings(
-            "job_helpers/v2/polars_connection_settings",
-            s3_resource_path,
-        )
+        let span = call_span!(
+            "polars_connection_settings_direct",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            self.settings(
+                "job_helpers/v2/polars_connection_settings",
+                s3_resource_path,
+            )
+            .await
+        }
+        .instrument(span)
         .await
     }
 
@@ -469,10 +516,19 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<DuckdbSettings> {
-        self.settings(
-            "job_helpers/v2/duckdb_connection_settings",
-            s3_resource_path,
-        )
+        let span = call_span!(
+            "duckdb_connection_settings_direct",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            self.settings(
+                "job_helpers/v2/duckdb_connection_settings",
+                s3_resource_path,
+            )
+            .await
+        }
+        .instrument(span)
         .await
     }
 
@@ -504,35 +560,44 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<Boto3Settings> {
-        if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
-            tracing::debug!("boto3 settings: S3 proxy");
-            return Ok(Boto3Settings {
-                endpoint_url: p.endpoint_url,
-                region_name: p.region,
-                use_ssl: p.use_ssl,
-                aws_access_key_id: p.access_key,
-                aws_secret_access_key: p.secret_key,
-                aws_session_token: None,
-                bucket: Some(p.bucket),
-            });
+        let span = call_span!(
+            "boto3_connection_settings",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
+                tracing::debug!("boto3 settings: S3 proxy");
+                return Ok(Boto3Settings {
+                    endpoint_url: p.endpoint_url,
+                    region_name: p.region,
+                    use_ssl: p.use_ssl,
+                    aws_access_key_id: p.access_key,
+                    aws_secret_access_key: p.secret_key,
+                    aws_session_token: None,
+                    bucket: Some(p.bucket),
+                });
+            }
+            tracing::debug!("boto3 settings: direct (s3_resource_info)");
+            let info = self.s3_resource_info(s3_resource_path).await?;
+            let (Some(key), Some(secret)) = (info.access_key.clone(), info.secret_key.clone()) else {
+                return Err(Error::NotConfigured {
+                    what: "storage access keys",
+                    hint: "the storage has no static access key (instance role?): use the S3 proxy or the helper endpoints".into(),
+                });
+            };
+            Ok(Boto3Settings {
+                endpoint_url: info.endpoint_url(),
+                region_name: info.region.clone(),
+                use_ssl: info.use_ssl,
+                aws_access_key_id: key,
+                aws_secret_access_key: secret,
+                aws_session_token: info.token.clone(),
+                bucket: Some(info.bucket),
+            })
         }
-        tracing::debug!("boto3 settings: direct (s3_resource_info)");
-        let info = self.s3_resource_info(s3_resource_path).await?;
-        let (Some(key), Some(secret)) = (info.access_key.clone(), info.secret_key.clone()) else {
-            return Err(Error::NotConfigured {
-                what: "storage access keys",
-                hint: "the storage has no static access key (instance role?): use the S3 proxy or the helper endpoints".into(),
-            });
-        };
-        Ok(Boto3Settings {
-            endpoint_url: info.endpoint_url(),
-            region_name: info.region.clone(),
-            use_ssl: info.use_ssl,
-            aws_access_key_id: key,
-            aws_secret_access_key: secret,
-            aws_session_token: info.token.clone(),
-            bucket: Some(info.bucket),
-        })
+        .instrument(span)
+        .await
     }
 
     /// Polars settings: derived from S3 proxy credentials when available, else
@@ -541,34 +606,43 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<PolarsSettings> {
-        if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
-            tracing::debug!("polars settings: S3 proxy");
-            let s3fs_args = json!({
-                "endpoint_url": p.endpoint_url,
-                "key": p.access_key,
-                "secret": p.secret_key,
-                "use_ssl": p.use_ssl,
-                "cache_regions": false,
-                "client_kwargs": { "region_name": p.region },
-                "config_kwargs": { "s3": { "addressing_style": "path" } },
-            });
-            let storage_options = json!({
-                "aws_endpoint_url": p.endpoint_url,
-                "aws_access_key_id": p.access_key,
-                "aws_secret_access_key": p.secret_key,
-                "aws_region": p.region,
-                "aws_allow_http": if p.use_ssl { "false" } else { "true" },
-                "aws_virtual_hosted_style_request": "false",
-            });
-            return Ok(PolarsSettings {
-                s3fs_args: object(s3fs_args),
-                storage_options: object(storage_options),
-                s3_bucket: Some(p.bucket),
-            });
+        let span = call_span!(
+            "polars_connection_settings",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
+                tracing::debug!("polars settings: S3 proxy");
+                let s3fs_args = json!({
+                    "endpoint_url": p.endpoint_url,
+                    "key": p.access_key,
+                    "secret": p.secret_key,
+                    "use_ssl": p.use_ssl,
+                    "cache_regions": false,
+                    "client_kwargs": { "region_name": p.region },
+                    "config_kwargs": { "s3": { "addressing_style": "path" } },
+                });
+                let storage_options = json!({
+                    "aws_endpoint_url": p.endpoint_url,
+                    "aws_access_key_id": p.access_key,
+                    "aws_secret_access_key": p.secret_key,
+                    "aws_region": p.region,
+                    "aws_allow_http": if p.use_ssl { "false" } else { "true" },
+                    "aws_virtual_hosted_style_request": "false",
+                });
+                return Ok(PolarsSettings {
+                    s3fs_args: object(s3fs_args),
+                    storage_options: object(storage_options),
+                    s3_bucket: Some(p.bucket),
+                });
+            }
+            tracing::debug!("polars settings: direct");
+            self.polars_connection_settings_direct(s3_resource_path)
+                .await
         }
-        tracing::debug!("polars settings: direct");
-        self.polars_connection_settings_direct(s3_resource_path)
-            .await
+        .instrument(span)
+        .await
     }
 
     /// DuckDB settings: `SET s3_...` statements from S3 proxy credentials when available, else
@@ -577,36 +651,45 @@ impl WindmillConnection {
         &self,
         s3_resource_path: Option<&str>,
     ) -> Result<DuckdbSettings> {
-        if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
-            tracing::debug!("duckdb settings: S3 proxy");
-            let endpoint = p
-                .endpoint_url
-                .split_once("://")
-                .map_or(p.endpoint_url.as_str(), |(_, rest)| rest);
-            // Values are SQL string literals: a quote inside one is doubled, so no value can
-            // end its literal and add a statement.
-            let lit = |v: &str| v.replace('\'', "''");
-            let mut stmts = vec![
-                "SET home_directory='./'".to_owned(),
-                "INSTALL 'httpfs'".to_owned(),
-                "SET s3_url_style='path'".to_owned(),
-                format!("SET s3_region='{}'", lit(&p.region)),
-                format!("SET s3_endpoint='{}'", lit(endpoint)),
-                format!("SET s3_access_key_id='{}'", lit(&p.access_key)),
-                format!("SET s3_secret_access_key='{}'", lit(&p.secret_key)),
-            ];
-            if !p.use_ssl {
-                stmts.push("SET s3_use_ssl=0".to_owned());
+        let span = call_span!(
+            "duckdb_connection_settings",
+            workspace = self.workspace(),
+            resource = s3_resource_path
+        );
+        async move {
+            if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
+                tracing::debug!("duckdb settings: S3 proxy");
+                let endpoint = p
+                    .endpoint_url
+                    .split_once("://")
+                    .map_or(p.endpoint_url.as_str(), |(_, rest)| rest);
+                // Values are SQL string literals: a quote inside one is doubled, so no value can
+                // end its literal and add a statement.
+                let lit = |v: &str| v.replace('\'', "''");
+                let mut stmts = vec![
+                    "SET home_directory='./'".to_owned(),
+                    "INSTALL 'httpfs'".to_owned(),
+                    "SET s3_url_style='path'".to_owned(),
+                    format!("SET s3_region='{}'", lit(&p.region)),
+                    format!("SET s3_endpoint='{}'", lit(endpoint)),
+                    format!("SET s3_access_key_id='{}'", lit(&p.access_key)),
+                    format!("SET s3_secret_access_key='{}'", lit(&p.secret_key)),
+                ];
+                if !p.use_ssl {
+                    stmts.push("SET s3_use_ssl=0".to_owned());
+                }
+                return Ok(DuckdbSettings {
+                    connection_settings_str: stmts.join(";\n") + ";",
+                    s3_bucket: Some(p.bucket),
+                    azure_container_path: None,
+                });
             }
-            return Ok(DuckdbSettings {
-                connection_settings_str: stmts.join(";\n") + ";",
-                s3_bucket: Some(p.bucket),
-                azure_container_path: None,
-            });
+            tracing::debug!("duckdb settings: direct");
+            self.duckdb_connection_settings_direct(s3_resource_path)
+                .await
         }
-        tracing::debug!("duckdb settings: direct");
-        self.duckdb_connection_settings_direct(s3_resource_path)
-            .await
+        .instrument(span)
+        .await
     }
 }
 

@@ -14,6 +14,13 @@ use wmill_http::{Request, Windmill, WindmillBuilder};
 /// pool, request and idle timeouts, retries, body limit and typed errors as every other call of
 /// the SDK. Cheap to clone; `Debug` never shows the token.
 ///
+/// Each call runs in a `tracing` span named after it (`s3_resource_info`, `sign_s3_objects`,
+/// `load_file_preview`, ...) with the `workspace` and, where the call has them, the `storage`,
+/// `key`, `resource` or `folder` as fields, each request a child `http` span. Credentials and
+/// signatures the server answers are never fields. Called through an
+/// [`S3Client`](crate::S3Client) method of the same name, the call shows once (the client's
+/// span).
+///
 /// ```
 /// use wmill_s3::WindmillConnection;
 ///
@@ -198,6 +205,23 @@ impl WindmillConnection {
         with_query(self.wm.workspace_request(method, path), query)
     }
 }
+
+/// The span of a [`WindmillConnection`] call: `tracing::info_span!(name, fields...)`, or none
+/// when the current span is already this call's (an `S3Client` method of the same name that
+/// forwards to the connection), so a call never shows twice.
+macro_rules! call_span {
+    ($name:literal, $($fields:tt)*) => {
+        if tracing::Span::current()
+            .metadata()
+            .is_some_and(|m| m.name() == $name)
+        {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!($name, $($fields)*)
+        }
+    };
+}
+pub(crate) use call_span;
 
 /// Sends `req` and decodes an answer that holds secrets (storage keys, signatures): a decode
 /// error shows the answer's outline (keys and kinds), never a byte of its values.

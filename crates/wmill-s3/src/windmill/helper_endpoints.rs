@@ -8,8 +8,10 @@ use wmill_core::{Error, ItemKind, Result};
 use wmill_http::reqwest::Method;
 
 use super::WindmillConnection;
+use super::connection::call_span;
 use crate::S3Object;
 use crate::error::location;
+use tracing::Instrument;
 
 /// The largest range the server previews (`read_bytes_length`): 8 MiB.
 pub const MAX_PREVIEW_BYTES: u64 = 8 * 1024 * 1024;
@@ -180,7 +182,15 @@ impl WindmillConnection {
         obj: &S3Object,
         options: &PreviewOptions,
     ) -> Result<FilePreview> {
-        self.load_file_preview_in(obj, options, None).await
+        let span = call_span!(
+            "load_file_preview",
+            workspace = self.workspace(),
+            storage = obj.storage(),
+            key = obj.key()
+        );
+        async move { self.load_file_preview_in(obj, options, None).await }
+            .instrument(span)
+            .await
     }
 
     pub(crate) async fn load_file_preview_in(
@@ -239,20 +249,29 @@ impl WindmillConnection {
         folder: &str,
         marker_file: Option<&str>,
     ) -> Result<FolderCheck> {
-        let key = folder.trim_matches('/');
-        if key.is_empty() || key.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "S3 folder",
-                format!("{folder:?} is empty or holds a control character"),
-            ));
+        let span = call_span!(
+            "check_s3_folder_exists",
+            workspace = self.workspace(),
+            folder = folder
+        );
+        async move {
+            let key = folder.trim_matches('/');
+            if key.is_empty() || key.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "S3 folder",
+                    format!("{folder:?} is empty or holds a control character"),
+                ));
+            }
+            self.request(
+                Method::GET,
+                "job_helpers/check_s3_folder_exists",
+                &[("file_key", Some(key)), ("marker_file", marker_file)],
+            )
+            .idempotent()
+            .send_json()
+            .await
         }
-        self.request(
-            Method::GET,
-            "job_helpers/check_s3_folder_exists",
-            &[("file_key", Some(key)), ("marker_file", marker_file)],
-        )
-        .idempotent()
-        .send_json()
+        .instrument(span)
         .await
     }
 
@@ -268,30 +287,41 @@ impl WindmillConnection {
         obj: &S3Object,
         s3_resource_path: Option<&str>,
     ) -> Result<Bytes> {
-        obj.validate()?;
-        if obj.storage().is_some() {
-            return Err(Error::invalid(
-                "S3 object",
-                format!(
-                    "{obj}: download_s3_parquet_file_as_csv reads the default storage or an S3 \
-                     resource (s3_resource_path), not a named storage"
-                ),
-            ));
+        let span = call_span!(
+            "download_s3_parquet_file_as_csv",
+            workspace = self.workspace(),
+            storage = obj.storage(),
+            key = obj.key(),
+            resource = s3_resource_path
+        );
+        async move {
+            obj.validate()?;
+            if obj.storage().is_some() {
+                return Err(Error::invalid(
+                    "S3 object",
+                    format!(
+                        "{obj}: download_s3_parquet_file_as_csv reads the default storage or an S3 \
+                         resource (s3_resource_path), not a named storage"
+                    ),
+                ));
+            }
+            let resource = s3_resource_path
+                .map(wmill_core::ItemPath::parse_resource_ref)
+                .transpose()?;
+            self.request(
+                Method::GET,
+                "job_helpers/download_s3_parquet_file_as_csv",
+                &[
+                    ("file_key", Some(obj.key())),
+                    ("s3_resource_path", resource.as_ref().map(|p| p.as_str())),
+                ],
+            )
+            .idempotent()
+            .not_found(ItemKind::Object, location(None, obj.key()))
+            .send_bytes()
+            .await
         }
-        let resource = s3_resource_path
-            .map(wmill_core::ItemPath::parse_resource_ref)
-            .transpose()?;
-        self.request(
-            Method::GET,
-            "job_helpers/download_s3_parquet_file_as_csv",
-            &[
-                ("file_key", Some(obj.key())),
-                ("s3_resource_path", resource.as_ref().map(|p| p.as_str())),
-            ],
-        )
-        .idempotent()
-        .not_found(ItemKind::Object, location(None, obj.key()))
-        .send_bytes()
+        .instrument(span)
         .await
     }
 
@@ -299,40 +329,54 @@ impl WindmillConnection {
     /// storage (`None`: the default one). A storage the server cannot reach is an error with
     /// the server's message ([`Error::Api`] with status 500).
     pub async fn test_connection(&self, storage: Option<&str>) -> Result<Value> {
-        if let Some(name) = storage {
-            crate::object::validate_storage(name)?;
+        let span = call_span!(
+            "test_connection",
+            workspace = self.workspace(),
+            storage = storage
+        );
+        async move {
+            if let Some(name) = storage {
+                crate::object::validate_storage(name)?;
+            }
+            let resp = self
+                .request(
+                    Method::GET,
+                    "job_helpers/test_connection",
+                    &[("storage", storage)],
+                )
+                .idempotent()
+                .send_bytes()
+                .await?;
+            // The server answers JSON `null` (or an empty body on some versions).
+            if resp.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Value::Null);
+            }
+            serde_json::from_slice(&resp).map_err(|e| Error::Decode {
+                request: "GET /job_helpers/test_connection".into(),
+                body_excerpt: String::from_utf8_lossy(&resp[..resp.len().min(200)]).into_owned(),
+                source: Box::new(e),
+            })
         }
-        let resp = self
-            .request(
-                Method::GET,
-                "job_helpers/test_connection",
-                &[("storage", storage)],
-            )
-            .idempotent()
-            .send_bytes()
-            .await?;
-        // The server answers JSON `null` (or an empty body on some versions).
-        if resp.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&resp).map_err(|e| Error::Decode {
-            request: "GET /job_helpers/test_connection".into(),
-            body_excerpt: String::from_utf8_lossy(&resp[..resp.len().min(200)]).into_owned(),
-            source: Box::new(e),
-        })
+        .instrument(span)
+        .await
     }
 
     /// `GET /w/{ws}/job_helpers/storage_usage[?refresh=true]`: bytes stored per storage (and
     /// the quota on Community Edition). `refresh` recounts instead of returning cached
     /// figures.
     pub async fn storage_usage(&self, refresh: bool) -> Result<StorageUsage> {
-        self.request(
-            Method::GET,
-            "job_helpers/storage_usage",
-            &[("refresh", refresh.then_some("true"))],
-        )
-        .idempotent()
-        .send_json()
+        let span = call_span!("storage_usage", workspace = self.workspace());
+        async move {
+            self.request(
+                Method::GET,
+                "job_helpers/storage_usage",
+                &[("refresh", refresh.then_some("true"))],
+            )
+            .idempotent()
+            .send_json()
+            .await
+        }
+        .instrument(span)
         .await
     }
 }
