@@ -285,23 +285,93 @@ async fn a_second_run_of_the_same_script_polls_only_around_its_expected_end() {
     }
 }
 
+/// How many requests the server received on `route` (`run/p`, `run_wait_result/p`) for
+/// `script`.
+async fn starts(server: &wiremock::MockServer, route: &str, script: &str) -> usize {
+    received(server, &format!("/api/w/{WS}/jobs/{route}/{script}"))
+        .await
+        .len()
+}
+
 #[tokio::test]
-async fn a_second_run_over_run_wait_result_polls_only_around_its_expected_end() {
+async fn a_first_run_starts_with_run_and_a_known_short_script_holds_run_wait_result() {
     let server = job_server().await;
-    // A loopback URL is a direct connection: the run holds run_wait_result and races it.
+    // A loopback URL is a direct connection, and ServerWait::Direct is the default.
     let wm = client(&server);
+    // A first run: nothing says it ends within the server's bound of run_wait_result (which
+    // would cancel it), so it starts with run/p and polls.
     let first = run(&server, &wm, 200).await;
     assert!(first.polls >= 8, "{first:?}");
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    // 200 ms is far below half of 600 s: the next run holds run_wait_result, and races it
+    // with polls around the expected end.
     let again = run(&server, &wm, 200).await;
     assert!(again.polls <= 5, "{again:?} after {first:?}");
     assert!(again.polls < first.polls / 2, "{again:?} after {first:?}");
-    let started = received(
-        &server,
-        &format!("/api/w/{WS}/jobs/run_wait_result/p/{SCRIPT}"),
-    )
-    .await
-    .len();
-    assert_eq!(started, 2, "one start per run");
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 1, "one start per run");
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(again.requests, again.polls + 1, "the long request and the polls");
+}
+
+#[tokio::test]
+async fn a_script_whose_runs_take_half_the_server_bound_never_holds_run_wait_result() {
+    let server = job_server().await;
+    // A server whose TIMEOUT_WAIT_RESULT is 1 s: runs of 600 ms are too close to it.
+    let wm = builder(&server)
+        .with_server_wait_bound(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        run(&server, &wm, 600).await;
+    }
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 3);
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    // A short script on the same client does, once known.
+    let other = "f/jobs/other";
+    for _ in 0..2 {
+        let (out, _) = run_with(&server, &wm, other, json!({"ms": 20}), &RunOptions::new()).await;
+        assert_eq!(out.unwrap(), json!(20));
+    }
+    assert_eq!(starts(&server, "run/p", other).await, 1);
+    assert_eq!(starts(&server, "run_wait_result/p", other).await, 1);
+    // One slow run in the recent ones is enough to stop holding it.
+    let (out, _) = run_with(&server, &wm, other, json!({"ms": 600}), &RunOptions::new()).await;
+    assert_eq!(out.unwrap(), json!(600));
+    let (out, _) = run_with(&server, &wm, other, json!({"ms": 20}), &RunOptions::new()).await;
+    assert_eq!(out.unwrap(), json!(20));
+    assert_eq!(starts(&server, "run/p", other).await, 2, "the run after the slow one");
+    assert_eq!(starts(&server, "run_wait_result/p", other).await, 2);
+}
+
+#[tokio::test]
+async fn always_holds_run_wait_result_from_the_first_run_and_never_never() {
+    let server = job_server().await;
+    let always = builder(&server)
+        .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Always))
+        .build()
+        .unwrap();
+    run(&server, &always, 50).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 0);
+    let never = remote(&server);
+    run(&server, &never, 50).await;
+    run(&server, &never, 50).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 2);
+}
+
+#[tokio::test]
+async fn without_history_a_direct_client_never_holds_run_wait_result() {
+    let server = job_server().await;
+    let wm = builder(&server)
+        .with_wait_tuning(WaitTuning::default().history(WaitHistory::disabled()))
+        .build()
+        .unwrap();
+    run(&server, &wm, 20).await;
+    run(&server, &wm, 20).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 2);
 }
 
 #[tokio::test]
