@@ -441,4 +441,60 @@ mod tests {
         assert_eq!(h.predict(k), Some(expected));
         assert_eq!(Learner::new(&h, k).prediction, Some(expected));
     }
+
+    #[test]
+    fn the_longest_recent_total_is_known_with_the_prediction() {
+        let h = History::new(4);
+        let k = History::key("p", "a");
+        assert_eq!(h.lookup(k), None);
+        h.record(k, sample(200, 190));
+        h.record(k, sample(900, 880));
+        h.record(k, sample(210, 200));
+        let (p, longest) = h.lookup(k).unwrap();
+        assert_eq!(p.total, ms(200));
+        assert_eq!(longest, ms(900));
+        let l = Learner::new(&h, k);
+        assert!(l.known_shorter_than(ms(901)));
+        assert!(!l.known_shorter_than(ms(900)));
+        // A first run is never known to be short.
+        assert!(!Learner::new(&h, History::key("p", "b")).known_shorter_than(Duration::MAX));
+    }
+
+    #[test]
+    fn started_jobs_are_bounded_and_forgotten_once_done() {
+        let h = History::new(1);
+        let k = History::key("p", "a");
+        let at = Instant::now();
+        let ids: Vec<JobId> = (0..6).map(JobId::from_u128).collect();
+        for id in &ids {
+            h.started(*id, k, at);
+        }
+        // Four per remembered script: the two oldest were forgotten.
+        assert_eq!(h.started_len(), 4);
+        assert_eq!(h.started_job(&ids[0]), None);
+        assert_eq!(h.started_job(&ids[1]), None);
+        assert_eq!(h.started_job(&ids[5]), Some((k, at)));
+        h.forget_started(&ids[5]);
+        assert_eq!(h.started_job(&ids[5]), None);
+        // Nothing is remembered without learning.
+        let off = History::new(0);
+        off.started(ids[0], k, at);
+        assert_eq!(off.started_job(&ids[0]), None);
+    }
+
+    #[test]
+    fn a_wait_is_timely_before_the_expected_end_or_when_it_saw_the_job_running() {
+        let h = History::new(4);
+        let k = History::key("p", "a");
+        let first = Learner::new(&h, k);
+        let begin = first.start + ms(50);
+        assert!(!first.timely(begin), "no prediction, nothing seen");
+        first.mark_incomplete(begin + ms(1));
+        assert!(first.timely(begin));
+        assert!(!first.timely(begin + ms(2)), "seen before that wait began");
+        h.record(k, sample(200, 200));
+        let known = Learner::new(&h, k);
+        assert!(known.timely(known.start + ms(100)));
+        assert!(!known.timely(known.start + ms(300)));
+    }
 }

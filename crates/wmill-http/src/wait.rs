@@ -913,6 +913,19 @@ mod tests {
     }
 
     #[test]
+    fn the_long_request_outlives_the_servers_bound() {
+        assert_eq!(
+            run_wait_result_timeout(Duration::from_secs(600)),
+            Duration::from_secs(680)
+        );
+        assert_eq!(
+            run_wait_result_timeout(Duration::from_secs(1200)),
+            Duration::from_secs(1340)
+        );
+        assert_eq!(run_wait_result_timeout(Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
     fn result_maybe_accepts_nulls() {
         let rm: ResultMaybe = serde_json::from_value(
             json!({"started": null, "success": null, "completed": false, "result": null}),
