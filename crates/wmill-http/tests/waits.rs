@@ -881,7 +881,7 @@ async fn a_text_422_from_run_wait_result_is_a_rejection_not_a_job_failure() {
 }
 
 /// `POST run_wait_result` whose answer never comes, and a job the server never created: the
-/// run does not sit in the long request (620 s). Once the request timeout has passed without
+/// run does not sit in the long request (680 s). Once the request timeout has passed without
 /// the job existing, it starts the job with the same id (so it runs once) and waits on it.
 #[tokio::test]
 async fn a_stalled_run_wait_result_start_ends_after_the_request_timeout_with_one_start() {
@@ -1002,7 +1002,7 @@ async fn an_empty_run_wait_result_answer_falls_back_to_the_job() {
 
 /// A `run_wait_result` request held silent (a proxy holding the answer) after the job
 /// completed: the run checks the job every `long_request_check` and returns its result, instead
-/// of waiting out the long request (620 s).
+/// of waiting out the long request (680 s).
 #[tokio::test]
 async fn a_silent_run_wait_result_ends_soon_after_its_job() {
     let server = server().await;
