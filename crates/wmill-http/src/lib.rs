@@ -91,7 +91,7 @@
 //! Measured against the fake server of this workspace (which follows the real schedules), a
 //! first synchronous `Auto` run of a script (started with `POST jobs/run/..`, then waited for
 //! as `wait_job` does) costs 2 requests for a job that is done at once, ~10 for a 50 ms job and
-//! ~20-25 for any job longer than the poll window (500 ms, 3 s, 10 s): the event stream then
+//! ~20-26 for any job longer than the poll window (500 ms, 3 s, 10 s): the event stream then
 //! sees the end within 100 ms (jobs under 1 s) or 500 ms.
 //!
 //! Later synchronous `Auto` runs of the same script (by path or hash) or flow, and `Auto`

@@ -20,9 +20,10 @@ use crate::sse::SseParser;
 use crate::transport::{RetryMode, status_error};
 use crate::urls::Seg;
 
-/// How long past the server's bound of `run_wait_result` ([`WaitTuning::server_wait_bound`]
-/// (crate::WaitTuning::server_wait_bound)) the client waits for its answer: a tenth of the
-/// bound (the server counts its sleeps, not its queries) plus this.
+/// How long past the server's bound of `run_wait_result`
+/// ([`WaitTuning::server_wait_bound`](crate::WaitTuning::server_wait_bound)) the client waits
+/// for its answer: a tenth of the bound (the server counts its sleeps, not its queries) plus
+/// this.
 const RUN_WAIT_RESULT_SLACK: Duration = Duration::from_secs(20);
 
 /// The client's bound of a `run_wait_result` request, for a server bound of `bound`: closing
@@ -32,6 +33,7 @@ fn run_wait_result_timeout(bound: Duration) -> Duration {
         .saturating_add(bound / 10)
         .saturating_add(RUN_WAIT_RESULT_SLACK)
 }
+
 /// One server-sent-events connection: the server ends it with a `timeout` event after 60 s.
 const SSE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(90);
 /// The longest silence on an event stream (the server pings every 5 s).
