@@ -92,7 +92,9 @@ pub struct FakeConfig {
     pub workspace: String,
     /// When set, every request must carry `Authorization: Bearer <token>` (else 401).
     pub token: Option<String>,
-    /// The server-side bound of `run_wait_result` (the real server: 600 s).
+    /// The server-side bound of `run_wait_result` (the real server: `TIMEOUT_WAIT_RESULT`,
+    /// 600 s): past it, the answer is `500 timeout after {n}s` and the job, if still running,
+    /// is canceled (`http connection broke`), as the real server does.
     pub run_wait_result_timeout: Duration,
     /// After how long without an event the event stream sends a ping (real: 5 s).
     pub sse_ping_after: Duration,
@@ -1376,7 +1378,18 @@ async fn run_wait_result(st: Arc<State>, id: Uuid) -> Response<Body> {
     loop {
         let elapsed = began.elapsed();
         if elapsed >= st.config.run_wait_result_timeout {
+            // As the real server: the bound answers an error without marking the wait done,
+            // and the job still running is canceled as for a broken connection.
             guard.armed = false;
+            {
+                let now = Instant::now();
+                let mut d = st.data.lock();
+                if let Some(j) = d.jobs.get_mut(&id)
+                    && j.phase(now) != Phase::Completed
+                {
+                    j.canceled = Some((now, "http connection broke".into()));
+                }
+            }
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!(

@@ -44,6 +44,10 @@ async fn sixty_four_tasks_share_one_client_under_faults() {
         .with_token(server.token().unwrap())
         .with_workspace(server.workspace())
         .with_request_timeout(Duration::from_secs(5))
+        // Synchronous runs hold run_wait_result from the first run: its faults are injected.
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+        )
         .with_retry(
             RetryConfig::default()
                 .max_retries(4)

@@ -44,6 +44,22 @@ fn client(server: &FaultServer) -> Windmill {
         .unwrap()
 }
 
+/// [`client`] whose synchronous runs use `run_wait_result` from the first run.
+fn always_client(server: &FaultServer) -> Windmill {
+    Windmill::builder()
+        .with_base_url(server.base_url())
+        .with_token(TOKEN)
+        .with_workspace("ws")
+        .with_request_timeout(TIMEOUT)
+        .with_connect_timeout(Duration::from_millis(300))
+        .with_retry(retry())
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+        )
+        .build()
+        .unwrap()
+}
+
 /// The bound of an idempotent call: every attempt may use the whole timeout, plus the backoffs.
 fn bound(attempts: u32) -> Duration {
     (TIMEOUT + MAX_BACKOFF) * attempts + MARGIN
@@ -737,7 +753,7 @@ async fn a_broken_run_wait_result_never_starts_a_second_job() {
                 end: SseEnd::Close,
             },
         );
-        let wm = client(&server);
+        let wm = always_client(&server);
         let t = Instant::now();
         let got = wm
             .run_script_by_path(

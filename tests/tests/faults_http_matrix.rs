@@ -136,7 +136,7 @@ enum Call {
     RunFlowAsync,
     RunPathAsyncWithRetry,
     // JobRunner: synchronous runs
-    /// `run_script_by_path` over `run_wait_result` (loopback: `ServerWait::Direct`).
+    /// `run_script_by_path` over `run_wait_result` (`ServerWait::Always`).
     RunPath,
     /// `run_script_by_path` with `ServerWait::Never`: start, then wait.
     RunPathPolled,
@@ -424,6 +424,8 @@ impl Call {
     fn tuning(self) -> Tuning {
         match self {
             Call::RunPathPolled | Call::RunFlowPolled => Tuning::NeverServerWait,
+            // run_wait_result from the first run (ServerWait::Direct waits for a history).
+            Call::RunPath | Call::RunFlow => Tuning::AlwaysServerWait,
             // One poll (with its retries), then the event stream: without a window, a wait
             // through failing polls does not depend on how many polls fit in the window.
             Call::WaitJob => Tuning::NoPollWindow,
@@ -1172,6 +1174,8 @@ enum Tuning {
     Default,
     /// `ServerWait::Never`: synchronous runs start the job, then wait.
     NeverServerWait,
+    /// `ServerWait::Always`: synchronous runs use `run_wait_result`, first runs included.
+    AlwaysServerWait,
     /// A polling window of zero: `wait_job` polls once, then opens the event stream.
     NoPollWindow,
 }
@@ -1206,6 +1210,10 @@ impl Env {
             Tuning::NeverServerWait => {
                 builder =
                     builder.with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Never));
+            }
+            Tuning::AlwaysServerWait => {
+                builder =
+                    builder.with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Always));
             }
             Tuning::NoPollWindow => {
                 builder =

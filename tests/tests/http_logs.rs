@@ -122,8 +122,11 @@ async fn synchronous_runs_forward_their_log_on_every_wait_path() {
     let server = FakeWindmill::start().await;
     let lines: Vec<String> = (0..20).map(|i| format!("étape {i}")).collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    // Direct connection: run_wait_result, the log followed next to it.
-    let direct = builder(&server).build().unwrap();
+    // run_wait_result (from the first run), the log followed next to it.
+    let direct = builder(&server)
+        .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Always))
+        .build()
+        .unwrap();
     for ms in [0, 700] {
         server.reset_counts();
         let (v, seen) = forwarded_run(&direct, &lines, ms).await;

@@ -11,7 +11,7 @@ use wmill_core::{
     Error, ItemPath, JobId, JobRunner, JobStatus, PollSchedule, RunOptions, WaitOptions,
     WaitStrategy, to_args,
 };
-use wmill_http::{Windmill, WindmillBuilder};
+use wmill_http::{ServerWait, WaitTuning, Windmill, WindmillBuilder};
 use wmill_tests::fake_windmill::{FakeConfig, FakeWindmill, SLEEP};
 
 fn builder(server: &FakeWindmill) -> WindmillBuilder {
@@ -44,7 +44,7 @@ async fn sync_run(server: &FakeWindmill, wm: &Windmill, ms: u64) -> (u64, Durati
 async fn sync_runs_stay_within_the_request_budget() {
     let server = FakeWindmill::start().await;
     let wm = builder(&server).build().unwrap();
-    for ms in [0, 50, 500, 3_000] {
+    for (i, ms) in [0, 50, 500, 3_000].into_iter().enumerate() {
         let (requests, took) = sync_run(&server, &wm, ms).await;
         eprintln!(
             "sync run of a {ms} ms job: {requests} requests, overhead {:?}",
@@ -55,8 +55,15 @@ async fn sync_runs_stay_within_the_request_budget() {
             "{ms} ms job: {requests} requests {:?}",
             server.counts()
         );
-        assert_eq!(server.count("run_wait_result/p"), 1);
-        assert_eq!(server.count("run/p"), 0, "nothing is started twice");
+        if i == 0 {
+            // A first run: nothing says it ends within the server's bound of run_wait_result.
+            assert_eq!(server.count("run/p"), 1);
+            assert_eq!(server.count("run_wait_result/p"), 0);
+        } else {
+            // Known to take far less than half of 600 s: run_wait_result.
+            assert_eq!(server.count("run_wait_result/p"), 1);
+            assert_eq!(server.count("run/p"), 0, "nothing is started twice");
+        }
     }
 }
 
@@ -94,7 +101,11 @@ async fn each_strategy_gets_the_result() {
             .unwrap();
         assert_eq!(out, json!(120), "{strategy:?}");
         match strategy {
-            WaitStrategy::Auto => assert_eq!(server.count("run_wait_result/p"), 1),
+            // A first run of the script: started, then waited for.
+            WaitStrategy::Auto => {
+                assert_eq!(server.count("run/p"), 1);
+                assert_eq!(server.count("run_wait_result/p"), 0);
+            }
             WaitStrategy::ServerEvents => {
                 assert_eq!(server.count("run/p"), 1);
                 assert_eq!(server.count("getupdate_sse"), 1);
@@ -113,21 +124,61 @@ async fn each_strategy_gets_the_result() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_wait_result_timeout_falls_back_without_a_second_start() {
+async fn a_job_near_the_server_bound_is_never_run_over_run_wait_result() {
+    // The server cancels a job still running when run_wait_result reaches its bound: a client
+    // told that bound (1 s) never holds the long request for a 900 ms script.
+    let server = FakeWindmill::start_with(FakeConfig {
+        run_wait_result_timeout: Duration::from_secs(1),
+        ..FakeConfig::default()
+    })
+    .await;
+    let wm = builder(&server)
+        .with_server_wait_bound(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let (_, _) = sync_run(&server, &wm, 900).await;
+        assert_eq!(
+            server.count("run_wait_result/p"),
+            0,
+            "{:?}",
+            server.counts()
+        );
+        assert_eq!(server.count("run/p"), 1);
+    }
+    assert_eq!(server.job_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_past_the_server_bound_ends_canceled_as_on_the_server() {
     let server = FakeWindmill::start_with(FakeConfig {
         run_wait_result_timeout: Duration::from_millis(400),
         ..FakeConfig::default()
     })
     .await;
-    let wm = builder(&server).build().unwrap();
-    let out = wm
-        .run_script_by_path(&sleep_path(), sleep_args(900), &RunOptions::new())
-        .await
+    let wm = builder(&server)
+        .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Always))
+        .build()
         .unwrap();
-    assert_eq!(out, json!(900));
+    let id = JobId::new_random();
+    let e = wm
+        .run_script_by_path(
+            &sleep_path(),
+            sleep_args(900),
+            &RunOptions::new().job_id(id),
+        )
+        .await
+        .unwrap_err();
+    // The bound answered 500 and canceled the job: the run reads the canceled job.
+    assert!(matches!(e, Error::JobFailed { .. }), "{e:?}");
+    assert_eq!(
+        e.job_error().and_then(|v| v["name"].as_str()),
+        Some("Canceled"),
+        "{e:?}"
+    );
+    assert_eq!(server.job_canceled(id.into()), Some(true));
     assert_eq!(server.count("run_wait_result/p"), 1);
-    assert_eq!(server.count("run/p"), 0);
-    assert_eq!(server.count("getupdate_sse"), 1, "{:?}", server.counts());
+    assert_eq!(server.count("run/p"), 0, "nothing is started twice");
     assert_eq!(server.job_count(), 1);
 }
 

@@ -253,26 +253,67 @@ impl RetryConfig {
 ///
 /// The server cancels the job when that connection breaks, and a proxy in front of it may
 /// break a quiet connection on its own (nginx's and AWS load balancers' default idle timeout
-/// is 60 s): through such a proxy, a long job would be cancelled although nobody asked. So
-/// by default the long request is used only on a direct connection.
+/// is 60 s): through such a proxy, a long job would be cancelled although nobody asked.
 ///
-/// The server also cancels the job when the long request reaches its own bound
-/// (`TIMEOUT_WAIT_RESULT`, 600 s by default, set by the server's administrator): a job that
-/// may run longer than that must not be run synchronously with [`ServerWait::Direct`] on a
-/// direct connection, nor with [`ServerWait::Always`]; use [`ServerWait::Never`].
+/// The server also bounds the long request by its `TIMEOUT_WAIT_RESULT` setting (600 s by
+/// default, set by the server's administrator; [`WaitTuning::server_wait_bound`] tells the
+/// client what it is) and, when the bound is reached, answers `500 timeout after 600s` **and
+/// cancels the job**, as for a broken connection. So by default ([`ServerWait::Direct`]) the
+/// long request is used only where neither can happen to a run: on a direct connection, for a
+/// script or flow whose recent runs, as this client timed them ([`WaitHistory`]), all took
+/// less than half of that bound. A first run, or one whose recent runs took longer, starts
+/// with `POST jobs/run/..` and waits on the job (adaptive polling, then server-sent events),
+/// which has no bound and cancels nothing.
+///
+/// ```
+/// use std::time::Duration;
+/// use wmill_http::{ServerWait, WaitTuning, Windmill};
+///
+/// // A server whose administrator set TIMEOUT_WAIT_RESULT to 120 s: run_wait_result only
+/// // for scripts known to take less than 60 s (the default rule, with the right bound).
+/// let tuning = WaitTuning::default().server_wait_bound(Duration::from_secs(120));
+/// // Or never hold the long request, or always (accepting the cancel risk above).
+/// let never = WaitTuning::default().server_wait(ServerWait::Never);
+/// let always = WaitTuning::default().server_wait(ServerWait::Always);
+/// # let _ = (never, always);
+/// let wm = Windmill::builder()
+///     .with_base_url("http://localhost:8000")
+///     .with_token("my-token")
+///     .with_workspace("demo")
+///     .with_wait_tuning(tuning)
+///     .build()?;
+/// # drop(wm);
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ServerWait {
-    /// Only when the client talks to the server directly: its base URL came from
-    /// `BASE_INTERNAL_URL` (what Windmill sets inside a job) or is on `localhost` /
-    /// `127.0.0.1` / `[::1]`. Elsewhere: adaptive polling, then server-sent events.
+    /// Only when the client talks to the server directly (its base URL came from
+    /// `BASE_INTERNAL_URL`, what Windmill sets inside a job, or is on `localhost` /
+    /// `127.0.0.1` / `[::1]`) **and** the [`WaitHistory`] of the script or flow says that its
+    /// recent runs (up to [`WaitHistory::SAMPLES`], timed from the start request to the
+    /// completion seen) all took less than half of [`WaitTuning::server_wait_bound`].
+    /// Otherwise (another connection, a first run, a longer or unknown history, learning
+    /// turned off): `POST jobs/run/..`, then adaptive polling, then server-sent events.
+    ///
+    /// The half is the margin against a run that suddenly takes longer than its recent
+    /// ones: a run that takes more than twice as long as the longest of them, and longer than
+    /// the server's bound, is still canceled by the server.
     #[default]
     Direct,
-    /// Always (you know no proxy cuts long requests between you and the server).
+    /// Always, whatever the connection and the history: you know that no proxy cuts long
+    /// requests between you and the server, and that every job run synchronously ends within
+    /// the server's `TIMEOUT_WAIT_RESULT` (**a job still running when that bound is reached is
+    /// canceled by the server**, and the run ends with [`Error::JobFailed`] carrying the
+    /// cancel).
     Always,
-    /// Never: adaptive polling, then server-sent events, whatever the connection.
+    /// Never: `POST jobs/run/..`, then adaptive polling, then server-sent events, whatever
+    /// the connection.
     Never,
 }
+
+/// The server's default bound of `run_wait_result` (`TIMEOUT_WAIT_RESULT`).
+pub(crate) const DEFAULT_SERVER_WAIT_BOUND: Duration = Duration::from_secs(600);
 
 /// Tuning of [`WaitStrategy::Auto`](wmill_core::WaitStrategy::Auto) (see the crate docs,
 /// "Waiting for jobs").
@@ -296,6 +337,12 @@ pub struct WaitTuning {
     pub fallback_poll: PollSchedule,
     /// When synchronous runs use `run_wait_result` (default [`ServerWait::Direct`]).
     pub server_wait: ServerWait,
+    /// The server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT` setting; default
+    /// 600 s, the server's default). With [`ServerWait::Direct`], a run uses
+    /// `run_wait_result` only when its script's recent runs all took less than half of it;
+    /// the long request itself is given this bound plus a tenth plus 20 s before the client
+    /// gives up on it.
+    pub server_wait_bound: Duration,
     /// While a `run_wait_result` request is open past the polling window, how often the job
     /// is checked anyway (default 30 s): the long request answers when the job completes, so
     /// this only bounds how long a long request held silent (by a proxy) outlives its job.
@@ -316,6 +363,7 @@ impl Default for WaitTuning {
                 0.12,
             ),
             server_wait: ServerWait::Direct,
+            server_wait_bound: DEFAULT_SERVER_WAIT_BOUND,
             long_request_check: Duration::from_secs(30),
             history: WaitHistory::default(),
         }
@@ -348,6 +396,14 @@ impl WaitTuning {
     #[must_use]
     pub fn server_wait(mut self, when: ServerWait) -> Self {
         self.server_wait = when;
+        self
+    }
+
+    /// Sets the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`, in seconds on
+    /// the server; at least 1 s here); see [`server_wait_bound`](Self::server_wait_bound).
+    #[must_use]
+    pub fn server_wait_bound(mut self, bound: Duration) -> Self {
+        self.server_wait_bound = bound.max(Duration::from_secs(1));
         self
     }
 
@@ -399,10 +455,23 @@ impl WaitTuning {
 /// its usual total is left to the server-side wait.
 ///
 /// A run with no history (the first of its script in this client, or one whose script was
-/// evicted) waits as described in the crate docs ("Waiting for jobs"). So do `wait_job`
-/// (a job id does not name its script), scheduled runs and the explicit
-/// [`WaitStrategy::Poll`](wmill_core::WaitStrategy::Poll) and
+/// evicted) waits as described in the crate docs ("Waiting for jobs"). So do scheduled runs
+/// and the explicit [`WaitStrategy::Poll`](wmill_core::WaitStrategy::Poll) and
 /// [`ServerEvents`](wmill_core::WaitStrategy::ServerEvents) strategies.
+///
+/// Waits on a job id (`wait_job`, and so `JobHandle::wait` and batches) learn the same way
+/// when this client started the job (`run_*_async`, `start_*`): the client remembers what
+/// each job it started runs and when its start request was sent (at most four times
+/// [`capacity`](WaitHistory::capacity) jobs, the oldest forgotten first; a job is forgotten
+/// once a wait saw it complete), so no request is added. The wait's polls follow the script's
+/// history, timed from that start request, and its duration is recorded when the wait was
+/// there to see the end: a poll of this wait found the job still running, or the wait began
+/// before the expected end (a job found already completed by a late wait only says that it
+/// ended earlier). A job this client did not start (an id from elsewhere) is waited for as a
+/// first run and not recorded.
+///
+/// The history also decides whether a synchronous run may hold `run_wait_result` (see
+/// [`ServerWait::Direct`]): with learning off, no run does, unless [`ServerWait::Always`].
 ///
 /// The history lives in the client and is shared by its clones; it holds at most
 /// [`capacity`](WaitHistory::capacity) scripts and flows (the least recently used is
@@ -777,6 +846,29 @@ impl WindmillBuilder {
     /// The retry policy (default [`RetryConfig::default`]).
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Tells the client the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`
+    /// setting, 600 s by default): the same as
+    /// [`WaitTuning::server_wait_bound`] on the current tuning (a later
+    /// [`with_wait_tuning`](Self::with_wait_tuning) replaces it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wmill_http::Windmill;
+    ///
+    /// let wm = Windmill::builder()
+    ///     .with_base_url("http://localhost:8000")
+    ///     .with_token("my-token")
+    ///     .with_workspace("demo")
+    ///     .with_server_wait_bound(Duration::from_secs(120))
+    ///     .build()?;
+    /// # drop(wm);
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub fn with_server_wait_bound(mut self, bound: Duration) -> Self {
+        self.wait = self.wait.server_wait_bound(bound);
         self
     }
 

@@ -1,6 +1,8 @@
-//! What synchronous runs remember of earlier runs: per script or flow, the durations of its last
-//! few successful runs, in a bounded map shared by a client's clones (see
-//! [`WaitHistory`](crate::WaitHistory) for the rule that uses them).
+//! What waits remember of earlier runs: per script or flow, the durations of its last few
+//! successful runs, in a bounded map shared by a client's clones (see
+//! [`WaitHistory`](crate::WaitHistory) for the rule that uses them); and, for the jobs the
+//! client started without waiting, what they run and when they were started, so that a later
+//! `wait_job` on one of them learns as a synchronous run does.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,6 +10,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use wmill_core::JobId;
 
 use crate::config::WaitHistory;
 
@@ -56,6 +60,11 @@ impl Entry {
         self.len = (self.len + 1).min(SAMPLES);
     }
 
+    /// The longest recent total (an upper estimate of how long a new run takes).
+    fn longest(&self) -> Option<Duration> {
+        self.samples.get(..self.len)?.iter().map(|s| s.total).max()
+    }
+
     fn prediction(&self) -> Option<Prediction> {
         let recent = self.samples.get(..self.len)?;
         let total = recent.iter().map(|s| s.total).min()?;
@@ -78,6 +87,8 @@ impl Entry {
 struct Map {
     entries: HashMap<u64, Entry>,
     clock: u64,
+    /// Jobs started without waiting: job id -> (key, start request, clock at insertion).
+    started: HashMap<JobId, (u64, Instant, u64)>,
 }
 
 impl Map {
@@ -126,7 +137,14 @@ impl History {
     }
 
     /// What earlier runs of `key` predict (`None` for a first run).
+    #[cfg(test)]
     pub(crate) fn predict(&self, key: u64) -> Option<Prediction> {
+        self.lookup(key).map(|(p, _)| p)
+    }
+
+    /// What earlier runs of `key` predict, and the longest of their totals (`None` for a
+    /// first run).
+    pub(crate) fn lookup(&self, key: u64) -> Option<(Prediction, Duration)> {
         if self.capacity == 0 {
             return None;
         }
@@ -134,7 +152,51 @@ impl History {
         let now = map.tick();
         let entry = map.entries.get_mut(&key)?;
         entry.used = now;
-        entry.prediction()
+        Some((entry.prediction()?, entry.longest()?))
+    }
+
+    /// How many started jobs are remembered at most (four per remembered script).
+    fn started_capacity(&self) -> usize {
+        self.capacity.saturating_mul(4)
+    }
+
+    /// Remembers that the job `id`, of `key`, was started at `at` (its start request), for a
+    /// later wait on it; the oldest such job is forgotten when the map is full.
+    pub(crate) fn started(&self, id: JobId, key: u64, at: Instant) {
+        let cap = self.started_capacity();
+        if cap == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        let now = map.tick();
+        if !map.started.contains_key(&id) && map.started.len() >= cap {
+            let oldest = map
+                .started
+                .iter()
+                .min_by_key(|(_, (_, _, seq))| *seq)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                map.started.remove(&oldest);
+            }
+        }
+        map.started.insert(id, (key, at, now));
+    }
+
+    /// What this client started as the job `id`: its key and start request (`None` for a job
+    /// it did not start, or forgot).
+    pub(crate) fn started_job(&self, id: &JobId) -> Option<(u64, Instant)> {
+        self.lock().started.get(id).map(|(k, at, _)| (*k, *at))
+    }
+
+    /// Forgets the started job `id` (it completed).
+    pub(crate) fn forget_started(&self, id: &JobId) {
+        self.lock().started.remove(id);
+    }
+
+    /// How many started jobs are remembered.
+    #[cfg(test)]
+    pub(crate) fn started_len(&self) -> usize {
+        self.lock().started.len()
     }
 
     /// Records a successful run of `key`, evicting the least recently used entry when a new
@@ -180,19 +242,49 @@ pub(crate) struct Learner<'a> {
     incomplete: AtomicU64,
     /// What earlier runs predict (`None`: a first run, today's schedule).
     pub(crate) prediction: Option<Prediction>,
+    /// The longest total of the recent runs (`None`: a first run).
+    pub(crate) longest: Option<Duration>,
 }
 
 impl<'a> Learner<'a> {
     /// A run of `key` starting now.
     pub(crate) fn new(history: &'a History, key: u64) -> Self {
+        Self::started_at(history, key, Instant::now())
+    }
+
+    /// A run of `key` whose start request was sent at `start`.
+    pub(crate) fn started_at(history: &'a History, key: u64, start: Instant) -> Self {
+        let known = history.lookup(key);
         Learner {
             history,
             key,
-            start: Instant::now(),
+            start,
             queued: AtomicU64::new(0),
             incomplete: AtomicU64::new(0),
-            prediction: history.predict(key),
+            prediction: known.map(|(p, _)| p),
+            longest: known.map(|(_, l)| l),
         }
+    }
+
+    /// Whether the recent runs all took less than `limit` (`false` for a first run).
+    pub(crate) fn known_shorter_than(&self, limit: Duration) -> bool {
+        self.longest.is_some_and(|l| l < limit)
+    }
+
+    /// Whether a wait that began at `wait_began` was there to see the job end: a poll of
+    /// that wait found it not completed, or the wait began before the expected end (a job
+    /// found completed by a late wait only shows that it ended earlier).
+    pub(crate) fn timely(&self, wait_began: Instant) -> bool {
+        self.seen_incomplete_since(wait_began)
+            || self
+                .prediction
+                .is_some_and(|p| wait_began.saturating_duration_since(self.start) < p.total)
+    }
+
+    /// Whether a poll sent at or after `at` found the job not completed.
+    pub(crate) fn seen_incomplete_since(&self, at: Instant) -> bool {
+        let mark = self.incomplete.load(Ordering::Relaxed);
+        mark > 0 && mark >= self.nanos(at)
     }
 
     fn nanos(&self, at: Instant) -> u64 {
@@ -348,5 +440,61 @@ mod tests {
         };
         assert_eq!(h.predict(k), Some(expected));
         assert_eq!(Learner::new(&h, k).prediction, Some(expected));
+    }
+
+    #[test]
+    fn the_longest_recent_total_is_known_with_the_prediction() {
+        let h = History::new(4);
+        let k = History::key("p", "a");
+        assert_eq!(h.lookup(k), None);
+        h.record(k, sample(200, 190));
+        h.record(k, sample(900, 880));
+        h.record(k, sample(210, 200));
+        let (p, longest) = h.lookup(k).unwrap();
+        assert_eq!(p.total, ms(200));
+        assert_eq!(longest, ms(900));
+        let l = Learner::new(&h, k);
+        assert!(l.known_shorter_than(ms(901)));
+        assert!(!l.known_shorter_than(ms(900)));
+        // A first run is never known to be short.
+        assert!(!Learner::new(&h, History::key("p", "b")).known_shorter_than(Duration::MAX));
+    }
+
+    #[test]
+    fn started_jobs_are_bounded_and_forgotten_once_done() {
+        let h = History::new(1);
+        let k = History::key("p", "a");
+        let at = Instant::now();
+        let ids: Vec<JobId> = (0..6).map(JobId::from_u128).collect();
+        for id in &ids {
+            h.started(*id, k, at);
+        }
+        // Four per remembered script: the two oldest were forgotten.
+        assert_eq!(h.started_len(), 4);
+        assert_eq!(h.started_job(&ids[0]), None);
+        assert_eq!(h.started_job(&ids[1]), None);
+        assert_eq!(h.started_job(&ids[5]), Some((k, at)));
+        h.forget_started(&ids[5]);
+        assert_eq!(h.started_job(&ids[5]), None);
+        // Nothing is remembered without learning.
+        let off = History::new(0);
+        off.started(ids[0], k, at);
+        assert_eq!(off.started_job(&ids[0]), None);
+    }
+
+    #[test]
+    fn a_wait_is_timely_before_the_expected_end_or_when_it_saw_the_job_running() {
+        let h = History::new(4);
+        let k = History::key("p", "a");
+        let first = Learner::new(&h, k);
+        let begin = first.start + ms(50);
+        assert!(!first.timely(begin), "no prediction, nothing seen");
+        first.mark_incomplete(begin + ms(1));
+        assert!(first.timely(begin));
+        assert!(!first.timely(begin + ms(2)), "seen before that wait began");
+        h.record(k, sample(200, 200));
+        let known = Learner::new(&h, k);
+        assert!(known.timely(known.start + ms(100)));
+        assert!(!known.timely(known.start + ms(300)));
     }
 }

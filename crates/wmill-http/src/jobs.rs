@@ -217,6 +217,26 @@ impl Windmill {
         ))
     }
 
+    /// [`start_job`](Self::start_job) for a start that returns the job's id (no wait): the
+    /// client remembers what the job runs and when it was started, for a later wait on it to
+    /// learn from (see [`WaitHistory`](crate::WaitHistory)).
+    pub(crate) async fn start_remembered(
+        &self,
+        target: Target<'_>,
+        args: &Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        let key = self.history_key(target, options);
+        let at = std::time::Instant::now();
+        let id = self
+            .start_job(target, args, options, options.job_id)
+            .await?;
+        if let Some(key) = key {
+            self.inner.history.started(id, key, at);
+        }
+        Ok(id)
+    }
+
     /// Starts the script at `path` with a retry policy given as the server's JSON (Python's
     /// `retry=` argument): the same as [`RunOptions::retry`] with
     /// [`RetryPolicy::from_json`], which it is a shortcut for. The returned id is the first
@@ -383,7 +403,7 @@ impl JobRunner for Windmill {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start_job(Target::Path(path), &args, options, options.job_id)
+        self.start_remembered(Target::Path(path), &args, options)
             .await
     }
 
@@ -394,7 +414,7 @@ impl JobRunner for Windmill {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start_job(Target::Hash(hash), &args, options, options.job_id)
+        self.start_remembered(Target::Hash(hash), &args, options)
             .await
     }
 
@@ -405,7 +425,7 @@ impl JobRunner for Windmill {
         args: Args,
         options: &RunOptions,
     ) -> Result<JobId> {
-        self.start_job(Target::Flow(path), &args, options, options.job_id)
+        self.start_remembered(Target::Flow(path), &args, options)
             .await
     }
 
@@ -442,7 +462,7 @@ impl JobRunner for Windmill {
         options: &RunOptions,
     ) -> Result<JobId> {
         let v = version.to_string();
-        self.start_job(Target::FlowVersion(&v), &args, options, options.job_id)
+        self.start_remembered(Target::FlowVersion(&v), &args, options)
             .await
     }
 

@@ -84,16 +84,18 @@
 //!
 //! | strategy | synchronous `run_script_by_path` / `run_flow` | `wait_job(id)`, by-hash runs |
 //! |---|---|---|
-//! | `Auto` (default) | on a direct connection ([`ServerWait`]): picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms; otherwise as `wait_job` after `POST jobs/run/..` | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
+//! | `Auto` (default) | on a direct connection, for a script whose recent runs all took less than half of the server's bound ([`ServerWait`]): picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms; otherwise as `wait_job` after `POST jobs/run/..` | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
 //! | `Poll(schedule)` | `POST jobs/run/..` then polls: ~ln(T/min)/ln(1+fraction) requests (≈ 45 for 10 s at 12 %) | same |
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
 //! Measured against the fake server of this workspace (which follows the real schedules), a
-//! first synchronous `Auto` run of a script costs 2 requests for a job that is done at once,
-//! ~10 for a 50 ms job and ~23 for any job longer than the poll window (500 ms, 3 s, 10 s): the
-//! long request then answers within 50 ms (jobs under 2 s) or 200 ms of the job's end.
+//! first synchronous `Auto` run of a script (started with `POST jobs/run/..`, then waited for
+//! as `wait_job` does) costs 2 requests for a job that is done at once, ~10 for a 50 ms job and
+//! ~20-26 for any job longer than the poll window (500 ms, 3 s, 10 s): the event stream then
+//! sees the end within 100 ms (jobs under 1 s) or 500 ms.
 //!
-//! Later synchronous `Auto` runs of the same script (by path or hash) or flow learn from the
+//! Later synchronous `Auto` runs of the same script (by path or hash) or flow, and `Auto`
+//! waits on jobs this client started (`run_*_async`, handles, batches), learn from the
 //! earlier ones ([`WaitHistory`], on by default, bounded, shared by the client's clones): no
 //! poll until shortly before the end that the last runs predict, dense polls around it, and the
 //! schedule above if the job overruns it. A steady 200 ms script then costs ~3 requests per
@@ -102,26 +104,28 @@
 //!
 //! `run_wait_result` is used only when it takes every run option set (the table on
 //! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
-//! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and the connection is direct
-//! ([`ServerWait`]): the server cancels the job when that connection breaks, so dropping a
-//! synchronous run's future cancels its job, and so would a proxy that cuts quiet connections
-//! (60 s by default for nginx and AWS load balancers). Inside a Windmill job
-//! (`BASE_INTERNAL_URL`) or on loopback it is used; through any other URL a synchronous run
-//! starts the job and waits as `wait_job` does, unless [`WaitTuning::server_wait`] says
-//! [`ServerWait::Always`]. If the long request fails without an answer, the wait continues on
-//! the job id; nothing is started twice. **Known limit:** the server bounds `run_wait_result`
-//! by its `TIMEOUT_WAIT_RESULT` setting (600 s by default) and, when that bound is reached,
-//! cancels the job as it does for a broken connection: a synchronous run on a direct
-//! connection of a job that runs longer than that bound ends canceled. For jobs that may run
-//! that long, use [`ServerWait::Never`] (or start the job and `wait_job`). If it stays silent, the job is
-//! checked every [`WaitTuning::long_request_check`] (30 s); if the job does not exist within
-//! the request timeout, the long request is dropped and the job started with the same id
-//! (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
-//! `run_wait_result` whatever the connection, and which `jobs/run` does not take: that run
-//! fails instead, with the server's answer, and may be run again). A timeout ([`WaitOptions::timeout`](wmill_core::WaitOptions))
-//! returns `Error::Timeout` at once, after one `POST jobs_u/queue/cancel/{id}` when
-//! `cancel_on_timeout` is set. Every request has a bound (request timeout, 620 s for
-//! `run_wait_result`, 90 s per event stream, 20 s of stream silence).
+//! flows without tag or parent), `cancel_on_timeout` and `cancel_on_drop` are true, and
+//! [`ServerWait`] allows it. The server cancels the job when that connection breaks (so
+//! dropping a synchronous run's future cancels its job, and so would a proxy that cuts quiet
+//! connections: 60 s by default for nginx and AWS load balancers), and also when the long
+//! request reaches the server's `TIMEOUT_WAIT_RESULT` (600 s by default; it then answers
+//! `500 timeout after 600s`). So by default ([`ServerWait::Direct`]) it is used only on a
+//! direct connection (inside a Windmill job, `BASE_INTERNAL_URL`, or on loopback) **and** for
+//! a script or flow whose recent runs ([`WaitHistory`]) all took less than half of
+//! [`WaitTuning::server_wait_bound`] (600 s unless told otherwise); a first run, a longer or
+//! unknown history, or any other URL starts the job and waits as `wait_job` does.
+//! [`ServerWait::Always`] uses it for every run (a job still running at the server's bound
+//! ends canceled), [`ServerWait::Never`] for none. If the long request fails without an
+//! answer, the wait continues on the job id; nothing is started twice. If it stays silent,
+//! the job is checked every [`WaitTuning::long_request_check`] (30 s); if the job does not
+//! exist within the request timeout, the long request is dropped and the job started with the
+//! same id (not with [`queue_limit`](wmill_core::RunOptions::queue_limit), which forces
+//! `run_wait_result` whatever the connection and the history, and which `jobs/run` does not
+//! take: that run fails instead, with the server's answer, and may be run again). A timeout
+//! ([`WaitOptions::timeout`](wmill_core::WaitOptions)) returns `Error::Timeout` at once, after
+//! one `POST jobs_u/queue/cancel/{id}` when `cancel_on_timeout` is set. Every request has a
+//! bound (request timeout; for `run_wait_result`, the server's bound plus a tenth plus 20 s,
+//! 680 s by default; 90 s per event stream, 20 s of stream silence).
 //!
 //! # When the caller goes away
 //! With [`WaitOptions::cancel_on_drop`](wmill_core::WaitOptions::cancel_on_drop) (on by

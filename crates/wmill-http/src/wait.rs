@@ -20,8 +20,20 @@ use crate::sse::SseParser;
 use crate::transport::{RetryMode, status_error};
 use crate::urls::Seg;
 
-/// The server's own bound of `run_wait_result` is 600 s; we wait a little longer for its answer.
-const RUN_WAIT_RESULT_TIMEOUT: Duration = Duration::from_secs(620);
+/// How long past the server's bound of `run_wait_result`
+/// ([`WaitTuning::server_wait_bound`](crate::WaitTuning::server_wait_bound)) the client waits
+/// for its answer: a tenth of the bound (the server counts its sleeps, not its queries) plus
+/// this.
+const RUN_WAIT_RESULT_SLACK: Duration = Duration::from_secs(20);
+
+/// The client's bound of a `run_wait_result` request, for a server bound of `bound`: closing
+/// the request before the server answers would cancel the job.
+fn run_wait_result_timeout(bound: Duration) -> Duration {
+    bound
+        .saturating_add(bound / 10)
+        .saturating_add(RUN_WAIT_RESULT_SLACK)
+}
+
 /// One server-sent-events connection: the server ends it with a `timeout` event after 60 s.
 const SSE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(90);
 /// The longest silence on an event stream (the server pings every 5 s).
@@ -142,12 +154,38 @@ impl Windmill {
         }
     }
 
-    /// Waits for `id` as `options` say, with the timeout and cancel-on-timeout applied.
+    /// Waits for `id` as `options` say, with the timeout and cancel-on-timeout applied. A job
+    /// this client started (and still remembers) is waited for with its script's history, and
+    /// its duration recorded (see [`WaitHistory`](crate::WaitHistory)).
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
         let start = Instant::now();
-        let fut = self.wait_strategy(id, &options.strategy, start, false, None);
+        let learn = self.started_learner(id, options);
+        let fut = async {
+            let out = self
+                .wait_strategy(id, &options.strategy, start, false, learn.as_ref())
+                .await;
+            if let Some(learn) = &learn
+                && matches!(out, Ok(_) | Err(Error::JobFailed { .. }))
+            {
+                if out.is_ok() && learn.timely(start) {
+                    learn.record(Instant::now());
+                }
+                self.inner.history.forget_started(id);
+            }
+            out
+        };
         let fut = self.with_timeout(Some(*id), options, fut);
         self.forwarding_logs(*id, &options.logs, fut).await
+    }
+
+    /// The learner of a wait on `id`, when this client started that job (and remembers it),
+    /// learns, and the wait uses [`WaitStrategy::Auto`].
+    fn started_learner(&self, id: &JobId, options: &WaitOptions) -> Option<Learner<'_>> {
+        if !matches!(options.strategy, WaitStrategy::Auto) {
+            return None;
+        }
+        let (key, at) = self.inner.history.started_job(id)?;
+        Some(Learner::started_at(&self.inner.history, key, at))
     }
 
     /// [`wait`](Self::wait) for a synchronous run that learns from earlier runs of its
@@ -170,15 +208,22 @@ impl Windmill {
     /// The learner of a synchronous run of `target`, when the client learns and the run waits
     /// with [`WaitStrategy::Auto`] (created just before the start request: it times the run).
     fn learner(&self, target: Target<'_>, options: &RunOptions) -> Option<Learner<'_>> {
-        let scheduled = options.scheduled_in.is_some_and(|d| !d.is_zero());
-        if !self.inner.wait.history.active()
-            || scheduled
-            || !matches!(options.wait.strategy, WaitStrategy::Auto)
-        {
+        if !matches!(options.wait.strategy, WaitStrategy::Auto) {
             return None;
         }
-        let key = History::key(target.letter(), &target.missing().1);
+        let key = self.history_key(target, options)?;
         Some(Learner::new(&self.inner.history, key))
+    }
+
+    /// The history key of a run of `target` with `options`, when the client learns and the
+    /// run is not scheduled for later (its duration would be the schedule's).
+    pub(crate) fn history_key(&self, target: Target<'_>, options: &RunOptions) -> Option<u64> {
+        let scheduled =
+            options.scheduled_in.is_some_and(|d| !d.is_zero()) || options.scheduled_for.is_some();
+        if !self.inner.wait.history.active() || scheduled {
+            return None;
+        }
+        Some(History::key(target.letter(), &target.missing().1))
     }
 
     /// Runs `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
@@ -596,13 +641,21 @@ impl Windmill {
         // takes, makes the run use it (or fail before any request); otherwise run_wait_result
         // is used only when it takes every option (with the current job's links) too.
         let effective = self.effective_options(target, options, options.job_id);
+        let mut learn = self.learner(target, options);
         let server_wait = if options.queue_limit.is_some() {
             effective.check_sync(target.endpoint())?;
             true
         } else {
             matches!(wait.strategy, WaitStrategy::Auto)
                 && match self.inner.wait.server_wait {
-                    ServerWait::Direct => self.inner.direct,
+                    // The server cancels a job still running at its bound: only scripts whose
+                    // recent runs all took less than half of it (ServerWait::Direct's rule).
+                    ServerWait::Direct => {
+                        self.inner.direct
+                            && learn.as_ref().is_some_and(|l| {
+                                l.known_shorter_than(self.inner.wait.server_wait_bound / 2)
+                            })
+                    }
                     ServerWait::Always => true,
                     ServerWait::Never => false,
                 }
@@ -615,7 +668,9 @@ impl Windmill {
                     .is_some_and(|e| effective.check_for(e).is_ok())
         };
         if !server_wait {
-            let learn = self.learner(target, options);
+            if let Some(learn) = learn.as_mut() {
+                learn.start = Instant::now();
+            }
             let id = self
                 .start_job(target, &args, options, options.job_id)
                 .await?;
@@ -637,8 +692,10 @@ impl Windmill {
         }
         let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
         guard.started(id);
-        let learn = self.learner(target, options);
         let start = Instant::now();
+        if let Some(learn) = learn.as_mut() {
+            learn.start = start;
+        }
         let fut = learning(
             learn.as_ref(),
             self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
@@ -671,7 +728,7 @@ impl Windmill {
                     target.seg(),
                 ],
             )
-            .timeout(RUN_WAIT_RESULT_TIMEOUT)
+            .timeout(run_wait_result_timeout(self.inner.wait.server_wait_bound))
             .retry(RetryMode::ConnectOnly);
         let effective = self.effective_options(target, options, Some(id));
         let call = Self::run_params(call, &effective)?.json(args)?;
@@ -855,6 +912,19 @@ mod tests {
         assert_eq!(err.job_error().unwrap(), &json!("plain"));
         assert!(outcome(&id, None, json!({"error": 1})).is_err());
         assert!(outcome(&id, None, json!({"ok": 1})).is_ok());
+    }
+
+    #[test]
+    fn the_long_request_outlives_the_servers_bound() {
+        assert_eq!(
+            run_wait_result_timeout(Duration::from_secs(600)),
+            Duration::from_secs(680)
+        );
+        assert_eq!(
+            run_wait_result_timeout(Duration::from_secs(1200)),
+            Duration::from_secs(1340)
+        );
+        assert_eq!(run_wait_result_timeout(Duration::MAX), Duration::MAX);
     }
 
     #[test]

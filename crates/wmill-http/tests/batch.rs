@@ -90,7 +90,7 @@ async fn a_batch_over_http_runs_each_job_once_and_yields_in_completion_order() {
     mount(&server).await;
     let delays = [400u64, 0, 200, 600];
     let jobs: Vec<_> = delays.iter().map(|ms| job(json!({ "ms": ms }))).collect();
-    let items: Vec<_> = client(&server)
+    let items: Vec<_> = always_client(&server)
         .run_batch(jobs, &BatchOptions::new().concurrency(4))
         .unwrap()
         .collect()
@@ -130,7 +130,7 @@ async fn a_failed_job_is_one_item_and_the_others_go_on() {
         job(json!({"fail": true})),
         job(json!({"ms": 100})),
     ];
-    let mut items: Vec<_> = client(&server)
+    let mut items: Vec<_> = always_client(&server)
         .run_batch(jobs, &BatchOptions::new().concurrency(2))
         .unwrap()
         .collect()
@@ -155,7 +155,7 @@ async fn concurrency_bounds_the_requests_in_flight() {
     let server = server().await;
     mount(&server).await;
     let jobs: Vec<_> = (0..6).map(|_| job(json!({"ms": 300}))).collect();
-    let mut stream = client(&server)
+    let mut stream = always_client(&server)
         .run_batch(jobs, &BatchOptions::new().concurrency(2))
         .unwrap();
     // Before the first two answer, only two are open.
@@ -184,7 +184,7 @@ async fn fail_fast_cancels_the_runs_in_flight_over_http() {
         job(json!({"ms": 30_000})),
         job(json!({"ms": 0})),
     ];
-    let items: Vec<_> = client(&server)
+    let items: Vec<_> = always_client(&server)
         .run_batch(jobs, &BatchOptions::new().concurrency(3).fail_fast(true))
         .unwrap()
         .collect()

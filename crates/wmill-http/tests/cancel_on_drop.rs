@@ -274,7 +274,7 @@ async fn a_run_wait_result_run_that_loses_a_select_cancels_its_job() {
     mount_never_completed(&server).await;
     mount_cancel(&server).await;
     // Default options: on a loopback URL the run holds run_wait_result.
-    let wm = client(&server);
+    let wm = always_client(&server);
     let args = wmill_core::to_args(&json!({"x": 1})).unwrap();
     let options = RunOptions::new();
     let mut stop = std::pin::pin!(async {

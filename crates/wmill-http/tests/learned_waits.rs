@@ -285,23 +285,105 @@ async fn a_second_run_of_the_same_script_polls_only_around_its_expected_end() {
     }
 }
 
+/// How many requests the server received on `route` (`run/p`, `run_wait_result/p`) for
+/// `script`.
+async fn starts(server: &wiremock::MockServer, route: &str, script: &str) -> usize {
+    received(server, &format!("/api/w/{WS}/jobs/{route}/{script}"))
+        .await
+        .len()
+}
+
 #[tokio::test]
-async fn a_second_run_over_run_wait_result_polls_only_around_its_expected_end() {
+async fn a_first_run_starts_with_run_and_a_known_short_script_holds_run_wait_result() {
     let server = job_server().await;
-    // A loopback URL is a direct connection: the run holds run_wait_result and races it.
+    // A loopback URL is a direct connection, and ServerWait::Direct is the default.
     let wm = client(&server);
+    // A first run: nothing says it ends within the server's bound of run_wait_result (which
+    // would cancel it), so it starts with run/p and polls.
     let first = run(&server, &wm, 200).await;
     assert!(first.polls >= 8, "{first:?}");
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    // 200 ms is far below half of 600 s: the next run holds run_wait_result, and races it
+    // with polls around the expected end.
     let again = run(&server, &wm, 200).await;
     assert!(again.polls <= 5, "{again:?} after {first:?}");
     assert!(again.polls < first.polls / 2, "{again:?} after {first:?}");
-    let started = received(
-        &server,
-        &format!("/api/w/{WS}/jobs/run_wait_result/p/{SCRIPT}"),
-    )
-    .await
-    .len();
-    assert_eq!(started, 2, "one start per run");
+    assert_eq!(
+        starts(&server, "run/p", SCRIPT).await,
+        1,
+        "one start per run"
+    );
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(
+        again.requests,
+        again.polls + 1,
+        "the long request and the polls"
+    );
+}
+
+#[tokio::test]
+async fn a_script_whose_runs_take_half_the_server_bound_never_holds_run_wait_result() {
+    let server = job_server().await;
+    // A server whose TIMEOUT_WAIT_RESULT is 1 s: runs of 600 ms are too close to it.
+    let wm = builder(&server)
+        .with_server_wait_bound(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        run(&server, &wm, 600).await;
+    }
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 3);
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    // A short script on the same client does, once known.
+    let other = "f/jobs/other";
+    for _ in 0..2 {
+        let (out, _) = run_with(&server, &wm, other, json!({"ms": 20}), &RunOptions::new()).await;
+        assert_eq!(out.unwrap(), json!(20));
+    }
+    assert_eq!(starts(&server, "run/p", other).await, 1);
+    assert_eq!(starts(&server, "run_wait_result/p", other).await, 1);
+    // One slow run in the recent ones is enough to stop holding it.
+    let (out, _) = run_with(&server, &wm, other, json!({"ms": 600}), &RunOptions::new()).await;
+    assert_eq!(out.unwrap(), json!(600));
+    let (out, _) = run_with(&server, &wm, other, json!({"ms": 20}), &RunOptions::new()).await;
+    assert_eq!(out.unwrap(), json!(20));
+    assert_eq!(
+        starts(&server, "run/p", other).await,
+        2,
+        "the run after the slow one"
+    );
+    assert_eq!(starts(&server, "run_wait_result/p", other).await, 2);
+}
+
+#[tokio::test]
+async fn always_holds_run_wait_result_from_the_first_run_and_never_never() {
+    let server = job_server().await;
+    let always = builder(&server)
+        .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Always))
+        .build()
+        .unwrap();
+    run(&server, &always, 50).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 0);
+    let never = remote(&server);
+    run(&server, &never, 50).await;
+    run(&server, &never, 50).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 1);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 2);
+}
+
+#[tokio::test]
+async fn without_history_a_direct_client_never_holds_run_wait_result() {
+    let server = job_server().await;
+    let wm = builder(&server)
+        .with_wait_tuning(WaitTuning::default().history(WaitHistory::disabled()))
+        .build()
+        .unwrap();
+    run(&server, &wm, 20).await;
+    run(&server, &wm, 20).await;
+    assert_eq!(starts(&server, "run_wait_result/p", SCRIPT).await, 0);
+    assert_eq!(starts(&server, "run/p", SCRIPT).await, 2);
 }
 
 #[tokio::test]
@@ -432,4 +514,101 @@ async fn the_history_holds_at_most_its_capacity() {
     assert_eq!(out.unwrap(), json!(20));
     let forgotten = run(&server, &wm, 200).await;
     assert!(forgotten.polls >= 8, "{forgotten:?}");
+}
+
+/// Starts the sleeping script for `ms` without waiting, then waits on its id; returns what the
+/// wait cost.
+async fn start_then_wait(
+    server: &wiremock::MockServer,
+    starter: &Windmill,
+    waiter: &Windmill,
+    ms: u64,
+) -> Cost {
+    let id = starter
+        .run_script_by_path_async(
+            &ItemPath::parse(SCRIPT).unwrap(),
+            to_args(&json!({"ms": ms})).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+    let before = counts(server).await;
+    let out = waiter.wait_job(&id, &WaitOptions::new()).await;
+    let after = counts(server).await;
+    let cost = Cost {
+        polls: after.0 - before.0,
+        streams: after.1 - before.1,
+        requests: after.2 - before.2,
+    };
+    eprintln!("wait_job {ms} ms: {cost:?}");
+    assert_eq!(out.unwrap(), json!(ms), "{cost:?}");
+    cost
+}
+
+#[tokio::test]
+async fn a_wait_on_a_job_this_client_started_learns_and_follows_its_script() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    let first = start_then_wait(&server, &wm, &wm, 200).await;
+    assert!(first.polls >= 8, "{first:?}");
+    // The client knew what it started: the next wait polls around the expected end, without
+    // a request more than the polls.
+    let again = start_then_wait(&server, &wm, &wm, 200).await;
+    assert!(again.polls <= 5, "{again:?} after {first:?}");
+    assert_eq!(again.requests, again.polls);
+    // Synchronous runs of the script share what the waits learned, and the other way round.
+    let sync = run(&server, &wm, 200).await;
+    assert!(sync.polls <= 5, "{sync:?}");
+    // A handle started by StartJobs is a start like the others.
+    use wmill_core::StartJobs;
+    let handle = wm
+        .start_script_by_path(
+            &ItemPath::parse(SCRIPT).unwrap(),
+            &json!({"ms": 200}),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+    let before = counts(&server).await;
+    assert_eq!(handle.wait(&WaitOptions::new()).await.unwrap(), json!(200));
+    let polls = counts(&server).await.0 - before.0;
+    assert!(polls <= 5, "{polls} polls");
+}
+
+#[tokio::test]
+async fn a_wait_on_a_job_started_elsewhere_is_a_first_run_and_learns_nothing() {
+    let server = job_server().await;
+    let starter = remote(&server);
+    let waiter = remote(&server);
+    for _ in 0..2 {
+        let cost = start_then_wait(&server, &starter, &waiter, 200).await;
+        assert!(cost.polls >= 8, "{cost:?}");
+    }
+    // Neither client learned: the waiter did not know the script, the starter never waited.
+    let first = run(&server, &starter, 200).await;
+    assert!(first.polls >= 8, "{first:?}");
+}
+
+#[tokio::test]
+async fn a_late_wait_on_a_completed_job_does_not_teach_a_longer_duration() {
+    let server = job_server().await;
+    let wm = remote(&server);
+    let id = wm
+        .run_script_by_path_async(
+            &ItemPath::parse(SCRIPT).unwrap(),
+            to_args(&json!({"ms": 20})).unwrap(),
+            &RunOptions::new(),
+        )
+        .await
+        .unwrap();
+    // Waited for 400 ms after its end: the job is found completed at once.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        wm.wait_job(&id, &WaitOptions::new()).await.unwrap(),
+        json!(20)
+    );
+    // Nothing learned: a 200 ms run is a first run (dense polls from its start), not one
+    // expected to end at 420 ms.
+    let first = run(&server, &wm, 200).await;
+    assert!(first.polls >= 8, "{first:?}");
 }

@@ -78,7 +78,7 @@ async fn a_run_wait_result_run_with_a_null_result_names_the_job_it_chose() {
     .respond_with(text(404, "Not found: Job not found"))
     .mount(&server)
     .await;
-    let err = client(&server)
+    let err = always_client(&server)
         .run_script_by_path(
             &ItemPath::parse("f/jobs/nothing").unwrap(),
             Default::default(),

@@ -425,7 +425,7 @@ async fn sync_flow_version_uses_run_wait_result_fv() {
         .mount(&server)
         .await;
     polls_see_no_job(&server).await;
-    let v = client(&server)
+    let v = always_client(&server)
         .run_flow_by_version(FlowVersion::new(7), Args::new(), &RunOptions::new())
         .await
         .unwrap();

@@ -391,7 +391,7 @@ async fn sync_run_by_path_uses_run_wait_result_with_a_chosen_id() {
         .await;
     // The race polls while the long request is open (the job may not exist yet: 404).
     Mock404::mount(&server).await;
-    let v = job_client(&server)
+    let v = always_job_client(&server)
         .run_script_by_path(
             &p("f/jobs/add"),
             to_args(&json!({"a": 2, "b": 3})).unwrap(),
@@ -461,7 +461,7 @@ async fn sync_run_with_a_taken_id_is_already_exists_not_the_old_result() {
         .expect(0)
         .mount(&server)
         .await;
-    let e = client(&server)
+    let e = always_client(&server)
         .run_script_by_path(
             &p("f/jobs/x"),
             Default::default(),
@@ -497,7 +497,7 @@ async fn sync_run_returns_from_polling_before_the_long_request_answers() {
         .mount(&server)
         .await;
     let started = Instant::now();
-    let v = client(&server)
+    let v = always_client(&server)
         .run_script_by_path(
             &p("f/jobs/quick"),
             Default::default(),
@@ -525,7 +525,7 @@ async fn sync_run_failure_from_run_wait_result_is_job_failed() {
         .mount(&server)
         .await;
     Mock404::mount(&server).await;
-    let e = client(&server)
+    let e = always_client(&server)
         .run_script_by_path(&p("f/jobs/fail"), Default::default(), &RunOptions::new())
         .await
         .unwrap_err();
@@ -541,7 +541,7 @@ async fn sync_run_of_a_missing_script_is_not_found() {
         .mount(&server)
         .await;
     Mock404::mount(&server).await;
-    let e = client(&server)
+    let e = always_client(&server)
         .run_script_by_path(&p("f/jobs/none"), Default::default(), &RunOptions::new())
         .await
         .unwrap_err();
@@ -597,7 +597,11 @@ async fn run_wait_result_server_timeout_falls_back_to_waiting_on_the_same_job() 
         .mount(&server)
         .await;
     let wm = builder(&server)
-        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(30)))
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default()
+                .server_wait(wmill_http::ServerWait::Always)
+                .poll_window(Duration::from_millis(30)),
+        )
         .build()
         .unwrap();
     let v = wm
@@ -633,7 +637,7 @@ async fn sync_run_timeout_cancels_the_job() {
     .mount(&server)
     .await;
     let started = Instant::now();
-    let e = client(&server)
+    let e = always_client(&server)
         .run_script_by_path(
             &p("f/jobs/slow"),
             Default::default(),
@@ -841,7 +845,7 @@ async fn sync_flow_uses_run_wait_result_f_unless_tagged() {
         .mount(&server)
         .await;
     Mock404::mount(&server).await;
-    let wm = job_client(&server);
+    let wm = always_job_client(&server);
     let v = wm
         .run_flow(&p("f/flows/etl"), Default::default(), &RunOptions::new())
         .await
@@ -869,7 +873,7 @@ async fn a_text_422_from_run_wait_result_is_a_rejection_not_a_job_failure() {
         .mount(&server)
         .await;
     Mock404::mount(&server).await;
-    let e = client(&server)
+    let e = always_client(&server)
         .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
         .await
         .unwrap_err();
@@ -877,7 +881,7 @@ async fn a_text_422_from_run_wait_result_is_a_rejection_not_a_job_failure() {
 }
 
 /// `POST run_wait_result` whose answer never comes, and a job the server never created: the
-/// run does not sit in the long request (620 s). Once the request timeout has passed without
+/// run does not sit in the long request (680 s). Once the request timeout has passed without
 /// the job existing, it starts the job with the same id (so it runs once) and waits on it.
 #[tokio::test]
 async fn a_stalled_run_wait_result_start_ends_after_the_request_timeout_with_one_start() {
@@ -917,7 +921,11 @@ async fn a_stalled_run_wait_result_start_ends_after_the_request_timeout_with_one
     let timeout = Duration::from_millis(400);
     let wm = builder(&server)
         .with_request_timeout(timeout)
-        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(30)))
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default()
+                .server_wait(wmill_http::ServerWait::Always)
+                .poll_window(Duration::from_millis(30)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -974,7 +982,11 @@ async fn an_empty_run_wait_result_answer_falls_back_to_the_job() {
         .mount(&server)
         .await;
     let wm = builder(&server)
-        .with_wait_tuning(wmill_http::WaitTuning::default().poll_window(Duration::from_millis(10)))
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default()
+                .server_wait(wmill_http::ServerWait::Always)
+                .poll_window(Duration::from_millis(10)),
+        )
         .build()
         .unwrap();
     let v = wm
@@ -990,7 +1002,7 @@ async fn an_empty_run_wait_result_answer_falls_back_to_the_job() {
 
 /// A `run_wait_result` request held silent (a proxy holding the answer) after the job
 /// completed: the run checks the job every `long_request_check` and returns its result, instead
-/// of waiting out the long request (620 s).
+/// of waiting out the long request (680 s).
 #[tokio::test]
 async fn a_silent_run_wait_result_ends_soon_after_its_job() {
     let server = server().await;
@@ -1015,6 +1027,7 @@ async fn a_silent_run_wait_result_ends_soon_after_its_job() {
     let wm = builder(&server)
         .with_wait_tuning(
             wmill_http::WaitTuning::default()
+                .server_wait(wmill_http::ServerWait::Always)
                 .poll_window(Duration::from_millis(20))
                 .long_request_check(Duration::from_millis(200)),
         )

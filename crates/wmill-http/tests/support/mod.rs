@@ -139,3 +139,28 @@ pub async fn received(server: &MockServer, path: &str) -> Vec<Request> {
         .filter(|r| r.url.path() == path)
         .collect()
 }
+
+/// A client pointed at `server`, outside a job, whose synchronous runs always hold
+/// `run_wait_result` (`ServerWait::Always`: first runs included).
+pub fn always_client(server: &MockServer) -> Windmill {
+    builder(server)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+        )
+        .build()
+        .unwrap()
+}
+
+/// [`job_client`] with `ServerWait::Always`.
+pub fn always_job_client(server: &MockServer) -> Windmill {
+    builder(server)
+        .with_job_id(JOB)
+        .with_root_flow_job_id(ROOT)
+        .with_flow_job_id(FLOW_JOB)
+        .with_state_path("u/alice/state")
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Always),
+        )
+        .build()
+        .unwrap()
+}
