@@ -106,8 +106,12 @@ let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
 
 mod checksum;
 mod client;
+mod delete_move;
 mod error;
+mod listing;
+mod load;
 mod object;
+mod options;
 mod progress;
 mod reader;
 mod resolver;
@@ -115,10 +119,14 @@ pub mod stores;
 mod upload;
 #[cfg(feature = "windmill")]
 mod windmill;
+mod write;
 
 pub use checksum::{CHECKSUM_METADATA, ChecksumMismatch};
-pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
+pub use client::S3Client;
+pub use listing::{S3FileMeta, S3Listing};
+pub use load::ByteStream;
 pub use object::S3Object;
+pub use options::{TransferOptions, WriteOptions};
 pub use progress::{PROGRESS_EVENT_EVERY, ProgressFn, TransferProgress};
 pub use reader::S3Reader;
 pub use resolver::{StaticResolver, StorageResolver};
