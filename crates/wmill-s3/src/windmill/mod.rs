@@ -1,14 +1,16 @@
 //! The `windmill` feature: storages resolved by the Windmill server, signing, presigned URLs
 //! and connection settings.
 
-mod api;
 mod client_ext;
 mod connection;
+mod credentials;
 mod helper_endpoints;
 mod helpers_store;
 mod resolver;
+mod settings;
+mod settings_endpoints;
+mod store_builders;
 
-pub use api::{Boto3Settings, DuckdbSettings, PolarsSettings, ProxyCredentials, S3ResourceInfo};
 pub use client_ext::PresignOptions;
 pub use connection::WindmillConnection;
 pub use helper_endpoints::{
@@ -17,3 +19,6 @@ pub use helper_endpoints::{
 };
 pub use helpers_store::WindmillHelperStore;
 pub use resolver::{StorageAccess, WindmillResolver};
+pub use settings::{
+    Boto3Settings, DuckdbSettings, PolarsSettings, ProxyCredentials, S3ResourceInfo,
+};
