@@ -5,7 +5,7 @@ mod client_ext;
 mod connection;
 mod credentials;
 mod helper_endpoints;
-mod helpers_store;
+mod job_helpers_store;
 mod resolver;
 mod settings;
 mod settings_endpoints;
@@ -17,7 +17,7 @@ pub use helper_endpoints::{
     FilePreview, FolderCheck, MAX_PREVIEW_BYTES, PreviewContentType, PreviewOptions, StorageUsage,
     StorageUsageEntry,
 };
-pub use helpers_store::WindmillHelperStore;
+pub use job_helpers_store::WindmillHelperStore;
 pub use resolver::{StorageAccess, WindmillResolver};
 pub use settings::{
     Boto3Settings, DuckdbSettings, PolarsSettings, ProxyCredentials, S3ResourceInfo,
