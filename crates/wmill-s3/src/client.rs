@@ -1,7 +1,6 @@
 //! [`S3Client`]: the client itself, its construction, and what every call shares (resolving
 //! the store of an object, mapping store failures, metering progress). Its calls are in
-//! [`load`](crate::load), [`write`](crate::write), [`listing`](crate::listing) and
-//! [`delete_move`](crate::delete_move).
+//! `load.rs`, `write.rs`, `listing.rs` and `delete_move.rs`.
 
 use std::fmt;
 use std::sync::Arc;

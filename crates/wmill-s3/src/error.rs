@@ -137,6 +137,7 @@ pub(crate) fn to_store_error(err: Error, store: &'static str) -> object_store::E
 }
 
 /// An error and its sources, `: `-separated (errors never carry secrets).
+#[cfg_attr(not(feature = "windmill"), allow(dead_code))]
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();

@@ -22,7 +22,7 @@ pub struct TransferOptions {
     pub max_concurrency: usize,
     /// Bodies up to this size are one `put` (default: `part_size`).
     pub multipart_threshold: usize,
-    /// Chunk size when reading from an [`AsyncRead`] (default 1 MiB).
+    /// Chunk size when reading from an [`AsyncRead`](tokio::io::AsyncRead) (default 1 MiB).
     pub read_chunk_size: usize,
 }
 
@@ -57,7 +57,7 @@ impl TransferOptions {
         self
     }
 
-    /// Sets the read size used by [`S3Client::write_s3_file_reader`].
+    /// Sets the read size used by [`S3Client::write_s3_file_reader`](crate::S3Client::write_s3_file_reader).
     pub fn with_read_chunk_size(mut self, bytes: usize) -> Self {
         self.read_chunk_size = bytes.max(1);
         self
@@ -109,9 +109,9 @@ impl WriteOptions {
     ///
     /// The checksum is stored with the object as user metadata
     /// ([`CHECKSUM_METADATA`](crate::CHECKSUM_METADATA); on S3 the header
-    /// `x-amz-meta-wmill-sha256`), and every later whole read ([`S3Client::load_s3_file`],
-    /// [`S3Client::load_s3_file_stream`], the readers) verifies the bytes against it: a
-    /// mismatch is [`Error::Storage`] whose source is a
+    /// `x-amz-meta-wmill-sha256`), and every later whole read ([`S3Client::load_s3_file`](crate::S3Client::load_s3_file),
+    /// [`S3Client::load_s3_file_stream`](crate::S3Client::load_s3_file_stream), the readers) verifies the bytes against it: a
+    /// mismatch is [`Error::Storage`](wmill_core::Error::Storage) whose source is a
     /// [`ChecksumMismatch`](crate::ChecksumMismatch). Ranged reads are not verified.
     ///
     /// Where it cannot be stored, the write is verified instead by reading the object back

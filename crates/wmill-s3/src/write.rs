@@ -1,5 +1,5 @@
 //! The [`S3Client`] calls that write an object: from a buffer, a stream or an
-//! [`AsyncRead`], as one put or a multipart upload (see [`upload`](crate::upload)), checksummed
+//! [`AsyncRead`], as one put or a multipart upload (see `upload.rs`), checksummed
 //! on demand.
 
 use bytes::{Bytes, BytesMut};
@@ -31,7 +31,7 @@ impl S3Client {
     /// `windmill_uploads/<uuid>[.ext]` of the default storage) and returns the written object.
     ///
     /// Bodies above the multipart threshold go as a multipart upload (see
-    /// [`TransferOptions`]), sliced without copying.
+    /// [`TransferOptions`](crate::TransferOptions)), sliced without copying.
     #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.and_then(S3Object::storage), key = obj.map(S3Object::key)))]
     pub async fn write_s3_file(
         &self,
@@ -80,7 +80,7 @@ impl S3Client {
     }
 
     /// Writes everything `reader` yields to `obj` (a new key when `None`), reading
-    /// [`TransferOptions::read_chunk_size`] bytes at a time; see
+    /// [`TransferOptions::read_chunk_size`](crate::TransferOptions::read_chunk_size) bytes at a time; see
     /// [`S3Client::write_s3_file_stream`].
     ///
     /// ```

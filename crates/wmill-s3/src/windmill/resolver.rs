@@ -151,7 +151,7 @@ impl WindmillResolver {
 
     /// How long direct credentials are used before being fetched again (default 5 minutes),
     /// when the server's answer gives no expiry (static keys). Temporary credentials with an
-    /// expiry (`expiration` in the answer, see [`S3ResourceInfo::expires_at`]) are fetched again
+    /// expiry (`expiration` in the answer, see [`S3ResourceInfo::expires_at`](super::S3ResourceInfo::expires_at)) are fetched again
     /// 60 s before it (half their remaining lifetime when shorter), whatever this TTL.
     pub fn with_credential_ttl(mut self, ttl: Duration) -> Self {
         self.credential_ttl = ttl;

@@ -1,5 +1,5 @@
 //! The Windmill endpoints behind storage settings, S3 proxy credentials and signing: typed
-//! calls on [`WindmillConnection`] returning the [`settings`](super::settings) types.
+//! calls on [`WindmillConnection`] returning the types of `settings.rs`.
 
 use serde_json::{Value, json};
 use wmill_core::{Error, ItemKind, Result};
@@ -34,12 +34,23 @@ fn resource_body(s3_resource_path: Option<&str>) -> Value {
     }
 }
 
+/// A settings method of [`WindmillConnection`]: `name` answers for the default storage or
+/// `s3_resource_path`, through the private method `helper` and its other arguments.
+macro_rules! settings_endpoint {
+    ($(#[doc = $doc:literal])* $name:ident -> $out:ty = $helper:ident($($arg:expr),* $(,)?)) => {
+        $(#[doc = $doc])*
+        pub async fn $name(&self, s3_resource_path: Option<&str>) -> Result<$out> {
+            self.$helper(s3_resource_path, $($arg),*).await
+        }
+    };
+}
+
 impl WindmillConnection {
     /// `POST {path}` with the resource body: the settings endpoints (read-only, so retried).
     async fn settings<T: serde::de::DeserializeOwned>(
         &self,
-        path: &str,
         s3_resource_path: Option<&str>,
+        path: &str,
     ) -> Result<T> {
         let item = s3_resource_path.unwrap_or("workspace default storage");
         let req = self
@@ -60,16 +71,10 @@ impl WindmillConnection {
             && t.rfind('.').is_some_and(|i| i > 4 && i + 1 < t.len())
     }
 
-    /// `POST /w/{ws}/job_helpers/v2/s3_resource_info`, body `{}` (the workspace's default
-    /// storage) or `{"s3_resource_path": path}`.
-    pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
-        let item = s3_resource_path.unwrap_or("workspace default storage");
-        let req = self
-            .request(Method::POST, "job_helpers/v2/s3_resource_info", &[])
-            .json(&resource_body(s3_resource_path))?
-            .idempotent()
-            .not_found(ItemKind::Storage, item);
-        send_secret_json(req, "POST").await
+    settings_endpoint! {
+        /// `POST /w/{ws}/job_helpers/v2/s3_resource_info`, body `{}` (the workspace's default
+        /// storage) or `{"s3_resource_path": path}`.
+        s3_resource_info -> S3ResourceInfo = settings("job_helpers/v2/s3_resource_info")
     }
 
     /// `GET /w/{ws}/job_helpers/v2/s3_proxy_bucket[?storage=name]`: the bucket S3 clients use
@@ -165,28 +170,16 @@ impl WindmillConnection {
         send_secret_json(req, "POST").await
     }
 
-    /// `POST /w/{ws}/job_helpers/v2/polars_connection_settings`.
-    pub async fn polars_connection_settings_direct(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<PolarsSettings> {
-        self.settings(
-            "job_helpers/v2/polars_connection_settings",
-            s3_resource_path,
-        )
-        .await
+    settings_endpoint! {
+        /// `POST /w/{ws}/job_helpers/v2/polars_connection_settings`.
+        polars_connection_settings_direct -> PolarsSettings =
+            settings("job_helpers/v2/polars_connection_settings")
     }
 
-    /// `POST /w/{ws}/job_helpers/v2/duckdb_connection_settings`.
-    pub async fn duckdb_connection_settings_direct(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<DuckdbSettings> {
-        self.settings(
-            "job_helpers/v2/duckdb_connection_settings",
-            s3_resource_path,
-        )
-        .await
+    settings_endpoint! {
+        /// `POST /w/{ws}/job_helpers/v2/duckdb_connection_settings`.
+        duckdb_connection_settings_direct -> DuckdbSettings =
+            settings("job_helpers/v2/duckdb_connection_settings")
     }
 
     /// Proxy credentials when the Python client would use them (no resource path, server-signed
@@ -225,33 +218,40 @@ impl WindmillConnection {
         Boto3Settings::from_resource_info(self.s3_resource_info(s3_resource_path).await?)
     }
 
-    /// Polars settings: derived from S3 proxy credentials when available, else
-    /// `job_helpers/v2/polars_connection_settings`.
-    pub async fn polars_connection_settings(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<PolarsSettings> {
-        if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
-            tracing::debug!("polars settings: S3 proxy");
-            return Ok(PolarsSettings::from_proxy(p));
-        }
-        tracing::debug!("polars settings: direct");
-        self.polars_connection_settings_direct(s3_resource_path)
-            .await
+    settings_endpoint! {
+        /// Polars settings: derived from S3 proxy credentials when available, else
+        /// `job_helpers/v2/polars_connection_settings`.
+        polars_connection_settings -> PolarsSettings = proxy_or_direct(
+            "polars",
+            PolarsSettings::from_proxy,
+            "job_helpers/v2/polars_connection_settings"
+        )
     }
 
-    /// DuckDB settings: `SET s3_...` statements from S3 proxy credentials when available, else
-    /// `job_helpers/v2/duckdb_connection_settings`.
-    pub async fn duckdb_connection_settings(
+    settings_endpoint! {
+        /// DuckDB settings: `SET s3_...` statements from S3 proxy credentials when available,
+        /// else `job_helpers/v2/duckdb_connection_settings`.
+        duckdb_connection_settings -> DuckdbSettings = proxy_or_direct(
+            "duckdb",
+            DuckdbSettings::from_proxy,
+            "job_helpers/v2/duckdb_connection_settings"
+        )
+    }
+
+    /// Settings derived by `from_proxy` from S3 proxy credentials when the Python client would
+    /// use them, else the server's answer at `direct_path`; `what` names them in the logs.
+    async fn proxy_or_direct<T: serde::de::DeserializeOwned>(
         &self,
         s3_resource_path: Option<&str>,
-    ) -> Result<DuckdbSettings> {
+        what: &str,
+        from_proxy: fn(ProxyCredentials) -> T,
+        direct_path: &str,
+    ) -> Result<T> {
         if let Some(p) = self.proxy_for_settings(s3_resource_path).await? {
-            tracing::debug!("duckdb settings: S3 proxy");
-            return Ok(DuckdbSettings::from_proxy(p));
+            tracing::debug!("{what} settings: S3 proxy");
+            return Ok(from_proxy(p));
         }
-        tracing::debug!("duckdb settings: direct");
-        self.duckdb_connection_settings_direct(s3_resource_path)
-            .await
+        tracing::debug!("{what} settings: direct");
+        self.settings(s3_resource_path, direct_path).await
     }
 }

@@ -1,5 +1,5 @@
-//! The object stores a [`WindmillResolver`](super::WindmillResolver) builds for each
-//! [`StorageAccess`](super::StorageAccess) mode (direct, S3 proxy, helper endpoints), and the
+//! The object stores a `WindmillResolver` builds for each
+//! `StorageAccess` mode (direct, S3 proxy, helper endpoints), and the
 //! probe that tells whether a store answers.
 
 use std::sync::Arc;
