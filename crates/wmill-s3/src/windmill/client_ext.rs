@@ -249,18 +249,8 @@ impl S3Client {
                         source: format!("no presigned value for {obj}").into(),
                     })?,
             };
-            let mut url = base.clone();
-            url.path_segments_mut()
-                .map_err(|()| Error::invalid("public base URL", "cannot be a base"))?
-                .pop_if_empty()
-                .extend([
-                    "api",
-                    "w",
-                    conn.workspace(),
-                    "s3_proxy",
-                    obj.storage_segment(),
-                ])
-                .extend(obj.key().split('/'));
+            let segments = std::iter::once(obj.storage_segment()).chain(obj.key().split('/'));
+            let mut url = conn.s3_proxy_url("public base URL", &base, segments)?;
             url.set_query(Some(&presigned));
             urls.push(url.to_string());
         }

@@ -125,19 +125,11 @@ impl WindmillConnection {
             operation: "S3 proxy credentials",
             backend: "a token without a signature",
         })?;
-        let mut endpoint = self.base_url().clone();
-        endpoint
-            .path_segments_mut()
-            .map_err(|()| Error::invalid("base URL", "cannot be a base"))?
-            .pop_if_empty()
-            .extend([
-                "api",
-                "w",
-                self.workspace(),
-                "s3_proxy",
-                "_wm_bucket_",
-                storage.unwrap_or("_default_"),
-            ]);
+        let endpoint = self.s3_proxy_url(
+            "base URL",
+            self.base_url(),
+            ["_wm_bucket_", storage.unwrap_or("_default_")],
+        )?;
         Ok(ProxyCredentials {
             endpoint_url: endpoint.to_string(),
             bucket,
