@@ -5,6 +5,10 @@ use std::fmt;
 
 use object_store::{Attribute, Attributes};
 use sha2::{Digest, Sha256};
+use wmill_core::{Error, Result};
+
+use crate::S3Object;
+use crate::error::location;
 
 /// The user-metadata key that holds an object's SHA-256 (hex), written by
 /// [`WriteOptions::checksum`](crate::WriteOptions::checksum). On S3 it is the header
@@ -107,6 +111,22 @@ pub(crate) struct WriteChecksum {
     pub(crate) precomputed: Option<String>,
     /// Whether the store kept the checksum with the object.
     pub(crate) stored: bool,
+}
+
+/// [`Error::Storage`] with a [`ChecksumMismatch`](crate::ChecksumMismatch) unless the digests agree.
+pub(crate) fn check_digest(obj: &S3Object, expected: String, actual: String) -> Result<()> {
+    if expected == actual {
+        return Ok(());
+    }
+    let object = location(obj.storage(), obj.key());
+    Err(Error::Storage {
+        operation: format!("verify the SHA-256 of {object}"),
+        source: Box::new(ChecksumMismatch {
+            object,
+            expected,
+            actual,
+        }),
+    })
 }
 
 #[cfg(test)]

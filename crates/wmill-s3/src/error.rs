@@ -136,6 +136,22 @@ pub(crate) fn to_store_error(err: Error, store: &'static str) -> object_store::E
     }
 }
 
+/// An error and its sources, `: `-separated (errors never carry secrets).
+#[cfg_attr(not(feature = "windmill"), allow(dead_code))]
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

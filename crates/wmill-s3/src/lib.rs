@@ -103,11 +103,56 @@ let url = client.get_presigned_s3_public_url(&obj, &Default::default()).await?;
 "##
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+//!
+//! # Where things are
+//! The files of this crate, each named after what it holds. Each file uses only files listed
+//! above it (and `client.rs` the `WindmillConnection` of `windmill/connection.rs`, which uses
+//! nothing of this crate): no cycle.
+//!
+//! Objects and options:
+//! - `object.rs`: [`S3Object`], its key and storage-name rules, JSON and URI forms.
+//! - `error.rs`: object_store errors mapped to [`wmill_core::Error`], naming `s3://storage/key`.
+//! - `options.rs`: [`TransferOptions`] (part size, concurrency) and [`WriteOptions`].
+//! - `progress.rs`: [`TransferProgress`] and the meter that reports it.
+//! - `checksum.rs`: optional SHA-256 checksums ([`CHECKSUM_METADATA`], [`ChecksumMismatch`]).
+//!
+//! Storages:
+//! - `resolver.rs`: the [`StorageResolver`] trait and [`StaticResolver`].
+//! - [`stores`]: ready-made stores (memory, a local directory).
+//!
+//! The client:
+//! - `client.rs`: [`S3Client`], its construction, and what every call shares (store
+//!   resolution, error mapping, progress).
+//! - `reader.rs`: [`S3Reader`]; `load.rs`: whole, streamed and ranged reads ([`ByteStream`]).
+//! - `upload.rs`: the single put or multipart upload of a body, with bounded memory;
+//!   `write.rs`: writes from a buffer, a stream or a reader.
+//! - `listing.rs`: [`S3FileMeta`], [`S3Listing`], metadata, existence and listings.
+//! - `delete_move.rs`: deletes and moves.
+//!
+//! With the `windmill` feature, `windmill/`:
+//! - `connection.rs`: `WindmillConnection`, the view of a `wmill_http::Windmill` client that
+//!   storage calls go through.
+//! - `settings.rs`: the typed settings the server hands out (`S3ResourceInfo`,
+//!   `ProxyCredentials`, boto3 / Polars / DuckDB settings); `settings_endpoints.rs`: the calls
+//!   that fetch them and sign objects.
+//! - `helper_endpoints.rs`: file previews, folder checks, Parquet as CSV, connection tests,
+//!   storage usage.
+//! - `job_helpers_store.rs` (and `job_helpers_store/`): `WindmillHelperStore`, an object_store
+//!   over the server's `job_helpers` upload / download / list / delete / move endpoints.
+//! - `credentials.rs`: the refreshing credentials of a direct store; `store_builders.rs`: the
+//!   store of each access mode; `resolver.rs`: `WindmillResolver` and `StorageAccess`, which
+//!   choose and cache them.
+//! - `client_ext.rs`: the [`S3Client`] calls that need the server (construction from the
+//!   environment, signing, presigned URLs, connection settings).
 
 mod checksum;
 mod client;
+mod delete_move;
 mod error;
+mod listing;
+mod load;
 mod object;
+mod options;
 mod progress;
 mod reader;
 mod resolver;
@@ -115,10 +160,14 @@ pub mod stores;
 mod upload;
 #[cfg(feature = "windmill")]
 mod windmill;
+mod write;
 
 pub use checksum::{CHECKSUM_METADATA, ChecksumMismatch};
-pub use client::{ByteStream, S3Client, S3FileMeta, S3Listing, TransferOptions, WriteOptions};
+pub use client::S3Client;
+pub use listing::{S3FileMeta, S3Listing};
+pub use load::ByteStream;
 pub use object::S3Object;
+pub use options::{TransferOptions, WriteOptions};
 pub use progress::{PROGRESS_EVENT_EVERY, ProgressFn, TransferProgress};
 pub use reader::S3Reader;
 pub use resolver::{StaticResolver, StorageResolver};

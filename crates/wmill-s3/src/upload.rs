@@ -203,6 +203,42 @@ fn attribute_tiers(base: &Attributes, checksum: Option<&str>) -> Vec<Attributes>
     tiers
 }
 
+/// Runs `attempt` with each of the [`attribute_tiers`], best first, until the store answers
+/// something other than `NotImplemented`: that answer, and whether the checksum went with it.
+async fn with_fewer_attributes<T, F, Fut>(
+    store: &dyn ObjectStore,
+    path: &Path,
+    attributes: &Attributes,
+    digest: Option<&str>,
+    mut attempt: F,
+) -> (object_store::Result<T>, bool)
+where
+    F: FnMut(Attributes) -> Fut,
+    Fut: Future<Output = object_store::Result<T>>,
+{
+    let mut tiers = attribute_tiers(attributes, digest).into_iter().peekable();
+    loop {
+        // The last tier (no attributes) is always there: this never ends the loop.
+        let Some(attrs) = tiers.next() else {
+            return (
+                Err(object_store::Error::NotImplemented {
+                    operation: "write".into(),
+                    implementer: "wmill-s3".into(),
+                }),
+                false,
+            );
+        };
+        let with_checksum = digest.is_some() && crate::checksum::stored(&attrs).is_some();
+        let result = attempt(attrs).await;
+        if tiers.peek().is_none()
+            || !matches!(result, Err(object_store::Error::NotImplemented { .. }))
+        {
+            return (result, with_checksum);
+        }
+        tracing::debug!(location = %path, store = %store, "the store does not keep every attribute (checksum, content type, disposition): writing with fewer");
+    }
+}
+
 /// Writes `body` to `path`: a single put when it ends within `opts.multipart_threshold` bytes,
 /// otherwise a multipart upload of `opts.part_size` parts with at most `opts.max_concurrency`
 /// parts in flight. Buffered memory stays below `part_size * (max_concurrency + 1)` plus the
@@ -230,23 +266,21 @@ where
             None => {
                 let payload: PutPayload = head.freeze();
                 let digest = checksum.as_deref().map(|c| c.hasher.hex());
-                let mut kept_checksum = false;
-                let mut result = Err(object_store::Error::NotImplemented {
-                    operation: "put".into(),
-                    implementer: "wmill-s3".into(),
-                });
-                for attrs in attribute_tiers(&attributes, digest.as_deref()) {
-                    kept_checksum = digest.is_some() && crate::checksum::stored(&attrs).is_some();
-                    let put = PutOptions {
-                        attributes: attrs,
-                        ..PutOptions::default()
-                    };
-                    result = store.put_opts(path, payload.clone(), put).await;
-                    if !matches!(result, Err(object_store::Error::NotImplemented { .. })) {
-                        break;
-                    }
-                    tracing::debug!(location = %path, store = %store, "the store does not keep every attribute (checksum, content type, disposition): writing with fewer");
-                }
+                let payload = &payload;
+                let (result, kept_checksum) = with_fewer_attributes(
+                    store,
+                    path,
+                    &attributes,
+                    digest.as_deref(),
+                    move |attrs| {
+                        let put = PutOptions {
+                            attributes: attrs,
+                            ..PutOptions::default()
+                        };
+                        store.put_opts(path, payload.clone(), put)
+                    },
+                )
+                .await;
                 if let Some(c) = checksum {
                     c.stored = kept_checksum;
                 }
@@ -273,27 +307,15 @@ where
         }));
     }
     let digest = checksum.as_deref().and_then(|c| c.precomputed.clone());
-    let mut kept_checksum = false;
-    let mut opened = Err(object_store::Error::NotImplemented {
-        operation: "put_multipart".into(),
-        implementer: "wmill-s3".into(),
-    });
-    for attrs in attribute_tiers(&attributes, digest.as_deref()) {
-        kept_checksum = digest.is_some() && crate::checksum::stored(&attrs).is_some();
-        opened = store
-            .put_multipart_opts(
-                path,
-                PutMultipartOptions {
-                    attributes: attrs,
-                    ..PutMultipartOptions::default()
-                },
-            )
-            .await;
-        if !matches!(opened, Err(object_store::Error::NotImplemented { .. })) {
-            break;
-        }
-        tracing::debug!(location = %path, store = %store, "the store does not keep every attribute (checksum, content type, disposition): writing with fewer");
-    }
+    let (opened, kept_checksum) =
+        with_fewer_attributes(store, path, &attributes, digest.as_deref(), move |attrs| {
+            let opts = PutMultipartOptions {
+                attributes: attrs,
+                ..PutMultipartOptions::default()
+            };
+            store.put_multipart_opts(path, opts)
+        })
+        .await;
     if let Some(c) = checksum.as_deref_mut() {
         c.stored = kept_checksum;
     }

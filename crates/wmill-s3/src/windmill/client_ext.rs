@@ -41,6 +41,18 @@ impl PresignOptions {
     }
 }
 
+/// A settings call of [`S3Client`]: `name` forwards to the connection's `call` for the default
+/// storage or `s3_resource_path`, in a span with the workspace and the resource.
+macro_rules! settings_call {
+    ($(#[doc = $doc:literal])* $name:ident => $call:ident -> $out:ty) => {
+        $(#[doc = $doc])*
+        #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
+        pub async fn $name(&self, s3_resource_path: Option<&str>) -> Result<$out> {
+            self.conn()?.$call(s3_resource_path).await
+        }
+    };
+}
+
 impl S3Client {
     /// A client for a Windmill job: [`WindmillConnection::from_env`] and a
     /// [`WindmillResolver`] in [`StorageAccess::Auto`] mode.
@@ -237,18 +249,8 @@ impl S3Client {
                         source: format!("no presigned value for {obj}").into(),
                     })?,
             };
-            let mut url = base.clone();
-            url.path_segments_mut()
-                .map_err(|()| Error::invalid("public base URL", "cannot be a base"))?
-                .pop_if_empty()
-                .extend([
-                    "api",
-                    "w",
-                    conn.workspace(),
-                    "s3_proxy",
-                    obj.storage_segment(),
-                ])
-                .extend(obj.key().split('/'));
+            let segments = std::iter::once(obj.storage_segment()).chain(obj.key().split('/'));
+            let mut url = conn.s3_proxy_url("public base URL", &base, segments)?;
             url.set_query(Some(&presigned));
             urls.push(url.to_string());
         }
@@ -268,43 +270,24 @@ impl S3Client {
             .ok_or_else(|| Error::invalid("S3 object", "no URL built"))
     }
 
-    /// The raw S3 settings of the default storage or of `s3_resource_path`
-    /// (`job_helpers/v2/s3_resource_info`; what TS calls `denoS3LightClientSettings`).
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
-    pub async fn s3_resource_info(&self, s3_resource_path: Option<&str>) -> Result<S3ResourceInfo> {
-        self.conn()?.s3_resource_info(s3_resource_path).await
+    settings_call! {
+        /// The raw S3 settings of the default storage or of `s3_resource_path`
+        /// (`job_helpers/v2/s3_resource_info`; what TS calls `denoS3LightClientSettings`).
+        s3_resource_info => s3_resource_info -> S3ResourceInfo
     }
 
-    /// boto3-style settings (S3 proxy credentials when available, else the storage's own).
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
-    pub async fn get_boto3_connection_settings(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<Boto3Settings> {
-        self.conn()?
-            .boto3_connection_settings(s3_resource_path)
-            .await
+    settings_call! {
+        /// boto3-style settings (S3 proxy credentials when available, else the storage's own).
+        get_boto3_connection_settings => boto3_connection_settings -> Boto3Settings
     }
 
-    /// Polars / s3fs settings (proxy-derived when available, else the server's).
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
-    pub async fn get_polars_connection_settings(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<PolarsSettings> {
-        self.conn()?
-            .polars_connection_settings(s3_resource_path)
-            .await
+    settings_call! {
+        /// Polars / s3fs settings (proxy-derived when available, else the server's).
+        get_polars_connection_settings => polars_connection_settings -> PolarsSettings
     }
 
-    /// DuckDB `SET s3_...` statements (proxy-derived when available, else the server's).
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), resource = s3_resource_path))]
-    pub async fn get_duckdb_connection_settings(
-        &self,
-        s3_resource_path: Option<&str>,
-    ) -> Result<DuckdbSettings> {
-        self.conn()?
-            .duckdb_connection_settings(s3_resource_path)
-            .await
+    settings_call! {
+        /// DuckDB `SET s3_...` statements (proxy-derived when available, else the server's).
+        get_duckdb_connection_settings => duckdb_connection_settings -> DuckdbSettings
     }
 }

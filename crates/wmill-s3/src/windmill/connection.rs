@@ -195,6 +195,23 @@ impl WindmillConnection {
         self.wm.expose_token()
     }
 
+    /// `{base}/api/w/{ws}/s3_proxy/{segments}`, each segment percent-encoded (`what` names
+    /// `base` in the error of a base that cannot have a path).
+    pub(crate) fn s3_proxy_url<'a>(
+        &self,
+        what: &'static str,
+        base: &Url,
+        segments: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Url> {
+        let mut url = base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::invalid(what, "cannot be a base"))?
+            .pop_if_empty()
+            .extend(["api", "w", self.workspace(), "s3_proxy"])
+            .extend(segments);
+        Ok(url)
+    }
+
     /// A request to `{base}/api/w/{ws}/{path}` with the `Some` pairs of `query`.
     pub(crate) fn request(
         &self,
@@ -210,7 +227,7 @@ impl WindmillConnection {
 /// when the current span is already this call's (an `S3Client` method of the same name that
 /// forwards to the connection), so a call never shows twice.
 macro_rules! call_span {
-    ($name:literal, $($fields:tt)*) => {
+    ($name:expr, $($fields:tt)*) => {
         if tracing::Span::current()
             .metadata()
             .is_some_and(|m| m.name() == $name)
