@@ -212,6 +212,7 @@ pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
 pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
+pub use urls::url_with_segments;
 pub use wait::ResultMaybe;
 
 /// The environment variable naming the Python client's mock-API file.

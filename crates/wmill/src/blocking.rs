@@ -556,10 +556,7 @@ pub fn get_result_as<T: DeserializeOwned + Send + 'static>(job_id: impl JobRef) 
     block_on(async move { crate::get_result_as::<T>(id).await })
 }
 
-fn json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
-}
+use wmill_core::to_json as json;
 
 #[cfg(feature = "http")]
 pub use self::server::*;

@@ -146,12 +146,7 @@ pub async fn set_resource<T: Serialize + ?Sized + Sync>(
     resource_type: &str,
 ) -> Result<()> {
     let p = ItemPath::parse_resource_ref(path)?;
-    let value = serde_json::to_value(value).map_err(|e| {
-        Error::invalid(
-            "resource value",
-            format!("could not serialize the value for {p}: {e}"),
-        )
-    })?;
+    let value = to_json(value, "resource value")?;
     client()?
         .resources()?
         .set_resource(&p, &value, resource_type)
@@ -377,10 +372,7 @@ pub async fn cancel_job(job_id: impl JobRef, reason: Option<&str>) -> Result<()>
         .await
 }
 
-fn to_json<T: Serialize + ?Sized + Sync>(value: &T, what: &'static str) -> Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
-}
+use wmill_core::to_json;
 
 /// The job, typed: its state (queued, scheduled, running, suspended, success, failure, canceled
 /// with who and why), timestamps, script, tag, worker, parent and root job, flow steps, result

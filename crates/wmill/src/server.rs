@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use wmill_core::{Error, ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
+use wmill_core::{ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
 use wmill_http::{InteractiveApproval, ResumeUrls};
 
 use crate::JobRef;
@@ -106,12 +106,7 @@ pub async fn get_progress(job_id: Option<&str>) -> Result<Option<u32>> {
 
 /// Stores a value in the user state of the current flow. Python: `wmill.set_flow_user_state(key, value)`.
 pub async fn set_flow_user_state<T: Serialize + ?Sized + Sync>(key: &str, value: &T) -> Result<()> {
-    let value = serde_json::to_value(value).map_err(|e| {
-        Error::invalid(
-            "flow user state",
-            format!("could not serialize the value: {e}"),
-        )
-    })?;
+    let value = wmill_core::to_json(value, "flow user state")?;
     client()?.http()?.set_flow_user_state(key, &value).await
 }
 
@@ -262,12 +257,7 @@ pub async fn get(endpoint: &str) -> Result<Value> {
 /// [`get`]. A POST is retried only when the connection could not be opened: it may have an
 /// effect. Python: `wmill.post(endpoint, json=body)`.
 pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Result<Value> {
-    let body = serde_json::to_value(body).map_err(|e| {
-        Error::invalid(
-            "request body",
-            format!("could not serialize it to JSON: {e}"),
-        )
-    })?;
+    let body = wmill_core::to_json(body, "request body")?;
     client()?
         .http()?
         .request_json(wmill_http::reqwest::Method::POST, endpoint, Some(&body))

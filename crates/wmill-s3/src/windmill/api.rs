@@ -299,20 +299,6 @@ impl fmt::Debug for ProxyCredentials {
     }
 }
 
-/// A short excerpt of an answer that holds no secret, for decode errors.
-pub(crate) fn excerpt(value: &Value) -> String {
-    let mut text = value.to_string();
-    if text.len() > 200 {
-        let mut cut = 200;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 fn resource_body(s3_resource_path: Option<&str>) -> Value {
     // An empty path would name a resource "": leave it out instead.
     match s3_resource_path.filter(|p| !p.is_empty()) {
@@ -378,7 +364,10 @@ impl WindmillConnection {
             Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
             _ => Err(Error::Decode {
                 request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
-                body_excerpt: crate::windmill::api::excerpt(&answer),
+                body_excerpt: wmill_core::excerpt(
+                    answer.to_string().as_bytes(),
+                    wmill_core::MAX_DECODE_EXCERPT,
+                ),
                 source: "expected {\"bucket\": string or null}".into(),
             }),
         }
@@ -407,19 +396,17 @@ impl WindmillConnection {
             operation: "S3 proxy credentials",
             backend: "a token without a signature",
         })?;
-        let mut endpoint = self.base_url().clone();
-        endpoint
-            .path_segments_mut()
-            .map_err(|()| Error::invalid("base URL", "cannot be a base"))?
-            .pop_if_empty()
-            .extend([
+        let endpoint = wmill_http::url_with_segments(
+            self.base_url(),
+            [
                 "api",
                 "w",
                 self.workspace(),
                 "s3_proxy",
                 "_wm_bucket_",
                 storage.unwrap_or("_default_"),
-            ]);
+            ],
+        )?;
         Ok(ProxyCredentials {
             endpoint_url: endpoint.to_string(),
             bucket,

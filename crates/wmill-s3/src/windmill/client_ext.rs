@@ -237,18 +237,15 @@ impl S3Client {
                         source: format!("no presigned value for {obj}").into(),
                     })?,
             };
-            let mut url = base.clone();
-            url.path_segments_mut()
-                .map_err(|()| Error::invalid("public base URL", "cannot be a base"))?
-                .pop_if_empty()
-                .extend([
-                    "api",
-                    "w",
-                    conn.workspace(),
-                    "s3_proxy",
-                    obj.storage_segment(),
-                ])
-                .extend(obj.key().split('/'));
+            let head = [
+                "api",
+                "w",
+                conn.workspace(),
+                "s3_proxy",
+                obj.storage_segment(),
+            ];
+            let mut url =
+                wmill_http::url_with_segments(&base, head.into_iter().chain(obj.key().split('/')))?;
             url.set_query(Some(&presigned));
             urls.push(url.to_string());
         }
