@@ -478,7 +478,7 @@ async fn next_event(conn: &mut Connection, limit: u64) -> Next {
     loop {
         while let Some(event) = conn.events.pop_front() {
             let Ok(wire) = serde_json::from_str::<WireUpdate>(&event.data) else {
-                tracing::debug!(data = %crate::transport::excerpt(event.data.as_bytes(), 200), "unreadable event");
+                tracing::debug!(data = %wmill_core::excerpt(event.data.as_bytes(), 200), "unreadable event");
                 continue;
             };
             match wire.kind.as_deref() {

@@ -11,8 +11,9 @@ use wmill_core::{Error, ItemKind, JobId, Result, ResumeRefusal};
 
 use crate::client::Windmill;
 use crate::helpers::ResumeUrls;
-use crate::transport::{excerpt, status_error};
+use crate::transport::status_error;
 use crate::urls::Seg;
+use wmill_core::excerpt;
 
 /// What an error or a log shows in place of a signature.
 const HIDDEN: &str = "<signature>";
