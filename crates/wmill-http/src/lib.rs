@@ -178,12 +178,17 @@ mod client;
 mod config;
 mod datatable;
 mod ducklake;
+mod flow_state;
 mod handle;
-mod helpers;
 mod history;
+mod identity;
+mod job_info;
 mod jobs;
 mod listings;
 mod logs;
+mod preview;
+mod progress;
+mod raw;
 mod resources;
 mod sql;
 pub mod sse;
@@ -196,7 +201,7 @@ mod wait;
 
 use std::sync::Arc;
 
-pub use approvals::InteractiveApproval;
+pub use approvals::{InteractiveApproval, ResumeUrls};
 pub use client::{Windmill, isolate_connections_on_this_thread};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -205,7 +210,7 @@ pub use config::{
 };
 pub use datatable::DataTable;
 pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
-pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
+pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;

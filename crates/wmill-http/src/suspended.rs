@@ -9,8 +9,8 @@ use serde::Serialize;
 use url::Url;
 use wmill_core::{Error, ItemKind, JobId, Result, ResumeRefusal};
 
+use crate::approvals::ResumeUrls;
 use crate::client::Windmill;
-use crate::helpers::ResumeUrls;
 use crate::transport::status_error;
 use crate::urls::Seg;
 use wmill_core::excerpt;
