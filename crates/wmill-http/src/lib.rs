@@ -182,6 +182,7 @@ mod flow_state;
 mod handle;
 mod history;
 mod identity;
+mod items;
 mod job_info;
 mod jobs;
 mod listings;
