@@ -186,6 +186,7 @@ mod items;
 mod job_info;
 mod jobs;
 mod listings;
+mod log_follower;
 mod logs;
 mod preview;
 mod progress;
