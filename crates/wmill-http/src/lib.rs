@@ -176,6 +176,7 @@
 mod approvals;
 mod client;
 mod config;
+mod constructors;
 mod datatable;
 mod ducklake;
 mod flow_state;

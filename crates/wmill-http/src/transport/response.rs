@@ -100,7 +100,7 @@ impl Resp {
     }
 }
 
-/// A 2xx answer whose body is read as a stream: see [`Request::send_stream`].
+/// A 2xx answer whose body is read as a stream: see [`Request::send_stream`](super::Request::send_stream).
 #[derive(Debug)]
 pub struct ResponseStream {
     pub(super) status: StatusCode,

@@ -18,8 +18,8 @@ impl<'c> Request<'c> {
     /// Sends the request and decodes a 2xx answer as JSON.
     ///
     /// # Errors
-    /// The status's error for a non-2xx answer; [`Error::Decode`] for a 2xx answer that is
-    /// empty or not the JSON `T` expects; [`Error::Transport`] when no answer came.
+    /// The status's error for a non-2xx answer; [`Error::Decode`](wmill_core::Error::Decode) for a 2xx answer that is
+    /// empty or not the JSON `T` expects; [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
         self.send().await?.json()
     }
@@ -32,7 +32,7 @@ impl<'c> Request<'c> {
     /// Sends the request and returns the body of a 2xx answer as text.
     ///
     /// # Errors
-    /// [`Error::Decode`] when the body is not UTF-8.
+    /// [`Error::Decode`](wmill_core::Error::Decode) when the body is not UTF-8.
     pub async fn send_text(self) -> Result<String> {
         self.send().await?.text()
     }
@@ -100,7 +100,7 @@ impl<'c> Request<'c> {
     ///
     /// # Errors
     /// The status's error for a non-2xx answer (its body read up to the client's limit);
-    /// [`Error::Transport`] when no answer came.
+    /// [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
     pub async fn send_stream(mut self) -> Result<ResponseStream> {
         if let Some(e) = self.error.take() {
             return Err(e);
