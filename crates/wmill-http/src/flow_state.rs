@@ -6,6 +6,7 @@ use serde_json::Value;
 use wmill_core::{Error, ItemKind, Result};
 
 use crate::client::Windmill;
+use crate::transport::Request;
 use crate::urls::Seg;
 
 impl Windmill {
@@ -15,23 +16,11 @@ impl Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), key = key))]
     pub async fn set_flow_user_state(&self, key: &str, value: &Value) -> Result<()> {
         let root = self.get_root_job_id(None).await?.to_string();
-        self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("flow"),
-                Seg::Lit("user_states"),
-                Seg::One(&root),
-                Seg::One(key),
-            ],
-        )
-        .json(value)?
-        .idempotent()
-        .not_found(ItemKind::Job, root.clone())
-        .send()
-        .await
-        .map(drop)
+        self.user_state_call(Method::POST, &root, key)
+            .json(value)?
+            .send()
+            .await
+            .map(drop)
     }
 
     /// A user state value of the current flow, `None` when it is not set
@@ -39,22 +28,7 @@ impl Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), key = key))]
     pub async fn get_flow_user_state(&self, key: &str) -> Result<Option<Value>> {
         let root = self.get_root_job_id(None).await?.to_string();
-        let resp = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs"),
-                    Seg::Lit("flow"),
-                    Seg::Lit("user_states"),
-                    Seg::One(&root),
-                    Seg::One(key),
-                ],
-            )
-            .idempotent()
-            .not_found(ItemKind::Job, root.clone())
-            .send()
-            .await;
+        let resp = self.user_state_call(Method::GET, &root, key).send().await;
         match resp {
             Ok(r) => match r.json()? {
                 Value::Null => Ok(None),
@@ -63,5 +37,20 @@ impl Windmill {
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `{ws}/jobs/flow/user_states/{root}/{key}`, idempotent, a 404 naming the root job.
+    fn user_state_call<'a>(&'a self, method: Method, root: &'a str, key: &str) -> Request<'a> {
+        let segs = [
+            Seg::Ws,
+            Seg::Lit("jobs"),
+            Seg::Lit("flow"),
+            Seg::Lit("user_states"),
+            Seg::One(root),
+            Seg::One(key),
+        ];
+        self.call(method, &segs)
+            .idempotent()
+            .not_found(ItemKind::Job, root)
     }
 }

@@ -3,6 +3,7 @@
 //! request about one job that the job calls of this crate are written with.
 
 use reqwest::Method;
+use reqwest::header::{ACCEPT, HeaderValue};
 use serde_json::{Value, json};
 use wmill_core::{Error, ItemKind, ItemPath, JobId, Result};
 
@@ -11,8 +12,9 @@ use crate::transport::Request;
 use crate::urls::Seg;
 
 impl Windmill {
-    /// A request about the job `id`: `{ws}/{route...}/{id}`, idempotent, a 404 naming the job.
-    pub(crate) fn job_call(
+    /// A request about the job `id`: `{ws}/{route...}/{id}`, a 404 naming the job; retried on
+    /// connect errors only.
+    pub(crate) fn job_request(
         &self,
         method: Method,
         route: &[&'static str],
@@ -23,8 +25,25 @@ impl Windmill {
         segs.push(Seg::Ws);
         segs.extend(route.iter().map(|r| Seg::Lit(r)));
         segs.push(Seg::One(&ids));
-        let call = self.call(method, &segs).idempotent();
+        let call = self.call(method, &segs);
         call.not_found(ItemKind::Job, ids)
+    }
+
+    /// [`job_request`](Self::job_request), idempotent: the job calls that are safe to repeat.
+    pub(crate) fn job_call(
+        &self,
+        method: Method,
+        route: &[&'static str],
+        id: &JobId,
+    ) -> Request<'_> {
+        self.job_request(method, route, id).idempotent()
+    }
+
+    /// `GET {ws}/jobs_u/getupdate_sse/{id}` as an event stream (`Accept: text/event-stream`);
+    /// the caller adds the query.
+    pub(crate) fn job_events_call(&self, id: &JobId) -> Request<'_> {
+        self.job_request(Method::GET, &["jobs_u", "getupdate_sse"], id)
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
     }
 
     /// The job as the server sends it (`GET jobs_u/get/{id}`): a JSON object tagged by

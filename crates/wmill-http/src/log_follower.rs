@@ -5,15 +5,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use reqwest::header::{ACCEPT, HeaderValue};
 use wmill_core::{Error, ItemKind, JobId, LogChunk, LogUpdate, Result};
 
 use crate::client::Windmill;
 use crate::logs::{WireUpdate, to_update};
 use crate::sse::{SseEvent, SseParser};
 use crate::transport::ResponseStream;
-use crate::urls::Seg;
 
 /// The server ends an event stream after 60 s (a `timeout` event): a longer one is stuck.
 const SSE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(90);
@@ -187,22 +184,11 @@ impl Follower {
 
     /// `GET jobs_u/getupdate_sse/{id}?log_offset=..&fast=true`.
     async fn open(&self) -> Result<Connection> {
-        let ids = self.id.to_string();
         let resp = self
             .wm
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("getupdate_sse"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_events_call(&self.id)
             .query("log_offset", self.offset.to_string())
             .query("fast", "true")
-            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
-            .not_found(ItemKind::Job, ids.clone())
             .send_stream()
             .await?;
         Ok(Connection {

@@ -14,11 +14,10 @@ use futures::{FutureExt, StreamExt};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
-use wmill_core::{ItemKind, JobId, LogChunk, LogForward, LogUpdate, Result};
+use wmill_core::{JobId, LogChunk, LogForward, LogUpdate, Result};
 
 use crate::client::Windmill;
 use crate::log_follower::Follower;
-use crate::urls::Seg;
 
 /// The first line the server puts in front of a log unless asked not to.
 const ANSI_WARNING: &str = "to remove ansi colors, use: | sed ";
@@ -82,20 +81,9 @@ impl Windmill {
     /// colors, use: | sed ...` (a hint for people reading logs in a terminal): the text is the
     /// job's log only. ANSI colour codes the job printed are kept as they are.
     pub(crate) async fn job_logs_text(&self, id: &JobId) -> Result<String> {
-        let ids = id.to_string();
         let text = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("get_logs"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_call(Method::GET, &["jobs_u", "get_logs"], id)
             .query("remove_ansi_warnings", "true")
-            .idempotent()
-            .not_found(ItemKind::Job, ids.clone())
             .send_text()
             .await?;
         Ok(without_ansi_warning(text))
@@ -104,38 +92,16 @@ impl Windmill {
     /// `GET jobs_u/get_flow_all_logs/{id}`: the flow's log and every step's, as the server
     /// concatenates them.
     pub(crate) async fn flow_all_logs_text(&self, id: &JobId) -> Result<String> {
-        let ids = id.to_string();
-        self.call(
-            Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs_u"),
-                Seg::Lit("get_flow_all_logs"),
-                Seg::One(&ids),
-            ],
-        )
-        .idempotent()
-        .not_found(ItemKind::Job, ids.clone())
-        .send_text()
-        .await
+        self.job_call(Method::GET, &["jobs_u", "get_flow_all_logs"], id)
+            .send_text()
+            .await
     }
 
     /// `GET jobs_u/getupdate/{id}?log_offset=..`: the log after `offset`.
     pub(crate) async fn log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
-        let ids = id.to_string();
         let wire: WireUpdate = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("getupdate"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_call(Method::GET, &["jobs_u", "getupdate"], id)
             .query("log_offset", offset.to_string())
-            .idempotent()
-            .not_found(ItemKind::Job, ids.clone())
             .send_json()
             .await?;
         Ok(to_update(wire, offset))
