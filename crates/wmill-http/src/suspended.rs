@@ -503,9 +503,8 @@ impl Windmill {
                 )));
             }
         }
-        let body = serde_json::to_vec(payload).map_err(|e| {
-            Error::invalid("resume payload", format!("could not serialize it: {e}"))
-        })?;
+        let body =
+            serde_json::to_vec(payload).map_err(|e| Error::unserializable("resume payload", e))?;
         let id = link.job_id.to_string();
         let rid = link.resume_id.to_string();
         let shown = link.shown(op, workspace);
