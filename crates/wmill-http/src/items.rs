@@ -4,6 +4,8 @@
 use std::future::Future;
 
 use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
 use wmill_core::{Error, ItemKind, ItemPath, Result};
 
 use crate::client::Windmill;
@@ -53,6 +55,33 @@ impl Windmill {
         .send()
         .await?
         .json()
+    }
+
+    /// `POST {ws}/{area}/create` with `body`. Idempotent: a repeated create answers "already
+    /// exists", which [`create_or_update`](Self::create_or_update) turns into an update with the
+    /// same value.
+    pub(crate) async fn create_item(&self, area: &'static str, body: &Value) -> Result<()> {
+        self.call(Method::POST, &[Seg::Ws, Seg::Lit(area), Seg::Lit("create")])
+            .json(body)?
+            .idempotent()
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// `POST {ws}/{area}/{op}/{path}` `{"value": value}`: the item's new value.
+    pub(crate) async fn update_item<V: Serialize + Sync + ?Sized>(
+        &self,
+        kind: ItemKind,
+        route: [&'static str; 2],
+        path: &ItemPath,
+        value: &V,
+    ) -> Result<()> {
+        self.item_call(Method::POST, kind, route, path)
+            .json(&json!({ "value": value }))?
+            .send()
+            .await
+            .map(drop)
     }
 
     /// Sets an item: `update` when it `exists`, else `create`; a create that races with another

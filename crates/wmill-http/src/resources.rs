@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use wmill_core::{ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 
 use crate::client::Windmill;
-use crate::urls::Seg;
 
 /// A resource as `resources/list` returns it (unknown fields ignored).
 #[derive(Debug, Deserialize)]
@@ -60,16 +59,9 @@ impl Windmill {
     }
 
     async fn update_resource_value(&self, path: &ItemPath, value: &Value) -> Result<()> {
-        self.item_call(
-            Method::POST,
-            ItemKind::Resource,
-            ["resources", "update_value"],
-            path,
-        )
-        .json(&json!({ "value": value }))?
-        .send()
-        .await
-        .map(drop)
+        let route = ["resources", "update_value"];
+        self.update_item(ItemKind::Resource, route, path, value)
+            .await
     }
 
     async fn create_resource(
@@ -78,21 +70,12 @@ impl Windmill {
         value: &Value,
         resource_type: &str,
     ) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[Seg::Ws, Seg::Lit("resources"), Seg::Lit("create")],
-        )
-        .json(&json!({
+        let body = json!({
             "path": path.as_str(),
             "value": value,
             "resource_type": resource_type,
-        }))?
-        // A repeated create answers "already exists", which `set_resource` turns into an
-        // update with the same value: safe to repeat.
-        .idempotent()
-        .send()
-        .await
-        .map(drop)
+        });
+        self.create_item("resources", &body).await
     }
 }
 

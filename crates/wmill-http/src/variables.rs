@@ -9,7 +9,6 @@ use wmill_core::{
 };
 
 use crate::client::Windmill;
-use crate::urls::Seg;
 
 /// A variable as `variables/list` returns it (unknown fields ignored).
 #[derive(Debug, Deserialize)]
@@ -36,35 +35,18 @@ impl Windmill {
         value: &str,
         options: &SetVariableOptions,
     ) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[Seg::Ws, Seg::Lit("variables"), Seg::Lit("create")],
-        )
-        .json(&json!({
+        let body = json!({
             "path": path.as_str(),
             "value": value,
             "is_secret": options.is_secret,
             "description": options.description.as_deref().unwrap_or(""),
-        }))?
-        // A repeated create answers "already exists", which `set_variable` turns into an
-        // update with the same value: safe to repeat.
-        .idempotent()
-        .send()
-        .await
-        .map(drop)
+        });
+        self.create_item("variables", &body).await
     }
 
     async fn update_variable(&self, path: &ItemPath, value: &str) -> Result<()> {
-        self.item_call(
-            Method::POST,
-            ItemKind::Variable,
-            ["variables", "update"],
-            path,
-        )
-        .json(&json!({ "value": value }))?
-        .send()
-        .await
-        .map(drop)
+        self.update_item(ItemKind::Variable, ["variables", "update"], path, value)
+            .await
     }
 }
 
