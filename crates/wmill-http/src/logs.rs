@@ -5,24 +5,14 @@
 //! Offsets are the server's (characters, see [`wmill_core::logs`]): every read sends back the
 //! offset of the last answer it used, so no text is downloaded twice.
 
-use std::future::Future;
-use std::time::Duration;
-
-use futures::future::{Either, select};
-use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::Value;
-use wmill_core::{JobId, LogChunk, LogForward, LogUpdate, Result};
+use wmill_core::{JobId, LogUpdate, Result};
 
 use crate::client::Windmill;
-use crate::log_follower::Follower;
 
 /// The first line the server puts in front of a log unless asked not to.
 const ANSI_WARNING: &str = "to remove ansi colors, use: | sed ";
-/// Bound of the last read of a forwarded log, once the wait is over.
-const FINAL_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An update of `getupdate` or of an event stream, with the fields logs need (the server sends
 /// more: `running`, `mem_peak`, `flow_status`, the completed `job`, ...).
@@ -105,80 +95,6 @@ impl Windmill {
             .send_json()
             .await?;
         Ok(to_update(wire, offset))
-    }
-
-    /// The followed log of [`JobRunner::job_logs_from`](wmill_core::JobRunner::job_logs_from).
-    pub(crate) fn follow_logs(
-        &self,
-        id: &JobId,
-        offset: u64,
-    ) -> BoxStream<'static, Result<LogChunk>> {
-        let follower = Follower::new(self.clone(), *id, offset, false);
-        futures::stream::unfold(follower, |mut f| async move {
-            f.next().await.map(|item| (item, f))
-        })
-        .boxed()
-    }
-
-    /// Runs `wait` (a wait for job `id`) while following the job's log into `forward`; once the
-    /// wait is over, reads what the job wrote last (one `getupdate`, unless the followed log
-    /// already ended). With [`LogForward::None`], just `wait`.
-    pub(crate) async fn forwarding_logs<F>(
-        &self,
-        id: JobId,
-        forward: &LogForward,
-        wait: F,
-    ) -> Result<Value>
-    where
-        F: Future<Output = Result<Value>>,
-    {
-        if forward.is_none() {
-            return wait.await;
-        }
-        // A synchronous run may follow the log of a job the server has not created yet.
-        let mut follower = Follower::new(self.clone(), id, 0, true);
-        let mut sink = forward.sink(id);
-        let result = {
-            let follow = async {
-                while let Some(item) = follower.next().await {
-                    match item {
-                        Ok(chunk) => sink.push(&chunk.text),
-                        Err(e) => {
-                            tracing::debug!(job_id = %id, error = %e, "could not follow the job's log");
-                            break;
-                        }
-                    }
-                }
-            };
-            let wait = std::pin::pin!(wait);
-            let follow = std::pin::pin!(follow);
-            match select(wait, follow).await {
-                Either::Left((result, _)) => result,
-                Either::Right(((), wait)) => wait.await,
-            }
-        };
-        // An update already received (in flight when the wait ended) is used, not read again.
-        while let Some(Some(Ok(chunk))) = follower.next().now_or_never() {
-            sink.push(&chunk.text);
-        }
-        if !follower.completed {
-            let last = tokio::time::timeout(
-                FINAL_READ_TIMEOUT.min(self.inner.request_timeout),
-                self.log_update(&id, follower.offset),
-            )
-            .await;
-            match last {
-                Ok(Ok(update)) => sink.push(&update.new_logs),
-                Ok(Err(e)) => {
-                    tracing::debug!(job_id = %id, error = %e, "could not read the end of the job's log");
-                }
-                Err(_) => {
-                    tracing::debug!(job_id = %id, "reading the end of the job's log timed out")
-                }
-            }
-        }
-        sink.finish();
-        result
     }
 }
 
