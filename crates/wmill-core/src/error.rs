@@ -592,8 +592,22 @@ fn summarize_job_error(error: &Value) -> String {
     }
 }
 
-/// Truncates `text` to at most `max` bytes on a char boundary, marking the cut with `…`.
-pub(crate) fn truncate_in_place(text: &mut String, max: usize) {
+/// The longest excerpt of a server's answer an error keeps ([`Error::Api`],
+/// [`Error::Unauthorized`]), in bytes.
+pub const MAX_ERROR_BODY: usize = 500;
+
+/// The longest excerpt of a body a [`Error::Decode`] keeps, in bytes.
+pub const MAX_DECODE_EXCERPT: usize = 200;
+
+/// Truncates `text` to at most `max` bytes on a char boundary, marking the cut with `…`: the
+/// one rule every excerpt of this workspace follows.
+///
+/// ```
+/// let mut text = String::from("héllo");
+/// wmill_core::truncate_in_place(&mut text, 2);
+/// assert_eq!(text, "h…");
+/// ```
+pub fn truncate_in_place(text: &mut String, max: usize) {
     if text.len() > max {
         let mut cut = max;
         while !text.is_char_boundary(cut) {
@@ -601,6 +615,82 @@ pub(crate) fn truncate_in_place(text: &mut String, max: usize) {
         }
         text.truncate(cut);
         text.push('…');
+    }
+}
+
+/// The first `max` bytes of `body` as text (lossy), cut on a char boundary and marked with `…`
+/// when cut ([`truncate_in_place`]). Only the head of a large body is converted.
+///
+/// ```
+/// assert_eq!(wmill_core::excerpt(b"abcd", 3), "abc…");
+/// assert_eq!(wmill_core::excerpt(b"abc", 3), "abc");
+/// ```
+pub fn excerpt(body: &[u8], max: usize) -> String {
+    // A cut body still gives more than `max` bytes of text (a lossy conversion never shrinks),
+    // so the cut is marked.
+    let head = &body[..body.len().min(max.saturating_add(4))];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    truncate_in_place(&mut text, max);
+    text
+}
+
+/// `value` as JSON, or [`Error::InvalidInput`] naming `what` when it cannot be serialized (a
+/// map with non-string keys, a failing `Serialize` impl).
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// assert_eq!(wmill_core::to_json(&[1, 2], "list")?, serde_json::json!([1, 2]));
+/// let bad: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+/// assert!(wmill_core::to_json(&bad, "map").is_err());
+/// # Ok::<(), wmill_core::Error>(())
+/// ```
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::unserializable(what, e))
+}
+
+impl Error {
+    /// The [`Error::InvalidInput`] of a value that cannot be serialized to JSON.
+    ///
+    /// ```
+    /// let e = wmill_core::Error::unserializable("request body", "key must be a string");
+    /// assert!(e.to_string().contains("request body"));
+    /// ```
+    pub fn unserializable(what: &'static str, e: impl fmt::Display) -> Self {
+        Error::invalid(what, format!("could not serialize it to JSON: {e}"))
+    }
+
+    /// The error of an answer with the non-success `status` to `request` (`METHOD /path`):
+    /// 401 and 403 are [`Error::Unauthorized`], 404 [`Error::NotFound`] naming the request's
+    /// path, any other [`Error::Api`]; `body` is kept as an [`excerpt`] of
+    /// [`MAX_ERROR_BODY`] bytes.
+    ///
+    /// ```
+    /// use wmill_core::Error;
+    ///
+    /// let e = Error::from_status(403, "GET /api/w/demo/variables/list", b"forbidden");
+    /// assert!(matches!(e, Error::Unauthorized { status: 403, .. }));
+    /// let e = Error::from_status(502, "GET /api/version", b"bad gateway");
+    /// assert!(matches!(e, Error::Api { status: 502, .. }));
+    /// ```
+    pub fn from_status(status: u16, request: impl Into<String>, body: &[u8]) -> Self {
+        let request = request.into();
+        match status {
+            404 => Error::not_found(
+                ItemKind::Other,
+                request.split_once(' ').map_or(request.as_str(), |x| x.1),
+            ),
+            401 | 403 => Error::Unauthorized {
+                status,
+                request,
+                body: excerpt(body, MAX_ERROR_BODY),
+            },
+            _ => Error::Api {
+                status,
+                request,
+                body: excerpt(body, MAX_ERROR_BODY),
+            },
+        }
     }
 }
 

@@ -43,10 +43,7 @@ pub fn to_args<A: Serialize + ?Sized>(args: &A) -> Result<Args> {
                 json_kind(&other)
             ),
         )),
-        Err(e) => Err(Error::invalid(
-            "job arguments",
-            format!("could not serialize the arguments: {e}"),
-        )),
+        Err(e) => Err(Error::unserializable("job arguments", e)),
     }
 }
 

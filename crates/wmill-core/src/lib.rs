@@ -104,7 +104,8 @@ pub use batch::{
     run_batch_on,
 };
 pub use error::{
-    BoxError, Error, ItemKind, ItemLocation, RemoteCause, ResponseTooLarge, Result, ResumeRefusal,
+    BoxError, Error, ItemKind, ItemLocation, MAX_DECODE_EXCERPT, MAX_ERROR_BODY, RemoteCause,
+    ResponseTooLarge, Result, ResumeRefusal, excerpt, to_json, truncate_in_place,
 };
 pub use handle::{CANCEL_ON_DROP_REASON, CancelOnDrop, JobGuard, JobHandle, StartJobs};
 pub use ids::{JobId, ScriptHash};

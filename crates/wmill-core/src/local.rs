@@ -97,12 +97,8 @@ impl SharedFolder {
     /// serialized; [`Error::Storage`] when the file cannot be written.
     pub fn set_state<T: Serialize + ?Sized>(&self, path: &str, value: &T) -> Result<()> {
         let file = self.file(path)?;
-        let mut text = serde_json::to_vec_pretty(value).map_err(|e| {
-            Error::invalid(
-                "shared state",
-                format!("could not serialize the value: {e}"),
-            )
-        })?;
+        let mut text = serde_json::to_vec_pretty(value)
+            .map_err(|e| Error::unserializable("shared state", e))?;
         text.push(b'\n');
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io_error("creating", parent, e))?;

@@ -178,15 +178,10 @@ pub trait ResourceStoreExt: ResourceStore {
         resource_type: &str,
     ) -> impl Future<Output = Result<()>> + Send {
         let path = path.as_item_path();
-        let value = serde_json::to_value(value);
+        let value = crate::to_json(value, "resource value");
         async move {
             let path = path?;
-            let value = value.map_err(|e| {
-                Error::invalid(
-                    "resource value",
-                    format!("could not serialize the value for {path}: {e}"),
-                )
-            })?;
+            let value = value?;
             self.set_resource(&path, &value, resource_type).await
         }
     }

@@ -125,8 +125,7 @@ pub trait StateStoreExt: StateStore {
 impl<T: StateStore + ?Sized> StateStoreExt for T {}
 
 fn encode_state<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::invalid("state value", format!("could not serialize the state: {e}")))
+    crate::to_json(value, "state value")
 }
 
 fn decode_state<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {

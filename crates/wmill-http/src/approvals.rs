@@ -1,11 +1,27 @@
-//! Interactive approvals of suspended flow steps in Slack and Microsoft Teams.
+//! Approvals of suspended flow steps: the resume/cancel URLs of a step ([`ResumeUrls`]) and
+//! interactive approvals in Slack and Microsoft Teams ([`InteractiveApproval`]).
 
+use rand::Rng;
 use reqwest::Method;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wmill_core::{Error, ItemKind, Result};
 
 use crate::client::Windmill;
 use crate::urls::Seg;
+
+/// The URLs that resume or cancel a suspended flow step (`approvalPage`, `resume`, `cancel`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ResumeUrls {
+    /// The approval page (a form a human opens).
+    #[serde(rename = "approvalPage")]
+    pub approval_page: String,
+    /// POSTing here resumes the flow.
+    pub resume: String,
+    /// POSTing here cancels the flow.
+    pub cancel: String,
+}
 
 /// Where and how to ask for an approval: [`Windmill::request_interactive_slack_approval`] and
 /// [`Windmill::request_interactive_teams_approval`].
@@ -87,6 +103,77 @@ impl InteractiveApproval {
     pub fn flow_step_id(mut self, id: impl Into<String>) -> Self {
         self.flow_step_id = Some(id.into());
         self
+    }
+}
+
+impl Windmill {
+    /// The URLs that resume or cancel the current job's suspend step
+    /// (`GET jobs/resume_urls/{WM_JOB_ID}/{nonce}?approver&flow_level`; the nonce is random).
+    /// `approver` is sent only when given; `flow_level` targets the parent flow (pre-approval).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display)))]
+    pub async fn get_resume_urls(
+        &self,
+        approver: Option<&str>,
+        flow_level: bool,
+    ) -> Result<ResumeUrls> {
+        let id = self.current_job(None)?.to_string();
+        let nonce: u32 = rand::rng().random_range(0..1_000_000_000);
+        let nonce = nonce.to_string();
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("resume_urls"),
+                Seg::One(&id),
+                Seg::One(&nonce),
+            ],
+        )
+        .query_opt("approver", approver)
+        .query_opt("flow_level", flow_level.then_some("true"))
+        .idempotent()
+        .not_found(ItemKind::Job, id.clone())
+        .send()
+        .await?
+        .json()
+    }
+
+    /// The URLs bound to a workflow-as-code `wait_for_approval` step
+    /// (`GET jobs/wac_approval_urls/{WM_JOB_ID}/{step_key}?approver`). `step_key` must be
+    /// non-empty, without `/` or `\`, and not `.` or `..` (Python's default is `"approval"`).
+    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = self.current_job(None).ok().map(tracing::field::display), step_key = step_key))]
+    pub async fn get_approval_urls(
+        &self,
+        step_key: &str,
+        approver: Option<&str>,
+    ) -> Result<ResumeUrls> {
+        if step_key.is_empty()
+            || step_key.contains(['/', '\\'])
+            || step_key == "."
+            || step_key == ".."
+        {
+            return Err(Error::invalid(
+                "step key",
+                format!("{step_key:?} must be non-empty, without '/' or '\\', and not '.' or '..'"),
+            ));
+        }
+        let id = self.current_job(None)?.to_string();
+        self.call(
+            Method::GET,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit("wac_approval_urls"),
+                Seg::One(&id),
+                Seg::One(step_key),
+            ],
+        )
+        .query_opt("approver", approver)
+        .idempotent()
+        .not_found(ItemKind::Job, id.clone())
+        .send()
+        .await?
+        .json()
     }
 }
 

@@ -8,7 +8,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 use wmill_core::{Error, ItemPath, JobId, Result, Workspace};
 
-use crate::config::{RetryConfig, WaitTuning, WindmillBuilder};
+use crate::config::{RetryConfig, WaitTuning};
 
 /// A Windmill backend over the server's HTTP API.
 ///
@@ -60,12 +60,12 @@ pub(crate) struct Inner {
     pub(crate) idle_timeout: Duration,
     /// The largest answer body read.
     pub(crate) max_response_bytes: u64,
-    /// Whether `http` came from [`WindmillBuilder::with_client`]: its requests then also carry
+    /// Whether `http` came from [`WindmillBuilder::with_client`](crate::WindmillBuilder::with_client): its requests then also carry
     /// reqwest's per-request timeout, which overrides a shorter timeout of that client (so long
     /// waits keep their own bounds).
     pub(crate) custom_client: bool,
     /// How `http` was built (`None` for a client given by the caller).
-    pub(crate) pool: Option<crate::config::PoolSettings>,
+    pub(crate) pool: Option<PoolSettings>,
     /// The second pool, for threads that asked for isolated connections (built on first use).
     pub(crate) isolated_http: std::sync::OnceLock<Option<reqwest::Client>>,
     pub(crate) retry: RetryConfig,
@@ -111,6 +111,31 @@ impl fmt::Display for Windmill {
     }
 }
 
+/// What the client's connection pool is built from (kept to build a second, isolated pool:
+/// see [`isolate_connections_on_this_thread`](crate::isolate_connections_on_this_thread)).
+#[derive(Debug, Clone)]
+pub(crate) struct PoolSettings {
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) accept_invalid_certs: bool,
+}
+
+impl PoolSettings {
+    pub(crate) fn build(&self) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .user_agent(self.user_agent.as_str())
+            .connect_timeout(self.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tls_danger_accept_invalid_certs(self.accept_invalid_certs)
+            .build()
+            .map_err(|e| Error::Transport {
+                request: "building the HTTP client".into(),
+                source: Box::new(e),
+            })
+    }
+}
+
 thread_local! {
     /// Whether requests sent from this thread use the isolated pool.
     static ISOLATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -125,7 +150,7 @@ thread_local! {
 /// connection that the blocked runtime drives: the request would wait for a thread that waits
 /// for it. Call this in `on_thread_start` of such a runtime's threads (`wmill::blocking` does):
 /// their requests then only use connections that runtime opened. A client built with
-/// [`WindmillBuilder::with_client`] has no second pool (its settings are unknown): it keeps
+/// [`WindmillBuilder::with_client`](crate::WindmillBuilder::with_client) has no second pool (its settings are unknown): it keeps
 /// using its own.
 ///
 /// ```
@@ -171,7 +196,7 @@ impl Windmill {
             return &inner.http;
         }
         let isolated = inner.isolated_http.get_or_init(|| {
-            let built = inner.pool.as_ref().map(crate::config::PoolSettings::build);
+            let built = inner.pool.as_ref().map(PoolSettings::build);
             match built {
                 Some(Ok(client)) => Some(client),
                 Some(Err(e)) => {
@@ -182,24 +207,6 @@ impl Windmill {
             }
         });
         isolated.as_ref().unwrap_or(&inner.http)
-    }
-
-    /// A builder with nothing set.
-    pub fn builder() -> WindmillBuilder {
-        WindmillBuilder::new()
-    }
-
-    /// A client configured from the process environment (`BASE_INTERNAL_URL` / `WM_BASE_URL`,
-    /// `WM_TOKEN`, `WM_WORKSPACE`, `WM_JOB_ID`, ...; see [`WindmillBuilder`]). Always the HTTP
-    /// backend; see [`backend_from_env`](crate::backend_from_env) for the `WM_MOCKED_API_FILE`
-    /// aware constructor.
-    pub fn from_env() -> Result<Self> {
-        WindmillBuilder::from_env().build()
-    }
-
-    /// A client configured from environment-shaped `(name, value)` pairs.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
-        WindmillBuilder::from_vars(vars).build()
     }
 
     /// The API base URL (`{base}/api/`).
@@ -268,6 +275,25 @@ impl Windmill {
                 what: "job id",
                 hint: "pass a job id, or run inside a Windmill job (WM_JOB_ID), or call WindmillBuilder::with_job_id".into(),
             })
+    }
+}
+
+/// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.
+#[allow(dead_code)]
+fn _assert_impls() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<Windmill>();
+    assert_send_sync::<crate::WindmillBuilder>();
+    fn _futures(wm: &Windmill, id: &wmill_core::JobId) {
+        assert_send(&wm.get_result_maybe(id));
+        assert_send(&wm.set_progress(1, None));
+        assert_send(&wm.version());
+        let link = crate::ResumeLink::from_parts(*id, 1, "00", None);
+        if let Ok(link) = &link {
+            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
+            assert_send(&wm.resume_link(id, 1, None));
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 use wmill_core::{Error, ItemPath, JobId, PollSchedule, Result, Workspace};
 
-use crate::client::{Inner, Windmill};
+use crate::client::{Inner, PoolSettings, Windmill};
 
 /// The default timeout of one ordinary request (everything but the long waits and streamed
 /// transfers): 30 s, as object_store's.
@@ -26,31 +26,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// rather than a process that runs out of memory. Raise it with
 /// [`WindmillBuilder::with_max_response_bytes`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
-
-/// What the client's connection pool is built from (kept to build a second, isolated pool:
-/// see [`isolate_connections_on_this_thread`](crate::isolate_connections_on_this_thread)).
-#[derive(Debug, Clone)]
-pub(crate) struct PoolSettings {
-    user_agent: String,
-    connect_timeout: Duration,
-    accept_invalid_certs: bool,
-}
-
-impl PoolSettings {
-    pub(crate) fn build(&self) -> Result<reqwest::Client> {
-        reqwest::Client::builder()
-            .user_agent(self.user_agent.as_str())
-            .connect_timeout(self.connect_timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tls_danger_accept_invalid_certs(self.accept_invalid_certs)
-            .build()
-            .map_err(|e| Error::Transport {
-                request: "building the HTTP client".into(),
-                source: Box::new(e),
-            })
-    }
-}
 
 /// A setting of the client, with the environment variable that provides it inside a job.
 ///

@@ -288,33 +288,21 @@ impl Windmill {
 
     /// `GET jobs_u/get/{id}?no_logs=true&no_code=true`.
     pub(crate) async fn get_job_light(&self, id: &JobId) -> Result<Value> {
-        let ids = id.to_string();
-        self.call(
-            Method::GET,
-            &[Seg::Ws, Seg::Lit("jobs_u"), Seg::Lit("get"), Seg::One(&ids)],
-        )
-        .query("no_logs", "true")
-        .query("no_code", "true")
-        .idempotent()
-        .not_found(ItemKind::Job, ids.clone())
-        .send()
-        .await?
-        .json()
+        self.job_call(Method::GET, &["jobs_u", "get"], id)
+            .query("no_logs", "true")
+            .query("no_code", "true")
+            .send()
+            .await?
+            .json()
     }
 
     /// `GET jobs_u/get/{id}?no_logs=true&no_code=true`, typed. A body that is not a job is
     /// [`Error::Decode`] naming the request, with the JSON's outline (never its values).
     pub(crate) async fn get_job_typed(&self, id: &JobId) -> Result<Job> {
-        let ids = id.to_string();
         let resp = self
-            .call(
-                Method::GET,
-                &[Seg::Ws, Seg::Lit("jobs_u"), Seg::Lit("get"), Seg::One(&ids)],
-            )
+            .job_call(Method::GET, &["jobs_u", "get"], id)
             .query("no_logs", "true")
             .query("no_code", "true")
-            .idempotent()
-            .not_found(ItemKind::Job, ids.clone())
             .send()
             .await?;
         let raw: Value = resp.json()?;
@@ -488,20 +476,8 @@ impl JobRunner for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn get_result(&self, id: &JobId) -> Result<Value> {
-        let ids = id.to_string();
         let resp = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("completed"),
-                    Seg::Lit("get_result"),
-                    Seg::One(&ids),
-                ],
-            )
-            .idempotent()
-            .not_found(ItemKind::Job, ids.clone())
+            .job_call(Method::GET, &["jobs_u", "completed", "get_result"], id)
             .send()
             .await?;
         resp.result_value()
@@ -514,23 +490,11 @@ impl JobRunner for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
-        let ids = id.to_string();
-        self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs_u"),
-                Seg::Lit("queue"),
-                Seg::Lit("cancel"),
-                Seg::One(&ids),
-            ],
-        )
-        .json(&json!({ "reason": reason.as_deref().unwrap_or(DEFAULT_CANCEL_REASON) }))?
-        .idempotent()
-        .not_found(ItemKind::Job, ids.clone())
-        .send()
-        .await
-        .map(drop)
+        self.job_call(Method::POST, &["jobs_u", "queue", "cancel"], id)
+            .json(&json!({ "reason": reason.as_deref().unwrap_or(DEFAULT_CANCEL_REASON) }))?
+            .send()
+            .await
+            .map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = query.script_path.as_ref().map(ItemPath::as_str), path_start = query.script_path_start.as_deref()))]

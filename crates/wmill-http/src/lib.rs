@@ -177,30 +177,46 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod approvals;
+// The client: its state and connection pools, its settings, how it is built.
 mod client;
 mod config;
-mod datatable;
-mod ducklake;
-mod handle;
-mod helpers;
-mod history;
-mod jobs;
-mod listings;
-mod logs;
-mod resources;
-mod sql;
+mod constructors;
+mod env;
+
+// Requests: URLs of typed path segments, then building, sending, retrying, reading answers.
 pub mod sse;
-mod state;
-mod suspended;
 mod transport;
 mod urls;
+
+// The four traits of `wmill_core`.
+mod handle; // cancels sent in the background (drop guards)
+mod history; // what synchronous runs learn from earlier runs
+mod items; // what variables and resources share
+mod jobs; // JobRunner: starts, results, status, cancel
+mod listings;
+mod log_follower;
+mod logs;
+mod resources;
+mod state;
 mod variables;
-mod wait;
+mod wait; // waiting for jobs: polling, event streams, run_wait_result
 
-use std::sync::Arc;
+// The other calls of the official clients, one file per API area.
+mod approvals; // resume/approval URLs, Slack and Teams approvals
+mod flow_state;
+mod identity; // whoami, version, OIDC and API tokens
+mod job_info; // raw job, force-cancel, root job, draining workers, cancel_running
+mod preview; // inline script previews
+mod progress;
+mod raw; // request_json, Kafka offsets
+mod suspended; // approving or rejecting a suspended step from code
 
-pub use approvals::InteractiveApproval;
+// SQL on the workspace's data tables and lakes.
+mod datatable;
+mod ducklake;
+mod sql;
+
+pub use approvals::{InteractiveApproval, ResumeUrls};
 pub use client::{Windmill, isolate_connections_on_this_thread, with_isolated_connections};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -209,135 +225,18 @@ pub use config::{
 };
 pub use datatable::DataTable;
 pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
-pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
+pub use env::{
+    EnvBackends, MOCKED_API_FILE_VAR, backend_from_env, backend_from_vars, env_backends,
+};
+pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
 pub use suspended::ResumeLink;
 pub use transport::{Request, ResponseStream};
+pub use urls::url_with_segments;
 pub use wait::ResultMaybe;
-
-/// The environment variable naming the Python client's mock-API file.
-pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";
-
-/// The backend the environment asks for.
-///
-/// - `WM_MOCKED_API_FILE` set: a [`MockOverlay`](wmill_core::MockOverlay), as the Python and
-///   TypeScript clients use the file. Variables, resources and state are looked up in the file
-///   first; a miss falls through to the Windmill server when the environment names one
-///   (`BASE_INTERNAL_URL` or `WM_BASE_URL`, then `WM_TOKEN` and `WM_WORKSPACE` are required),
-///   else to an empty [`InMemory`](wmill_core::InMemory). Sets go to the mock, kept in memory
-///   unless `WMILL_MOCKED_API_PERSIST=1` saves them to the file. Jobs go to the server (or the
-///   in-memory backend).
-/// - otherwise [`Windmill::from_env`].
-///
-/// ```no_run
-/// let backend = wmill_http::backend_from_env()?;
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-pub fn backend_from_env() -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
-    backend_from_vars(std::env::vars())
-}
-
-/// [`backend_from_env`] over environment-shaped `(name, value)` pairs.
-///
-/// ```
-/// # use wmill_core::VariableStore;
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
-/// # let dir = std::env::temp_dir().join(format!("wmill-doc-{}", std::process::id()));
-/// # std::fs::create_dir_all(&dir).unwrap();
-/// let file = dir.join("mock.json");
-/// std::fs::write(&file, r#"{"variables": {"u/me/x": "42"}, "resources": {}}"#).unwrap();
-/// let backend = wmill_http::backend_from_vars([
-///     ("WM_MOCKED_API_FILE".to_owned(), file.display().to_string()),
-/// ])?;
-/// assert!(format!("{backend:?}").starts_with("MockOverlay"));
-/// assert_eq!(backend.get_variable(&wmill_core::ItemPath::parse("u/me/x")?).await?, "42");
-/// # Ok(()) }
-/// ```
-pub fn backend_from_vars(
-    vars: impl IntoIterator<Item = (String, String)>,
-) -> wmill_core::Result<Arc<dyn wmill_core::Backend>> {
-    Ok(env_backends(vars)?.stores)
-}
-
-/// The backends the environment describes, in pieces: what [`backend_from_vars`] and
-/// `wmill::Client::from_vars` are made of. The one place where environment-shaped pairs become
-/// backends.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct EnvBackends {
-    /// The Windmill server the pairs name (`None`: `WM_MOCKED_API_FILE` without a server).
-    pub windmill: Option<Windmill>,
-    /// The configured backend: the server, else an empty [`InMemory`](wmill_core::InMemory).
-    /// Jobs go there.
-    pub base: Arc<dyn wmill_core::Backend>,
-    /// The backend of variables, resources and state: with `WM_MOCKED_API_FILE` the mock
-    /// over [`base`](Self::base), else `base` itself.
-    pub stores: Arc<dyn wmill_core::Backend>,
-}
-
-/// [`backend_from_vars`] in pieces (see [`EnvBackends`]).
-///
-/// ```
-/// let env = wmill_http::env_backends([
-///     ("WM_BASE_URL".to_owned(), "https://windmill.example".to_owned()),
-///     ("WM_TOKEN".to_owned(), "tok".to_owned()),
-///     ("WM_WORKSPACE".to_owned(), "demo".to_owned()),
-/// ])?;
-/// assert_eq!(env.windmill.map(|wm| wm.workspace().as_str().to_owned()).as_deref(), Some("demo"));
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-pub fn env_backends(
-    vars: impl IntoIterator<Item = (String, String)>,
-) -> wmill_core::Result<EnvBackends> {
-    let vars: Vec<(String, String)> = vars.into_iter().collect();
-    let mock = wmill_core::MockApiSettings::from_vars(&vars)?;
-    let windmill = if mock.is_none() || names_a_server(&vars) {
-        Some(Windmill::from_vars(vars)?)
-    } else {
-        None
-    };
-    let base: Arc<dyn wmill_core::Backend> = match &windmill {
-        Some(wm) => Arc::new(wm.clone()),
-        None => Arc::new(wmill_core::InMemory::new()),
-    };
-    let stores = match mock {
-        Some(mock) => Arc::new(mock.open(base.clone())?),
-        None => base.clone(),
-    };
-    Ok(EnvBackends {
-        windmill,
-        base,
-        stores,
-    })
-}
-
-/// Whether the pairs name a Windmill server (`BASE_INTERNAL_URL` or `WM_BASE_URL`).
-fn names_a_server(vars: &[(String, String)]) -> bool {
-    vars.iter()
-        .any(|(k, v)| (k == "BASE_INTERNAL_URL" || k == "WM_BASE_URL") && !v.trim().is_empty())
-}
-
-/// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.
-#[allow(dead_code)]
-fn _assert_impls() {
-    fn assert_send_sync<T: Send + Sync + 'static>() {}
-    fn assert_send<T: Send>(_: &T) {}
-    assert_send_sync::<Windmill>();
-    assert_send_sync::<WindmillBuilder>();
-    fn _futures(wm: &Windmill, id: &wmill_core::JobId) {
-        assert_send(&wm.get_result_maybe(id));
-        assert_send(&wm.set_progress(1, None));
-        assert_send(&wm.version());
-        let link = ResumeLink::from_parts(*id, 1, "00", None);
-        if let Ok(link) = &link {
-            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
-            assert_send(&wm.resume_link(id, 1, None));
-        }
-    }
-}
 
 /// The examples of this crate's README, compiled as doc tests.
 #[cfg(doctest)]

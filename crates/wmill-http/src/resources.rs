@@ -7,8 +7,6 @@ use serde_json::{Value, json};
 use wmill_core::{ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 
 use crate::client::Windmill;
-use crate::urls::Seg;
-use crate::variables::is_already_exists;
 
 /// A resource as `resources/list` returns it (unknown fields ignored).
 #[derive(Debug, Deserialize)]
@@ -27,17 +25,12 @@ impl Windmill {
     /// they are (`GET resources/get_value/{path}`; Python's `get_resource(interpolated=False)`).
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn get_resource_raw(&self, path: &ItemPath) -> Result<Value> {
-        self.call(
+        self.item_call(
             Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("resources"),
-                Seg::Lit("get_value"),
-                Seg::Item(path),
-            ],
+            ItemKind::Resource,
+            ["resources", "get_value"],
+            path,
         )
-        .idempotent()
-        .not_found(ItemKind::Resource, path.as_str())
         .send()
         .await?
         .json()
@@ -62,37 +55,13 @@ impl Windmill {
     /// Whether the resource exists (`GET resources/exists/{path}`).
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn resource_exists(&self, path: &ItemPath) -> Result<bool> {
-        self.call(
-            Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("resources"),
-                Seg::Lit("exists"),
-                Seg::Item(path),
-            ],
-        )
-        .idempotent()
-        .send()
-        .await?
-        .json()
+        self.item_exists("resources", path).await
     }
 
     async fn update_resource_value(&self, path: &ItemPath, value: &Value) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("resources"),
-                Seg::Lit("update_value"),
-                Seg::Item(path),
-            ],
-        )
-        .json(&json!({ "value": value }))?
-        .idempotent()
-        .not_found(ItemKind::Resource, path.as_str())
-        .send()
-        .await
-        .map(drop)
+        let route = ["resources", "update_value"];
+        self.update_item(ItemKind::Resource, route, path, value)
+            .await
     }
 
     async fn create_resource(
@@ -101,21 +70,12 @@ impl Windmill {
         value: &Value,
         resource_type: &str,
     ) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[Seg::Ws, Seg::Lit("resources"), Seg::Lit("create")],
-        )
-        .json(&json!({
+        let body = json!({
             "path": path.as_str(),
             "value": value,
             "resource_type": resource_type,
-        }))?
-        // A repeated create answers "already exists", which `set_resource` turns into an
-        // update with the same value: safe to repeat.
-        .idempotent()
-        .send()
-        .await
-        .map(drop)
+        });
+        self.create_item("resources", &body).await
     }
 }
 
@@ -130,17 +90,12 @@ impl Windmill {
 impl ResourceStore for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
-        self.call(
+        self.item_call(
             Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("resources"),
-                Seg::Lit("get_value_interpolated"),
-                Seg::Item(path),
-            ],
+            ItemKind::Resource,
+            ["resources", "get_value_interpolated"],
+            path,
         )
-        .idempotent()
-        .not_found(ItemKind::Resource, path.as_str())
         .send()
         .await?
         .json()
@@ -153,28 +108,20 @@ impl ResourceStore for Windmill {
         value: &Value,
         resource_type: &str,
     ) -> Result<()> {
-        if self.resource_exists(path).await? {
-            return self.update_resource_value(path, value).await;
-        }
-        match self.create_resource(path, value, resource_type).await {
-            Err(e) if is_already_exists(&e) => self.update_resource_value(path, value).await,
-            other => other,
-        }
+        let exists = self.resource_exists(path).await?;
+        let create = self.create_resource(path, value, resource_type);
+        self.create_or_update(exists, || self.update_resource_value(path, value), create)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-        self.call(
+        self.item_call(
             Method::DELETE,
-            &[
-                Seg::Ws,
-                Seg::Lit("resources"),
-                Seg::Lit("delete"),
-                Seg::Item(path),
-            ],
+            ItemKind::Resource,
+            ["resources", "delete"],
+            path,
         )
-        .idempotent()
-        .not_found(ItemKind::Resource, path.as_str())
         .send()
         .await
         .map(drop)
@@ -182,17 +129,12 @@ impl ResourceStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), resource_type = options.resource_type.as_deref(), path_start = options.path_start.as_deref()))]
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        wmill_core::validate_paging(options.page, options.per_page)?;
+        let filters = [
+            ("resource_type", options.resource_type.as_deref()),
+            ("path_start", options.path_start.as_deref()),
+        ];
         let resp = self
-            .call(
-                Method::GET,
-                &[Seg::Ws, Seg::Lit("resources"), Seg::Lit("list")],
-            )
-            .query_opt("resource_type", options.resource_type.as_deref())
-            .query_opt("path_start", options.path_start.as_deref())
-            .query_opt("page", options.page.map(|p| p.to_string()))
-            .query_opt("per_page", options.per_page.map(|p| p.to_string()))
-            .idempotent()
+            .list_call("resources", &filters, options.page, options.per_page)?
             .send()
             .await?;
         let rows: Vec<ListableResource> = resp.json()?;

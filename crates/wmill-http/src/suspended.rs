@@ -9,10 +9,11 @@ use serde::Serialize;
 use url::Url;
 use wmill_core::{Error, ItemKind, JobId, Result, ResumeRefusal};
 
+use crate::approvals::ResumeUrls;
 use crate::client::Windmill;
-use crate::helpers::ResumeUrls;
-use crate::transport::{excerpt, status_error};
+use crate::transport::status_error;
 use crate::urls::Seg;
+use wmill_core::excerpt;
 
 /// What an error or a log shows in place of a signature.
 const HIDDEN: &str = "<signature>";
@@ -502,9 +503,8 @@ impl Windmill {
                 )));
             }
         }
-        let body = serde_json::to_vec(payload).map_err(|e| {
-            Error::invalid("resume payload", format!("could not serialize it: {e}"))
-        })?;
+        let body =
+            serde_json::to_vec(payload).map_err(|e| Error::unserializable("resume payload", e))?;
         let id = link.job_id.to_string();
         let rid = link.resume_id.to_string();
         let shown = link.shown(op, workspace);

@@ -5,12 +5,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 use wmill_core::{
-    Error, ItemKind, ItemPath, ListVariables, Result, SetVariableOptions, VariableInfo,
-    VariableStore,
+    ItemKind, ItemPath, ListVariables, Result, SetVariableOptions, VariableInfo, VariableStore,
 };
 
 use crate::client::Windmill;
-use crate::urls::Seg;
 
 /// A variable as `variables/list` returns it (unknown fields ignored).
 #[derive(Debug, Deserialize)]
@@ -24,38 +22,11 @@ struct ListableVariable {
     value: Option<String>,
 }
 
-/// Whether a create failed because the item appeared meanwhile (a concurrent writer).
-pub(crate) fn is_already_exists(e: &Error) -> bool {
-    match e {
-        Error::Api {
-            status: 400 | 409,
-            body,
-            ..
-        } => {
-            let b = body.to_ascii_lowercase();
-            b.contains("already exists") || b.contains("duplicate key")
-        }
-        _ => false,
-    }
-}
-
 impl Windmill {
     /// Whether the variable exists (`GET variables/exists/{path}`).
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn variable_exists(&self, path: &ItemPath) -> Result<bool> {
-        self.call(
-            Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("variables"),
-                Seg::Lit("exists"),
-                Seg::Item(path),
-            ],
-        )
-        .idempotent()
-        .send()
-        .await?
-        .json()
+        self.item_exists("variables", path).await
     }
 
     async fn create_variable(
@@ -64,40 +35,18 @@ impl Windmill {
         value: &str,
         options: &SetVariableOptions,
     ) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[Seg::Ws, Seg::Lit("variables"), Seg::Lit("create")],
-        )
-        .json(&json!({
+        let body = json!({
             "path": path.as_str(),
             "value": value,
             "is_secret": options.is_secret,
             "description": options.description.as_deref().unwrap_or(""),
-        }))?
-        // A repeated create answers "already exists", which `set_variable` turns into an
-        // update with the same value: safe to repeat.
-        .idempotent()
-        .send()
-        .await
-        .map(drop)
+        });
+        self.create_item("variables", &body).await
     }
 
     async fn update_variable(&self, path: &ItemPath, value: &str) -> Result<()> {
-        self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("variables"),
-                Seg::Lit("update"),
-                Seg::Item(path),
-            ],
-        )
-        .json(&json!({ "value": value }))?
-        .idempotent()
-        .not_found(ItemKind::Variable, path.as_str())
-        .send()
-        .await
-        .map(drop)
+        self.update_item(ItemKind::Variable, ["variables", "update"], path, value)
+            .await
     }
 }
 
@@ -114,17 +63,12 @@ impl Windmill {
 impl VariableStore for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_variable(&self, path: &ItemPath) -> Result<String> {
-        self.call(
+        self.item_call(
             Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("variables"),
-                Seg::Lit("get_value"),
-                Seg::Item(path),
-            ],
+            ItemKind::Variable,
+            ["variables", "get_value"],
+            path,
         )
-        .idempotent()
-        .not_found(ItemKind::Variable, path.as_str())
         .send()
         .await?
         .json()
@@ -137,28 +81,20 @@ impl VariableStore for Windmill {
         value: &str,
         options: &SetVariableOptions,
     ) -> Result<()> {
-        if self.variable_exists(path).await? {
-            return self.update_variable(path, value).await;
-        }
-        match self.create_variable(path, value, options).await {
-            Err(e) if is_already_exists(&e) => self.update_variable(path, value).await,
-            other => other,
-        }
+        let exists = self.variable_exists(path).await?;
+        let create = self.create_variable(path, value, options);
+        self.create_or_update(exists, || self.update_variable(path, value), create)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-        self.call(
+        self.item_call(
             Method::DELETE,
-            &[
-                Seg::Ws,
-                Seg::Lit("variables"),
-                Seg::Lit("delete"),
-                Seg::Item(path),
-            ],
+            ItemKind::Variable,
+            ["variables", "delete"],
+            path,
         )
-        .idempotent()
-        .not_found(ItemKind::Variable, path.as_str())
         .send()
         .await
         .map(drop)
@@ -166,16 +102,9 @@ impl VariableStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        wmill_core::validate_paging(options.page, options.per_page)?;
+        let filters = [("path_start", options.path_start.as_deref())];
         let resp = self
-            .call(
-                Method::GET,
-                &[Seg::Ws, Seg::Lit("variables"), Seg::Lit("list")],
-            )
-            .query_opt("path_start", options.path_start.as_deref())
-            .query_opt("page", options.page.map(|p| p.to_string()))
-            .query_opt("per_page", options.per_page.map(|p| p.to_string()))
-            .idempotent()
+            .list_call("variables", &filters, options.page, options.per_page)?
             .send()
             .await?;
         let rows: Vec<ListableVariable> = resp.json()?;

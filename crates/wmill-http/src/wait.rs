@@ -605,7 +605,10 @@ impl Windmill {
                         return Err(Error::Api {
                             status: 200,
                             request,
-                            body: crate::transport::excerpt(event.data.as_bytes(), 500),
+                            body: wmill_core::excerpt(
+                                event.data.as_bytes(),
+                                wmill_core::MAX_ERROR_BODY,
+                            ),
                         });
                     }
                     _ => {}

@@ -7,20 +7,6 @@ pub(crate) fn location(storage: Option<&str>, key: &str) -> String {
     format!("s3://{}/{}", storage.unwrap_or(""), key)
 }
 
-const MAX_BODY: usize = 1000;
-
-fn truncated(mut text: String) -> String {
-    if text.len() > MAX_BODY {
-        let mut cut = MAX_BODY;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 /// Maps an object_store error of `operation` on `storage`/`key`.
 ///
 /// - `NotFound` -> [`Error::NotFound`] (kind object, the `s3://` location);
@@ -42,16 +28,16 @@ pub(crate) fn map_store_error(
             kind: ItemKind::Object,
             path: loc.into(),
         },
-        object_store::Error::PermissionDenied { .. } => Error::Unauthorized {
-            status: 403,
-            request: format!("{operation} {loc}"),
-            body: truncated(err.to_string()),
-        },
-        object_store::Error::Unauthenticated { .. } => Error::Unauthorized {
-            status: 401,
-            request: format!("{operation} {loc}"),
-            body: truncated(err.to_string()),
-        },
+        object_store::Error::PermissionDenied { .. } => Error::from_status(
+            403,
+            format!("{operation} {loc}"),
+            err.to_string().as_bytes(),
+        ),
+        object_store::Error::Unauthenticated { .. } => Error::from_status(
+            401,
+            format!("{operation} {loc}"),
+            err.to_string().as_bytes(),
+        ),
         object_store::Error::InvalidPath { source } => Error::InvalidInput {
             what: "S3 object key",
             reason: format!("{loc}: {source}"),

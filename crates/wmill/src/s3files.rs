@@ -346,7 +346,7 @@ pub async fn load_s3_json<T: DeserializeOwned>(obj: impl S3Ref) -> Result<T> {
 pub(crate) fn json_body(value: &(impl Serialize + ?Sized)) -> Result<Bytes> {
     serde_json::to_vec(value)
         .map(Bytes::from)
-        .map_err(|e| Error::invalid("JSON value", format!("could not serialize it to JSON: {e}")))
+        .map_err(|e| Error::unserializable("JSON value", e))
 }
 
 pub(crate) fn json_options() -> WriteOptions {

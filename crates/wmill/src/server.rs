@@ -14,9 +14,9 @@ use std::sync::Arc;
 use wmill_core::{ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
 use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls};
 
-use crate::functions::to_json;
 use crate::global::client;
 use crate::{Client, JobRef};
+use wmill_core::to_json;
 
 fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()

@@ -203,13 +203,13 @@ impl WindmillConnection {
         base: &Url,
         segments: impl IntoIterator<Item = &'a str>,
     ) -> Result<Url> {
-        let mut url = base.clone();
-        url.path_segments_mut()
-            .map_err(|()| Error::invalid(what, "cannot be a base"))?
-            .pop_if_empty()
-            .extend(["api", "w", self.workspace(), "s3_proxy"])
-            .extend(segments);
-        Ok(url)
+        let head = ["api", "w", self.workspace(), "s3_proxy"];
+        wmill_http::url_with_segments(
+            base,
+            head.into_iter()
+                .chain(segments.into_iter().map(|s| s as &str)),
+        )
+        .map_err(|_| Error::invalid(what, "cannot be a base"))
     }
 
     /// A request to `{base}/api/w/{ws}/{path}` with the `Some` pairs of `query`.

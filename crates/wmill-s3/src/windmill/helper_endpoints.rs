@@ -353,7 +353,7 @@ impl WindmillConnection {
             }
             serde_json::from_slice(&resp).map_err(|e| Error::Decode {
                 request: "GET /job_helpers/test_connection".into(),
-                body_excerpt: String::from_utf8_lossy(&resp[..resp.len().min(200)]).into_owned(),
+                body_excerpt: wmill_core::excerpt(&resp, wmill_core::MAX_DECODE_EXCERPT),
                 source: Box::new(e),
             })
         }

@@ -13,20 +13,6 @@ use super::settings::{
 use crate::S3Object;
 use tracing::Instrument;
 
-/// A short excerpt of an answer that holds no secret, for decode errors.
-pub(crate) fn excerpt(value: &Value) -> String {
-    let mut text = value.to_string();
-    if text.len() > 200 {
-        let mut cut = 200;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 fn resource_body(s3_resource_path: Option<&str>) -> Value {
     // An empty path would name a resource "": leave it out instead.
     match s3_resource_path.filter(|p| !p.is_empty()) {
@@ -108,7 +94,10 @@ impl WindmillConnection {
                 Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
                 _ => Err(Error::Decode {
                     request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
-                    body_excerpt: excerpt(&answer),
+                    body_excerpt: wmill_core::excerpt(
+                        answer.to_string().as_bytes(),
+                        wmill_core::MAX_DECODE_EXCERPT,
+                    ),
                     source: "expected {\"bucket\": string or null}".into(),
                 }),
             }

@@ -11,9 +11,7 @@
 //!
 //! The server-only helpers are in `server.rs`, the S3 functions in `s3files.rs`.
 
-use serde::Serialize;
-use serde_json::Value;
-use wmill_core::{Error, ItemPath, Result};
+use wmill_core::{ItemPath, Result};
 
 mod handles;
 mod jobs;
@@ -36,8 +34,4 @@ fn path(p: &str) -> Result<ItemPath> {
     ItemPath::parse(p)
 }
 
-/// `value` as JSON, or [`Error::InvalidInput`] naming `what` when it does not serialize.
-pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::invalid(what, format!("could not serialize the {what}: {e}")))
-}
+pub(crate) use wmill_core::to_json;

@@ -1,0 +1,127 @@
+//! What variables and resources share: the request about one item
+//! (`{ws}/{area}/{op}/{path}`), `exists`, create-or-update, and the listing request.
+
+use std::future::Future;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+use wmill_core::{Error, ItemKind, ItemPath, Result};
+
+use crate::client::Windmill;
+use crate::transport::Request;
+use crate::urls::Seg;
+
+/// Whether a create failed because the item appeared meanwhile (a concurrent writer).
+pub(crate) fn is_already_exists(e: &Error) -> bool {
+    match e {
+        Error::Api {
+            status: 400 | 409,
+            body,
+            ..
+        } => {
+            let b = body.to_ascii_lowercase();
+            b.contains("already exists") || b.contains("duplicate key")
+        }
+        _ => false,
+    }
+}
+
+impl Windmill {
+    /// `{ws}/{area}/{op}/{path}` (`variables/get_value/u/a/b`), idempotent, a 404 naming the
+    /// item as a `kind`.
+    pub(crate) fn item_call<'a>(
+        &'a self,
+        method: Method,
+        kind: ItemKind,
+        [area, op]: [&'static str; 2],
+        path: &'a ItemPath,
+    ) -> Request<'a> {
+        self.call(
+            method,
+            &[Seg::Ws, Seg::Lit(area), Seg::Lit(op), Seg::Item(path)],
+        )
+        .idempotent()
+        .not_found(kind, path.as_str())
+    }
+
+    /// Whether the item exists (`GET {ws}/{area}/exists/{path}`).
+    pub(crate) async fn item_exists(&self, area: &'static str, path: &ItemPath) -> Result<bool> {
+        self.call(
+            Method::GET,
+            &[Seg::Ws, Seg::Lit(area), Seg::Lit("exists"), Seg::Item(path)],
+        )
+        .idempotent()
+        .send()
+        .await?
+        .json()
+    }
+
+    /// `POST {ws}/{area}/create` with `body`. Idempotent: a repeated create answers "already
+    /// exists", which [`create_or_update`](Self::create_or_update) turns into an update with the
+    /// same value.
+    pub(crate) async fn create_item(&self, area: &'static str, body: &Value) -> Result<()> {
+        self.call(Method::POST, &[Seg::Ws, Seg::Lit(area), Seg::Lit("create")])
+            .json(body)?
+            .idempotent()
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// `POST {ws}/{area}/{op}/{path}` `{"value": value}`: the item's new value.
+    pub(crate) async fn update_item<V: Serialize + Sync + ?Sized>(
+        &self,
+        kind: ItemKind,
+        route: [&'static str; 2],
+        path: &ItemPath,
+        value: &V,
+    ) -> Result<()> {
+        self.item_call(Method::POST, kind, route, path)
+            .json(&json!({ "value": value }))?
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// Sets an item: `update` when it `exists`, else `create`; a create that races with another
+    /// writer (the server answers "already exists") falls back to `update`.
+    pub(crate) async fn create_or_update<U, C>(
+        &self,
+        exists: bool,
+        update: impl Fn() -> U,
+        create: C,
+    ) -> Result<()>
+    where
+        U: Future<Output = Result<()>>,
+        C: Future<Output = Result<()>>,
+    {
+        if exists {
+            return update().await;
+        }
+        match create.await {
+            Err(e) if is_already_exists(&e) => update().await,
+            other => other,
+        }
+    }
+
+    /// `GET {ws}/{area}/list` with the `filters` that are set, then `page` and `per_page`
+    /// (checked before any request), idempotent.
+    pub(crate) fn list_call(
+        &self,
+        area: &'static str,
+        filters: &[(&str, Option<&str>)],
+        page: Option<u32>,
+        per_page: Option<u32>,
+    ) -> Result<Request<'_>> {
+        wmill_core::validate_paging(page, per_page)?;
+        let mut call = self.call(Method::GET, &[Seg::Ws, Seg::Lit(area), Seg::Lit("list")]);
+        for (key, value) in filters {
+            call = call.query_opt(key, *value);
+        }
+        Ok(call
+            .query_opt("page", page.map(|p| p.to_string()))
+            .query_opt("per_page", per_page.map(|p| p.to_string()))
+            .idempotent())
+    }
+}

@@ -1,0 +1,163 @@
+//! Sending a [`Request`]: into an answer read whole, decoded, or streamed.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use wmill_core::Result;
+
+use super::attempts::{Answer, Outcome, read_answer};
+use super::errors::{RequestName, origin_of, status_error};
+use super::idle::Activity;
+use super::request::Request;
+use super::response::{Resp, ResponseStream};
+use crate::client::Windmill;
+
+impl<'c> Request<'c> {
+    /// Sends the request and decodes a 2xx answer as JSON.
+    ///
+    /// # Errors
+    /// The status's error for a non-2xx answer; [`Error::Decode`](wmill_core::Error::Decode) for a 2xx answer that is
+    /// empty or not the JSON `T` expects; [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
+    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send().await?.json()
+    }
+
+    /// Sends the request and returns the body of a 2xx answer (up to the client's body limit).
+    pub async fn send_bytes(self) -> Result<Bytes> {
+        Ok(self.send().await?.body)
+    }
+
+    /// Sends the request and returns the body of a 2xx answer as text.
+    ///
+    /// # Errors
+    /// [`Error::Decode`](wmill_core::Error::Decode) when the body is not UTF-8.
+    pub async fn send_text(self) -> Result<String> {
+        self.send().await?.text()
+    }
+
+    /// Sends the request and checks that the answer is a 2xx; the body is read and dropped.
+    pub async fn send_empty(self) -> Result<()> {
+        self.send().await.map(|_| ())
+    }
+
+    /// Sends the request (with retries) and returns the successful response; any non-2xx status
+    /// is mapped to an error.
+    pub(crate) async fn send(mut self) -> Result<Resp> {
+        let not_found = self.not_found.take();
+        let workspace = self.workspace();
+        let resp = self.send_raw().await?;
+        if resp.status.is_success() {
+            Ok(resp)
+        } else {
+            let not_found = not_found.map(|(kind, path)| (kind, path.into_owned()));
+            Err(status_error(
+                resp.status,
+                &resp.body,
+                &resp.request,
+                not_found.as_ref(),
+                workspace,
+            ))
+        }
+    }
+
+    /// The workspace of a request in the client's workspace.
+    pub(super) fn workspace(&self) -> Option<&'c str> {
+        let client: &'c Windmill = self.client;
+        self.in_workspace.then(|| client.inner.workspace.as_str())
+    }
+
+    /// Sends the request (with retries) and returns whatever status came back.
+    pub(crate) async fn send_raw(mut self) -> Result<Resp> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let limit = self.client.inner.max_response_bytes;
+        let progress = Activity::local();
+        let (answer, attempts) = self
+            .with_retries(&progress, |resp, progress| {
+                read_answer(resp, limit, progress)
+            })
+            .await?;
+        Ok(Resp {
+            status: answer.status,
+            body: answer.body,
+            content_type: answer.content_type,
+            request: RequestName {
+                method: self.method,
+                url: self.url,
+            },
+            attempts,
+        })
+    }
+
+    /// Sends the request and returns a 2xx answer as soon as its headers arrive, its body as a
+    /// stream of chunks ([`ResponseStream`]): for downloads of any size.
+    ///
+    /// Retries (of an idempotent request) happen before the headers: once the body has
+    /// started, an error ends the stream. The body has an idle timeout, not a total one.
+    ///
+    /// # Errors
+    /// The status's error for a non-2xx answer (its body read up to the client's limit);
+    /// [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
+    pub async fn send_stream(mut self) -> Result<ResponseStream> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let limit = self.client.inner.max_response_bytes;
+        let progress = Activity::local();
+        let (head, _) = self
+            .with_retries(&progress, |resp, progress| async move {
+                if resp.status().is_success() {
+                    return Ok(Head::Open(resp));
+                }
+                read_answer(resp, limit, progress).await.map(Head::Failed)
+            })
+            .await?;
+        let request = self.request_name();
+        let workspace = self.workspace();
+        match head {
+            Head::Open(resp) => Ok(ResponseStream {
+                status: resp.status(),
+                headers: resp.headers().clone(),
+                content_length: resp.content_length(),
+                request: request.to_string(),
+                origin: origin_of(&self.url),
+                idle: self.client.inner.idle_timeout,
+                resp,
+            }),
+            Head::Failed(answer) => {
+                let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
+                Err(status_error(
+                    answer.status,
+                    &answer.body,
+                    &request,
+                    not_found.as_ref(),
+                    workspace,
+                ))
+            }
+        }
+    }
+}
+
+/// A streamed answer's head: open (2xx, body unread) or failed (body read).
+pub(super) enum Head {
+    Open(reqwest::Response),
+    Failed(Answer),
+}
+
+impl Outcome for Head {
+    fn status(&self) -> StatusCode {
+        match self {
+            Head::Open(r) => r.status(),
+            Head::Failed(a) => a.status,
+        }
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Head::Open(_) => None,
+            Head::Failed(a) => a.retry_after,
+        }
+    }
+}
