@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rand::Rng;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -286,7 +285,7 @@ impl Windmill {
         flow_level: bool,
     ) -> Result<ResumeUrls> {
         let id = self.current_job(None)?.to_string();
-        let nonce: u32 = rand::rng().random_range(0..1_000_000_000);
+        let nonce = crate::random::random_u64() % 1_000_000_000;
         let nonce = nonce.to_string();
         self.call(
             Method::GET,

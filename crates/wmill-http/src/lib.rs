@@ -169,7 +169,11 @@
 //! OpenTelemetry.
 //!
 //! # Features
-//! None: the crate always uses reqwest with rustls.
+//! - `http2`: HTTP/2 (negotiated by ALPN over TLS) besides HTTP/1.1. Off by default: Windmill
+//!   serves HTTP/1.1, and the `h2` crate is a tenth of this crate's cold build.
+//!
+//! TLS is rustls with the `ring` crypto provider (see [`install_crypto_provider`]), with the
+//! platform's certificate verifier; no OpenSSL, no C compiler beyond `ring`'s few files.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -184,11 +188,13 @@ mod history;
 mod jobs;
 mod listings;
 mod logs;
+mod random;
 mod resources;
 mod sql;
 pub mod sse;
 mod state;
 mod suspended;
+mod tls;
 mod transport;
 mod urls;
 mod variables;
@@ -211,6 +217,7 @@ pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
 pub use suspended::ResumeLink;
+pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
 pub use wait::ResultMaybe;
 

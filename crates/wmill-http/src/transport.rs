@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use rand::Rng;
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
 };
@@ -1193,7 +1192,7 @@ pub(crate) fn backoff(retry: &crate::RetryConfig, attempt: u32) -> Duration {
         .saturating_mul(1u32 << exp)
         .min(retry.max_backoff);
     let half = d / 2;
-    let jitter = rand::rng().random_range(0.0..=1.0);
+    let jitter = crate::random::random_fraction();
     half + half.mul_f64(jitter)
 }
 

@@ -231,6 +231,7 @@ impl WindmillResolver {
 
     async fn proxy(&self, storage: Option<&str>) -> Result<Arc<dyn ObjectStore>> {
         let creds = self.conn.s3_proxy_credentials(storage).await?;
+        wmill_http::install_crypto_provider();
         let store = AmazonS3Builder::new()
             .with_endpoint(&creds.endpoint_url)
             .with_bucket_name(&creds.bucket)
@@ -371,6 +372,7 @@ fn build_direct(
     } else {
         info.region.clone()
     };
+    wmill_http::install_crypto_provider();
     let mut builder = AmazonS3Builder::new()
         .with_endpoint(endpoint)
         .with_bucket_name(&info.bucket)
