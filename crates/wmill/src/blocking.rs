@@ -102,6 +102,22 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    let erased: ErasedFuture = Box::pin(async move {
+        Ok(Box::new(fut.await) as Box<dyn std::any::Any + Send>)
+    });
+    match block_on_erased(erased)?.downcast::<Result<T>>() {
+        Ok(out) => *out,
+        Err(_) => Err(Error::Unsupported {
+            operation: "a blocking call whose output changed type",
+            backend: "wmill::blocking",
+        }),
+    }
+}
+
+type ErasedFuture =
+    std::pin::Pin<Box<dyn Future<Output = Result<Box<dyn std::any::Any + Send>>> + Send>>;
+
+fn block_on_erased(fut: ErasedFuture) -> Result<Box<dyn std::any::Any + Send>> {
     // The call runs on the runtime's threads: its spans stay children of the caller's.
     let fut = tracing::Instrument::in_current_span(fut);
     let rt = runtime()?;
