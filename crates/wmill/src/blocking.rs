@@ -102,9 +102,8 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    let erased: ErasedFuture = Box::pin(async move {
-        Ok(Box::new(fut.await) as Box<dyn std::any::Any + Send>)
-    });
+    let erased: ErasedFuture =
+        Box::pin(async move { Ok(Box::new(fut.await) as Box<dyn std::any::Any + Send>) });
     match block_on_erased(erased)?.downcast::<Result<T>>() {
         Ok(out) => *out,
         Err(_) => Err(Error::Unsupported {
