@@ -102,6 +102,9 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    // Boxed and type-erased, the call reaches the runtime as one type: tokio's `spawn` and
+    // `block_on` are compiled once for the whole module instead of once per function, which
+    // was most of this crate's build time. The output (the call's `Result<T>`) comes back boxed.
     let erased: ErasedFuture =
         Box::pin(async move { Ok(Box::new(fut.await) as Box<dyn std::any::Any + Send>) });
     match block_on_erased(erased)?.downcast::<Result<T>>() {
@@ -113,9 +116,12 @@ where
     }
 }
 
+/// A call of [`block_on`] with its types erased; its output is the call's boxed `Result<T>`.
 type ErasedFuture =
     std::pin::Pin<Box<dyn Future<Output = Result<Box<dyn std::any::Any + Send>>> + Send>>;
 
+/// [`block_on`] for one type of future: errors here are the runtime's (it did not start, or the
+/// task was dropped); the call's own result is inside the box.
 fn block_on_erased(fut: ErasedFuture) -> Result<Box<dyn std::any::Any + Send>> {
     // The call runs on the runtime's threads: its spans stay children of the caller's.
     let fut = tracing::Instrument::in_current_span(fut);
