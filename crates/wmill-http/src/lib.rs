@@ -170,7 +170,8 @@
 //!
 //! # Features
 //! - `http2`: HTTP/2 (negotiated by ALPN over TLS) besides HTTP/1.1. Off by default: Windmill
-//!   serves HTTP/1.1, and the `h2` crate is a tenth of this crate's cold build.
+//!   serves HTTP/1.1, and the `h2` crate is about 5 s of a cold build's CPU time. (A build with
+//!   the SDK's S3 crate has it anyway: object_store asks reqwest for it.)
 //!
 //! TLS is rustls with the `ring` crypto provider (see [`install_crypto_provider`]), with the
 //! platform's certificate verifier; no OpenSSL, no C compiler beyond `ring`'s few files.
