@@ -123,6 +123,8 @@ impl Clients {
                 .with_token(&endpoint.token)
                 .with_workspace(&endpoint.workspace)
         };
+        // The raw client uses the SDK's TLS provider, as a script's own client would.
+        wmill_http::install_crypto_provider();
         Clients {
             raw: reqwest::Client::builder().build().expect("reqwest client"),
             base: format!(

@@ -29,6 +29,7 @@ pub struct S3Endpoint {
 
 impl S3Endpoint {
     fn store(&self) -> AmazonS3 {
+        wmill_http::install_crypto_provider();
         AmazonS3Builder::new()
             .with_endpoint(&self.endpoint)
             .with_allow_http(true)

@@ -147,6 +147,7 @@ pub async fn run(endpoint: &Endpoint, config: &VarConfig) -> Vec<VarRow> {
         .with_workspace(&endpoint.workspace)
         .build()
         .expect("client");
+    wmill_http::install_crypto_provider();
     let raw = reqwest::Client::builder().build().expect("reqwest client");
     let url = format!(
         "{}/api/w/{}/variables/get_value/{}",
@@ -358,6 +359,7 @@ pub async fn fixed_calls(
         .with_workspace(&endpoint.workspace)
         .build()
         .expect("client");
+    wmill_http::install_crypto_provider();
     let raw = reqwest::Client::builder().build().expect("reqwest client");
     let url = format!(
         "{}/api/w/{}/variables/get_value/{}",

@@ -103,7 +103,12 @@ impl S3TestServer {
 
     /// An [`AmazonS3Builder`] configured for this server and [`Self::bucket`]: endpoint, plain
     /// HTTP, path-style requests, region `us-east-1`, the server's keys.
+    /// Installs rustls' `ring` provider first (as `wmill_http::install_crypto_provider` does):
+    /// the workspace's reqwest has no provider of its own.
     pub fn builder(&self) -> AmazonS3Builder {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         AmazonS3Builder::new()
             .with_endpoint(&self.endpoint)
             .with_allow_http(true)

@@ -192,6 +192,7 @@ async fn unknown_script_languages_send_nothing() {
 }
 
 fn s3_client(server: &FaultServer) -> S3Client {
+    wmill_http::install_crypto_provider();
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(server.base_url())
         .with_allow_http(true)

@@ -1,7 +1,6 @@
 //! Approvals of suspended flow steps: the resume/cancel URLs of a step ([`ResumeUrls`]) and
 //! interactive approvals in Slack and Microsoft Teams ([`InteractiveApproval`]).
 
-use rand::Rng;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -117,7 +116,7 @@ impl Windmill {
         flow_level: bool,
     ) -> Result<ResumeUrls> {
         let id = self.current_job(None)?.to_string();
-        let nonce: u32 = rand::rng().random_range(0..1_000_000_000);
+        let nonce = crate::random::random_u64() % 1_000_000_000;
         let nonce = nonce.to_string();
         self.call(
             Method::GET,

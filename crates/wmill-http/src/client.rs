@@ -122,6 +122,7 @@ pub(crate) struct PoolSettings {
 
 impl PoolSettings {
     pub(crate) fn build(&self) -> Result<reqwest::Client> {
+        crate::install_crypto_provider();
         reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .connect_timeout(self.connect_timeout)

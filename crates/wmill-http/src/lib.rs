@@ -173,7 +173,12 @@
 //! OpenTelemetry.
 //!
 //! # Features
-//! None: the crate always uses reqwest with rustls.
+//! - `http2`: HTTP/2 (negotiated by ALPN over TLS) besides HTTP/1.1. Off by default: Windmill
+//!   serves HTTP/1.1, and the `h2` crate is about 5 s of a cold build's CPU time. (A build with
+//!   the SDK's S3 crate has it anyway: object_store asks reqwest for it.)
+//!
+//! TLS is rustls with the `ring` crypto provider (see [`install_crypto_provider`]), with the
+//! platform's certificate verifier; no OpenSSL, no C compiler beyond `ring`'s few files.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -182,6 +187,8 @@ mod client;
 mod config;
 mod constructors;
 mod env;
+mod random; // jitter and nonces from the standard library
+mod tls; // the rustls crypto provider (ring)
 
 // Requests: URLs of typed path segments, then building, sending, retrying, reading answers.
 pub mod sse;
@@ -234,6 +241,7 @@ pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 pub use reqwest;
 pub use sql::{ResultCollection, SqlPreview, SqlQuery};
 pub use suspended::ResumeLink;
+pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
 pub use urls::url_with_segments;
 pub use wait::ResultMaybe;

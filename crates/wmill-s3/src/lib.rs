@@ -173,9 +173,18 @@ pub use reader::S3Reader;
 pub use resolver::{StaticResolver, StorageResolver};
 #[cfg(feature = "windmill")]
 pub use windmill::*;
+#[cfg(feature = "windmill")]
+pub use wmill_http::install_crypto_provider;
 
 /// The object_store crate this one is built on, re-exported so users plug stores without a
 /// version mismatch (`wmill_s3::object_store::memory::InMemory`, `::aws::AmazonS3Builder`).
+///
+/// object_store is built without a TLS crypto provider of its own (its `aws-base`, `reqwest` and
+/// `ring` features: the `aws` feature would add aws-lc-rs, a long C build): an
+/// `AmazonS3Builder` of yours, built before the SDK's first client, needs rustls' process
+/// provider installed first, with `wmill_s3::install_crypto_provider()` (feature `windmill`), or
+/// without that feature with rustls' own
+/// `rustls::crypto::ring::default_provider().install_default()`.
 pub use object_store;
 
 /// The examples of this crate's README, compiled as doc tests.

@@ -21,6 +21,8 @@
 //!
 //! # Feature flags
 //! - `http` (default): the Windmill HTTP backend ([`http`], `wmill_http`).
+//! - `http2`: HTTP/2 (negotiated by ALPN over TLS) besides HTTP/1.1 for the Windmill client
+//!   (`wmill_http`'s `http2`; turns on `http`).
 //! - `s3` (default): workspace S3 files ([`s3`], `wmill_s3`).
 //! - `blocking` (default): [`blocking`], the same functions without `async`.
 //! - `mock`: mockall mocks of the four traits (`MockVariableStore`, ...).

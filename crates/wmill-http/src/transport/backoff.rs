@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -31,6 +30,6 @@ pub(crate) fn backoff(retry: &crate::RetryConfig, attempt: u32) -> Duration {
         .saturating_mul(1u32 << exp)
         .min(retry.max_backoff);
     let half = d / 2;
-    let jitter = rand::rng().random_range(0.0..=1.0);
+    let jitter = crate::random::random_fraction();
     half + half.mul_f64(jitter)
 }

@@ -61,6 +61,7 @@ pub(super) async fn proxy_store(
     storage: Option<&str>,
 ) -> Result<Arc<dyn ObjectStore>> {
     let creds = conn.s3_proxy_credentials(storage).await?;
+    wmill_http::install_crypto_provider();
     let store = AmazonS3Builder::new()
         .with_endpoint(&creds.endpoint_url)
         .with_bucket_name(&creds.bucket)
@@ -107,6 +108,7 @@ fn build_direct(
     } else {
         info.region.clone()
     };
+    wmill_http::install_crypto_provider();
     let mut builder = AmazonS3Builder::new()
         .with_endpoint(endpoint)
         .with_bucket_name(&info.bucket)

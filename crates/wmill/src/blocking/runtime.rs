@@ -13,6 +13,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
@@ -75,15 +76,36 @@ where
     F: Future + Send,
     F::Output: Send,
 {
+    // Boxed and type-erased, every call reaches the runtime as one type: tokio's `block_on`
+    // and the scoped hand-off are compiled once for the crate instead of once per function,
+    // which was most of this crate's build time. The output comes back through `slot`.
+    let mut slot = None;
+    let out = &mut slot;
+    run_erased(Box::pin(async move {
+        *out = Some(fut.await);
+    }))?;
+    slot.ok_or(Error::Unsupported {
+        operation: "a blocking call that returned without completing",
+        backend: "wmill::blocking",
+    })
+}
+
+/// A call of [`run`] with its types erased: it writes its output where `run` reads it.
+type Erased<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// [`run`] for one type of future.
+fn run_erased(fut: Erased<'_>) -> Result<()> {
     let rt = runtime()?;
     if ON_OWN_RUNTIME.with(Cell::get) {
         // Waiting here for another task of the same runtime could wait for ever (the task may
         // sit in this very worker's queue): the worker hands its queue to the rest of the
         // runtime first, then runs the call in place.
-        return Ok(tokio::task::block_in_place(|| rt.handle().block_on(fut)));
+        tokio::task::block_in_place(|| rt.handle().block_on(fut));
+        return Ok(());
     }
     if tokio::runtime::Handle::try_current().is_err() {
-        return Ok(isolated(|| rt.block_on(fut)));
+        isolated(|| rt.block_on(fut));
+        return Ok(());
     }
     on_scoped_thread(rt, fut)
 }
@@ -91,11 +113,7 @@ where
 /// Runs `fut` on a thread of its own, which the caller waits for: the caller is inside
 /// another runtime, whose thread it blocks (its choice), and where `Runtime::block_on` would
 /// panic. The caller's scoped client (`with_client`) and span go along.
-fn on_scoped_thread<F>(rt: &'static Runtime, fut: F) -> Result<F::Output>
-where
-    F: Future + Send,
-    F::Output: Send,
-{
+fn on_scoped_thread(rt: &'static Runtime, fut: Erased<'_>) -> Result<()> {
     let client = crate::global::scoped();
     let fut = tracing::Instrument::in_current_span(fut);
     std::thread::scope(|scope| {
@@ -111,9 +129,10 @@ where
             })?;
         // A panic in the call (a mock's unexpected call, a job closure of yours) goes on in
         // the caller's thread, as it would in a synchronous function, with its message.
-        Ok(thread
+        thread
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(())
     })
 }
 
