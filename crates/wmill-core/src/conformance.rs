@@ -67,14 +67,14 @@ pub fn install_fixtures(backend: &InMemory) -> crate::Result<()> {
     })?;
     backend.register_script(SLEEP, |args| async move {
         let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
-        futures_timer::Delay::new(Duration::from_millis(ms)).await;
+        crate::timer::sleep(Duration::from_millis(ms)).await;
         Ok(json!(ms))
     })?;
     Ok(())
 }
 
 fn unique(prefix: &str) -> ItemPath {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = crate::ids::random_uuid().simple().to_string();
     ItemPath::parse(format!("u/conformance/{prefix}_{}", &id[..12])).unwrap()
 }
 
@@ -345,7 +345,7 @@ pub async fn state(store: &dyn StateStore) {
         "a null state is stored as null"
     );
 
-    let marker = uuid::Uuid::new_v4().to_string();
+    let marker = crate::ids::random_uuid().to_string();
     store.set_state(&json!({"marker": marker})).await.unwrap();
     assert_eq!(
         store.get_state().await.unwrap(),
@@ -593,7 +593,7 @@ async fn eventually_completed(runner: &dyn JobRunner, id: &JobId) -> JobStatus {
         if status.is_completed() || Instant::now() > deadline {
             return status;
         }
-        futures_timer::Delay::new(Duration::from_millis(20)).await;
+        crate::timer::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -625,7 +625,7 @@ pub async fn concurrency(backend: &dyn Backend) {
             (i, v, s, out)
         }
     });
-    for (i, v, s, out) in futures::future::join_all(calls).await {
+    for (i, v, s, out) in futures_util::future::join_all(calls).await {
         assert_eq!(v, format!("value-{i}"), "variable of caller {i}");
         assert_eq!(s, Some(json!({"i": i})), "state of caller {i}");
         assert_eq!(out, json!({"i": i}), "job result of caller {i}");
@@ -795,14 +795,14 @@ async fn eventually(runner: &dyn JobRunner, id: &JobId, done: impl Fn(&Job) -> b
         if done(&job) || Instant::now() > deadline {
             return job;
         }
-        futures_timer::Delay::new(Duration::from_millis(20)).await;
+        crate::timer::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// Listings as streams: jobs by path, state and kind, page after page, each once and newest
 /// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
 pub async fn listings(backend: &dyn Backend) {
-    use futures::TryStreamExt;
+    use futures_util::TryStreamExt;
 
     let runner: &dyn JobRunner = backend;
     let opts = RunOptions::new();
@@ -1053,7 +1053,7 @@ pub async fn run_options(runner: &dyn JobRunner) {
 /// implements none of the log methods (their default bodies answer
 /// [`Error::Unsupported`]) is skipped; one that implements some must implement all.
 pub async fn logs(runner: &dyn JobRunner) {
-    use futures::{StreamExt, TryStreamExt};
+    use futures_util::{StreamExt, TryStreamExt};
 
     let opts = RunOptions::new();
     let id = runner

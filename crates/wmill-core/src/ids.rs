@@ -35,7 +35,7 @@ impl JobId {
     /// A new random (v4) job id, for callers that choose the id of a job they start
     /// (see [`RunOptions::job_id`](crate::RunOptions::job_id)).
     pub fn new_random() -> Self {
-        JobId(Uuid::new_v4())
+        JobId(random_uuid())
     }
 
     /// A job id from its 128-bit value (deterministic ids in tests and the in-memory backend).
@@ -47,6 +47,30 @@ impl JobId {
     pub fn as_uuid(&self) -> &Uuid {
         &self.0
     }
+}
+
+/// A random (version 4) UUID. The 122 random bits come from std's per-process random hash
+/// keys (seeded by the operating system), mixed with a counter and the clock, so that no two
+/// calls in a process give the same value and other processes cannot guess them.
+pub(crate) fn random_uuid() -> Uuid {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let keys = RandomState::new();
+    let half = |salt: u64| {
+        let mut h = keys.build_hasher();
+        h.write_u64(salt);
+        h.write_u64(n);
+        h.write_u128(nanos);
+        h.finish()
+    };
+    let bits = (u128::from(half(0)) << 64) | u128::from(half(1));
+    uuid::Builder::from_random_bytes(bits.to_be_bytes()).into_uuid()
 }
 
 impl From<Uuid> for JobId {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use futures::stream::BoxStream;
+use futures_util::stream::BoxStream;
 
 use crate::{
     AsItemPath, Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary,
@@ -639,12 +639,12 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// The default implementation yields one [`Error::Unsupported`].
     fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
         let _ = (id, offset);
-        Box::pin(futures::stream::once(futures::future::ready(Err(
-            Error::Unsupported {
+        Box::pin(futures_util::stream::once(futures_util::future::ready(
+            Err(Error::Unsupported {
                 operation: "job_logs",
                 backend: "this backend",
-            },
-        ))))
+            }),
+        )))
     }
 
     /// The log of a flow and of every job it ran (its steps, loop iterations, branches and

@@ -92,7 +92,9 @@ mod path;
 mod resource;
 mod run_options;
 mod state;
+mod sync;
 mod syntax;
+mod timer;
 mod variable;
 
 #[cfg(feature = "testkit")]

@@ -296,7 +296,7 @@ fn unique_suffix() -> String {
         "{}.{}.{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed),
-        uuid::Uuid::new_v4().simple()
+        crate::ids::random_uuid().simple()
     )
 }
 

@@ -16,7 +16,7 @@ use crate::JobId;
 /// A followed job log: what [`JobRunner::job_logs_from`](crate::JobRunner::job_logs_from) and
 /// [`JobRunnerExt::job_logs`](crate::JobRunnerExt::job_logs) return (read it with
 /// `futures::StreamExt` / `TryStreamExt`).
-pub type LogStream = futures::stream::BoxStream<'static, crate::Result<LogChunk>>;
+pub type LogStream = futures_util::stream::BoxStream<'static, crate::Result<LogChunk>>;
 
 /// A piece of a job's log, as a followed log yields it
 /// ([`JobRunnerExt::job_logs`](crate::JobRunnerExt::job_logs)).
@@ -306,7 +306,7 @@ pub(crate) fn after_offset(text: &str, offset: u64) -> (&str, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parking_lot::Mutex;
+    use crate::sync::Mutex;
 
     #[test]
     fn offsets_count_characters() {

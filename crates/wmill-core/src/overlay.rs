@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::FutureExt;
-use futures::future::BoxFuture;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::memory::{Budget, MAX_INTERPOLATION_DEPTH, page};
@@ -543,7 +543,7 @@ impl JobRunner for MockOverlay {
         &self,
         id: &JobId,
         offset: u64,
-    ) -> futures::stream::BoxStream<'static, Result<crate::LogChunk>> {
+    ) -> futures_util::stream::BoxStream<'static, Result<crate::LogChunk>> {
         self.base.job_logs_from(id, offset)
     }
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use futures::FutureExt;
-use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
-use parking_lot::Mutex;
+use crate::sync::Mutex;
+use futures_util::FutureExt;
+use futures_util::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use serde_json::{Value, json};
 
 use super::logs::{LogBuffer, WithLog};
@@ -118,7 +118,7 @@ impl Job {
             let times = times.clone();
             async move {
                 if let Some(delay) = delay.filter(|d| !d.is_zero()) {
-                    futures_timer::Delay::new(delay).await;
+                    crate::timer::sleep(delay).await;
                 }
                 times.lock().started_at = Some(SystemTime::now());
                 started.store(true, Ordering::SeqCst);

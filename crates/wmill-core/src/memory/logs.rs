@@ -8,10 +8,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use futures::future::{BoxFuture, Either, Shared, select};
-use futures::stream::BoxStream;
-use futures::{FutureExt, Stream, StreamExt};
-use parking_lot::Mutex;
+use crate::sync::Mutex;
+use futures_util::future::{BoxFuture, Either, Shared, select};
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::InMemory;
 use super::jobs::Outcome;
@@ -239,7 +239,7 @@ impl InMemory {
                 done: false,
             }
             .boxed(),
-            Err(e) => futures::stream::once(futures::future::ready(Err(e))).boxed(),
+            Err(e) => futures_util::stream::once(futures_util::future::ready(Err(e))).boxed(),
         }
     }
 
@@ -334,8 +334,8 @@ fn children(started: &[super::StartedJob], parent: &JobId) -> Vec<JobId> {
 mod tests {
     use std::time::Duration;
 
+    use crate::sync::Mutex;
     use futures::TryStreamExt;
-    use parking_lot::Mutex;
     use serde_json::{Value, json};
 
     use super::*;
@@ -356,7 +356,7 @@ mod tests {
             let log = JobLog::current().expect("inside a job");
             for i in 0..lines {
                 if gap > 0 {
-                    futures_timer::Delay::new(Duration::from_millis(gap)).await;
+                    crate::timer::sleep(Duration::from_millis(gap)).await;
                 }
                 log.line(format!("ligne {i} → é"));
             }

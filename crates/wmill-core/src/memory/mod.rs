@@ -11,11 +11,11 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::sync::{Mutex, RwLock};
 use async_trait::async_trait;
-use futures::FutureExt;
-use futures::future::{Either, select};
-use futures::stream::BoxStream;
-use parking_lot::{Mutex, RwLock};
+use futures_util::FutureExt;
+use futures_util::future::{Either, select};
+use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
 
 use self::file::{MockFile, MockFileData, parse_path};
@@ -243,7 +243,7 @@ impl InMemory {
     /// (for example `|fut| { tokio::spawn(fut); }`).
     pub fn with_spawner<F>(self, spawner: F) -> Self
     where
-        F: Fn(futures::future::BoxFuture<'static, ()>) + Send + Sync + 'static,
+        F: Fn(futures_util::future::BoxFuture<'static, ()>) + Send + Sync + 'static,
     {
         *self.inner.spawner.write() = Some(Arc::new(spawner));
         self
@@ -1043,7 +1043,7 @@ async fn wait_for(job: &Job, id: &JobId, options: &WaitOptions) -> Result<Value>
     let outcome = match options.timeout {
         None => fut.await,
         Some(after) => {
-            match select(fut, futures_timer::Delay::new(after)).await {
+            match select(fut, crate::timer::sleep(after)).await {
                 Either::Left((outcome, _)) => outcome,
                 // The job may have completed just as the timer fired: its result wins.
                 Either::Right((_, fut)) if fut.peek().is_some() => fut.await,
