@@ -1,4 +1,18 @@
-use super::*;
+#[allow(unused_imports)]
+use super::item::*;
+#[allow(unused_imports)]
+use super::messages::*;
+#[allow(unused_imports)]
+use super::predicates::*;
+#[allow(unused_imports)]
+use super::redact::*;
+#[allow(unused_imports)]
+use super::remote::*;
+#[allow(unused_imports)]
+use super::variants::*;
+use crate::JobId;
+use serde_json::Value;
+use std::fmt;
 
 #[test]
 fn job_error_summaries() {
