@@ -101,7 +101,7 @@ pub enum Error {
     ///
     /// The message says which server and why, then the request, never its query or the token:
     /// `cannot connect to http://127.0.0.1:8000 (connection refused) on GET /api/w/demo/...`
-    /// (from the HTTP backend, whose source is a [`RemoteCause`]); for other sources,
+    /// (from the HTTP backend, whose source is a [`RemoteCause`](crate::RemoteCause)); for other sources,
     /// `transport error on <request>: <root cause>`.
     #[error("{}", transport_message(request, source.as_ref()))]
     Transport {
@@ -114,7 +114,7 @@ pub enum Error {
 
     /// The answer could not be decoded into the expected type.
     ///
-    /// The message names the server (when the source is a [`RemoteCause`]), the request and
+    /// The message names the server (when the source is a [`RemoteCause`](crate::RemoteCause)), the request and
     /// the decoder's reason: `could not decode the answer of http://127.0.0.1:8000 to GET
     /// /api/w/demo/...: expected value at line 1 column 1 (body starts with "<html>…")`.
     #[error("{}", decode_message(request, body_excerpt, source.as_ref()))]

@@ -1,5 +1,18 @@
-use super::*;
+#[allow(unused_imports)]
+use super::args::*;
+#[allow(unused_imports)]
+use super::ext::*;
+#[allow(unused_imports)]
+use super::options::*;
+#[allow(unused_imports)]
+use super::runner::*;
+#[allow(unused_imports)]
+use super::status::*;
+#[allow(unused_imports)]
+use super::wait::*;
+use crate::{Error, JobId};
 use serde_json::json;
+use std::time::Duration;
 
 #[test]
 fn args_errors_name_what_was_given() {

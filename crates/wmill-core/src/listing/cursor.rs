@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// Where a job listing is: the cursor of [`JobRunner::list_jobs_page`].
+/// Where a job listing is: the cursor of [`JobRunner::list_jobs_page`](crate::JobRunner::list_jobs_page).
 ///
 /// `jobs/list` has no page numbers for completed jobs (the server ignores the offset): it
 /// answers the newest jobs first, and the next page is asked for with `created_before`, the
@@ -24,11 +24,11 @@ use std::time::SystemTime;
 /// sends them all, newest first) then the newest completed ones; the pages after it hold
 /// completed jobs only. A job that completes while the listing runs may be missed, and is not
 /// listed twice: the ids of the queued jobs of the first page are remembered (the server sends
-/// at most 10000). Listings of queued states ([`JobListStatus::is_queued_state`]) use page
+/// at most 10000). Listings of queued states ([`JobListStatus::is_queued_state`](crate::JobListStatus::is_queued_state)) use page
 /// numbers, which the server honours for them; jobs that start or complete meanwhile shift
 /// the pages.
 ///
-/// Backends implement [`JobRunner::list_jobs_page`] with [`JobCursor::request`] (what to ask
+/// Backends implement [`JobRunner::list_jobs_page`](crate::JobRunner::list_jobs_page) with [`JobCursor::request`] (what to ask
 /// for) and [`JobCursor::advance`] (what to yield and where to go next), as the in-memory and
 /// HTTP backends do.
 ///

@@ -71,7 +71,7 @@ impl ListRunnables {
         self
     }
 
-    /// Checks paging and filters ([`Error::InvalidInput`]).
+    /// Checks paging and filters ([`Error::InvalidInput`](crate::Error::InvalidInput)).
     pub fn validate(&self) -> Result<()> {
         validate_paging(self.page, self.per_page)?;
         if let Some(p) = &self.path_start {

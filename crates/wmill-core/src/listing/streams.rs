@@ -18,7 +18,7 @@ use std::sync::Arc;
 ///
 /// `runner` is anything that dereferences to a [`JobRunner`]: `&backend` for a stream that
 /// borrows it, an `Arc<dyn JobRunner>` (or a clone of a client) for a `'static` one. An invalid
-/// query is the stream's only item ([`Error::InvalidInput`]), before any request.
+/// query is the stream's only item ([`Error::InvalidInput`](crate::Error::InvalidInput)), before any request.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {

@@ -18,7 +18,7 @@ pub const DEFAULT_STATE_PATH: &str = "u/local/state";
 /// A complete Windmill backend held in memory: variables, resources, state and jobs.
 ///
 /// It behaves as the server does where the traits' contracts say so (set creates or updates,
-/// missing items are [`Error::NotFound`], state is `None` before the first set, resources are
+/// missing items are [`Error::NotFound`](crate::Error::NotFound), state is `None` before the first set, resources are
 /// interpolated), so code tested against it behaves the same against Windmill.
 ///
 /// - **Clones share data**, like clones of the HTTP client.
@@ -34,14 +34,14 @@ pub const DEFAULT_STATE_PATH: &str = "u/local/state";
 ///   resolved. References nest at most 16 levels deep and may bring in at most 100 000 JSON
 ///   values and 16 MiB of strings per read (a resource that refers twice to one that refers
 ///   twice to ... would grow exponentially); beyond that the read fails with
-///   [`Error::InvalidInput`].
+///   [`Error::InvalidInput`](crate::Error::InvalidInput).
 /// - **Run options** are checked as the server's endpoints take them (an option an endpoint
-///   does not take is [`Error::InvalidInput`], before anything starts); delays
-///   ([`RunOptions::scheduled_in`], [`RunOptions::scheduled_for`]) and
-///   [`RunOptions::queue_limit`] are honoured, the rest is recorded in
-///   [`started_jobs`](InMemory::started_jobs) (see the table on [`RunOptions`]).
+///   does not take is [`Error::InvalidInput`](crate::Error::InvalidInput), before anything starts); delays
+///   ([`RunOptions::scheduled_in`](crate::RunOptions::scheduled_in), [`RunOptions::scheduled_for`](crate::RunOptions::scheduled_for)) and
+///   [`RunOptions::queue_limit`](crate::RunOptions::queue_limit) are honoured, the rest is recorded in
+///   [`started_jobs`](InMemory::started_jobs) (see the table on [`RunOptions`](crate::RunOptions)).
 /// - **Job ids are deterministic**: `00000000-0000-0000-0000-000000000001`, `...02`, ... unless a
-///   caller chose one ([`RunOptions::job_id`]).
+///   caller chose one ([`RunOptions::job_id`](crate::RunOptions::job_id)).
 /// - **Mock-API file**: [`InMemory::from_mock_file`] loads the `WM_MOCKED_API_FILE` format
 ///   (`{"variables": {...}, "resources": {...}}`) and writes every change back, atomically
 ///   (temporary file, then rename), so a crash or a concurrent writer never leaves a truncated
