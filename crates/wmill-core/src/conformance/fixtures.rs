@@ -1,8 +1,10 @@
 //! The scripts and flow every backend under test must have, and the helpers of the checks.
 
-use crate::{Error, InMemory, ItemKind, ItemPath};
-use serde_json::{Value, json};
 use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{Error, InMemory, ItemKind, ItemPath};
 
 /// The echo script.
 pub const ECHO: &str = "f/conformance/echo";

@@ -1,13 +1,16 @@
 //! Checks of running, waiting, results, status and cancel, alone and concurrently.
 
-use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, unique};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
 use crate::{
     Backend, Error, ItemKind, ItemPath, JobId, JobRunner, JobRunnerExt, JobStatus, RunOptions,
     ScriptHash, SetVariableOptions, WaitOptions, to_args,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+
+use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, unique};
 
 /// Jobs: run and wait, async + wait, result, status, failure, timeout, cancel, missing items.
 pub async fn jobs(runner: &dyn JobRunner) {

@@ -1,11 +1,13 @@
 //! Checks of job, variable and resource listings.
 
-use super::fixtures::{ECHO, ECHO_FLOW, FAIL, path, unique};
+use serde_json::json;
+
 use crate::{
     Backend, Error, ItemPath, JobId, JobListStatus, JobQuery, JobRunner, JobStatus, JobSummary,
     ListResources, ListVariables, RunOptions, SetVariableOptions, WaitOptions, to_args,
 };
-use serde_json::json;
+
+use super::fixtures::{ECHO, ECHO_FLOW, FAIL, path, unique};
 
 /// Listings as streams: jobs by path, state and kind, page after page, each once and newest
 /// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.

@@ -1,8 +1,10 @@
 //! Checks of job logs.
 
-use super::fixtures::{ECHO, ECHO_FLOW, SLEEP, expect_not_found, path};
-use crate::{Error, ItemKind, JobId, JobRunner, JobRunnerExt, RunOptions, WaitOptions, to_args};
 use serde_json::json;
+
+use crate::{Error, ItemKind, JobId, JobRunner, JobRunnerExt, RunOptions, WaitOptions, to_args};
+
+use super::fixtures::{ECHO, ECHO_FLOW, SLEEP, expect_not_found, path};
 
 /// Job logs: the whole log, incremental reads and the followed log agree, a followed log ends
 /// with its job, a wait that forwards the log returns the same result, and an unknown job is

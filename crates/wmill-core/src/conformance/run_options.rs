@@ -1,9 +1,12 @@
 //! Checks of run options as each endpoint takes them.
 
-use super::fixtures::{ECHO, ECHO_FLOW, path};
-use crate::{Error, JobRunner, RunOptions, WaitOptions, to_args};
-use serde_json::{Value, json};
 use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{Error, JobRunner, RunOptions, WaitOptions, to_args};
+
+use super::fixtures::{ECHO, ECHO_FLOW, path};
 
 /// Run options: the options an endpoint takes run the job; one it does not take is
 /// [`Error::InvalidInput`] (`"run option"`), before any job starts.

@@ -1,12 +1,14 @@
 //! Checks of variables, resources (with interpolation) and state.
 
-use super::fixtures::{expect_not_found, unique};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
 use crate::{
     Backend, Error, ItemKind, ItemPath, ListResources, ListVariables, ResourceStore,
     ResourceStoreExt, SetVariableOptions, StateStore, StateStoreExt, VariableStore,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+
+use super::fixtures::{expect_not_found, unique};
 
 /// Variables: missing is `NotFound`, set creates then updates, secrets round-trip, delete, list.
 pub async fn variables(store: &dyn VariableStore) {

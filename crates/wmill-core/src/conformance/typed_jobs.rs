@@ -1,12 +1,15 @@
 //! Checks of the typed [`Job`](crate::Job) a backend answers.
 
-use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
 use crate::{
     ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash,
     WaitOptions, to_args,
 };
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+
+use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path};
 
 /// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
 /// result; a canceled job (with its reason) is told from a failed one; a scheduled job says

@@ -1,7 +1,8 @@
 //! The texts of transport, decode and job errors, and body truncation.
 
-use super::remote::{RemoteCause, root_cause_text};
 use serde_json::Value;
+
+use super::remote::{RemoteCause, root_cause_text};
 
 pub(super) fn transport_message(
     request: &str,

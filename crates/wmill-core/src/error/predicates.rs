@@ -1,11 +1,13 @@
 //! What an [`Error`] says about itself (`is_retryable`, `is_timeout`, `is_not_found`, `status`,
 //! `job_error`), and the constructors every crate builds errors with.
 
+use std::fmt;
+
+use serde_json::Value;
+
 use super::item::{ItemKind, ItemLocation};
 use super::redact::{outline, redacted};
 use super::variants::{Error, ResponseTooLarge};
-use serde_json::Value;
-use std::fmt;
 
 impl Error {
     /// The [`Error::Decode`] for a value that may hold secrets (a resource after interpolation,

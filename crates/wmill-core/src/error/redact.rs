@@ -1,8 +1,9 @@
 //! Decoder messages reduced to their shape, and values to their outline: no byte of a value
 //! that may hold secrets reaches an error.
 
-use super::messages::truncate_in_place;
 use std::fmt;
+
+use super::messages::truncate_in_place;
 
 /// A decoding error about data that may hold secrets (resources, state, the mock file): the
 /// decoder's message reduced to its shape (`invalid type: string "…", expected u16`), with

@@ -1,18 +1,14 @@
-#[allow(unused_imports)]
-use super::item::*;
-#[allow(unused_imports)]
-use super::messages::*;
-#[allow(unused_imports)]
-use super::predicates::*;
-#[allow(unused_imports)]
-use super::redact::*;
-#[allow(unused_imports)]
-use super::remote::*;
-#[allow(unused_imports)]
-use super::variants::*;
-use crate::JobId;
-use serde_json::Value;
 use std::fmt;
+
+use serde_json::Value;
+
+use crate::JobId;
+
+use super::item::*;
+use super::messages::*;
+use super::redact::*;
+use super::remote::*;
+use super::variants::*;
 
 #[test]
 fn job_error_summaries() {

@@ -1,12 +1,15 @@
 //! The [`Error`] enum: its variants and their messages, and [`Result`].
 
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::JobId;
+
 use super::item::{ItemKind, ItemLocation, in_workspace};
 use super::messages::{decode_message, summarize_job_error, transport_message};
 use super::redact::redacted;
-use crate::JobId;
-use serde_json::Value;
-use std::fmt;
-use std::time::Duration;
 
 /// A boxed error source, as kept by [`Error::Transport`], [`Error::Decode`] and [`Error::Storage`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,9 +1,10 @@
 //! [`CancelOnDrop`]: a future that cancels its job if dropped before it completes.
 
-use crate::{JobId, JobRunner};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
+
+use crate::{JobId, JobRunner};
 
 /// The reason of the cancel sent when a synchronous run or a wait is dropped before it
 /// completes ([`WaitOptions::cancel_on_drop`](crate::WaitOptions::cancel_on_drop)), as the Python client's `cleanup` sends it.

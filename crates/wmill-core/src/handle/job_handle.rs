@@ -1,15 +1,18 @@
 //! [`JobHandle`] (a started job as a value) and [`JobGuard`] (one that cancels its job when
 //! dropped).
 
-use super::cancel_on_drop::background_cancel;
-use crate::WaitOptions;
-use crate::job::from_result;
-use crate::{Error, JobId, JobRunner, JobStatus, Result};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::WaitOptions;
+use crate::job::from_result;
+use crate::{Error, JobId, JobRunner, JobStatus, Result};
+
+use super::cancel_on_drop::background_cancel;
 
 /// A started job: its id and the backend that runs it.
 ///

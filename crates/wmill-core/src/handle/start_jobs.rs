@@ -1,12 +1,15 @@
 //! [`StartJobs`]: starting jobs as [`JobHandle`]s, one or a batch.
 
-use super::job_handle::JobHandle;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Serialize;
+
 use crate::batch::{BatchJob, BatchOptions, BatchStream, run_batch};
 use crate::to_args;
 use crate::{ItemPath, JobId, JobRunner, Result, RunOptions, ScriptHash};
-use serde::Serialize;
-use std::future::Future;
-use std::sync::Arc;
+
+use super::job_handle::JobHandle;
 
 /// Starting jobs as [`JobHandle`]s, and batches of jobs, on any backend that is cheap to
 /// clone ([`InMemory`](crate::InMemory), the HTTP backend, `Arc<dyn JobRunner>`).

@@ -1,9 +1,10 @@
 //! Job arguments ([`Args`], [`to_args`]) and job results decoded into a type.
 
-use crate::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+
+use crate::{Error, Result};
 
 /// The arguments of a job: a JSON object, argument name -> value.
 pub type Args = Map<String, Value>;

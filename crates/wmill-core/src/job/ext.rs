@@ -1,14 +1,17 @@
 //! [`JobRunnerExt`]: typed arguments and results on every [`JobRunner`].
 
+use std::future::Future;
+
+use futures_util::stream::BoxStream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{AsItemPath, JobId, LogChunk, Result, ScriptHash};
+
 use super::args::{from_result, to_args};
 use super::options::RunOptions;
 use super::runner::JobRunner;
 use super::wait::WaitOptions;
-use crate::{AsItemPath, JobId, LogChunk, Result, ScriptHash};
-use futures_util::stream::BoxStream;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use std::future::Future;
 
 /// Typed helpers over any [`JobRunner`]: serializable arguments and deserialized results.
 ///

@@ -1,11 +1,14 @@
 //! [`RunOptions`]: how a job is started (the fields; their builders and checks are in
 //! `run_options`).
 
-use super::wait::WaitOptions;
-use crate::{Error, JobId, Result, RetryPolicy};
-use serde_json::Value;
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::{Error, JobId, Result, RetryPolicy};
+
+use super::wait::WaitOptions;
 
 /// Options for starting a job.
 ///

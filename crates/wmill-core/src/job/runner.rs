@@ -1,17 +1,20 @@
 //! [`JobRunner`]: the trait every backend implements to run jobs, and its contract.
 
-use super::args::Args;
-use super::options::RunOptions;
-use super::status::JobStatus;
-use super::wait::WaitOptions;
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use serde_json::Value;
+
 use crate::{
     Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk, LogUpdate,
     Page, Result, ScriptHash,
 };
-use async_trait::async_trait;
-use futures_util::stream::BoxStream;
-use serde_json::Value;
-use std::fmt::Debug;
+
+use super::args::Args;
+use super::options::RunOptions;
+use super::status::JobStatus;
+use super::wait::WaitOptions;
 
 /// Starting jobs and flows, waiting for them, reading their results, canceling them.
 ///

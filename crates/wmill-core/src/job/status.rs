@@ -1,7 +1,8 @@
 //! [`JobStatus`]: where a job is in its life.
 
-use serde::Serialize;
 use std::fmt::Debug;
+
+use serde::Serialize;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -1,18 +1,12 @@
-#[allow(unused_imports)]
-use super::args::*;
-#[allow(unused_imports)]
-use super::ext::*;
-#[allow(unused_imports)]
-use super::options::*;
-#[allow(unused_imports)]
-use super::runner::*;
-#[allow(unused_imports)]
-use super::status::*;
-#[allow(unused_imports)]
-use super::wait::*;
-use crate::{Error, JobId};
-use serde_json::json;
 use std::time::Duration;
+
+use serde_json::json;
+
+use crate::{Error, JobId};
+
+use super::args::*;
+use super::options::*;
+use super::wait::*;
 
 #[test]
 fn args_errors_name_what_was_given() {

@@ -1,8 +1,9 @@
 //! How to wait for a job: [`WaitOptions`], [`WaitStrategy`], [`PollSchedule`].
 
-use crate::LogForward;
 use std::fmt::Debug;
 use std::time::Duration;
+
+use crate::LogForward;
 
 /// How long and how to wait for a job.
 ///

@@ -1,8 +1,10 @@
 //! Lenient field readers: a value of the wrong type reads as absent.
 
-use super::timestamp::Timestamp;
-use crate::JobId;
 use serde_json::{Map, Value};
+
+use crate::JobId;
+
+use super::timestamp::Timestamp;
 
 pub(super) fn get_str(obj: &Map<String, Value>, key: &str) -> Option<String> {
     obj.get(key).and_then(Value::as_str).map(str::to_owned)

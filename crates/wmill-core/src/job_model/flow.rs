@@ -1,11 +1,14 @@
 //! A flow's progress: [`FlowStatus`], its [`FlowStep`]s, their [`FlowStepStatus`] and
 //! [`FlowApprover`]s.
 
-use super::fields::{get_bool, get_id, get_str, get_u32, get_u64};
-use crate::JobId;
-use serde_json::Value;
 use std::fmt;
 use std::hash::Hash;
+
+use serde_json::Value;
+
+use crate::JobId;
+
+use super::fields::{get_bool, get_id, get_str, get_u32, get_u64};
 
 /// The progress of a flow (the server's `flow_status`): the current step and the status of
 /// each step.

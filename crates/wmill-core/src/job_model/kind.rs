@@ -1,9 +1,10 @@
 //! [`JobKind`]: what a job runs (script, flow, preview, ...), open to kinds this crate does not
 //! know.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::hash::Hash;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What a job runs (the server's `job_kind`).
 ///

@@ -1,16 +1,19 @@
 //! [`Job`]: the typed answer of `GET jobs_u/get/{id}`, decoded leniently, with its raw JSON.
 
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::{Error, JobId, JobStatus, Result, ScriptHash};
+
 use super::fields::{get_bool, get_id, get_str, get_time, get_u64};
 use super::flow::{FlowStatus, FlowStepStatus};
 use super::kind::JobKind;
 use super::state::JobState;
 use super::timestamp::Timestamp;
-use crate::{Error, JobId, JobStatus, Result, ScriptHash};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
-use std::fmt;
-use std::time::Duration;
 
 /// A job, queued or completed, as the server describes it (`GET jobs_u/get/{id}`), typed.
 ///

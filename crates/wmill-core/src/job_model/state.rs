@@ -1,9 +1,11 @@
 //! [`JobState`]: where a job is (queued, running, suspended, completed and how).
 
-use super::timestamp::Timestamp;
-use crate::JobStatus;
 use std::fmt;
 use std::hash::Hash;
+
+use crate::JobStatus;
+
+use super::timestamp::Timestamp;
 
 /// Where a job is in its life, with what each state knows.
 ///

@@ -1,19 +1,15 @@
-#[allow(unused_imports)]
-use super::fields::*;
-#[allow(unused_imports)]
-use super::flow::*;
-#[allow(unused_imports)]
-use super::kind::*;
-#[allow(unused_imports)]
-use super::record::*;
-#[allow(unused_imports)]
-use super::state::*;
-#[allow(unused_imports)]
-use super::timestamp::*;
-use crate::{Error, JobId, JobStatus};
+use std::time::{Duration, UNIX_EPOCH};
+
 use serde_json::Value;
 use serde_json::json;
-use std::time::{Duration, UNIX_EPOCH};
+
+use crate::{Error, JobId, JobStatus};
+
+use super::flow::*;
+use super::kind::*;
+use super::record::*;
+use super::state::*;
+use super::timestamp::*;
 
 const ID: &str = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
 const PARENT: &str = "0190c9a4-0000-7c3a-9f1e-2d4b6a8c0e12";

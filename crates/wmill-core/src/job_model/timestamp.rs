@@ -1,13 +1,15 @@
 //! [`Timestamp`]: a job time as the server writes it (RFC 3339), ordered and hashed by the
 //! instant.
 
-use crate::{Error, Result};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Error, Result};
 
 /// A point in time as the server writes it: an RFC 3339 string (`2024-05-02T10:11:12.123456Z`),
 /// kept as received, with the instant it denotes.

@@ -1,15 +1,17 @@
 //! Job listing, the paging: [`JobCursor`] walks the server's pages by completion time and
 //! hands out [`JobPageRequest`]s.
 
-use super::job_query::JobQuery;
-use super::job_summary::JobSummary;
-use super::pagination::{MAX_PAGE_SIZE, Page, stalled};
-use super::timestamp::timestamp_to_rfc3339;
-use crate::{Error, JobId, Result};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
+
+use crate::{Error, JobId, Result};
+
+use super::job_query::JobQuery;
+use super::job_summary::JobSummary;
+use super::pagination::{MAX_PAGE_SIZE, Page, stalled};
+use super::timestamp::timestamp_to_rfc3339;
 
 /// Where a job listing is: the cursor of [`JobRunner::list_jobs_page`](crate::JobRunner::list_jobs_page).
 ///

@@ -1,11 +1,13 @@
 //! Job listing, the query: [`JobQuery`] and the [`JobListStatus`] it filters on.
 
+use std::hash::Hash;
+use std::time::SystemTime;
+
+use crate::{Error, ItemPath, JobId, Result};
+
 use super::job_summary::JobSummary;
 use super::pagination::{DEFAULT_PAGE_SIZE, validate_filter, validate_page_size};
 use super::timestamp::timestamp_to_rfc3339;
-use crate::{Error, ItemPath, JobId, Result};
-use std::hash::Hash;
-use std::time::SystemTime;
 
 /// The state a listed job must be in ([`JobQuery::status`]).
 ///

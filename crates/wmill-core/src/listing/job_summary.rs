@@ -1,12 +1,15 @@
 //! Job listing, the rows: [`JobSummary`] and the lenient shape it is decoded from.
 
-use super::pagination::ListItem;
-use super::timestamp::{timestamp_from_rfc3339, timestamp_to_rfc3339};
-use crate::{JobId, JobStatus};
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::{JobId, JobStatus};
+
+use super::pagination::ListItem;
+use super::timestamp::{timestamp_from_rfc3339, timestamp_to_rfc3339};
 
 /// A job as a listing returns it: a light summary of the server's `Job` rows.
 ///

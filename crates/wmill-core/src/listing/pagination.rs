@@ -1,12 +1,14 @@
 //! Pages and the auto-paging helper: [`Page`], [`ListItem`], [`paginate`] (which ends a
 //! stream whose server answers the same page again) and the paging checks.
 
-use crate::{Error, ResourceInfo, Result, VariableInfo};
-use futures_util::StreamExt;
-use futures_util::stream::{self, BoxStream};
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+
+use crate::{Error, ResourceInfo, Result, VariableInfo};
 
 /// The page size listings use unless told otherwise: the server's default.
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;

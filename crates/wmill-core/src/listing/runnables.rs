@@ -1,10 +1,13 @@
 //! Script and flow listings: [`ListRunnables`], [`ScriptSummary`], [`FlowSummary`].
 
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::{ItemPath, Result};
+
 use super::job_summary::lenient;
 use super::pagination::{ListItem, validate_filter, validate_paging};
-use crate::{ItemPath, Result};
-use serde::{Deserialize, Deserializer, Serialize};
-use std::hash::{Hash, Hasher};
 
 /// Filters and paging of script and flow listings (`scripts/list`, `flows/list`).
 ///

@@ -1,18 +1,21 @@
 //! The listings as streams: [`job_stream`], [`variable_stream`], [`resource_stream`] and the
 //! `...ListExt` traits that put them on every backend.
 
-use super::cursor::JobCursor;
-use super::job_query::JobQuery;
-use super::job_summary::JobSummary;
-use super::pagination::{DEFAULT_PAGE_SIZE, Page, paginate, validate_paging};
+use std::ops::Deref;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+
 use crate::{
     JobRunner, ListResources, ListVariables, ResourceInfo, ResourceStore, Result, VariableInfo,
     VariableStore,
 };
-use futures_util::StreamExt;
-use futures_util::stream::{self, BoxStream};
-use std::ops::Deref;
-use std::sync::Arc;
+
+use super::cursor::JobCursor;
+use super::job_query::JobQuery;
+use super::job_summary::JobSummary;
+use super::pagination::{DEFAULT_PAGE_SIZE, Page, paginate, validate_paging};
 
 /// The jobs `query` selects, as a stream that pages through [`JobRunner::list_jobs_page`].
 ///

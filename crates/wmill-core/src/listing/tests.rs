@@ -1,21 +1,12 @@
-use super::*;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[allow(unused_imports)]
+use super::*;
+
 use super::cursor::*;
-#[allow(unused_imports)]
 use super::job_query::*;
-#[allow(unused_imports)]
 use super::job_summary::*;
-#[allow(unused_imports)]
 use super::pagination::*;
-#[allow(unused_imports)]
-use super::runnables::*;
-#[allow(unused_imports)]
-use super::streams::*;
-#[allow(unused_imports)]
-use super::timestamp::*;
 use crate::memory::listing::rows_as_the_server_sends;
 use crate::{Error, JobId, JobStatus, Result};
 use futures::TryStreamExt;

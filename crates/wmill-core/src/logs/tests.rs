@@ -1,5 +1,6 @@
-use super::*;
 use crate::sync::Mutex;
+
+use super::*;
 
 #[test]
 fn offsets_count_characters() {

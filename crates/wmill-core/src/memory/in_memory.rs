@@ -1,16 +1,19 @@
 //! [`InMemory`] itself: its data, its constructors, and the write-back of every change to
 //! the mock-API file.
 
-use super::file::{MockFile, MockFileData, parse_path};
-use super::jobs::{JobFn, Jobs};
-use super::jobs::{Runnable, Spawner};
-use crate::sync::{Mutex, RwLock};
-use crate::{ItemPath, Result, SetVariableOptions};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::sync::{Mutex, RwLock};
+use crate::{ItemPath, Result, SetVariableOptions};
+
+use super::file::{MockFile, MockFileData, parse_path};
+use super::jobs::{JobFn, Jobs};
+use super::jobs::{Runnable, Spawner};
 
 /// The state path [`InMemory`] uses unless told otherwise.
 pub const DEFAULT_STATE_PATH: &str = "u/local/state";

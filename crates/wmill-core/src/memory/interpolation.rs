@@ -1,9 +1,11 @@
 //! `$var:` and `$res:` references resolved, as the server reads resources and state, within
 //! bounds on depth and on what the references bring in.
 
-use super::in_memory::InMemory;
-use crate::{Error, ItemKind, ItemPath, Result};
 use serde_json::Value;
+
+use crate::{Error, ItemKind, ItemPath, Result};
+
+use super::in_memory::InMemory;
 
 /// How deep `$res:` references may nest when a resource is interpolated.
 pub(crate) const MAX_INTERPOLATION_DEPTH: usize = 16;

@@ -3,8 +3,9 @@
 
 use std::cmp::Reverse;
 
-use super::jobs::{Job, Runnable, StartedJob};
 use crate::{JobListStatus, JobPageRequest, JobQuery, JobStatus, JobSummary, MAX_PAGE_SIZE};
+
+use super::jobs::{Job, Runnable, StartedJob};
 
 /// Whether `query`'s filters on what ran (path, kind, user, tag, parent, creation time) select
 /// the job. In-memory jobs have no user: a `created_by` filter selects none.

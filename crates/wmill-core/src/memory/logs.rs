@@ -8,15 +8,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::Mutex;
 use futures_util::future::{BoxFuture, Either, Shared, select};
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, Stream, StreamExt};
 
+use crate::logs::after_offset;
+use crate::sync::Mutex;
+use crate::{JobId, LogChunk, LogUpdate, Result, WaitOptions};
+
 use super::InMemory;
 use super::jobs::Outcome;
-use crate::logs::after_offset;
-use crate::{JobId, LogChunk, LogUpdate, Result, WaitOptions};
 
 /// The log of one job.
 #[derive(Default)]

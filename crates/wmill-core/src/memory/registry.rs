@@ -1,13 +1,16 @@
 //! The scripts and flows an [`InMemory`] runs: registered closures, and the record of the
 //! jobs started.
 
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+
+use crate::{Args, FlowVersion, ItemPath, Result, ScriptHash};
+
 use super::in_memory::InMemory;
 use super::jobs::{JobFn, Outcome};
 use super::jobs::{Runnable, StartedJob};
-use crate::{Args, FlowVersion, ItemPath, Result, ScriptHash};
-use futures_util::FutureExt;
-use std::future::Future;
-use std::sync::Arc;
 
 impl InMemory {
     /// Registers the script run by `run_script_by_path*` at `path`. The closure gets the job's

@@ -1,10 +1,12 @@
 //! [`ResourceStore`] for [`InMemory`].
 
-use super::in_memory::{InMemory, Resource};
-use super::listing::page;
-use crate::{Error, ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 use async_trait::async_trait;
 use serde_json::Value;
+
+use crate::{Error, ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
+
+use super::in_memory::{InMemory, Resource};
+use super::listing::page;
 
 impl InMemory {
     /// The raw (not interpolated) value of the resource at `path`, if this backend holds it.

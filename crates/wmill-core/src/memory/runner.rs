@@ -1,20 +1,22 @@
 //! [`JobRunner`] for [`InMemory`]: starting jobs (options checked as the server's endpoints
 //! check them), waiting, results, status, cancel, listings and logs.
 
-use super::in_memory::InMemory;
-use super::jobs::Job;
-use super::jobs::{Runnable, StartedJob};
-use super::listing;
-use crate::{
-    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
-    JobRunner, JobStatus, JobSummary, LogChunk, LogUpdate, Page, Result, RunEndpoint, RunOptions,
-    ScriptHash, WaitOptions,
-};
 use async_trait::async_trait;
 use futures_util::FutureExt;
 use futures_util::future::{Either, select};
 use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
+
+use crate::{
+    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
+    JobRunner, JobStatus, JobSummary, LogChunk, LogUpdate, Page, Result, RunEndpoint, RunOptions,
+    ScriptHash, WaitOptions,
+};
+
+use super::in_memory::InMemory;
+use super::jobs::Job;
+use super::jobs::{Runnable, StartedJob};
+use super::listing;
 
 impl InMemory {
     /// Starts a job. `sync`: for a synchronous run, whose options are checked as one

@@ -1,9 +1,11 @@
 //! [`StateStore`] for [`InMemory`].
 
-use super::in_memory::InMemory;
-use crate::{ItemPath, Result, STATE_RESOURCE_TYPE, StateStore};
 use async_trait::async_trait;
 use serde_json::Value;
+
+use crate::{ItemPath, Result, STATE_RESOURCE_TYPE, StateStore};
+
+use super::in_memory::InMemory;
 
 #[async_trait]
 impl StateStore for InMemory {

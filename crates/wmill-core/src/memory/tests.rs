@@ -1,27 +1,18 @@
-#[allow(unused_imports)]
-use super::in_memory::*;
-#[allow(unused_imports)]
-use super::interpolation::*;
-#[allow(unused_imports)]
-use super::registry::*;
-#[allow(unused_imports)]
-use super::resources::*;
-#[allow(unused_imports)]
-use super::runner::*;
-#[allow(unused_imports)]
-use super::state::*;
-#[allow(unused_imports)]
-use super::variables::*;
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
 use crate::{
     Args, Error, ItemKind, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
     ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore, VariableStore,
     WaitOptions,
 };
 use crate::{JobRunnerExt, StateStoreExt};
-use serde_json::{Value, json};
-use std::sync::Arc;
-use std::time::Duration;
+
+use super::in_memory::*;
+use super::interpolation::*;
+use super::*;
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()

@@ -1,12 +1,14 @@
 //! [`VariableStore`] for [`InMemory`].
 
-use super::in_memory::{InMemory, Variable};
-use super::listing::page;
+use async_trait::async_trait;
+
 use crate::{
     Error, ItemKind, ItemPath, ListVariables, Result, SetVariableOptions, VariableInfo,
     VariableStore,
 };
-use async_trait::async_trait;
+
+use super::in_memory::{InMemory, Variable};
+use super::listing::page;
 
 impl InMemory {
     /// The value of the variable at `path`, if this backend holds it.

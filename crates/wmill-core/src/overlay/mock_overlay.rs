@@ -1,14 +1,16 @@
 //! [`MockOverlay`] itself: the file's backend over the server's, and how reads fall through.
 
-use crate::memory::{Budget, MAX_INTERPOLATION_DEPTH};
-use crate::{Backend, Error, InMemory, ItemKind, ItemPath, ResourceStore, Result, VariableStore};
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use crate::memory::{Budget, MAX_INTERPOLATION_DEPTH};
+use crate::{Backend, Error, InMemory, ItemKind, ItemPath, ResourceStore, Result, VariableStore};
 
 /// The environment variable naming the mock-API file (the Python and TypeScript clients' name).
 pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";

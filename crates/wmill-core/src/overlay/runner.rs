@@ -1,11 +1,13 @@
 //! [`JobRunner`] for [`MockOverlay`]: jobs always go to the server.
 
-use super::mock_overlay::MockOverlay;
+use async_trait::async_trait;
+use serde_json::Value;
+
 use crate::{
     Args, ItemPath, Job, JobId, JobRunner, JobStatus, Result, RunOptions, ScriptHash, WaitOptions,
 };
-use async_trait::async_trait;
-use serde_json::Value;
+
+use super::mock_overlay::MockOverlay;
 
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]

@@ -1,9 +1,11 @@
 //! [`MockApiSettings`]: the environment variables that turn the overlay on.
 
-use super::mock_overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockOverlay};
-use crate::{Backend, Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use crate::{Backend, Error, Result};
+
+use super::mock_overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockOverlay};
 
 /// What the environment says about the mock-API file: `WM_MOCKED_API_FILE` (the file),
 /// [`MOCKED_API_PERSIST_VAR`] (save sets to it) and `WM_STATE_PATH_NEW` / `WM_STATE_PATH`

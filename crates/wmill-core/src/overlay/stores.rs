@@ -1,13 +1,15 @@
 //! Variables, resources and state of a [`MockOverlay`]: the file first, then the server.
 
-use super::mock_overlay::{LIST_BATCH, MockOverlay, exists, read_all};
+use async_trait::async_trait;
+use serde_json::Value;
+
 use crate::memory::page;
 use crate::{
     Error, ItemKind, ItemPath, ListResources, ListVariables, ResourceInfo, ResourceStore, Result,
     SetVariableOptions, StateStore, VariableInfo, VariableStore,
 };
-use async_trait::async_trait;
-use serde_json::Value;
+
+use super::mock_overlay::{LIST_BATCH, MockOverlay, exists, read_all};
 
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]

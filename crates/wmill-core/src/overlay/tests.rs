@@ -1,20 +1,17 @@
-#[allow(unused_imports)]
-use super::mock_overlay::*;
-#[allow(unused_imports)]
-use super::runner::*;
-#[allow(unused_imports)]
-use super::settings::*;
-#[allow(unused_imports)]
-use super::stores::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use serde_json::json;
+
 use crate::{
     Backend, Error, InMemory, ItemKind, ItemPath, ListResources, ListVariables, ResourceStore,
     RunOptions, SetVariableOptions, StateStore, VariableStore,
 };
 use crate::{JobRunnerExt, ResourceStoreExt};
-use serde_json::Value;
-use serde_json::json;
-use std::path::PathBuf;
-use std::sync::Arc;
+
+use super::mock_overlay::*;
+use super::settings::*;
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()

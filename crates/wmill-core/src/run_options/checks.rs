@@ -1,10 +1,12 @@
 //! The builder methods of [`RunOptions`] and the check that refuses an option an endpoint
 //! does not take, before any request.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::{Error, Result, RunOptions, WaitStrategy};
+
 use super::endpoint::{RunEndpoint, RunOption};
 use super::retry::{RetryPolicy, WHAT};
-use crate::{Error, Result, RunOptions, WaitStrategy};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 impl RunOptions {
     /// Schedules the job to start at `time` (`scheduled_for`, RFC 3339 UTC; sub-second

@@ -1,7 +1,8 @@
 //! [`FlowVersion`]: the id of one version of a flow.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// The version of a flow (`jobs/run/fv/{version}`): the id of one saved version, as the flow's
 /// version history lists them.

@@ -1,9 +1,11 @@
 //! [`RetryPolicy`]: the `retry` option, checked as the server reads it.
 
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
 use crate::job::json_kind;
 use crate::{Error, Result};
-use serde_json::{Map, Value};
-use std::time::Duration;
 
 /// The `what` of the [`Error::InvalidInput`] raised for run options.
 pub(super) const WHAT: &str = "run option";

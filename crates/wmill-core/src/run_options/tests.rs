@@ -1,16 +1,14 @@
-#[allow(unused_imports)]
-use super::checks::*;
-#[allow(unused_imports)]
-use super::endpoint::*;
-#[allow(unused_imports)]
-use super::flow_version::*;
-#[allow(unused_imports)]
-use super::retry::*;
-use crate::{Error, RunOptions, WaitStrategy};
-use crate::{JobId, WaitOptions};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::Value;
 use serde_json::json;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::{Error, RunOptions, WaitStrategy};
+use crate::{JobId, WaitOptions};
+
+use super::checks::*;
+use super::endpoint::*;
+use super::retry::*;
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)

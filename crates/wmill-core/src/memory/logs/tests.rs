@@ -1,11 +1,12 @@
 use std::time::Duration;
 
-use crate::sync::Mutex;
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 
-use super::*;
+use crate::sync::Mutex;
 use crate::{Error, ItemKind, ItemPath, JobRunner, JobRunnerExt, LogForward, RunOptions, to_args};
+
+use super::*;
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()
