@@ -1,6 +1,7 @@
 //! The listings as streams: [`job_stream`], [`variable_stream`], [`resource_stream`] and the
 //! `...ListExt` traits that put them on every backend.
 
+use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::{
 use super::cursor::JobCursor;
 use super::job_query::JobQuery;
 use super::job_summary::JobSummary;
-use super::pagination::{DEFAULT_PAGE_SIZE, Page, paginate, validate_paging};
+use super::pagination::{DEFAULT_PAGE_SIZE, ListItem, Page, paginate, validate_paging};
 
 /// The jobs `query` selects, as a stream that pages through [`JobRunner::list_jobs_page`].
 ///
@@ -79,22 +80,15 @@ where
     R: Deref + Clone + Send + Sync + 'a,
     R::Target: VariableStore,
 {
-    if let Err(e) = validate_paging(options.page, options.per_page) {
-        return stream::once(async move { Err(e) }).boxed();
-    }
-    let per_page = options.per_page.unwrap_or(DEFAULT_PAGE_SIZE);
-    let first = options.page.unwrap_or(1);
+    let (page, per_page) = (options.page, options.per_page);
     let options = Arc::new(options);
-    paginate("variables/list", first, move |page: &u32| {
+    numbered_pages("variables/list", page, per_page, move |page, per_page| {
         let store = store.clone();
         let mut options = (*options).clone();
-        let page = *page;
         async move {
             options.page = Some(page);
             options.per_page = Some(per_page);
-            let items = store.list_variables(&options).await?;
-            let next = (items.len() >= per_page as usize).then(|| page.saturating_add(1));
-            Ok(Page::new(items, next))
+            store.list_variables(&options).await
         }
     })
 }
@@ -125,20 +119,42 @@ where
     R: Deref + Clone + Send + Sync + 'a,
     R::Target: ResourceStore,
 {
-    if let Err(e) = validate_paging(options.page, options.per_page) {
-        return stream::once(async move { Err(e) }).boxed();
-    }
-    let per_page = options.per_page.unwrap_or(DEFAULT_PAGE_SIZE);
-    let first = options.page.unwrap_or(1);
+    let (page, per_page) = (options.page, options.per_page);
     let options = Arc::new(options);
-    paginate("resources/list", first, move |page: &u32| {
+    numbered_pages("resources/list", page, per_page, move |page, per_page| {
         let store = store.clone();
         let mut options = (*options).clone();
-        let page = *page;
         async move {
             options.page = Some(page);
             options.per_page = Some(per_page);
-            let items = store.list_resources(&options).await?;
+            store.list_resources(&options).await
+        }
+    })
+}
+
+/// Every page of a listing paged by number (`page`, `per_page`) as a stream: `fetch` gets the
+/// page number and size, and a page shorter than the size is the last. Bad paging is the
+/// stream's one error.
+fn numbered_pages<'a, T, F, Fut>(
+    listing: &'static str,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    fetch: F,
+) -> BoxStream<'a, Result<T>>
+where
+    T: ListItem + Send + 'a,
+    F: Fn(u32, u32) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Vec<T>>> + Send + 'a,
+{
+    if let Err(e) = validate_paging(page, per_page) {
+        return stream::once(async move { Err(e) }).boxed();
+    }
+    let per_page = per_page.unwrap_or(DEFAULT_PAGE_SIZE);
+    paginate(listing, page.unwrap_or(1), move |page: &u32| {
+        let page = *page;
+        let items = fetch(page, per_page);
+        async move {
+            let items = items.await?;
             let next = (items.len() >= per_page as usize).then(|| page.saturating_add(1));
             Ok(Page::new(items, next))
         }

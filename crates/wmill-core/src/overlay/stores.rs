@@ -1,5 +1,7 @@
 //! Variables, resources and state of a [`MockOverlay`]: the file first, then the server.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -39,33 +41,8 @@ impl VariableStore for MockOverlay {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        let mut all = read_all(
-            |page_no| {
-                let q = ListVariables {
-                    path_start: options.path_start.clone(),
-                    page: Some(page_no),
-                    per_page: Some(LIST_BATCH),
-                };
-                let base = self.base.clone();
-                async move { base.list_variables(&q).await }
-            },
-            |v: &VariableInfo| v.path.clone(),
-        )
-        .await?;
-        let mocked = read_all(
-            |page_no| {
-                let q = ListVariables {
-                    path_start: options.path_start.clone(),
-                    page: Some(page_no),
-                    per_page: Some(LIST_BATCH),
-                };
-                let mock = self.mock.clone();
-                async move { mock.list_variables(&q).await }
-            },
-            |v: &VariableInfo| v.path.clone(),
-        )
-        .await?;
-        all.extend(mocked);
+        let mut all = every_variable(&self.base, options).await?;
+        all.extend(every_variable(&self.mock, options).await?);
         Ok(page(all.into_values(), options.page, options.per_page))
     }
 }
@@ -98,35 +75,8 @@ impl ResourceStore for MockOverlay {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        let mut all = read_all(
-            |page_no| {
-                let q = ListResources {
-                    resource_type: options.resource_type.clone(),
-                    path_start: options.path_start.clone(),
-                    page: Some(page_no),
-                    per_page: Some(LIST_BATCH),
-                };
-                let base = self.base.clone();
-                async move { base.list_resources(&q).await }
-            },
-            |r: &ResourceInfo| r.path.clone(),
-        )
-        .await?;
-        let mocked = read_all(
-            |page_no| {
-                let q = ListResources {
-                    resource_type: options.resource_type.clone(),
-                    path_start: options.path_start.clone(),
-                    page: Some(page_no),
-                    per_page: Some(LIST_BATCH),
-                };
-                let mock = self.mock.clone();
-                async move { mock.list_resources(&q).await }
-            },
-            |r: &ResourceInfo| r.path.clone(),
-        )
-        .await?;
-        all.extend(mocked);
+        let mut all = every_resource(&self.base, options).await?;
+        all.extend(every_resource(&self.mock, options).await?);
         Ok(page(all.into_values(), options.page, options.per_page))
     }
 }
@@ -165,4 +115,45 @@ impl StateStore for MockOverlay {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Every variable of `store` that `options`' prefix selects, by path.
+async fn every_variable(
+    store: &dyn VariableStore,
+    options: &ListVariables,
+) -> Result<BTreeMap<ItemPath, VariableInfo>> {
+    let query = |page_no| ListVariables {
+        path_start: options.path_start.clone(),
+        page: Some(page_no),
+        per_page: Some(LIST_BATCH),
+    };
+    read_all(
+        |page_no| {
+            let q = query(page_no);
+            async move { store.list_variables(&q).await }
+        },
+        |v: &VariableInfo| v.path.clone(),
+    )
+    .await
+}
+
+/// Every resource of `store` that `options`' prefix and type select, by path.
+async fn every_resource(
+    store: &dyn ResourceStore,
+    options: &ListResources,
+) -> Result<BTreeMap<ItemPath, ResourceInfo>> {
+    let query = |page_no| ListResources {
+        resource_type: options.resource_type.clone(),
+        path_start: options.path_start.clone(),
+        page: Some(page_no),
+        per_page: Some(LIST_BATCH),
+    };
+    read_all(
+        |page_no| {
+            let q = query(page_no);
+            async move { store.list_resources(&q).await }
+        },
+        |r: &ResourceInfo| r.path.clone(),
+    )
+    .await
 }
