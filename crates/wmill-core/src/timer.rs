@@ -147,3 +147,6 @@ fn timer() -> Option<&'static Timer> {
             .map(|_| timer)
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,3 +44,13 @@ fn script_hash_parsing() {
         assert!(ScriptHash::parse(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn random_ids_are_version_4_and_distinct() {
+    let ids: std::collections::BTreeSet<JobId> = (0..1000).map(|_| JobId::new_random()).collect();
+    assert_eq!(ids.len(), 1000);
+    for id in &ids {
+        assert_eq!(id.as_uuid().get_version_num(), 4);
+        assert_eq!(id.as_uuid().get_variant(), uuid::Variant::RFC4122);
+    }
+}
