@@ -17,7 +17,6 @@ use crate::sync::Mutex;
 use crate::{JobId, LogChunk, LogUpdate, Result, WaitOptions};
 
 use super::InMemory;
-use super::jobs::Outcome;
 
 /// The log of one job.
 #[derive(Default)]
@@ -185,7 +184,10 @@ impl fmt::Write for JobLog {
 
 /// A followed log: drives the job (as a wait would) and yields what it writes.
 struct Follow {
-    job: Option<Shared<BoxFuture<'static, Outcome>>>,
+    // The job's outcome (`jobs::Outcome`): its result, or its error value.
+    job: Option<
+        Shared<BoxFuture<'static, std::result::Result<serde_json::Value, serde_json::Value>>>,
+    >,
     log: Arc<LogBuffer>,
     offset: u64,
     done: bool,
