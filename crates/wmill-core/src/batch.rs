@@ -5,10 +5,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures::FutureExt;
-use futures::channel::oneshot;
-use futures::future::{AbortHandle, Abortable, BoxFuture};
-use futures::stream::{FuturesUnordered, Stream, StreamExt};
+use futures_channel::oneshot;
+use futures_util::FutureExt;
+use futures_util::future::{AbortHandle, Abortable, BoxFuture};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -408,7 +408,7 @@ impl Stream for BatchStream {
     }
 }
 
-impl futures::stream::FusedStream for BatchStream {
+impl futures_util::stream::FusedStream for BatchStream {
     fn is_terminated(&self) -> bool {
         self.jobs.is_none() && self.running.is_empty()
     }

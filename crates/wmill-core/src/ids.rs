@@ -35,7 +35,7 @@ impl JobId {
     /// A new random (v4) job id, for callers that choose the id of a job they start
     /// (see [`RunOptions::job_id`](crate::RunOptions::job_id)).
     pub fn new_random() -> Self {
-        JobId(Uuid::new_v4())
+        JobId(random_uuid())
     }
 
     /// A job id from its 128-bit value (deterministic ids in tests and the in-memory backend).
@@ -47,6 +47,30 @@ impl JobId {
     pub fn as_uuid(&self) -> &Uuid {
         &self.0
     }
+}
+
+/// A random (version 4) UUID. The 122 random bits come from std's per-process random hash
+/// keys (seeded by the operating system), mixed with a counter and the clock, so that no two
+/// calls in a process give the same value and other processes cannot guess them.
+pub(crate) fn random_uuid() -> Uuid {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let keys = RandomState::new();
+    let half = |salt: u64| {
+        let mut h = keys.build_hasher();
+        h.write_u64(salt);
+        h.write_u64(n);
+        h.write_u128(nanos);
+        h.finish()
+    };
+    let bits = (u128::from(half(0)) << 64) | u128::from(half(1));
+    uuid::Builder::from_random_bytes(bits.to_be_bytes()).into_uuid()
 }
 
 impl From<Uuid> for JobId {
@@ -166,51 +190,4 @@ impl fmt::Debug for ScriptHash {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conversions_and_debug() {
-        let raw = "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12";
-        let id = JobId::parse(raw).unwrap();
-        let uuid = Uuid::parse_str(raw).unwrap();
-        assert_eq!(id.as_uuid(), &uuid);
-        assert_eq!(Uuid::from(id), uuid);
-        assert_eq!(JobId::from(uuid), id);
-        assert_eq!(format!("{id:?}"), format!("JobId({raw})"));
-        let hash = ScriptHash::parse("4f2a9c01d3e5b7a8").unwrap();
-        assert_eq!(String::from(hash.clone()), "4f2a9c01d3e5b7a8");
-        assert_eq!(AsRef::<str>::as_ref(&hash), "4f2a9c01d3e5b7a8");
-        assert_eq!(format!("{hash:?}"), "ScriptHash(4f2a9c01d3e5b7a8)");
-    }
-
-    #[test]
-    fn job_id_parsing() {
-        let id = JobId::parse(" 0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12\n").unwrap();
-        assert_eq!(id.to_string(), "0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12");
-        let err = JobId::parse("12").unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { what: "job id", .. }));
-        assert_ne!(JobId::new_random(), JobId::new_random());
-        let json = serde_json::to_string(&id).unwrap();
-        assert_eq!(json, "\"0190c9a4-5b7e-7c3a-9f1e-2d4b6a8c0e12\"");
-    }
-
-    #[test]
-    fn script_hash_parsing() {
-        assert_eq!(
-            ScriptHash::parse("ABCDEF0123456789").unwrap().as_str(),
-            "abcdef0123456789"
-        );
-        for bad in [
-            "",
-            "g",
-            "abcdef",
-            "0123456789abcde",
-            "0123456789abcdef0",
-            "12 34",
-            "-1",
-        ] {
-            assert!(ScriptHash::parse(bad).is_err(), "{bad:?}");
-        }
-    }
-}
+mod tests;

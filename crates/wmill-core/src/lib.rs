@@ -70,6 +70,26 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 "##
 )]
 //!
+//! # Where things are
+//! | module | holds |
+//! |---|---|
+//! | `variable`, `resource`, `state` | [`VariableStore`], [`ResourceStore`], [`StateStore`], their options and typed helpers |
+//! | `job` | [`JobRunner`], [`JobRunnerExt`], [`RunOptions`], [`WaitOptions`], [`JobStatus`], [`Args`] |
+//! | `run_options` | which start endpoint takes which option ([`RunEndpoint`], [`RunOption`]), [`RetryPolicy`], [`FlowVersion`] |
+//! | `job_model` | the typed job: [`Job`], [`JobState`], [`JobKind`], [`FlowStatus`], [`Timestamp`] |
+//! | `handle` | jobs as values: [`JobHandle`], [`JobGuard`], [`CancelOnDrop`], [`StartJobs`] |
+//! | `batch` | many jobs at a bounded concurrency: [`run_batch`], [`BatchStream`] |
+//! | `listing` | listings as streams: [`paginate`], [`JobQuery`], [`JobCursor`], [`JobSummary`], RFC 3339 times |
+//! | [`logs`] | job logs: [`LogChunk`], [`LogStream`], [`LogForward`] |
+//! | `error` | [`Error`], its predicates (`is_retryable`, `is_not_found`, ...), [`ItemKind`], [`RemoteCause`] |
+//! | `ids`, `path`, `syntax` | validated inputs: [`JobId`], [`ScriptHash`], [`ItemPath`]; `$var:` / `$res:` syntax |
+//! | `backend` | [`Backend`]: the four traits at once, forwarded through `Arc` and `Box` |
+//! | `memory` | [`InMemory`], one file per capability |
+//! | `overlay` | [`MockOverlay`]: the mock-API file over any backend |
+//! | `local` | the shared folder and result streams of a running script ([`SharedFolder`]) |
+//! | `sync`, `timer` | locks without poisoning; the in-memory backend's runtime-agnostic sleep |
+//! | [`conformance`] | (feature `testkit`) the behaviour every backend must have |
+//!
 //! # Features
 //! - `mock`: mockall mocks of the four traits.
 //! - `testkit`: [`conformance`], the behaviour every backend must have.
@@ -92,7 +112,9 @@ mod path;
 mod resource;
 mod run_options;
 mod state;
+mod sync;
 mod syntax;
+mod timer;
 mod variable;
 
 #[cfg(feature = "testkit")]

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::sync::Mutex;
 use crate::{Error, ItemPath, Result};
 
 /// What the file holds. Unknown keys are ignored; `resource_types`, `secret_variables` and

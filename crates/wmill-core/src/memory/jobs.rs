@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use futures::FutureExt;
-use futures::future::{AbortHandle, Abortable, BoxFuture, Shared};
-use parking_lot::Mutex;
+use futures_util::FutureExt;
+use futures_util::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use serde_json::{Value, json};
 
-use super::logs::{LogBuffer, WithLog};
+use crate::sync::Mutex;
 use crate::{
     Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
 };
+
+use super::logs::{LogBuffer, WithLog};
 
 /// The outcome of a job: its result, or its error value.
 pub(super) type Outcome = Result<Value, Value>;
@@ -118,7 +119,7 @@ impl Job {
             let times = times.clone();
             async move {
                 if let Some(delay) = delay.filter(|d| !d.is_zero()) {
-                    futures_timer::Delay::new(delay).await;
+                    crate::timer::sleep(delay).await;
                 }
                 times.lock().started_at = Some(SystemTime::now());
                 started.store(true, Ordering::SeqCst);

@@ -3,8 +3,9 @@
 
 use std::cmp::Reverse;
 
-use super::jobs::{Job, Runnable, StartedJob};
 use crate::{JobListStatus, JobPageRequest, JobQuery, JobStatus, JobSummary, MAX_PAGE_SIZE};
+
+use super::jobs::{Job, Runnable, StartedJob};
 
 /// Whether `query`'s filters on what ran (path, kind, user, tag, parent, creation time) select
 /// the job. In-memory jobs have no user: a `created_by` filter selects none.
@@ -109,4 +110,18 @@ pub(crate) fn rows_as_the_server_sends(
             .collect()
     };
     rows.into_iter().map(|j| (**j).clone()).collect()
+}
+
+/// The server's default page size for listings.
+const DEFAULT_PER_PAGE: u32 = crate::DEFAULT_PAGE_SIZE;
+
+/// Page `page` (1-based) of `items`, `per_page` to a page, as the server pages item listings.
+pub(crate) fn page<T>(
+    items: impl Iterator<Item = T>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> Vec<T> {
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE).max(1) as usize;
+    let page = page.unwrap_or(1).max(1) as usize;
+    items.skip((page - 1) * per_page).take(per_page).collect()
 }

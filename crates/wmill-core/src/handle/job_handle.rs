@@ -1,29 +1,22 @@
-//! Jobs as values: [`JobHandle`], the guards that cancel a job when dropped ([`JobGuard`],
-//! [`CancelOnDrop`]) and [`StartJobs`], which starts jobs as handles.
+//! [`JobHandle`] (a started job as a value) and [`JobGuard`] (one that cancels its job when
+//! dropped).
 
-use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::batch::{BatchJob, BatchOptions, BatchStream, run_batch};
+use crate::WaitOptions;
 use crate::job::from_result;
-use crate::{Error, ItemPath, JobId, JobRunner, JobStatus, Result, RunOptions, ScriptHash};
-use crate::{WaitOptions, to_args};
+use crate::{Error, JobId, JobRunner, JobStatus, Result};
 
-/// The reason of the cancel sent when a synchronous run or a wait is dropped before it
-/// completes ([`WaitOptions::cancel_on_drop`]), as the Python client's `cleanup` sends it.
-pub const CANCEL_ON_DROP_REASON: &str = "parent job cancelled";
+use super::cancel_on_drop::background_cancel;
 
 /// A started job: its id and the backend that runs it.
 ///
-/// Returned by the `start_*` methods of [`StartJobs`] (the `JobId`-returning `*_async`
+/// Returned by the `start_*` methods of [`StartJobs`](crate::StartJobs) (the `JobId`-returning `*_async`
 /// methods stay, as in the Python client). Cheap to clone; a clone names the same job.
 /// Dropping a handle leaves the job running; [`cancel_on_drop`](Self::cancel_on_drop) turns
 /// it into a [`JobGuard`] that cancels the job unless it completed.
@@ -282,232 +275,3 @@ impl Drop for JobGuard {
         }
     }
 }
-
-/// Cancels a job when dropped, unless disarmed: the building block of
-/// [`WaitOptions::cancel_on_drop`], for backends and for your own waits.
-///
-/// `P` is anything that dereferences to a [`JobRunner`]: `&InMemory`, `&Windmill`,
-/// `Arc<dyn JobRunner>`. The drop calls [`JobRunner::cancel_job_in_background`] (best
-/// effort, bounded in time, never blocking for long).
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
-/// use serde_json::json;
-/// use wmill_core::{CancelOnDrop, InMemory, ItemPath, JobRunner, JobStatus, RunOptions, WaitOptions};
-///
-/// async fn wait_or_cancel(wm: &InMemory, id: wmill_core::JobId) -> wmill_core::Result<serde_json::Value> {
-///     let guard = CancelOnDrop::new(wm, id).reason("caller went away");
-///     let out = wm.wait_job(&id, &WaitOptions::new().cancel_on_drop(false)).await;
-///     guard.disarm(); // returned: nothing to cancel
-///     out
-/// }
-///
-/// let wm = InMemory::new();
-/// wm.register_script("f/x/forever", |_| async move {
-///     futures::future::pending::<()>().await;
-///     Ok(json!(null))
-/// })?;
-/// let id = wm
-///     .run_script_by_path_async(&ItemPath::parse("f/x/forever")?, Default::default(), &RunOptions::new())
-///     .await?;
-/// // A wait abandoned after 10 ms: the guard cancels the job.
-/// let abandoned = tokio::time::timeout(std::time::Duration::from_millis(10), wait_or_cancel(&wm, id)).await;
-/// assert!(abandoned.is_err());
-/// assert_eq!(wm.get_job_status(&id).await?, JobStatus::Completed { success: false });
-/// # Ok(()) }
-/// ```
-pub struct CancelOnDrop<P>
-where
-    P: Deref,
-    P::Target: JobRunner,
-{
-    runner: P,
-    id: JobId,
-    reason: Cow<'static, str>,
-    armed: bool,
-}
-
-impl<P> fmt::Debug for CancelOnDrop<P>
-where
-    P: Deref,
-    P::Target: JobRunner,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CancelOnDrop")
-            .field("id", &self.id)
-            .field("reason", &self.reason)
-            .field("armed", &self.armed)
-            .finish()
-    }
-}
-
-impl<P> CancelOnDrop<P>
-where
-    P: Deref,
-    P::Target: JobRunner,
-{
-    /// An armed guard over the job `id`, with the reason [`CANCEL_ON_DROP_REASON`].
-    pub fn new(runner: P, id: JobId) -> Self {
-        CancelOnDrop {
-            runner,
-            id,
-            reason: Cow::Borrowed(CANCEL_ON_DROP_REASON),
-            armed: true,
-        }
-    }
-
-    /// Sets the reason of the cancel.
-    #[must_use]
-    pub fn reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
-        self.reason = reason.into();
-        self
-    }
-
-    /// Arms or disarms the guard (for example with [`WaitOptions::cancel_on_drop`]).
-    #[must_use]
-    pub fn armed(mut self, armed: bool) -> Self {
-        self.armed = armed;
-        self
-    }
-
-    /// The job's id.
-    pub fn id(&self) -> JobId {
-        self.id
-    }
-
-    /// Drops the guard without canceling.
-    pub fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl<P> Drop for CancelOnDrop<P>
-where
-    P: Deref,
-    P::Target: JobRunner,
-{
-    fn drop(&mut self) {
-        if self.armed {
-            background_cancel(&*self.runner, &self.id, &self.reason);
-        }
-    }
-}
-
-fn background_cancel<R: JobRunner + ?Sized>(runner: &R, id: &JobId, reason: &str) {
-    tracing::debug!(job_id = %id, reason, "canceling a job whose waiter went away");
-    if let Err(e) = runner.cancel_job_in_background(id, reason) {
-        tracing::debug!(job_id = %id, error = %e, "could not cancel the job on drop");
-    }
-}
-
-/// Starting jobs as [`JobHandle`]s, and batches of jobs, on any backend that is cheap to
-/// clone ([`InMemory`](crate::InMemory), the HTTP backend, `Arc<dyn JobRunner>`).
-///
-/// Implemented for every `JobRunner + Clone`. You MUST NOT implement this trait yourself.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
-/// use serde_json::json;
-/// use wmill_core::{InMemory, ItemPath, RunOptions, StartJobs, WaitOptions};
-///
-/// let wm = InMemory::new();
-/// wm.register_flow("f/etl/pipeline", |args| async move { Ok(args["items"].clone()) })?;
-/// let flow = wm
-///     .start_flow(&ItemPath::parse("f/etl/pipeline")?, &json!({"items": [1, 2]}), &RunOptions::new())
-///     .await?;
-/// // Later, maybe elsewhere: a handle from the id alone.
-/// let again = wm.job_handle(flow.id());
-/// assert_eq!(again.wait(&WaitOptions::new()).await?, json!([1, 2]));
-/// # Ok(()) }
-/// ```
-pub trait StartJobs: JobRunner + Clone {
-    /// Starts the script at `path` ([`JobRunner::run_script_by_path_async`]) and returns a
-    /// handle on the job.
-    fn start_script_by_path<A>(
-        &self,
-        path: &ItemPath,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_script_by_path_async(path, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
-    }
-
-    /// Starts the script version with `hash` ([`JobRunner::run_script_by_hash_async`]) and
-    /// returns a handle on the job.
-    fn start_script_by_hash<A>(
-        &self,
-        hash: &ScriptHash,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_script_by_hash_async(hash, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
-    }
-
-    /// Starts the flow at `path` ([`JobRunner::run_flow_async`]) and returns a handle on the
-    /// job.
-    fn start_flow<A>(
-        &self,
-        path: &ItemPath,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_flow_async(path, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
-    }
-
-    /// Starts the saved flow version `version` ([`JobRunner::run_flow_by_version_async`]) and
-    /// returns a handle on the job.
-    fn start_flow_by_version<A>(
-        &self,
-        version: crate::FlowVersion,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self
-                .run_flow_by_version_async(version, args?, options)
-                .await?;
-            Ok(self.job_handle(id))
-        }
-    }
-
-    /// A handle on the job `id` of this backend.
-    fn job_handle(&self, id: JobId) -> JobHandle {
-        JobHandle::new(Arc::new(self.clone()), id)
-    }
-
-    /// Runs `jobs` with at most `options.concurrency` at a time; see [`run_batch`].
-    fn run_batch<I>(&self, jobs: I, options: &BatchOptions) -> Result<BatchStream>
-    where
-        I: IntoIterator<Item = BatchJob>,
-        I::IntoIter: Send + 'static,
-    {
-        run_batch(self.clone(), jobs, options)
-    }
-}
-
-impl<T: JobRunner + Clone> StartJobs for T {}

@@ -1,0 +1,179 @@
+//! Checks of the typed [`Job`](crate::Job) a backend answers.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{
+    ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash,
+    WaitOptions, to_args,
+};
+
+use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path};
+
+/// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
+/// result; a canceled job (with its reason) is told from a failed one; a scheduled job says
+/// when it starts; an unknown job is `NotFound`.
+pub async fn typed_jobs(runner: &dyn JobRunner) {
+    let opts = RunOptions::new();
+    let args = to_args(&json!({"typed": true, "n": 2})).unwrap();
+
+    // Success, with what it ran and what started it.
+    let parent = JobId::new_random();
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().parent_job(parent),
+        )
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner
+        .get_job(&id)
+        .await
+        .expect("get_job of a completed job");
+    assert_eq!(job.id, id, "get_job returns the job asked for");
+    assert_eq!(job.state, JobState::Success, "a successful job: {job:?}");
+    assert_eq!(job.kind, JobKind::Script, "a script by path is kind script");
+    assert_eq!(
+        job.script_path.as_deref(),
+        Some(ECHO),
+        "the job names its script"
+    );
+    assert_eq!(job.parent_job, Some(parent), "the job names its parent");
+    assert_eq!(
+        job.result(),
+        Some(&Value::Object(args.clone())),
+        "the result of a completed job"
+    );
+    assert!(job.created_at.is_some(), "a job has a creation time");
+    assert!(job.is_completed());
+    assert_eq!(
+        job.status(),
+        runner.get_job_status(&id).await.unwrap(),
+        "get_job_status agrees with get_job"
+    );
+
+    // By hash, and a flow.
+    let hash = ScriptHash::parse(ECHO_HASH).unwrap();
+    let id = runner
+        .run_script_by_hash_async(&hash, args.clone(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    assert_eq!(
+        job.script_hash.as_ref(),
+        Some(&hash),
+        "a job by hash names its hash"
+    );
+    assert_eq!(job.state, JobState::Success);
+    let id = runner
+        .run_flow_async(&path(ECHO_FLOW), args.clone(), &opts)
+        .await
+        .unwrap();
+    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    assert!(
+        job.kind.is_flow(),
+        "a flow is a flow kind, got {}",
+        job.kind
+    );
+    assert_eq!(job.script_path.as_deref(), Some(ECHO_FLOW));
+    assert_eq!(job.state, JobState::Success);
+
+    // Failure, with the job's error.
+    let id = runner
+        .run_script_by_path_async(
+            &path(FAIL),
+            to_args(&json!({"message": "typed"})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    let _ = runner.wait_job(&id, &WaitOptions::new()).await;
+    let job = runner.get_job(&id).await.unwrap();
+    assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
+    assert_eq!(
+        job.error().map(|e| &e["message"]),
+        Some(&json!("typed")),
+        "the job's error"
+    );
+
+    // Running, then canceled: canceled with the reason, not failed.
+    let id = runner
+        .run_script_by_path_async(
+            &path(SLEEP),
+            to_args(&json!({"ms": 30_000})).unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    let job = eventually(runner, &id, |j| j.state != JobState::Queued).await;
+    assert_eq!(
+        job.state,
+        JobState::Running,
+        "a started job is running: {job:?}"
+    );
+    assert!(job.started_at.is_some(), "a running job has a start time");
+    let reason = "conformance: typed cancel";
+    runner.cancel_job(&id, Some(reason.into())).await.unwrap();
+    let job = eventually(runner, &id, Job::is_completed).await;
+    match &job.state {
+        JobState::Canceled {
+            reason: Some(r), ..
+        } => {
+            assert!(r.contains(reason), "the cancel reason is kept: {r:?}")
+        }
+        other => panic!("a canceled job must be Canceled with its reason, got {other:?}"),
+    }
+    assert_eq!(job.status(), JobStatus::Completed { success: false });
+
+    // Scheduled for later: it says when; canceled before it starts.
+    let id = runner
+        .run_script_by_path_async(
+            &path(ECHO),
+            args.clone(),
+            &RunOptions::new().scheduled_in(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    let job = runner.get_job(&id).await.unwrap();
+    match (&job.state, &job.created_at) {
+        (JobState::Scheduled { at }, Some(created)) => {
+            let ahead = at.duration_since(created).unwrap_or_default();
+            assert!(
+                ahead >= Duration::from_secs(3500),
+                "scheduled an hour ahead, got {ahead:?}"
+            );
+        }
+        other => panic!("a job scheduled for later is Scheduled, got {other:?}"),
+    }
+    assert_eq!(job.status(), JobStatus::Waiting);
+    runner.cancel_job(&id, Some(reason.into())).await.unwrap();
+    let job = eventually(runner, &id, Job::is_completed).await;
+    assert!(
+        matches!(job.state, JobState::Canceled { .. }),
+        "a scheduled job canceled is Canceled, got {:?}",
+        job.state
+    );
+
+    expect_not_found(
+        runner.get_job(&JobId::new_random()).await,
+        ItemKind::Job,
+        "get_job of an unknown job",
+    );
+}
+
+/// Reads the job until `done` holds (at most 10 s); returns the last read.
+async fn eventually(runner: &dyn JobRunner, id: &JobId, done: impl Fn(&Job) -> bool) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let job = runner.get_job(id).await.expect("get_job");
+        if done(&job) || Instant::now() > deadline {
+            return job;
+        }
+        crate::timer::sleep(Duration::from_millis(20)).await;
+    }
+}

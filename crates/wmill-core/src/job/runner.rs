@@ -1,0 +1,267 @@
+//! [`JobRunner`]: the trait every backend implements to run jobs, and its contract.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use serde_json::Value;
+
+use crate::{
+    Error, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobSummary, LogChunk, LogUpdate,
+    Page, Result, ScriptHash,
+};
+
+use super::args::Args;
+use super::options::RunOptions;
+use super::status::JobStatus;
+use super::wait::WaitOptions;
+
+/// Starting jobs and flows, waiting for them, reading their results, canceling them.
+///
+/// # Contract
+/// - `*_async` methods return once the job is queued; the id they return can be waited on.
+/// - Synchronous `run_*` methods start the job and wait as [`RunOptions::wait`] says; a failed
+///   job is [`Error::JobFailed`] with the job's error value, a timeout is [`Error::Timeout`]
+///   (after canceling the job when `cancel_on_timeout` is set), a `null` result with
+///   [`RunOptions::assert_result_is_not_none`] is [`Error::NullResult`]
+///   ([`RunOptions::check_result`]).
+/// - Synchronous runs and [`JobRunner::wait_job`] whose future is dropped before they return
+///   cancel the job when [`WaitOptions::cancel_on_drop`] is set, through
+///   [`JobRunner::cancel_job_in_background`] (a [`CancelOnDrop`](crate::CancelOnDrop) guard
+///   does it).
+/// - [`JobRunner::get_result`] returns the result of a completed job as data, also for failed
+///   jobs (their error value), like the server; a job that has not completed is
+///   [`Error::NotFound`] with [`ItemKind::Job`](crate::ItemKind::Job).
+/// - A missing script or flow is [`Error::NotFound`].
+///
+/// The synchronous runs have default implementations (start, then [`JobRunner::wait_job`]);
+/// backends override them when they can do better.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait JobRunner: Debug + Send + Sync + 'static {
+    /// Starts the script at `path`; returns the job id.
+    async fn run_script_by_path_async(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId>;
+
+    /// Starts the script version with `hash`; returns the job id.
+    async fn run_script_by_hash_async(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId>;
+
+    /// Starts the flow at `path`; returns the job id.
+    async fn run_flow_async(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId>;
+
+    /// Runs the script at `path` and returns its result.
+    async fn run_script_by_path(
+        &self,
+        path: &ItemPath,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let id = self.run_script_by_path_async(path, args, options).await?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Runs the script version with `hash` and returns its result.
+    async fn run_script_by_hash(
+        &self,
+        hash: &ScriptHash,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let id = self.run_script_by_hash_async(hash, args, options).await?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Runs the flow at `path` and returns its result.
+    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.run_flow_async(path, args, options).await?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Waits for the job to complete and returns its result ([`Error::JobFailed`] if it failed).
+    async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value>;
+
+    /// The result of a completed job (its error value if it failed).
+    async fn get_result(&self, id: &JobId) -> Result<Value>;
+
+    /// Whether the job is waiting, running or completed.
+    async fn get_job_status(&self, id: &JobId) -> Result<JobStatus>;
+
+    /// Cancels a queued or running job. `reason` is recorded with the cancellation.
+    async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()>;
+
+    // ---------------------------------------------------------------- logs
+
+    /// The whole log of a job, as text (what it has written so far if it is still running). A
+    /// job that does not exist is [`Error::NotFound`].
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job_logs",
+            backend: "this backend",
+        })
+    }
+
+    /// One incremental read of a job's log: what it wrote after the log offset `offset` (a
+    /// count of characters, see [`crate::logs`]; `0` reads from the start), the offset to read
+    /// from next, and whether the job has completed.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
+        let _ = (id, offset);
+        Err(Error::Unsupported {
+            operation: "get_log_update",
+            backend: "this backend",
+        })
+    }
+
+    /// Follows a job's log from the log offset `offset` (`0`: from the start) until the job
+    /// completes: each item is the text written since the previous one, the last one comes
+    /// after the job completed, then the stream ends. No text is yielded twice; dropping the
+    /// stream stops following. [`JobRunnerExt::job_logs`](crate::JobRunnerExt::job_logs) follows from the start.
+    ///
+    /// The default implementation yields one [`Error::Unsupported`].
+    fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
+        let _ = (id, offset);
+        Box::pin(futures_util::stream::once(futures_util::future::ready(
+            Err(Error::Unsupported {
+                operation: "job_logs",
+                backend: "this backend",
+            }),
+        )))
+    }
+
+    /// The log of a flow and of every job it ran (its steps, loop iterations, branches and
+    /// sub-flows), one after the other, each under a header line naming the step and its job
+    /// (`=== Step a (Job: <id>) ===`), as the server formats it.
+    ///
+    /// The default implementation returns [`Error::Unsupported`].
+    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_flow_all_logs",
+            backend: "this backend",
+        })
+    }
+
+    /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
+    /// suspended, success, failure, canceled with who and why), timestamps, script, tag,
+    /// worker, parent and root job, flow step status, result once completed, and the raw
+    /// JSON for the rest. An unknown job is [`Error::NotFound`] with
+    /// [`ItemKind::Job`](crate::ItemKind::Job).
+    ///
+    /// The default implementation returns [`Error::Unsupported`], so backends written before
+    /// this method keep compiling; [`InMemory`](crate::InMemory) and the HTTP backend
+    /// implement it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{InMemory, ItemPath, JobRunner, JobState, RunOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/hello", |_| async { Ok(serde_json::json!("hi")) })?;
+    /// let id = wm
+    ///     .run_script_by_path_async(&ItemPath::parse("f/jobs/hello")?, Default::default(), &RunOptions::new())
+    ///     .await?;
+    /// let job = wm.get_job(&id).await?;
+    /// assert_eq!(job.state, JobState::Success);
+    /// assert_eq!(job.script_path.as_deref(), Some("f/jobs/hello"));
+    /// assert_eq!(job.result(), Some(&serde_json::json!("hi")));
+    /// # Ok(()) }
+    /// ```
+    async fn get_job(&self, id: &JobId) -> Result<Job> {
+        let _ = id;
+        Err(Error::Unsupported {
+            operation: "get_job",
+            backend: "this backend",
+        })
+    }
+    /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
+    ///
+    /// Start with [`JobCursor::start`]; [`job_stream`](crate::job_stream) and
+    /// [`JobRunnerListExt::stream_jobs`](crate::JobRunnerListExt::stream_jobs) page through
+    /// every job with this method. Implementations check the query
+    /// ([`JobQuery::validate`]), ask their store for [`JobCursor::request`] and hand the rows to
+    /// [`JobCursor::advance`]. The default body is [`Error::Unsupported`].
+    async fn list_jobs_page(
+        &self,
+        query: &JobQuery,
+        cursor: &JobCursor,
+    ) -> Result<Page<JobSummary, JobCursor>> {
+        let _ = (query, cursor);
+        Err(Error::Unsupported {
+            operation: "list_jobs_page",
+            backend: "this backend",
+        })
+    }
+
+    // ------------------------------------------------------------ flows by version (runopts)
+
+    /// Starts the saved flow version `version` (`jobs/run/fv/{version}`); returns the job id.
+    ///
+    /// The default returns [`Error::Unsupported`]; the HTTP and in-memory backends implement it.
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        let _ = (version, args, options);
+        Err(Error::Unsupported {
+            operation: "run_flow_by_version_async",
+            backend: "this backend",
+        })
+    }
+
+    /// Runs the saved flow version `version` and returns its result (default: start with
+    /// [`run_flow_by_version_async`](Self::run_flow_by_version_async), then
+    /// [`wait_job`](Self::wait_job)).
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        let id = self
+            .run_flow_by_version_async(version, args, options)
+            .await?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Starts canceling the job and returns at once, without waiting for the answer: what
+    /// drop guards call ([`CancelOnDrop`](crate::CancelOnDrop),
+    /// [`JobGuard`](crate::JobGuard), [`WaitOptions::cancel_on_drop`]), since `Drop` cannot
+    /// `.await`.
+    ///
+    /// Best effort and bounded in time: a failed cancel is only logged. `Err` means the backend
+    /// cannot cancel this way at all. The default returns [`Error::Unsupported`], so guards
+    /// over a backend that does not override it cancel nothing; [`InMemory`](crate::InMemory)
+    /// cancels at once, and the HTTP backend sends the request on the current runtime (or a
+    /// thread of its own when there is none or it is shutting down).
+    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
+        let _ = (id, reason);
+        Err(Error::Unsupported {
+            operation: "cancel_job_in_background",
+            backend: "this backend",
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Script and flow listings: [`ListRunnables`], [`ScriptSummary`], [`FlowSummary`].
+
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::{ItemPath, Result};
+
+use super::job_summary::lenient;
+use super::pagination::{ListItem, validate_filter, validate_paging};
+
+/// Filters and paging of script and flow listings (`scripts/list`, `flows/list`).
+///
+/// ```
+/// use wmill_core::ListRunnables;
+///
+/// let q = ListRunnables::new().path_start("f/etl/").per_page(200);
+/// assert!(q.validate().is_ok());
+/// assert!(ListRunnables::new().per_page(20_000).validate().is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListRunnables {
+    /// Only paths starting with this prefix (`path_start`).
+    pub path_start: Option<String>,
+    /// Only the item at this exact path (`path_exact`).
+    pub path_exact: Option<ItemPath>,
+    /// Only items created by this user (`created_by`).
+    pub created_by: Option<String>,
+    /// The page, from 1 (streams start there).
+    pub page: Option<u32>,
+    /// Items per page (server default 1000, maximum 10000).
+    pub per_page: Option<u32>,
+}
+
+impl ListRunnables {
+    /// No filter, the server's default page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only paths starting with `prefix`.
+    #[must_use]
+    pub fn path_start(mut self, prefix: impl Into<String>) -> Self {
+        self.path_start = Some(prefix.into());
+        self
+    }
+
+    /// Only the item at `path`.
+    #[must_use]
+    pub fn path_exact(mut self, path: ItemPath) -> Self {
+        self.path_exact = Some(path);
+        self
+    }
+
+    /// Only items created by `user`.
+    #[must_use]
+    pub fn created_by(mut self, user: impl Into<String>) -> Self {
+        self.created_by = Some(user.into());
+        self
+    }
+
+    /// The page (from 1).
+    #[must_use]
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Items per page (1 to 10000).
+    #[must_use]
+    pub fn per_page(mut self, per_page: u32) -> Self {
+        self.per_page = Some(per_page);
+        self
+    }
+
+    /// Checks paging and filters ([`Error::InvalidInput`](crate::Error::InvalidInput)).
+    pub fn validate(&self) -> Result<()> {
+        validate_paging(self.page, self.per_page)?;
+        if let Some(p) = &self.path_start {
+            validate_filter("path prefix", p)?;
+        }
+        if let Some(u) = &self.created_by {
+            validate_filter("created_by", u)?;
+        }
+        Ok(())
+    }
+}
+
+/// A script as `scripts/list` returns it: the server's short rows (no content, no schema),
+/// decoded tolerantly (missing or odd fields are `None`).
+///
+/// ```
+/// let row: wmill_core::ScriptSummary = serde_json::from_value(serde_json::json!({
+///     "hash": "0123456789abcdef", "path": "f/etl/load", "summary": "Load",
+///     "created_at": "2024-05-06T07:08:09Z", "language": "python3", "kind": "script",
+///     "archived": false, "starred": true, "extra_perms": {}
+/// }))?;
+/// assert_eq!(row.path, "f/etl/load");
+/// assert!(row.starred);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScriptSummary {
+    /// The script's path.
+    pub path: String,
+    /// The hash of the listed version.
+    #[serde(default, deserialize_with = "lenient")]
+    pub hash: Option<String>,
+    /// Its summary.
+    #[serde(default, deserialize_with = "lenient")]
+    pub summary: Option<String>,
+    /// Its description (when the server sends it).
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+    /// Who created this version (older servers send it).
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_by: Option<String>,
+    /// When this version was created (RFC 3339, as sent).
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_at: Option<String>,
+    /// The language (`python3`, `deno`, `bun`, ...).
+    #[serde(default, deserialize_with = "lenient")]
+    pub language: Option<String>,
+    /// The kind (`script`, `trigger`, `failure`, `approval`, ...).
+    #[serde(default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    /// The worker tag.
+    #[serde(default, deserialize_with = "lenient")]
+    pub tag: Option<String>,
+    /// Whether it is archived.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub archived: bool,
+    /// Whether only a draft exists.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub draft_only: bool,
+    /// Whether the caller starred it.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub starred: bool,
+}
+
+impl ListItem for ScriptSummary {
+    fn identify(&self, mut state: &mut dyn Hasher) {
+        self.path.hash(&mut state);
+        self.hash.hash(&mut state);
+    }
+}
+
+/// A flow as `flows/list` returns it: the server's short rows (no flow value, no schema),
+/// decoded tolerantly.
+///
+/// ```
+/// let row: wmill_core::FlowSummary = serde_json::from_value(serde_json::json!({
+///     "workspace_id": "ws", "path": "f/etl/nightly", "summary": "Nightly",
+///     "edited_by": "ada", "edited_at": "2024-05-06T07:08:09Z", "archived": false,
+///     "extra_perms": {}, "starred": false, "has_draft": false
+/// }))?;
+/// assert_eq!(row.edited_by.as_deref(), Some("ada"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowSummary {
+    /// The flow's path.
+    pub path: String,
+    /// Its summary.
+    #[serde(default, deserialize_with = "lenient")]
+    pub summary: Option<String>,
+    /// Its description (when the server sends it).
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+    /// Who last edited it.
+    #[serde(default, deserialize_with = "lenient")]
+    pub edited_by: Option<String>,
+    /// When it was last edited (RFC 3339, as sent).
+    #[serde(default, deserialize_with = "lenient")]
+    pub edited_at: Option<String>,
+    /// Whether it is archived.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub archived: bool,
+    /// Whether only a draft exists.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub draft_only: bool,
+    /// Whether the caller starred it.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub starred: bool,
+}
+
+impl ListItem for FlowSummary {
+    fn identify(&self, mut state: &mut dyn Hasher) {
+        self.path.hash(&mut state);
+    }
+}
+
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    Ok(lenient::<D, bool>(d)?.unwrap_or(false))
+}

@@ -1,0 +1,110 @@
+//! [`ResourceStore`] for [`InMemory`].
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::{Error, ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
+
+use super::in_memory::{InMemory, Resource};
+use super::listing::page;
+
+impl InMemory {
+    /// The raw (not interpolated) value of the resource at `path`, if this backend holds it.
+    pub(crate) fn raw_resource(&self, path: &ItemPath) -> Option<Value> {
+        self.inner
+            .data
+            .lock()
+            .resources
+            .get(path)
+            .map(|r| r.value.clone())
+    }
+
+    pub(super) fn put_resource(
+        &self,
+        path: &ItemPath,
+        value: Value,
+        resource_type: &str,
+    ) -> Result<()> {
+        self.mutate(|data| {
+            match data.resources.get_mut(path) {
+                // As on the server: an update keeps the type (and needs none).
+                Some(r) => r.value = value,
+                None if resource_type.is_empty() => {
+                    return Err(Error::invalid(
+                        "resource type",
+                        format!("creating {path} needs a resource type, and it is empty"),
+                    ));
+                }
+                None => {
+                    data.resources.insert(
+                        path.clone(),
+                        Resource {
+                            value,
+                            resource_type: resource_type.to_owned(),
+                        },
+                    );
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl ResourceStore for InMemory {
+    async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
+        let raw = self
+            .inner
+            .data
+            .lock()
+            .resources
+            .get(path)
+            .map(|r| r.value.clone())
+            .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
+        self.interpolate(&raw)
+    }
+
+    async fn set_resource(
+        &self,
+        path: &ItemPath,
+        value: &Value,
+        resource_type: &str,
+    ) -> Result<()> {
+        self.put_resource(path, value.clone(), resource_type)
+    }
+
+    async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
+        self.mutate(|data| {
+            data.resources
+                .remove(path)
+                .map(|_| ())
+                .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))
+        })
+    }
+
+    async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
+        let data = self.inner.data.lock();
+        let prefix = options.path_start.as_deref().unwrap_or("");
+        let types: Option<Vec<&str>> = options
+            .resource_type
+            .as_deref()
+            .map(|t| t.split(',').map(str::trim).collect());
+        let items = data
+            .resources
+            .iter()
+            .filter(|(p, _)| p.as_str().starts_with(prefix))
+            .filter(|(_, r)| {
+                types
+                    .as_ref()
+                    .is_none_or(|ts| ts.contains(&r.resource_type.as_str()))
+            })
+            .map(|(p, r)| ResourceInfo {
+                path: p.clone(),
+                resource_type: r.resource_type.clone(),
+                description: None,
+                value: Some(r.value.clone()),
+            });
+        Ok(page(items, options.page, options.per_page))
+    }
+}

@@ -1,0 +1,95 @@
+//! [`VariableStore`] for [`InMemory`].
+
+use async_trait::async_trait;
+
+use crate::{
+    Error, ItemKind, ItemPath, ListVariables, Result, SetVariableOptions, VariableInfo,
+    VariableStore,
+};
+
+use super::in_memory::{InMemory, Variable};
+use super::listing::page;
+
+impl InMemory {
+    /// The value of the variable at `path`, if this backend holds it.
+    pub(crate) fn variable_value(&self, path: &ItemPath) -> Option<String> {
+        self.inner
+            .data
+            .lock()
+            .variables
+            .get(path)
+            .map(|v| v.value.clone())
+    }
+
+    pub(super) fn put_variable(
+        &self,
+        path: &ItemPath,
+        value: String,
+        options: &SetVariableOptions,
+    ) -> Result<()> {
+        self.mutate(|data| {
+            match data.variables.get_mut(path) {
+                Some(v) => v.value = value,
+                None => {
+                    data.variables.insert(
+                        path.clone(),
+                        Variable {
+                            value,
+                            is_secret: options.is_secret,
+                            description: options.description.clone(),
+                        },
+                    );
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl VariableStore for InMemory {
+    async fn get_variable(&self, path: &ItemPath) -> Result<String> {
+        self.inner
+            .data
+            .lock()
+            .variables
+            .get(path)
+            .map(|v| v.value.clone())
+            .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))
+    }
+
+    async fn set_variable(
+        &self,
+        path: &ItemPath,
+        value: &str,
+        options: &SetVariableOptions,
+    ) -> Result<()> {
+        self.put_variable(path, value.to_owned(), options)
+    }
+
+    async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
+        self.mutate(|data| {
+            data.variables
+                .remove(path)
+                .map(|_| ())
+                .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))
+        })
+    }
+
+    async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
+        crate::validate_paging(options.page, options.per_page)?;
+        let data = self.inner.data.lock();
+        let prefix = options.path_start.as_deref().unwrap_or("");
+        let items = data
+            .variables
+            .iter()
+            .filter(|(p, _)| p.as_str().starts_with(prefix))
+            .map(|(p, v)| VariableInfo {
+                path: p.clone(),
+                is_secret: v.is_secret,
+                description: v.description.clone(),
+                value: (!v.is_secret).then(|| v.value.clone()),
+            });
+        Ok(page(items, options.page, options.per_page))
+    }
+}
