@@ -10,6 +10,7 @@ use url::Url;
 use wmill_core::{Error, ItemPath, JobId, PollSchedule, Result, Workspace};
 
 use crate::client::{Inner, Windmill};
+use crate::first_wait::FirstWait;
 
 /// The default timeout of one ordinary request (everything but the long waits and streamed
 /// transfers): 30 s, as object_store's.
@@ -328,11 +329,19 @@ pub(crate) const DEFAULT_SERVER_WAIT_BOUND: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct WaitTuning {
-    /// The adaptive polling schedule used at the start of a wait (and by the polling fallback).
+    /// The adaptive polling schedule while a `run_wait_result` request is open (during
+    /// [`poll_window`](Self::poll_window)), and the longest gaps of a run that overran its
+    /// history's prediction ([`WaitHistory`]).
     pub poll: PollSchedule,
-    /// How long a wait polls before it relies on the server-side wait (`run_wait_result` for
-    /// synchronous runs, server-sent events for `wait_job`). Default 300 ms.
+    /// How long a synchronous run that holds `run_wait_result` polls beside it before it relies
+    /// on the long request alone, and how far past its prediction a run with a history polls
+    /// before it relies on the event stream. Default 300 ms. (A wait without history follows
+    /// [`first`](Self::first) instead.)
     pub poll_window: Duration,
+    /// The schedule of a wait without history (a first run, a client that does not learn,
+    /// `wait_job` on a job this client did not start): the event stream at once, and polls
+    /// between its checks (see [`FirstWait`]).
+    pub first: FirstWait,
     /// The polling schedule used when server-side waiting is not available.
     pub fallback_poll: PollSchedule,
     /// When synchronous runs use `run_wait_result` (default [`ServerWait::Direct`]).
@@ -357,6 +366,7 @@ impl Default for WaitTuning {
         WaitTuning {
             poll: PollSchedule::default(),
             poll_window: Duration::from_millis(300),
+            first: FirstWait::default(),
             fallback_poll: PollSchedule::new(
                 Duration::from_millis(4),
                 Duration::from_secs(2),
@@ -382,6 +392,13 @@ impl WaitTuning {
     #[must_use]
     pub fn poll_window(mut self, window: Duration) -> Self {
         self.poll_window = window;
+        self
+    }
+
+    /// Sets the schedule of waits without history ([`FirstWait`]).
+    #[must_use]
+    pub fn first(mut self, first: FirstWait) -> Self {
+        self.first = first;
         self
     }
 

@@ -182,6 +182,7 @@ mod client;
 mod config;
 mod datatable;
 mod ducklake;
+mod first_wait;
 mod handle;
 mod helpers;
 mod history;
@@ -209,6 +210,7 @@ pub use config::{
 };
 pub use datatable::DataTable;
 pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
+pub use first_wait::FirstWait;
 pub use helpers::{ResumeUrls, SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].

@@ -108,6 +108,17 @@ where
     out
 }
 
+/// Tells `learn` that a poll sent at `sent` found the job not completed (queued or running).
+fn mark_seen(learn: Option<&Learner<'_>>, rm: &ResultMaybe, sent: Instant) {
+    if let Some(learn) = learn {
+        if rm.started == Some(false) {
+            learn.mark_queued(sent);
+        } else {
+            learn.mark_incomplete(sent);
+        }
+    }
+}
+
 /// How a server-sent-events connection ended.
 enum StreamEnd {
     /// The job completed; `Some((success, result))` when the event carried them.
@@ -158,11 +169,24 @@ impl Windmill {
     /// this client started (and still remembers) is waited for with its script's history, and
     /// its duration recorded (see [`WaitHistory`](crate::WaitHistory)).
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        self.wait_started(id, options, false).await
+    }
+
+    /// [`wait`](Self::wait); `fresh`: the job was started a moment ago (by a synchronous run),
+    /// so its first check is the event stream's rather than a poll (see
+    /// [`FirstWait`](crate::FirstWait)). A job this client remembers starting is fresh too.
+    pub(crate) async fn wait_started(
+        &self,
+        id: &JobId,
+        options: &WaitOptions,
+        fresh: bool,
+    ) -> Result<Value> {
         let start = Instant::now();
         let learn = self.started_learner(id, options);
+        let fresh = fresh || learn.is_some();
         let fut = async {
             let out = self
-                .wait_strategy(id, &options.strategy, start, false, learn.as_ref())
+                .wait_strategy(id, &options.strategy, start, fresh, learn.as_ref())
                 .await;
             if let Some(learn) = &learn
                 && matches!(out, Ok(_) | Err(Error::JobFailed { .. }))
@@ -199,7 +223,7 @@ impl Windmill {
         let start = Instant::now();
         let fut = learning(
             Some(learn),
-            self.wait_strategy(id, &options.strategy, start, false, Some(learn)),
+            self.wait_strategy(id, &options.strategy, start, true, Some(learn)),
         );
         let fut = self.with_timeout(Some(*id), options, fut);
         self.forwarding_logs(*id, &options.logs, fut).await
@@ -257,24 +281,20 @@ impl Windmill {
         }
     }
 
-    /// Waits without a timeout, following the strategy. `tolerate_missing`: a 404 means "not
-    /// created yet" rather than "no such job". `learn`: a synchronous run that learns (`Auto`
+    /// Waits without a timeout, following the strategy. `fresh`: the job was started a moment
+    /// ago by this client (no first poll). `learn`: a synchronous run that learns (`Auto`
     /// only).
     async fn wait_strategy(
         &self,
         id: &JobId,
         strategy: &WaitStrategy,
         start: Instant,
-        tolerate_missing: bool,
+        fresh: bool,
         learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
-        let tuning = self.inner.wait;
         match strategy {
             WaitStrategy::Poll(schedule) => {
-                match self
-                    .poll(id, schedule, start, None, tolerate_missing)
-                    .await?
-                {
+                match self.poll(id, schedule, start, None, false).await? {
                     Some(v) => Ok(v),
                     None => Err(Error::not_found(ItemKind::Job, id.to_string())),
                 }
@@ -284,23 +304,10 @@ impl Windmill {
                 let mut seen = false;
                 let polled = match learn.and_then(|l| l.prediction.map(|p| (l, p))) {
                     Some((learn, prediction)) => {
-                        self.poll_learned(id, learn, prediction, tolerate_missing, &mut seen)
+                        self.poll_learned(id, learn, prediction, false, &mut seen)
                             .await?
                     }
-                    None => {
-                        // (A window too long to add means "poll for ever".)
-                        let until = start.checked_add(tuning.poll_window);
-                        self.poll_seen(
-                            id,
-                            &tuning.poll,
-                            start,
-                            until,
-                            tolerate_missing,
-                            &mut seen,
-                            learn,
-                        )
-                        .await?
-                    }
+                    None => return self.wait_first(id, start, fresh, learn).await,
                 };
                 match polled {
                     Some(v) => Ok(v),
@@ -308,6 +315,76 @@ impl Windmill {
                 }
             }
         }
+    }
+
+    /// The wait without history ([`FirstWait`](crate::FirstWait)): unless `fresh`, one poll at
+    /// once; then the event stream, raced against polls placed between the stream's checks.
+    async fn wait_first(
+        &self,
+        id: &JobId,
+        start: Instant,
+        fresh: bool,
+        learn: Option<&Learner<'_>>,
+    ) -> Result<Value> {
+        if !fresh {
+            // A job of unknown age may have completed long ago: one poll says so for less than
+            // a stream.
+            let sent = Instant::now();
+            match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => return outcome(id, rm.success, rm.result),
+                Ok(Some(rm)) => mark_seen(learn, &rm, sent),
+                Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
+                // The event stream says the rest.
+                Err(e) if e.is_retryable() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let opened = Instant::now().saturating_duration_since(start);
+        // How long the job had been running when the wait started (a job this client started
+        // earlier): the gaps grow with the time since its start.
+        let age = learn.map_or(Duration::ZERO, |l| start.saturating_duration_since(l.start));
+        let plan = crate::first_wait::plan(&self.inner.wait.first, opened, age);
+        let events = std::pin::pin!(self.wait_events(id, start));
+        let polls = std::pin::pin!(self.planned_polls(id, start, &plan, learn));
+        match select(events, polls).await {
+            Either::Left((out, _)) => out,
+            Either::Right((Some(out), _)) => out,
+            Either::Right((None, events)) => events.await,
+        }
+    }
+
+    /// Polls `get_result_maybe` at `plan`'s offsets from `start`: `Some(outcome)` once a poll
+    /// finds the job completed, `None` once the plan is over or the job is not found (the
+    /// event stream, open meanwhile, says the rest). Polls that a slow answer made late collapse
+    /// into one, sent at once.
+    async fn planned_polls(
+        &self,
+        id: &JobId,
+        start: Instant,
+        plan: &[Duration],
+        learn: Option<&Learner<'_>>,
+    ) -> Option<Result<Value>> {
+        let mut i = 0;
+        while i < plan.len() {
+            let now = Instant::now();
+            while i + 1 < plan.len() && start.checked_add(plan[i + 1]).is_some_and(|t| t <= now) {
+                i += 1;
+            }
+            let at = start.checked_add(plan[i])?;
+            if at > now {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            let sent = Instant::now();
+            match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => return Some(outcome(id, rm.success, rm.result)),
+                Ok(Some(rm)) => mark_seen(learn, &rm, sent),
+                Ok(None) => return None,
+                // Retried by the transport already; the next planned poll or the stream.
+                Err(_) => {}
+            }
+            i += 1;
+        }
+        None
     }
 
     /// Polls `get_result_maybe` on `schedule` until the job completes (`Some(result)`) or
@@ -677,7 +754,7 @@ impl Windmill {
             guard.started(id);
             let value = match &learn {
                 Some(learn) => self.wait_learning(&id, wait, learn).await?,
-                None => self.wait(&id, wait).await?,
+                None => self.wait_started(&id, wait, true).await?,
             };
             return options.check_result(&id, value);
         }
