@@ -344,8 +344,9 @@ impl Windmill {
         // earlier): the gaps grow with the time since its start.
         let age = learn.map_or(Duration::ZERO, |l| start.saturating_duration_since(l.start));
         let plan = crate::first_wait::plan(&self.inner.wait.first, opened, age);
-        let events = std::pin::pin!(self.wait_events(id, start));
-        let polls = std::pin::pin!(self.planned_polls(id, start, &plan, learn));
+        // (On the heap: a wait's future stays small on the caller's stack.)
+        let events = Box::pin(self.wait_events(id, start));
+        let polls = Box::pin(self.planned_polls(id, start, &plan, learn));
         match select(events, polls).await {
             Either::Left((out, _)) => out,
             Either::Right((Some(out), _)) => out,
