@@ -263,8 +263,8 @@ impl RetryConfig {
 /// long request is used only where neither can happen to a run: on a direct connection, for a
 /// script or flow whose recent runs, as this client timed them ([`WaitHistory`]), all took
 /// less than half of that bound. A first run, or one whose recent runs took longer, starts
-/// with `POST jobs/run/..` and waits on the job (adaptive polling, then server-sent events),
-/// which has no bound and cancels nothing.
+/// with `POST jobs/run/..` and waits on the job (the event stream, with polls between its
+/// checks: [`FirstWait`]), which has no bound and cancels nothing.
 ///
 /// ```
 /// use std::time::Duration;
@@ -295,7 +295,8 @@ pub enum ServerWait {
     /// recent runs (up to [`WaitHistory::SAMPLES`], timed from the start request to the
     /// completion seen) all took less than half of [`WaitTuning::server_wait_bound`].
     /// Otherwise (another connection, a first run, a longer or unknown history, learning
-    /// turned off): `POST jobs/run/..`, then adaptive polling, then server-sent events.
+    /// turned off): `POST jobs/run/..`, then the event stream with polls between its checks
+    /// ([`FirstWait`]).
     ///
     /// The half is the margin against a run that suddenly takes longer than its recent
     /// ones: a run that takes more than twice as long as the longest of them, and longer than
@@ -308,7 +309,7 @@ pub enum ServerWait {
     /// canceled by the server**, and the run ends with [`Error::JobFailed`] carrying the
     /// cancel).
     Always,
-    /// Never: `POST jobs/run/..`, then adaptive polling, then server-sent events, whatever
+    /// Never: `POST jobs/run/..`, then the event stream with polls between its checks, whatever
     /// the connection.
     Never,
 }
@@ -461,7 +462,7 @@ impl WaitTuning {
 /// 3. past `E` (the job overran), polls whose gaps double from `step`, never longer than the
 ///    ordinary adaptive schedule ([`WaitTuning::poll`]) would wait;
 /// 4. once past both `E + m` and the poll window ([`WaitTuning::poll_window`]), the
-///    server-side wait (`run_wait_result` or the event stream), as for a first run.
+///    server-side wait alone (`run_wait_result` or the event stream).
 ///
 /// The adaptive schedule and the window of steps 3 and 4 are timed from the last moment the
 /// job was seen queued (the start request if never).

@@ -1,4 +1,5 @@
-//! Waiting for jobs: adaptive polling, server-sent events, and `run_wait_result` races.
+//! Waiting for jobs: adaptive polling, server-sent events (with polls between their checks for
+//! waits without history), and `run_wait_result` races.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
