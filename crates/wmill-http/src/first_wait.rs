@@ -95,6 +95,9 @@ impl FirstWait {
     }
 }
 
+/// The last check of a stream within its life (60 s): the 105th, at 58 s.
+pub(crate) const MAX_STREAM_CHECK: u32 = 104;
+
 /// The server's check `k` of an event stream opened with `fast=true`, from the stream's
 /// request (check 0 at once; 100 ms ten times; 500 ms up to the 100th; then 3 s).
 pub(crate) fn stream_check(k: u32) -> Duration {

@@ -109,6 +109,59 @@ where
     out
 }
 
+/// When an event stream was opened and when its events arrived.
+#[derive(Debug, Clone, Copy)]
+struct StreamTimes {
+    /// When the stream's request was sent.
+    opened: Instant,
+    /// When its first event (the server's check at once) arrived.
+    first: Option<Instant>,
+    /// When the update saying the job completed arrived.
+    completed: Option<Instant>,
+}
+
+/// The [`StreamTimes`] of the latest stream of a wait, shared with the code that raced it.
+#[derive(Debug, Default)]
+struct StreamClock(std::sync::Mutex<Option<StreamTimes>>);
+
+impl StreamClock {
+    fn set(&self, times: StreamTimes) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = Some(times);
+        }
+    }
+
+    /// Records the arrival of `event` at `at`.
+    fn arrived(&self, at: Instant, event: &Value) {
+        if let Ok(mut guard) = self.0.lock()
+            && let Some(t) = guard.as_mut()
+        {
+            t.first.get_or_insert(at);
+            if event.get("completed").and_then(Value::as_bool) == Some(true) {
+                t.completed.get_or_insert(at);
+            }
+        }
+    }
+
+    /// When the stream's server-side check before the one that saw the job completed was made,
+    /// at the latest (its schedule, timed from the stream's request; the server's checks only
+    /// drift later). `None` when the end was seen at the stream's first check, or not by the
+    /// stream.
+    fn last_check_before_end(&self) -> Option<Instant> {
+        let t = (*self.0.lock().ok()?)?;
+        let completed = t.completed?;
+        // How late an answer arrives after its check (the first check is at once).
+        let delay = t.first?.saturating_duration_since(t.opened);
+        let seen = completed
+            .saturating_duration_since(t.opened)
+            .saturating_sub(delay);
+        let k = (1..=crate::first_wait::MAX_STREAM_CHECK)
+            .take_while(|&k| crate::first_wait::stream_check(k) <= seen)
+            .last()?;
+        t.opened.checked_add(crate::first_wait::stream_check(k - 1))
+    }
+}
+
 /// Tells `learn` that a poll sent at `sent` found the job not completed (queued or running).
 fn mark_seen(learn: Option<&Learner<'_>>, rm: &ResultMaybe, sent: Instant) {
     if let Some(learn) = learn {
@@ -346,10 +399,18 @@ impl Windmill {
         let age = learn.map_or(Duration::ZERO, |l| start.saturating_duration_since(l.start));
         let plan = crate::first_wait::plan(&self.inner.wait.first, opened, age);
         // (On the heap: a wait's future stays small on the caller's stack.)
-        let events = Box::pin(self.wait_events(id, start));
+        let clock = StreamClock::default();
+        let events = Box::pin(self.wait_events_timed(id, start, Some(&clock)));
         let polls = Box::pin(self.planned_polls(id, start, &plan, learn));
         match select(events, polls).await {
-            Either::Left((out, _)) => out,
+            Either::Left((out, _)) => {
+                // The stream's check before the one that saw the end found the job running:
+                // the job's history learns it as a poll's answer.
+                if let (Some(learn), Some(at)) = (learn, clock.last_check_before_end()) {
+                    learn.mark_incomplete(at);
+                }
+                out
+            }
             Either::Right((Some(out), _)) => out,
             Either::Right((None, events)) => events.await,
         }
@@ -571,10 +632,28 @@ impl Windmill {
     /// Waits on `getupdate_sse`, reconnecting when the server ends the stream, and falls back to
     /// polling when streams keep failing.
     async fn wait_events(&self, id: &JobId, start: Instant) -> Result<Value> {
+        self.wait_events_timed(id, start, None).await
+    }
+
+    /// [`wait_events`](Self::wait_events), telling `clock` when each stream was opened and
+    /// when its events arrived.
+    async fn wait_events_timed(
+        &self,
+        id: &JobId,
+        start: Instant,
+        clock: Option<&StreamClock>,
+    ) -> Result<Value> {
         let mut failures = 0;
         loop {
             let opened = Instant::now();
-            match self.events_once(id).await {
+            if let Some(clock) = clock {
+                clock.set(StreamTimes {
+                    opened,
+                    first: None,
+                    completed: None,
+                });
+            }
+            match self.events_once(id, clock).await {
                 Ok(StreamEnd::Completed(Some((success, result)))) => {
                     return outcome(id, success, result);
                 }
@@ -621,7 +700,7 @@ impl Windmill {
     }
 
     /// One `GET jobs_u/getupdate_sse/{id}?only_result=true&fast=true` connection.
-    async fn events_once(&self, id: &JobId) -> Result<StreamEnd> {
+    async fn events_once(&self, id: &JobId, clock: Option<&StreamClock>) -> Result<StreamEnd> {
         let ids = id.to_string();
         let mut resp = self
             .call(
@@ -665,6 +744,9 @@ impl Windmill {
                 let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
                     continue;
                 };
+                if let Some(clock) = clock {
+                    clock.arrived(Instant::now(), &data);
+                }
                 match data.get("type").and_then(Value::as_str) {
                     Some("update")
                         if data.get("completed").and_then(Value::as_bool) == Some(true) =>
@@ -1004,6 +1086,38 @@ mod tests {
             Duration::from_secs(1340)
         );
         assert_eq!(run_wait_result_timeout(Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn the_check_before_the_streams_end_is_learned() {
+        let opened = Instant::now();
+        let ms = Duration::from_millis;
+        let clock = |first: u64, completed: u64| {
+            let c = StreamClock::default();
+            c.set(StreamTimes {
+                opened,
+                first: None,
+                completed: None,
+            });
+            c.arrived(
+                opened + ms(first),
+                &json!({"type": "update", "completed": false}),
+            );
+            c.arrived(
+                opened + ms(completed),
+                &json!({"type": "update", "completed": true}),
+            );
+            c.last_check_before_end()
+        };
+        // Seen at the check of 10 s (answers 2 ms late): the check of 9.5 s found it running.
+        assert_eq!(clock(2, 10_003), Some(opened + ms(9_500)));
+        // Seen at the check of 300 ms: the one of 200 ms.
+        assert_eq!(clock(2, 302), Some(opened + ms(200)));
+        // An answer a little early for its check: one check earlier still (never later).
+        assert_eq!(clock(5, 304), Some(opened + ms(100)));
+        // Seen at the first check: nothing before it.
+        assert_eq!(clock(2, 2), None);
+        assert_eq!(StreamClock::default().last_check_before_end(), None);
     }
 
     #[test]
