@@ -1116,46 +1116,56 @@ async fn mount_polls(server: &wiremock::MockServer, running: u64, result: serde_
 async fn a_first_run_opens_the_event_stream_at_once_then_polls_between_its_checks() {
     // No history: the job is started with jobs/run, the event stream opened right after (its
     // first check is the server's, at once), and get_result_maybe polled between the stream's
-    // checks; the poll that finds the job completed ends the wait (and drops the stream).
-    let server = server().await;
-    call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
-        .and(exact_query(&[]))
-        .and(json_body(json!({"a": 1})))
-        .respond_with(text(201, ID))
-        .expect(1)
-        .mount(&server)
-        .await;
-    mount_slow_stream(&server, Duration::from_secs(30), json!("from the stream")).await;
-    mount_polls(&server, 2, json!(3)).await;
-    let args = to_args(&json!({"a": 1})).unwrap();
-    let v = client(&server)
-        .run_script_by_path(&p("f/jobs/x"), args, &RunOptions::new())
-        .await
-        .unwrap();
-    assert_eq!(v, json!(3));
-    let maybe = (
-        "GET".to_owned(),
-        maybe_path(),
-        "get_started=true".to_owned(),
-    );
-    assert_eq!(
-        sequence(&server).await,
-        vec![
-            (
-                "POST".to_owned(),
-                "/api/w/ws/jobs/run/p/f/jobs/x".to_owned(),
-                String::new()
-            ),
-            (
-                "GET".to_owned(),
-                sse_path(),
-                "only_result=true&fast=true".to_owned()
-            ),
-            maybe.clone(),
-            maybe.clone(),
-            maybe,
-        ]
-    );
+    // checks; the poll that finds the job completed ends the wait (and drops the stream). The
+    // same for a client that learns (a first run) and one that does not.
+    for tuning in [
+        wmill_http::WaitTuning::default(),
+        wmill_http::WaitTuning::default().history(wmill_http::WaitHistory::disabled()),
+    ] {
+        let server = server().await;
+        call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+            .and(exact_query(&[]))
+            .and(json_body(json!({"a": 1})))
+            .respond_with(text(201, ID))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_slow_stream(&server, Duration::from_secs(30), json!("from the stream")).await;
+        mount_polls(&server, 2, json!(3)).await;
+        let args = to_args(&json!({"a": 1})).unwrap();
+        let v = builder(&server)
+            .with_wait_tuning(tuning)
+            .build()
+            .unwrap()
+            .run_script_by_path(&p("f/jobs/x"), args, &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(v, json!(3));
+        let maybe = (
+            "GET".to_owned(),
+            maybe_path(),
+            "get_started=true".to_owned(),
+        );
+        assert_eq!(
+            sequence(&server).await,
+            vec![
+                (
+                    "POST".to_owned(),
+                    "/api/w/ws/jobs/run/p/f/jobs/x".to_owned(),
+                    String::new()
+                ),
+                (
+                    "GET".to_owned(),
+                    sse_path(),
+                    "only_result=true&fast=true".to_owned()
+                ),
+                maybe.clone(),
+                maybe.clone(),
+                maybe,
+            ],
+            "{tuning:?}"
+        );
+    }
 }
 
 #[tokio::test]
