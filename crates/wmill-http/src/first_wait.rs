@@ -31,7 +31,12 @@ const MAX_PLANNED_POLLS: usize = 1000;
 /// job costs 21 requests (its start and the stream included).
 ///
 /// `wait_job` on a job this client did not start polls once at once first (the job may have
-/// completed long ago); a run that was just started does not (its first check is the stream's).
+/// completed long ago); a run that was just started does not (its first check is the
+/// stream's), unless it may end at once: a run with
+/// [`cache_ttl`](wmill_core::RunOptions::cache_ttl) (a cached result completes it at once), or
+/// any run with [`poll_at_start`](Self::poll_at_start). A job that is done at once then costs
+/// 2 requests (the start and the poll) instead of 3 (the start, the stream, and a poll for the
+/// success flag that the stream's `only_result` update lacks); any other costs one more.
 ///
 /// ```
 /// use std::time::Duration;
@@ -54,6 +59,9 @@ pub struct FirstWait {
     pub min_gap: Duration,
     /// The longest gap between two checks as a fraction of the time waited (default 0.2).
     pub fraction: f64,
+    /// Whether a synchronous run polls once right after its start, before it opens the event
+    /// stream (default `false`; runs with `cache_ttl` always do).
+    pub poll_at_start: bool,
 }
 
 impl Default for FirstWait {
@@ -61,6 +69,7 @@ impl Default for FirstWait {
         FirstWait {
             min_gap: Duration::from_millis(10),
             fraction: 0.2,
+            poll_at_start: false,
         }
     }
 }
@@ -78,6 +87,14 @@ impl FirstWait {
     #[must_use]
     pub fn fraction(mut self, fraction: f64) -> Self {
         self.fraction = fraction;
+        self
+    }
+
+    /// Sets whether a synchronous run polls once right after its start (for scripts that often
+    /// end at once).
+    #[must_use]
+    pub fn poll_at_start(mut self, on: bool) -> Self {
+        self.poll_at_start = on;
         self
     }
 

@@ -223,21 +223,21 @@ impl Windmill {
     /// this client started (and still remembers) is waited for with its script's history, and
     /// its duration recorded (see [`WaitHistory`](crate::WaitHistory)).
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
-        self.wait_started(id, options, false).await
+        self.wait_started(id, options, None).await
     }
 
-    /// [`wait`](Self::wait); `fresh`: the job was started a moment ago (by a synchronous run),
-    /// so its first check is the event stream's rather than a poll (see
-    /// [`FirstWait`](crate::FirstWait)). A job this client remembers starting is fresh too.
+    /// [`wait`](Self::wait); `fresh`: whether the first check of a wait without history is the
+    /// event stream's rather than a poll (see [`FirstWait`](crate::FirstWait)); `None`: when
+    /// this client remembers starting the job.
     pub(crate) async fn wait_started(
         &self,
         id: &JobId,
         options: &WaitOptions,
-        fresh: bool,
+        fresh: Option<bool>,
     ) -> Result<Value> {
         let start = Instant::now();
         let learn = self.started_learner(id, options);
-        let fresh = fresh || learn.is_some();
+        let fresh = fresh.unwrap_or(learn.is_some());
         let fut = async {
             let out = self
                 .wait_strategy(id, &options.strategy, start, fresh, learn.as_ref())
@@ -273,11 +273,12 @@ impl Windmill {
         id: &JobId,
         options: &WaitOptions,
         learn: &Learner<'_>,
+        fresh: bool,
     ) -> Result<Value> {
         let start = Instant::now();
         let fut = learning(
             Some(learn),
-            self.wait_strategy(id, &options.strategy, start, true, Some(learn)),
+            self.wait_strategy(id, &options.strategy, start, fresh, Some(learn)),
         );
         let fut = self.with_timeout(Some(*id), options, fut);
         self.forwarding_logs(*id, &options.logs, fut).await
@@ -836,9 +837,11 @@ impl Windmill {
                 .start_job(target, &args, options, options.job_id)
                 .await?;
             guard.started(id);
+            // A run that may end at once polls first (FirstWait::poll_at_start).
+            let fresh = !(options.cache_ttl.is_some() || self.inner.wait.first.poll_at_start);
             let value = match &learn {
-                Some(learn) => self.wait_learning(&id, wait, learn).await?,
-                None => self.wait_started(&id, wait, true).await?,
+                Some(learn) => self.wait_learning(&id, wait, learn, fresh).await?,
+                None => self.wait_started(&id, wait, Some(fresh)).await?,
             };
             return options.check_result(&id, value);
         }

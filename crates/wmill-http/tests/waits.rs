@@ -1268,3 +1268,59 @@ async fn server_starting_x() -> wiremock::MockServer {
         .await;
     server
 }
+
+#[tokio::test]
+async fn a_run_that_may_end_at_once_polls_before_it_opens_the_stream() {
+    // A cached result completes the run at once (cache_ttl), or the client was told its jobs
+    // often do (poll_at_start): the start, then one poll, and no stream.
+    let cases = [
+        (
+            wmill_http::WaitTuning::default(),
+            RunOptions::new().cache_ttl(Duration::from_secs(60)),
+            "cache_ttl=60",
+        ),
+        (
+            wmill_http::WaitTuning::default()
+                .first(wmill_http::FirstWait::default().poll_at_start(true)),
+            RunOptions::new(),
+            "",
+        ),
+    ];
+    for (tuning, options, query) in cases {
+        let server = server().await;
+        call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+            .respond_with(text(201, ID))
+            .expect(1)
+            .mount(&server)
+            .await;
+        call("GET", &sse_path())
+            .respond_with(sse_body(&[]))
+            .expect(0)
+            .mount(&server)
+            .await;
+        mount_polls(&server, 0, json!("cached")).await;
+        let v = builder(&server)
+            .with_wait_tuning(tuning)
+            .build()
+            .unwrap()
+            .run_script_by_path(&p("f/jobs/x"), Default::default(), &options)
+            .await
+            .unwrap();
+        assert_eq!(v, json!("cached"));
+        assert_eq!(
+            sequence(&server).await,
+            vec![
+                (
+                    "POST".to_owned(),
+                    "/api/w/ws/jobs/run/p/f/jobs/x".to_owned(),
+                    query.to_owned()
+                ),
+                (
+                    "GET".to_owned(),
+                    maybe_path(),
+                    "get_started=true".to_owned()
+                ),
+            ]
+        );
+    }
+}
