@@ -3,6 +3,7 @@
 # Run it on an otherwise idle machine: the figures are wall-clock and CPU times.
 #   bench/run.sh            everything
 #   bench/run.sh waits      one part: waits | fleet | logs | variables | listings | batch | s3 | footprint
+#   bench/run.sh waits-off-grid   waits at job durations off the schedules' grids (not part of "everything")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 part=${1:-all}

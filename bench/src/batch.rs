@@ -134,7 +134,13 @@ impl Clients {
             ),
             auth: format!("Bearer {}", endpoint.token),
             same_requests: builder()
-                .with_wait_tuning(WaitTuning::default().server_wait(ServerWait::Never))
+                .with_wait_tuning(
+                    WaitTuning::default()
+                        .server_wait(ServerWait::Never)
+                        // Jobs that end at once: one poll right after the start, as the raw
+                        // loops do (not the event stream first).
+                        .first(wmill_http::FirstWait::default().poll_at_start(true)),
+                )
                 .build()
                 .expect("client"),
             default: builder().build().expect("client"),

@@ -55,6 +55,29 @@ impl WaitConfig {
         }
     }
 
+    /// Durations off the round numbers of [`full`](Self::full) (which land on the wait
+    /// schedules' grids: polls every 10 ms, the event stream's checks every 100 ms), so that
+    /// the job's end falls anywhere between two checks: 7, 37, 173, 730 ms, 1.73 and 4.3 s.
+    pub fn off_grid() -> Self {
+        let case = |ms, samples, baseline_samples| WaitCase {
+            duration: Duration::from_millis(ms),
+            samples,
+            baseline_samples,
+        };
+        WaitConfig {
+            cases: vec![
+                case(7, 20, 5),
+                case(37, 20, 5),
+                case(173, 20, 5),
+                case(730, 10, 5),
+                case(1730, 10, 5),
+                case(4300, 10, 5),
+            ],
+            concurrent_from: Duration::from_secs(1),
+            baseline_interval: Duration::from_millis(500),
+        }
+    }
+
     /// A few samples of short jobs, for the smoke test.
     pub fn smoke() -> Self {
         WaitConfig {

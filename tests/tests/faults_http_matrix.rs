@@ -426,8 +426,9 @@ impl Call {
             Call::RunPathPolled | Call::RunFlowPolled => Tuning::NeverServerWait,
             // run_wait_result from the first run (ServerWait::Direct waits for a history).
             Call::RunPath | Call::RunFlow => Tuning::AlwaysServerWait,
-            // One poll (with its retries), then the event stream: without a window, a wait
-            // through failing polls does not depend on how many polls fit in the window.
+            // One poll at once (with its retries), then the event stream, which here answers
+            // at once (a wait without history no longer uses the window; kept at zero so the
+            // case stays independent of it).
             Call::WaitJob => Tuning::NoPollWindow,
             _ => Tuning::Default,
         }
@@ -1176,7 +1177,8 @@ enum Tuning {
     NeverServerWait,
     /// `ServerWait::Always`: synchronous runs use `run_wait_result`, first runs included.
     AlwaysServerWait,
-    /// A polling window of zero: `wait_job` polls once, then opens the event stream.
+    /// A polling window of zero (`wait_job` on a job this client did not start polls once at
+    /// once, then opens the event stream, whatever the window).
     NoPollWindow,
 }
 

@@ -68,6 +68,33 @@ async fn sync_runs_stay_within_the_request_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_runs_stream_at_once_and_poll_only_where_the_stream_is_sparse() {
+    // Every run a first run (no history): the start, one event stream, polls between the
+    // stream's checks up to 2.5 s (none after), and for a job the stream sees end, one probe
+    // for its success flag.
+    let server = FakeWindmill::start().await;
+    let wm = builder(&server)
+        .with_wait_tuning(WaitTuning::default().history(wmill_http::WaitHistory::disabled()))
+        .build()
+        .unwrap();
+    for ms in [0, 50, 3_000] {
+        let (requests, _) = sync_run(&server, &wm, ms).await;
+        eprintln!("first run of a {ms} ms job: {:?}", server.counts());
+        assert_eq!(server.count("run/p"), 1);
+        assert_eq!(server.count("run_wait_result/p"), 0);
+        assert_eq!(server.count("getupdate_sse"), 1, "{:?}", server.counts());
+        let most = match ms {
+            // The stream's first check sees it; one probe.
+            0 => 3,
+            // Polls every 10 ms.
+            50 => 8,
+            _ => 24,
+        };
+        assert!(requests <= most, "{ms} ms job: {:?}", server.counts());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_job_auto_polls_then_streams() {
     let server = FakeWindmill::start().await;
     let wm = builder(&server).build().unwrap();

@@ -10,6 +10,7 @@ use url::Url;
 use wmill_core::{Error, ItemPath, JobId, PollSchedule, Result, Workspace};
 
 use crate::client::{Inner, PoolSettings, Windmill};
+use crate::first_wait::FirstWait;
 
 /// The default timeout of one ordinary request (everything but the long waits and streamed
 /// transfers): 30 s, as object_store's.
@@ -237,8 +238,8 @@ impl RetryConfig {
 /// long request is used only where neither can happen to a run: on a direct connection, for a
 /// script or flow whose recent runs, as this client timed them ([`WaitHistory`]), all took
 /// less than half of that bound. A first run, or one whose recent runs took longer, starts
-/// with `POST jobs/run/..` and waits on the job (adaptive polling, then server-sent events),
-/// which has no bound and cancels nothing.
+/// with `POST jobs/run/..` and waits on the job (the event stream, with polls between its
+/// checks: [`FirstWait`]), which has no bound and cancels nothing.
 ///
 /// ```
 /// use std::time::Duration;
@@ -269,7 +270,8 @@ pub enum ServerWait {
     /// recent runs (up to [`WaitHistory::SAMPLES`], timed from the start request to the
     /// completion seen) all took less than half of [`WaitTuning::server_wait_bound`].
     /// Otherwise (another connection, a first run, a longer or unknown history, learning
-    /// turned off): `POST jobs/run/..`, then adaptive polling, then server-sent events.
+    /// turned off): `POST jobs/run/..`, then the event stream with polls between its checks
+    /// ([`FirstWait`]).
     ///
     /// The half is the margin against a run that suddenly takes longer than its recent
     /// ones: a run that takes more than twice as long as the longest of them, and longer than
@@ -282,7 +284,7 @@ pub enum ServerWait {
     /// canceled by the server**, and the run ends with [`Error::JobFailed`] carrying the
     /// cancel).
     Always,
-    /// Never: `POST jobs/run/..`, then adaptive polling, then server-sent events, whatever
+    /// Never: `POST jobs/run/..`, then the event stream with polls between its checks, whatever
     /// the connection.
     Never,
 }
@@ -303,11 +305,19 @@ pub(crate) const DEFAULT_SERVER_WAIT_BOUND: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct WaitTuning {
-    /// The adaptive polling schedule used at the start of a wait (and by the polling fallback).
+    /// The adaptive polling schedule while a `run_wait_result` request is open (during
+    /// [`poll_window`](Self::poll_window)), and the longest gaps of a run that overran its
+    /// history's prediction ([`WaitHistory`]).
     pub poll: PollSchedule,
-    /// How long a wait polls before it relies on the server-side wait (`run_wait_result` for
-    /// synchronous runs, server-sent events for `wait_job`). Default 300 ms.
+    /// How long a synchronous run that holds `run_wait_result` polls beside it before it relies
+    /// on the long request alone, and how far past its prediction a run with a history polls
+    /// before it relies on the event stream. Default 300 ms. (A wait without history follows
+    /// [`first`](Self::first) instead.)
     pub poll_window: Duration,
+    /// The schedule of a wait without history (a first run, a client that does not learn,
+    /// `wait_job` on a job this client did not start): the event stream at once, and polls
+    /// between its checks (see [`FirstWait`]).
+    pub first: FirstWait,
     /// The polling schedule used when server-side waiting is not available.
     pub fallback_poll: PollSchedule,
     /// When synchronous runs use `run_wait_result` (default [`ServerWait::Direct`]).
@@ -332,6 +342,7 @@ impl Default for WaitTuning {
         WaitTuning {
             poll: PollSchedule::default(),
             poll_window: Duration::from_millis(300),
+            first: FirstWait::default(),
             fallback_poll: PollSchedule::new(
                 Duration::from_millis(4),
                 Duration::from_secs(2),
@@ -357,6 +368,13 @@ impl WaitTuning {
     #[must_use]
     pub fn poll_window(mut self, window: Duration) -> Self {
         self.poll_window = window;
+        self
+    }
+
+    /// Sets the schedule of waits without history ([`FirstWait`]).
+    #[must_use]
+    pub fn first(mut self, first: FirstWait) -> Self {
+        self.first = first;
         self
     }
 
@@ -419,7 +437,7 @@ impl WaitTuning {
 /// 3. past `E` (the job overran), polls whose gaps double from `step`, never longer than the
 ///    ordinary adaptive schedule ([`WaitTuning::poll`]) would wait;
 /// 4. once past both `E + m` and the poll window ([`WaitTuning::poll_window`]), the
-///    server-side wait (`run_wait_result` or the event stream), as for a first run.
+///    server-side wait alone (`run_wait_result` or the event stream).
 ///
 /// The adaptive schedule and the window of steps 3 and 4 are timed from the last moment the
 /// job was seen queued (the start request if never).

@@ -84,23 +84,23 @@
 //!
 //! | strategy | synchronous `run_script_by_path` / `run_flow` | `wait_job(id)`, by-hash runs |
 //! |---|---|---|
-//! | `Auto` (default) | on a direct connection, for a script whose recent runs all took less than half of the server's bound ([`ServerWait`]): picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms; otherwise as `wait_job` after `POST jobs/run/..` | polls adaptively for the window, then one `getupdate_sse?only_result=true&fast=true` stream per minute (reconnects on `timeout`), falling back to polling if streams fail |
+//! | `Auto` (default) | on a direct connection, for a script whose recent runs all took less than half of the server's bound ([`ServerWait`]): picks the job id, opens `POST jobs/run_wait_result/{p,f}/{path}?job_id=..` and, while it is open, polls `get_result_maybe` adaptively during [`WaitTuning::poll_window`] (300 ms): ~26 polls + 1 request whatever the duration; overhead ≤ ~12 % early, then ≤ 50 ms (< 2 s) / 200 ms; otherwise `POST jobs/run/..`, then as `wait_job` without the first poll (kept with `cache_ttl` or [`FirstWait::poll_at_start`]) | a job this client started: around the end its history predicts ([`WaitHistory`]); otherwise ([`FirstWait`]) one poll at once (a job of unknown age may be done), then one `getupdate_sse?only_result=true&fast=true` stream (reconnected every minute on `timeout`, falling back to polling if streams fail) with `get_result_maybe` polls only between the stream's own checks, where they are further apart than max(10 ms, 20 % of the time waited): 19 polls in all, none after 2.5 s |
 //! | `Poll(schedule)` | `POST jobs/run/..` then polls: ~ln(T/min)/ln(1+fraction) requests (≈ 45 for 10 s at 12 %) | same |
 //! | `ServerEvents` | `POST jobs/run/..` then one event stream (1-2 requests, latency ≤ 100 ms for 1 s, then 500 ms) | same |
 //!
-//! Measured against the fake server of this workspace (which follows the real schedules), a
-//! first synchronous `Auto` run of a script (started with `POST jobs/run/..`, then waited for
-//! as `wait_job` does) costs 2 requests for a job that is done at once, ~10 for a 50 ms job and
-//! ~20-26 for any job longer than the poll window (500 ms, 3 s, 10 s): the event stream then
-//! sees the end within 100 ms (jobs under 1 s) or 500 ms.
+//! A first synchronous `Auto` run of a script (started with `POST jobs/run/..`, then waited
+//! for as [`FirstWait`] says) sees the end of a job within half a gap on average: max(5 ms,
+//! 10 % of its duration). Measured against the fake server of this workspace (which follows
+//! the real schedules), it costs 3 requests for a job that is done at once (the start, the
+//! stream, one probe of the result's success flag), 7 for a 50 ms job, about 17 for 500 ms and
+//! at most 22 for anything longer (`docs/performance.md`, section 1.1).
 //!
 //! Later synchronous `Auto` runs of the same script (by path or hash) or flow, and `Auto`
 //! waits on jobs this client started (`run_*_async`, handles, batches), learn from the
 //! earlier ones ([`WaitHistory`], on by default, bounded, shared by the client's clones): no
 //! poll until shortly before the end that the last runs predict, dense polls around it, and the
 //! schedule above if the job overruns it. A steady 200 ms script then costs ~3 requests per
-//! run instead of ~21 for the same lateness (a few ms), a 10 s job 7-9 instead of 23, with a
-//! lateness of tens of ms instead of 80 (`docs/performance.md`).
+//! run instead of ~13 for a first run, a 10 s job 7-9 instead of ~22 (`docs/performance.md`).
 //!
 //! `run_wait_result` is used only when it takes every run option set (the table on
 //! [`RunOptions`](wmill_core::RunOptions): no `scheduled_*`, `invisible_to_owner` or `retry`;
@@ -196,6 +196,7 @@ mod transport;
 mod urls;
 
 // The four traits of `wmill_core`.
+mod first_wait; // the schedule of waits without history: event stream plus polls between its checks
 mod handle; // cancels sent in the background (drop guards)
 mod history; // what synchronous runs learn from earlier runs
 mod items; // what variables and resources share
@@ -235,6 +236,7 @@ pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR
 pub use env::{
     EnvBackends, MOCKED_API_FILE_VAR, backend_from_env, backend_from_vars, env_backends,
 };
+pub use first_wait::FirstWait;
 pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].

@@ -1,4 +1,5 @@
-//! Waiting for jobs: adaptive polling, server-sent events, and `run_wait_result` races.
+//! Waiting for jobs: adaptive polling, server-sent events (with polls between their checks for
+//! waits without history), and `run_wait_result` races.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -108,6 +109,70 @@ where
     out
 }
 
+/// When an event stream was opened and when its events arrived.
+#[derive(Debug, Clone, Copy)]
+struct StreamTimes {
+    /// When the stream's request was sent.
+    opened: Instant,
+    /// When its first event (the server's check at once) arrived.
+    first: Option<Instant>,
+    /// When the update saying the job completed arrived.
+    completed: Option<Instant>,
+}
+
+/// The [`StreamTimes`] of the latest stream of a wait, shared with the code that raced it.
+#[derive(Debug, Default)]
+struct StreamClock(std::sync::Mutex<Option<StreamTimes>>);
+
+impl StreamClock {
+    fn set(&self, times: StreamTimes) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = Some(times);
+        }
+    }
+
+    /// Records the arrival of `event` at `at`.
+    fn arrived(&self, at: Instant, event: &Value) {
+        if let Ok(mut guard) = self.0.lock()
+            && let Some(t) = guard.as_mut()
+        {
+            t.first.get_or_insert(at);
+            if event.get("completed").and_then(Value::as_bool) == Some(true) {
+                t.completed.get_or_insert(at);
+            }
+        }
+    }
+
+    /// When the stream's server-side check before the one that saw the job completed was made,
+    /// at the latest (its schedule, timed from the stream's request; the server's checks only
+    /// drift later). `None` when the end was seen at the stream's first check, or not by the
+    /// stream.
+    fn last_check_before_end(&self) -> Option<Instant> {
+        let t = (*self.0.lock().ok()?)?;
+        let completed = t.completed?;
+        // How late an answer arrives after its check (the first check is at once).
+        let delay = t.first?.saturating_duration_since(t.opened);
+        let seen = completed
+            .saturating_duration_since(t.opened)
+            .saturating_sub(delay);
+        let k = (1..=crate::first_wait::MAX_STREAM_CHECK)
+            .take_while(|&k| crate::first_wait::stream_check(k) <= seen)
+            .last()?;
+        t.opened.checked_add(crate::first_wait::stream_check(k - 1))
+    }
+}
+
+/// Tells `learn` that a poll sent at `sent` found the job not completed (queued or running).
+fn mark_seen(learn: Option<&Learner<'_>>, rm: &ResultMaybe, sent: Instant) {
+    if let Some(learn) = learn {
+        if rm.started == Some(false) {
+            learn.mark_queued(sent);
+        } else {
+            learn.mark_incomplete(sent);
+        }
+    }
+}
+
 /// How a server-sent-events connection ended.
 enum StreamEnd {
     /// The job completed; `Some((success, result))` when the event carried them.
@@ -158,11 +223,24 @@ impl Windmill {
     /// this client started (and still remembers) is waited for with its script's history, and
     /// its duration recorded (see [`WaitHistory`](crate::WaitHistory)).
     pub(crate) async fn wait(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
+        self.wait_started(id, options, None).await
+    }
+
+    /// [`wait`](Self::wait); `fresh`: whether the first check of a wait without history is the
+    /// event stream's rather than a poll (see [`FirstWait`](crate::FirstWait)); `None`: when
+    /// this client remembers starting the job.
+    pub(crate) async fn wait_started(
+        &self,
+        id: &JobId,
+        options: &WaitOptions,
+        fresh: Option<bool>,
+    ) -> Result<Value> {
         let start = Instant::now();
         let learn = self.started_learner(id, options);
+        let fresh = fresh.unwrap_or(learn.is_some());
         let fut = async {
             let out = self
-                .wait_strategy(id, &options.strategy, start, false, learn.as_ref())
+                .wait_strategy(id, &options.strategy, start, fresh, learn.as_ref())
                 .await;
             if let Some(learn) = &learn
                 && matches!(out, Ok(_) | Err(Error::JobFailed { .. }))
@@ -195,11 +273,12 @@ impl Windmill {
         id: &JobId,
         options: &WaitOptions,
         learn: &Learner<'_>,
+        fresh: bool,
     ) -> Result<Value> {
         let start = Instant::now();
         let fut = learning(
             Some(learn),
-            self.wait_strategy(id, &options.strategy, start, false, Some(learn)),
+            self.wait_strategy(id, &options.strategy, start, fresh, Some(learn)),
         );
         let fut = self.with_timeout(Some(*id), options, fut);
         self.forwarding_logs(*id, &options.logs, fut).await
@@ -257,24 +336,20 @@ impl Windmill {
         }
     }
 
-    /// Waits without a timeout, following the strategy. `tolerate_missing`: a 404 means "not
-    /// created yet" rather than "no such job". `learn`: a synchronous run that learns (`Auto`
+    /// Waits without a timeout, following the strategy. `fresh`: the job was started a moment
+    /// ago by this client (no first poll). `learn`: a synchronous run that learns (`Auto`
     /// only).
     async fn wait_strategy(
         &self,
         id: &JobId,
         strategy: &WaitStrategy,
         start: Instant,
-        tolerate_missing: bool,
+        fresh: bool,
         learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
-        let tuning = self.inner.wait;
         match strategy {
             WaitStrategy::Poll(schedule) => {
-                match self
-                    .poll(id, schedule, start, None, tolerate_missing)
-                    .await?
-                {
+                match self.poll(id, schedule, start, None, false).await? {
                     Some(v) => Ok(v),
                     None => Err(Error::not_found(ItemKind::Job, id.to_string())),
                 }
@@ -284,23 +359,10 @@ impl Windmill {
                 let mut seen = false;
                 let polled = match learn.and_then(|l| l.prediction.map(|p| (l, p))) {
                     Some((learn, prediction)) => {
-                        self.poll_learned(id, learn, prediction, tolerate_missing, &mut seen)
+                        self.poll_learned(id, learn, prediction, false, &mut seen)
                             .await?
                     }
-                    None => {
-                        // (A window too long to add means "poll for ever".)
-                        let until = start.checked_add(tuning.poll_window);
-                        self.poll_seen(
-                            id,
-                            &tuning.poll,
-                            start,
-                            until,
-                            tolerate_missing,
-                            &mut seen,
-                            learn,
-                        )
-                        .await?
-                    }
+                    None => return self.wait_first(id, start, fresh, learn).await,
                 };
                 match polled {
                     Some(v) => Ok(v),
@@ -308,6 +370,85 @@ impl Windmill {
                 }
             }
         }
+    }
+
+    /// The wait without history ([`FirstWait`](crate::FirstWait)): unless `fresh`, one poll at
+    /// once; then the event stream, raced against polls placed between the stream's checks.
+    async fn wait_first(
+        &self,
+        id: &JobId,
+        start: Instant,
+        fresh: bool,
+        learn: Option<&Learner<'_>>,
+    ) -> Result<Value> {
+        if !fresh {
+            // A job of unknown age may have completed long ago: one poll says so for less than
+            // a stream.
+            let sent = Instant::now();
+            match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => return outcome(id, rm.success, rm.result),
+                Ok(Some(rm)) => mark_seen(learn, &rm, sent),
+                Ok(None) => return Err(Error::not_found(ItemKind::Job, id.to_string())),
+                // The event stream says the rest.
+                Err(e) if e.is_retryable() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let opened = Instant::now().saturating_duration_since(start);
+        // How long the job had been running when the wait started (a job this client started
+        // earlier): the gaps grow with the time since its start.
+        let age = learn.map_or(Duration::ZERO, |l| start.saturating_duration_since(l.start));
+        let plan = crate::first_wait::plan(&self.inner.wait.first, opened, age);
+        // (On the heap: a wait's future stays small on the caller's stack.)
+        let clock = StreamClock::default();
+        let events = Box::pin(self.wait_events_timed(id, start, Some(&clock)));
+        let polls = Box::pin(self.planned_polls(id, start, &plan, learn));
+        match select(events, polls).await {
+            Either::Left((out, _)) => {
+                // The stream's check before the one that saw the end found the job running:
+                // the job's history learns it as a poll's answer.
+                if let (Some(learn), Some(at)) = (learn, clock.last_check_before_end()) {
+                    learn.mark_incomplete(at);
+                }
+                out
+            }
+            Either::Right((Some(out), _)) => out,
+            Either::Right((None, events)) => events.await,
+        }
+    }
+
+    /// Polls `get_result_maybe` at `plan`'s offsets from `start`: `Some(outcome)` once a poll
+    /// finds the job completed, `None` once the plan is over or the job is not found (the
+    /// event stream, open meanwhile, says the rest). Polls that a slow answer made late collapse
+    /// into one, sent at once.
+    async fn planned_polls(
+        &self,
+        id: &JobId,
+        start: Instant,
+        plan: &[Duration],
+        learn: Option<&Learner<'_>>,
+    ) -> Option<Result<Value>> {
+        let mut i = 0;
+        while i < plan.len() {
+            let now = Instant::now();
+            while i + 1 < plan.len() && start.checked_add(plan[i + 1]).is_some_and(|t| t <= now) {
+                i += 1;
+            }
+            let at = start.checked_add(plan[i])?;
+            if at > now {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            let sent = Instant::now();
+            match self.result_maybe(id).await {
+                Ok(Some(rm)) if rm.completed => return Some(outcome(id, rm.success, rm.result)),
+                Ok(Some(rm)) => mark_seen(learn, &rm, sent),
+                Ok(None) => return None,
+                // Retried by the transport already; the next planned poll or the stream.
+                Err(_) => {}
+            }
+            i += 1;
+        }
+        None
     }
 
     /// Polls `get_result_maybe` on `schedule` until the job completes (`Some(result)`) or
@@ -492,10 +633,28 @@ impl Windmill {
     /// Waits on `getupdate_sse`, reconnecting when the server ends the stream, and falls back to
     /// polling when streams keep failing.
     async fn wait_events(&self, id: &JobId, start: Instant) -> Result<Value> {
+        self.wait_events_timed(id, start, None).await
+    }
+
+    /// [`wait_events`](Self::wait_events), telling `clock` when each stream was opened and
+    /// when its events arrived.
+    async fn wait_events_timed(
+        &self,
+        id: &JobId,
+        start: Instant,
+        clock: Option<&StreamClock>,
+    ) -> Result<Value> {
         let mut failures = 0;
         loop {
             let opened = Instant::now();
-            match self.events_once(id).await {
+            if let Some(clock) = clock {
+                clock.set(StreamTimes {
+                    opened,
+                    first: None,
+                    completed: None,
+                });
+            }
+            match self.events_once(id, clock).await {
                 Ok(StreamEnd::Completed(Some((success, result)))) => {
                     return outcome(id, success, result);
                 }
@@ -542,7 +701,7 @@ impl Windmill {
     }
 
     /// One `GET jobs_u/getupdate_sse/{id}?only_result=true&fast=true` connection.
-    async fn events_once(&self, id: &JobId) -> Result<StreamEnd> {
+    async fn events_once(&self, id: &JobId, clock: Option<&StreamClock>) -> Result<StreamEnd> {
         let ids = id.to_string();
         let mut resp = self
             .call(
@@ -586,6 +745,9 @@ impl Windmill {
                 let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
                     continue;
                 };
+                if let Some(clock) = clock {
+                    clock.arrived(Instant::now(), &data);
+                }
                 match data.get("type").and_then(Value::as_str) {
                     Some("update")
                         if data.get("completed").and_then(Value::as_bool) == Some(true) =>
@@ -678,9 +840,11 @@ impl Windmill {
                 .start_job(target, &args, options, options.job_id)
                 .await?;
             guard.started(id);
+            // A run that may end at once polls first (FirstWait::poll_at_start).
+            let fresh = !(options.cache_ttl.is_some() || self.inner.wait.first.poll_at_start);
             let value = match &learn {
-                Some(learn) => self.wait_learning(&id, wait, learn).await?,
-                None => self.wait(&id, wait).await?,
+                Some(learn) => self.wait_learning(&id, wait, learn, fresh).await?,
+                None => self.wait_started(&id, wait, Some(fresh)).await?,
             };
             return options.check_result(&id, value);
         }
@@ -928,6 +1092,38 @@ mod tests {
             Duration::from_secs(1340)
         );
         assert_eq!(run_wait_result_timeout(Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn the_check_before_the_streams_end_is_learned() {
+        let opened = Instant::now();
+        let ms = Duration::from_millis;
+        let clock = |first: u64, completed: u64| {
+            let c = StreamClock::default();
+            c.set(StreamTimes {
+                opened,
+                first: None,
+                completed: None,
+            });
+            c.arrived(
+                opened + ms(first),
+                &json!({"type": "update", "completed": false}),
+            );
+            c.arrived(
+                opened + ms(completed),
+                &json!({"type": "update", "completed": true}),
+            );
+            c.last_check_before_end()
+        };
+        // Seen at the check of 10 s (answers 2 ms late): the check of 9.5 s found it running.
+        assert_eq!(clock(2, 10_003), Some(opened + ms(9_500)));
+        // Seen at the check of 300 ms: the one of 200 ms.
+        assert_eq!(clock(2, 302), Some(opened + ms(200)));
+        // An answer a little early for its check: one check earlier still (never later).
+        assert_eq!(clock(5, 304), Some(opened + ms(100)));
+        // Seen at the first check: nothing before it.
+        assert_eq!(clock(2, 2), None);
+        assert_eq!(StreamClock::default().last_check_before_end(), None);
     }
 
     #[test]

@@ -1049,3 +1049,278 @@ async fn a_silent_run_wait_result_ends_soon_after_its_job() {
         started.elapsed()
     );
 }
+
+// ---------------------------------------------------------------- waits without history
+
+/// `(method, path, query)` of every request the server received, in order.
+async fn sequence(server: &wiremock::MockServer) -> Vec<(String, String, String)> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.url.path().to_owned(),
+                r.url.query().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn sse_path() -> String {
+    format!("/api/w/ws/jobs_u/getupdate_sse/{ID}")
+}
+
+/// An event stream that stays silent for `delay`, then says the job completed with `result`.
+async fn mount_slow_stream(
+    server: &wiremock::MockServer,
+    delay: Duration,
+    result: serde_json::Value,
+) {
+    call("GET", &sse_path())
+        .and(exact_query(&[("only_result", "true"), ("fast", "true")]))
+        .respond_with(
+            sse_body(&[json!({
+                "type": "update", "completed": true,
+                "job": {"type": "CompletedJob", "success": true, "result": result}
+            })])
+            .set_delay(delay),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// `get_result_maybe?get_started=true`: not completed `running` times, then completed.
+async fn mount_polls(server: &wiremock::MockServer, running: u64, result: serde_json::Value) {
+    if running > 0 {
+        call("GET", &maybe_path())
+            .and(exact_query(&[("get_started", "true")]))
+            .respond_with(not_completed())
+            .up_to_n_times(running)
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+    call("GET", &maybe_path())
+        .and(exact_query(&[("get_started", "true")]))
+        .respond_with(completed(true, result))
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_first_run_opens_the_event_stream_at_once_then_polls_between_its_checks() {
+    // No history: the job is started with jobs/run, the event stream opened right after (its
+    // first check is the server's, at once), and get_result_maybe polled between the stream's
+    // checks; the poll that finds the job completed ends the wait (and drops the stream). The
+    // same for a client that learns (a first run) and one that does not.
+    for tuning in [
+        wmill_http::WaitTuning::default(),
+        wmill_http::WaitTuning::default().history(wmill_http::WaitHistory::disabled()),
+    ] {
+        let server = server().await;
+        call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+            .and(exact_query(&[]))
+            .and(json_body(json!({"a": 1})))
+            .respond_with(text(201, ID))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_slow_stream(&server, Duration::from_secs(30), json!("from the stream")).await;
+        mount_polls(&server, 2, json!(3)).await;
+        let args = to_args(&json!({"a": 1})).unwrap();
+        let v = builder(&server)
+            .with_wait_tuning(tuning)
+            .build()
+            .unwrap()
+            .run_script_by_path(&p("f/jobs/x"), args, &RunOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(v, json!(3));
+        let maybe = (
+            "GET".to_owned(),
+            maybe_path(),
+            "get_started=true".to_owned(),
+        );
+        assert_eq!(
+            sequence(&server).await,
+            vec![
+                (
+                    "POST".to_owned(),
+                    "/api/w/ws/jobs/run/p/f/jobs/x".to_owned(),
+                    String::new()
+                ),
+                (
+                    "GET".to_owned(),
+                    sse_path(),
+                    "only_result=true&fast=true".to_owned()
+                ),
+                maybe.clone(),
+                maybe.clone(),
+                maybe,
+            ],
+            "{tuning:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wait_on_an_unknown_job_polls_once_then_opens_the_stream() {
+    // A job this client did not start may have completed long ago: one poll first.
+    let server = server().await;
+    mount_slow_stream(&server, Duration::from_secs(30), json!("from the stream")).await;
+    mount_polls(&server, 2, json!(4)).await;
+    let v = client(&server)
+        .wait_job(&id(), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!(4));
+    let maybe = (
+        "GET".to_owned(),
+        maybe_path(),
+        "get_started=true".to_owned(),
+    );
+    let stream = (
+        "GET".to_owned(),
+        sse_path(),
+        "only_result=true&fast=true".to_owned(),
+    );
+    assert_eq!(
+        sequence(&server).await,
+        vec![maybe.clone(), stream, maybe.clone(), maybe]
+    );
+}
+
+#[tokio::test]
+async fn a_completed_unknown_job_costs_one_poll() {
+    let server = server().await;
+    call("GET", &sse_path())
+        .respond_with(sse_body(&[]))
+        .expect(0)
+        .mount(&server)
+        .await;
+    mount_polls(&server, 0, json!(5)).await;
+    let v = client(&server)
+        .wait_job(&id(), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!(5));
+    assert_eq!(sequence(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn polls_stop_where_the_streams_own_checks_are_close_enough() {
+    // A job seen by the stream after 900 ms: polls fill the stream's 100 ms gaps only while
+    // they exceed a fifth of the time waited (none from 500 ms on): 15 planned polls, fewer
+    // if a slow machine makes some late (late ones collapse into one).
+    let server = server_starting_x().await;
+    mount_slow_stream(&server, Duration::from_millis(900), json!("streamed")).await;
+    mount_polls(&server, u64::MAX, json!("never")).await;
+    let wm = builder(&server)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default().server_wait(wmill_http::ServerWait::Never),
+        )
+        .build()
+        .unwrap();
+    let v = wm
+        .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!("streamed"));
+    let polls = received(&server, &maybe_path()).await.len();
+    assert!((5..=15).contains(&polls), "{polls} polls");
+    // Sparser settings poll less.
+    let server2 = server_starting_x().await;
+    mount_slow_stream(&server2, Duration::from_millis(900), json!("streamed")).await;
+    mount_polls(&server2, u64::MAX, json!("never")).await;
+    let sparse = wmill_http::FirstWait::default()
+        .min_gap(Duration::from_millis(50))
+        .fraction(0.5);
+    let wm = builder(&server2)
+        .with_wait_tuning(
+            wmill_http::WaitTuning::default()
+                .server_wait(wmill_http::ServerWait::Never)
+                .first(sparse),
+        )
+        .build()
+        .unwrap();
+    let v = wm
+        .run_script_by_path(&p("f/jobs/x"), Default::default(), &RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(v, json!("streamed"));
+    // 50 and 150 ms (the stream checks at 100 ms steps; half the time waited covers the rest).
+    let sparse_polls = received(&server2, &maybe_path()).await.len();
+    assert!((1..=2).contains(&sparse_polls), "{sparse_polls} polls");
+}
+
+/// A mock server that starts `f/jobs/x` once.
+async fn server_starting_x() -> wiremock::MockServer {
+    let server = server().await;
+    call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+        .respond_with(text(201, ID))
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_run_that_may_end_at_once_polls_before_it_opens_the_stream() {
+    // A cached result completes the run at once (cache_ttl), or the client was told its jobs
+    // often do (poll_at_start): the start, then one poll, and no stream.
+    let cases = [
+        (
+            wmill_http::WaitTuning::default(),
+            RunOptions::new().cache_ttl(Duration::from_secs(60)),
+            "cache_ttl=60",
+        ),
+        (
+            wmill_http::WaitTuning::default()
+                .first(wmill_http::FirstWait::default().poll_at_start(true)),
+            RunOptions::new(),
+            "",
+        ),
+    ];
+    for (tuning, options, query) in cases {
+        let server = server().await;
+        call("POST", "/api/w/ws/jobs/run/p/f/jobs/x")
+            .respond_with(text(201, ID))
+            .expect(1)
+            .mount(&server)
+            .await;
+        call("GET", &sse_path())
+            .respond_with(sse_body(&[]))
+            .expect(0)
+            .mount(&server)
+            .await;
+        mount_polls(&server, 0, json!("cached")).await;
+        let v = builder(&server)
+            .with_wait_tuning(tuning)
+            .build()
+            .unwrap()
+            .run_script_by_path(&p("f/jobs/x"), Default::default(), &options)
+            .await
+            .unwrap();
+        assert_eq!(v, json!("cached"));
+        assert_eq!(
+            sequence(&server).await,
+            vec![
+                (
+                    "POST".to_owned(),
+                    "/api/w/ws/jobs/run/p/f/jobs/x".to_owned(),
+                    query.to_owned()
+                ),
+                (
+                    "GET".to_owned(),
+                    maybe_path(),
+                    "get_started=true".to_owned()
+                ),
+            ]
+        );
+    }
+}

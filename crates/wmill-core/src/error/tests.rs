@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use crate::JobId;
 
-use super::item::*;
 use super::excerpt::truncate_in_place;
+use super::item::*;
 use super::redact::*;
 use super::remote::*;
 use super::variants::*;
