@@ -14,12 +14,16 @@ use wmill_core::{
 };
 
 use crate::client::Windmill;
-use crate::config::ServerWait;
-use crate::history::{History, Learner, Prediction};
 use crate::jobs::Target;
 use crate::sse::SseParser;
 use crate::transport::{RetryMode, status_error};
 use crate::urls::Seg;
+use crate::wait::history::{History, Learner, Prediction};
+use crate::wait::tuning::ServerWait;
+
+pub(crate) mod first_wait; // the schedule of waits without history: event stream plus polls between its checks
+pub(crate) mod history; // what runs learn from earlier runs
+pub(crate) mod tuning; // WaitTuning, ServerWait, WaitHistory
 
 /// How long past the server's bound of `run_wait_result`
 /// ([`WaitTuning::server_wait_bound`](crate::WaitTuning::server_wait_bound)) the client waits
@@ -155,10 +159,11 @@ impl StreamClock {
         let seen = completed
             .saturating_duration_since(t.opened)
             .saturating_sub(delay);
-        let k = (1..=crate::first_wait::MAX_STREAM_CHECK)
-            .take_while(|&k| crate::first_wait::stream_check(k) <= seen)
+        let k = (1..=crate::wait::first_wait::MAX_STREAM_CHECK)
+            .take_while(|&k| crate::wait::first_wait::stream_check(k) <= seen)
             .last()?;
-        t.opened.checked_add(crate::first_wait::stream_check(k - 1))
+        t.opened
+            .checked_add(crate::wait::first_wait::stream_check(k - 1))
     }
 }
 
@@ -398,7 +403,7 @@ impl Windmill {
         // How long the job had been running when the wait started (a job this client started
         // earlier): the gaps grow with the time since its start.
         let age = learn.map_or(Duration::ZERO, |l| start.saturating_duration_since(l.start));
-        let plan = crate::first_wait::plan(&self.inner.wait.first, opened, age);
+        let plan = crate::wait::first_wait::plan(&self.inner.wait.first, opened, age);
         // (On the heap: a wait's future stays small on the caller's stack.)
         let clock = StreamClock::default();
         let events = Box::pin(self.wait_events_timed(id, start, Some(&clock)));
