@@ -221,7 +221,10 @@ mod suspended; // approving or rejecting a suspended step from code
 // SQL on the workspace's data tables and lakes.
 mod datatable;
 mod ducklake;
-mod sql;
+mod materialize; // the partition helpers of DuckLake
+mod sql; // what queries share: result shapes, previews, targets, engines
+mod sql_names; // the checks of names written into SQL
+mod sql_query; // SqlQuery: binding, previews, typed fetches
 
 pub use approvals::{InteractiveApproval, ResumeUrls};
 pub use builder::WindmillBuilder;
@@ -231,16 +234,18 @@ pub use config::{
     DEFAULT_REQUEST_TIMEOUT, WmillConfigKey,
 };
 pub use datatable::DataTable;
-pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
+pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake};
 pub use env::{
     EnvBackends, MOCKED_API_FILE_VAR, backend_from_env, backend_from_vars, env_backends,
 };
+pub use materialize::{Materialize, PIPELINE_VAR};
 pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
 pub use retry::RetryConfig;
-pub use sql::{ResultCollection, SqlPreview, SqlQuery};
+pub use sql::{ResultCollection, SqlPreview};
+pub use sql_query::SqlQuery;
 pub use suspended::ResumeLink;
 pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
