@@ -216,6 +216,7 @@ mod job_info; // raw job, force-cancel, root job, draining workers, cancel_runni
 mod preview; // inline script previews
 mod progress;
 mod raw; // request_json, Kafka offsets
+mod resume_link; // ResumeLink: parsing and checking signed step links
 mod suspended; // approving or rejecting a suspended step from code
 
 // SQL on the workspace's data tables and lakes.
@@ -243,10 +244,10 @@ pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
+pub use resume_link::ResumeLink;
 pub use retry::RetryConfig;
 pub use sql::{ResultCollection, SqlPreview};
 pub use sql_query::SqlQuery;
-pub use suspended::ResumeLink;
 pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
 pub use urls::url_with_segments;
