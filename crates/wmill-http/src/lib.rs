@@ -199,7 +199,8 @@ mod urls;
 // The four traits of `wmill_core`.
 mod handle; // cancels sent in the background (drop guards)
 mod items; // what variables and resources share
-mod jobs; // JobRunner: starts, results, status, cancel
+mod job_start; // starting jobs: targets, run options, links, retries
+mod jobs; // JobRunner: results, status, cancel, logs
 mod listings;
 mod log_follower;
 mod logs;

@@ -2,7 +2,6 @@
 //! resume URLs the step produced ([`get_resume_urls`](Windmill::get_resume_urls)), or from the
 //! job id, resume id and approver.
 
-
 use reqwest::Method;
 use serde::Serialize;
 use url::Url;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use wmill_core::{Args, Error, ItemKind, JobId, Result, RunOptions, WaitStrategy};
 
 use crate::client::Windmill;
-use crate::jobs::Target;
+use crate::job_start::Target;
 use crate::transport::{RetryMode, status_error};
 use crate::urls::Seg;
 use crate::wait::history::Learner;
@@ -111,7 +111,7 @@ impl Windmill {
                 path: chosen.to_string(),
             });
         }
-        let id = crate::jobs::started(options.job_id.unwrap_or_else(JobId::new_random));
+        let id = crate::job_start::started(options.job_id.unwrap_or_else(JobId::new_random));
         guard.started(id);
         let start = Instant::now();
         if let Some(learn) = learn.as_mut() {

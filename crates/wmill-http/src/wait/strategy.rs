@@ -9,7 +9,7 @@ use serde_json::Value;
 use wmill_core::{Error, ItemKind, JobId, Result, RunOptions, WaitOptions, WaitStrategy};
 
 use crate::client::Windmill;
-use crate::jobs::Target;
+use crate::job_start::Target;
 use crate::wait::events::StreamClock;
 use crate::wait::history::{History, Learner};
 use crate::wait::outcome::{learning, mark_seen, outcome};
