@@ -183,12 +183,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The client: its state and connection pools, its settings, how it is built.
-mod builder;
+mod builder; // WindmillBuilder and the constructors of Windmill
 mod client;
 mod config; // settings by name (WmillConfigKey) and their defaults
 mod env;
 mod random; // jitter and nonces from the standard library
-mod retry;
+mod retry; // RetryConfig
 mod tls; // the rustls crypto provider (ring)
 
 // Requests: URLs of typed path segments, then building, sending, retrying, reading answers.
@@ -252,9 +252,7 @@ pub use sql_query::SqlQuery;
 pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
 pub use urls::url_with_segments;
-pub use wait::ResultMaybe;
-pub use wait::first_wait::FirstWait;
-pub use wait::tuning::{ServerWait, WaitHistory, WaitTuning};
+pub use wait::{FirstWait, ResultMaybe, ServerWait, WaitHistory, WaitTuning};
 
 /// The examples of this crate's README, compiled as doc tests.
 #[cfg(doctest)]

@@ -13,7 +13,9 @@ mod polling; // get_result_maybe: one poll, the adaptive and the learned schedul
 mod run_wait_result; // synchronous runs: jobs/run or run_wait_result raced by polls
 mod strategy; // WaitStrategy, history and timeouts: which wait runs
 
+pub use first_wait::FirstWait;
 pub use outcome::ResultMaybe;
+pub use tuning::{ServerWait, WaitHistory, WaitTuning};
 
 #[cfg(test)]
 mod tests;
