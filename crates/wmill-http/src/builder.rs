@@ -15,6 +15,7 @@ use crate::config::{
     DEFAULT_REQUEST_TIMEOUT, WmillConfigKey,
 };
 use crate::retry::RetryConfig;
+use crate::urls::api_base;
 use crate::wait::tuning::WaitTuning;
 
 /// Builds a [`Windmill`] client: explicit settings win over the environment.
@@ -401,37 +402,6 @@ impl WindmillBuilder {
     }
 }
 
-/// Parses the base URL and appends `api/`, so requests are `{base}/api/...`.
-fn api_base(raw: &str) -> Result<Url> {
-    let trimmed = raw.trim().trim_end_matches('/');
-    let mut url = Url::parse(trimmed)
-        .map_err(|e| Error::invalid("base URL", format!("{trimmed:?} is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(Error::invalid(
-            "base URL",
-            format!("{trimmed:?} must be an http:// or https:// URL"),
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid(
-            "base URL",
-            format!("{trimmed:?} must not have a query or fragment"),
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        // (Not echoed: the URL holds a password. reqwest would also send it as a second
-        // `Authorization` header beside the token.)
-        return Err(Error::invalid(
-            "base URL",
-            "must not carry a user name or password (the token authenticates)",
-        ));
-    }
-    // Users sometimes pass the URL with /api already; do not double it.
-    let path = url.path().trim_end_matches('/').to_owned();
-    let path = path.strip_suffix("/api").unwrap_or(&path).to_owned();
-    url.set_path(&format!("{path}/api/"));
-    Ok(url)
-}
 impl Windmill {
     /// A builder with nothing set.
     pub fn builder() -> WindmillBuilder {
