@@ -20,7 +20,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default limit on the size of one answer's body (256 MiB): a larger answer is an error
 /// rather than a process that runs out of memory. Raise it with
-/// [`WindmillBuilder::with_max_response_bytes`].
+/// [`WindmillBuilder::with_max_response_bytes`](crate::WindmillBuilder::with_max_response_bytes).
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
 
 /// A setting of the client, with the environment variable that provides it inside a job.

@@ -28,14 +28,14 @@ use crate::client::Windmill;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ResultCollection {
-    /// Every row of the last statement: `[row, ...]` (what [`SqlQuery::fetch`] asks for).
+    /// Every row of the last statement: `[row, ...]` (what [`SqlQuery::fetch`](crate::SqlQuery::fetch) asks for).
     LastStatementAllRows,
-    /// The first row of the last statement, or `null` ([`SqlQuery::fetch_one`]).
+    /// The first row of the last statement, or `null` ([`SqlQuery::fetch_one`](crate::SqlQuery::fetch_one)).
     LastStatementFirstRow,
     /// The first column of every row of the last statement: `[value, ...]`.
     LastStatementAllRowsScalar,
     /// The first column of the first row of the last statement, or `null`
-    /// ([`SqlQuery::fetch_scalar`]).
+    /// ([`SqlQuery::fetch_scalar`](crate::SqlQuery::fetch_scalar)).
     LastStatementFirstRowScalar,
     /// Every row of every statement: `[[row, ...], ...]`.
     AllStatementsAllRows,
@@ -72,7 +72,7 @@ impl fmt::Display for ResultCollection {
     }
 }
 
-/// Exactly what a [`SqlQuery`] sends: the body of the inline preview.
+/// Exactly what a [`SqlQuery`](crate::SqlQuery) sends: the body of the inline preview.
 ///
 /// ```
 /// use serde_json::json;

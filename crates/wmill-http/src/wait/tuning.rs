@@ -65,7 +65,7 @@ pub enum ServerWait {
     /// Always, whatever the connection and the history: you know that no proxy cuts long
     /// requests between you and the server, and that every job run synchronously ends within
     /// the server's `TIMEOUT_WAIT_RESULT` (**a job still running when that bound is reached is
-    /// canceled by the server**, and the run ends with [`Error::JobFailed`] carrying the
+    /// canceled by the server**, and the run ends with [`Error::JobFailed`](wmill_core::Error::JobFailed) carrying the
     /// cancel).
     Always,
     /// Never: `POST jobs/run/..`, then the event stream with polls between its checks, whatever
