@@ -248,10 +248,8 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        let options = options
-            .clone()
-            .retry(RetryPolicy::from_json(retry.clone())?);
-        self.run_script_by_path_async(path, args, &options).await
+        self.run_script_by_path_async(path, args, &with_retry(options, retry)?)
+            .await
     }
 
     /// [`run_script_by_path_async_with_retry`](Self::run_script_by_path_async_with_retry) for a
@@ -264,9 +262,14 @@ impl Windmill {
         options: &RunOptions,
         retry: &Value,
     ) -> Result<JobId> {
-        let options = options
-            .clone()
-            .retry(RetryPolicy::from_json(retry.clone())?);
-        self.run_script_by_hash_async(hash, args, &options).await
+        self.run_script_by_hash_async(hash, args, &with_retry(options, retry)?)
+            .await
     }
+}
+
+/// `options` with the retry policy `retry` (the JSON the server takes), checked.
+fn with_retry(options: &RunOptions, retry: &Value) -> Result<RunOptions> {
+    Ok(options
+        .clone()
+        .retry(RetryPolicy::from_json(retry.clone())?))
 }
