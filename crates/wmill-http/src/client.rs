@@ -8,7 +8,8 @@ use reqwest::header::HeaderValue;
 use url::Url;
 use wmill_core::{Error, ItemPath, JobId, Result, Workspace};
 
-use crate::config::{RetryConfig, WaitTuning};
+use crate::retry::RetryConfig;
+use crate::wait::tuning::WaitTuning;
 
 /// A Windmill backend over the server's HTTP API.
 ///
@@ -75,7 +76,7 @@ pub(crate) struct Inner {
     pub(crate) direct: bool,
     /// How long earlier synchronous runs took, per script or flow (see
     /// [`WaitHistory`](crate::WaitHistory)); shared by the clones.
-    pub(crate) history: crate::history::History,
+    pub(crate) history: crate::wait::history::History,
 }
 
 impl fmt::Debug for Windmill {

@@ -2,7 +2,9 @@
 //! (`datatable://<name>`), queried with bound values through inline previews.
 
 use crate::client::Windmill;
-use crate::sql::{Engine, Invalid, SqlQuery, Target, is_plain_name, parse_name};
+use crate::sql::{Engine, Invalid, Target};
+use crate::sql_names::{Named, is_plain_name};
+use crate::sql_query::SqlQuery;
 use wmill_core::Result;
 
 /// A workspace data table (Python's `wmill.datatable(name, role=None)`, TypeScript's
@@ -49,22 +51,15 @@ use wmill_core::Result;
 /// ```
 #[derive(Debug, Clone)]
 pub struct DataTable {
-    target: Target,
-    name: String,
-    schema: Option<String>,
+    named: Named,
     role: Option<String>,
-    invalid: Option<Invalid>,
 }
 
 impl DataTable {
     fn with_target(target: Target, name: &str) -> Self {
-        let (name, schema, invalid) = parse_name("data table name", name);
         DataTable {
-            target,
-            name,
-            schema,
+            named: Named::new(target, "data table name", name),
             role: None,
-            invalid,
         }
     }
 
@@ -99,8 +94,8 @@ impl DataTable {
     pub fn role(mut self, role: &str) -> Self {
         if is_plain_name(role, 63) {
             self.role = Some(role.to_owned());
-        } else if self.invalid.is_none() {
-            self.invalid = Some(Invalid::new(
+        } else if self.named.invalid.is_none() {
+            self.named.invalid = Some(Invalid::new(
                 "data table role",
                 format!("{role:?} must match ^[A-Za-z0-9_-]{{1,63}}$"),
             ));
@@ -110,26 +105,26 @@ impl DataTable {
 
     /// The data table's name (`main` for an empty one).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.named.name
     }
 
     /// The schema of `name:schema`, set as the search path of each query.
     pub fn schema(&self) -> Option<&str> {
-        self.schema.as_deref()
+        self.named.schema.as_deref()
     }
 
     /// A query: `sql` with `$1`, `$2`... where bound values go
     /// ([`SqlQuery::bind`]). The SQL is sent as written, after the header.
     pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
         SqlQuery::new(
-            self.target.clone(),
+            self.named.target.clone(),
             Engine::DataTable {
-                name: self.name.clone(),
-                schema: self.schema.clone(),
+                name: self.named.name.clone(),
+                schema: self.named.schema.clone(),
                 role: self.role.clone(),
             },
             sql.into(),
-            self.invalid.clone(),
+            self.named.invalid.clone(),
         )
     }
 }

@@ -183,11 +183,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The client: its state and connection pools, its settings, how it is built.
+mod builder; // WindmillBuilder and the constructors of Windmill
 mod client;
-mod config;
-mod constructors;
+mod config; // settings by name (WmillConfigKey) and their defaults
 mod env;
 mod random; // jitter and nonces from the standard library
+mod retry; // RetryConfig
 mod tls; // the rustls crypto provider (ring)
 
 // Requests: URLs of typed path segments, then building, sending, retrying, reading answers.
@@ -196,18 +197,17 @@ mod transport;
 mod urls;
 
 // The four traits of `wmill_core`.
-mod first_wait; // the schedule of waits without history: event stream plus polls between its checks
 mod handle; // cancels sent in the background (drop guards)
-mod history; // what synchronous runs learn from earlier runs
 mod items; // what variables and resources share
-mod jobs; // JobRunner: starts, results, status, cancel
+mod job_start; // starting jobs: targets, run options, links, retries
+mod jobs; // JobRunner: results, status, cancel, logs
 mod listings;
 mod log_follower;
 mod logs;
 mod resources;
 mod state;
 mod variables;
-mod wait; // waiting for jobs: polling, event streams, run_wait_result
+mod wait; // waiting for jobs: settings, polling, event streams, run_wait_result, learning
 
 // The other calls of the official clients, one file per API area.
 mod approvals; // resume/approval URLs, Slack and Teams approvals
@@ -217,36 +217,42 @@ mod job_info; // raw job, force-cancel, root job, draining workers, cancel_runni
 mod preview; // inline script previews
 mod progress;
 mod raw; // request_json, Kafka offsets
+mod resume_link; // ResumeLink: parsing and checking signed step links
 mod suspended; // approving or rejecting a suspended step from code
 
 // SQL on the workspace's data tables and lakes.
 mod datatable;
 mod ducklake;
-mod sql;
+mod materialize; // the partition helpers of DuckLake
+mod sql; // what queries share: result shapes, previews, targets, engines
+mod sql_names; // the checks of names written into SQL
+mod sql_query; // SqlQuery: binding, previews, typed fetches
 
 pub use approvals::{InteractiveApproval, ResumeUrls};
+pub use builder::WindmillBuilder;
 pub use client::{Windmill, isolate_connections_on_this_thread, with_isolated_connections};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, RetryConfig, ServerWait, WaitHistory, WaitTuning, WindmillBuilder,
-    WmillConfigKey,
+    DEFAULT_REQUEST_TIMEOUT, WmillConfigKey,
 };
 pub use datatable::DataTable;
-pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake, Materialize, PIPELINE_VAR};
+pub use ducklake::{DEFAULT_PARTITION_COLUMN, DuckLake};
 pub use env::{
     EnvBackends, MOCKED_API_FILE_VAR, backend_from_env, backend_from_vars, env_backends,
 };
-pub use first_wait::FirstWait;
+pub use materialize::{Materialize, PIPELINE_VAR};
 pub use preview::{SCRIPT_LANGUAGES, ScriptLanguage};
 /// The HTTP client crate this one is built on: its types appear in [`Request`] (methods,
 /// headers) and [`Windmill::http_client`].
 pub use reqwest;
-pub use sql::{ResultCollection, SqlPreview, SqlQuery};
-pub use suspended::ResumeLink;
+pub use resume_link::ResumeLink;
+pub use retry::RetryConfig;
+pub use sql::{ResultCollection, SqlPreview};
+pub use sql_query::SqlQuery;
 pub use tls::install_crypto_provider;
 pub use transport::{Request, ResponseStream};
 pub use urls::url_with_segments;
-pub use wait::ResultMaybe;
+pub use wait::{FirstWait, ResultMaybe, ServerWait, WaitHistory, WaitTuning};
 
 /// The examples of this crate's README, compiled as doc tests.
 #[cfg(doctest)]

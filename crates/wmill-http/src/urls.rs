@@ -1,4 +1,5 @@
-//! Request URLs: `{base}/api/` + typed path segments, each percent-encoded.
+//! Request URLs: the base URL (`{base}/api/`, parsed once) + typed path segments, each
+//! percent-encoded.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use url::Url;
@@ -152,6 +153,38 @@ impl Windmill {
         }
         path.finish(base)
     }
+}
+
+/// Parses the base URL and appends `api/`, so requests are `{base}/api/...`.
+pub(crate) fn api_base(raw: &str) -> Result<Url> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| Error::invalid("base URL", format!("{trimmed:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(Error::invalid(
+            "base URL",
+            format!("{trimmed:?} must be an http:// or https:// URL"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(
+            "base URL",
+            format!("{trimmed:?} must not have a query or fragment"),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // (Not echoed: the URL holds a password. reqwest would also send it as a second
+        // `Authorization` header beside the token.)
+        return Err(Error::invalid(
+            "base URL",
+            "must not carry a user name or password (the token authenticates)",
+        ));
+    }
+    // Users sometimes pass the URL with /api already; do not double it.
+    let path = url.path().trim_end_matches('/').to_owned();
+    let path = path.strip_suffix("/api").unwrap_or(&path).to_owned();
+    url.set_path(&format!("{path}/api/"));
+    Ok(url)
 }
 
 #[cfg(test)]

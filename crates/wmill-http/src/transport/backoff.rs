@@ -23,7 +23,7 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Exponential backoff with jitter: a random duration in `[d/2, d]`, `d = initial * 2^(n-1)`
 /// capped at `max_backoff`.
-pub(crate) fn backoff(retry: &crate::RetryConfig, attempt: u32) -> Duration {
+pub(crate) fn backoff(retry: &crate::retry::RetryConfig, attempt: u32) -> Duration {
     let exp = attempt.saturating_sub(1).min(20);
     let d = retry
         .initial_backoff

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use wmill_core::JobId;
 
-use crate::config::WaitHistory;
+use crate::wait::tuning::WaitHistory;
 
 const SAMPLES: usize = WaitHistory::SAMPLES;
 
