@@ -160,12 +160,13 @@ impl StateStore for MockOverlay {
 async fn merged_page<'s, S, T, Fut>(
     stores: [&'s S; 2],
     pages: (Option<u32>, Option<u32>),
-    key: impl Fn(&T) -> ItemPath + Copy,
-    fetch: impl Fn(&'s S, u32) -> Fut,
+    key: impl Fn(&T) -> ItemPath + Copy + Send,
+    fetch: impl Fn(&'s S, u32) -> Fut + Send + Sync,
 ) -> Result<Vec<T>>
 where
-    S: ?Sized,
-    Fut: Future<Output = Result<Vec<T>>>,
+    S: ?Sized + Sync,
+    T: Send,
+    Fut: Future<Output = Result<Vec<T>>> + Send,
 {
     let mut all = BTreeMap::new();
     for store in stores {
@@ -178,8 +179,8 @@ where
 /// (`in_base` finds it) is refused, and a missing one is [`Error::NotFound`].
 async fn delete_in_mock<T>(
     in_mock: bool,
-    delete: impl Future<Output = Result<()>>,
-    in_base: impl Future<Output = Result<T>>,
+    delete: impl Future<Output = Result<()>> + Send,
+    in_base: impl Future<Output = Result<T>> + Send,
     kind: ItemKind,
     path: &ItemPath,
 ) -> Result<()> {
