@@ -120,6 +120,8 @@ mod variable;
 #[cfg(feature = "testkit")]
 pub mod conformance;
 
+#[doc(hidden)]
+pub use backend::__private;
 pub use backend::Backend;
 pub use batch::{
     BatchItem, BatchJob, BatchOptions, BatchStream, DEFAULT_BATCH_CONCURRENCY, run_batch,
