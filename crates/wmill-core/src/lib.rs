@@ -96,6 +96,20 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Builder methods that set one optional field: each row
+/// `name(arg: Type) => field = value;` is `#[must_use] pub fn name(mut self, arg: Type) -> Self`
+/// setting `self.field = Some(value)`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = Some($value);
+            self
+        }
+    )*};
+}
+
 mod backend;
 mod batch;
 mod error;

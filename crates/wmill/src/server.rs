@@ -46,37 +46,32 @@ pub async fn get_root_job_id(job_id: Option<&str>) -> Result<JobId> {
     client()?.http()?.get_root_job_id(id).await
 }
 
-/// Starts the script at `path` with a retry policy: the server re-runs the job when it fails.
-/// `retry` is the JSON policy of a schedule, e.g. `{"constant": {"attempts": 3, "seconds": 10}}`;
-/// the returned id is the first attempt's, each retry is a job of its own.
-/// Python: `wmill.run_script_by_path_async(path, args, retry=...)`.
-pub async fn run_script_by_path_async_with_retry<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-    retry: &Value,
-) -> Result<JobId> {
-    let p = ItemPath::parse(path)?;
-    let args = to_args(args)?;
-    client()?
-        .http()?
-        .run_script_by_path_async_with_retry(&p, args, options, retry)
-        .await
+/// A run with a retry policy: the target (`$target`) is checked (`$prep`), the arguments
+/// serialized, and the client's [`Windmill`](wmill_http::Windmill) starts the job.
+macro_rules! with_retry {
+    ($($(#[$doc:meta])* $name:ident($target:ident) => $prep:expr;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<A: Serialize + ?Sized + Sync>(
+            $target: &str,
+            args: &A,
+            options: &RunOptions,
+            retry: &Value,
+        ) -> Result<JobId> {
+            let $target = $prep;
+            let args = to_args(args)?;
+            client()?.http()?.$name($target, args, options, retry).await
+        }
+    )*};
 }
 
-/// [`run_script_by_path_async_with_retry`] for a script version by hash.
-pub async fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-    retry: &Value,
-) -> Result<JobId> {
-    let h = ScriptHash::parse(hash)?;
-    let args = to_args(args)?;
-    client()?
-        .http()?
-        .run_script_by_hash_async_with_retry(&h, args, options, retry)
-        .await
+with_retry! {
+    /// Starts the script at `path` with a retry policy: the server re-runs the job when it fails.
+    /// `retry` is the JSON policy of a schedule, e.g. `{"constant": {"attempts": 3, "seconds": 10}}`;
+    /// the returned id is the first attempt's, each retry is a job of its own.
+    /// Python: `wmill.run_script_by_path_async(path, args, retry=...)`.
+    run_script_by_path_async_with_retry(path) => &ItemPath::parse(path)?;
+    /// [`run_script_by_path_async_with_retry`] for a script version by hash.
+    run_script_by_hash_async_with_retry(hash) => &ScriptHash::parse(hash)?;
 }
 
 /// Whether the client talks to the worker's internal server (`localhost` or `127.0.0.1`),
