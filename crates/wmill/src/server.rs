@@ -246,37 +246,39 @@ pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Res
 
 // ---------------------------------------------------------------- suspended flow steps
 
-/// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
-/// being the step's resume value (any JSON value). The URL must name this client's server and
-/// workspace; the request goes to the client's server. See
-/// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
-///
-/// ```no_run
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde_json::json;
-///
-/// // In the step before the suspend: the URLs, sent to whoever decides.
-/// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
-/// // Later, wherever that decision is made:
-/// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
-/// # Ok(()) }
-/// ```
-pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
-    url: &str,
-    payload: &T,
-) -> Result<()> {
-    let link = ResumeLink::parse(url)?;
-    client()?.http()?.resume_suspended_job(&link, payload).await
+/// A decision on a suspended step given its URL: the URL is parsed into a
+/// [`ResumeLink`], then the client's [`Windmill`](wmill_http::Windmill) posts `payload` to it.
+macro_rules! by_link {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<T: Serialize + ?Sized + Sync>(url: &str, payload: &T) -> Result<()> {
+            let link = ResumeLink::parse(url)?;
+            client()?.http()?.$name(&link, payload).await
+        }
+    )*};
 }
 
-/// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
-/// ends canceled. See [`resume_suspended_job`].
-pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
-    url: &str,
-    payload: &T,
-) -> Result<()> {
-    let link = ResumeLink::parse(url)?;
-    client()?.http()?.cancel_suspended_job(&link, payload).await
+by_link! {
+    /// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
+    /// being the step's resume value (any JSON value). The URL must name this client's server and
+    /// workspace; the request goes to the client's server. See
+    /// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use serde_json::json;
+    ///
+    /// // In the step before the suspend: the URLs, sent to whoever decides.
+    /// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
+    /// // Later, wherever that decision is made:
+    /// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
+    /// # Ok(()) }
+    /// ```
+    resume_suspended_job;
+
+    /// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
+    /// ends canceled. See [`resume_suspended_job`].
+    cancel_suspended_job;
 }
 
 /// Approves a suspended flow step given its job id, a resume id and the approver: the server
