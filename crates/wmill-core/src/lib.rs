@@ -110,6 +110,19 @@ macro_rules! setters {
     )*};
 }
 
+/// `page(page, per_page)` of a listing's options: sets the page (from 1) and its size.
+macro_rules! page_and_size {
+    () => {
+        /// The page (from 1) and its size.
+        #[must_use]
+        pub fn page(mut self, page: u32, per_page: u32) -> Self {
+            self.page = Some(page);
+            self.per_page = Some(per_page);
+            self
+        }
+    };
+}
+
 mod backend;
 mod batch;
 mod error;

@@ -69,13 +69,7 @@ impl ListVariables {
         path_start(prefix: impl Into<String>) => path_start = prefix.into();
     }
 
-    /// The page (from 1) and its size.
-    #[must_use]
-    pub fn page(mut self, page: u32, per_page: u32) -> Self {
-        self.page = Some(page);
-        self.per_page = Some(per_page);
-        self
-    }
+    page_and_size!();
 }
 
 /// A variable as listed (secret values are not included).
