@@ -1,18 +1,9 @@
-//! The [`Backend`] supertrait and forwarding through `Arc` / `Box`.
+//! The [`Backend`] supertrait, `__forward_impl!` (an implementation of a backend trait that
+//! forwards every method) and forwarding through `Arc` / `Box`.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use futures_util::stream::BoxStream;
-use serde_json::Value;
-
-use crate::{LogChunk, LogUpdate};
-
-use crate::{
-    Args, FlowVersion, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
-    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
-    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
-};
+use crate::{JobRunner, ResourceStore, StateStore, VariableStore};
 
 /// Everything a Windmill backend does: the four traits together.
 ///
@@ -32,182 +23,117 @@ pub trait Backend: VariableStore + ResourceStore + StateStore + JobRunner {}
 
 impl<T: VariableStore + ResourceStore + StateStore + JobRunner + ?Sized> Backend for T {}
 
-macro_rules! forward_impls {
-    ($($ptr:ident),*) => {$(
-        #[async_trait]
+/// Writes an implementation of [`VariableStore`], [`ResourceStore`], [`StateStore`] or
+/// [`JobRunner`] in which every method forwards to `$to` (an expression of `$this`, the
+/// implementing value: `(**this)`, `this.base`, `this.jobs()?`). The implementation denies
+/// `clippy::missing_trait_methods`: a method the trait gains fails the lint until its row is
+/// added here (the lint runs on this crate's own uses; the other crates share their rows), so
+/// that no forwarding implementation falls back to a default. For the
+/// forwarding implementations of this crate (`Arc`, `Box`, [`MockOverlay`](crate::MockOverlay)
+/// jobs) and of `wmill::Client`.
+///
+/// ```ignore
+/// wmill_core::__forward_impl!(impl[T: JobRunner + ?Sized] JobRunner for Arc<T>; |this| (**this));
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __forward_impl {
+    ($(#[$attr:meta])* impl[$($g:tt)*] VariableStore for $ty:ty; |$this:ident| $to:expr) => {
+        $crate::__forward_impl!(@emit [$(#[$attr])*] [$($g)*] $crate::VariableStore, $ty, |$this| $to; {};
+            [async] get_variable(path: &$crate::ItemPath) -> $crate::Result<String> [.await];
+            [async] set_variable(path: &$crate::ItemPath, value: &str, options: &$crate::SetVariableOptions) -> $crate::Result<()> [.await];
+            [async] delete_variable(path: &$crate::ItemPath) -> $crate::Result<()> [.await];
+            [async] list_variables(options: &$crate::ListVariables) -> $crate::Result<Vec<$crate::VariableInfo>> [.await];
+        );
+    };
+    ($(#[$attr:meta])* impl[$($g:tt)*] ResourceStore for $ty:ty; |$this:ident| $to:expr) => {
+        $crate::__forward_impl!(@emit [$(#[$attr])*] [$($g)*] $crate::ResourceStore, $ty, |$this| $to; {};
+            [async] get_resource(path: &$crate::ItemPath) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] set_resource(path: &$crate::ItemPath, value: &$crate::__private::Value, resource_type: &str) -> $crate::Result<()> [.await];
+            [async] delete_resource(path: &$crate::ItemPath) -> $crate::Result<()> [.await];
+            [async] list_resources(options: &$crate::ListResources) -> $crate::Result<Vec<$crate::ResourceInfo>> [.await];
+        );
+    };
+    ($(#[$attr:meta])* impl[$($g:tt)*] StateStore for $ty:ty; |$this:ident| $to:expr) => {
+        $crate::__forward_impl!(@emit [$(#[$attr])*] [$($g)*] $crate::StateStore, $ty, |$this| $to; {};
+            [async] get_state() -> $crate::Result<Option<$crate::__private::Value>> [.await];
+            [async] set_state(value: &$crate::__private::Value) -> $crate::Result<()> [.await];
+            [async] get_state_at(path: &$crate::ItemPath) -> $crate::Result<Option<$crate::__private::Value>> [.await];
+            [async] set_state_at(path: &$crate::ItemPath, value: &$crate::__private::Value) -> $crate::Result<()> [.await];
+            [] default_state_path() -> $crate::Result<$crate::ItemPath> [];
+        );
+    };
+    ($(#[$attr:meta])* impl[$($g:tt)*] JobRunner for $ty:ty; |$this:ident| $to:expr) => {
+        $crate::__forward_impl!(@emit [$(#[$attr])*] [$($g)*] $crate::JobRunner, $ty, |$this| $to; {
+            fn job_logs_from(&self, id: &$crate::JobId, offset: u64) -> $crate::LogStream {
+                $crate::__private::stream_or_error(self, |$this| Ok($to.job_logs_from(id, offset)))
+            }
+        };
+            [async] run_script_by_path_async(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
+            [async] run_script_by_hash_async(hash: &$crate::ScriptHash, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
+            [async] run_flow_async(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
+            [async] run_flow_by_version_async(version: $crate::FlowVersion, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
+            [async] run_script_by_path(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] run_script_by_hash(hash: &$crate::ScriptHash, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] run_flow(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] run_flow_by_version(version: $crate::FlowVersion, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] wait_job(id: &$crate::JobId, options: &$crate::WaitOptions) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] get_result(id: &$crate::JobId) -> $crate::Result<$crate::__private::Value> [.await];
+            [async] get_job_status(id: &$crate::JobId) -> $crate::Result<$crate::JobStatus> [.await];
+            [async] cancel_job(id: &$crate::JobId, reason: Option<String>) -> $crate::Result<()> [.await];
+            [] cancel_job_in_background(id: &$crate::JobId, reason: &str) -> $crate::Result<()> [];
+            [async] get_job(id: &$crate::JobId) -> $crate::Result<$crate::Job> [.await];
+            [async] list_jobs_page(query: &$crate::JobQuery, cursor: &$crate::JobCursor) -> $crate::Result<$crate::Page<$crate::JobSummary, $crate::JobCursor>> [.await];
+            [async] get_job_logs(id: &$crate::JobId) -> $crate::Result<String> [.await];
+            [async] get_log_update(id: &$crate::JobId, offset: u64) -> $crate::Result<$crate::LogUpdate> [.await];
+            [async] get_flow_all_logs(id: &$crate::JobId) -> $crate::Result<String> [.await];
+        );
+    };
+    (
+        @emit [$($attr:tt)*] [$($g:tt)*] $trait:path, $ty:ty, |$this:ident| $to:expr; {$($extra:tt)*};
+        $([$($kw:tt)*] $name:ident($($p:ident: $t:ty),*) -> $ret:ty [$($tail:tt)*];)*
+    ) => {
+        $($attr)*
+        #[$crate::__private::async_trait]
         #[deny(clippy::missing_trait_methods)]
-        impl<T: VariableStore + ?Sized> VariableStore for $ptr<T> {
-            async fn get_variable(&self, path: &ItemPath) -> Result<String> {
-                (**self).get_variable(path).await
-            }
-            async fn set_variable(
-                &self,
-                path: &ItemPath,
-                value: &str,
-                options: &SetVariableOptions,
-            ) -> Result<()> {
-                (**self).set_variable(path, value, options).await
-            }
-            async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-                (**self).delete_variable(path).await
-            }
-            async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-                (**self).list_variables(options).await
-            }
+        impl<$($g)*> $trait for $ty {
+            $(
+                $($kw)* fn $name(&self, $($p: $t),*) -> $ret {
+                    let $this = self;
+                    $to.$name($($p),*) $($tail)*
+                }
+            )*
+            $($extra)*
         }
-
-        #[async_trait]
-        #[deny(clippy::missing_trait_methods)]
-        impl<T: ResourceStore + ?Sized> ResourceStore for $ptr<T> {
-            async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
-                (**self).get_resource(path).await
-            }
-            async fn set_resource(
-                &self,
-                path: &ItemPath,
-                value: &Value,
-                resource_type: &str,
-            ) -> Result<()> {
-                (**self).set_resource(path, value, resource_type).await
-            }
-            async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-                (**self).delete_resource(path).await
-            }
-            async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-                (**self).list_resources(options).await
-            }
-        }
-
-        #[async_trait]
-        #[deny(clippy::missing_trait_methods)]
-        impl<T: StateStore + ?Sized> StateStore for $ptr<T> {
-            async fn get_state(&self) -> Result<Option<Value>> {
-                (**self).get_state().await
-            }
-            async fn set_state(&self, value: &Value) -> Result<()> {
-                (**self).set_state(value).await
-            }
-            async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
-                (**self).get_state_at(path).await
-            }
-            async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
-                (**self).set_state_at(path, value).await
-            }
-            fn default_state_path(&self) -> Result<ItemPath> {
-                (**self).default_state_path()
-            }
-        }
-
-        #[async_trait]
-        #[deny(clippy::missing_trait_methods)]
-        impl<T: JobRunner + ?Sized> JobRunner for $ptr<T> {
-            async fn run_script_by_path_async(
-                &self,
-                path: &ItemPath,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<JobId> {
-                (**self).run_script_by_path_async(path, args, options).await
-            }
-            async fn run_script_by_hash_async(
-                &self,
-                hash: &ScriptHash,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<JobId> {
-                (**self).run_script_by_hash_async(hash, args, options).await
-            }
-            async fn run_flow_async(
-                &self,
-                path: &ItemPath,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<JobId> {
-                (**self).run_flow_async(path, args, options).await
-            }
-            async fn run_script_by_path(
-                &self,
-                path: &ItemPath,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<Value> {
-                (**self).run_script_by_path(path, args, options).await
-            }
-            async fn run_script_by_hash(
-                &self,
-                hash: &ScriptHash,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<Value> {
-                (**self).run_script_by_hash(hash, args, options).await
-            }
-            async fn run_flow(
-                &self,
-                path: &ItemPath,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<Value> {
-                (**self).run_flow(path, args, options).await
-            }
-            async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
-                (**self).wait_job(id, options).await
-            }
-            async fn get_result(&self, id: &JobId) -> Result<Value> {
-                (**self).get_result(id).await
-            }
-            async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
-                (**self).get_job_status(id).await
-            }
-            async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
-                (**self).cancel_job(id, reason).await
-            }
-            async fn get_job(&self, id: &JobId) -> Result<Job> {
-                (**self).get_job(id).await
-            }
-            async fn list_jobs_page(
-                &self,
-                query: &JobQuery,
-                cursor: &JobCursor,
-            ) -> Result<Page<JobSummary, JobCursor>> {
-                (**self).list_jobs_page(query, cursor).await
-            }
-            async fn run_flow_by_version_async(
-                &self,
-                version: FlowVersion,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<JobId> {
-                (**self).run_flow_by_version_async(version, args, options).await
-            }
-            async fn run_flow_by_version(
-                &self,
-                version: FlowVersion,
-                args: Args,
-                options: &RunOptions,
-            ) -> Result<Value> {
-                (**self).run_flow_by_version(version, args, options).await
-            }
-            async fn get_job_logs(&self, id: &JobId) -> Result<String> {
-                (**self).get_job_logs(id).await
-            }
-            async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
-                (**self).get_log_update(id, offset).await
-            }
-            fn job_logs_from(
-                &self,
-                id: &JobId,
-                offset: u64,
-            ) -> BoxStream<'static, Result<LogChunk>> {
-                (**self).job_logs_from(id, offset)
-            }
-            async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
-                (**self).get_flow_all_logs(id).await
-            }
-            fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
-                (**self).cancel_job_in_background(id, reason)
-            }
-        }
-    )*};
+    };
 }
 
-forward_impls!(Arc, Box);
+/// What the forwarding implementations need from this crate's dependencies.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait::async_trait;
+    pub use serde_json::Value;
+
+    use crate::{LogStream, Result};
+
+    /// The stream `open` gives, or a stream of its one error (a forwarding target that is
+    /// missing).
+    pub fn stream_or_error<S: ?Sized>(
+        this: &S,
+        open: impl FnOnce(&S) -> Result<LogStream>,
+    ) -> LogStream {
+        match open(this) {
+            Ok(stream) => stream,
+            Err(e) => Box::pin(futures_util::stream::once(std::future::ready(Err(e)))),
+        }
+    }
+}
+
+crate::__forward_impl!(impl[T: VariableStore + ?Sized] VariableStore for Arc<T>; |this| (**this));
+crate::__forward_impl!(impl[T: VariableStore + ?Sized] VariableStore for Box<T>; |this| (**this));
+crate::__forward_impl!(impl[T: ResourceStore + ?Sized] ResourceStore for Arc<T>; |this| (**this));
+crate::__forward_impl!(impl[T: ResourceStore + ?Sized] ResourceStore for Box<T>; |this| (**this));
+crate::__forward_impl!(impl[T: StateStore + ?Sized] StateStore for Arc<T>; |this| (**this));
+crate::__forward_impl!(impl[T: StateStore + ?Sized] StateStore for Box<T>; |this| (**this));
+crate::__forward_impl!(impl[T: JobRunner + ?Sized] JobRunner for Arc<T>; |this| (**this));
+crate::__forward_impl!(impl[T: JobRunner + ?Sized] JobRunner for Box<T>; |this| (**this));

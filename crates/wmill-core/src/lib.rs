@@ -96,6 +96,33 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Builder methods that set one optional field: each row
+/// `name(arg: Type) => field = value;` is `#[must_use] pub fn name(mut self, arg: Type) -> Self`
+/// setting `self.field = Some(value)`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = Some($value);
+            self
+        }
+    )*};
+}
+
+/// `page(page, per_page)` of a listing's options: sets the page (from 1) and its size.
+macro_rules! page_and_size {
+    () => {
+        /// The page (from 1) and its size.
+        #[must_use]
+        pub fn page(mut self, page: u32, per_page: u32) -> Self {
+            self.page = Some(page);
+            self.per_page = Some(per_page);
+            self
+        }
+    };
+}
+
 mod backend;
 mod batch;
 mod error;
@@ -120,6 +147,8 @@ mod variable;
 #[cfg(feature = "testkit")]
 pub mod conformance;
 
+#[doc(hidden)]
+pub use backend::__private;
 pub use backend::Backend;
 pub use batch::{
     BatchItem, BatchJob, BatchOptions, BatchStream, DEFAULT_BATCH_CONCURRENCY, run_batch,

@@ -37,27 +37,14 @@ impl ListResources {
         Self::default()
     }
 
-    /// Only resources of `resource_type`.
-    #[must_use]
-    pub fn resource_type(mut self, resource_type: impl Into<String>) -> Self {
-        self.resource_type = Some(resource_type.into());
-        self
+    setters! {
+        /// Only resources of `resource_type`.
+        resource_type(resource_type: impl Into<String>) => resource_type = resource_type.into();
+        /// Only paths starting with `prefix`.
+        path_start(prefix: impl Into<String>) => path_start = prefix.into();
     }
 
-    /// Only paths starting with `prefix`.
-    #[must_use]
-    pub fn path_start(mut self, prefix: impl Into<String>) -> Self {
-        self.path_start = Some(prefix.into());
-        self
-    }
-
-    /// The page (from 1) and its size.
-    #[must_use]
-    pub fn page(mut self, page: u32, per_page: u32) -> Self {
-        self.page = Some(page);
-        self.per_page = Some(per_page);
-        self
-    }
+    page_and_size!();
 }
 
 /// A resource as listed.

@@ -40,11 +40,9 @@ impl SetVariableOptions {
         self
     }
 
-    /// Sets the description.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
+    setters! {
+        /// Sets the description.
+        description(description: impl Into<String>) => description = description.into();
     }
 }
 
@@ -66,20 +64,12 @@ impl ListVariables {
         Self::default()
     }
 
-    /// Only paths starting with `prefix`.
-    #[must_use]
-    pub fn path_start(mut self, prefix: impl Into<String>) -> Self {
-        self.path_start = Some(prefix.into());
-        self
+    setters! {
+        /// Only paths starting with `prefix`.
+        path_start(prefix: impl Into<String>) => path_start = prefix.into();
     }
 
-    /// The page (from 1) and its size.
-    #[must_use]
-    pub fn page(mut self, page: u32, per_page: u32) -> Self {
-        self.page = Some(page);
-        self.per_page = Some(per_page);
-        self
-    }
+    page_and_size!();
 }
 
 /// A variable as listed (secret values are not included).

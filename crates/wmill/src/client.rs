@@ -5,13 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::ClientBuilder;
-use async_trait::async_trait;
-use serde_json::Value;
-use wmill_core::{
-    Args, Backend, Error, ItemPath, JobId, JobRunner, JobStatus, ListResources, ListVariables,
-    ResourceInfo, ResourceStore, Result, RunOptions, ScriptHash, SetVariableOptions, StateStore,
-    VariableInfo, VariableStore, WaitOptions,
-};
+use wmill_core::{Backend, Error, JobRunner, ResourceStore, Result, StateStore, VariableStore};
 
 /// The backends the module-level functions use: one per capability, so a test can install a
 /// mock for one and [`InMemory`](crate::InMemory) for the rest.
@@ -159,208 +153,38 @@ impl Client {
 
 // ---------------------------------------------------------------- Client as a Backend
 
-/// The client is a [`Backend`]: each call goes to the capability's backend (a missing one is
-/// [`Error::NotConfigured`]), so code written against the traits takes the configured client
-/// as it is: `make_invoice(&*wmill::client()?)`, with the mock-file overlay when
-/// `WM_MOCKED_API_FILE` is set; for S3 files, take the `&Client` and use [`Client::s3`].
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use wmill::prelude::*;
-/// use wmill::{Client, InMemory};
-///
-/// async fn greeting(backend: &dyn Backend) -> wmill::Result<String> {
-///     let name: String = backend.get_variable_as("u/alice/name").await?;
-///     Ok(format!("hello {name}"))
-/// }
-///
-/// let memory = InMemory::new().with_variable("u/alice/name", "Alice")?;
-/// let text = wmill::with_client(Client::new(memory), async {
-///     greeting(&*wmill::client()?).await
-/// })
-/// .await?;
-/// assert_eq!(text, "hello Alice");
-/// # Ok(()) }
-/// ```
-#[async_trait]
-#[deny(clippy::missing_trait_methods)]
-impl VariableStore for Client {
-    async fn get_variable(&self, path: &ItemPath) -> Result<String> {
-        self.variables()?.get_variable(path).await
-    }
-    async fn set_variable(
-        &self,
-        path: &ItemPath,
-        value: &str,
-        options: &SetVariableOptions,
-    ) -> Result<()> {
-        self.variables()?.set_variable(path, value, options).await
-    }
-    async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-        self.variables()?.delete_variable(path).await
-    }
-    async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        self.variables()?.list_variables(options).await
-    }
+wmill_core::__forward_impl! {
+    /// The client is a [`Backend`]: each call goes to the capability's backend (a missing one is
+    /// [`Error::NotConfigured`]), so code written against the traits takes the configured client
+    /// as it is: `make_invoice(&*wmill::client()?)`, with the mock-file overlay when
+    /// `WM_MOCKED_API_FILE` is set; for S3 files, take the `&Client` and use [`Client::s3`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use wmill::prelude::*;
+    /// use wmill::{Client, InMemory};
+    ///
+    /// async fn greeting(backend: &dyn Backend) -> wmill::Result<String> {
+    ///     let name: String = backend.get_variable_as("u/alice/name").await?;
+    ///     Ok(format!("hello {name}"))
+    /// }
+    ///
+    /// let memory = InMemory::new().with_variable("u/alice/name", "Alice")?;
+    /// let text = wmill::with_client(Client::new(memory), async {
+    ///     greeting(&*wmill::client()?).await
+    /// })
+    /// .await?;
+    /// assert_eq!(text, "hello Alice");
+    /// # Ok(()) }
+    /// ```
+    impl[] VariableStore for Client; |this| this.variables()?
 }
-
-#[async_trait]
-#[deny(clippy::missing_trait_methods)]
-impl ResourceStore for Client {
-    async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
-        self.resources()?.get_resource(path).await
-    }
-    async fn set_resource(
-        &self,
-        path: &ItemPath,
-        value: &Value,
-        resource_type: &str,
-    ) -> Result<()> {
-        self.resources()?
-            .set_resource(path, value, resource_type)
-            .await
-    }
-    async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-        self.resources()?.delete_resource(path).await
-    }
-    async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        self.resources()?.list_resources(options).await
-    }
-}
-
-#[async_trait]
-#[deny(clippy::missing_trait_methods)]
-impl StateStore for Client {
-    async fn get_state(&self) -> Result<Option<Value>> {
-        self.state()?.get_state().await
-    }
-    async fn set_state(&self, value: &Value) -> Result<()> {
-        self.state()?.set_state(value).await
-    }
-    async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
-        self.state()?.get_state_at(path).await
-    }
-    async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {
-        self.state()?.set_state_at(path, value).await
-    }
-    fn default_state_path(&self) -> Result<ItemPath> {
-        self.state()?.default_state_path()
-    }
-}
-
-// Every method forwards (the lint fails the build when the trait gains one that does not):
-// a method left to its default would not reach the installed job runner.
-#[async_trait]
-#[deny(clippy::missing_trait_methods)]
-impl JobRunner for Client {
-    async fn run_script_by_path_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.jobs()?
-            .run_script_by_path_async(path, args, options)
-            .await
-    }
-    async fn run_script_by_hash_async(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.jobs()?
-            .run_script_by_hash_async(hash, args, options)
-            .await
-    }
-    async fn run_flow_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.jobs()?.run_flow_async(path, args, options).await
-    }
-    async fn run_script_by_path(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.jobs()?.run_script_by_path(path, args, options).await
-    }
-    async fn run_script_by_hash(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.jobs()?.run_script_by_hash(hash, args, options).await
-    }
-    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
-        self.jobs()?.run_flow(path, args, options).await
-    }
-    async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
-        self.jobs()?.wait_job(id, options).await
-    }
-    async fn get_result(&self, id: &JobId) -> Result<Value> {
-        self.jobs()?.get_result(id).await
-    }
-    async fn get_job_status(&self, id: &JobId) -> Result<JobStatus> {
-        self.jobs()?.get_job_status(id).await
-    }
-    async fn cancel_job(&self, id: &JobId, reason: Option<String>) -> Result<()> {
-        self.jobs()?.cancel_job(id, reason).await
-    }
-    async fn get_job(&self, id: &JobId) -> Result<wmill_core::Job> {
-        self.jobs()?.get_job(id).await
-    }
-    async fn list_jobs_page(
-        &self,
-        query: &wmill_core::JobQuery,
-        cursor: &wmill_core::JobCursor,
-    ) -> Result<wmill_core::Page<wmill_core::JobSummary, wmill_core::JobCursor>> {
-        self.jobs()?.list_jobs_page(query, cursor).await
-    }
-    async fn run_flow_by_version_async(
-        &self,
-        version: wmill_core::FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.jobs()?
-            .run_flow_by_version_async(version, args, options)
-            .await
-    }
-    async fn run_flow_by_version(
-        &self,
-        version: wmill_core::FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.jobs()?
-            .run_flow_by_version(version, args, options)
-            .await
-    }
-    async fn get_job_logs(&self, id: &JobId) -> Result<String> {
-        self.jobs()?.get_job_logs(id).await
-    }
-    async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<wmill_core::LogUpdate> {
-        self.jobs()?.get_log_update(id, offset).await
-    }
-    fn job_logs_from(&self, id: &JobId, offset: u64) -> wmill_core::LogStream {
-        match self.jobs() {
-            Ok(jobs) => jobs.job_logs_from(id, offset),
-            Err(e) => Box::pin(futures::stream::once(futures::future::ready(Err(e)))),
-        }
-    }
-    async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
-        self.jobs()?.get_flow_all_logs(id).await
-    }
-    fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
-        self.jobs()?.cancel_job_in_background(id, reason)
-    }
-}
+wmill_core::__forward_impl!(impl[] ResourceStore for Client; |this| this.resources()?);
+wmill_core::__forward_impl!(impl[] StateStore for Client; |this| this.state()?);
+// Every method forwards: a method left to its default would not reach the installed job
+// runner. The macro's rows are those of wmill-core's own `Arc` / `Box` forwarding, where
+// `clippy::missing_trait_methods` fails the build when the trait gains a method without a row.
+wmill_core::__forward_impl!(impl[] JobRunner for Client; |this| this.jobs()?);
 
 fn missing(what: &'static str) -> Error {
     Error::NotConfigured {

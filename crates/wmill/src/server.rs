@@ -18,6 +18,16 @@ use crate::global::client;
 use crate::{Client, JobRef};
 use wmill_core::to_json;
 
+/// A function that is the same call on the client's [`Windmill`](wmill_http::Windmill).
+macro_rules! http_call {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;) => {
+        $(#[$doc])*
+        pub async fn $name($($arg: $ty),*) -> Result<$out> {
+            client()?.http()?.$name($($arg),*).await
+        }
+    };
+}
+
 fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()
 }
@@ -36,37 +46,32 @@ pub async fn get_root_job_id(job_id: Option<&str>) -> Result<JobId> {
     client()?.http()?.get_root_job_id(id).await
 }
 
-/// Starts the script at `path` with a retry policy: the server re-runs the job when it fails.
-/// `retry` is the JSON policy of a schedule, e.g. `{"constant": {"attempts": 3, "seconds": 10}}`;
-/// the returned id is the first attempt's, each retry is a job of its own.
-/// Python: `wmill.run_script_by_path_async(path, args, retry=...)`.
-pub async fn run_script_by_path_async_with_retry<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-    retry: &Value,
-) -> Result<JobId> {
-    let p = ItemPath::parse(path)?;
-    let args = to_args(args)?;
-    client()?
-        .http()?
-        .run_script_by_path_async_with_retry(&p, args, options, retry)
-        .await
+/// A run with a retry policy: the target (`$target`) is checked (`$prep`), the arguments
+/// serialized, and the client's [`Windmill`](wmill_http::Windmill) starts the job.
+macro_rules! with_retry {
+    ($($(#[$doc:meta])* $name:ident($target:ident) => $prep:expr;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<A: Serialize + ?Sized + Sync>(
+            $target: &str,
+            args: &A,
+            options: &RunOptions,
+            retry: &Value,
+        ) -> Result<JobId> {
+            let $target = $prep;
+            let args = to_args(args)?;
+            client()?.http()?.$name($target, args, options, retry).await
+        }
+    )*};
 }
 
-/// [`run_script_by_path_async_with_retry`] for a script version by hash.
-pub async fn run_script_by_hash_async_with_retry<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-    retry: &Value,
-) -> Result<JobId> {
-    let h = ScriptHash::parse(hash)?;
-    let args = to_args(args)?;
-    client()?
-        .http()?
-        .run_script_by_hash_async_with_retry(&h, args, options, retry)
-        .await
+with_retry! {
+    /// Starts the script at `path` with a retry policy: the server re-runs the job when it fails.
+    /// `retry` is the JSON policy of a schedule, e.g. `{"constant": {"attempts": 3, "seconds": 10}}`;
+    /// the returned id is the first attempt's, each retry is a job of its own.
+    /// Python: `wmill.run_script_by_path_async(path, args, retry=...)`.
+    run_script_by_path_async_with_retry(path) => &ItemPath::parse(path)?;
+    /// [`run_script_by_path_async_with_retry`] for a script version by hash.
+    run_script_by_hash_async_with_retry(hash) => &ScriptHash::parse(hash)?;
 }
 
 /// Whether the client talks to the worker's internal server (`localhost` or `127.0.0.1`),
@@ -113,71 +118,43 @@ pub async fn set_flow_user_state<T: Serialize + ?Sized + Sync>(key: &str, value:
     client()?.http()?.set_flow_user_state(key, &value).await
 }
 
-/// A value of the current flow's user state, `None` when unset.
-/// Python: `wmill.get_flow_user_state(key)`.
-pub async fn get_flow_user_state(key: &str) -> Result<Option<Value>> {
-    client()?.http()?.get_flow_user_state(key).await
+http_call! {
+    /// A value of the current flow's user state, `None` when unset.
+    /// Python: `wmill.get_flow_user_state(key)`.
+    fn get_flow_user_state(key: &str) -> Option<Value>;
 }
 
-/// The approval page, resume and cancel URLs of the current job's suspend step.
-/// Python: `wmill.get_resume_urls(approver=None, flow_level=None)`.
-pub async fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> Result<ResumeUrls> {
-    client()?
-        .http()?
-        .get_resume_urls(approver, flow_level)
-        .await
+http_call! {
+    /// The approval page, resume and cancel URLs of the current job's suspend step.
+    /// Python: `wmill.get_resume_urls(approver=None, flow_level=None)`.
+    fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> ResumeUrls;
 }
 
-/// The approval URLs of a workflow-as-code step. Python: `wmill.get_approval_urls(step_key, approver)`.
-pub async fn get_approval_urls(step_key: &str, approver: Option<&str>) -> Result<ResumeUrls> {
-    client()?
-        .http()?
-        .get_approval_urls(step_key, approver)
-        .await
+http_call! {
+    /// The approval URLs of a workflow-as-code step. Python: `wmill.get_approval_urls(step_key, approver)`.
+    fn get_approval_urls(step_key: &str, approver: Option<&str>) -> ResumeUrls;
 }
 
-/// Posts an interactive approval of the current flow step to Slack.
-/// Python: `wmill.request_interactive_slack_approval(slack_resource_path, channel_id, ...)`.
-pub async fn request_interactive_slack_approval(
-    slack_resource_path: &str,
-    channel_id: &str,
-    ask: &InteractiveApproval,
-) -> Result<()> {
-    client()?
-        .http()?
-        .request_interactive_slack_approval(slack_resource_path, channel_id, ask)
-        .await
+http_call! {
+    /// Posts an interactive approval of the current flow step to Slack.
+    /// Python: `wmill.request_interactive_slack_approval(slack_resource_path, channel_id, ...)`.
+    fn request_interactive_slack_approval(slack_resource_path: &str, channel_id: &str, ask: &InteractiveApproval) -> ();
 }
 
-/// Posts an interactive approval of the current flow step to Microsoft Teams.
-pub async fn request_interactive_teams_approval(
-    team_name: &str,
-    channel_name: &str,
-    ask: &InteractiveApproval,
-) -> Result<()> {
-    client()?
-        .http()?
-        .request_interactive_teams_approval(team_name, channel_name, ask)
-        .await
+http_call! {
+    /// Posts an interactive approval of the current flow step to Microsoft Teams.
+    fn request_interactive_teams_approval(team_name: &str, channel_name: &str, ask: &InteractiveApproval) -> ();
 }
 
-/// Answers a Microsoft Teams conversation (`card_block`: an adaptive card to attach).
-/// Python: `wmill.send_teams_message(conversation_id, text, success, card_block=None)`.
-pub async fn send_teams_message(
-    conversation_id: &str,
-    text: &str,
-    success: bool,
-    card_block: Option<&Value>,
-) -> Result<()> {
-    client()?
-        .http()?
-        .send_teams_message(conversation_id, text, success, card_block)
-        .await
+http_call! {
+    /// Answers a Microsoft Teams conversation (`card_block`: an adaptive card to attach).
+    /// Python: `wmill.send_teams_message(conversation_id, text, success, card_block=None)`.
+    fn send_teams_message(conversation_id: &str, text: &str, success: bool, card_block: Option<&Value>) -> ();
 }
 
-/// The user the token belongs to. Python: `wmill.whoami()`.
-pub async fn whoami() -> Result<Value> {
-    client()?.http()?.whoami().await
+http_call! {
+    /// The user the token belongs to. Python: `wmill.whoami()`.
+    fn whoami() -> Value;
 }
 
 /// The server's version. Python: `wmill.get_version()`.
@@ -185,14 +162,14 @@ pub async fn get_version() -> Result<String> {
     client()?.http()?.version().await
 }
 
-/// An OIDC id token for `audience` (Enterprise). Python: `wmill.get_id_token(audience)`.
-pub async fn get_id_token(audience: &str, expires_in: Option<Duration>) -> Result<String> {
-    client()?.http()?.get_id_token(audience, expires_in).await
+http_call! {
+    /// An OIDC id token for `audience` (Enterprise). Python: `wmill.get_id_token(audience)`.
+    fn get_id_token(audience: &str, expires_in: Option<Duration>) -> String;
 }
 
-/// A new API token valid for `duration`. Python: `wmill.create_token(duration)`.
-pub async fn create_token(duration: Duration) -> Result<String> {
-    client()?.http()?.create_token(duration).await
+http_call! {
+    /// A new API token valid for `duration`. Python: `wmill.create_token(duration)`.
+    fn create_token(duration: Duration) -> String;
 }
 
 /// The raw (not interpolated) value of a resource. Python: `get_resource(path, interpolated=False)`.
@@ -215,10 +192,10 @@ pub async fn run_inline_script_preview<A: Serialize + ?Sized + Sync>(
         .await
 }
 
-/// The email of a user (deprecated on the server in favour of `WM_EMAIL`).
-/// Python: `wmill.username_to_email(username)`.
-pub async fn username_to_email(username: &str) -> Result<String> {
-    client()?.http()?.username_to_email(username).await
+http_call! {
+    /// The email of a user (deprecated on the server in favour of `WM_EMAIL`).
+    /// Python: `wmill.username_to_email(username)`.
+    fn username_to_email(username: &str) -> String;
 }
 
 /// Commits Kafka offsets for a trigger with auto-commit disabled.
@@ -269,37 +246,39 @@ pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Res
 
 // ---------------------------------------------------------------- suspended flow steps
 
-/// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
-/// being the step's resume value (any JSON value). The URL must name this client's server and
-/// workspace; the request goes to the client's server. See
-/// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
-///
-/// ```no_run
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde_json::json;
-///
-/// // In the step before the suspend: the URLs, sent to whoever decides.
-/// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
-/// // Later, wherever that decision is made:
-/// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
-/// # Ok(()) }
-/// ```
-pub async fn resume_suspended_job<T: Serialize + ?Sized + Sync>(
-    url: &str,
-    payload: &T,
-) -> Result<()> {
-    let link = ResumeLink::parse(url)?;
-    client()?.http()?.resume_suspended_job(&link, payload).await
+/// A decision on a suspended step given its URL: the URL is parsed into a
+/// [`ResumeLink`], then the client's [`Windmill`](wmill_http::Windmill) posts `payload` to it.
+macro_rules! by_link {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<T: Serialize + ?Sized + Sync>(url: &str, payload: &T) -> Result<()> {
+            let link = ResumeLink::parse(url)?;
+            client()?.http()?.$name(&link, payload).await
+        }
+    )*};
 }
 
-/// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
-/// ends canceled. See [`resume_suspended_job`].
-pub async fn cancel_suspended_job<T: Serialize + ?Sized + Sync>(
-    url: &str,
-    payload: &T,
-) -> Result<()> {
-    let link = ResumeLink::parse(url)?;
-    client()?.http()?.cancel_suspended_job(&link, payload).await
+by_link! {
+    /// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
+    /// being the step's resume value (any JSON value). The URL must name this client's server and
+    /// workspace; the request goes to the client's server. See
+    /// [`Windmill::resume_suspended_job`](wmill_http::Windmill::resume_suspended_job).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use serde_json::json;
+    ///
+    /// // In the step before the suspend: the URLs, sent to whoever decides.
+    /// let urls = wmill::get_resume_urls(Some("ada"), false).await?;
+    /// // Later, wherever that decision is made:
+    /// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
+    /// # Ok(()) }
+    /// ```
+    resume_suspended_job;
+
+    /// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
+    /// ends canceled. See [`resume_suspended_job`].
+    cancel_suspended_job;
 }
 
 /// Approves a suspended flow step given its job id, a resume id and the approver: the server

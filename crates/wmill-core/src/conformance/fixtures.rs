@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{Error, InMemory, ItemKind, ItemPath};
+use crate::{Error, InMemory, ItemKind, ItemPath, JobId, JobRunner, RunOptions, to_args};
 
 /// The echo script.
 pub const ECHO: &str = "f/conformance/echo";
@@ -56,4 +56,18 @@ pub(super) fn expect_not_found<T: std::fmt::Debug>(
         }
         other => panic!("{what}: expected NotFound({kind}), got {other:?}"),
     }
+}
+
+/// Starts the fixture script `script` with `args` and returns its job id (panics when the
+/// start fails: a conformance failure).
+pub(super) async fn start<R: JobRunner + ?Sized>(
+    runner: &R,
+    script: &str,
+    args: Value,
+    options: &RunOptions,
+) -> JobId {
+    runner
+        .run_script_by_path_async(&path(script), to_args(&args).unwrap(), options)
+        .await
+        .unwrap()
 }

@@ -10,7 +10,9 @@ use crate::{
     ScriptHash, SetVariableOptions, WaitOptions, to_args,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, unique};
+use super::fixtures::{
+    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, start, unique,
+};
 
 /// Jobs: run and wait, async + wait, result, status, failure, timeout, cancel, missing items.
 pub async fn jobs(runner: &dyn JobRunner) {
@@ -91,14 +93,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
         }
         other => panic!("a failing job must be JobFailed, got {other:?}"),
     }
-    let fid = runner
-        .run_script_by_path_async(
-            &path(FAIL),
-            to_args(&json!({"message": "bad"})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let fid = start(runner, FAIL, json!({"message": "bad"}), &opts).await;
     assert!(matches!(
         runner.wait_job(&fid, &WaitOptions::new()).await,
         Err(Error::JobFailed { job_id, .. }) if job_id == fid
@@ -114,14 +109,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
     );
 
     // A timeout returns promptly and cancels the job.
-    let sleeper = runner
-        .run_script_by_path_async(
-            &path(SLEEP),
-            to_args(&json!({"ms": 30_000})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let sleeper = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
     let started = Instant::now();
     let timed_out = runner
         .wait_job(
@@ -161,14 +149,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
     );
 
     // Explicit cancel.
-    let victim = runner
-        .run_script_by_path_async(
-            &path(SLEEP),
-            to_args(&json!({"ms": 30_000})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let victim = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
     runner
         .cancel_job(&victim, Some("conformance".into()))
         .await

@@ -7,7 +7,7 @@ use crate::{
     ListResources, ListVariables, RunOptions, SetVariableOptions, WaitOptions, to_args,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, FAIL, path, unique};
+use super::fixtures::{ECHO, ECHO_FLOW, FAIL, path, start, unique};
 
 /// Listings as streams: jobs by path, state and kind, page after page, each once and newest
 /// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
@@ -25,14 +25,7 @@ pub async fn listings(backend: &dyn Backend) {
         runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
         ours.push(id);
     }
-    let failed = runner
-        .run_script_by_path_async(
-            &path(FAIL),
-            to_args(&json!({"message": "listed"})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let failed = start(runner, FAIL, json!({"message": "listed"}), &opts).await;
     assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
     let flow = runner
         .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)

@@ -9,7 +9,7 @@ use crate::{
     WaitOptions, to_args,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path};
+use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, start};
 
 /// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
 /// result; a canceled job (with its reason) is told from a failed one; a scheduled job says
@@ -84,14 +84,7 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     assert_eq!(job.state, JobState::Success);
 
     // Failure, with the job's error.
-    let id = runner
-        .run_script_by_path_async(
-            &path(FAIL),
-            to_args(&json!({"message": "typed"})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let id = start(runner, FAIL, json!({"message": "typed"}), &opts).await;
     let _ = runner.wait_job(&id, &WaitOptions::new()).await;
     let job = runner.get_job(&id).await.unwrap();
     assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
@@ -102,14 +95,7 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     );
 
     // Running, then canceled: canceled with the reason, not failed.
-    let id = runner
-        .run_script_by_path_async(
-            &path(SLEEP),
-            to_args(&json!({"ms": 30_000})).unwrap(),
-            &opts,
-        )
-        .await
-        .unwrap();
+    let id = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
     let job = eventually(runner, &id, |j| j.state != JobState::Queued).await;
     assert_eq!(
         job.state,

@@ -76,11 +76,9 @@ impl ItemLocation {
         }
     }
 
-    /// The same location in `workspace`.
-    #[must_use]
-    pub fn in_workspace(mut self, workspace: impl Into<String>) -> Self {
-        self.workspace = Some(workspace.into());
-        self
+    setters! {
+        /// The same location in `workspace`.
+        in_workspace(workspace: impl Into<String>) => workspace = workspace.into();
     }
 
     /// The path, id or key.

@@ -1,5 +1,5 @@
-//! What an [`Error`] says about itself (`is_retryable`, `is_timeout`, `is_not_found`, `status`,
-//! `job_error`), and the constructors every crate builds errors with.
+//! What an [`Error`] says about itself (`is_retryable`, `is_timeout`, `is_not_found`,
+//! `is_already_exists`, `status`, `job_error`), and the constructors every crate builds errors with.
 
 use std::fmt;
 
@@ -144,6 +144,38 @@ impl Error {
     /// Whether this is [`Error::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether the server refused to create an item because one with that path already exists:
+    /// an [`Error::Api`] with status 400 or 409 whose body says `already exists` or
+    /// `duplicate key` (any case), as the server answers a create on a taken path.
+    ///
+    /// ```
+    /// use wmill_core::Error;
+    ///
+    /// let api = |status, body: &str| Error::Api {
+    ///     status,
+    ///     request: "POST /api/w/demo/variables/create".into(),
+    ///     body: body.into(),
+    /// };
+    /// assert!(api(400, "Variable u/a/b already exists").is_already_exists());
+    /// assert!(api(409, "DUPLICATE KEY value violates unique constraint").is_already_exists());
+    /// assert!(!api(500, "already exists").is_already_exists());
+    /// assert!(!api(400, "bad path").is_already_exists());
+    /// assert!(!Error::invalid("item path", "empty").is_already_exists());
+    /// ```
+    pub fn is_already_exists(&self) -> bool {
+        match self {
+            Error::Api {
+                status: 400 | 409,
+                body,
+                ..
+            } => {
+                let b = body.to_ascii_lowercase();
+                b.contains("already exists") || b.contains("duplicate key")
+            }
+            _ => false,
+        }
     }
 
     /// The HTTP status of the failed request: the answer's status for [`Error::Api`],

@@ -11,6 +11,29 @@ use crate::{ItemPath, JobId, JobRunner, Result, RunOptions, ScriptHash};
 
 use super::job_handle::JobHandle;
 
+/// One `start_*` method: serializes the arguments, starts the job with the [`JobRunner`] method
+/// `$run` and returns a handle on it.
+macro_rules! start_with {
+    ($(#[$doc:meta])* $name:ident($target:ident: $ty:ty) => $run:ident) => {
+        $(#[$doc])*
+        fn $name<A>(
+            &self,
+            $target: $ty,
+            args: &A,
+            options: &RunOptions,
+        ) -> impl Future<Output = Result<JobHandle>> + Send
+        where
+            A: Serialize + ?Sized + Sync,
+        {
+            let args = to_args(args);
+            async move {
+                let id = self.$run($target, args?, options).await?;
+                Ok(self.job_handle(id))
+            }
+        }
+    };
+}
+
 /// Starting jobs as [`JobHandle`]s, and batches of jobs, on any backend that is cheap to
 /// clone ([`InMemory`](crate::InMemory), the HTTP backend, `Arc<dyn JobRunner>`).
 ///
@@ -32,78 +55,28 @@ use super::job_handle::JobHandle;
 /// # Ok(()) }
 /// ```
 pub trait StartJobs: JobRunner + Clone {
-    /// Starts the script at `path` ([`JobRunner::run_script_by_path_async`]) and returns a
-    /// handle on the job.
-    fn start_script_by_path<A>(
-        &self,
-        path: &ItemPath,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_script_by_path_async(path, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
+    start_with! {
+        /// Starts the script at `path` ([`JobRunner::run_script_by_path_async`]) and returns a
+        /// handle on the job.
+        start_script_by_path(path: &ItemPath) => run_script_by_path_async
     }
 
-    /// Starts the script version with `hash` ([`JobRunner::run_script_by_hash_async`]) and
-    /// returns a handle on the job.
-    fn start_script_by_hash<A>(
-        &self,
-        hash: &ScriptHash,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_script_by_hash_async(hash, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
+    start_with! {
+        /// Starts the script version with `hash` ([`JobRunner::run_script_by_hash_async`]) and
+        /// returns a handle on the job.
+        start_script_by_hash(hash: &ScriptHash) => run_script_by_hash_async
     }
 
-    /// Starts the flow at `path` ([`JobRunner::run_flow_async`]) and returns a handle on the
-    /// job.
-    fn start_flow<A>(
-        &self,
-        path: &ItemPath,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self.run_flow_async(path, args?, options).await?;
-            Ok(self.job_handle(id))
-        }
+    start_with! {
+        /// Starts the flow at `path` ([`JobRunner::run_flow_async`]) and returns a handle on the
+        /// job.
+        start_flow(path: &ItemPath) => run_flow_async
     }
 
-    /// Starts the saved flow version `version` ([`JobRunner::run_flow_by_version_async`]) and
-    /// returns a handle on the job.
-    fn start_flow_by_version<A>(
-        &self,
-        version: crate::FlowVersion,
-        args: &A,
-        options: &RunOptions,
-    ) -> impl Future<Output = Result<JobHandle>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let args = to_args(args);
-        async move {
-            let id = self
-                .run_flow_by_version_async(version, args?, options)
-                .await?;
-            Ok(self.job_handle(id))
-        }
+    start_with! {
+        /// Starts the saved flow version `version` ([`JobRunner::run_flow_by_version_async`]) and
+        /// returns a handle on the job.
+        start_flow_by_version(version: crate::FlowVersion) => run_flow_by_version_async
     }
 
     /// A handle on the job `id` of this backend.

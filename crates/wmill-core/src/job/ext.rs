@@ -13,6 +13,38 @@ use super::options::RunOptions;
 use super::runner::JobRunner;
 use super::wait::WaitOptions;
 
+/// A typed method over the [`JobRunner`] method `$run` that takes an item path: the path is
+/// parsed and the arguments serialized before the call; `$finish` turns the call's output
+/// (`$out`) into the method's (deserializes the result, for the `_as` methods).
+macro_rules! run_by_path {
+    (
+        $(#[$doc:meta])*
+        $name:ident<$($r:ident)?> -> $ret:ty => $run:ident, |$out:ident, $path:ident| $finish:expr
+    ) => {
+        $(#[$doc])*
+        fn $name<'o, A $(, $r)?>(
+            &self,
+            path: &(impl AsItemPath + ?Sized),
+            args: &A,
+            options: impl Into<Option<&'o RunOptions>>,
+        ) -> impl Future<Output = Result<$ret>> + Send
+        where
+            A: Serialize + ?Sized + Sync,
+            $($r: DeserializeOwned,)?
+        {
+            let path = path.as_item_path();
+            let args = to_args(args);
+            let options = options.into();
+            async move {
+                let $path = path?;
+                let default = RunOptions::new();
+                let $out = self.$run(&$path, args?, options.unwrap_or(&default)).await?;
+                $finish
+            }
+        }
+    };
+}
+
 /// Typed helpers over any [`JobRunner`]: serializable arguments and deserialized results.
 ///
 /// Implemented for every `JobRunner` (including `dyn JobRunner` and mocks). You MUST NOT
@@ -39,31 +71,11 @@ use super::wait::WaitOptions;
 /// # Ok(()) }
 /// ```
 pub trait JobRunnerExt: JobRunner {
-    /// [`JobRunner::run_script_by_path`] with typed arguments and result. `path` is an
-    /// [`ItemPath`](crate::ItemPath) or a string (`"f/billing/total"`); `options` is `&RunOptions` or `None`
-    /// for the defaults.
-    fn run_script_by_path_as<'o, A, R>(
-        &self,
-        path: &(impl AsItemPath + ?Sized),
-        args: &A,
-        options: impl Into<Option<&'o RunOptions>>,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-        R: DeserializeOwned,
-    {
-        let path = path.as_item_path();
-        let args = to_args(args);
-        let options = options.into();
-        async move {
-            let path = path?;
-            let args = args?;
-            let default = RunOptions::new();
-            let value = self
-                .run_script_by_path(&path, args, options.unwrap_or(&default))
-                .await?;
-            from_result(value, path.as_str())
-        }
+    run_by_path! {
+        /// [`JobRunner::run_script_by_path`] with typed arguments and result. `path` is an
+        /// [`ItemPath`](crate::ItemPath) or a string (`"f/billing/total"`); `options` is `&RunOptions` or `None`
+        /// for the defaults.
+        run_script_by_path_as<R> -> R => run_script_by_path, |value, path| from_result(value, path.as_str())
     }
 
     /// [`JobRunner::run_script_by_hash`] with typed arguments and result; `options` is
@@ -89,53 +101,16 @@ pub trait JobRunnerExt: JobRunner {
         }
     }
 
-    /// [`JobRunner::run_flow`] with typed arguments and result. `path` is an [`ItemPath`](crate::ItemPath) or a
-    /// string; `options` is `&RunOptions` or `None`.
-    fn run_flow_as<'o, A, R>(
-        &self,
-        path: &(impl AsItemPath + ?Sized),
-        args: &A,
-        options: impl Into<Option<&'o RunOptions>>,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-        R: DeserializeOwned,
-    {
-        let path = path.as_item_path();
-        let args = to_args(args);
-        let options = options.into();
-        async move {
-            let path = path?;
-            let args = args?;
-            let default = RunOptions::new();
-            let value = self
-                .run_flow(&path, args, options.unwrap_or(&default))
-                .await?;
-            from_result(value, path.as_str())
-        }
+    run_by_path! {
+        /// [`JobRunner::run_flow`] with typed arguments and result. `path` is an [`ItemPath`](crate::ItemPath) or a
+        /// string; `options` is `&RunOptions` or `None`.
+        run_flow_as<R> -> R => run_flow, |value, path| from_result(value, path.as_str())
     }
 
-    /// [`JobRunner::run_script_by_path_async`] with typed arguments. `path` is an
-    /// [`ItemPath`](crate::ItemPath) or a string; `options` is `&RunOptions` or `None`.
-    fn run_script_by_path_async_with<'o, A>(
-        &self,
-        path: &(impl AsItemPath + ?Sized),
-        args: &A,
-        options: impl Into<Option<&'o RunOptions>>,
-    ) -> impl Future<Output = Result<JobId>> + Send
-    where
-        A: Serialize + ?Sized + Sync,
-    {
-        let path = path.as_item_path();
-        let args = to_args(args);
-        let options = options.into();
-        async move {
-            let path = path?;
-            let args = args?;
-            let default = RunOptions::new();
-            self.run_script_by_path_async(&path, args, options.unwrap_or(&default))
-                .await
-        }
+    run_by_path! {
+        /// [`JobRunner::run_script_by_path_async`] with typed arguments. `path` is an
+        /// [`ItemPath`](crate::ItemPath) or a string; `options` is `&RunOptions` or `None`.
+        run_script_by_path_async_with<> -> JobId => run_script_by_path_async, |id, _path| Ok(id)
     }
 
     /// Follows a job's log from the start until the job completes: [`JobRunner::job_logs_from`]

@@ -115,11 +115,9 @@ impl RunOptions {
         Self::default()
     }
 
-    /// Runs the job on workers with this tag.
-    #[must_use]
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tag = Some(tag.into());
-        self
+    setters! {
+        /// Runs the job on workers with this tag.
+        tag(tag: impl Into<String>) => tag = tag.into();
     }
 
     /// Schedules the job to start after `delay` (`scheduled_in_secs`, whole seconds; a delay
@@ -131,32 +129,15 @@ impl RunOptions {
         self
     }
 
-    /// Gives the job a caller-chosen id, which makes starting it idempotent.
-    #[must_use]
-    pub fn job_id(mut self, id: JobId) -> Self {
-        self.job_id = Some(id);
-        self
-    }
-
-    /// Sets the parent job explicitly.
-    #[must_use]
-    pub fn parent_job(mut self, id: JobId) -> Self {
-        self.parent_job = Some(id);
-        self
-    }
-
-    /// Sets the root flow job explicitly.
-    #[must_use]
-    pub fn root_job(mut self, id: JobId) -> Self {
-        self.root_job = Some(id);
-        self
-    }
-
-    /// Links (or not) the job to the current job when no explicit parent/root is set.
-    #[must_use]
-    pub fn track_in_parent(mut self, track: bool) -> Self {
-        self.track_in_parent = Some(track);
-        self
+    setters! {
+        /// Gives the job a caller-chosen id, which makes starting it idempotent.
+        job_id(id: JobId) => job_id = id;
+        /// Sets the parent job explicitly.
+        parent_job(id: JobId) => parent_job = id;
+        /// Sets the root flow job explicitly.
+        root_job(id: JobId) => root_job = id;
+        /// Links (or not) the job to the current job when no explicit parent/root is set.
+        track_in_parent(track: bool) => track_in_parent = track;
     }
 
     /// Fails synchronous runs with [`Error::Timeout`] after `timeout` (see [`WaitOptions`]).

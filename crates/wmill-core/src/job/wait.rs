@@ -79,11 +79,9 @@ impl WaitOptions {
         Self::default()
     }
 
-    /// Sets the timeout.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+    setters! {
+        /// Sets the timeout.
+        timeout(timeout: Duration) => timeout = timeout;
     }
 
     /// Sets whether the job is canceled when the timeout hits.

@@ -104,18 +104,11 @@ impl JobQuery {
         Self::default()
     }
 
-    /// Only jobs of the script or flow at `path`.
-    #[must_use]
-    pub fn script_path(mut self, path: ItemPath) -> Self {
-        self.script_path = Some(path);
-        self
-    }
-
-    /// Only jobs whose path starts with `prefix` (e.g. `f/etl/`).
-    #[must_use]
-    pub fn script_path_start(mut self, prefix: impl Into<String>) -> Self {
-        self.script_path_start = Some(prefix.into());
-        self
+    setters! {
+        /// Only jobs of the script or flow at `path`.
+        script_path(path: ItemPath) => script_path = path;
+        /// Only jobs whose path starts with `prefix` (e.g. `f/etl/`).
+        script_path_start(prefix: impl Into<String>) => script_path_start = prefix.into();
     }
 
     /// Adds a job kind (`script`, `flow`, `preview`, `dependencies`, `flowpreview`, ...).
@@ -139,53 +132,21 @@ impl JobQuery {
         self
     }
 
-    /// Only jobs in `status`.
-    #[must_use]
-    pub fn status(mut self, status: JobListStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Only jobs started by `user` (a username).
-    #[must_use]
-    pub fn created_by(mut self, user: impl Into<String>) -> Self {
-        self.created_by = Some(user.into());
-        self
-    }
-
-    /// Only jobs with the worker tag `tag`.
-    #[must_use]
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tag = Some(tag.into());
-        self
-    }
-
-    /// Only jobs created at or after `t`.
-    #[must_use]
-    pub fn created_after(mut self, t: SystemTime) -> Self {
-        self.created_after = Some(t);
-        self
-    }
-
-    /// Only jobs created at or before `t`.
-    #[must_use]
-    pub fn created_before(mut self, t: SystemTime) -> Self {
-        self.created_before = Some(t);
-        self
-    }
-
-    /// Only children of the job `parent`.
-    #[must_use]
-    pub fn parent_job(mut self, parent: JobId) -> Self {
-        self.parent_job = Some(parent);
-        self
-    }
-
-    /// `n` jobs per request (1 to 10000).
-    #[must_use]
-    pub fn page_size(mut self, n: u32) -> Self {
-        self.page_size = Some(n);
-        self
+    setters! {
+        /// Only jobs in `status`.
+        status(status: JobListStatus) => status = status;
+        /// Only jobs started by `user` (a username).
+        created_by(user: impl Into<String>) => created_by = user.into();
+        /// Only jobs with the worker tag `tag`.
+        tag(tag: impl Into<String>) => tag = tag.into();
+        /// Only jobs created at or after `t`.
+        created_after(t: SystemTime) => created_after = t;
+        /// Only jobs created at or before `t`.
+        created_before(t: SystemTime) => created_before = t;
+        /// Only children of the job `parent`.
+        parent_job(parent: JobId) => parent_job = parent;
+        /// `n` jobs per request (1 to 10000).
+        page_size(n: u32) => page_size = n;
     }
 
     /// The page size in effect.

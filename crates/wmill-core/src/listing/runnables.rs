@@ -39,39 +39,17 @@ impl ListRunnables {
         Self::default()
     }
 
-    /// Only paths starting with `prefix`.
-    #[must_use]
-    pub fn path_start(mut self, prefix: impl Into<String>) -> Self {
-        self.path_start = Some(prefix.into());
-        self
-    }
-
-    /// Only the item at `path`.
-    #[must_use]
-    pub fn path_exact(mut self, path: ItemPath) -> Self {
-        self.path_exact = Some(path);
-        self
-    }
-
-    /// Only items created by `user`.
-    #[must_use]
-    pub fn created_by(mut self, user: impl Into<String>) -> Self {
-        self.created_by = Some(user.into());
-        self
-    }
-
-    /// The page (from 1).
-    #[must_use]
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Items per page (1 to 10000).
-    #[must_use]
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.per_page = Some(per_page);
-        self
+    setters! {
+        /// Only paths starting with `prefix`.
+        path_start(prefix: impl Into<String>) => path_start = prefix.into();
+        /// Only the item at `path`.
+        path_exact(path: ItemPath) => path_exact = path;
+        /// Only items created by `user`.
+        created_by(user: impl Into<String>) => created_by = user.into();
+        /// The page (from 1).
+        page(page: u32) => page = page;
+        /// Items per page (1 to 10000).
+        per_page(per_page: u32) => per_page = per_page;
     }
 
     /// Checks paging and filters ([`Error::InvalidInput`](crate::Error::InvalidInput)).

@@ -35,36 +35,23 @@ impl InMemory {
         depth: usize,
         budget: &mut Budget,
     ) -> Result<Value> {
-        if depth > MAX_INTERPOLATION_DEPTH {
-            return Err(Error::invalid(
-                "resource",
-                format!(
-                    "resource references nest more than {MAX_INTERPOLATION_DEPTH} levels deep (a `$res:` cycle?)"
-                ),
-            ));
-        }
+        check_depth(depth)?;
         // Inside a referenced resource, every value is brought in by a reference.
         let referenced = depth > 0;
         Ok(match value {
             Value::String(s) => {
                 if let Some(var) = s.strip_prefix("$var:") {
                     let path = ItemPath::parse(var)?;
-                    let data = self.inner.data.lock();
-                    let v = data
-                        .variables
-                        .get(&path)
+                    let v = self
+                        .variable_value(&path)
                         .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))?;
-                    budget.take(v.value.len())?;
-                    Value::String(v.value.clone())
+                    budget.take(v.len())?;
+                    Value::String(v)
                 } else if let Some(res) = s.strip_prefix("$res:") {
                     let path = ItemPath::parse(res)?;
-                    let inner = {
-                        let data = self.inner.data.lock();
-                        data.resources
-                            .get(&path)
-                            .map(|r| r.value.clone())
-                            .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?
-                    };
+                    let inner = self
+                        .raw_resource(&path)
+                        .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
                     self.interpolate_within(&inner, depth + 1, budget)?
                 } else {
                     if referenced {
@@ -102,6 +89,20 @@ impl InMemory {
             }
         })
     }
+}
+
+/// [`Error::InvalidInput`] when references nest `depth` levels, more than
+/// [`MAX_INTERPOLATION_DEPTH`] (a `$res:` cycle, most likely).
+pub(crate) fn check_depth(depth: usize) -> Result<()> {
+    if depth > MAX_INTERPOLATION_DEPTH {
+        return Err(Error::invalid(
+            "resource",
+            format!(
+                "resource references nest more than {MAX_INTERPOLATION_DEPTH} levels deep (a `$res:` cycle?)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What references may still bring into the value being interpolated.

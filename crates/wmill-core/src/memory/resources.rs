@@ -54,12 +54,7 @@ impl InMemory {
 impl ResourceStore for InMemory {
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
         let raw = self
-            .inner
-            .data
-            .lock()
-            .resources
-            .get(path)
-            .map(|r| r.value.clone())
+            .raw_resource(path)
             .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
         self.interpolate(&raw)
     }

@@ -19,13 +19,7 @@ impl StateStore for InMemory {
 
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
         // Read as the server reads it: interpolated (`$var:` / `$res:` references resolved).
-        let raw = self
-            .inner
-            .data
-            .lock()
-            .resources
-            .get(path)
-            .map(|r| r.value.clone());
+        let raw = self.raw_resource(path);
         raw.map(|v| self.interpolate(&v)).transpose()
     }
 

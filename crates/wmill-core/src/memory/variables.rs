@@ -49,12 +49,7 @@ impl InMemory {
 #[async_trait]
 impl VariableStore for InMemory {
     async fn get_variable(&self, path: &ItemPath) -> Result<String> {
-        self.inner
-            .data
-            .lock()
-            .variables
-            .get(path)
-            .map(|v| v.value.clone())
+        self.variable_value(path)
             .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))
     }
 

@@ -9,7 +9,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use crate::memory::{Budget, MAX_INTERPOLATION_DEPTH};
+use crate::memory::{Budget, check_depth};
 use crate::{Backend, Error, InMemory, ItemKind, ItemPath, ResourceStore, Result, VariableStore};
 
 /// The environment variable naming the mock-API file (the Python and TypeScript clients' name).
@@ -146,14 +146,7 @@ impl MockOverlay {
         budget: &'a mut Budget,
     ) -> BoxFuture<'a, Result<Value>> {
         async move {
-            if depth > MAX_INTERPOLATION_DEPTH {
-                return Err(Error::invalid(
-                    "resource",
-                    format!(
-                        "resource references nest more than {MAX_INTERPOLATION_DEPTH} levels deep (a `$res:` cycle?)"
-                    ),
-                ));
-            }
+            check_depth(depth)?;
             let referenced = depth > 0;
             Ok(match value {
                 Value::String(s) => {

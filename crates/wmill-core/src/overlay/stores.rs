@@ -1,6 +1,7 @@
 //! Variables, resources and state of a [`MockOverlay`]: the file first, then the server.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -33,17 +34,35 @@ impl VariableStore for MockOverlay {
     }
 
     async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-        if self.mock.variable_value(path).is_some() {
-            return self.mock.delete_variable(path).await;
-        }
-        let in_base = exists(self.base.get_variable(path).await);
-        Err(Self::refuse_delete(in_base, ItemKind::Variable, path))
+        let in_mock = self.mock.variable_value(path).is_some();
+        let delete = self.mock.delete_variable(path);
+        delete_in_mock(
+            in_mock,
+            delete,
+            self.base.get_variable(path),
+            ItemKind::Variable,
+            path,
+        )
+        .await
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        let mut all = every_variable(&self.base, options).await?;
-        all.extend(every_variable(&self.mock, options).await?);
-        Ok(page(all.into_values(), options.page, options.per_page))
+        let stores: [&dyn VariableStore; 2] = [&*self.base, &self.mock];
+        let pages = (options.page, options.per_page);
+        merged_page(
+            stores,
+            pages,
+            |v: &VariableInfo| v.path.clone(),
+            |store, n| {
+                let q = ListVariables {
+                    path_start: options.path_start.clone(),
+                    page: Some(n),
+                    per_page: Some(LIST_BATCH),
+                };
+                async move { store.list_variables(&q).await }
+            },
+        )
+        .await
     }
 }
 
@@ -67,17 +86,36 @@ impl ResourceStore for MockOverlay {
     }
 
     async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-        if self.mock.raw_resource(path).is_some() {
-            return self.mock.delete_resource(path).await;
-        }
-        let in_base = exists(self.base.get_resource(path).await);
-        Err(Self::refuse_delete(in_base, ItemKind::Resource, path))
+        let in_mock = self.mock.raw_resource(path).is_some();
+        let delete = self.mock.delete_resource(path);
+        delete_in_mock(
+            in_mock,
+            delete,
+            self.base.get_resource(path),
+            ItemKind::Resource,
+            path,
+        )
+        .await
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        let mut all = every_resource(&self.base, options).await?;
-        all.extend(every_resource(&self.mock, options).await?);
-        Ok(page(all.into_values(), options.page, options.per_page))
+        let stores: [&dyn ResourceStore; 2] = [&*self.base, &self.mock];
+        let pages = (options.page, options.per_page);
+        merged_page(
+            stores,
+            pages,
+            |r: &ResourceInfo| r.path.clone(),
+            |store, n| {
+                let q = ListResources {
+                    resource_type: options.resource_type.clone(),
+                    path_start: options.path_start.clone(),
+                    page: Some(n),
+                    per_page: Some(LIST_BATCH),
+                };
+                async move { store.list_resources(&q).await }
+            },
+        )
+        .await
     }
 }
 
@@ -117,43 +155,41 @@ impl StateStore for MockOverlay {
     }
 }
 
-/// Every variable of `store` that `options`' prefix selects, by path.
-async fn every_variable(
-    store: &dyn VariableStore,
-    options: &ListVariables,
-) -> Result<BTreeMap<ItemPath, VariableInfo>> {
-    let query = |page_no| ListVariables {
-        path_start: options.path_start.clone(),
-        page: Some(page_no),
-        per_page: Some(LIST_BATCH),
-    };
-    read_all(
-        |page_no| {
-            let q = query(page_no);
-            async move { store.list_variables(&q).await }
-        },
-        |v: &VariableInfo| v.path.clone(),
-    )
-    .await
+/// One page (`pages`: page number and size) of the items of both `stores` (the backend's, then
+/// the mock's, which win on a shared path), each read in full with `fetch(store, page_no)`.
+async fn merged_page<'s, S, T, Fut>(
+    stores: [&'s S; 2],
+    pages: (Option<u32>, Option<u32>),
+    key: impl Fn(&T) -> ItemPath + Copy + Send,
+    fetch: impl Fn(&'s S, u32) -> Fut + Send + Sync,
+) -> Result<Vec<T>>
+where
+    S: ?Sized + Sync,
+    T: Send,
+    Fut: Future<Output = Result<Vec<T>>> + Send,
+{
+    let mut all = BTreeMap::new();
+    for store in stores {
+        all.extend(read_all(|n| fetch(store, n), key).await?);
+    }
+    Ok(page(all.into_values(), pages.0, pages.1))
 }
 
-/// Every resource of `store` that `options`' prefix and type select, by path.
-async fn every_resource(
-    store: &dyn ResourceStore,
-    options: &ListResources,
-) -> Result<BTreeMap<ItemPath, ResourceInfo>> {
-    let query = |page_no| ListResources {
-        resource_type: options.resource_type.clone(),
-        path_start: options.path_start.clone(),
-        page: Some(page_no),
-        per_page: Some(LIST_BATCH),
-    };
-    read_all(
-        |page_no| {
-            let q = query(page_no);
-            async move { store.list_resources(&q).await }
-        },
-        |r: &ResourceInfo| r.path.clone(),
-    )
-    .await
+/// Deletes an item the mock holds (`in_mock`: run `delete`); an item only the backend holds
+/// (`in_base` finds it) is refused, and a missing one is [`Error::NotFound`].
+async fn delete_in_mock<T>(
+    in_mock: bool,
+    delete: impl Future<Output = Result<()>> + Send,
+    in_base: impl Future<Output = Result<T>> + Send,
+    kind: ItemKind,
+    path: &ItemPath,
+) -> Result<()> {
+    if in_mock {
+        return delete.await;
+    }
+    Err(MockOverlay::refuse_delete(
+        exists(in_base.await),
+        kind,
+        path,
+    ))
 }

@@ -29,13 +29,11 @@ impl RunOptions {
         self
     }
 
-    /// Overrides the script's cache lifetime (`cache_ttl`, whole seconds, at least one). It
-    /// cannot turn caching off, only change how long a cached result lives. Scripts only
-    /// (`jobs/run/p`, `jobs/run/h`, `jobs/run_wait_result/p`).
-    #[must_use]
-    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
-        self.cache_ttl = Some(ttl);
-        self
+    setters! {
+        /// Overrides the script's cache lifetime (`cache_ttl`, whole seconds, at least one). It
+        /// cannot turn caching off, only change how long a cached result lives. Scripts only
+        /// (`jobs/run/p`, `jobs/run/h`, `jobs/run_wait_result/p`).
+        cache_ttl(ttl: Duration) => cache_ttl = ttl;
     }
 
     /// Skips the script's or flow's preprocessor (`skip_preprocessor=true`). Every start
@@ -54,35 +52,23 @@ impl RunOptions {
         self
     }
 
-    /// Refuses to start the job when more than `limit` jobs are queued (`queue_limit`; the
-    /// server answers 500 `Number of queued job is too high: <count> > <limit>`, a retryable
-    /// error). Only the synchronous endpoints (`jobs/run_wait_result/...`) take it: a
-    /// synchronous run with it always uses them (see [`RunOptions`], "Synchronous runs"), and
-    /// an asynchronous start with it is an error. The server cancels a job whose
-    /// `run_wait_result` request breaks: through a proxy that cuts quiet connections, a run
-    /// longer than that cut is canceled, and a request that fails before the job exists is
-    /// an error to retry (the job is never started another way, which would drop the limit).
-    #[must_use]
-    pub fn queue_limit(mut self, limit: u32) -> Self {
-        self.queue_limit = Some(limit);
-        self
-    }
-
-    /// The memory of the flow's AI agent steps (`memory_id`): a UUID is used as it is, any other
-    /// string names the same memory of that flow every time. Flows only.
-    #[must_use]
-    pub fn memory_id(mut self, id: impl Into<String>) -> Self {
-        self.memory_id = Some(id.into());
-        self
-    }
-
-    /// Lets the server run the job again when it fails (`retry`, see [`RetryPolicy`]). Scripts
-    /// started asynchronously only (`jobs/run/p`, `jobs/run/h`); a synchronous run with it
-    /// starts the job, then waits for the first attempt.
-    #[must_use]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
+    setters! {
+        /// Refuses to start the job when more than `limit` jobs are queued (`queue_limit`; the
+        /// server answers 500 `Number of queued job is too high: <count> > <limit>`, a retryable
+        /// error). Only the synchronous endpoints (`jobs/run_wait_result/...`) take it: a
+        /// synchronous run with it always uses them (see [`RunOptions`], "Synchronous runs"), and
+        /// an asynchronous start with it is an error. The server cancels a job whose
+        /// `run_wait_result` request breaks: through a proxy that cuts quiet connections, a run
+        /// longer than that cut is canceled, and a request that fails before the job exists is
+        /// an error to retry (the job is never started another way, which would drop the limit).
+        queue_limit(limit: u32) => queue_limit = limit;
+        /// The memory of the flow's AI agent steps (`memory_id`): a UUID is used as it is, any other
+        /// string names the same memory of that flow every time. Flows only.
+        memory_id(id: impl Into<String>) => memory_id = id.into();
+        /// Lets the server run the job again when it fails (`retry`, see [`RetryPolicy`]). Scripts
+        /// started asynchronously only (`jobs/run/p`, `jobs/run/h`); a synchronous run with it
+        /// starts the job, then waits for the first attempt.
+        retry(policy: RetryPolicy) => retry = policy;
     }
 
     /// The options set here that go into a start request (`job_id`, `parent_job` and

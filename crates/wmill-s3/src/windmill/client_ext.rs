@@ -53,6 +53,21 @@ macro_rules! settings_call {
     };
 }
 
+/// A call of [`S3Client`] that is the same call on its [`WindmillConnection`], in a span with
+/// the workspace and the listed fields.
+macro_rules! conn_call {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $(, $field:ident = $value:expr)*;
+    )*) => {$(
+        $(#[doc = $doc])*
+        #[tracing::instrument(skip_all, fields(workspace = self.span_workspace() $(, $field = $value)*))]
+        pub async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
+            self.conn()?.$name($($arg),*).await
+        }
+    )*};
+}
+
 impl S3Client {
     /// A client for a Windmill job: [`WindmillConnection::from_env`] and a
     /// [`WindmillResolver`] in [`StorageAccess::Auto`] mode.
@@ -114,57 +129,31 @@ impl S3Client {
         })
     }
 
-    /// A preview of a file, optionally of a byte range: see
-    /// [`WindmillConnection::load_file_preview`].
-    ///
-    /// # Errors
-    /// [`Error::NotConfigured`] for a client without a Windmill connection; the errors of
-    /// [`WindmillConnection::load_file_preview`].
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key()))]
-    pub async fn load_file_preview(
-        &self,
-        obj: &S3Object,
-        options: &super::PreviewOptions,
-    ) -> Result<super::FilePreview> {
-        self.conn()?.load_file_preview(obj, options).await
-    }
+    conn_call! {
+        /// A preview of a file, optionally of a byte range: see
+        /// [`WindmillConnection::load_file_preview`].
+        ///
+        /// # Errors
+        /// [`Error::NotConfigured`] for a client without a Windmill connection; the errors of
+        /// [`WindmillConnection::load_file_preview`].
+        fn load_file_preview(obj: &S3Object, options: &super::PreviewOptions) -> super::FilePreview,
+            storage = obj.storage(), key = obj.key();
 
-    /// Whether a folder exists in the default storage: see
-    /// [`WindmillConnection::check_s3_folder_exists`].
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), folder = folder))]
-    pub async fn check_s3_folder_exists(
-        &self,
-        folder: &str,
-        marker_file: Option<&str>,
-    ) -> Result<super::FolderCheck> {
-        self.conn()?
-            .check_s3_folder_exists(folder, marker_file)
-            .await
-    }
+        /// Whether a folder exists in the default storage: see
+        /// [`WindmillConnection::check_s3_folder_exists`].
+        fn check_s3_folder_exists(folder: &str, marker_file: Option<&str>) -> super::FolderCheck,
+            folder = folder;
 
-    /// A Parquet file converted to CSV by the server: see
-    /// [`WindmillConnection::download_s3_parquet_file_as_csv`].
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = obj.storage(), key = obj.key(), resource = s3_resource_path))]
-    pub async fn download_s3_parquet_file_as_csv(
-        &self,
-        obj: &S3Object,
-        s3_resource_path: Option<&str>,
-    ) -> Result<bytes::Bytes> {
-        self.conn()?
-            .download_s3_parquet_file_as_csv(obj, s3_resource_path)
-            .await
-    }
+        /// A Parquet file converted to CSV by the server: see
+        /// [`WindmillConnection::download_s3_parquet_file_as_csv`].
+        fn download_s3_parquet_file_as_csv(obj: &S3Object, s3_resource_path: Option<&str>) -> bytes::Bytes,
+            storage = obj.storage(), key = obj.key(), resource = s3_resource_path;
 
-    /// Whether the server reaches a storage: see [`WindmillConnection::test_connection`].
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace(), storage = storage))]
-    pub async fn test_connection(&self, storage: Option<&str>) -> Result<serde_json::Value> {
-        self.conn()?.test_connection(storage).await
-    }
+        /// Whether the server reaches a storage: see [`WindmillConnection::test_connection`].
+        fn test_connection(storage: Option<&str>) -> serde_json::Value, storage = storage;
 
-    /// Bytes stored per storage: see [`WindmillConnection::storage_usage`].
-    #[tracing::instrument(skip_all, fields(workspace = self.span_workspace()))]
-    pub async fn storage_usage(&self, refresh: bool) -> Result<super::StorageUsage> {
-        self.conn()?.storage_usage(refresh).await
+        /// Bytes stored per storage: see [`WindmillConnection::storage_usage`].
+        fn storage_usage(refresh: bool) -> super::StorageUsage;
     }
 
     /// Signs `objects` for anonymous access (`POST /w/{ws}/apps/sign_s3_objects`); the

@@ -8,6 +8,42 @@ use wmill_http::{ResultCollection, SqlPreview};
 
 use super::block_on;
 
+/// A blocking wrapper around the builder `wmill_http::$name` (the same value; its runs block),
+/// and its `From`.
+macro_rules! wrapper {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(wmill_http::$name);
+
+        impl From<wmill_http::$name> for $name {
+            fn from(inner: wmill_http::$name) -> Self {
+                $name(inner)
+            }
+        }
+    };
+}
+
+/// `name`, `schema` and `query` of a blocking data table or DuckLake (`wmill_http::$name`).
+macro_rules! sql_source {
+    ($name:ident) => {
+        #[doc = concat!("[`wmill_http::", stringify!($name), "::name`].")]
+        pub fn name(&self) -> &str {
+            self.0.name()
+        }
+
+        #[doc = concat!("[`wmill_http::", stringify!($name), "::schema`].")]
+        pub fn schema(&self) -> Option<&str> {
+            self.0.schema()
+        }
+
+        #[doc = concat!("[`wmill_http::", stringify!($name), "::query`].")]
+        pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
+            SqlQuery(self.0.query(sql))
+        }
+    };
+}
+
 /// Blocking [`crate::datatable`]: the same builder, whose queries run without `async`.
 ///
 /// ```no_run
@@ -38,9 +74,10 @@ pub fn ducklake(name: &str) -> DuckLake {
     DuckLake(crate::ducklake(name))
 }
 
-/// Blocking [`wmill_http::DataTable`].
-#[derive(Debug, Clone)]
-pub struct DataTable(wmill_http::DataTable);
+wrapper! {
+    /// Blocking [`wmill_http::DataTable`].
+    DataTable
+}
 
 impl DataTable {
     /// [`wmill_http::DataTable::role`].
@@ -49,31 +86,13 @@ impl DataTable {
         DataTable(self.0.role(role))
     }
 
-    /// [`wmill_http::DataTable::name`].
-    pub fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    /// [`wmill_http::DataTable::schema`].
-    pub fn schema(&self) -> Option<&str> {
-        self.0.schema()
-    }
-
-    /// [`wmill_http::DataTable::query`].
-    pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
-        SqlQuery(self.0.query(sql))
-    }
+    sql_source!(DataTable);
 }
 
-impl From<wmill_http::DataTable> for DataTable {
-    fn from(d: wmill_http::DataTable) -> Self {
-        DataTable(d)
-    }
+wrapper! {
+    /// Blocking [`wmill_http::SqlQuery`]: the same binding, blocking runs.
+    SqlQuery
 }
-
-/// Blocking [`wmill_http::SqlQuery`]: the same binding, blocking runs.
-#[derive(Debug, Clone)]
-pub struct SqlQuery(wmill_http::SqlQuery);
 
 impl SqlQuery {
     /// [`wmill_http::SqlQuery::bind`].
@@ -136,15 +155,10 @@ impl SqlQuery {
     }
 }
 
-impl From<wmill_http::SqlQuery> for SqlQuery {
-    fn from(q: wmill_http::SqlQuery) -> Self {
-        SqlQuery(q)
-    }
+wrapper! {
+    /// Blocking [`wmill_http::DuckLake`].
+    DuckLake
 }
-
-/// Blocking [`wmill_http::DuckLake`].
-#[derive(Debug, Clone)]
-pub struct DuckLake(wmill_http::DuckLake);
 
 impl DuckLake {
     /// [`wmill_http::DuckLake::pipeline`].
@@ -153,20 +167,7 @@ impl DuckLake {
         DuckLake(self.0.pipeline(record))
     }
 
-    /// [`wmill_http::DuckLake::name`].
-    pub fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    /// [`wmill_http::DuckLake::schema`].
-    pub fn schema(&self) -> Option<&str> {
-        self.0.schema()
-    }
-
-    /// [`wmill_http::DuckLake::query`].
-    pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
-        SqlQuery(self.0.query(sql))
-    }
+    sql_source!(DuckLake);
 
     /// [`wmill_http::DuckLake::read`].
     pub fn read(&self, table: &str, partition: Option<&str>) -> SqlQuery {
@@ -184,15 +185,10 @@ impl DuckLake {
     }
 }
 
-impl From<wmill_http::DuckLake> for DuckLake {
-    fn from(d: wmill_http::DuckLake) -> Self {
-        DuckLake(d)
-    }
+wrapper! {
+    /// Blocking [`wmill_http::Materialize`].
+    Materialize
 }
-
-/// Blocking [`wmill_http::Materialize`].
-#[derive(Debug, Clone)]
-pub struct Materialize(wmill_http::Materialize);
 
 impl Materialize {
     /// [`wmill_http::Materialize::partition`].

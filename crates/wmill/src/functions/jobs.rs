@@ -13,6 +13,32 @@ use wmill_core::{
 use super::path;
 use crate::global::client;
 
+/// A call and its `_with` form (the same with [`RunOptions`]): the target (`$target`) is
+/// checked and turned into what the runner takes (`$prep`), then the arguments serialized, then
+/// the client's job runner called (`$run`).
+macro_rules! run_fns {
+    ($(
+        $(#[$doc:meta])* $name:ident,
+        $(#[$doc_with:meta])* $with:ident($target:ident: $ty:ty) -> $out:ty => $prep:expr, $run:ident;
+    )*) => {$(
+        $(#[$doc])*
+        pub async fn $name<A: Serialize + ?Sized + Sync>($target: $ty, args: &A) -> Result<$out> {
+            $with($target, args, &RunOptions::new()).await
+        }
+
+        $(#[$doc_with])*
+        pub async fn $with<A: Serialize + ?Sized + Sync>(
+            $target: $ty,
+            args: &A,
+            options: &RunOptions,
+        ) -> Result<$out> {
+            let $target = $prep;
+            let args = to_args(args)?;
+            client()?.jobs()?.$run($target, args, options).await
+        }
+    )*};
+}
+
 /// Anything that names a job: a [`JobId`] or its string form.
 ///
 /// ```
@@ -61,126 +87,38 @@ impl JobRef for String {
 
 // ---------------------------------------------------------------- jobs
 
-/// Starts a script by path; returns the job id. Python: `wmill.run_script_by_path_async(path, args)`.
-pub async fn run_script_by_path_async<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<JobId> {
-    run_script_by_path_async_with(path, args, &RunOptions::new()).await
-}
+run_fns! {
+    /// Starts a script by path; returns the job id. Python: `wmill.run_script_by_path_async(path, args)`.
+    run_script_by_path_async,
+    /// [`run_script_by_path_async`] with options (tag, schedule, caller-chosen id, parent job).
+    run_script_by_path_async_with(path: &str) -> JobId => &self::path(path)?, run_script_by_path_async;
 
-/// [`run_script_by_path_async`] with options (tag, schedule, caller-chosen id, parent job).
-pub async fn run_script_by_path_async_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    let p = self::path(path)?;
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_script_by_path_async(&p, args, options)
-        .await
-}
+    /// Starts a script version by hash; returns the job id.
+    /// Python: `wmill.run_script_by_hash_async(hash_, args)`.
+    run_script_by_hash_async,
+    /// [`run_script_by_hash_async`] with options.
+    run_script_by_hash_async_with(hash: &str) -> JobId => &ScriptHash::parse(hash)?, run_script_by_hash_async;
 
-/// Starts a script version by hash; returns the job id.
-/// Python: `wmill.run_script_by_hash_async(hash_, args)`.
-pub async fn run_script_by_hash_async<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-) -> Result<JobId> {
-    run_script_by_hash_async_with(hash, args, &RunOptions::new()).await
-}
+    /// Starts a flow; returns the job id. Python: `wmill.run_flow_async(path, args)`.
+    run_flow_async,
+    /// [`run_flow_async`] with options.
+    run_flow_async_with(path: &str) -> JobId => &self::path(path)?, run_flow_async;
 
-/// [`run_script_by_hash_async`] with options.
-pub async fn run_script_by_hash_async_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    let h = ScriptHash::parse(hash)?;
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_script_by_hash_async(&h, args, options)
-        .await
-}
+    /// Runs a script by path and returns its result. Python: `wmill.run_script_by_path(path, args)`.
+    run_script_by_path,
+    /// [`run_script_by_path`] with options (`timeout`, `cleanup`, tag, ...).
+    run_script_by_path_with(path: &str) -> Value => &self::path(path)?, run_script_by_path;
 
-/// Starts a flow; returns the job id. Python: `wmill.run_flow_async(path, args)`.
-pub async fn run_flow_async<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<JobId> {
-    run_flow_async_with(path, args, &RunOptions::new()).await
-}
+    /// Runs a script version by hash and returns its result. Python: `wmill.run_script_by_hash(hash_, args)`.
+    run_script_by_hash,
+    /// [`run_script_by_hash`] with options.
+    run_script_by_hash_with(hash: &str) -> Value => &ScriptHash::parse(hash)?, run_script_by_hash;
 
-/// [`run_flow_async`] with options.
-pub async fn run_flow_async_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    let p = self::path(path)?;
-    let args = to_args(args)?;
-    client()?.jobs()?.run_flow_async(&p, args, options).await
-}
-
-/// Runs a script by path and returns its result. Python: `wmill.run_script_by_path(path, args)`.
-pub async fn run_script_by_path<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<Value> {
-    run_script_by_path_with(path, args, &RunOptions::new()).await
-}
-
-/// [`run_script_by_path`] with options (`timeout`, `cleanup`, tag, ...).
-pub async fn run_script_by_path_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    let p = self::path(path)?;
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_script_by_path(&p, args, options)
-        .await
-}
-
-/// Runs a script version by hash and returns its result. Python: `wmill.run_script_by_hash(hash_, args)`.
-pub async fn run_script_by_hash<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-) -> Result<Value> {
-    run_script_by_hash_with(hash, args, &RunOptions::new()).await
-}
-
-/// [`run_script_by_hash`] with options.
-pub async fn run_script_by_hash_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    let h = ScriptHash::parse(hash)?;
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_script_by_hash(&h, args, options)
-        .await
-}
-
-/// Runs a flow and returns its result (TypeScript's `runFlow`; Python combines
-/// `run_flow_async` and `wait_job`).
-pub async fn run_flow<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<Value> {
-    run_flow_with(path, args, &RunOptions::new()).await
-}
-
-/// [`run_flow`] with options.
-pub async fn run_flow_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    let p = self::path(path)?;
-    let args = to_args(args)?;
-    client()?.jobs()?.run_flow(&p, args, options).await
+    /// Runs a flow and returns its result (TypeScript's `runFlow`; Python combines
+    /// `run_flow_async` and `wait_job`).
+    run_flow,
+    /// [`run_flow`] with options.
+    run_flow_with(path: &str) -> Value => &self::path(path)?, run_flow;
 }
 
 /// Waits for a job and returns its result; with a `timeout` the job is canceled and
@@ -248,60 +186,30 @@ pub async fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
 
 // ---------------------------------------------------------------- flows by version
 
-/// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde_json::json;
-/// use wmill::{Client, FlowVersion, InMemory};
-///
-/// let wm = InMemory::new();
-/// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
-/// wmill::set_client(Client::new(wm));
-/// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
-/// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
-/// # Ok(()) }
-/// ```
-pub async fn run_flow_by_version_async<A: Serialize + ?Sized + Sync>(
-    version: impl Into<wmill_core::FlowVersion>,
-    args: &A,
-) -> Result<JobId> {
-    run_flow_by_version_async_with(version, args, &RunOptions::new()).await
-}
+run_fns! {
+    /// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use serde_json::json;
+    /// use wmill::{Client, FlowVersion, InMemory};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
+    /// wmill::set_client(Client::new(wm));
+    /// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
+    /// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
+    /// # Ok(()) }
+    /// ```
+    run_flow_by_version_async,
+    /// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
+    /// endpoint takes).
+    run_flow_by_version_async_with(version: impl Into<wmill_core::FlowVersion>) -> JobId => version.into(), run_flow_by_version_async;
 
-/// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
-/// endpoint takes).
-pub async fn run_flow_by_version_async_with<A: Serialize + ?Sized + Sync>(
-    version: impl Into<wmill_core::FlowVersion>,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_flow_by_version_async(version.into(), args, options)
-        .await
-}
-
-/// Runs a saved version of a flow and returns its result.
-pub async fn run_flow_by_version<A: Serialize + ?Sized + Sync>(
-    version: impl Into<wmill_core::FlowVersion>,
-    args: &A,
-) -> Result<Value> {
-    run_flow_by_version_with(version, args, &RunOptions::new()).await
-}
-
-/// [`run_flow_by_version`] with options.
-pub async fn run_flow_by_version_with<A: Serialize + ?Sized + Sync>(
-    version: impl Into<wmill_core::FlowVersion>,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    let args = to_args(args)?;
-    client()?
-        .jobs()?
-        .run_flow_by_version(version.into(), args, options)
-        .await
+    /// Runs a saved version of a flow and returns its result.
+    run_flow_by_version,
+    /// [`run_flow_by_version`] with options.
+    run_flow_by_version_with(version: impl Into<wmill_core::FlowVersion>) -> Value => version.into(), run_flow_by_version;
 }
 
 // ---------------------------------------------------------------- typed results
