@@ -6,26 +6,11 @@ use std::future::Future;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
-use wmill_core::{Error, ItemKind, ItemPath, Result};
+use wmill_core::{ItemKind, ItemPath, Result};
 
 use crate::client::Windmill;
 use crate::transport::Request;
 use crate::urls::Seg;
-
-/// Whether a create failed because the item appeared meanwhile (a concurrent writer).
-pub(crate) fn is_already_exists(e: &Error) -> bool {
-    match e {
-        Error::Api {
-            status: 400 | 409,
-            body,
-            ..
-        } => {
-            let b = body.to_ascii_lowercase();
-            b.contains("already exists") || b.contains("duplicate key")
-        }
-        _ => false,
-    }
-}
 
 impl Windmill {
     /// `{ws}/{area}/{op}/{path}` (`variables/get_value/u/a/b`), idempotent, a 404 naming the
@@ -100,7 +85,7 @@ impl Windmill {
             return update().await;
         }
         match create.await {
-            Err(e) if is_already_exists(&e) => update().await,
+            Err(e) if e.is_already_exists() => update().await,
             other => other,
         }
     }
