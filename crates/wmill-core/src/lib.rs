@@ -156,7 +156,7 @@ pub use batch::{
 };
 pub use error::{
     BoxError, Error, ItemKind, ItemLocation, MAX_DECODE_EXCERPT, MAX_ERROR_BODY, RemoteCause,
-    ResponseTooLarge, Result, ResumeRefusal, excerpt, to_json, truncate_in_place,
+    ResponseTooLarge, Result, ResumeRefusal, excerpt, root_cause_text, to_json, truncate_in_place,
 };
 pub use handle::{CANCEL_ON_DROP_REASON, CancelOnDrop, JobGuard, JobHandle, StartJobs};
 pub use ids::{JobId, ScriptHash};

@@ -65,8 +65,15 @@ impl std::error::Error for RemoteCause {
 }
 
 /// The message of the innermost error of `e`'s chain: for an operating system's I/O error,
-/// its kind (`connection refused`), otherwise its text.
-pub(super) fn root_cause_text(e: &(dyn std::error::Error + 'static)) -> String {
+/// its kind (`connection refused`), otherwise its text (`dns error: ...`, a TLS error, ...).
+///
+/// ```
+/// let io = std::io::Error::from_raw_os_error(111);
+/// let text = wmill_core::root_cause_text(&io);
+/// assert!(!text.is_empty());
+/// assert_eq!(wmill_core::root_cause_text(&std::fmt::Error), "an error occurred when formatting an argument");
+/// ```
+pub fn root_cause_text(e: &(dyn std::error::Error + 'static)) -> String {
     let mut root = e;
     while let Some(next) = root.source() {
         root = next;

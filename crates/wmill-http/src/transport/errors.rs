@@ -54,19 +54,6 @@ pub(crate) fn origin_of(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// The message of the innermost error of `e`'s chain: for an operating system's I/O error its
-/// kind (`connection refused`), otherwise its text (`dns error: ...`, a TLS error, ...).
-pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut root = e;
-    while let Some(next) = root.source() {
-        root = next;
-    }
-    match root.downcast_ref::<std::io::Error>() {
-        Some(io) if io.raw_os_error().is_some() => io.kind().to_string(),
-        _ => root.to_string(),
-    }
-}
-
 /// Why one attempt failed before a complete answer.
 #[derive(Debug)]
 pub(super) enum AttemptError {
@@ -94,13 +81,22 @@ impl AttemptError {
         let origin = origin_of(url);
         let message = match &self {
             AttemptError::Http(e) if e.is_connect() => {
-                format!("cannot connect to {origin} ({})", root_cause(e))
+                format!(
+                    "cannot connect to {origin} ({})",
+                    wmill_core::root_cause_text(e)
+                )
             }
             AttemptError::Http(e) if e.is_timeout() => {
-                format!("timed out waiting for {origin} ({})", root_cause(e))
+                format!(
+                    "timed out waiting for {origin} ({})",
+                    wmill_core::root_cause_text(e)
+                )
             }
             AttemptError::Http(e) => {
-                format!("the exchange with {origin} failed ({})", root_cause(e))
+                format!(
+                    "the exchange with {origin} failed ({})",
+                    wmill_core::root_cause_text(e)
+                )
             }
             AttemptError::TimedOut(what, after) => {
                 format!("timed out waiting for {origin}: {what} (after {after:?})")

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{Error, RemoteCause, Result};
 
-use super::errors::{AttemptError, IDLE_TIMED_OUT, RequestName, origin_of, root_cause, timed_out};
+use super::errors::{AttemptError, IDLE_TIMED_OUT, RequestName, origin_of, timed_out};
 
 /// A response read to the end.
 #[derive(Debug)]
@@ -175,7 +175,10 @@ impl ResponseStream {
 /// The [`Error::Transport`] of a streamed body that broke.
 pub(super) fn body_error(request: String, origin: &str, e: reqwest::Error) -> Error {
     let e = e.without_url();
-    let message = format!("the answer of {origin} broke off ({})", root_cause(&e));
+    let message = format!(
+        "the answer of {origin} broke off ({})",
+        wmill_core::root_cause_text(&e)
+    );
     let e = AttemptError::Http(e);
     Error::Transport {
         request,
