@@ -2,7 +2,7 @@
 # Reruns every figure of docs/performance.md and prints its tables (about 8 minutes on 2 cores).
 # Run it on an otherwise idle machine: the figures are wall-clock and CPU times.
 #   bench/run.sh            everything
-#   bench/run.sh waits      one part: waits | fleet | logs | variables | listings | batch | s3 | footprint
+#   bench/run.sh waits      one part: waits | fleet | logs | variables | blocking | listings | batch | s3 | footprint
 #   bench/run.sh waits-off-grid   waits at job durations off the schedules' grids (not part of "everything")
 set -euo pipefail
 cd "$(dirname "$0")/.."

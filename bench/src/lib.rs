@@ -5,6 +5,8 @@
 //!   schedules; baseline: polling every 500 ms as the official clients do.
 //! - [`variables`]: `get_variable` latency, throughput and client CPU per request at several
 //!   concurrencies; baseline: a raw reqwest loop on the same endpoint.
+//! - [`blocking`]: the blocking facade's cost per call (`wmill::blocking::get_variable` from a
+//!   plain thread and from inside a runtime) against the async call it runs.
 //! - [`listings`]: peak RSS of a client listing 1,000, 10,000 and 100,000 jobs as a stream
 //!   (flat) and, as the baseline, collecting them.
 //! - [`logs`]: following a 10 s job's 1 MiB log: requests, log text downloaded against its
@@ -20,6 +22,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod batch;
+pub mod blocking;
 pub mod listings;
 pub mod logs;
 pub mod s3;

@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p wmill-bench              # everything (about 5 minutes on 2 cores)
-//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | logs | variables | listings | batch | s3
+//! cargo run --release -p wmill-bench -- waits     # one part: waits | fleet | logs | variables | blocking | listings | batch | s3
 //! cargo run --release -p wmill-bench -- waits-off-grid  # waits at durations off the schedules' grids (not in `all`)
 //! cargo run --release -p wmill-bench -- s3 --quick  # 64 MiB only
 //! ```
@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use wmill_bench::stats::ms;
-use wmill_bench::{batch, listings, logs, s3, variables, waits};
+use wmill_bench::{batch, blocking, listings, logs, s3, variables, waits};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +56,12 @@ fn main() {
         let config = variables::VarConfig::full();
         let rows = rt.block_on(variables::run(&endpoint, &config));
         print_variables(&rows, &config);
+        let _ = child.kill();
+    }
+    if all || parts.contains(&"blocking") {
+        let (mut child, endpoint) = variables::start_child_server(&exe);
+        let config = blocking::BlockingConfig::full();
+        print_blocking(&blocking::run(&endpoint, &config), &config);
         let _ = child.kill();
     }
     if all || parts.contains(&"listings") {
@@ -287,6 +293,34 @@ fn print_variables(rows: &[variables::VarRow], config: &variables::VarConfig) {
             r.cpu_per_request.as_secs_f64() * 1e6,
             vs,
             target
+        );
+    }
+    println!();
+}
+
+fn print_blocking(rows: &[blocking::BlockingRow], config: &blocking::BlockingConfig) {
+    println!("### The blocking facade: cost per call\n");
+    println!(
+        "{} interleaved rounds of {} sequential `get_variable` calls per mode; p50/p99: all \
+         calls; CPU: median of the rounds' per-call CPU (client process); added: median of the \
+         rounds' mean latency minus the async mode's in the same round.\n",
+        config.rounds, config.calls
+    );
+    println!("| mode | calls | errors | p50 ms | p99 ms | CPU µs/call | added µs/call |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {:.1} | {} |",
+            r.mode.label(),
+            r.calls,
+            r.errors,
+            ms(r.latency.p50),
+            ms(r.latency.p99),
+            r.cpu_per_call.as_secs_f64() * 1e6,
+            r.added_per_call.map_or("reference".to_owned(), |d| format!(
+                "{:.1}",
+                d.as_secs_f64() * 1e6
+            ))
         );
     }
     println!();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wmill_bench::{batch, listings, logs, s3, variables, waits};
+use wmill_bench::{batch, blocking, listings, logs, s3, variables, waits};
 
 #[test]
 fn wait_benchmark_smoke() {
@@ -44,6 +44,32 @@ async fn variable_benchmark_smoke() {
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.requests > 0, "{r:?}");
     }
+}
+
+#[test]
+fn blocking_benchmark_smoke() {
+    // The server runs on a runtime of its own: the benchmark blocks this thread.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(wmill_tests::fake_windmill::FakeWindmill::start());
+    server.put_variable(variables::VARIABLE, variables::VALUE, false);
+    let endpoint = variables::Endpoint {
+        base_url: server.base_url(),
+        token: server.token().unwrap_or_default().to_owned(),
+        workspace: server.workspace().to_owned(),
+    };
+    let config = blocking::BlockingConfig::smoke();
+    let rows = blocking::run(&endpoint, &config);
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert_eq!(r.calls, (config.calls * config.rounds) as u64, "{r:?}");
+    }
+    assert!(rows[0].added_per_call.is_none());
+    assert!(rows[1..].iter().all(|r| r.added_per_call.is_some()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
