@@ -4,8 +4,8 @@
 //! Three ways to make the same call, in interleaved rounds (the order rotates each round):
 //! - the async function on a current-thread runtime (the reference);
 //! - the blocking function from a plain thread: a hand-off to the facade's runtime and back;
-//! - the blocking function from inside an async runtime (a current-thread runtime's task): the
-//!   facade cannot block a runtime thread on a hand-off, so each call runs on a scoped thread.
+//! - the blocking function from inside an async runtime: a current-thread runtime's task, and a
+//!   task of a two-thread runtime (where the runtime's `block_on` refuses to nest).
 
 use std::time::{Duration, Instant};
 
@@ -51,14 +51,17 @@ pub enum Mode {
     BlockingPlainThread,
     /// `wmill::blocking::get_variable(..)` from a task of a current-thread runtime.
     BlockingInsideRuntime,
+    /// `wmill::blocking::get_variable(..)` from a task of a two-thread runtime.
+    BlockingInsideMultiThread,
 }
 
 impl Mode {
     /// All modes, the reference first.
-    pub const ALL: [Mode; 3] = [
+    pub const ALL: [Mode; 4] = [
         Mode::Async,
         Mode::BlockingPlainThread,
         Mode::BlockingInsideRuntime,
+        Mode::BlockingInsideMultiThread,
     ];
 
     /// The table's label.
@@ -66,7 +69,12 @@ impl Mode {
         match self {
             Mode::Async => "async `wmill::get_variable` (current-thread runtime)",
             Mode::BlockingPlainThread => "`wmill::blocking::get_variable`, plain thread",
-            Mode::BlockingInsideRuntime => "`wmill::blocking::get_variable`, inside a runtime",
+            Mode::BlockingInsideRuntime => {
+                "`wmill::blocking::get_variable`, inside a current-thread runtime"
+            }
+            Mode::BlockingInsideMultiThread => {
+                "`wmill::blocking::get_variable`, inside a multi-thread runtime"
+            }
         }
     }
 }
@@ -111,16 +119,21 @@ pub fn run(endpoint: &Endpoint, config: &BlockingConfig) -> Vec<BlockingRow> {
         .enable_all()
         .build()
         .expect("runtime");
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
 
     // Warm up: the facade's runtime, its connection pool and the async one.
     for mode in Mode::ALL {
-        one_round(&rt, mode, 100);
+        one_round(&rt, &multi, mode, 100);
     }
     let mut rounds: Vec<Vec<Round>> = Mode::ALL.iter().map(|_| Vec::new()).collect();
     for round in 0..config.rounds.max(1) {
         for k in 0..Mode::ALL.len() {
             let i = (k + round) % Mode::ALL.len();
-            rounds[i].push(one_round(&rt, Mode::ALL[i], config.calls));
+            rounds[i].push(one_round(&rt, &multi, Mode::ALL[i], config.calls));
         }
     }
     let reference: Vec<Duration> = rounds[0].iter().map(|r| r.mean).collect();
@@ -163,7 +176,12 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-fn one_round(rt: &tokio::runtime::Runtime, mode: Mode, calls: usize) -> Round {
+fn one_round(
+    rt: &tokio::runtime::Runtime,
+    multi: &tokio::runtime::Runtime,
+    mode: Mode,
+    calls: usize,
+) -> Round {
     let mut latencies = Vec::with_capacity(calls);
     let mut errors = 0;
     let cpu_before = process_cpu_time();
@@ -199,6 +217,24 @@ fn one_round(rt: &tokio::runtime::Runtime, mode: Mode, calls: usize) -> Round {
                 record(ok, t);
             }
         }),
+        Mode::BlockingInsideMultiThread => {
+            // On a worker thread of the runtime, not in its `block_on`.
+            let (lat, err) = multi
+                .block_on(multi.spawn(async move {
+                    let (mut lat, mut err) = (Vec::with_capacity(calls), 0);
+                    for _ in 0..calls {
+                        let t = Instant::now();
+                        match wmill::blocking::get_variable(VARIABLE) {
+                            Ok(v) if v == VALUE => lat.push(t.elapsed()),
+                            _ => err += 1,
+                        }
+                    }
+                    (lat, err)
+                }))
+                .expect("task");
+            latencies = lat;
+            errors = err;
+        }
     }
     let elapsed = started.elapsed();
     let cpu = process_cpu_time().saturating_sub(cpu_before);

@@ -63,7 +63,7 @@ fn blocking_benchmark_smoke() {
     };
     let config = blocking::BlockingConfig::smoke();
     let rows = blocking::run(&endpoint, &config);
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
         assert_eq!(r.calls, (config.calls * config.rounds) as u64, "{r:?}");

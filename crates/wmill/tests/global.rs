@@ -405,7 +405,7 @@ fn a_panic_inside_a_blocking_call_reaches_the_caller_with_its_message() {
     );
 }
 
-/// The same from inside a runtime, where the call runs on a scoped thread of its own.
+/// The same from inside a runtime, where the call runs in place, parked between polls.
 #[tokio::test]
 async fn a_panic_inside_a_blocking_call_from_a_runtime_reaches_the_caller() {
     let _g = GLOBAL.lock();

@@ -5,16 +5,20 @@
 //!   the runtime's threads driving its I/O, timers and the tasks it spawns;
 //! - on the runtime's own threads (a job closure of `InMemory` that uses the blocking API):
 //!   right there too, the worker first handing its other tasks to the rest of the runtime;
-//! - inside another runtime (whose `block_on` refuses to nest): on a scoped thread of its own,
-//!   which the call waits for, as `std::thread::scope` does.
+//! - inside another runtime (whose `block_on` refuses to nest): right there as well. In a
+//!   multi-thread runtime, after `block_in_place` (the worker hands its tasks to the rest of
+//!   its runtime). In a current-thread runtime, polled by a small executor of this module that
+//!   parks the thread between polls, in the blocking runtime's context, so that the blocking
+//!   runtime's threads drive the call's I/O and timers and wake it.
 //!
-//! The future is never moved to a task: it may borrow the caller's arguments, and the call
-//! returns only after it completed (or panicked).
+//! The future is never moved to a task or to another thread: it may borrow the caller's
+//! arguments, and the call returns only after it completed (or panicked).
 
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Wake, Waker};
 
 use tokio::runtime::Runtime;
 use wmill_core::{Error, Result};
@@ -77,7 +81,7 @@ where
     F::Output: Send,
 {
     // Boxed and type-erased, every call reaches the runtime as one type: tokio's `block_on`
-    // and the scoped hand-off are compiled once for the crate instead of once per function,
+    // and the in-place executor are compiled once for the crate instead of once per function,
     // which was most of this crate's build time. The output comes back through `slot`.
     let mut slot = None;
     let out = &mut slot;
@@ -107,33 +111,49 @@ fn run_erased(fut: Erased<'_>) -> Result<()> {
         isolated(|| rt.block_on(fut));
         return Ok(());
     }
-    on_scoped_thread(rt, fut)
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(|| isolated(|| rt.block_on(fut)));
+    } else {
+        isolated(|| in_place(rt, fut));
+    }
+    Ok(())
 }
 
-/// Runs `fut` on a thread of its own, which the caller waits for: the caller is inside
-/// another runtime, whose thread it blocks (its choice), and where `Runtime::block_on` would
-/// panic. The caller's scoped client (`with_client`) and span go along.
-fn on_scoped_thread(rt: &'static Runtime, fut: Erased<'_>) -> Result<()> {
-    let client = crate::global::scoped();
-    let fut = tracing::Instrument::in_current_span(fut);
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("wmill-blocking-call".to_owned())
-            .spawn_scoped(scope, move || {
-                let _scope = client.map(crate::global::enter);
-                isolated(|| rt.block_on(fut))
-            })
-            .map_err(|e| Error::NotConfigured {
-                what: "blocking runtime",
-                hint: format!("could not start a thread for a wmill::blocking call: {e}"),
-            })?;
-        // A panic in the call (a mock's unexpected call, a job closure of yours) goes on in
-        // the caller's thread, as it would in a synchronous function, with its message.
-        thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok(())
-    })
+/// How long [`in_place`] parks before it polls again without a wake: a safety net for a wake
+/// that never comes to this thread (`tokio::task::yield_now` defers its wake to the caller's
+/// runtime, which this thread is blocking).
+const REPOLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Polls `fut` to completion on this thread, parking it between polls: for a caller inside
+/// a current-thread runtime, whose thread the call blocks (its choice), where
+/// `Runtime::block_on` would panic and `block_in_place` is not available. Inside the blocking runtime's context, the futures' I/O and timers register
+/// with that runtime, whose worker threads drive them and wake this thread. The future is
+/// unconstrained by tokio's cooperative budget: the budget of the caller's task is not renewed
+/// while this thread is inside one poll of it, so a call held by it would never end.
+fn in_place(rt: &'static Runtime, fut: Erased<'_>) {
+    let _context = rt.enter();
+    let mut fut = std::pin::pin!(tokio::task::unconstrained(fut));
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    while fut.as_mut().poll(&mut cx).is_pending() {
+        // A wake before this park makes it return at once; a spurious return polls again.
+        std::thread::park_timeout(REPOLL);
+    }
+}
+
+/// Wakes a parked thread.
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
 }
 
 /// Runs `f` with the requests of this thread on connections the blocking runtime opened: a
