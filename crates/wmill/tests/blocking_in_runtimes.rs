@@ -3,6 +3,8 @@
 //! current-thread runtime, whose thread the call parks between polls. The futures' wakes reach
 //! the parked thread, including the ones tokio would defer to the blocked runtime.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
