@@ -1,7 +1,6 @@
 //! Job ids and script hashes.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -85,12 +84,7 @@ impl From<JobId> for Uuid {
     }
 }
 
-impl FromStr for JobId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
+crate::__parse_impls!(JobId);
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -151,43 +145,7 @@ impl ScriptHash {
     }
 }
 
-impl FromStr for ScriptHash {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ScriptHash {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse(raw)
-    }
-}
-
-impl From<ScriptHash> for String {
-    fn from(h: ScriptHash) -> String {
-        h.raw
-    }
-}
-
-impl AsRef<str> for ScriptHash {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl fmt::Display for ScriptHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for ScriptHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ScriptHash({})", self.raw)
-    }
-}
+crate::validated::string_newtype!(ScriptHash, debug: "{}({})");
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,6 @@
 //! Validated item paths and workspace ids.
 
 use std::borrow::Borrow;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -177,55 +175,11 @@ fn validate(raw: &str) -> Result<()> {
     Ok(())
 }
 
-impl FromStr for ItemPath {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ItemPath {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        validate(&raw)?;
-        Ok(ItemPath { raw })
-    }
-}
-
-impl TryFrom<&str> for ItemPath {
-    type Error = Error;
-    fn try_from(raw: &str) -> Result<Self> {
-        Self::parse(raw)
-    }
-}
-
-impl From<ItemPath> for String {
-    fn from(p: ItemPath) -> String {
-        p.raw
-    }
-}
-
-impl AsRef<str> for ItemPath {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
+crate::validated::string_newtype!(ItemPath);
 
 impl Borrow<str> for ItemPath {
     fn borrow(&self) -> &str {
         &self.raw
-    }
-}
-
-impl fmt::Display for ItemPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for ItemPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ItemPath({:?})", self.raw)
     }
 }
 
@@ -320,43 +274,7 @@ impl Workspace {
     }
 }
 
-impl FromStr for Workspace {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Workspace {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Workspace> for String {
-    fn from(w: Workspace) -> String {
-        w.raw
-    }
-}
-
-impl AsRef<str> for Workspace {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl fmt::Display for Workspace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for Workspace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Workspace({:?})", self.raw)
-    }
-}
+crate::validated::string_newtype!(Workspace);
 
 #[cfg(test)]
 mod tests;
