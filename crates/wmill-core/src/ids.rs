@@ -98,22 +98,20 @@ impl fmt::Debug for JobId {
     }
 }
 
-/// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
-/// 64-bit value; the spec's "16-char hex string"), upper or lower case.
-///
-/// ```
-/// use wmill_core::ScriptHash;
-///
-/// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
-/// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
-/// assert!("xyz".parse::<ScriptHash>().is_err());
-/// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ScriptHash {
-    raw: String,
+crate::validated::string_newtype! {
+    /// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
+    /// 64-bit value; the spec's "16-char hex string"), upper or lower case.
+    ///
+    /// ```
+    /// use wmill_core::ScriptHash;
+    ///
+    /// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
+    /// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
+    /// assert!("xyz".parse::<ScriptHash>().is_err());
+    /// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub struct ScriptHash; debug: "{}({})"
 }
 
 impl ScriptHash {
@@ -144,8 +142,6 @@ impl ScriptHash {
         &self.raw
     }
 }
-
-crate::validated::string_newtype!(ScriptHash, debug: "{}({})");
 
 #[cfg(test)]
 mod tests;

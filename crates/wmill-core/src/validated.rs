@@ -1,5 +1,6 @@
 //! The conversions every validated input type shares: `__parse_impls!` (`FromStr` and
-//! `TryFrom` through the type's `parse`) and `string_newtype!` (a validated string).
+//! `TryFrom` through the type's `parse`) and `string_newtype!` (a validated string
+//! type).
 
 /// Implements `FromStr`, `TryFrom<&str>` and `TryFrom<String>` of `$ty` through its `parse`
 /// (taking a `&str` or an `impl AsRef<str>`, returning [`Result<Self>`](crate::Result)), with
@@ -36,15 +37,26 @@ macro_rules! __parse_impls {
     };
 }
 
-/// The traits of a validated string kept in a `raw: String` field: the conversions of
-/// `__parse_impls!`, `From<$ty> for String`, `AsRef<str>`, `Display` (the string) and `Debug`
-/// (`Type("raw")`, or the format given: `string_newtype!(ScriptHash, debug: "{}({})")`, whose
-/// arguments are the type's name and the string).
+/// Declares a validated string, kept in a private `raw: String` field and built only by the
+/// type's `parse` (written next to it): ordered and hashed as its string, serialized as the
+/// string and deserialized through `parse`. With the conversions of `__parse_impls!`,
+/// `From<$ty> for String`, `AsRef<str>`, `Display` (the string) and `Debug`: `Type("raw")`, or
+/// the format given after the declaration (`debug: "{}({})"`, whose arguments are the type's
+/// name and the string).
 macro_rules! string_newtype {
-    ($ty:ident) => {
-        $crate::validated::string_newtype!($ty, debug: "{}({:?})");
+    ($(#[$attr:meta])* pub struct $ty:ident;) => {
+        $crate::validated::string_newtype!($(#[$attr])* pub struct $ty; debug: "{}({:?})");
     };
-    ($ty:ident, debug: $format:literal) => {
+    ($(#[$attr:meta])* pub struct $ty:ident; debug: $format:literal) => {
+        $(#[$attr])*
+        #[derive(
+            Clone, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize,
+        )]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty {
+            raw: String,
+        }
+
         $crate::__parse_impls!($ty);
 
         impl From<$ty> for String {
