@@ -119,3 +119,14 @@ pub(super) async fn run_to_end<R: JobRunner + ?Sized>(
     }
     id
 }
+
+/// Runs the failing fixture with `message` to its end; returns its job id and what the wait
+/// answered.
+pub(super) async fn run_failing<R: JobRunner + ?Sized>(
+    runner: &R,
+    message: &str,
+) -> (JobId, crate::Result<Value>) {
+    let args = json!({ "message": message });
+    let id = start(runner, Fixture::Script(FAIL), args, &RunOptions::new()).await;
+    (id, runner.wait_job(&id, &WaitOptions::new()).await)
+}

@@ -11,8 +11,8 @@ use crate::{
 };
 
 use super::fixtures::{
-    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, Fixture, SLEEP, expect_not_found, path, start, try_start,
-    unique,
+    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, Fixture, SLEEP, expect_not_found, path, run_failing, start,
+    try_start, unique,
 };
 
 /// Jobs: run and wait, async + wait, result, status, failure, timeout, cancel, missing items.
@@ -88,15 +88,9 @@ pub async fn jobs(runner: &dyn JobRunner) {
         }
         other => panic!("a failing job must be JobFailed, got {other:?}"),
     }
-    let fid = start(
-        runner,
-        Fixture::Script(FAIL),
-        json!({"message": "bad"}),
-        &opts,
-    )
-    .await;
+    let (fid, waited) = run_failing(runner, "bad").await;
     assert!(matches!(
-        runner.wait_job(&fid, &WaitOptions::new()).await,
+        waited,
         Err(Error::JobFailed { job_id, .. }) if job_id == fid
     ));
     assert_eq!(

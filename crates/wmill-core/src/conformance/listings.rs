@@ -4,10 +4,10 @@ use serde_json::json;
 
 use crate::{
     Backend, Error, ItemPath, JobId, JobListStatus, JobQuery, JobRunner, JobStatus, JobSummary,
-    ListResources, ListVariables, RunOptions, SetVariableOptions, WaitOptions,
+    ListResources, ListVariables, RunOptions, SetVariableOptions,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, FAIL, Fixture, path, run_to_end, start, unique};
+use super::fixtures::{ECHO, ECHO_FLOW, FAIL, Fixture, path, run_failing, run_to_end, unique};
 
 /// Listings as streams: jobs by path, state and kind, page after page, each once and newest
 /// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
@@ -20,14 +20,8 @@ pub async fn listings(backend: &dyn Backend) {
     for i in 0..7 {
         ours.push(run_to_end(runner, Fixture::Script(ECHO), json!({"listed": i}), &opts).await);
     }
-    let failed = start(
-        runner,
-        Fixture::Script(FAIL),
-        json!({"message": "listed"}),
-        &opts,
-    )
-    .await;
-    assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
+    let (failed, waited) = run_failing(runner, "listed").await;
+    assert!(waited.is_err());
     let flow = run_to_end(runner, Fixture::Flow(ECHO_FLOW), json!({}), &opts).await;
 
     let collect = |query: JobQuery| async move {

@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash,
-    WaitOptions, to_args,
+    ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash, to_args,
 };
 
 use super::fixtures::{
-    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, Fixture, SLEEP, expect_not_found, run_to_end, start,
+    ECHO, ECHO_FLOW, ECHO_HASH, Fixture, SLEEP, expect_not_found, run_failing, run_to_end, start,
 };
 
 /// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
@@ -70,14 +69,7 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     assert_eq!(job.state, JobState::Success);
 
     // Failure, with the job's error.
-    let id = start(
-        runner,
-        Fixture::Script(FAIL),
-        json!({"message": "typed"}),
-        &opts,
-    )
-    .await;
-    let _ = runner.wait_job(&id, &WaitOptions::new()).await;
+    let (id, _) = run_failing(runner, "typed").await;
     let job = runner.get_job(&id).await.unwrap();
     assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
     assert_eq!(
