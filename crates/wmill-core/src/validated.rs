@@ -1,6 +1,6 @@
-//! The conversions every validated input type shares: `__parse_impls!` (`FromStr` and
-//! `TryFrom` through the type's `parse`) and `string_newtype!` (a validated string
-//! type).
+//! What the validated input types share: `__parse_impls!` (`FromStr` and `TryFrom` through the
+//! type's `parse`) and `string_newtype!` (a validated string type, declared with its derives and
+//! conversions).
 
 /// Implements `FromStr`, `TryFrom<&str>` and `TryFrom<String>` of `$ty` through its `parse`
 /// (taking a `&str` or an `impl AsRef<str>`, returning [`Result<Self>`](crate::Result)), with
