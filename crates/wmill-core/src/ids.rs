@@ -1,7 +1,6 @@
 //! Job ids and script hashes.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -85,12 +84,7 @@ impl From<JobId> for Uuid {
     }
 }
 
-impl FromStr for JobId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
+crate::__parse_impls!(JobId);
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,22 +98,20 @@ impl fmt::Debug for JobId {
     }
 }
 
-/// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
-/// 64-bit value; the spec's "16-char hex string"), upper or lower case.
-///
-/// ```
-/// use wmill_core::ScriptHash;
-///
-/// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
-/// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
-/// assert!("xyz".parse::<ScriptHash>().is_err());
-/// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ScriptHash {
-    raw: String,
+crate::validated::string_newtype! {
+    /// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
+    /// 64-bit value; the spec's "16-char hex string"), upper or lower case.
+    ///
+    /// ```
+    /// use wmill_core::ScriptHash;
+    ///
+    /// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
+    /// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
+    /// assert!("xyz".parse::<ScriptHash>().is_err());
+    /// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub struct ScriptHash; debug: "{}({})"
 }
 
 impl ScriptHash {
@@ -148,44 +140,6 @@ impl ScriptHash {
     /// The hash as a lower-case hex string.
     pub fn as_str(&self) -> &str {
         &self.raw
-    }
-}
-
-impl FromStr for ScriptHash {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ScriptHash {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse(raw)
-    }
-}
-
-impl From<ScriptHash> for String {
-    fn from(h: ScriptHash) -> String {
-        h.raw
-    }
-}
-
-impl AsRef<str> for ScriptHash {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl fmt::Display for ScriptHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for ScriptHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ScriptHash({})", self.raw)
     }
 }
 

@@ -82,7 +82,7 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 //! | `listing` | listings as streams: [`paginate`], [`JobQuery`], [`JobCursor`], [`JobSummary`], RFC 3339 times |
 //! | [`logs`] | job logs: [`LogChunk`], [`LogStream`], [`LogForward`] |
 //! | `error` | [`Error`], its predicates (`is_retryable`, `is_not_found`, ...), [`ItemKind`], [`RemoteCause`] |
-//! | `ids`, `path`, `syntax` | validated inputs: [`JobId`], [`ScriptHash`], [`ItemPath`]; `$var:` / `$res:` syntax |
+//! | `ids`, `path`, `syntax`, `validated` | validated inputs: [`JobId`], [`ScriptHash`], [`ItemPath`]; `$var:` / `$res:` syntax; the conversions they share |
 //! | `backend` | [`Backend`]: the four traits at once, forwarded through `Arc` and `Box` |
 //! | `memory` | [`InMemory`], one file per capability |
 //! | `overlay` | [`MockOverlay`]: the mock-API file over any backend |
@@ -142,6 +142,7 @@ mod state;
 mod sync;
 mod syntax;
 mod timer;
+mod validated;
 mod variable;
 
 #[cfg(feature = "testkit")]

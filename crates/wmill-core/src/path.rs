@@ -1,50 +1,44 @@
 //! Validated item paths and workspace ids.
 
 use std::borrow::Borrow;
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// The path of a Windmill item: a variable, resource, script, flow or state.
-///
-/// Windmill paths are `/`-separated and start with the owner kind:
-/// `u/<user>/<name...>` (a user's item), `f/<folder>/<name...>` (a folder's item),
-/// `g/<group>/<name...>` (a group's item, older workspaces) or `hub/<id>/...` (hub scripts,
-/// runnable by path). Parsing enforces:
-///
-/// - the first segment is `u`, `f`, `g` or `hub`; `u`/`f`/`g` paths have at least three segments,
-///   `hub` paths at least two;
-/// - no empty segment (no leading, trailing or doubled `/`), no `.` or `..` segment;
-/// - no control characters, no `?` or `#` (they cannot be part of an item path on the server);
-/// - at most 255 bytes.
-///
-/// Anything else the server accepts is accepted (unicode, spaces, `.` inside names); the HTTP
-/// backend percent-encodes each segment when it builds a URL.
-///
-/// ```
-/// use wmill_core::ItemPath;
-///
-/// let path: ItemPath = "f/billing/stripe_key".parse()?;
-/// assert_eq!(path.as_str(), "f/billing/stripe_key");
-/// assert_eq!(path.owner_kind(), "f");
-/// assert_eq!(path.name(), "stripe_key");
-///
-/// assert!(ItemPath::parse("billing/stripe_key").is_err()); // no owner kind
-/// assert!(ItemPath::parse("u/alice/../bob/x").is_err()); // `..` segment
-/// assert!(ItemPath::parse("u/alice/").is_err()); // empty name
-///
-/// // Python-style references: `$res:` / `res://` for resources, `var://` for variables.
-/// assert_eq!(ItemPath::parse_resource_ref("$res:u/alice/db")?.as_str(), "u/alice/db");
-/// assert_eq!(ItemPath::parse_variable_ref("var://u/alice/key")?.as_str(), "u/alice/key");
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ItemPath {
-    raw: String,
+crate::validated::string_newtype! {
+    /// The path of a Windmill item: a variable, resource, script, flow or state.
+    ///
+    /// Windmill paths are `/`-separated and start with the owner kind:
+    /// `u/<user>/<name...>` (a user's item), `f/<folder>/<name...>` (a folder's item),
+    /// `g/<group>/<name...>` (a group's item, older workspaces) or `hub/<id>/...` (hub scripts,
+    /// runnable by path). Parsing enforces:
+    ///
+    /// - the first segment is `u`, `f`, `g` or `hub`; `u`/`f`/`g` paths have at least three segments,
+    ///   `hub` paths at least two;
+    /// - no empty segment (no leading, trailing or doubled `/`), no `.` or `..` segment;
+    /// - no control characters, no `?` or `#` (they cannot be part of an item path on the server);
+    /// - at most 255 bytes.
+    ///
+    /// Anything else the server accepts is accepted (unicode, spaces, `.` inside names); the HTTP
+    /// backend percent-encodes each segment when it builds a URL.
+    ///
+    /// ```
+    /// use wmill_core::ItemPath;
+    ///
+    /// let path: ItemPath = "f/billing/stripe_key".parse()?;
+    /// assert_eq!(path.as_str(), "f/billing/stripe_key");
+    /// assert_eq!(path.owner_kind(), "f");
+    /// assert_eq!(path.name(), "stripe_key");
+    ///
+    /// assert!(ItemPath::parse("billing/stripe_key").is_err()); // no owner kind
+    /// assert!(ItemPath::parse("u/alice/../bob/x").is_err()); // `..` segment
+    /// assert!(ItemPath::parse("u/alice/").is_err()); // empty name
+    ///
+    /// // Python-style references: `$res:` / `res://` for resources, `var://` for variables.
+    /// assert_eq!(ItemPath::parse_resource_ref("$res:u/alice/db")?.as_str(), "u/alice/db");
+    /// assert_eq!(ItemPath::parse_variable_ref("var://u/alice/key")?.as_str(), "u/alice/key");
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub struct ItemPath;
 }
 
 /// The longest path accepted, in bytes.
@@ -62,21 +56,20 @@ impl ItemPath {
 
     /// Parses a resource reference: a plain path, `$res:<path>` or `res://<path>`.
     pub fn parse_resource_ref(reference: impl AsRef<str>) -> Result<Self> {
-        let r = reference.as_ref();
-        let path = r
-            .strip_prefix("$res:")
-            .or_else(|| r.strip_prefix("res://"))
-            .unwrap_or(r);
-        Self::parse(path)
+        Self::parse_ref(reference.as_ref(), ["$res:", "res://"])
     }
 
     /// Parses a variable reference: a plain path, `var://<path>` or `$var:<path>`.
     pub fn parse_variable_ref(reference: impl AsRef<str>) -> Result<Self> {
-        let r = reference.as_ref();
-        let path = r
-            .strip_prefix("var://")
-            .or_else(|| r.strip_prefix("$var:"))
-            .unwrap_or(r);
+        Self::parse_ref(reference.as_ref(), ["var://", "$var:"])
+    }
+
+    /// Parses `reference` without the first of `prefixes` it starts with.
+    fn parse_ref(reference: &str, prefixes: [&str; 2]) -> Result<Self> {
+        let path = prefixes
+            .iter()
+            .find_map(|p| reference.strip_prefix(p))
+            .unwrap_or(reference);
         Self::parse(path)
     }
 
@@ -177,55 +170,9 @@ fn validate(raw: &str) -> Result<()> {
     Ok(())
 }
 
-impl FromStr for ItemPath {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ItemPath {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        validate(&raw)?;
-        Ok(ItemPath { raw })
-    }
-}
-
-impl TryFrom<&str> for ItemPath {
-    type Error = Error;
-    fn try_from(raw: &str) -> Result<Self> {
-        Self::parse(raw)
-    }
-}
-
-impl From<ItemPath> for String {
-    fn from(p: ItemPath) -> String {
-        p.raw
-    }
-}
-
-impl AsRef<str> for ItemPath {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
 impl Borrow<str> for ItemPath {
     fn borrow(&self) -> &str {
         &self.raw
-    }
-}
-
-impl fmt::Display for ItemPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for ItemPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ItemPath({:?})", self.raw)
     }
 }
 
@@ -272,22 +219,20 @@ impl<T: AsItemPath + ?Sized> AsItemPath for &T {
     }
 }
 
-/// A workspace id, as it appears in `/api/w/{workspace}/...`.
-///
-/// Workspace ids are ASCII letters, digits, `-` and `_`, at most 50 characters.
-///
-/// ```
-/// use wmill_core::Workspace;
-///
-/// assert_eq!(Workspace::parse("demo-team")?.as_str(), "demo-team");
-/// assert!(Workspace::parse("demo team").is_err());
-/// assert!(Workspace::parse("").is_err());
-/// # Ok::<(), wmill_core::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Workspace {
-    raw: String,
+crate::validated::string_newtype! {
+    /// A workspace id, as it appears in `/api/w/{workspace}/...`.
+    ///
+    /// Workspace ids are ASCII letters, digits, `-` and `_`, at most 50 characters.
+    ///
+    /// ```
+    /// use wmill_core::Workspace;
+    ///
+    /// assert_eq!(Workspace::parse("demo-team")?.as_str(), "demo-team");
+    /// assert!(Workspace::parse("demo team").is_err());
+    /// assert!(Workspace::parse("").is_err());
+    /// # Ok::<(), wmill_core::Error>(())
+    /// ```
+    pub struct Workspace;
 }
 
 impl Workspace {
@@ -317,44 +262,6 @@ impl Workspace {
     /// The id as a string.
     pub fn as_str(&self) -> &str {
         &self.raw
-    }
-}
-
-impl FromStr for Workspace {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Workspace {
-    type Error = Error;
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Workspace> for String {
-    fn from(w: Workspace) -> String {
-        w.raw
-    }
-}
-
-impl AsRef<str> for Workspace {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl fmt::Display for Workspace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl fmt::Debug for Workspace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Workspace({:?})", self.raw)
     }
 }
 

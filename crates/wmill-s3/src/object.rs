@@ -1,7 +1,6 @@
 //! [`S3Object`]: a file in a workspace storage, in Windmill's JSON form and as an `s3://` URI.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use wmill_core::{Error, Result};
@@ -345,29 +344,7 @@ impl fmt::Debug for S3Object {
     }
 }
 
-impl FromStr for S3Object {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        S3Object::parse(s)
-    }
-}
-
-impl TryFrom<&str> for S3Object {
-    type Error = Error;
-
-    fn try_from(s: &str) -> Result<Self> {
-        S3Object::parse(s)
-    }
-}
-
-impl TryFrom<String> for S3Object {
-    type Error = Error;
-
-    fn try_from(s: String) -> Result<Self> {
-        S3Object::parse(&s)
-    }
-}
+wmill_core::__parse_impls!(S3Object);
 
 impl AsRef<S3Object> for S3Object {
     fn as_ref(&self) -> &S3Object {

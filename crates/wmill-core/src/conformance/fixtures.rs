@@ -2,9 +2,13 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Error, InMemory, ItemKind, ItemPath, JobId, JobRunner, RunOptions, to_args};
+use crate::{
+    Error, InMemory, ItemKind, ItemPath, JobId, JobRunner, RunOptions, ScriptHash, WaitOptions,
+    to_args,
+};
 
 /// The echo script.
 pub const ECHO: &str = "f/conformance/echo";
@@ -58,16 +62,71 @@ pub(super) fn expect_not_found<T: std::fmt::Debug>(
     }
 }
 
-/// Starts the fixture script `script` with `args` and returns its job id (panics when the
-/// start fails: a conformance failure).
+/// A fixture the checks start: a script by path, a script version by hash, or a flow.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Fixture<'a> {
+    Script(&'a str),
+    Hash(&'a str),
+    Flow(&'a str),
+}
+
+/// Starts `fixture` with `args` (anything that serializes to an object).
+pub(super) async fn try_start<R: JobRunner + ?Sized>(
+    runner: &R,
+    fixture: Fixture<'_>,
+    args: impl Serialize,
+    options: &RunOptions,
+) -> crate::Result<JobId> {
+    let args = to_args(&args).unwrap();
+    match fixture {
+        Fixture::Script(p) => {
+            runner
+                .run_script_by_path_async(&path(p), args, options)
+                .await
+        }
+        Fixture::Hash(h) => {
+            let hash = ScriptHash::parse(h).unwrap();
+            runner.run_script_by_hash_async(&hash, args, options).await
+        }
+        Fixture::Flow(p) => runner.run_flow_async(&path(p), args, options).await,
+    }
+}
+
+/// Starts `fixture` with `args` and returns its job id (panics when the start fails: a
+/// conformance failure).
 pub(super) async fn start<R: JobRunner + ?Sized>(
     runner: &R,
-    script: &str,
-    args: Value,
+    fixture: Fixture<'_>,
+    args: impl Serialize,
     options: &RunOptions,
 ) -> JobId {
-    runner
-        .run_script_by_path_async(&path(script), to_args(&args).unwrap(), options)
+    try_start(runner, fixture, args, options)
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("starting {fixture:?}: {e}"))
+}
+
+/// Starts `fixture` with `args`, waits for it, and returns its job id (panics unless it
+/// succeeds).
+pub(super) async fn run_to_end<R: JobRunner + ?Sized>(
+    runner: &R,
+    fixture: Fixture<'_>,
+    args: impl Serialize,
+    options: &RunOptions,
+) -> JobId {
+    let id = start(runner, fixture, args, options).await;
+    if let Err(e) = runner.wait_job(&id, &WaitOptions::new()).await {
+        panic!("{fixture:?} must succeed: {e}");
+    }
+    id
+}
+
+/// Runs the failing fixture with `message` to its end; returns its job id and what the wait
+/// answered.
+pub(super) async fn run_failing<R: JobRunner + ?Sized>(
+    runner: &R,
+    message: &str,
+) -> (JobId, crate::Result<Value>) {
+    let args = json!({ "message": message });
+    let id = start(runner, Fixture::Script(FAIL), args, &RunOptions::new()).await;
+    (id, runner.wait_job(&id, &WaitOptions::new()).await)
 }

@@ -11,7 +11,8 @@ use crate::{
 };
 
 use super::fixtures::{
-    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, start, unique,
+    ECHO, ECHO_FLOW, ECHO_HASH, FAIL, Fixture, SLEEP, expect_not_found, path, run_failing, start,
+    try_start, unique,
 };
 
 /// Jobs: run and wait, async + wait, result, status, failure, timeout, cancel, missing items.
@@ -48,10 +49,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
     assert_eq!(typed, Echo { a: 7 });
 
     // Async start, then wait, result and status.
-    let id = runner
-        .run_script_by_path_async(&path(ECHO), args.clone(), &opts)
-        .await
-        .unwrap();
+    let id = start(runner, Fixture::Script(ECHO), &args, &opts).await;
     let waited = runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
     assert_eq!(waited, Value::Object(args.clone()));
     assert_eq!(
@@ -62,10 +60,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
         runner.get_job_status(&id).await.unwrap(),
         JobStatus::Completed { success: true }
     );
-    let flow_id = runner
-        .run_flow_async(&path(ECHO_FLOW), args.clone(), &opts)
-        .await
-        .unwrap();
+    let flow_id = start(runner, Fixture::Flow(ECHO_FLOW), &args, &opts).await;
     assert_ne!(flow_id, id, "job ids are unique");
     assert_eq!(
         runner
@@ -93,9 +88,9 @@ pub async fn jobs(runner: &dyn JobRunner) {
         }
         other => panic!("a failing job must be JobFailed, got {other:?}"),
     }
-    let fid = start(runner, FAIL, json!({"message": "bad"}), &opts).await;
+    let (fid, waited) = run_failing(runner, "bad").await;
     assert!(matches!(
-        runner.wait_job(&fid, &WaitOptions::new()).await,
+        waited,
         Err(Error::JobFailed { job_id, .. }) if job_id == fid
     ));
     assert_eq!(
@@ -109,7 +104,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
     );
 
     // A timeout returns promptly and cancels the job.
-    let sleeper = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
+    let sleeper = start(runner, Fixture::Script(SLEEP), json!({"ms": 30_000}), &opts).await;
     let started = Instant::now();
     let timed_out = runner
         .wait_job(
@@ -149,7 +144,7 @@ pub async fn jobs(runner: &dyn JobRunner) {
     );
 
     // Explicit cancel.
-    let victim = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
+    let victim = start(runner, Fixture::Script(SLEEP), json!({"ms": 30_000}), &opts).await;
     runner
         .cancel_job(&victim, Some("conformance".into()))
         .await
@@ -178,14 +173,10 @@ pub async fn jobs(runner: &dyn JobRunner) {
 
     // Caller-chosen ids are used, and a second start with the same id is refused.
     let chosen = JobId::new_random();
-    let got = runner
-        .run_script_by_path_async(&path(ECHO), args.clone(), &RunOptions::new().job_id(chosen))
-        .await
-        .unwrap();
+    let with_id = RunOptions::new().job_id(chosen);
+    let got = start(runner, Fixture::Script(ECHO), &args, &with_id).await;
     assert_eq!(got, chosen, "a caller-chosen job id is the job's id");
-    let again = runner
-        .run_script_by_path_async(&path(ECHO), args.clone(), &RunOptions::new().job_id(chosen))
-        .await;
+    let again = try_start(runner, Fixture::Script(ECHO), &args, &with_id).await;
     assert!(
         matches!(
             again,
@@ -198,20 +189,14 @@ pub async fn jobs(runner: &dyn JobRunner) {
     );
 
     // Missing things.
-    expect_not_found(
-        runner
-            .run_script_by_path_async(&unique("no_such_script"), args.clone(), &opts)
-            .await,
-        ItemKind::Script,
-        "running a missing script",
-    );
-    expect_not_found(
-        runner
-            .run_flow_async(&unique("no_such_flow"), args.clone(), &opts)
-            .await,
-        ItemKind::Flow,
-        "running a missing flow",
-    );
+    let (script, flow) = (unique("no_such_script"), unique("no_such_flow"));
+    for (missing, kind) in [
+        (Fixture::Script(script.as_str()), ItemKind::Script),
+        (Fixture::Flow(flow.as_str()), ItemKind::Flow),
+    ] {
+        let started = try_start(runner, missing, &args, &opts).await;
+        expect_not_found(started, kind, &format!("running a missing {kind}"));
+    }
     let unknown = JobId::new_random();
     expect_not_found(
         runner.get_job_status(&unknown).await,

@@ -4,10 +4,10 @@ use serde_json::json;
 
 use crate::{
     Backend, Error, ItemPath, JobId, JobListStatus, JobQuery, JobRunner, JobStatus, JobSummary,
-    ListResources, ListVariables, RunOptions, SetVariableOptions, WaitOptions, to_args,
+    ListResources, ListVariables, RunOptions, SetVariableOptions,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, FAIL, path, start, unique};
+use super::fixtures::{ECHO, ECHO_FLOW, FAIL, Fixture, path, run_failing, run_to_end, unique};
 
 /// Listings as streams: jobs by path, state and kind, page after page, each once and newest
 /// first; variables and resources (by type) page after page; bad paging is `InvalidInput`.
@@ -18,20 +18,11 @@ pub async fn listings(backend: &dyn Backend) {
     let opts = RunOptions::new();
     let mut ours = Vec::new();
     for i in 0..7 {
-        let id = runner
-            .run_script_by_path_async(&path(ECHO), to_args(&json!({"listed": i})).unwrap(), &opts)
-            .await
-            .unwrap();
-        runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
-        ours.push(id);
+        ours.push(run_to_end(runner, Fixture::Script(ECHO), json!({"listed": i}), &opts).await);
     }
-    let failed = start(runner, FAIL, json!({"message": "listed"}), &opts).await;
-    assert!(runner.wait_job(&failed, &WaitOptions::new()).await.is_err());
-    let flow = runner
-        .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)
-        .await
-        .unwrap();
-    runner.wait_job(&flow, &WaitOptions::new()).await.unwrap();
+    let (failed, waited) = run_failing(runner, "listed").await;
+    assert!(waited.is_err());
+    let flow = run_to_end(runner, Fixture::Flow(ECHO_FLOW), json!({}), &opts).await;
 
     let collect = |query: JobQuery| async move {
         crate::job_stream(runner, query)

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::{Error, ItemKind, JobId, JobRunner, JobRunnerExt, RunOptions, WaitOptions, to_args};
 
-use super::fixtures::{ECHO, ECHO_FLOW, SLEEP, expect_not_found, path};
+use super::fixtures::{ECHO, ECHO_FLOW, Fixture, SLEEP, expect_not_found, path, run_to_end, start};
 
 /// Job logs: the whole log, incremental reads and the followed log agree, a followed log ends
 /// with its job, a wait that forwards the log returns the same result, and an unknown job is
@@ -15,14 +15,7 @@ pub async fn logs(runner: &dyn JobRunner) {
     use futures_util::{StreamExt, TryStreamExt};
 
     let opts = RunOptions::new();
-    let id = runner
-        .run_script_by_path_async(&path(ECHO), to_args(&json!({"x": 1})).unwrap(), &opts)
-        .await
-        .expect("start echo");
-    runner
-        .wait_job(&id, &WaitOptions::new())
-        .await
-        .expect("echo");
+    let id = run_to_end(runner, Fixture::Script(ECHO), json!({"x": 1}), &opts).await;
     let whole = match runner.get_job_logs(&id).await {
         Err(Error::Unsupported { .. }) => {
             let unsupported = |r: Result<(), Error>| matches!(r, Err(Error::Unsupported { .. }));
@@ -68,10 +61,7 @@ pub async fn logs(runner: &dyn JobRunner) {
     assert_eq!(followed, whole, "the followed log is the whole log");
 
     // A followed log of a running job ends once the job completed.
-    let sleeping = runner
-        .run_script_by_path_async(&path(SLEEP), to_args(&json!({"ms": 300})).unwrap(), &opts)
-        .await
-        .expect("start sleep");
+    let sleeping = start(runner, Fixture::Script(SLEEP), json!({"ms": 300}), &opts).await;
     let chunks: Vec<crate::LogChunk> = runner
         .job_logs(&sleeping)
         .try_collect()
@@ -103,14 +93,7 @@ pub async fn logs(runner: &dyn JobRunner) {
     assert_eq!(out, json!({"y": 2}));
 
     // Flows.
-    let flow = runner
-        .run_flow_async(&path(ECHO_FLOW), to_args(&json!({})).unwrap(), &opts)
-        .await
-        .expect("start echo_flow");
-    runner
-        .wait_job(&flow, &WaitOptions::new())
-        .await
-        .expect("echo_flow");
+    let flow = run_to_end(runner, Fixture::Flow(ECHO_FLOW), json!({}), &opts).await;
     let all = runner
         .get_flow_all_logs(&flow)
         .await

@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash,
-    WaitOptions, to_args,
+    ItemKind, Job, JobId, JobKind, JobRunner, JobState, JobStatus, RunOptions, ScriptHash, to_args,
 };
 
-use super::fixtures::{ECHO, ECHO_FLOW, ECHO_HASH, FAIL, SLEEP, expect_not_found, path, start};
+use super::fixtures::{
+    ECHO, ECHO_FLOW, ECHO_HASH, Fixture, SLEEP, expect_not_found, run_failing, run_to_end, start,
+};
 
 /// The typed job (`get_job`): state, kind, script path or hash, parent job, timestamps and
 /// result; a canceled job (with its reason) is told from a failed one; a scheduled job says
@@ -20,15 +21,8 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
 
     // Success, with what it ran and what started it.
     let parent = JobId::new_random();
-    let id = runner
-        .run_script_by_path_async(
-            &path(ECHO),
-            args.clone(),
-            &RunOptions::new().parent_job(parent),
-        )
-        .await
-        .unwrap();
-    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let with_parent = RunOptions::new().parent_job(parent);
+    let id = run_to_end(runner, Fixture::Script(ECHO), &args, &with_parent).await;
     let job = runner
         .get_job(&id)
         .await
@@ -56,24 +50,15 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     );
 
     // By hash, and a flow.
-    let hash = ScriptHash::parse(ECHO_HASH).unwrap();
-    let id = runner
-        .run_script_by_hash_async(&hash, args.clone(), &opts)
-        .await
-        .unwrap();
-    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let id = run_to_end(runner, Fixture::Hash(ECHO_HASH), &args, &opts).await;
     let job = runner.get_job(&id).await.unwrap();
     assert_eq!(
         job.script_hash.as_ref(),
-        Some(&hash),
+        Some(&ScriptHash::parse(ECHO_HASH).unwrap()),
         "a job by hash names its hash"
     );
     assert_eq!(job.state, JobState::Success);
-    let id = runner
-        .run_flow_async(&path(ECHO_FLOW), args.clone(), &opts)
-        .await
-        .unwrap();
-    runner.wait_job(&id, &WaitOptions::new()).await.unwrap();
+    let id = run_to_end(runner, Fixture::Flow(ECHO_FLOW), &args, &opts).await;
     let job = runner.get_job(&id).await.unwrap();
     assert!(
         job.kind.is_flow(),
@@ -84,8 +69,7 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     assert_eq!(job.state, JobState::Success);
 
     // Failure, with the job's error.
-    let id = start(runner, FAIL, json!({"message": "typed"}), &opts).await;
-    let _ = runner.wait_job(&id, &WaitOptions::new()).await;
+    let (id, _) = run_failing(runner, "typed").await;
     let job = runner.get_job(&id).await.unwrap();
     assert_eq!(job.state, JobState::Failure, "a failed job: {job:?}");
     assert_eq!(
@@ -95,7 +79,7 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     );
 
     // Running, then canceled: canceled with the reason, not failed.
-    let id = start(runner, SLEEP, json!({"ms": 30_000}), &opts).await;
+    let id = start(runner, Fixture::Script(SLEEP), json!({"ms": 30_000}), &opts).await;
     let job = eventually(runner, &id, |j| j.state != JobState::Queued).await;
     assert_eq!(
         job.state,
@@ -117,14 +101,8 @@ pub async fn typed_jobs(runner: &dyn JobRunner) {
     assert_eq!(job.status(), JobStatus::Completed { success: false });
 
     // Scheduled for later: it says when; canceled before it starts.
-    let id = runner
-        .run_script_by_path_async(
-            &path(ECHO),
-            args.clone(),
-            &RunOptions::new().scheduled_in(Duration::from_secs(3600)),
-        )
-        .await
-        .unwrap();
+    let later = RunOptions::new().scheduled_in(Duration::from_secs(3600));
+    let id = start(runner, Fixture::Script(ECHO), &args, &later).await;
     let job = runner.get_job(&id).await.unwrap();
     match (&job.state, &job.created_at) {
         (JobState::Scheduled { at }, Some(created)) => {

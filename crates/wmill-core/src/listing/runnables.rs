@@ -65,57 +65,75 @@ impl ListRunnables {
     }
 }
 
-/// A script as `scripts/list` returns it: the server's short rows (no content, no schema),
-/// decoded tolerantly (missing or odd fields are `None`).
-///
-/// ```
-/// let row: wmill_core::ScriptSummary = serde_json::from_value(serde_json::json!({
-///     "hash": "0123456789abcdef", "path": "f/etl/load", "summary": "Load",
-///     "created_at": "2024-05-06T07:08:09Z", "language": "python3", "kind": "script",
-///     "archived": false, "starred": true, "extra_perms": {}
-/// }))?;
-/// assert_eq!(row.path, "f/etl/load");
-/// assert!(row.starred);
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ScriptSummary {
-    /// The script's path.
-    pub path: String,
-    /// The hash of the listed version.
-    #[serde(default, deserialize_with = "lenient")]
-    pub hash: Option<String>,
-    /// Its summary.
-    #[serde(default, deserialize_with = "lenient")]
-    pub summary: Option<String>,
-    /// Its description (when the server sends it).
-    #[serde(default, deserialize_with = "lenient")]
-    pub description: Option<String>,
-    /// Who created this version (older servers send it).
-    #[serde(default, deserialize_with = "lenient")]
-    pub created_by: Option<String>,
-    /// When this version was created (RFC 3339, as sent).
-    #[serde(default, deserialize_with = "lenient")]
-    pub created_at: Option<String>,
-    /// The language (`python3`, `deno`, `bun`, ...).
-    #[serde(default, deserialize_with = "lenient")]
-    pub language: Option<String>,
-    /// The kind (`script`, `trigger`, `failure`, `approval`, ...).
-    #[serde(default, deserialize_with = "lenient")]
-    pub kind: Option<String>,
-    /// The worker tag.
-    #[serde(default, deserialize_with = "lenient")]
-    pub tag: Option<String>,
-    /// Whether it is archived.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub archived: bool,
-    /// Whether only a draft exists.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub draft_only: bool,
-    /// Whether the caller starred it.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub starred: bool,
+/// Declares a row of `scripts/list` or `flows/list`: the fields both have (`path`, `summary`
+/// and `description` first, the `archived`, `draft_only` and `starred` flags last) around the
+/// row's own fields, each an `Option<String>`. Every field but `path` is decoded tolerantly
+/// (missing or of another type: `None` / `false`).
+macro_rules! runnable_summary {
+    (
+        $(#[$attr:meta])*
+        $name:ident { $(#[$path_doc:meta])* path, $($(#[$doc:meta])* $field:ident,)* }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            $(#[$path_doc])*
+            pub path: String,
+            /// Its summary.
+            #[serde(default, deserialize_with = "lenient")]
+            pub summary: Option<String>,
+            /// Its description (when the server sends it).
+            #[serde(default, deserialize_with = "lenient")]
+            pub description: Option<String>,
+            $(
+                $(#[$doc])*
+                #[serde(default, deserialize_with = "lenient")]
+                pub $field: Option<String>,
+            )*
+            /// Whether it is archived.
+            #[serde(default, deserialize_with = "lenient_bool")]
+            pub archived: bool,
+            /// Whether only a draft exists.
+            #[serde(default, deserialize_with = "lenient_bool")]
+            pub draft_only: bool,
+            /// Whether the caller starred it.
+            #[serde(default, deserialize_with = "lenient_bool")]
+            pub starred: bool,
+        }
+    };
+}
+
+runnable_summary! {
+    /// A script as `scripts/list` returns it: the server's short rows (no content, no schema),
+    /// decoded tolerantly (missing or odd fields are `None`).
+    ///
+    /// ```
+    /// let row: wmill_core::ScriptSummary = serde_json::from_value(serde_json::json!({
+    ///     "hash": "0123456789abcdef", "path": "f/etl/load", "summary": "Load",
+    ///     "created_at": "2024-05-06T07:08:09Z", "language": "python3", "kind": "script",
+    ///     "archived": false, "starred": true, "extra_perms": {}
+    /// }))?;
+    /// assert_eq!(row.path, "f/etl/load");
+    /// assert!(row.starred);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ScriptSummary {
+        /// The script's path.
+        path,
+        /// The hash of the listed version.
+        hash,
+        /// Who created this version (older servers send it).
+        created_by,
+        /// When this version was created (RFC 3339, as sent).
+        created_at,
+        /// The language (`python3`, `deno`, `bun`, ...).
+        language,
+        /// The kind (`script`, `trigger`, `failure`, `approval`, ...).
+        kind,
+        /// The worker tag.
+        tag,
+    }
 }
 
 impl ListItem for ScriptSummary {
@@ -125,44 +143,27 @@ impl ListItem for ScriptSummary {
     }
 }
 
-/// A flow as `flows/list` returns it: the server's short rows (no flow value, no schema),
-/// decoded tolerantly.
-///
-/// ```
-/// let row: wmill_core::FlowSummary = serde_json::from_value(serde_json::json!({
-///     "workspace_id": "ws", "path": "f/etl/nightly", "summary": "Nightly",
-///     "edited_by": "ada", "edited_at": "2024-05-06T07:08:09Z", "archived": false,
-///     "extra_perms": {}, "starred": false, "has_draft": false
-/// }))?;
-/// assert_eq!(row.edited_by.as_deref(), Some("ada"));
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowSummary {
-    /// The flow's path.
-    pub path: String,
-    /// Its summary.
-    #[serde(default, deserialize_with = "lenient")]
-    pub summary: Option<String>,
-    /// Its description (when the server sends it).
-    #[serde(default, deserialize_with = "lenient")]
-    pub description: Option<String>,
-    /// Who last edited it.
-    #[serde(default, deserialize_with = "lenient")]
-    pub edited_by: Option<String>,
-    /// When it was last edited (RFC 3339, as sent).
-    #[serde(default, deserialize_with = "lenient")]
-    pub edited_at: Option<String>,
-    /// Whether it is archived.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub archived: bool,
-    /// Whether only a draft exists.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub draft_only: bool,
-    /// Whether the caller starred it.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub starred: bool,
+runnable_summary! {
+    /// A flow as `flows/list` returns it: the server's short rows (no flow value, no schema),
+    /// decoded tolerantly.
+    ///
+    /// ```
+    /// let row: wmill_core::FlowSummary = serde_json::from_value(serde_json::json!({
+    ///     "workspace_id": "ws", "path": "f/etl/nightly", "summary": "Nightly",
+    ///     "edited_by": "ada", "edited_at": "2024-05-06T07:08:09Z", "archived": false,
+    ///     "extra_perms": {}, "starred": false, "has_draft": false
+    /// }))?;
+    /// assert_eq!(row.edited_by.as_deref(), Some("ada"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    FlowSummary {
+        /// The flow's path.
+        path,
+        /// Who last edited it.
+        edited_by,
+        /// When it was last edited (RFC 3339, as sent).
+        edited_at,
+    }
 }
 
 impl ListItem for FlowSummary {

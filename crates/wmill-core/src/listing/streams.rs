@@ -80,17 +80,12 @@ where
     R: Deref + Clone + Send + Sync + 'a,
     R::Target: VariableStore,
 {
-    let (page, per_page) = (options.page, options.per_page);
-    let options = Arc::new(options);
-    numbered_pages("variables/list", page, per_page, move |page, per_page| {
-        let store = store.clone();
-        let mut options = (*options).clone();
-        async move {
-            options.page = Some(page);
-            options.per_page = Some(per_page);
-            store.list_variables(&options).await
-        }
-    })
+    numbered_pages(
+        "variables/list",
+        store,
+        options,
+        |store, options| async move { store.list_variables(&options).await },
+    )
 }
 
 /// The resources `options` selects (type filter included), every page of them, as a stream
@@ -119,40 +114,61 @@ where
     R: Deref + Clone + Send + Sync + 'a,
     R::Target: ResourceStore,
 {
-    let (page, per_page) = (options.page, options.per_page);
-    let options = Arc::new(options);
-    numbered_pages("resources/list", page, per_page, move |page, per_page| {
-        let store = store.clone();
-        let mut options = (*options).clone();
-        async move {
-            options.page = Some(page);
-            options.per_page = Some(per_page);
-            store.list_resources(&options).await
-        }
-    })
+    numbered_pages(
+        "resources/list",
+        store,
+        options,
+        |store, options| async move { store.list_resources(&options).await },
+    )
 }
 
-/// Every page of a listing paged by number (`page`, `per_page`) as a stream: `fetch` gets the
-/// page number and size, and a page shorter than the size is the last. Bad paging is the
-/// stream's one error.
-fn numbered_pages<'a, T, F, Fut>(
+/// The options of a listing paged by number (`page`, `per_page`).
+trait PageNumbered: Clone + Send + Sync {
+    /// The first page asked for and the page size.
+    fn paging(&self) -> (Option<u32>, Option<u32>);
+    /// The same options at `page`, `per_page` items per page.
+    fn at(self, page: u32, per_page: u32) -> Self;
+}
+
+macro_rules! page_numbered {
+    ($($options:ty),*) => {$(
+        impl PageNumbered for $options {
+            fn paging(&self) -> (Option<u32>, Option<u32>) {
+                (self.page, self.per_page)
+            }
+            fn at(self, page: u32, per_page: u32) -> Self {
+                self.page(page, per_page)
+            }
+        }
+    )*};
+}
+
+page_numbered!(ListVariables, ListResources);
+
+/// Every page of a listing paged by number as a stream, from the options' page (default 1),
+/// their page size per request (default 1000): `fetch(store, options)` gets each page, and a
+/// page shorter than the size is the last. Bad paging is the stream's one error.
+fn numbered_pages<'a, S, O, T, F, Fut>(
     listing: &'static str,
-    page: Option<u32>,
-    per_page: Option<u32>,
+    store: S,
+    options: O,
     fetch: F,
 ) -> BoxStream<'a, Result<T>>
 where
+    S: Clone + Send + 'a,
+    O: PageNumbered + 'a,
     T: ListItem + Send + 'a,
-    F: Fn(u32, u32) -> Fut + Send + 'a,
+    F: Fn(S, O) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Vec<T>>> + Send + 'a,
 {
+    let (page, per_page) = options.paging();
     if let Err(e) = validate_paging(page, per_page) {
         return stream::once(async move { Err(e) }).boxed();
     }
     let per_page = per_page.unwrap_or(DEFAULT_PAGE_SIZE);
     paginate(listing, page.unwrap_or(1), move |page: &u32| {
         let page = *page;
-        let items = fetch(page, per_page);
+        let items = fetch(store.clone(), options.clone().at(page, per_page));
         async move {
             let items = items.await?;
             let next = (items.len() >= per_page as usize).then(|| page.saturating_add(1));

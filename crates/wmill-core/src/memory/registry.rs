@@ -12,40 +12,35 @@ use super::in_memory::InMemory;
 use super::jobs::{JobFn, Outcome};
 use super::jobs::{Runnable, StartedJob};
 
+/// The `register_*` methods that name what they register by a string: each row
+/// `name(arg) => Variant(parse)` is a method that parses `arg` with `parse` (a bad one is
+/// [`Error::InvalidInput`](crate::Error::InvalidInput)) and registers the closure as
+/// `Runnable::Variant`.
+macro_rules! register_by_name {
+    ($($(#[$doc:meta])* $name:ident($arg:ident) => $runnable:ident($parse:path);)*) => {$(
+        $(#[$doc])*
+        pub fn $name<F, Fut>(&self, $arg: impl AsRef<str>, f: F) -> Result<()>
+        where
+            F: Fn(Args) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Outcome> + Send + 'static,
+        {
+            self.register(Runnable::$runnable($parse($arg)?), f);
+            Ok(())
+        }
+    )*};
+}
+
 impl InMemory {
-    /// Registers the script run by `run_script_by_path*` at `path`. The closure gets the job's
-    /// arguments; `Ok(value)` is the result, `Err(value)` fails the job with that error value
-    /// (conventionally `{"name": ..., "message": ...}`). Registering again replaces it.
-    pub fn register_script<F, Fut>(&self, path: impl AsRef<str>, f: F) -> Result<()>
-    where
-        F: Fn(Args) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Outcome> + Send + 'static,
-    {
-        let path = ItemPath::parse(path)?;
-        self.register(Runnable::ScriptPath(path), f);
-        Ok(())
-    }
-
-    /// Registers the script version run by `run_script_by_hash*`.
-    pub fn register_script_hash<F, Fut>(&self, hash: impl AsRef<str>, f: F) -> Result<()>
-    where
-        F: Fn(Args) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Outcome> + Send + 'static,
-    {
-        let hash = ScriptHash::parse(hash)?;
-        self.register(Runnable::ScriptHash(hash), f);
-        Ok(())
-    }
-
-    /// Registers the flow run by `run_flow*` at `path`.
-    pub fn register_flow<F, Fut>(&self, path: impl AsRef<str>, f: F) -> Result<()>
-    where
-        F: Fn(Args) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Outcome> + Send + 'static,
-    {
-        let path = ItemPath::parse(path)?;
-        self.register(Runnable::Flow(path), f);
-        Ok(())
+    register_by_name! {
+        /// Registers the script run by `run_script_by_path*` at `path`. The closure gets the
+        /// job's arguments; `Ok(value)` is the result, `Err(value)` fails the job with that
+        /// error value (conventionally `{"name": ..., "message": ...}`). Registering again
+        /// replaces it.
+        register_script(path) => ScriptPath(ItemPath::parse);
+        /// Registers the script version run by `run_script_by_hash*`.
+        register_script_hash(hash) => ScriptHash(ScriptHash::parse);
+        /// Registers the flow run by `run_flow*` at `path`.
+        register_flow(path) => Flow(ItemPath::parse);
     }
 
     /// Registers the flow version run by `run_flow_by_version*`.

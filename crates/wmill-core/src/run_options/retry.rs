@@ -133,45 +133,39 @@ impl RetryPolicy {
                 "random_factor applies to exponential retries, and this policy has none".into(),
             );
         }
-        let constant = self.0.get("constant");
-        let exponential = self.0.get("exponential");
-        if constant.is_none() && exponential.is_none() {
+        if !self.0.contains_key("constant") && !self.0.contains_key("exponential") {
             return bad("a retry policy needs `constant` or `exponential` retries".into());
         }
-        let int = |part: &str, obj: &Map<String, Value>, key: &str, min: u64, max: u64| match obj
-            .get(key)
-        {
-            None | Some(Value::Null) => Ok(()),
-            Some(v) => match v.as_u64() {
-                Some(n) if (min..=max).contains(&n) => Ok(()),
-                _ => Err(Error::invalid(
-                    WHAT,
-                    format!("`retry`: {part}.{key} must be an integer in {min}..={max}, got {v}"),
-                )),
-            },
-        };
         let max = i32::MAX as u64;
-        if let Some(c) = constant {
-            let Value::Object(c) = c else {
+        // Each part's integer fields, with their ranges.
+        let constant: &[(&str, u64, u64)] = &[("attempts", 0, max), ("seconds", 0, max)];
+        let exponential: &[(&str, u64, u64)] = &[
+            ("attempts", 0, max),
+            ("multiplier", 0, max),
+            ("seconds", 1, max),
+            ("random_factor", 0, 100),
+        ];
+        for (part, fields) in [("constant", constant), ("exponential", exponential)] {
+            let Some(value) = self.0.get(part) else {
+                continue;
+            };
+            let Value::Object(obj) = value else {
                 return bad(format!(
-                    "`constant` must be an object, got {}",
-                    json_kind(c)
+                    "`{part}` must be an object, got {}",
+                    json_kind(value)
                 ));
             };
-            int("constant", c, "attempts", 0, max)?;
-            int("constant", c, "seconds", 0, max)?;
-        }
-        if let Some(e) = exponential {
-            let Value::Object(e) = e else {
-                return bad(format!(
-                    "`exponential` must be an object, got {}",
-                    json_kind(e)
-                ));
-            };
-            int("exponential", e, "attempts", 0, max)?;
-            int("exponential", e, "multiplier", 0, max)?;
-            int("exponential", e, "seconds", 1, max)?;
-            int("exponential", e, "random_factor", 0, 100)?;
+            for &(key, min, max) in fields {
+                match obj.get(key) {
+                    None | Some(Value::Null) => {}
+                    Some(v) if v.as_u64().is_some_and(|n| (min..=max).contains(&n)) => {}
+                    Some(v) => {
+                        return bad(format!(
+                            "{part}.{key} must be an integer in {min}..={max}, got {v}"
+                        ));
+                    }
+                }
+            }
         }
         Ok(())
     }
