@@ -26,7 +26,7 @@ mod state;
 mod variables;
 
 pub use in_memory::{DEFAULT_STATE_PATH, InMemory};
-pub(crate) use interpolation::{Budget, check_depth};
+pub(crate) use interpolation::{Referent, Referents, interpolate};
 pub(crate) use listing::page;
 
 pub use self::jobs::{Runnable, Spawner, StartedJob};

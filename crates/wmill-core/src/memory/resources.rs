@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::{Error, ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 
 use super::in_memory::{InMemory, Resource};
+use super::interpolation::interpolate;
 use super::listing::page;
 
 impl InMemory {
@@ -56,7 +57,7 @@ impl ResourceStore for InMemory {
         let raw = self
             .raw_resource(path)
             .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
-        self.interpolate(&raw)
+        interpolate(self, raw).await
     }
 
     async fn set_resource(

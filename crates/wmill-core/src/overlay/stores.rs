@@ -6,7 +6,7 @@ use std::future::Future;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::memory::page;
+use crate::memory::{interpolate, page};
 use crate::{
     Error, ItemKind, ItemPath, ListResources, ListVariables, ResourceInfo, ResourceStore, Result,
     SetVariableOptions, StateStore, VariableInfo, VariableStore,
@@ -71,7 +71,7 @@ impl VariableStore for MockOverlay {
 impl ResourceStore for MockOverlay {
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
         match self.mock.raw_resource(path) {
-            Some(raw) => self.resolved(raw).await,
+            Some(raw) => interpolate(self, raw).await,
             None => self.base.get_resource(path).await,
         }
     }
@@ -134,7 +134,7 @@ impl StateStore for MockOverlay {
 
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
         match self.mock.raw_resource(path) {
-            Some(raw) => self.resolved(raw).await.map(Some),
+            Some(raw) => interpolate(self, raw).await.map(Some),
             None => self.base.get_state_at(path).await,
         }
     }
