@@ -1,10 +1,12 @@
 //! What variables and resources share: the request about one item
-//! (`{ws}/{area}/{op}/{path}`), `exists`, create-or-update, and the listing request.
+//! (`{ws}/{area}/{op}/{path}`), reading and deleting one, `exists`, create-or-update, and the
+//! listing request.
 
 use std::future::Future;
 
 use reqwest::Method;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wmill_core::{ItemKind, ItemPath, Result};
 
@@ -15,7 +17,7 @@ use crate::urls::Seg;
 impl Windmill {
     /// `{ws}/{area}/{op}/{path}` (`variables/get_value/u/a/b`), idempotent, a 404 naming the
     /// item as a `kind`.
-    pub(crate) fn item_call<'a>(
+    fn item_call<'a>(
         &'a self,
         method: Method,
         kind: ItemKind,
@@ -28,6 +30,32 @@ impl Windmill {
         )
         .idempotent()
         .not_found(kind, path.as_str())
+    }
+
+    /// The value of the item (`GET {ws}/{area}/{op}/{path}`), decoded.
+    pub(crate) async fn get_item<T: DeserializeOwned>(
+        &self,
+        kind: ItemKind,
+        route: [&'static str; 2],
+        path: &ItemPath,
+    ) -> Result<T> {
+        self.item_call(Method::GET, kind, route, path)
+            .send()
+            .await?
+            .json()
+    }
+
+    /// Deletes the item (`DELETE {ws}/{area}/delete/{path}`).
+    pub(crate) async fn delete_item(
+        &self,
+        kind: ItemKind,
+        area: &'static str,
+        path: &ItemPath,
+    ) -> Result<()> {
+        self.item_call(Method::DELETE, kind, [area, "delete"], path)
+            .send()
+            .await
+            .map(drop)
     }
 
     /// Whether the item exists (`GET {ws}/{area}/exists/{path}`).

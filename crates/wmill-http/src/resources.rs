@@ -1,7 +1,6 @@
 //! [`ResourceStore`] for [`Windmill`].
 
 use async_trait::async_trait;
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wmill_core::{ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
@@ -25,15 +24,8 @@ impl Windmill {
     /// they are (`GET resources/get_value/{path}`; Python's `get_resource(interpolated=False)`).
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     pub async fn get_resource_raw(&self, path: &ItemPath) -> Result<Value> {
-        self.item_call(
-            Method::GET,
-            ItemKind::Resource,
-            ["resources", "get_value"],
-            path,
-        )
-        .send()
-        .await?
-        .json()
+        self.get_item(ItemKind::Resource, ["resources", "get_value"], path)
+            .await
     }
 
     /// The interpolated value of the resource named by a reference: a plain path, `$res:<path>`
@@ -90,15 +82,8 @@ impl Windmill {
 impl ResourceStore for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
-        self.item_call(
-            Method::GET,
-            ItemKind::Resource,
-            ["resources", "get_value_interpolated"],
-            path,
-        )
-        .send()
-        .await?
-        .json()
+        let route = ["resources", "get_value_interpolated"];
+        self.get_item(ItemKind::Resource, route, path).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), resource_type = resource_type))]
@@ -116,15 +101,8 @@ impl ResourceStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-        self.item_call(
-            Method::DELETE,
-            ItemKind::Resource,
-            ["resources", "delete"],
-            path,
-        )
-        .send()
-        .await
-        .map(drop)
+        self.delete_item(ItemKind::Resource, "resources", path)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), resource_type = options.resource_type.as_deref(), path_start = options.path_start.as_deref()))]

@@ -1,7 +1,6 @@
 //! [`VariableStore`] for [`Windmill`].
 
 use async_trait::async_trait;
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 use wmill_core::{
@@ -63,15 +62,8 @@ impl Windmill {
 impl VariableStore for Windmill {
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn get_variable(&self, path: &ItemPath) -> Result<String> {
-        self.item_call(
-            Method::GET,
-            ItemKind::Variable,
-            ["variables", "get_value"],
-            path,
-        )
-        .send()
-        .await?
-        .json()
+        self.get_item(ItemKind::Variable, ["variables", "get_value"], path)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
@@ -89,15 +81,8 @@ impl VariableStore for Windmill {
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str()))]
     async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-        self.item_call(
-            Method::DELETE,
-            ItemKind::Variable,
-            ["variables", "delete"],
-            path,
-        )
-        .send()
-        .await
-        .map(drop)
+        self.delete_item(ItemKind::Variable, "variables", path)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path_start = options.path_start.as_deref()))]

@@ -1,9 +1,15 @@
 //! `$var:` and `$res:` references resolved, as the server reads resources and state, within
-//! bounds on depth and on what the references bring in.
+//! bounds on depth and on what the references bring in: the one walker [`InMemory`] and
+//! [`MockOverlay`](crate::MockOverlay) share, each finding the referenced items its own way
+//! ([`Referents`]).
 
+use std::future::Future;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use crate::{Error, ItemKind, ItemPath, Result};
+use crate::{Error, ItemKind, ItemPath, Result, VariableStore};
 
 use super::in_memory::InMemory;
 
@@ -16,43 +22,72 @@ pub(super) const MAX_INTERPOLATED_VALUES: usize = 100_000;
 /// How many bytes of strings `$res:` / `$var:` references may bring into one interpolated value.
 pub(super) const MAX_INTERPOLATED_BYTES: usize = 16 << 20;
 
-impl InMemory {
-    /// `value` with its `$var:` and `$res:` references resolved, as the server reads resources
-    /// and state.
-    ///
-    /// References nest at most [`MAX_INTERPOLATION_DEPTH`] deep, and what they bring in (every
-    /// value of a referenced resource, at every level, and every variable) is bounded by
-    /// [`MAX_INTERPOLATED_VALUES`] and [`MAX_INTERPOLATED_BYTES`]: a resource that refers twice
-    /// to one that refers twice to ... fails with [`Error::InvalidInput`] instead of growing
-    /// exponentially. What the resource holds itself is not counted.
-    pub(super) fn interpolate(&self, value: &Value) -> Result<Value> {
-        self.interpolate_within(value, 0, &mut Budget::default())
-    }
+/// Where [`interpolate`] finds what references name: a `$var:` reference is the store's
+/// [`get_variable`](VariableStore::get_variable), a `$res:` reference its
+/// [`referent`](Referents::referent).
+pub(crate) trait Referents: VariableStore {
+    /// The resource at `path` ([`Error::NotFound`] when there is none).
+    fn referent(&self, path: &ItemPath) -> impl Future<Output = Result<Referent>> + Send;
+}
 
-    pub(super) fn interpolate_within(
-        &self,
-        value: &Value,
-        depth: usize,
-        budget: &mut Budget,
-    ) -> Result<Value> {
+/// A resource a `$res:` reference names.
+pub(crate) enum Referent {
+    /// Its raw value: its own references are resolved in turn, one level deeper.
+    Raw(Value),
+    /// Its value with its references already resolved (by another backend): counted as one
+    /// value holding its JSON text.
+    Resolved(Value),
+}
+
+impl Referents for InMemory {
+    async fn referent(&self, path: &ItemPath) -> Result<Referent> {
+        self.raw_resource(path)
+            .map(Referent::Raw)
+            .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))
+    }
+}
+
+/// `value` with its `$var:` and `$res:` references resolved through `store`, as the server
+/// reads resources and state.
+///
+/// References nest at most [`MAX_INTERPOLATION_DEPTH`] deep, and what they bring in (every
+/// value of a referenced resource, at every level, and every variable) is bounded by
+/// [`MAX_INTERPOLATED_VALUES`] and [`MAX_INTERPOLATED_BYTES`]: a resource that refers twice
+/// to one that refers twice to ... fails with [`Error::InvalidInput`] instead of growing
+/// exponentially. What the resource holds itself is not counted.
+pub(crate) async fn interpolate<R: Referents>(store: &R, value: Value) -> Result<Value> {
+    if !has_reference(&value) {
+        return Ok(value);
+    }
+    walk(store, &value, 0, &mut Budget::default()).await
+}
+
+/// `value` (`depth` references deep) with its references resolved, what they bring in
+/// taken from `budget`.
+fn walk<'a, R: Referents>(
+    store: &'a R,
+    value: &'a Value,
+    depth: usize,
+    budget: &'a mut Budget,
+) -> BoxFuture<'a, Result<Value>> {
+    async move {
         check_depth(depth)?;
         // Inside a referenced resource, every value is brought in by a reference.
         let referenced = depth > 0;
         Ok(match value {
             Value::String(s) => {
                 if let Some(var) = s.strip_prefix("$var:") {
-                    let path = ItemPath::parse(var)?;
-                    let v = self
-                        .variable_value(&path)
-                        .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))?;
+                    let v = store.get_variable(&ItemPath::parse(var)?).await?;
                     budget.take(v.len())?;
                     Value::String(v)
                 } else if let Some(res) = s.strip_prefix("$res:") {
-                    let path = ItemPath::parse(res)?;
-                    let inner = self
-                        .raw_resource(&path)
-                        .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
-                    self.interpolate_within(&inner, depth + 1, budget)?
+                    match store.referent(&ItemPath::parse(res)?).await? {
+                        Referent::Raw(inner) => walk(store, &inner, depth + 1, budget).await?,
+                        Referent::Resolved(v) => {
+                            budget.take(v.to_string().len())?;
+                            v
+                        }
+                    }
                 } else {
                     if referenced {
                         budget.take(s.len())?;
@@ -64,22 +99,21 @@ impl InMemory {
                 if referenced {
                     budget.take(0)?;
                 }
-                Value::Array(
-                    items
-                        .iter()
-                        .map(|v| self.interpolate_within(v, depth, budget))
-                        .collect::<Result<_>>()?,
-                )
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(walk(store, item, depth, budget).await?);
+                }
+                Value::Array(out)
             }
             Value::Object(map) => {
                 if referenced {
                     budget.take(map.keys().map(String::len).sum())?;
                 }
-                Value::Object(
-                    map.iter()
-                        .map(|(k, v)| Ok((k.clone(), self.interpolate_within(v, depth, budget)?)))
-                        .collect::<Result<_>>()?,
-                )
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, v) in map {
+                    out.insert(k.clone(), walk(store, v, depth, budget).await?);
+                }
+                Value::Object(out)
             }
             other => {
                 if referenced {
@@ -89,11 +123,22 @@ impl InMemory {
             }
         })
     }
+    .boxed()
+}
+
+/// Whether `value` holds a `$var:` or `$res:` reference anywhere.
+fn has_reference(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.starts_with("$var:") || s.starts_with("$res:"),
+        Value::Array(items) => items.iter().any(has_reference),
+        Value::Object(map) => map.values().any(has_reference),
+        _ => false,
+    }
 }
 
 /// [`Error::InvalidInput`] when references nest `depth` levels, more than
 /// [`MAX_INTERPOLATION_DEPTH`] (a `$res:` cycle, most likely).
-pub(crate) fn check_depth(depth: usize) -> Result<()> {
+fn check_depth(depth: usize) -> Result<()> {
     if depth > MAX_INTERPOLATION_DEPTH {
         return Err(Error::invalid(
             "resource",
@@ -106,7 +151,7 @@ pub(crate) fn check_depth(depth: usize) -> Result<()> {
 }
 
 /// What references may still bring into the value being interpolated.
-pub(crate) struct Budget {
+struct Budget {
     /// JSON values.
     values: usize,
     /// Bytes of strings and object keys.
@@ -124,7 +169,7 @@ impl Default for Budget {
 
 impl Budget {
     /// Counts one value brought in by a reference, holding `bytes` bytes of strings or keys.
-    pub(crate) fn take(&mut self, bytes: usize) -> Result<()> {
+    fn take(&mut self, bytes: usize) -> Result<()> {
         self.values = self.values.checked_sub(1).ok_or_else(|| {
             Error::invalid(
                 "resource",

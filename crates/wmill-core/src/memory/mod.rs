@@ -5,6 +5,7 @@
 //! | `in_memory` | [`InMemory`], its data and constructors, the write-back to the mock file |
 //! | `file` | the mock-API file: its format, atomic reads and writes |
 //! | `variables`, `resources`, `state` | the three stores |
+//! | `items` | what variables and resources share: removal, listing by path prefix |
 //! | `interpolation` | `$var:` / `$res:` references resolved within bounds |
 //! | `registry` | the closures jobs run, the record of started jobs |
 //! | `jobs` | one job: its future, status, times and cancel |
@@ -19,6 +20,7 @@ mod logs;
 
 mod in_memory;
 mod interpolation;
+mod items;
 mod registry;
 mod resources;
 mod runner;
@@ -26,7 +28,7 @@ mod state;
 mod variables;
 
 pub use in_memory::{DEFAULT_STATE_PATH, InMemory};
-pub(crate) use interpolation::{Budget, check_depth};
+pub(crate) use interpolation::{Referent, Referents, interpolate};
 pub(crate) use listing::page;
 
 pub use self::jobs::{Runnable, Spawner, StartedJob};

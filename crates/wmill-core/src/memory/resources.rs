@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::{Error, ItemKind, ItemPath, ListResources, ResourceInfo, ResourceStore, Result};
 
 use super::in_memory::{InMemory, Resource};
-use super::listing::page;
+use super::interpolation::interpolate;
+use super::items;
 
 impl InMemory {
     /// The raw (not interpolated) value of the resource at `path`, if this backend holds it.
@@ -56,7 +57,7 @@ impl ResourceStore for InMemory {
         let raw = self
             .raw_resource(path)
             .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))?;
-        self.interpolate(&raw)
+        interpolate(self, raw).await
     }
 
     async fn set_resource(
@@ -69,37 +70,28 @@ impl ResourceStore for InMemory {
     }
 
     async fn delete_resource(&self, path: &ItemPath) -> Result<()> {
-        self.mutate(|data| {
-            data.resources
-                .remove(path)
-                .map(|_| ())
-                .ok_or_else(|| Error::not_found(ItemKind::Resource, path.as_str()))
-        })
+        self.mutate(|data| items::remove(&mut data.resources, ItemKind::Resource, path))
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
-        let prefix = options.path_start.as_deref().unwrap_or("");
         let types: Option<Vec<&str>> = options
             .resource_type
             .as_deref()
             .map(|t| t.split(',').map(str::trim).collect());
-        let items = data
-            .resources
-            .iter()
-            .filter(|(p, _)| p.as_str().starts_with(prefix))
-            .filter(|(_, r)| {
-                types
-                    .as_ref()
-                    .is_none_or(|ts| ts.contains(&r.resource_type.as_str()))
-            })
-            .map(|(p, r)| ResourceInfo {
+        let selected = |r: &Resource| {
+            let rt = r.resource_type.as_str();
+            types.as_ref().is_none_or(|ts| ts.contains(&rt))
+        };
+        let start = options.path_start.as_deref();
+        let pages = (options.page, options.per_page);
+        items::list(&data.resources, start, pages, |p, r| {
+            selected(r).then(|| ResourceInfo {
                 path: p.clone(),
                 resource_type: r.resource_type.clone(),
                 description: None,
                 value: Some(r.value.clone()),
-            });
-        Ok(page(items, options.page, options.per_page))
+            })
+        })
     }
 }

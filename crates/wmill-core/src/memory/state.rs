@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::{ItemPath, Result, STATE_RESOURCE_TYPE, StateStore};
 
 use super::in_memory::InMemory;
+use super::interpolation::interpolate;
 
 #[async_trait]
 impl StateStore for InMemory {
@@ -19,8 +20,10 @@ impl StateStore for InMemory {
 
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
         // Read as the server reads it: interpolated (`$var:` / `$res:` references resolved).
-        let raw = self.raw_resource(path);
-        raw.map(|v| self.interpolate(&v)).transpose()
+        match self.raw_resource(path) {
+            Some(raw) => interpolate(self, raw).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn set_state_at(&self, path: &ItemPath, value: &Value) -> Result<()> {

@@ -8,7 +8,7 @@ use crate::{
 };
 
 use super::in_memory::{InMemory, Variable};
-use super::listing::page;
+use super::items;
 
 impl InMemory {
     /// The value of the variable at `path`, if this backend holds it.
@@ -63,28 +63,20 @@ impl VariableStore for InMemory {
     }
 
     async fn delete_variable(&self, path: &ItemPath) -> Result<()> {
-        self.mutate(|data| {
-            data.variables
-                .remove(path)
-                .map(|_| ())
-                .ok_or_else(|| Error::not_found(ItemKind::Variable, path.as_str()))
-        })
+        self.mutate(|data| items::remove(&mut data.variables, ItemKind::Variable, path))
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        crate::validate_paging(options.page, options.per_page)?;
         let data = self.inner.data.lock();
-        let prefix = options.path_start.as_deref().unwrap_or("");
-        let items = data
-            .variables
-            .iter()
-            .filter(|(p, _)| p.as_str().starts_with(prefix))
-            .map(|(p, v)| VariableInfo {
+        let start = options.path_start.as_deref();
+        let pages = (options.page, options.per_page);
+        items::list(&data.variables, start, pages, |p, v| {
+            Some(VariableInfo {
                 path: p.clone(),
                 is_secret: v.is_secret,
                 description: v.description.clone(),
                 value: (!v.is_secret).then(|| v.value.clone()),
-            });
-        Ok(page(items, options.page, options.per_page))
+            })
+        })
     }
 }

@@ -1,16 +1,11 @@
 //! [`MockOverlay`] itself: the file's backend over the server's, and how reads fall through.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
-use serde_json::Value;
-
-use crate::memory::{Budget, check_depth};
-use crate::{Backend, Error, InMemory, ItemKind, ItemPath, ResourceStore, Result, VariableStore};
+use crate::memory::{Referent, Referents};
+use crate::{Backend, Error, InMemory, ItemKind, ItemPath, Result};
 
 /// The environment variable naming the mock-API file (the Python and TypeScript clients' name).
 pub const MOCKED_API_FILE_VAR: &str = "WM_MOCKED_API_FILE";
@@ -75,21 +70,11 @@ const MAX_LIST_PAGES: u32 = 1000;
 /// assert_eq!(server.get_variable(&p("u/me/region")?).await?, "eu-west-1"); // untouched
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct MockOverlay {
     pub(super) mock: InMemory,
     pub(super) base: Arc<dyn Backend>,
     pub(super) state_path: Option<ItemPath>,
-}
-
-impl fmt::Debug for MockOverlay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockOverlay")
-            .field("mock", &self.mock)
-            .field("base", &self.base)
-            .field("state_path", &self.state_path)
-            .finish()
-    }
 }
 
 impl MockOverlay {
@@ -138,79 +123,6 @@ impl MockOverlay {
         self.mock.mock_file()
     }
 
-    /// A mocked value with its `$var:` / `$res:` references resolved through the overlay.
-    fn resolve<'a>(
-        &'a self,
-        value: &'a Value,
-        depth: usize,
-        budget: &'a mut Budget,
-    ) -> BoxFuture<'a, Result<Value>> {
-        async move {
-            check_depth(depth)?;
-            let referenced = depth > 0;
-            Ok(match value {
-                Value::String(s) => {
-                    if let Some(var) = s.strip_prefix("$var:") {
-                        let path = ItemPath::parse(var)?;
-                        let v = self.get_variable(&path).await?;
-                        budget.take(v.len())?;
-                        Value::String(v)
-                    } else if let Some(res) = s.strip_prefix("$res:") {
-                        let path = ItemPath::parse(res)?;
-                        match self.mock.raw_resource(&path) {
-                            Some(inner) => self.resolve(&inner, depth + 1, budget).await?,
-                            None => {
-                                // Already resolved by the backend: counted as one value.
-                                let v = self.base.get_resource(&path).await?;
-                                budget.take(v.to_string().len())?;
-                                v
-                            }
-                        }
-                    } else {
-                        if referenced {
-                            budget.take(s.len())?;
-                        }
-                        value.clone()
-                    }
-                }
-                Value::Array(items) => {
-                    if referenced {
-                        budget.take(0)?;
-                    }
-                    let mut out = Vec::with_capacity(items.len());
-                    for item in items {
-                        out.push(self.resolve(item, depth, budget).await?);
-                    }
-                    Value::Array(out)
-                }
-                Value::Object(map) => {
-                    if referenced {
-                        budget.take(map.keys().map(String::len).sum())?;
-                    }
-                    let mut out = serde_json::Map::with_capacity(map.len());
-                    for (k, v) in map {
-                        out.insert(k.clone(), self.resolve(v, depth, budget).await?);
-                    }
-                    Value::Object(out)
-                }
-                other => {
-                    if referenced {
-                        budget.take(0)?;
-                    }
-                    other.clone()
-                }
-            })
-        }
-        .boxed()
-    }
-
-    pub(super) async fn resolved(&self, raw: Value) -> Result<Value> {
-        if !has_reference(&raw) {
-            return Ok(raw);
-        }
-        self.resolve(&raw, 0, &mut Budget::default()).await
-    }
-
     /// An item the mock does not hold cannot be deleted: `Unsupported` when the backend holds
     /// it (a delete never reaches the backend), else `NotFound`.
     pub(super) fn refuse_delete(
@@ -229,12 +141,13 @@ impl MockOverlay {
     }
 }
 
-fn has_reference(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.starts_with("$var:") || s.starts_with("$res:"),
-        Value::Array(items) => items.iter().any(has_reference),
-        Value::Object(map) => map.values().any(has_reference),
-        _ => false,
+/// A mocked resource's references name the mock's items first, then the backend's.
+impl Referents for MockOverlay {
+    async fn referent(&self, path: &ItemPath) -> Result<Referent> {
+        Ok(match self.mock.raw_resource(path) {
+            Some(raw) => Referent::Raw(raw),
+            None => Referent::Resolved(self.base.get_resource(path).await?),
+        })
     }
 }
 

@@ -6,10 +6,10 @@ use std::future::Future;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::memory::page;
+use crate::memory::{interpolate, page};
 use crate::{
-    Error, ItemKind, ItemPath, ListResources, ListVariables, ResourceInfo, ResourceStore, Result,
-    SetVariableOptions, StateStore, VariableInfo, VariableStore,
+    Backend, Error, ItemKind, ItemPath, ListResources, ListVariables, ResourceInfo, ResourceStore,
+    Result, SetVariableOptions, StateStore, VariableInfo, VariableStore,
 };
 
 use super::mock_overlay::{LIST_BATCH, MockOverlay, exists, read_all};
@@ -47,21 +47,12 @@ impl VariableStore for MockOverlay {
     }
 
     async fn list_variables(&self, options: &ListVariables) -> Result<Vec<VariableInfo>> {
-        let stores: [&dyn VariableStore; 2] = [&*self.base, &self.mock];
         let pages = (options.page, options.per_page);
-        merged_page(
-            stores,
-            pages,
-            |v: &VariableInfo| v.path.clone(),
-            |store, n| {
-                let q = ListVariables {
-                    path_start: options.path_start.clone(),
-                    page: Some(n),
-                    per_page: Some(LIST_BATCH),
-                };
-                async move { store.list_variables(&q).await }
-            },
-        )
+        let key = |v: &VariableInfo| v.path.clone();
+        self.merged_page(pages, key, |store, n| {
+            let q = options.clone().page(n, LIST_BATCH);
+            async move { store.list_variables(&q).await }
+        })
         .await
     }
 }
@@ -71,7 +62,7 @@ impl VariableStore for MockOverlay {
 impl ResourceStore for MockOverlay {
     async fn get_resource(&self, path: &ItemPath) -> Result<Value> {
         match self.mock.raw_resource(path) {
-            Some(raw) => self.resolved(raw).await,
+            Some(raw) => interpolate(self, raw).await,
             None => self.base.get_resource(path).await,
         }
     }
@@ -99,22 +90,12 @@ impl ResourceStore for MockOverlay {
     }
 
     async fn list_resources(&self, options: &ListResources) -> Result<Vec<ResourceInfo>> {
-        let stores: [&dyn ResourceStore; 2] = [&*self.base, &self.mock];
         let pages = (options.page, options.per_page);
-        merged_page(
-            stores,
-            pages,
-            |r: &ResourceInfo| r.path.clone(),
-            |store, n| {
-                let q = ListResources {
-                    resource_type: options.resource_type.clone(),
-                    path_start: options.path_start.clone(),
-                    page: Some(n),
-                    per_page: Some(LIST_BATCH),
-                };
-                async move { store.list_resources(&q).await }
-            },
-        )
+        let key = |r: &ResourceInfo| r.path.clone();
+        self.merged_page(pages, key, |store, n| {
+            let q = options.clone().page(n, LIST_BATCH);
+            async move { store.list_resources(&q).await }
+        })
         .await
     }
 }
@@ -134,7 +115,7 @@ impl StateStore for MockOverlay {
 
     async fn get_state_at(&self, path: &ItemPath) -> Result<Option<Value>> {
         match self.mock.raw_resource(path) {
-            Some(raw) => self.resolved(raw).await.map(Some),
+            Some(raw) => interpolate(self, raw).await.map(Some),
             None => self.base.get_state_at(path).await,
         }
     }
@@ -155,24 +136,26 @@ impl StateStore for MockOverlay {
     }
 }
 
-/// One page (`pages`: page number and size) of the items of both `stores` (the backend's, then
-/// the mock's, which win on a shared path), each read in full with `fetch(store, page_no)`.
-async fn merged_page<'s, S, T, Fut>(
-    stores: [&'s S; 2],
-    pages: (Option<u32>, Option<u32>),
-    key: impl Fn(&T) -> ItemPath + Copy + Send,
-    fetch: impl Fn(&'s S, u32) -> Fut + Send + Sync,
-) -> Result<Vec<T>>
-where
-    S: ?Sized + Sync,
-    T: Send,
-    Fut: Future<Output = Result<Vec<T>>> + Send,
-{
-    let mut all = BTreeMap::new();
-    for store in stores {
-        all.extend(read_all(|n| fetch(store, n), key).await?);
+impl MockOverlay {
+    /// One page (`pages`: page number and size) of the items of the backend and the mock (which
+    /// wins on a shared path), each read in full with `fetch(store, page_no)`.
+    async fn merged_page<'s, T, Fut>(
+        &'s self,
+        pages: (Option<u32>, Option<u32>),
+        key: impl Fn(&T) -> ItemPath + Copy + Send,
+        fetch: impl Fn(&'s dyn Backend, u32) -> Fut + Send + Sync,
+    ) -> Result<Vec<T>>
+    where
+        T: Send,
+        Fut: Future<Output = Result<Vec<T>>> + Send,
+    {
+        let stores: [&dyn Backend; 2] = [&*self.base, &self.mock];
+        let mut all = BTreeMap::new();
+        for store in stores {
+            all.extend(read_all(|n| fetch(store, n), key).await?);
+        }
+        Ok(page(all.into_values(), pages.0, pages.1))
     }
-    Ok(page(all.into_values(), pages.0, pages.1))
 }
 
 /// Deletes an item the mock holds (`in_mock`: run `delete`); an item only the backend holds
