@@ -9,8 +9,9 @@ use futures_util::FutureExt;
 use crate::{Args, FlowVersion, ItemPath, Result, ScriptHash};
 
 use super::in_memory::InMemory;
+use super::jobs::StartedJob;
 use super::jobs::{JobFn, Outcome};
-use super::jobs::{Runnable, StartedJob};
+use crate::Runnable;
 
 impl InMemory {
     /// Registers the script run by `run_script_by_path*` at `path`. The closure gets the job's
