@@ -96,15 +96,17 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Builder methods that set one optional field: each row
-/// `name(arg: Type) => field = value;` is `#[must_use] pub fn name(mut self, arg: Type) -> Self`
-/// setting `self.field = Some(value)`.
+/// Builder methods that set one field: each row `name(arg: Type) => field = value;` is
+/// `#[must_use] pub fn name(mut self, arg: Type) -> Self` setting the optional field to
+/// `Some(value)`; a row `name(arg: Type) => field: value;` sets the field to `value` as it is.
 macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+    (@value = $value:expr) => { Some($value) };
+    (@value : $value:expr) => { $value };
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident $op:tt $value:expr;)*) => {$(
         $(#[$doc])*
         #[must_use]
         pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = Some($value);
+            self.$field = setters!(@value $op $value);
             self
         }
     )*};

@@ -98,6 +98,22 @@ impl Windmill {
         effective
     }
 
+    /// `POST jobs/{route}/{p|h|f|fv}/{path, hash or version}`, the request that starts
+    /// `target` (`route`: `run`, or `run_wait_result` for a synchronous run), before its options
+    /// ([`run_params`](Self::run_params)) and its arguments.
+    pub(crate) fn run_call(&self, route: &str, target: Target<'_>) -> Call<'_> {
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit(route),
+                Seg::Lit(target.letter()),
+                target.seg(),
+            ],
+        )
+    }
+
     /// Adds every option of `options` (already [checked](RunOptions::check_for) against the
     /// endpoint, links filled in) to a start request's query string.
     pub(crate) fn run_params<'c>(call: Call<'c>, options: &RunOptions) -> Result<Call<'c>> {
@@ -151,17 +167,7 @@ impl Windmill {
         let effective = self.effective_options(target, options, job_id);
         effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let call = self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("run"),
-                Seg::Lit(target.letter()),
-                target.seg(),
-            ],
-        );
-        let call = Self::run_params(call, &effective)?
+        let call = Self::run_params(self.run_call("run", target), &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent
