@@ -118,9 +118,9 @@ impl Windmill {
 
 /// Jobs over `jobs/*` and `jobs_u/*`.
 ///
-/// - `start` (and the `run_*_async` that call it): `POST jobs/run/{p|h|f|fv}/{path, hash or version}` with the args as the
-///   JSON body and the options in the query string (the table on
-///   [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
+/// - `start` (and the `run_*_async` that call it): `POST jobs/run/{p|h|f|fv}/{path, hash or
+///   version}` with the args as the JSON body and the options in the query string (the table
+///   on [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
 ///   `InvalidInput` before any request); 201 with the id as text.
 /// - `run` (and the synchronous `run_*` that call it): see the crate docs, "Waiting for jobs".
 /// - Each start or run is in a span named after the per-kind call (`run_script_by_path_async`,

@@ -213,8 +213,8 @@ impl RunOptions {
 impl RunOptions {
     /// What a synchronous run returns for the result `value` of the job `job_id`:
     /// [`Error::NullResult`] when [`assert_result_is_not_none`](RunOptions::assert_result_is_not_none)
-    /// is set and `value` is `null`, else `value`. Backends that implement the synchronous
-    /// `run_*` methods themselves call it on the result they return.
+    /// is set and `value` is `null`, else `value`. Backends that override
+    /// [`JobRunner::run`](crate::JobRunner::run) call it on the result they return.
     ///
     /// ```
     /// use serde_json::json;
