@@ -69,6 +69,8 @@ macro_rules! __forward_impl {
                 $crate::__private::stream_or_error(self, |$this| Ok($to.job_logs_from(id, offset)))
             }
         };
+            [async] start(target: $crate::Runnable, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
+            [async] run(target: $crate::Runnable, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::__private::Value> [.await];
             [async] run_script_by_path_async(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
             [async] run_script_by_hash_async(hash: &$crate::ScriptHash, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];
             [async] run_flow_async(path: &$crate::ItemPath, args: $crate::Args, options: &$crate::RunOptions) -> $crate::Result<$crate::JobId> [.await];

@@ -35,7 +35,7 @@
 //! | [`VariableStore`] | `get_variable`, `set_variable`, `delete_variable`, `list_variables` | [`VariableStoreListExt`] (every page as a stream) |
 //! | [`ResourceStore`] | `get_resource`, `set_resource`, `delete_resource`, `list_resources` | [`ResourceStoreExt`], [`ResourceStoreListExt`] |
 //! | [`StateStore`] | `get_state`, `set_state`, `get_state_at`, `set_state_at` | [`StateStoreExt`] |
-//! | [`JobRunner`] | `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]); `cancel_job_in_background` | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams), [`StartJobs`] ([`JobHandle`]s, [`run_batch`]) |
+//! | [`JobRunner`] | `start` and `run` (a [`Runnable`]: the one start a backend implements), `run_script_by_path[_async]`, `run_script_by_hash[_async]`, `run_flow[_async]`, `wait_job`, `get_result`, `get_job_status`, `cancel_job`, `get_job` (a typed [`Job`]), `list_jobs_page`, `run_flow_by_version[_async]`; logs: `get_job_logs`, `get_log_update`, `job_logs_from`, `get_flow_all_logs` ([`logs`]); `cancel_job_in_background` | [`JobRunnerExt`] (`job_logs`), [`JobRunnerListExt`] (job streams), [`StartJobs`] ([`JobHandle`]s, [`run_batch`]) |
 //!
 //! All four are object safe (`Arc<dyn VariableStore>`), `Send + Sync`, and forwarded through
 //! `Arc` and `Box`. [`Backend`] is all four at once. Methods take validated types
@@ -96,15 +96,17 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Builder methods that set one optional field: each row
-/// `name(arg: Type) => field = value;` is `#[must_use] pub fn name(mut self, arg: Type) -> Self`
-/// setting `self.field = Some(value)`.
+/// Builder methods that set one field: each row `name(arg: Type) => field = value;` is
+/// `#[must_use] pub fn name(mut self, arg: Type) -> Self` setting the optional field to
+/// `Some(value)`; a row `name(arg: Type) => field: value;` sets the field to `value` as it is.
 macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+    (@value = $value:expr) => { Some($value) };
+    (@value : $value:expr) => { $value };
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident $op:tt $value:expr;)*) => {$(
         $(#[$doc])*
         #[must_use]
         pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = Some($value);
+            self.$field = setters!(@value $op $value);
             self
         }
     )*};
@@ -162,8 +164,8 @@ pub use error::{
 pub use handle::{CANCEL_ON_DROP_REASON, CancelOnDrop, JobGuard, JobHandle, StartJobs};
 pub use ids::{JobId, ScriptHash};
 pub use job::{
-    Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, WaitOptions, WaitStrategy,
-    to_args,
+    Args, JobRunner, JobRunnerExt, JobStatus, PollSchedule, RunOptions, Runnable, WaitOptions,
+    WaitStrategy, to_args,
 };
 pub use job_model::{
     FlowApprover, FlowStatus, FlowStep, FlowStepStatus, Job, JobKind, JobState, Timestamp,
@@ -180,7 +182,7 @@ pub use local::{
     get_shared_state, set_shared_state, stream_result, write_result_stream,
 };
 pub use logs::{LogCallback, LogChunk, LogForward, LogSink, LogStream, LogUpdate};
-pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Runnable, Spawner, StartedJob};
+pub use memory::{DEFAULT_STATE_PATH, InMemory, JobLog, Spawner, StartedJob};
 pub use overlay::{MOCKED_API_FILE_VAR, MOCKED_API_PERSIST_VAR, MockApiSettings, MockOverlay};
 pub use path::{AsItemPath, ItemPath, Workspace};
 pub use resource::{ListResources, ResourceInfo, ResourceStore, ResourceStoreExt};

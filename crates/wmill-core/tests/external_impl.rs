@@ -11,9 +11,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use wmill_core::{
     Args, InMemory, ItemPath, Job, JobCursor, JobId, JobQuery, JobRunner, JobStatus, JobSummary,
-    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions,
-    ScriptHash, SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions,
-    conformance,
+    ListResources, ListVariables, Page, ResourceInfo, ResourceStore, Result, RunOptions, Runnable,
+    SetVariableOptions, StateStore, VariableInfo, VariableStore, WaitOptions, conformance,
 };
 
 #[derive(Debug, Default)]
@@ -93,31 +92,13 @@ impl StateStore for Counting {
     }
 }
 
-/// The required methods, `get_job` and the job listing page: the synchronous runs use the trait's default
-/// implementations.
+/// The required methods, `get_job` and the job listing page: the per-kind starts and the
+/// synchronous runs use the trait's default implementations (through `start`).
 #[async_trait]
 impl JobRunner for Counting {
-    async fn run_script_by_path_async(
-        &self,
-        p: &ItemPath,
-        a: Args,
-        o: &RunOptions,
-    ) -> Result<JobId> {
+    async fn start(&self, r: Runnable, a: Args, o: &RunOptions) -> Result<JobId> {
         self.tick();
-        self.inner.run_script_by_path_async(p, a, o).await
-    }
-    async fn run_script_by_hash_async(
-        &self,
-        h: &ScriptHash,
-        a: Args,
-        o: &RunOptions,
-    ) -> Result<JobId> {
-        self.tick();
-        self.inner.run_script_by_hash_async(h, a, o).await
-    }
-    async fn run_flow_async(&self, p: &ItemPath, a: Args, o: &RunOptions) -> Result<JobId> {
-        self.tick();
-        self.inner.run_flow_async(p, a, o).await
+        self.inner.start(r, a, o).await
     }
     async fn wait_job(&self, id: &JobId, o: &WaitOptions) -> Result<Value> {
         self.tick();
@@ -168,23 +149,7 @@ struct OnlyRequired;
 
 #[async_trait]
 impl JobRunner for OnlyRequired {
-    async fn run_script_by_path_async(
-        &self,
-        _: &ItemPath,
-        _: Args,
-        _: &RunOptions,
-    ) -> Result<JobId> {
-        Ok(JobId::from_u128(1))
-    }
-    async fn run_script_by_hash_async(
-        &self,
-        _: &ScriptHash,
-        _: Args,
-        _: &RunOptions,
-    ) -> Result<JobId> {
-        Ok(JobId::from_u128(1))
-    }
-    async fn run_flow_async(&self, _: &ItemPath, _: Args, _: &RunOptions) -> Result<JobId> {
+    async fn start(&self, _: Runnable, _: Args, _: &RunOptions) -> Result<JobId> {
         Ok(JobId::from_u128(1))
     }
     async fn wait_job(&self, _: &JobId, _: &WaitOptions) -> Result<Value> {

@@ -11,8 +11,8 @@ use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 use wmill_core::{
     BatchJob, BatchOptions, CANCEL_ON_DROP_REASON, CancelOnDrop, Error, InMemory, ItemPath,
-    JobHandle, JobId, JobRunner, JobStatus, MockJobRunner, RunOptions, StartJobs, WaitOptions,
-    run_batch, run_batch_on, to_args,
+    JobHandle, JobId, JobRunner, JobStatus, MockJobRunner, RunOptions, Runnable, StartJobs,
+    WaitOptions, run_batch, run_batch_on, to_args,
 };
 
 fn p(s: &str) -> ItemPath {
@@ -258,33 +258,13 @@ fn counting(inner: InMemory) -> Counting {
 
 #[async_trait::async_trait]
 impl JobRunner for Counting {
-    async fn run_script_by_path_async(
+    async fn start(
         &self,
-        path: &ItemPath,
+        target: Runnable,
         args: wmill_core::Args,
         options: &RunOptions,
     ) -> wmill_core::Result<JobId> {
-        self.inner
-            .run_script_by_path_async(path, args, options)
-            .await
-    }
-    async fn run_script_by_hash_async(
-        &self,
-        hash: &wmill_core::ScriptHash,
-        args: wmill_core::Args,
-        options: &RunOptions,
-    ) -> wmill_core::Result<JobId> {
-        self.inner
-            .run_script_by_hash_async(hash, args, options)
-            .await
-    }
-    async fn run_flow_async(
-        &self,
-        path: &ItemPath,
-        args: wmill_core::Args,
-        options: &RunOptions,
-    ) -> wmill_core::Result<JobId> {
-        self.inner.run_flow_async(path, args, options).await
+        self.inner.start(target, args, options).await
     }
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> wmill_core::Result<Value> {
         // The guard of the wait is this backend's, so its cancel is counted too.
@@ -352,25 +332,9 @@ async fn the_default_background_cancel_is_unsupported() {
     struct Minimal;
     #[async_trait::async_trait]
     impl JobRunner for Minimal {
-        async fn run_script_by_path_async(
+        async fn start(
             &self,
-            _: &ItemPath,
-            _: wmill_core::Args,
-            _: &RunOptions,
-        ) -> wmill_core::Result<JobId> {
-            Ok(JobId::from_u128(1))
-        }
-        async fn run_script_by_hash_async(
-            &self,
-            _: &wmill_core::ScriptHash,
-            _: wmill_core::Args,
-            _: &RunOptions,
-        ) -> wmill_core::Result<JobId> {
-            Ok(JobId::from_u128(1))
-        }
-        async fn run_flow_async(
-            &self,
-            _: &ItemPath,
+            _: Runnable,
             _: wmill_core::Args,
             _: &RunOptions,
         ) -> wmill_core::Result<JobId> {

@@ -6,65 +6,51 @@ use reqwest::Method;
 use serde_json::Value;
 use wmill_core::{
     Args, Error, ItemKind, ItemPath, JobId, JobRunner, Result, RetryPolicy, RunEndpoint,
-    RunOptions, ScriptHash,
+    RunOptions, Runnable, ScriptHash,
 };
 
 use crate::client::Windmill;
 use crate::transport::{Request as Call, RetryMode, status_error};
 use crate::urls::Seg;
 
-/// What a job runs.
+/// What a job runs, as the start requests name it: a [`Runnable`] with its endpoint letter
+/// and its URL segment.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Target<'a> {
-    /// A script by path (`p`).
-    Path(&'a ItemPath),
-    /// A script version by hash (`h`).
-    Hash(&'a ScriptHash),
-    /// A flow by path (`f`).
-    Flow(&'a ItemPath),
-    /// A saved flow version (`fv`), its id as text.
-    FlowVersion(&'a str),
-}
+pub(crate) struct Target<'a>(pub(crate) &'a Runnable);
 
 impl<'a> Target<'a> {
+    /// The endpoint letter: `p` (script by path), `h` (by hash), `f` (flow), `fv` (flow
+    /// version).
     pub(crate) fn letter(&self) -> &'static str {
-        match self {
-            Target::Path(_) => "p",
-            Target::Hash(_) => "h",
-            Target::Flow(_) => "f",
-            Target::FlowVersion(_) => "fv",
+        match self.0 {
+            Runnable::ScriptPath(_) => "p",
+            Runnable::ScriptHash(_) => "h",
+            Runnable::Flow(_) => "f",
+            Runnable::FlowVersion(_) => "fv",
         }
     }
 
     /// The asynchronous start endpoint (`jobs/run/...`), whose options are checked.
     pub(crate) fn endpoint(&self) -> RunEndpoint {
-        match self {
-            Target::Path(_) => RunEndpoint::ScriptByPath,
-            Target::Hash(_) => RunEndpoint::ScriptByHash,
-            Target::Flow(_) => RunEndpoint::FlowByPath,
-            Target::FlowVersion(_) => RunEndpoint::FlowByVersion,
-        }
+        self.0.endpoint()
     }
 
+    /// The last segment of the request path: the path, hash or version.
     pub(crate) fn seg(&self) -> Seg<'a> {
-        match self {
-            Target::Path(p) | Target::Flow(p) => Seg::Item(p),
-            Target::Hash(h) => Seg::One(h.as_str()),
-            Target::FlowVersion(v) => Seg::One(v),
+        match self.0 {
+            Runnable::ScriptPath(p) | Runnable::Flow(p) => Seg::Item(p),
+            Runnable::ScriptHash(h) => Seg::One(h.as_str()),
+            Runnable::FlowVersion(v) => Seg::Int(v.get()),
         }
     }
 
     pub(crate) fn is_flow(&self) -> bool {
-        matches!(self, Target::Flow(_) | Target::FlowVersion(_))
+        self.0.is_flow()
     }
 
+    /// What a 404 names: the script or flow.
     pub(crate) fn missing(&self) -> (ItemKind, String) {
-        match self {
-            Target::Path(p) => (ItemKind::Script, p.as_str().to_owned()),
-            Target::Hash(h) => (ItemKind::Script, h.as_str().to_owned()),
-            Target::Flow(p) => (ItemKind::Flow, p.as_str().to_owned()),
-            Target::FlowVersion(v) => (ItemKind::Flow, format!("version {v}")),
-        }
+        self.0.item()
     }
 }
 
@@ -110,6 +96,22 @@ impl Windmill {
         effective.root_job = links.root;
         effective.job_id = job_id;
         effective
+    }
+
+    /// `POST jobs/{route}/{p|h|f|fv}/{path, hash or version}`, the request that starts
+    /// `target` (`route`: `run`, or `run_wait_result` for a synchronous run), before its options
+    /// ([`run_params`](Self::run_params)) and its arguments.
+    pub(crate) fn run_call(&self, route: &str, target: Target<'_>) -> Call<'_> {
+        self.call(
+            Method::POST,
+            &[
+                Seg::Ws,
+                Seg::Lit("jobs"),
+                Seg::Lit(route),
+                Seg::Lit(target.letter()),
+                target.seg(),
+            ],
+        )
     }
 
     /// Adds every option of `options` (already [checked](RunOptions::check_for) against the
@@ -165,17 +167,7 @@ impl Windmill {
         let effective = self.effective_options(target, options, job_id);
         effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let call = self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("run"),
-                Seg::Lit(target.letter()),
-                target.seg(),
-            ],
-        );
-        let call = Self::run_params(call, &effective)?
+        let call = Self::run_params(self.run_call("run", target), &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent

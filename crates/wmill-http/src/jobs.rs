@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::{Value, json};
+use tracing::{Instrument, Span};
 use wmill_core::{
-    Args, CancelOnDrop, Error, FlowVersion, ItemPath, Job, JobId, JobRunner, JobStatus, LogChunk,
-    LogUpdate, Result, RunOptions, ScriptHash, WaitOptions,
+    Args, CancelOnDrop, Error, ItemPath, Job, JobId, JobRunner, JobStatus, LogChunk, LogUpdate,
+    Result, RunOptions, Runnable, WaitOptions,
 };
 
 use crate::client::Windmill;
 use crate::job_start::Target;
-use crate::urls::Seg;
 
 /// The default reason of [`JobRunner::cancel_job`].
 const DEFAULT_CANCEL_REASON: &str = "cancelled via cancel_job method";
@@ -65,22 +65,38 @@ impl Windmill {
         })
     }
 
+    /// The span of a start (`wait`: a synchronous run) of `target`: named after the per-kind
+    /// call (`run_script_by_path_async`, `run_flow`, ...), with the workspace, what runs, and the
+    /// job id once it is known (recorded by [`started`](crate::job_start::started)).
+    fn run_span(&self, target: &Runnable, wait: bool) -> Span {
+        let workspace = self.workspace().as_str();
+        macro_rules! span {
+            ($name:literal, $($what:tt)*) => {
+                tracing::info_span!($name, workspace, $($what)*, job_id = tracing::field::Empty)
+            };
+        }
+        match (target, wait) {
+            (Runnable::ScriptPath(p), false) => {
+                span!("run_script_by_path_async", path = p.as_str())
+            }
+            (Runnable::ScriptPath(p), true) => span!("run_script_by_path", path = p.as_str()),
+            (Runnable::ScriptHash(h), false) => {
+                span!("run_script_by_hash_async", hash = h.as_str())
+            }
+            (Runnable::ScriptHash(h), true) => span!("run_script_by_hash", hash = h.as_str()),
+            (Runnable::Flow(p), false) => span!("run_flow_async", path = p.as_str()),
+            (Runnable::Flow(p), true) => span!("run_flow", path = p.as_str()),
+            (Runnable::FlowVersion(v), false) => span!("run_flow_by_version_async", version = %v),
+            (Runnable::FlowVersion(v), true) => span!("run_flow_by_version", version = %v),
+        }
+    }
+
     /// Cancels a job with an explicit reason, bounded by `timeout`; errors are only logged
     /// (used on wait timeouts).
     #[tracing::instrument(name = "cleanup_cancel", skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub(crate) async fn cancel_quietly(&self, id: &JobId, reason: &str, timeout: Duration) {
-        let ids = id.to_string();
         let call = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("queue"),
-                    Seg::Lit("cancel"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_request(Method::POST, &["jobs_u", "queue", "cancel"], id)
             .timeout(timeout)
             .json(&json!({ "reason": reason }));
         let result = match call {
@@ -102,11 +118,13 @@ impl Windmill {
 
 /// Jobs over `jobs/*` and `jobs_u/*`.
 ///
-/// - `run_*_async`: `POST jobs/run/{p|h|f|fv}/{path, hash or version}` with the args as the
-///   JSON body and the options in the query string (the table on
-///   [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
+/// - `start` (and the `run_*_async` that call it): `POST jobs/run/{p|h|f|fv}/{path, hash or
+///   version}` with the args as the JSON body and the options in the query string (the table
+///   on [`RunOptions`](wmill_core::RunOptions); an option the endpoint does not take is
 ///   `InvalidInput` before any request); 201 with the id as text.
-/// - `run_*` (synchronous): see the crate docs, "Waiting for jobs".
+/// - `run` (and the synchronous `run_*` that call it): see the crate docs, "Waiting for jobs".
+/// - Each start or run is in a span named after the per-kind call (`run_script_by_path_async`,
+///   `run_flow`, ...), with the workspace, the path, hash or version, and the job id.
 /// - `wait_job`: see [`WaitStrategy`](wmill_core::WaitStrategy) and the crate docs.
 /// - `get_result`: `GET jobs_u/completed/get_result/{id}`.
 /// - `get_job`: `GET jobs_u/get/{id}?no_logs=true&no_code=true`, read into the typed
@@ -129,85 +147,16 @@ impl Windmill {
 ///   thread of its own during a shutdown or outside any runtime), bounded by 5 s.
 #[async_trait]
 impl JobRunner for Windmill {
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
-    async fn run_script_by_path_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start_remembered(Target::Path(path), &args, options)
+    async fn start(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<JobId> {
+        self.start_remembered(Target(&target), &args, options)
+            .instrument(self.run_span(&target, false))
             .await
     }
 
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
-    async fn run_script_by_hash_async(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start_remembered(Target::Hash(hash), &args, options)
+    async fn run(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        self.run_sync(Target(&target), args, options)
+            .instrument(self.run_span(&target, true))
             .await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
-    async fn run_flow_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start_remembered(Target::Flow(path), &args, options)
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
-    async fn run_script_by_path(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.run_sync(Target::Path(path), args, options).await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), hash = hash.as_str(), job_id = tracing::field::Empty))]
-    async fn run_script_by_hash(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.run_sync(Target::Hash(hash), args, options).await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), path = path.as_str(), job_id = tracing::field::Empty))]
-    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
-        self.run_sync(Target::Flow(path), args, options).await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
-    async fn run_flow_by_version_async(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        let v = version.to_string();
-        self.start_remembered(Target::FlowVersion(&v), &args, options)
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), version = %version, job_id = tracing::field::Empty))]
-    async fn run_flow_by_version(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        let v = version.to_string();
-        self.run_sync(Target::FlowVersion(&v), args, options).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]

@@ -99,6 +99,8 @@ pub(crate) enum Seg<'a> {
     Item(&'a ItemPath),
     /// One segment, fully percent-encoded (a `/` inside becomes `%2F`).
     One(&'a str),
+    /// A number (a flow version), as its decimal text.
+    Int(i64),
 }
 
 /// Refuses a segment that no URL may carry: control characters (a URL parser drops tabs and
@@ -129,7 +131,7 @@ pub(crate) fn check_segments(segs: &[Seg<'_>]) -> Result<()> {
         match seg {
             // Literals are the crate's own constants, item paths and the workspace are
             // validated types: only free text needs the check.
-            Seg::Lit(_) | Seg::Ws | Seg::Item(_) => {}
+            Seg::Lit(_) | Seg::Ws | Seg::Item(_) | Seg::Int(_) => {}
             Seg::One(s) => check_segment(s)?,
         }
     }
@@ -149,6 +151,7 @@ impl Windmill {
                     path.push(self.inner.workspace.as_str());
                 }
                 Seg::Item(p) => p.segments().for_each(|s| path.push(s)),
+                Seg::Int(n) => path.push(&n.to_string()),
             }
         }
         path.finish(base)
@@ -206,6 +209,9 @@ mod tests {
                     }
                     Seg::Item(path) => {
                         p.extend(path.segments());
+                    }
+                    Seg::Int(n) => {
+                        p.push(&n.to_string());
                     }
                 }
             }

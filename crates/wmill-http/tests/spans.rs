@@ -18,8 +18,8 @@ use support::*;
 use trace_capture::{Capture, EventRec, field};
 use wiremock::{Mock, ResponseTemplate};
 use wmill_core::{
-    ItemPath, JobId, JobRunner, PollSchedule, ResourceStore, RunOptions, SetVariableOptions,
-    StateStore, VariableStore, WaitOptions, WaitStrategy, to_args,
+    FlowVersion, ItemPath, JobId, JobRunner, PollSchedule, ResourceStore, RunOptions, Runnable,
+    ScriptHash, SetVariableOptions, StateStore, VariableStore, WaitOptions, WaitStrategy, to_args,
 };
 
 fn p(s: &str) -> ItemPath {
@@ -290,6 +290,45 @@ async fn job_calls_carry_the_job_id_once_known() {
         assert_eq!(capture.attempts(&span), [("1".into(), "200".into())]);
     }
     capture.assert_no_secret(&[TOKEN, ARG, RESULT, "no longer needed"]);
+}
+
+#[tokio::test]
+async fn start_names_its_span_after_the_per_kind_call() {
+    let server = server().await;
+    let hash = "0123456789abcdef";
+    call("POST", &format!("/api/w/ws/jobs/run/h/{hash}"))
+        .respond_with(text(201, JOB))
+        .expect(1)
+        .mount(&server)
+        .await;
+    call("POST", "/api/w/ws/jobs/run/fv/7")
+        .respond_with(text(201, JOB))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wm = client(&server);
+    let (capture, _guard) = Capture::install();
+    // `start` itself, and a per-kind start that calls it.
+    let by_hash = Runnable::ScriptHash(ScriptHash::parse(hash).unwrap());
+    assert_eq!(
+        wm.start(by_hash, Default::default(), &RunOptions::new())
+            .await
+            .unwrap(),
+        job()
+    );
+    wm.run_flow_by_version_async(FlowVersion::new(7), Default::default(), &RunOptions::new())
+        .await
+        .unwrap();
+
+    let start = capture.one("run_script_by_hash_async");
+    assert_eq!(field(&start, "workspace"), Some("ws"));
+    assert_eq!(field(&start, "hash"), Some(hash));
+    assert_eq!(field(&start, "job_id"), Some(JOB));
+    assert_eq!(capture.attempts(&start), [("1".into(), "201".into())]);
+    let version = capture.one("run_flow_by_version_async");
+    assert_eq!(field(&version, "version"), Some("7"));
+    assert_eq!(field(&version, "job_id"), Some(JOB));
+    assert_eq!(capture.attempts(&version), [("1".into(), "201".into())]);
 }
 
 #[tokio::test]

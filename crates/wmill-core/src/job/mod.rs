@@ -3,6 +3,7 @@
 mod args;
 mod ext;
 mod options;
+mod runnable;
 mod runner;
 mod status;
 mod wait;
@@ -11,6 +12,7 @@ pub use args::{Args, to_args};
 pub(crate) use args::{from_result, json_kind};
 pub use ext::JobRunnerExt;
 pub use options::RunOptions;
+pub use runnable::Runnable;
 pub use runner::JobRunner;
 pub use status::JobStatus;
 pub use wait::{PollSchedule, WaitOptions, WaitStrategy};

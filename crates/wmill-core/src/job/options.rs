@@ -178,50 +178,43 @@ impl RunOptions {
         self
     }
 
-    /// Sets all the wait options of synchronous runs.
-    #[must_use]
-    pub fn wait(mut self, wait: WaitOptions) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// Makes a synchronous run (`run_script_by_path`, `run_script_by_hash`, `run_flow` and
-    /// their typed forms) fail with [`Error::NullResult`], naming the job, when the job
-    /// succeeds with a `null` result. Python's `assert_result_is_not_none`.
-    ///
-    /// The default is `false` everywhere, for the module functions and the backends' methods
-    /// alike. Python defaults it to `true` in its module functions and `false` in the
-    /// `Windmill` methods, so the same call behaves differently depending on where it is made;
-    /// here one default holds for every entry point. `false` because `null` is what a script
-    /// without a return value gives, and a typed run already refuses it where the type has no
-    /// room for it (`run_script_by_path_as::<u64>` on `null` is [`Error::Decode`]): the check
-    /// matters for untyped `Value` results, where you ask for it.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
-    /// use wmill_core::{Error, InMemory, ItemPath, JobRunner, RunOptions};
-    ///
-    /// let wm = InMemory::new();
-    /// wm.register_script("f/jobs/nothing", |_| async { Ok(serde_json::Value::Null) })?;
-    /// let path = ItemPath::parse("f/jobs/nothing")?;
-    /// assert!(wm.run_script_by_path(&path, Default::default(), &RunOptions::new()).await?.is_null());
-    /// let strict = RunOptions::new().assert_result_is_not_none(true);
-    /// let err = wm.run_script_by_path(&path, Default::default(), &strict).await.unwrap_err();
-    /// assert!(matches!(err, Error::NullResult { .. }));
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn assert_result_is_not_none(mut self, assert: bool) -> Self {
-        self.assert_result_is_not_none = assert;
-        self
+    setters! {
+        /// Sets all the wait options of synchronous runs.
+        wait(wait: WaitOptions) => wait: wait;
+        /// Makes a synchronous run (`run_script_by_path`, `run_script_by_hash`, `run_flow` and
+        /// their typed forms) fail with [`Error::NullResult`], naming the job, when the job
+        /// succeeds with a `null` result. Python's `assert_result_is_not_none`.
+        ///
+        /// The default is `false` everywhere, for the module functions and the backends' methods
+        /// alike. Python defaults it to `true` in its module functions and `false` in the
+        /// `Windmill` methods, so the same call behaves differently depending on where it is made;
+        /// here one default holds for every entry point. `false` because `null` is what a script
+        /// without a return value gives, and a typed run already refuses it where the type has no
+        /// room for it (`run_script_by_path_as::<u64>` on `null` is [`Error::Decode`]): the check
+        /// matters for untyped `Value` results, where you ask for it.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+        /// use wmill_core::{Error, InMemory, ItemPath, JobRunner, RunOptions};
+        ///
+        /// let wm = InMemory::new();
+        /// wm.register_script("f/jobs/nothing", |_| async { Ok(serde_json::Value::Null) })?;
+        /// let path = ItemPath::parse("f/jobs/nothing")?;
+        /// assert!(wm.run_script_by_path(&path, Default::default(), &RunOptions::new()).await?.is_null());
+        /// let strict = RunOptions::new().assert_result_is_not_none(true);
+        /// let err = wm.run_script_by_path(&path, Default::default(), &strict).await.unwrap_err();
+        /// assert!(matches!(err, Error::NullResult { .. }));
+        /// # Ok(()) }
+        /// ```
+        assert_result_is_not_none(assert: bool) => assert_result_is_not_none: assert;
     }
 }
 
 impl RunOptions {
     /// What a synchronous run returns for the result `value` of the job `job_id`:
     /// [`Error::NullResult`] when [`assert_result_is_not_none`](RunOptions::assert_result_is_not_none)
-    /// is set and `value` is `null`, else `value`. Backends that implement the synchronous
-    /// `run_*` methods themselves call it on the result they return.
+    /// is set and `value` is `null`, else `value`. Backends that override
+    /// [`JobRunner::run`](crate::JobRunner::run) call it on the result they return.
     ///
     /// ```
     /// use serde_json::json;

@@ -13,6 +13,7 @@ use crate::{
 
 use super::args::Args;
 use super::options::RunOptions;
+use super::runnable::Runnable;
 use super::status::JobStatus;
 use super::wait::WaitOptions;
 
@@ -34,64 +35,124 @@ use super::wait::WaitOptions;
 ///   [`Error::NotFound`] with [`ItemKind::Job`](crate::ItemKind::Job).
 /// - A missing script or flow is [`Error::NotFound`].
 ///
-/// The synchronous runs have default implementations (start, then [`JobRunner::wait_job`]);
-/// backends override them when they can do better.
+/// A backend implements one start, [`JobRunner::start`], for every [`Runnable`]; the per-kind
+/// starts and runs (`run_script_by_path_async`, `run_flow`, ... the Python client's names) call
+/// [`JobRunner::start`] and [`JobRunner::run`]. The synchronous run has a default
+/// implementation (start, then [`JobRunner::wait_job`]); backends override it when they can do
+/// better. A mock (`MockJobRunner`, feature `mock`) mocks every method: set expectations on
+/// the ones the code under test calls (the umbrella's module-level functions call the per-kind
+/// ones).
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait JobRunner: Debug + Send + Sync + 'static {
-    /// Starts the script at `path`; returns the job id.
+    /// Starts `target`; returns the job id. The one start every backend implements: the
+    /// per-kind starts ([`run_script_by_path_async`](Self::run_script_by_path_async), ...) call
+    /// it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
+    /// use wmill_core::{InMemory, ItemPath, JobRunner, RunOptions, Runnable};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/jobs/hello", |_| async { Ok(serde_json::json!("hi")) })?;
+    /// let hello = Runnable::ScriptPath(ItemPath::parse("f/jobs/hello")?);
+    /// let id = wm.start(hello, Default::default(), &RunOptions::new()).await?;
+    /// assert_eq!(wm.wait_job(&id, &Default::default()).await?, serde_json::json!("hi"));
+    /// # Ok(()) }
+    /// ```
+    async fn start(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<JobId>;
+
+    /// Runs `target` and returns its result, as the contract says for synchronous runs; the
+    /// per-kind runs ([`run_script_by_path`](Self::run_script_by_path), ...) call it. The
+    /// default starts the job with [`start`](Self::start), then waits with
+    /// [`wait_job`](Self::wait_job) and checks the result ([`RunOptions::check_result`]).
+    async fn run(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.start(target, args, options).await?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
+    }
+
+    /// Starts the script at `path`; returns the job id ([`start`](Self::start)).
     async fn run_script_by_path_async(
         &self,
         path: &ItemPath,
         args: Args,
         options: &RunOptions,
-    ) -> Result<JobId>;
+    ) -> Result<JobId> {
+        self.start(Runnable::ScriptPath(path.clone()), args, options)
+            .await
+    }
 
-    /// Starts the script version with `hash`; returns the job id.
+    /// Starts the script version with `hash`; returns the job id ([`start`](Self::start)).
     async fn run_script_by_hash_async(
         &self,
         hash: &ScriptHash,
         args: Args,
         options: &RunOptions,
-    ) -> Result<JobId>;
+    ) -> Result<JobId> {
+        self.start(Runnable::ScriptHash(hash.clone()), args, options)
+            .await
+    }
 
-    /// Starts the flow at `path`; returns the job id.
+    /// Starts the flow at `path`; returns the job id ([`start`](Self::start)).
     async fn run_flow_async(
         &self,
         path: &ItemPath,
         args: Args,
         options: &RunOptions,
-    ) -> Result<JobId>;
+    ) -> Result<JobId> {
+        self.start(Runnable::Flow(path.clone()), args, options)
+            .await
+    }
 
-    /// Runs the script at `path` and returns its result.
+    /// Starts the saved flow version `version` (`jobs/run/fv/{version}`); returns the job id
+    /// ([`start`](Self::start)).
+    async fn run_flow_by_version_async(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<JobId> {
+        self.start(Runnable::FlowVersion(version), args, options)
+            .await
+    }
+
+    /// Runs the script at `path` and returns its result ([`run`](Self::run)).
     async fn run_script_by_path(
         &self,
         path: &ItemPath,
         args: Args,
         options: &RunOptions,
     ) -> Result<Value> {
-        let id = self.run_script_by_path_async(path, args, options).await?;
-        let value = self.wait_job(&id, &options.wait).await?;
-        options.check_result(&id, value)
+        self.run(Runnable::ScriptPath(path.clone()), args, options)
+            .await
     }
 
-    /// Runs the script version with `hash` and returns its result.
+    /// Runs the script version with `hash` and returns its result ([`run`](Self::run)).
     async fn run_script_by_hash(
         &self,
         hash: &ScriptHash,
         args: Args,
         options: &RunOptions,
     ) -> Result<Value> {
-        let id = self.run_script_by_hash_async(hash, args, options).await?;
-        let value = self.wait_job(&id, &options.wait).await?;
-        options.check_result(&id, value)
+        self.run(Runnable::ScriptHash(hash.clone()), args, options)
+            .await
     }
 
-    /// Runs the flow at `path` and returns its result.
+    /// Runs the flow at `path` and returns its result ([`run`](Self::run)).
     async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
-        let id = self.run_flow_async(path, args, options).await?;
-        let value = self.wait_job(&id, &options.wait).await?;
-        options.check_result(&id, value)
+        self.run(Runnable::Flow(path.clone()), args, options).await
+    }
+
+    /// Runs the saved flow version `version` and returns its result ([`run`](Self::run)).
+    async fn run_flow_by_version(
+        &self,
+        version: FlowVersion,
+        args: Args,
+        options: &RunOptions,
+    ) -> Result<Value> {
+        self.run(Runnable::FlowVersion(version), args, options)
+            .await
     }
 
     /// Waits for the job to complete and returns its result ([`Error::JobFailed`] if it failed).
@@ -211,40 +272,6 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
             operation: "list_jobs_page",
             backend: "this backend",
         })
-    }
-
-    // ------------------------------------------------------------ flows by version (runopts)
-
-    /// Starts the saved flow version `version` (`jobs/run/fv/{version}`); returns the job id.
-    ///
-    /// The default returns [`Error::Unsupported`]; the HTTP and in-memory backends implement it.
-    async fn run_flow_by_version_async(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        let _ = (version, args, options);
-        Err(Error::Unsupported {
-            operation: "run_flow_by_version_async",
-            backend: "this backend",
-        })
-    }
-
-    /// Runs the saved flow version `version` and returns its result (default: start with
-    /// [`run_flow_by_version_async`](Self::run_flow_by_version_async), then
-    /// [`wait_job`](Self::wait_job)).
-    async fn run_flow_by_version(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        let id = self
-            .run_flow_by_version_async(version, args, options)
-            .await?;
-        let value = self.wait_job(&id, &options.wait).await?;
-        options.check_result(&id, value)
     }
 
     /// Starts canceling the job and returns at once, without waiting for the answer: what

@@ -82,36 +82,16 @@ impl WaitOptions {
     setters! {
         /// Sets the timeout.
         timeout(timeout: Duration) => timeout = timeout;
-    }
-
-    /// Sets whether the job is canceled when the timeout hits.
-    #[must_use]
-    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
-        self.cancel_on_timeout = cancel;
-        self
-    }
-
-    /// Sets whether the job is canceled when the caller goes away before the wait completes
-    /// (see [`cancel_on_drop`](Self::cancel_on_drop)).
-    #[must_use]
-    pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
-        self.cancel_on_drop = cancel;
-        self
-    }
-
-    /// Sets the strategy.
-    #[must_use]
-    pub fn strategy(mut self, strategy: WaitStrategy) -> Self {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Forwards the job's log, line by line, while waiting (Python's `verbose`): to `tracing`
-    /// or a callback. See [`LogForward`].
-    #[must_use]
-    pub fn logs(mut self, forward: LogForward) -> Self {
-        self.logs = forward;
-        self
+        /// Sets whether the job is canceled when the timeout hits.
+        cancel_on_timeout(cancel: bool) => cancel_on_timeout: cancel;
+        /// Sets whether the job is canceled when the caller goes away before the wait completes
+        /// (see [`cancel_on_drop`](Self::cancel_on_drop)).
+        cancel_on_drop(cancel: bool) => cancel_on_drop: cancel;
+        /// Sets the strategy.
+        strategy(strategy: WaitStrategy) => strategy: strategy;
+        /// Forwards the job's log, line by line, while waiting (Python's `verbose`): to `tracing`
+        /// or a callback. See [`LogForward`].
+        logs(forward: LogForward) => logs: forward;
     }
 }
 

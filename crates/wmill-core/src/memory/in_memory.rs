@@ -12,8 +12,9 @@ use crate::sync::{Mutex, RwLock};
 use crate::{ItemPath, Result, SetVariableOptions};
 
 use super::file::{MockFile, MockFileData, parse_path};
+use super::jobs::Spawner;
 use super::jobs::{JobFn, Jobs};
-use super::jobs::{Runnable, Spawner};
+use crate::Runnable;
 
 /// The state path [`InMemory`] uses unless told otherwise.
 pub const DEFAULT_STATE_PATH: &str = "u/local/state";

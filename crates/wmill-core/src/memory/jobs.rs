@@ -11,9 +11,7 @@ use futures_util::future::{AbortHandle, Abortable, BoxFuture, Shared};
 use serde_json::{Value, json};
 
 use crate::sync::Mutex;
-use crate::{
-    Args, FlowVersion, ItemPath, JobId, JobStatus, RunEndpoint, RunOptions, ScriptHash, Timestamp,
-};
+use crate::{Args, JobId, JobStatus, RunOptions, Runnable, Timestamp};
 
 use super::logs::{LogBuffer, WithLog};
 
@@ -40,32 +38,6 @@ pub struct StartedJob {
     pub options: RunOptions,
     /// When it was submitted (whole microseconds, as the server records it).
     pub created_at: SystemTime,
-}
-
-/// What a job runs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Runnable {
-    /// A script, by path.
-    ScriptPath(ItemPath),
-    /// A script, by hash.
-    ScriptHash(ScriptHash),
-    /// A flow, by path.
-    Flow(ItemPath),
-    /// A saved version of a flow.
-    FlowVersion(FlowVersion),
-}
-
-impl Runnable {
-    /// The asynchronous start endpoint of this runnable (whose options the backend checks).
-    pub(super) fn endpoint(&self) -> RunEndpoint {
-        match self {
-            Runnable::ScriptPath(_) => RunEndpoint::ScriptByPath,
-            Runnable::ScriptHash(_) => RunEndpoint::ScriptByHash,
-            Runnable::Flow(_) => RunEndpoint::FlowByPath,
-            Runnable::FlowVersion(_) => RunEndpoint::FlowByVersion,
-        }
-    }
 }
 
 #[derive(Clone)]

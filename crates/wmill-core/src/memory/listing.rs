@@ -5,7 +5,8 @@ use std::cmp::Reverse;
 
 use crate::{JobListStatus, JobPageRequest, JobQuery, JobStatus, JobSummary, MAX_PAGE_SIZE};
 
-use super::jobs::{Job, Runnable, StartedJob};
+use super::jobs::{Job, StartedJob};
+use crate::Runnable;
 
 /// Whether `query`'s filters on what ran (path, kind, user, tag, parent, creation time) select
 /// the job. In-memory jobs have no user: a `created_by` filter selects none.

@@ -274,9 +274,9 @@ impl InMemory {
                 .iter()
                 .find(|s| s.id == child)
                 .map(|s| match &s.runnable {
-                    super::Runnable::ScriptPath(p) | super::Runnable::Flow(p) => p.to_string(),
-                    super::Runnable::ScriptHash(h) => h.to_string(),
-                    super::Runnable::FlowVersion(v) => format!("flow version {v}"),
+                    crate::Runnable::ScriptPath(p) | crate::Runnable::Flow(p) => p.to_string(),
+                    crate::Runnable::ScriptHash(h) => h.to_string(),
+                    crate::Runnable::FlowVersion(v) => format!("flow version {v}"),
                 })
                 .unwrap_or_default();
             let text = self.logs_of(&child).map(|b| b.text()).unwrap_or_default();

@@ -31,7 +31,7 @@ pub use in_memory::{DEFAULT_STATE_PATH, InMemory};
 pub(crate) use interpolation::{Referent, Referents, interpolate};
 pub(crate) use listing::page;
 
-pub use self::jobs::{Runnable, Spawner, StartedJob};
+pub use self::jobs::{Spawner, StartedJob};
 pub use self::logs::JobLog;
 
 #[cfg(test)]

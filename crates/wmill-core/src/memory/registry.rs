@@ -9,8 +9,9 @@ use futures_util::FutureExt;
 use crate::{Args, FlowVersion, ItemPath, Result, ScriptHash};
 
 use super::in_memory::InMemory;
+use super::jobs::StartedJob;
 use super::jobs::{JobFn, Outcome};
-use super::jobs::{Runnable, StartedJob};
+use crate::Runnable;
 
 /// The `register_*` methods that name what they register by a string: each row
 /// `name(arg) => Variant(parse)` is a method that parses `arg` with `parse` (a bad one is

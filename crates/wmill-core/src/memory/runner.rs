@@ -8,20 +8,19 @@ use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
 
 use crate::{
-    Args, CancelOnDrop, Error, FlowVersion, ItemKind, ItemPath, JobCursor, JobId, JobQuery,
-    JobRunner, JobStatus, JobSummary, LogChunk, LogUpdate, Page, Result, RunEndpoint, RunOptions,
-    ScriptHash, WaitOptions,
+    Args, CancelOnDrop, Error, ItemKind, JobCursor, JobId, JobQuery, JobRunner, JobStatus,
+    JobSummary, LogChunk, LogUpdate, Page, Result, RunEndpoint, RunOptions, Runnable, WaitOptions,
 };
 
 use super::in_memory::InMemory;
 use super::jobs::Job;
-use super::jobs::{Runnable, StartedJob};
+use super::jobs::StartedJob;
 use super::listing;
 
 impl InMemory {
     /// Starts a job. `sync`: for a synchronous run, whose options are checked as one
     /// ([`RunOptions::check_sync`]), and whose `queue_limit` is honoured.
-    pub(super) fn start(
+    pub(super) fn start_job(
         &self,
         what: Runnable,
         args: Args,
@@ -36,14 +35,8 @@ impl InMemory {
         }
         let f = self.inner.scripts.read().get(&what).cloned();
         let Some(f) = f else {
-            return Err(match &what {
-                Runnable::ScriptPath(p) => Error::not_found(ItemKind::Script, p.as_str()),
-                Runnable::ScriptHash(h) => Error::not_found(ItemKind::Script, h.as_str()),
-                Runnable::Flow(p) => Error::not_found(ItemKind::Flow, p.as_str()),
-                Runnable::FlowVersion(v) => {
-                    Error::not_found(ItemKind::Flow, format!("version {v}"))
-                }
-            });
+            let (kind, name) = what.item();
+            return Err(Error::not_found(kind, name));
         };
         if let Some(limit) = options.queue_limit {
             self.check_queue_limit(limit, endpoint)?;
@@ -129,18 +122,6 @@ impl InMemory {
         Ok(())
     }
 
-    /// Starts a synchronous run and waits for it.
-    pub(super) async fn run_sync(
-        &self,
-        what: Runnable,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        let id = self.start(what, args, options, true)?;
-        let value = self.wait_job(&id, &options.wait).await?;
-        options.check_result(&id, value)
-    }
-
     /// A handle on the job, taken out of the lock: jobs are never polled under a lock, so a job
     /// may call back into this backend.
     pub(super) fn job(&self, id: &JobId) -> Result<Job> {
@@ -156,56 +137,16 @@ impl InMemory {
 
 #[async_trait]
 impl JobRunner for InMemory {
-    async fn run_script_by_path_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start(Runnable::ScriptPath(path.clone()), args, options, false)
+    async fn start(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<JobId> {
+        self.start_job(target, args, options, false)
     }
 
-    async fn run_script_by_hash_async(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start(Runnable::ScriptHash(hash.clone()), args, options, false)
-    }
-
-    async fn run_flow_async(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start(Runnable::Flow(path.clone()), args, options, false)
-    }
-
-    async fn run_script_by_path(
-        &self,
-        path: &ItemPath,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.run_sync(Runnable::ScriptPath(path.clone()), args, options)
-            .await
-    }
-
-    async fn run_script_by_hash(
-        &self,
-        hash: &ScriptHash,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.run_sync(Runnable::ScriptHash(hash.clone()), args, options)
-            .await
-    }
-
-    async fn run_flow(&self, path: &ItemPath, args: Args, options: &RunOptions) -> Result<Value> {
-        self.run_sync(Runnable::Flow(path.clone()), args, options)
-            .await
+    /// Starts the job as a synchronous run (its options checked as one, `queue_limit`
+    /// honoured), then waits for it.
+    async fn run(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
+        let id = self.start_job(target, args, options, true)?;
+        let value = self.wait_job(&id, &options.wait).await?;
+        options.check_result(&id, value)
     }
 
     async fn wait_job(&self, id: &JobId, options: &WaitOptions) -> Result<Value> {
@@ -261,25 +202,6 @@ impl JobRunner for InMemory {
         let request = cursor.request(query);
         let rows = listing::rows_as_the_server_sends(&self.job_summaries(query), query, &request);
         cursor.advance(query, rows)
-    }
-
-    async fn run_flow_by_version_async(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<JobId> {
-        self.start(Runnable::FlowVersion(version), args, options, false)
-    }
-
-    async fn run_flow_by_version(
-        &self,
-        version: FlowVersion,
-        args: Args,
-        options: &RunOptions,
-    ) -> Result<Value> {
-        self.run_sync(Runnable::FlowVersion(version), args, options)
-            .await
     }
 
     async fn get_job_logs(&self, id: &JobId) -> Result<String> {

@@ -12,7 +12,7 @@ use crate::{JobRunnerExt, StateStoreExt};
 
 use super::in_memory::*;
 use super::interpolation::*;
-use super::*;
+use crate::Runnable;
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()

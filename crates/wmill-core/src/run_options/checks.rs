@@ -34,25 +34,12 @@ impl RunOptions {
         /// cannot turn caching off, only change how long a cached result lives. Scripts only
         /// (`jobs/run/p`, `jobs/run/h`, `jobs/run_wait_result/p`).
         cache_ttl(ttl: Duration) => cache_ttl = ttl;
-    }
-
-    /// Skips the script's or flow's preprocessor (`skip_preprocessor=true`). Every start
-    /// endpoint takes it.
-    #[must_use]
-    pub fn skip_preprocessor(mut self, skip: bool) -> Self {
-        self.skip_preprocessor = skip;
-        self
-    }
-
-    /// Hides the run from the script's or flow's owner (`invisible_to_owner=true`).
-    /// Asynchronous starts only; not with [`retry`](Self::retry).
-    #[must_use]
-    pub fn invisible_to_owner(mut self, invisible: bool) -> Self {
-        self.invisible_to_owner = invisible;
-        self
-    }
-
-    setters! {
+        /// Skips the script's or flow's preprocessor (`skip_preprocessor=true`). Every start
+        /// endpoint takes it.
+        skip_preprocessor(skip: bool) => skip_preprocessor: skip;
+        /// Hides the run from the script's or flow's owner (`invisible_to_owner=true`).
+        /// Asynchronous starts only; not with [`retry`](Self::retry).
+        invisible_to_owner(invisible: bool) => invisible_to_owner: invisible;
         /// Refuses to start the job when more than `limit` jobs are queued (`queue_limit`; the
         /// server answers 500 `Number of queued job is too high: <count> > <limit>`, a retryable
         /// error). Only the synchronous endpoints (`jobs/run_wait_result/...`) take it: a
