@@ -2,7 +2,6 @@
 //! parent and root it links to, and `POST jobs/run/..` with the retries a caller-chosen id
 //! allows.
 
-use reqwest::Method;
 use serde_json::Value;
 use wmill_core::{
     Args, Error, ItemKind, ItemPath, JobId, JobRunner, Result, RetryPolicy, RunEndpoint,
@@ -165,17 +164,8 @@ impl Windmill {
         let effective = self.effective_options(target, options, job_id);
         effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let call = self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("run"),
-                Seg::Lit(target.letter()),
-                target.seg(),
-            ],
-        );
-        let call = Self::run_params(call, &effective)?
+        let call = self
+            .start_call("run", target, &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent

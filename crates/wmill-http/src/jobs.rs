@@ -14,7 +14,6 @@ use wmill_core::{
 
 use crate::client::Windmill;
 use crate::job_start::Target;
-use crate::urls::Seg;
 
 /// The default reason of [`JobRunner::cancel_job`].
 const DEFAULT_CANCEL_REASON: &str = "cancelled via cancel_job method";
@@ -69,18 +68,8 @@ impl Windmill {
     /// (used on wait timeouts).
     #[tracing::instrument(name = "cleanup_cancel", skip_all, fields(workspace = self.workspace().as_str(), job_id = %id))]
     pub(crate) async fn cancel_quietly(&self, id: &JobId, reason: &str, timeout: Duration) {
-        let ids = id.to_string();
         let call = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("queue"),
-                    Seg::Lit("cancel"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_request(Method::POST, &["jobs_u", "queue", "cancel"], id)
             .timeout(timeout)
             .json(&json!({ "reason": reason }));
         let result = match call {
