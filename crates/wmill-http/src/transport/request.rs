@@ -17,7 +17,7 @@ use wmill_core::{Error, ItemKind, Result};
 use super::errors::RequestName;
 use super::idle::{Activity, tracked};
 use crate::client::Windmill;
-use crate::urls::{Seg, check_segment, check_segments};
+use crate::urls::{Seg, check_segment, check_segments, push_segment};
 
 /// When a request may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +209,17 @@ impl<'c> Request<'c> {
     /// The URL the request goes to (its query included).
     pub fn url(&self) -> &Url {
         &self.url
+    }
+
+    /// Appends one free-text path segment, fully percent-encoded like [`Seg::One`]; one that
+    /// could change the path makes the send fail before any request, as in
+    /// [`Windmill::call`].
+    pub(crate) fn segment(mut self, seg: &str) -> Self {
+        if let Err(e) = check_segment(seg) {
+            self.error.get_or_insert(e);
+        }
+        push_segment(&mut self.url, seg);
+        self
     }
 
     /// Adds a query parameter (percent-encoded).
