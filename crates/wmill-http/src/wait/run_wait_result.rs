@@ -302,28 +302,24 @@ impl Windmill {
     /// After `run_wait_result` failed without an answer: wait on the job if it exists, else start
     /// it (with the same id, so it can never run twice) and wait.
     async fn resume_wait(&self, run: HeldRun<'_>) -> Result<Value> {
-        let HeldRun {
-            target,
-            args,
-            options,
-            id,
-            start,
-        } = run;
-        if !self.job_exists(&id).await? {
-            if options.queue_limit.is_some() {
+        if !self.job_exists(&run.id).await? {
+            if run.options.queue_limit.is_some() {
                 // jobs/run does not take queue_limit: starting there would drop it.
                 return Err(Error::Transport {
-                    request: format!("POST jobs/run_wait_result/{}", target.letter()),
+                    request: format!("POST jobs/run_wait_result/{}", run.target.letter()),
                     source: "the request ended before the server created the job; a run with queue_limit is started only by run_wait_result: run it again".into(),
                 });
             }
-            match self.start_job(target, args, options, Some(id)).await {
+            match self
+                .start_job(run.target, run.args, run.options, Some(run.id))
+                .await
+            {
                 // The long request created it after all (between the check and the start).
                 Ok(_) | Err(Error::AlreadyExists { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.wait_events(&id, start).await
+        self.wait_events(&run.id, run.start).await
     }
 
     /// `POST jobs/{action}/{p|h|f|fv}/{target}` with the run options in the query string: the
