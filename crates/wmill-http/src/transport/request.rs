@@ -139,6 +139,20 @@ impl Windmill {
         }
     }
 
+    /// A request about one item of the workspace: `{ws}/{route...}/{item}`.
+    pub(crate) fn route_call(
+        &self,
+        method: Method,
+        route: &[&'static str],
+        item: Seg<'_>,
+    ) -> Request<'_> {
+        let mut segs: Vec<Seg<'_>> = Vec::with_capacity(route.len() + 2);
+        segs.push(Seg::Ws);
+        segs.extend(route.iter().map(|r| Seg::Lit(r)));
+        segs.push(item);
+        self.call(method, &segs)
+    }
+
     /// A request to `{base}/api/{path}`, for endpoints this crate has no helper for.
     ///
     /// `path` is split on `/` (a leading `/` is ignored) and each segment is percent-encoded:
