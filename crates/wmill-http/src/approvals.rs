@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wmill_core::{Error, ItemKind, Result};
+use wmill_core::{Error, JobId, Result};
 
 use crate::client::Windmill;
 use crate::urls::Seg;
@@ -115,26 +115,15 @@ impl Windmill {
         approver: Option<&str>,
         flow_level: bool,
     ) -> Result<ResumeUrls> {
-        let id = self.current_job(None)?.to_string();
+        let id = self.current_job(None)?;
         let nonce = crate::random::random_u64() % 1_000_000_000;
-        let nonce = nonce.to_string();
-        self.call(
-            Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("resume_urls"),
-                Seg::One(&id),
-                Seg::One(&nonce),
-            ],
-        )
-        .query_opt("approver", approver)
-        .query_opt("flow_level", flow_level.then_some("true"))
-        .idempotent()
-        .not_found(ItemKind::Job, id.clone())
-        .send()
-        .await?
-        .json()
+        self.job_call(Method::GET, &["jobs", "resume_urls"], &id)
+            .segment(&nonce.to_string())
+            .query_opt("approver", approver)
+            .query_opt("flow_level", flow_level.then_some("true"))
+            .send()
+            .await?
+            .json()
     }
 
     /// The URLs bound to a workflow-as-code `wait_for_approval` step
@@ -156,28 +145,18 @@ impl Windmill {
                 format!("{step_key:?} must be non-empty, without '/' or '\\', and not '.' or '..'"),
             ));
         }
-        let id = self.current_job(None)?.to_string();
-        self.call(
-            Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("jobs"),
-                Seg::Lit("wac_approval_urls"),
-                Seg::One(&id),
-                Seg::One(step_key),
-            ],
-        )
-        .query_opt("approver", approver)
-        .idempotent()
-        .not_found(ItemKind::Job, id.clone())
-        .send()
-        .await?
-        .json()
+        let id = self.current_job(None)?;
+        self.job_call(Method::GET, &["jobs", "wac_approval_urls"], &id)
+            .segment(step_key)
+            .query_opt("approver", approver)
+            .send()
+            .await?
+            .json()
     }
 }
 
 impl Windmill {
-    fn approval_context(&self, ask: &InteractiveApproval, what: &str) -> Result<(String, String)> {
+    fn approval_context(&self, ask: &InteractiveApproval, what: &str) -> Result<(JobId, String)> {
         if self.flow_job_id().is_none() {
             return Err(Error::NotConfigured {
                 what: "flow job id",
@@ -186,7 +165,7 @@ impl Windmill {
                 ),
             });
         }
-        let job = self.current_job(None)?.to_string();
+        let job = self.current_job(None)?;
         let step = ask
             .flow_step_id
             .clone()
@@ -201,16 +180,13 @@ impl Windmill {
     async fn send_approval(
         &self,
         endpoint: &'static str,
-        job: &str,
+        job: &JobId,
         fixed: [(&str, &str); 2],
         step: &str,
         ask: &InteractiveApproval,
     ) -> Result<()> {
-        let mut call = self
-            .call(
-                Method::GET,
-                &[Seg::Ws, Seg::Lit("jobs"), Seg::Lit(endpoint), Seg::One(job)],
-            )
+        // Posting a message has an effect: never repeated once it may have reached the server.
+        self.job_request(Method::GET, &["jobs", endpoint], job)
             .query(fixed[0].0, fixed[0].1)
             .query(fixed[1].0, fixed[1].1)
             .query("flow_step_id", step)
@@ -225,10 +201,10 @@ impl Windmill {
                 ask.dynamic_enums.as_ref().map(Value::to_string),
             )
             .query_opt("resume_button_text", ask.resume_button_text.as_deref())
-            .query_opt("cancel_button_text", ask.cancel_button_text.as_deref());
-        // Posting a message has an effect: never repeated once it may have reached the server.
-        call = call.not_found(ItemKind::Job, job.to_owned());
-        call.send().await.map(drop)
+            .query_opt("cancel_button_text", ask.cancel_button_text.as_deref())
+            .send()
+            .await
+            .map(drop)
     }
 
     /// Posts an interactive approval for the current suspended flow step to a Slack channel

@@ -53,20 +53,12 @@ impl Windmill {
         audience: &str,
         expires_in: Option<Duration>,
     ) -> Result<String> {
-        self.call(
-            Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("oidc"),
-                Seg::Lit("token"),
-                Seg::One(audience),
-            ],
-        )
-        .query_opt("expires_in", expires_in.map(|d| d.as_secs().to_string()))
-        .idempotent()
-        .send()
-        .await?
-        .text_value()
+        self.route_call(Method::POST, &["oidc", "token"], Seg::One(audience))
+            .query_opt("expires_in", expires_in.map(|d| d.as_secs().to_string()))
+            .idempotent()
+            .send()
+            .await?
+            .text_value()
     }
 
     /// Creates an API token valid for `duration` (`POST users/tokens/create`
@@ -97,14 +89,10 @@ impl Windmill {
     /// Windmill in favour of the `WM_END_USER_EMAIL` / `WM_EMAIL` variables of the job.
     #[tracing::instrument(skip_all, fields(workspace = self.workspace().as_str()))]
     pub async fn username_to_email(&self, username: &str) -> Result<String> {
-        self.call(
+        self.route_call(
             Method::GET,
-            &[
-                Seg::Ws,
-                Seg::Lit("users"),
-                Seg::Lit("username_to_email"),
-                Seg::One(username),
-            ],
+            &["users", "username_to_email"],
+            Seg::One(username),
         )
         .idempotent()
         .not_found(ItemKind::Other, username)

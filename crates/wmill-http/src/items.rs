@@ -24,12 +24,9 @@ impl Windmill {
         [area, op]: [&'static str; 2],
         path: &'a ItemPath,
     ) -> Request<'a> {
-        self.call(
-            method,
-            &[Seg::Ws, Seg::Lit(area), Seg::Lit(op), Seg::Item(path)],
-        )
-        .idempotent()
-        .not_found(kind, path.as_str())
+        self.route_call(method, &[area, op], Seg::Item(path))
+            .idempotent()
+            .not_found(kind, path.as_str())
     }
 
     /// The value of the item (`GET {ws}/{area}/{op}/{path}`), decoded.
@@ -60,14 +57,11 @@ impl Windmill {
 
     /// Whether the item exists (`GET {ws}/{area}/exists/{path}`).
     pub(crate) async fn item_exists(&self, area: &'static str, path: &ItemPath) -> Result<bool> {
-        self.call(
-            Method::GET,
-            &[Seg::Ws, Seg::Lit(area), Seg::Lit("exists"), Seg::Item(path)],
-        )
-        .idempotent()
-        .send()
-        .await?
-        .json()
+        self.route_call(Method::GET, &[area, "exists"], Seg::Item(path))
+            .idempotent()
+            .send()
+            .await?
+            .json()
     }
 
     /// `POST {ws}/{area}/create` with `body`. Idempotent: a repeated create answers "already

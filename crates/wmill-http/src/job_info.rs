@@ -21,11 +21,7 @@ impl Windmill {
         id: &JobId,
     ) -> Request<'_> {
         let ids = id.to_string();
-        let mut segs: Vec<Seg<'_>> = Vec::with_capacity(route.len() + 2);
-        segs.push(Seg::Ws);
-        segs.extend(route.iter().map(|r| Seg::Lit(r)));
-        segs.push(Seg::One(&ids));
-        let call = self.call(method, &segs);
+        let call = self.route_call(method, route, Seg::One(&ids));
         call.not_found(ItemKind::Job, ids)
     }
 

@@ -98,11 +98,17 @@ impl Windmill {
         effective
     }
 
-    /// `POST jobs/{route}/{p|h|f|fv}/{path, hash or version}`, the request that starts
-    /// `target` (`route`: `run`, or `run_wait_result` for a synchronous run), before its options
-    /// ([`run_params`](Self::run_params)) and its arguments.
-    pub(crate) fn run_call(&self, route: &str, target: Target<'_>) -> Call<'_> {
-        self.call(
+    /// `POST jobs/{route}/{p|h|f|fv}/{path, hash or version}` with the run options in the query
+    /// string: the request that starts `target` (`route` `run`), or starts it and waits
+    /// (`run_wait_result`), before its arguments. `options` are the
+    /// [effective](Self::effective_options) ones (links filled in, job id set).
+    pub(crate) fn start_call(
+        &self,
+        route: &str,
+        target: Target<'_>,
+        options: &RunOptions,
+    ) -> Result<Call<'_>> {
+        let call = self.call(
             Method::POST,
             &[
                 Seg::Ws,
@@ -111,7 +117,8 @@ impl Windmill {
                 Seg::Lit(target.letter()),
                 target.seg(),
             ],
-        )
+        );
+        Self::run_params(call, options)
     }
 
     /// Adds every option of `options` (already [checked](RunOptions::check_for) against the
@@ -167,7 +174,8 @@ impl Windmill {
         let effective = self.effective_options(target, options, job_id);
         effective.check_for(target.endpoint())?;
         let (kind, path) = target.missing();
-        let call = Self::run_params(self.run_call("run", target), &effective)?
+        let call = self
+            .start_call("run", target, &effective)?
             .json(args)?
             .retry(if job_id.is_some() {
                 RetryMode::Idempotent

@@ -15,58 +15,70 @@ use crate::urls::Seg;
 /// The query parameters of `jobs/list` for the page at `cursor` of `query`.
 pub(crate) fn job_list_params(query: &JobQuery, cursor: &JobCursor) -> Vec<(&'static str, String)> {
     let request = cursor.request(query);
-    let mut params: Vec<(&'static str, String)> = Vec::new();
-    if let Some(p) = &query.script_path {
-        params.push(("script_path_exact", p.to_string()));
-    }
-    if let Some(p) = &query.script_path_start {
-        params.push(("script_path_start", p.clone()));
-    }
-    if !query.job_kinds.is_empty() {
-        params.push(("job_kinds", query.job_kinds.join(",")));
-    }
-    if let Some(u) = &query.created_by {
-        params.push(("created_by", u.clone()));
-    }
-    if let Some(t) = &query.tag {
-        params.push(("tag", t.clone()));
-    }
-    if let Some(p) = &query.parent_job {
-        params.push(("parent_job", p.to_string()));
-    }
-    if let Some(t) = query.created_after {
-        params.push(("created_after", timestamp_to_rfc3339(t)));
-    }
-    match query.status {
-        Some(JobListStatus::Queued) => params.push(("running", "false".into())),
-        Some(JobListStatus::Running) => params.push(("running", "true".into())),
-        Some(JobListStatus::Suspended) => {
-            params.push(("running", "true".into()));
-            params.push(("suspended", "true".into()));
-        }
-        Some(JobListStatus::Success) => {
-            params.push(("success", "true".into()));
-            params.push(("status", "success".into()));
-        }
-        Some(JobListStatus::Failure) => {
-            params.push(("success", "false".into()));
-            params.push(("status", "failure".into()));
-        }
-        Some(JobListStatus::Canceled) => {
-            params.push(("success", "false".into()));
-            params.push(("status", "canceled".into()));
-        }
+    let mut params = present([
+        (
+            "script_path_exact",
+            query.script_path.as_ref().map(ToString::to_string),
+        ),
+        ("script_path_start", query.script_path_start.clone()),
+        (
+            "job_kinds",
+            (!query.job_kinds.is_empty()).then(|| query.job_kinds.join(",")),
+        ),
+        ("created_by", query.created_by.clone()),
+        ("tag", query.tag.clone()),
+        (
+            "parent_job",
+            query.parent_job.as_ref().map(ToString::to_string),
+        ),
+        (
+            "created_after",
+            query.created_after.map(timestamp_to_rfc3339),
+        ),
+    ]);
+    let state: &[(&'static str, &str)] = match query.status {
+        Some(JobListStatus::Queued) => &[("running", "false")],
+        Some(JobListStatus::Running) => &[("running", "true")],
+        Some(JobListStatus::Suspended) => &[("running", "true"), ("suspended", "true")],
+        Some(JobListStatus::Success) => &[("success", "true"), ("status", "success")],
+        Some(JobListStatus::Failure) => &[("success", "false"), ("status", "failure")],
+        Some(JobListStatus::Canceled) => &[("success", "false"), ("status", "canceled")],
         // A state this version does not know: no server filter (the rows are checked).
-        Some(_) | None => {}
-    }
-    if let Some(t) = request.created_before {
-        params.push(("created_before", timestamp_to_rfc3339(t)));
-    }
-    if let Some(page) = request.page {
-        params.push(("page", page.to_string()));
-    }
-    params.push(("per_page", request.per_page.to_string()));
+        Some(_) | None => &[],
+    };
+    params.extend(state.iter().map(|&(k, v)| (k, v.to_owned())));
+    params.extend(present([
+        (
+            "created_before",
+            request.created_before.map(timestamp_to_rfc3339),
+        ),
+        ("page", request.page.map(|page| page.to_string())),
+        ("per_page", Some(request.per_page.to_string())),
+    ]));
     params
+}
+
+fn runnable_params(options: &ListRunnables) -> Vec<(&'static str, String)> {
+    present([
+        ("path_start", options.path_start.clone()),
+        (
+            "path_exact",
+            options.path_exact.as_ref().map(ToString::to_string),
+        ),
+        ("created_by", options.created_by.clone()),
+        ("page", options.page.map(|p| p.to_string())),
+        ("per_page", options.per_page.map(|p| p.to_string())),
+    ])
+}
+
+/// The pairs whose value is set, in order.
+fn present<const N: usize>(
+    pairs: [(&'static str, Option<String>); N],
+) -> Vec<(&'static str, String)> {
+    pairs
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect()
 }
 
 fn with_params<'c>(mut req: Request<'c>, params: &[(&'static str, String)]) -> Request<'c> {
@@ -74,26 +86,6 @@ fn with_params<'c>(mut req: Request<'c>, params: &[(&'static str, String)]) -> R
         req = req.query(k, v);
     }
     req
-}
-
-fn runnable_params(options: &ListRunnables) -> Vec<(&'static str, String)> {
-    let mut params = Vec::new();
-    if let Some(p) = &options.path_start {
-        params.push(("path_start", p.clone()));
-    }
-    if let Some(p) = &options.path_exact {
-        params.push(("path_exact", p.to_string()));
-    }
-    if let Some(u) = &options.created_by {
-        params.push(("created_by", u.clone()));
-    }
-    if let Some(p) = options.page {
-        params.push(("page", p.to_string()));
-    }
-    if let Some(p) = options.per_page {
-        params.push(("per_page", p.to_string()));
-    }
-    params
 }
 
 /// Listings (`jobs/list`, `scripts/list`, `flows/list`, and streams of every listing).

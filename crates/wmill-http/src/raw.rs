@@ -69,14 +69,10 @@ impl Windmill {
         partition: i32,
         offset: i64,
     ) -> Result<()> {
-        self.call(
+        self.route_call(
             Method::POST,
-            &[
-                Seg::Ws,
-                Seg::Lit("kafka_triggers"),
-                Seg::Lit("commit_offsets"),
-                Seg::Item(trigger_path),
-            ],
+            &["kafka_triggers", "commit_offsets"],
+            Seg::Item(trigger_path),
         )
         .json(&json!({ "topic": topic, "partition": partition, "offset": offset }))?
         .idempotent()

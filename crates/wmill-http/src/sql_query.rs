@@ -319,13 +319,8 @@ impl SqlQuery {
     /// As [`fetch`](Self::fetch).
     #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn fetch_one<T: DeserializeOwned>(&self) -> Result<Option<T>> {
-        let v = self
-            .run(Some(ResultCollection::LastStatementFirstRow))
-            .await?;
-        match v {
-            Value::Null => Ok(None),
-            row => decode(self.what(), row).map(Some),
-        }
+        self.fetch_optional(ResultCollection::LastStatementFirstRow)
+            .await
     }
 
     /// The first column of the first row of the last statement, `None` when there is no row
@@ -335,13 +330,8 @@ impl SqlQuery {
     /// As [`fetch`](Self::fetch).
     #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn fetch_scalar<T: DeserializeOwned>(&self) -> Result<Option<T>> {
-        let v = self
-            .run(Some(ResultCollection::LastStatementFirstRowScalar))
-            .await?;
-        match v {
-            Value::Null => Ok(None),
-            value => decode(self.what(), value).map(Some),
-        }
+        self.fetch_optional(ResultCollection::LastStatementFirstRowScalar)
+            .await
     }
 
     /// Runs the statements and discards their answer (no `result_collection` header, as the
@@ -352,6 +342,17 @@ impl SqlQuery {
     #[tracing::instrument(skip_all, fields(workspace = tracing::field::Empty, database = %self.database()))]
     pub async fn execute(&self) -> Result<()> {
         self.run(None).await.map(drop)
+    }
+
+    /// The answer in `collection`'s shape deserialized into `T`, `None` when it is NULL.
+    async fn fetch_optional<T: DeserializeOwned>(
+        &self,
+        collection: ResultCollection,
+    ) -> Result<Option<T>> {
+        match self.run(Some(collection)).await? {
+            Value::Null => Ok(None),
+            value => decode(self.what(), value).map(Some),
+        }
     }
 
     /// What decode errors name: `datatable <name>` or `ducklake <name>`.

@@ -11,7 +11,6 @@ use crate::approvals::ResumeUrls;
 use crate::client::Windmill;
 use crate::resume_link::{LinkKind, ResumeLink, bad_url};
 use crate::transport::status_error;
-use crate::urls::Seg;
 use wmill_core::excerpt;
 
 /// How the server's refusals read (`jobs.rs`, `resume_suspended_job`): 500 with text.
@@ -76,22 +75,10 @@ impl Windmill {
         resume_id: u32,
         approver: Option<&str>,
     ) -> Result<ResumeLink> {
-        let id = job_id.to_string();
-        let rid = resume_id.to_string();
         let resp = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs"),
-                    Seg::Lit("resume_urls"),
-                    Seg::One(&id),
-                    Seg::One(&rid),
-                ],
-            )
+            .job_call(Method::GET, &["jobs", "resume_urls"], job_id)
+            .segment(&resume_id.to_string())
             .query_opt("approver", approver)
-            .idempotent()
-            .not_found(ItemKind::Job, id.clone())
             .send()
             .await?;
         let urls: ResumeUrls = resp.json()?;
@@ -221,21 +208,11 @@ impl Windmill {
         }
         let body =
             serde_json::to_vec(payload).map_err(|e| Error::unserializable("resume payload", e))?;
-        let id = link.job_id.to_string();
-        let rid = link.resume_id.to_string();
         let shown = link.shown(op, workspace);
         let resp = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit(op),
-                    Seg::One(&id),
-                    Seg::One(&rid),
-                    Seg::One(&link.signature),
-                ],
-            )
+            .job_request(Method::POST, &["jobs_u", op], &link.job_id)
+            .segment(&link.resume_id.to_string())
+            .segment(&link.signature)
             .query_opt("approver", link.approver.as_deref())
             .body(
                 body,
@@ -270,7 +247,7 @@ impl Windmill {
             resp.status,
             &resp.body,
             &shown,
-            Some(&(ItemKind::Job, id)),
+            Some(&(ItemKind::Job, link.job_id.to_string())),
             Some(self.workspace().as_str()),
         ))
     }

@@ -58,6 +58,14 @@ fn join<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
     path.finish(base)
 }
 
+/// Appends `seg` to `url`'s path, percent-encoded as [`url_with_segments`] does (the query
+/// is kept).
+pub(crate) fn push_segment(url: &mut Url, seg: &str) {
+    let mut path = SegmentPath::new(url);
+    path.push(seg);
+    *url = path.finish(url);
+}
+
 /// A URL path being built: `base`'s path, then one percent-encoded segment after the other.
 struct SegmentPath(String);
 

@@ -17,7 +17,7 @@ use wmill_core::{Error, ItemKind, Result};
 use super::errors::RequestName;
 use super::idle::{Activity, tracked};
 use crate::client::Windmill;
-use crate::urls::{Seg, check_segment, check_segments};
+use crate::urls::{Seg, check_segment, check_segments, push_segment};
 
 /// When a request may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +139,20 @@ impl Windmill {
         }
     }
 
+    /// A request about one item of the workspace: `{ws}/{route...}/{item}`.
+    pub(crate) fn route_call(
+        &self,
+        method: Method,
+        route: &[&'static str],
+        item: Seg<'_>,
+    ) -> Request<'_> {
+        let mut segs: Vec<Seg<'_>> = Vec::with_capacity(route.len() + 2);
+        segs.push(Seg::Ws);
+        segs.extend(route.iter().map(|r| Seg::Lit(r)));
+        segs.push(item);
+        self.call(method, &segs)
+    }
+
     /// A request to `{base}/api/{path}`, for endpoints this crate has no helper for.
     ///
     /// `path` is split on `/` (a leading `/` is ignored) and each segment is percent-encoded:
@@ -209,6 +223,17 @@ impl<'c> Request<'c> {
     /// The URL the request goes to (its query included).
     pub fn url(&self) -> &Url {
         &self.url
+    }
+
+    /// Appends one free-text path segment, fully percent-encoded like [`Seg::One`]; one that
+    /// could change the path makes the send fail before any request, as in
+    /// [`Windmill::call`].
+    pub(crate) fn segment(mut self, seg: &str) -> Self {
+        if let Err(e) = check_segment(seg) {
+            self.error.get_or_insert(e);
+        }
+        push_segment(&mut self.url, seg);
+        self
     }
 
     /// Adds a query parameter (percent-encoded).

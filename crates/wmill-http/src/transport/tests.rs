@@ -208,3 +208,41 @@ async fn idle_timeouts_wait_while_bytes_move() {
         Some(1)
     );
 }
+
+#[test]
+fn appended_segments_are_encoded_and_checked_like_the_others() {
+    use crate::urls::Seg;
+    let wm = crate::Windmill::builder()
+        .with_base_url("http://h:1/pre")
+        .with_token("t")
+        .with_workspace("ws")
+        .build()
+        .unwrap();
+    let whole = wm.call(
+        Method::GET,
+        &[
+            Seg::Ws,
+            Seg::Lit("jobs"),
+            Seg::One("a b/c"),
+            Seg::One("x%y"),
+        ],
+    );
+    let appended = wm
+        .call(Method::GET, &[Seg::Ws, Seg::Lit("jobs")])
+        .query("q", "1 2")
+        .segment("a b/c")
+        .segment("x%y");
+    assert_eq!(
+        appended.url().as_str(),
+        "http://h:1/pre/api/w/ws/jobs/a%20b%2Fc/x%25y?q=1+2"
+    );
+    assert_eq!(appended.url().path(), whole.url().path());
+    assert!(appended.error.is_none());
+    for bad in ["", ".", "..", "a\tb"] {
+        let req = wm.call(Method::GET, &[Seg::Ws]).segment(bad).segment("ok");
+        assert!(
+            matches!(req.error, Some(Error::InvalidInput { .. })),
+            "{bad:?}"
+        );
+    }
+}

@@ -4,14 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use reqwest::header::{ACCEPT, HeaderValue};
 use serde_json::Value;
 use wmill_core::{Error, ItemKind, JobId, Result};
 
 use crate::client::Windmill;
 use crate::sse::SseParser;
-use crate::urls::Seg;
 use crate::wait::outcome::outcome;
 
 /// One server-sent-events connection: the server ends it with a `timeout` event after 60 s.
@@ -148,10 +145,7 @@ impl Windmill {
             if failures >= SSE_MAX_FAILURES {
                 tracing::debug!(job_id = %id, "falling back to polling");
                 let schedule = self.inner.wait.fallback_poll;
-                return match self.poll(id, &schedule, start, None, false).await? {
-                    Some(v) => Ok(v),
-                    None => Err(Error::not_found(ItemKind::Job, id.to_string())),
-                };
+                return self.poll(id, &schedule, start).await;
             }
         }
     }
@@ -162,21 +156,10 @@ impl Windmill {
         id: &JobId,
         clock: Option<&StreamClock>,
     ) -> Result<StreamEnd> {
-        let ids = id.to_string();
         let mut resp = self
-            .call(
-                Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("getupdate_sse"),
-                    Seg::One(&ids),
-                ],
-            )
+            .job_events_call(id)
             .query("only_result", "true")
             .query("fast", "true")
-            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
-            .not_found(ItemKind::Job, ids.clone())
             .send_stream()
             .await?;
         let request = resp.request().to_owned();

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use wmill_core::PollSchedule;
+
 /// How long one event stream lives on the server (it then sends a `timeout` event, and the
 /// client opens a new one, whose checks restart the fast schedule).
 const STREAM_LIFE: Duration = Duration::from_secs(60);
@@ -101,14 +103,9 @@ impl FirstWait {
     /// The longest gap between two checks after `waited`: the larger of
     /// [`min_gap`](Self::min_gap) (at least 1 ms) and [`fraction`](Self::fraction) × `waited`.
     pub fn gap(&self, waited: Duration) -> Duration {
-        let fraction = if self.fraction.is_finite() {
-            self.fraction.clamp(0.0, 1e6)
-        } else {
-            0.0
-        };
-        let proportional =
-            Duration::try_from_secs_f64(waited.as_secs_f64() * fraction).unwrap_or(Duration::MAX);
-        proportional.max(self.min_gap.max(Duration::from_millis(1)))
+        // An adaptive polling schedule without a cap.
+        let min = self.min_gap.max(Duration::from_millis(1));
+        PollSchedule::new(min, Duration::MAX, self.fraction).next_interval(waited)
     }
 }
 
@@ -305,7 +302,22 @@ mod tests {
         assert!(p.len() <= MAX_PLANNED_POLLS && p.len() > 500);
         let nan = FirstWait::default().fraction(f64::NAN);
         assert_eq!(nan.gap(Duration::from_secs(9)), Duration::from_millis(10));
+        let negative = FirstWait::default().fraction(-1.0);
+        assert_eq!(
+            negative.gap(Duration::from_secs(9)),
+            Duration::from_millis(10)
+        );
         let huge = FirstWait::default().fraction(1e300);
+        assert_eq!(
+            huge.gap(Duration::from_secs(1)),
+            Duration::from_secs(1_000_000)
+        );
+        assert_eq!(huge.gap(Duration::MAX), Duration::MAX);
+        let zero_gap = FirstWait::default().min_gap(Duration::ZERO).fraction(0.0);
+        assert_eq!(
+            zero_gap.gap(Duration::from_secs(9)),
+            Duration::from_millis(1)
+        );
         assert!(plan(&huge, Duration::ZERO, Duration::MAX).len() <= 9);
     }
 }

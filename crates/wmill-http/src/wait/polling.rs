@@ -8,7 +8,6 @@ use serde_json::Value;
 use wmill_core::{Error, ItemKind, JobId, PollSchedule, Result};
 
 use crate::client::Windmill;
-use crate::urls::Seg;
 use crate::wait::history::{Learner, Prediction};
 use crate::wait::outcome::{ResultMaybe, mark_seen, outcome};
 
@@ -30,21 +29,13 @@ impl Windmill {
 
     /// Like [`get_result_maybe`](Self::get_result_maybe) with 404 as `None`.
     pub(super) async fn result_maybe(&self, id: &JobId) -> Result<Option<ResultMaybe>> {
-        let ids = id.to_string();
         let resp = self
-            .call(
+            .job_call(
                 Method::GET,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs_u"),
-                    Seg::Lit("completed"),
-                    Seg::Lit("get_result_maybe"),
-                    Seg::One(&ids),
-                ],
+                &["jobs_u", "completed", "get_result_maybe"],
+                id,
             )
             .query("get_started", "true")
-            .idempotent()
-            .not_found(ItemKind::Job, ids.clone())
             .send()
             .await;
         match resp {
@@ -88,29 +79,21 @@ impl Windmill {
         None
     }
 
-    /// Polls `get_result_maybe` on `schedule` until the job completes (`Some(result)`) or
-    /// `until` passes (`None`).
+    /// Polls `get_result_maybe` on `schedule` until the job completes; a job that does not
+    /// exist is [`Error::NotFound`].
     pub(super) async fn poll(
         &self,
         id: &JobId,
         schedule: &PollSchedule,
         start: Instant,
-        until: Option<Instant>,
-        tolerate_missing: bool,
-    ) -> Result<Option<Value>> {
-        self.poll_seen(
-            id,
-            schedule,
-            start,
-            until,
-            tolerate_missing,
-            &mut false,
-            None,
-        )
-        .await
+    ) -> Result<Value> {
+        self.poll_seen(id, schedule, start, None, false, &mut false, None)
+            .await?
+            .ok_or_else(|| Error::not_found(ItemKind::Job, id.to_string()))
     }
 
-    /// [`poll`](Self::poll), setting `seen` once the server shows the job exists, and telling
+    /// Polls `get_result_maybe` on `schedule` until the job completes (`Some(result)`) or
+    /// `until` passes (`None`), setting `seen` once the server shows the job exists, and telling
     /// `learn` when the job was seen not started.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn poll_seen(

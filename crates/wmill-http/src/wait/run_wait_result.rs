@@ -5,14 +5,12 @@
 use std::time::{Duration, Instant};
 
 use futures::future::{Either, select};
-use reqwest::Method;
 use serde_json::Value;
 use wmill_core::{Args, Error, ItemKind, JobId, Result, RunOptions, WaitStrategy};
 
 use crate::client::Windmill;
 use crate::job_start::Target;
 use crate::transport::{RetryMode, status_error};
-use crate::urls::Seg;
 use crate::wait::history::Learner;
 use crate::wait::outcome::{job_failed, learning, outcome};
 use crate::wait::polling::MAX_POLL_INTERVAL;
@@ -30,6 +28,17 @@ pub(super) fn run_wait_result_timeout(bound: Duration) -> Duration {
     bound
         .saturating_add(bound / 10)
         .saturating_add(RUN_WAIT_RESULT_SLACK)
+}
+
+/// A synchronous run held on `run_wait_result`: what it runs, with which arguments and
+/// options, as which job, and when its wait started.
+#[derive(Clone, Copy)]
+struct HeldRun<'a> {
+    target: Target<'a>,
+    args: &'a Args,
+    options: &'a RunOptions,
+    id: JobId,
+    start: Instant,
 }
 
 impl Windmill {
@@ -117,10 +126,14 @@ impl Windmill {
         if let Some(learn) = learn.as_mut() {
             learn.start = start;
         }
-        let fut = learning(
-            learn.as_ref(),
-            self.run_wait_result(target, &args, options, id, start, learn.as_ref()),
-        );
+        let run = HeldRun {
+            target,
+            args: &args,
+            options,
+            id,
+            start,
+        };
+        let fut = learning(learn.as_ref(), self.run_wait_result(run, learn.as_ref()));
         let fut = self.with_timeout(Some(id), wait, fut);
         let value = self.forwarding_logs(id, &wait.logs, fut).await?;
         options.check_result(&id, value)
@@ -128,31 +141,25 @@ impl Windmill {
 
     /// `POST jobs/run_wait_result/{p|f}/{path}?job_id=..` kept open, raced against adaptive
     /// polling during the poll window; falls back to a normal wait if the long request fails.
-    pub(super) async fn run_wait_result(
+    async fn run_wait_result(
         &self,
-        target: Target<'_>,
-        args: &Args,
-        options: &RunOptions,
-        id: JobId,
-        start: Instant,
+        run: HeldRun<'_>,
         learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
+        let HeldRun {
+            target,
+            args,
+            options,
+            id,
+            start,
+        } = run;
         let (kind, path) = target.missing();
-        let call = self
-            .call(
-                Method::POST,
-                &[
-                    Seg::Ws,
-                    Seg::Lit("jobs"),
-                    Seg::Lit("run_wait_result"),
-                    Seg::Lit(target.letter()),
-                    target.seg(),
-                ],
-            )
-            .timeout(run_wait_result_timeout(self.inner.wait.server_wait_bound))
-            .retry(RetryMode::ConnectOnly);
         let effective = self.effective_options(target, options, Some(id));
-        let call = Self::run_params(call, &effective)?.json(args)?;
+        let call = self
+            .start_call("run_wait_result", target, &effective)?
+            .timeout(run_wait_result_timeout(self.inner.wait.server_wait_bound))
+            .retry(RetryMode::ConnectOnly)
+            .json(args)?;
         let long = Box::pin(call.send_raw());
         let tuning = self.inner.wait;
         let race = Box::pin(async move {
@@ -189,7 +196,7 @@ impl Windmill {
                 // The long request stalled before the server created the job: drop it (nothing
                 // runs for it) and start the job with the same id, which can only run once.
                 tracing::debug!(job_id = %id, "run_wait_result stalled before the job was created");
-                return self.resume_wait(target, args, options, id, start).await;
+                return self.resume_wait(run).await;
             }
             Either::Left((resp, _race)) => resp,
         };
@@ -197,7 +204,7 @@ impl Windmill {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(job_id = %id, error = %e, "run_wait_result failed, waiting on the job");
-                return self.resume_wait(target, args, options, id, start).await;
+                return self.resume_wait(run).await;
             }
         };
         match resp.status.as_u16() {
@@ -238,7 +245,7 @@ impl Windmill {
                     ));
                 }
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
-                self.resume_wait(target, args, options, id, start).await
+                self.resume_wait(run).await
             }
         }
     }
@@ -292,28 +299,24 @@ impl Windmill {
 
     /// After `run_wait_result` failed without an answer: wait on the job if it exists, else start
     /// it (with the same id, so it can never run twice) and wait.
-    pub(super) async fn resume_wait(
-        &self,
-        target: Target<'_>,
-        args: &Args,
-        options: &RunOptions,
-        id: JobId,
-        start: Instant,
-    ) -> Result<Value> {
-        if !self.job_exists(&id).await? {
-            if options.queue_limit.is_some() {
+    async fn resume_wait(&self, run: HeldRun<'_>) -> Result<Value> {
+        if !self.job_exists(&run.id).await? {
+            if run.options.queue_limit.is_some() {
                 // jobs/run does not take queue_limit: starting there would drop it.
                 return Err(Error::Transport {
-                    request: format!("POST jobs/run_wait_result/{}", target.letter()),
+                    request: format!("POST jobs/run_wait_result/{}", run.target.letter()),
                     source: "the request ended before the server created the job; a run with queue_limit is started only by run_wait_result: run it again".into(),
                 });
             }
-            match self.start_job(target, args, options, Some(id)).await {
+            match self
+                .start_job(run.target, run.args, run.options, Some(run.id))
+                .await
+            {
                 // The long request created it after all (between the check and the start).
                 Ok(_) | Err(Error::AlreadyExists { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.wait_events(&id, start).await
+        self.wait_events(&run.id, run.start).await
     }
 }

@@ -148,12 +148,7 @@ impl Windmill {
         learn: Option<&Learner<'_>>,
     ) -> Result<Value> {
         match strategy {
-            WaitStrategy::Poll(schedule) => {
-                match self.poll(id, schedule, start, None, false).await? {
-                    Some(v) => Ok(v),
-                    None => Err(Error::not_found(ItemKind::Job, id.to_string())),
-                }
-            }
+            WaitStrategy::Poll(schedule) => self.poll(id, schedule, start).await,
             WaitStrategy::ServerEvents => self.wait_events(id, start).await,
             _ => {
                 let mut seen = false;
