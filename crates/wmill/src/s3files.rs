@@ -14,6 +14,7 @@ use wmill_s3::{
     WriteOptions,
 };
 
+use crate::functions::parsed_refs;
 use crate::global::client;
 
 /// Anything that names an S3 object: an [`S3Object`] or its `s3://storage/key` URI.
@@ -44,29 +45,7 @@ impl S3Ref for &S3Object {
     }
 }
 
-impl S3Ref for str {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for &str {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for String {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for &String {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
+parsed_refs!(S3Ref::to_s3_object -> S3Object = S3Object::parse);
 
 /// Where to write an S3 object: anything [`S3Ref`] takes (an [`S3Object`], a reference to
 /// one, an `s3://storage/key` URI), or `None` for a key generated in the default storage.
