@@ -64,7 +64,26 @@ macro_rules! parsed_refs {
         }
     )*};
 }
+#[cfg(feature = "s3")]
 pub(crate) use parsed_refs;
+
+#[cfg(any(feature = "http", feature = "s3"))]
+/// Functions that are the same call on a backend of the client (`$backend`, such as
+/// `client()?.http()?`), declared by their doc and signature: each calls the backend's method
+/// of the same name with the same arguments.
+macro_rules! same_call {
+    ($backend:expr => $(
+        $(#[$attr:meta])*
+        pub async fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty;
+    )*) => {$(
+        $(#[$attr])*
+        pub async fn $name($($arg: $ty),*) -> $out {
+            $backend.$name($($arg),*).await
+        }
+    )*};
+}
+#[cfg(any(feature = "http", feature = "s3"))]
+pub(crate) use same_call;
 
 mod handles;
 mod jobs;
