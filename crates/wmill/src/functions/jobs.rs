@@ -174,51 +174,50 @@ run_fns! {
 
 // ---------------------------------------------------------------- typed results
 
-/// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
-/// `T` is [`Error::Decode`](crate::Error::Decode) naming the script.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde::Deserialize;
-/// use serde_json::json;
-/// use wmill::{Client, InMemory};
-///
-/// #[derive(Deserialize)]
-/// struct Invoice { total: f64 }
-///
-/// let memory = InMemory::new();
-/// memory.register_script("f/billing/invoice", |a| async move {
-///     Ok(json!({ "total": a["items"].as_f64().unwrap_or(0.0) * 2.5 }))
-/// })?;
-/// wmill::with_client(Client::new(memory), async {
-///     let invoice: Invoice = wmill::run_script_by_path_as("f/billing/invoice", &json!({"items": 4})).await?;
-///     assert_eq!(invoice.total, 10.0);
-///     Ok(())
-/// })
-/// .await
-/// # }
-/// ```
-pub async fn run_script_by_path_as<T: DeserializeOwned>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    let p = self::path(path)?;
-    client()?
-        .jobs()?
-        .run_script_by_path_as(&p, args, &RunOptions::new())
-        .await
+/// Typed runs by path with the default options: the path checked, then the client's job
+/// runner's method of the same name called.
+macro_rules! typed_runs {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<T: DeserializeOwned>(
+            path: &str,
+            args: &(impl Serialize + ?Sized + Sync),
+        ) -> Result<T> {
+            let p = self::path(path)?;
+            client()?.jobs()?.$name(&p, args, &RunOptions::new()).await
+        }
+    )*};
 }
 
-/// [`run_flow`] with the result deserialized into `T`.
-pub async fn run_flow_as<T: DeserializeOwned>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    let p = self::path(path)?;
-    client()?
-        .jobs()?
-        .run_flow_as(&p, args, &RunOptions::new())
-        .await
+typed_runs! {
+    /// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
+    /// `T` is [`Error::Decode`](crate::Error::Decode) naming the script.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use wmill::{Client, InMemory};
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Invoice { total: f64 }
+    ///
+    /// let memory = InMemory::new();
+    /// memory.register_script("f/billing/invoice", |a| async move {
+    ///     Ok(json!({ "total": a["items"].as_f64().unwrap_or(0.0) * 2.5 }))
+    /// })?;
+    /// wmill::with_client(Client::new(memory), async {
+    ///     let invoice: Invoice = wmill::run_script_by_path_as("f/billing/invoice", &json!({"items": 4})).await?;
+    ///     assert_eq!(invoice.total, 10.0);
+    ///     Ok(())
+    /// })
+    /// .await
+    /// # }
+    /// ```
+    run_script_by_path_as;
+
+    /// [`run_flow`] with the result deserialized into `T`.
+    run_flow_as;
 }
 
 /// [`wait_job`] with the result deserialized into `T`.
