@@ -46,8 +46,8 @@ use crate::Client;
 
 /// The blocking twins of async functions, declared by their doc and signature: each body runs
 /// the async function of the same name (`crate::$name`) on [`block_on`] with the same
-/// arguments, borrowed as they are, and after `=> f` maps its output with `f`. Bounds list
-/// `?Sized` first.
+/// arguments, borrowed as they are, and after `=> f` maps its output with `f`. A generic
+/// parameter's bounds are identifiers, `?Sized` first.
 macro_rules! blocking {
     ($(
         $(#[$attr:meta])*

@@ -67,10 +67,10 @@ macro_rules! parsed_refs {
 #[cfg(feature = "s3")]
 pub(crate) use parsed_refs;
 
-#[cfg(any(feature = "http", feature = "s3"))]
 /// Functions that are the same call on a backend of the client (`$backend`, such as
 /// `client()?.http()?`), declared by their doc and signature: each calls the backend's method
 /// of the same name with the same arguments.
+#[cfg(any(feature = "http", feature = "s3"))]
 macro_rules! same_call {
     ($backend:expr => $(
         $(#[$attr:meta])*
