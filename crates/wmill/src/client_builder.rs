@@ -27,43 +27,33 @@ pub struct ClientBuilder {
     pub(crate) client: Client,
 }
 
+/// Setters of the builder: each sets the client's field of the same name.
+macro_rules! setters {
+    ($($(#[$attr:meta])* $field:ident: $ty:ty;)*) => {$(
+        $(#[$attr])*
+        pub fn $field(mut self, $field: $ty) -> Self {
+            self.client.$field = Some($field);
+            self
+        }
+    )*};
+}
+
 impl ClientBuilder {
-    /// Sets the variable store.
-    pub fn variables(mut self, store: Arc<dyn VariableStore>) -> Self {
-        self.client.variables = Some(store);
-        self
-    }
-
-    /// Sets the resource store.
-    pub fn resources(mut self, store: Arc<dyn ResourceStore>) -> Self {
-        self.client.resources = Some(store);
-        self
-    }
-
-    /// Sets the state store.
-    pub fn state(mut self, store: Arc<dyn StateStore>) -> Self {
-        self.client.state = Some(store);
-        self
-    }
-
-    /// Sets the job runner.
-    pub fn jobs(mut self, runner: Arc<dyn JobRunner>) -> Self {
-        self.client.jobs = Some(runner);
-        self
-    }
-
-    /// Sets the Windmill HTTP client used by the server-only helpers.
-    #[cfg(feature = "http")]
-    pub fn windmill(mut self, windmill: wmill_http::Windmill) -> Self {
-        self.client.windmill = Some(windmill);
-        self
-    }
-
-    /// Sets the S3 client.
-    #[cfg(feature = "s3")]
-    pub fn s3(mut self, s3: wmill_s3::S3Client) -> Self {
-        self.client.s3 = Some(s3);
-        self
+    setters! {
+        /// Sets the variable store.
+        variables: Arc<dyn VariableStore>;
+        /// Sets the resource store.
+        resources: Arc<dyn ResourceStore>;
+        /// Sets the state store.
+        state: Arc<dyn StateStore>;
+        /// Sets the job runner.
+        jobs: Arc<dyn JobRunner>;
+        /// Sets the Windmill HTTP client used by the server-only helpers.
+        #[cfg(feature = "http")]
+        windmill: wmill_http::Windmill;
+        /// Sets the S3 client.
+        #[cfg(feature = "s3")]
+        s3: wmill_s3::S3Client;
     }
 
     /// The client.

@@ -14,6 +14,7 @@ use wmill_s3::{
     WriteOptions,
 };
 
+use crate::functions::{parsed_refs, same_call};
 use crate::global::client;
 
 /// Anything that names an S3 object: an [`S3Object`] or its `s3://storage/key` URI.
@@ -44,29 +45,7 @@ impl S3Ref for &S3Object {
     }
 }
 
-impl S3Ref for str {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for &str {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for String {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
-
-impl S3Ref for &String {
-    fn to_s3_object(&self) -> Result<S3Object> {
-        S3Object::parse(self)
-    }
-}
+parsed_refs!(S3Ref::to_s3_object -> S3Object = S3Object::parse);
 
 /// Where to write an S3 object: anything [`S3Ref`] takes (an [`S3Object`], a reference to
 /// one, an `s3://storage/key` URI), or `None` for a key generated in the default storage.
@@ -224,31 +203,21 @@ pub async fn get_presigned_s3_public_url(
     s3().await?.get_presigned_s3_public_url(&obj, options).await
 }
 
-/// boto3-style connection settings of a storage. Python: `wmill.get_boto3_connection_settings()`.
-pub async fn get_boto3_connection_settings(
-    s3_resource_path: Option<&str>,
-) -> Result<Boto3Settings> {
-    s3().await?
-        .get_boto3_connection_settings(s3_resource_path)
-        .await
-}
+same_call! { s3().await? =>
+    /// boto3-style connection settings of a storage. Python: `wmill.get_boto3_connection_settings()`.
+    pub async fn get_boto3_connection_settings(
+        s3_resource_path: Option<&str>,
+    ) -> Result<Boto3Settings>;
 
-/// Polars-style connection settings. Python: `wmill.get_polars_connection_settings()`.
-pub async fn get_polars_connection_settings(
-    s3_resource_path: Option<&str>,
-) -> Result<PolarsSettings> {
-    s3().await?
-        .get_polars_connection_settings(s3_resource_path)
-        .await
-}
+    /// Polars-style connection settings. Python: `wmill.get_polars_connection_settings()`.
+    pub async fn get_polars_connection_settings(
+        s3_resource_path: Option<&str>,
+    ) -> Result<PolarsSettings>;
 
-/// DuckDB connection settings. Python: `wmill.get_duckdb_connection_settings()`.
-pub async fn get_duckdb_connection_settings(
-    s3_resource_path: Option<&str>,
-) -> Result<DuckdbSettings> {
-    s3().await?
-        .get_duckdb_connection_settings(s3_resource_path)
-        .await
+    /// DuckDB connection settings. Python: `wmill.get_duckdb_connection_settings()`.
+    pub async fn get_duckdb_connection_settings(
+        s3_resource_path: Option<&str>,
+    ) -> Result<DuckdbSettings>;
 }
 
 // ---------------------------------------------------------------- server file helpers

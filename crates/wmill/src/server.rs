@@ -14,19 +14,10 @@ use std::sync::Arc;
 use wmill_core::{ItemPath, JobId, Result, RunOptions, ScriptHash, to_args};
 use wmill_http::{InteractiveApproval, ResumeLink, ResumeUrls};
 
+use crate::functions::same_call;
 use crate::global::client;
 use crate::{Client, JobRef};
 use wmill_core::to_json;
-
-/// A function that is the same call on the client's [`Windmill`](wmill_http::Windmill).
-macro_rules! http_call {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;) => {
-        $(#[$doc])*
-        pub async fn $name($($arg: $ty),*) -> Result<$out> {
-            client()?.http()?.$name($($arg),*).await
-        }
-    };
-}
 
 fn opt_job(job_id: Option<&str>) -> Result<Option<JobId>> {
     job_id.map(JobId::parse).transpose()
@@ -118,43 +109,44 @@ pub async fn set_flow_user_state<T: Serialize + ?Sized + Sync>(key: &str, value:
     client()?.http()?.set_flow_user_state(key, &value).await
 }
 
-http_call! {
+same_call! { client()?.http()? =>
     /// A value of the current flow's user state, `None` when unset.
     /// Python: `wmill.get_flow_user_state(key)`.
-    fn get_flow_user_state(key: &str) -> Option<Value>;
-}
+    pub async fn get_flow_user_state(key: &str) -> Result<Option<Value>>;
 
-http_call! {
     /// The approval page, resume and cancel URLs of the current job's suspend step.
     /// Python: `wmill.get_resume_urls(approver=None, flow_level=None)`.
-    fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> ResumeUrls;
-}
+    pub async fn get_resume_urls(approver: Option<&str>, flow_level: bool) -> Result<ResumeUrls>;
 
-http_call! {
     /// The approval URLs of a workflow-as-code step. Python: `wmill.get_approval_urls(step_key, approver)`.
-    fn get_approval_urls(step_key: &str, approver: Option<&str>) -> ResumeUrls;
-}
+    pub async fn get_approval_urls(step_key: &str, approver: Option<&str>) -> Result<ResumeUrls>;
 
-http_call! {
     /// Posts an interactive approval of the current flow step to Slack.
     /// Python: `wmill.request_interactive_slack_approval(slack_resource_path, channel_id, ...)`.
-    fn request_interactive_slack_approval(slack_resource_path: &str, channel_id: &str, ask: &InteractiveApproval) -> ();
-}
+    pub async fn request_interactive_slack_approval(
+        slack_resource_path: &str,
+        channel_id: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()>;
 
-http_call! {
     /// Posts an interactive approval of the current flow step to Microsoft Teams.
-    fn request_interactive_teams_approval(team_name: &str, channel_name: &str, ask: &InteractiveApproval) -> ();
-}
+    pub async fn request_interactive_teams_approval(
+        team_name: &str,
+        channel_name: &str,
+        ask: &InteractiveApproval,
+    ) -> Result<()>;
 
-http_call! {
     /// Answers a Microsoft Teams conversation (`card_block`: an adaptive card to attach).
     /// Python: `wmill.send_teams_message(conversation_id, text, success, card_block=None)`.
-    fn send_teams_message(conversation_id: &str, text: &str, success: bool, card_block: Option<&Value>) -> ();
-}
+    pub async fn send_teams_message(
+        conversation_id: &str,
+        text: &str,
+        success: bool,
+        card_block: Option<&Value>,
+    ) -> Result<()>;
 
-http_call! {
     /// The user the token belongs to. Python: `wmill.whoami()`.
-    fn whoami() -> Value;
+    pub async fn whoami() -> Result<Value>;
 }
 
 /// The server's version. Python: `wmill.get_version()`.
@@ -162,14 +154,12 @@ pub async fn get_version() -> Result<String> {
     client()?.http()?.version().await
 }
 
-http_call! {
+same_call! { client()?.http()? =>
     /// An OIDC id token for `audience` (Enterprise). Python: `wmill.get_id_token(audience)`.
-    fn get_id_token(audience: &str, expires_in: Option<Duration>) -> String;
-}
+    pub async fn get_id_token(audience: &str, expires_in: Option<Duration>) -> Result<String>;
 
-http_call! {
     /// A new API token valid for `duration`. Python: `wmill.create_token(duration)`.
-    fn create_token(duration: Duration) -> String;
+    pub async fn create_token(duration: Duration) -> Result<String>;
 }
 
 /// The raw (not interpolated) value of a resource. Python: `get_resource(path, interpolated=False)`.
@@ -192,10 +182,10 @@ pub async fn run_inline_script_preview<A: Serialize + ?Sized + Sync>(
         .await
 }
 
-http_call! {
+same_call! { client()?.http()? =>
     /// The email of a user (deprecated on the server in favour of `WM_EMAIL`).
     /// Python: `wmill.username_to_email(username)`.
-    fn username_to_email(username: &str) -> String;
+    pub async fn username_to_email(username: &str) -> Result<String>;
 }
 
 /// Commits Kafka offsets for a trigger with auto-commit disabled.
@@ -246,19 +236,35 @@ pub async fn post<B: Serialize + ?Sized + Sync>(endpoint: &str, body: &B) -> Res
 
 // ---------------------------------------------------------------- suspended flow steps
 
-/// A decision on a suspended step given its URL: the URL is parsed into a
-/// [`ResumeLink`], then the client's [`Windmill`](wmill_http::Windmill) posts `payload` to it.
-macro_rules! by_link {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+/// A decision on a suspended step (`$name`: resume or cancel), in two forms: given its URL,
+/// parsed into a [`ResumeLink`]; and given its job id, a resume id and the approver, which
+/// the server signs into one (`jobs/resume_urls`). Then the client's
+/// [`Windmill`](wmill_http::Windmill) posts `payload` to the link.
+macro_rules! decisions {
+    ($(
+        $(#[$doc:meta])* $name:ident,
+        $(#[$doc_by_id:meta])* $by_id:ident;
+    )*) => {$(
         $(#[$doc])*
         pub async fn $name<T: Serialize + ?Sized + Sync>(url: &str, payload: &T) -> Result<()> {
             let link = ResumeLink::parse(url)?;
             client()?.http()?.$name(&link, payload).await
         }
+
+        $(#[$doc_by_id])*
+        pub async fn $by_id<T: Serialize + ?Sized + Sync>(
+            job_id: impl JobRef,
+            resume_id: u32,
+            approver: Option<&str>,
+            payload: &T,
+        ) -> Result<()> {
+            let (client, link) = signed_link(job_id, resume_id, approver).await?;
+            client.http()?.$name(&link, payload).await
+        }
     )*};
 }
 
-by_link! {
+decisions! {
     /// Approves a suspended flow step with its resume URL (or its approval page URL), `payload`
     /// being the step's resume value (any JSON value). The URL must name this client's server and
     /// workspace; the request goes to the client's server. See
@@ -274,35 +280,17 @@ by_link! {
     /// wmill::resume_suspended_job(&urls.resume, &json!({"approved": true})).await?;
     /// # Ok(()) }
     /// ```
-    resume_suspended_job;
+    resume_suspended_job,
+    /// Approves a suspended flow step given its job id, a resume id and the approver: the server
+    /// signs them (`jobs/resume_urls`), then the step is resumed with `payload`.
+    resume_suspended_job_by_id;
 
     /// Rejects a suspended flow step with its cancel URL (or its approval page URL): the flow
     /// ends canceled. See [`resume_suspended_job`].
-    cancel_suspended_job;
-}
-
-/// Approves a suspended flow step given its job id, a resume id and the approver: the server
-/// signs them (`jobs/resume_urls`), then the step is resumed with `payload`.
-pub async fn resume_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
-    job_id: impl JobRef,
-    resume_id: u32,
-    approver: Option<&str>,
-    payload: &T,
-) -> Result<()> {
-    let (client, link) = signed_link(job_id, resume_id, approver).await?;
-    client.http()?.resume_suspended_job(&link, payload).await
-}
-
-/// Rejects a suspended flow step given its job id, a resume id and the approver (see
-/// [`resume_suspended_job_by_id`]).
-pub async fn cancel_suspended_job_by_id<T: Serialize + ?Sized + Sync>(
-    job_id: impl JobRef,
-    resume_id: u32,
-    approver: Option<&str>,
-    payload: &T,
-) -> Result<()> {
-    let (client, link) = signed_link(job_id, resume_id, approver).await?;
-    client.http()?.cancel_suspended_job(&link, payload).await
+    cancel_suspended_job,
+    /// Rejects a suspended flow step given its job id, a resume id and the approver (see
+    /// [`resume_suspended_job_by_id`]).
+    cancel_suspended_job_by_id;
 }
 
 /// The global client and the link the server signs for a job's suspended step.

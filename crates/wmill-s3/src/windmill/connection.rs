@@ -221,6 +221,12 @@ impl WindmillConnection {
     ) -> Request<'_> {
         with_query(self.wm.workspace_request(method, path), query)
     }
+
+    /// A `GET` of `{base}/api/w/{ws}/{path}` that only reads (retried like every read), with
+    /// the `Some` pairs of `query`.
+    pub(crate) fn read_request(&self, path: &str, query: &[(&str, Option<&str>)]) -> Request<'_> {
+        self.request(Method::GET, path, query).idempotent()
+    }
 }
 
 /// The span of a [`WindmillConnection`] call: `tracing::info_span!(name, fields...)`, or none
@@ -258,6 +264,20 @@ pub(crate) async fn send_secret_json<T: serde::de::DeserializeOwned>(
         source: Box::new(RemoteCause::new(&origin, e.to_string(), e)),
     })?;
     T::deserialize(&value).map_err(|e| at_server(Error::decode_secret(request, &value, e), &origin))
+}
+
+/// The [`Error::Decode`] of an answer to `request` that is not what the endpoint answers: an
+/// excerpt of `body`, and why (`source`).
+pub(crate) fn unexpected_answer(
+    request: &str,
+    body: &[u8],
+    source: impl Into<wmill_core::BoxError>,
+) -> Error {
+    Error::Decode {
+        request: request.to_owned(),
+        body_excerpt: wmill_core::excerpt(body, wmill_core::MAX_DECODE_EXCERPT),
+        source: source.into(),
+    }
 }
 
 /// A decode error that names the server that sent the answer (its source becomes a

@@ -5,10 +5,9 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 use wmill_core::{Error, ItemKind, Result};
-use wmill_http::reqwest::Method;
 
 use super::WindmillConnection;
-use super::connection::call_span;
+use super::connection::{call_span, unexpected_answer};
 use crate::S3Object;
 use crate::error::location;
 use tracing::Instrument;
@@ -215,8 +214,7 @@ impl WindmillConnection {
             number(options.file_size_in_bytes),
         );
         let has_header = options.csv_has_header.map(|b| b.to_string());
-        self.request(
-            Method::GET,
+        self.read_request(
             "job_helpers/load_file_preview",
             &[
                 ("file_key", Some(obj.key())),
@@ -230,7 +228,6 @@ impl WindmillConnection {
                 ("s3_resource_path", s3_resource_path),
             ],
         )
-        .idempotent()
         .not_found(ItemKind::Object, obj.to_string())
         .send_json()
         .await
@@ -262,12 +259,10 @@ impl WindmillConnection {
                     format!("{folder:?} is empty or holds a control character"),
                 ));
             }
-            self.request(
-                Method::GET,
+            self.read_request(
                 "job_helpers/check_s3_folder_exists",
                 &[("file_key", Some(key)), ("marker_file", marker_file)],
             )
-            .idempotent()
             .send_json()
             .await
         }
@@ -308,15 +303,13 @@ impl WindmillConnection {
             let resource = s3_resource_path
                 .map(wmill_core::ItemPath::parse_resource_ref)
                 .transpose()?;
-            self.request(
-                Method::GET,
+            self.read_request(
                 "job_helpers/download_s3_parquet_file_as_csv",
                 &[
                     ("file_key", Some(obj.key())),
                     ("s3_resource_path", resource.as_ref().map(|p| p.as_str())),
                 ],
             )
-            .idempotent()
             .not_found(ItemKind::Object, location(None, obj.key()))
             .send_bytes()
             .await
@@ -339,23 +332,15 @@ impl WindmillConnection {
                 crate::object::validate_storage(name)?;
             }
             let resp = self
-                .request(
-                    Method::GET,
-                    "job_helpers/test_connection",
-                    &[("storage", storage)],
-                )
-                .idempotent()
+                .read_request("job_helpers/test_connection", &[("storage", storage)])
                 .send_bytes()
                 .await?;
             // The server answers JSON `null` (or an empty body on some versions).
             if resp.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Null);
             }
-            serde_json::from_slice(&resp).map_err(|e| Error::Decode {
-                request: "GET /job_helpers/test_connection".into(),
-                body_excerpt: wmill_core::excerpt(&resp, wmill_core::MAX_DECODE_EXCERPT),
-                source: Box::new(e),
-            })
+            serde_json::from_slice(&resp)
+                .map_err(|e| unexpected_answer("GET /job_helpers/test_connection", &resp, e))
         }
         .instrument(span)
         .await
@@ -367,12 +352,10 @@ impl WindmillConnection {
     pub async fn storage_usage(&self, refresh: bool) -> Result<StorageUsage> {
         let span = call_span!("storage_usage", workspace = self.workspace());
         async move {
-            self.request(
-                Method::GET,
+            self.read_request(
                 "job_helpers/storage_usage",
                 &[("refresh", refresh.then_some("true"))],
             )
-            .idempotent()
             .send_json()
             .await
         }

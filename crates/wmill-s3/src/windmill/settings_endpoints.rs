@@ -6,7 +6,7 @@ use wmill_core::{Error, ItemKind, Result};
 use wmill_http::reqwest::Method;
 
 use super::WindmillConnection;
-use super::connection::{call_span, send_secret_json};
+use super::connection::{call_span, send_secret_json, unexpected_answer};
 use super::settings::{
     Boto3Settings, DuckdbSettings, PolarsSettings, ProxyCredentials, S3ResourceInfo,
 };
@@ -79,12 +79,7 @@ impl WindmillConnection {
         );
         async move {
             let answer: Value = self
-                .request(
-                    Method::GET,
-                    "job_helpers/v2/s3_proxy_bucket",
-                    &[("storage", storage)],
-                )
-                .idempotent()
+                .read_request("job_helpers/v2/s3_proxy_bucket", &[("storage", storage)])
                 .not_found(ItemKind::Storage, storage.unwrap_or("_default_"))
                 .send_json()
                 .await?;
@@ -92,14 +87,11 @@ impl WindmillConnection {
             match answer.get("bucket") {
                 Some(Value::Null) => Ok(None),
                 Some(Value::String(bucket)) => Ok(Some(bucket.clone())),
-                _ => Err(Error::Decode {
-                    request: "GET /job_helpers/v2/s3_proxy_bucket".into(),
-                    body_excerpt: wmill_core::excerpt(
-                        answer.to_string().as_bytes(),
-                        wmill_core::MAX_DECODE_EXCERPT,
-                    ),
-                    source: "expected {\"bucket\": string or null}".into(),
-                }),
+                _ => Err(unexpected_answer(
+                    "GET /job_helpers/v2/s3_proxy_bucket",
+                    answer.to_string().as_bytes(),
+                    "expected {\"bucket\": string or null}",
+                )),
             }
         }
         .instrument(span)

@@ -12,66 +12,59 @@ use wmill_core::{
 use super::runtime::{block_on, run, runtime};
 use crate::JobRef;
 
-/// Blocking [`crate::start_script_by_path`].
-///
-/// ```
-/// use serde_json::json;
-/// use wmill::{Client, InMemory, WaitOptions};
-///
-/// let wm = InMemory::new();
-/// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
-/// wmill::set_client(Client::new(wm));
-///
-/// let job = wmill::blocking::start_script_by_path("f/etl/load", &json!({"day": 3}))?;
-/// assert_eq!(job.wait(&WaitOptions::new())?, json!(3));
-/// assert!(job.status()?.is_completed());
-/// # Ok::<(), wmill::Error>(())
-/// ```
-pub fn start_script_by_path<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<JobHandle> {
-    block_on(crate::start_script_by_path(path, args)).map(JobHandle::from)
-}
+blocking! {
+    /// Blocking [`crate::start_script_by_path`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill::{Client, InMemory, WaitOptions};
+    ///
+    /// let wm = InMemory::new();
+    /// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
+    /// wmill::set_client(Client::new(wm));
+    ///
+    /// let job = wmill::blocking::start_script_by_path("f/etl/load", &json!({"day": 3}))?;
+    /// assert_eq!(job.wait(&WaitOptions::new())?, json!(3));
+    /// assert!(job.status()?.is_completed());
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn start_script_by_path<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+    ) -> Result<JobHandle> => JobHandle::from;
 
-/// Blocking [`crate::start_script_by_path_with`].
-pub fn start_script_by_path_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobHandle> {
-    block_on(crate::start_script_by_path_with(path, args, options)).map(JobHandle::from)
-}
+    /// Blocking [`crate::start_script_by_path_with`].
+    pub fn start_script_by_path_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> => JobHandle::from;
 
-/// Blocking [`crate::start_script_by_hash`].
-pub fn start_script_by_hash<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-) -> Result<JobHandle> {
-    block_on(crate::start_script_by_hash(hash, args)).map(JobHandle::from)
-}
+    /// Blocking [`crate::start_script_by_hash`].
+    pub fn start_script_by_hash<A: ?Sized + Serialize + Sync>(
+        hash: &str,
+        args: &A,
+    ) -> Result<JobHandle> => JobHandle::from;
 
-/// Blocking [`crate::start_script_by_hash_with`].
-pub fn start_script_by_hash_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobHandle> {
-    block_on(crate::start_script_by_hash_with(hash, args, options)).map(JobHandle::from)
-}
+    /// Blocking [`crate::start_script_by_hash_with`].
+    pub fn start_script_by_hash_with<A: ?Sized + Serialize + Sync>(
+        hash: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> => JobHandle::from;
 
-/// Blocking [`crate::start_flow`].
-pub fn start_flow<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<JobHandle> {
-    block_on(crate::start_flow(path, args)).map(JobHandle::from)
-}
+    /// Blocking [`crate::start_flow`].
+    pub fn start_flow<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+    ) -> Result<JobHandle> => JobHandle::from;
 
-/// Blocking [`crate::start_flow_with`].
-pub fn start_flow_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobHandle> {
-    block_on(crate::start_flow_with(path, args, options)).map(JobHandle::from)
+    /// Blocking [`crate::start_flow_with`].
+    pub fn start_flow_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobHandle> => JobHandle::from;
 }
 
 /// Blocking [`crate::job_handle`].

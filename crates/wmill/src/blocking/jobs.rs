@@ -8,215 +8,158 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{FlowVersion, Job, JobId, JobStatus, Result, RunOptions, WaitOptions};
 
-use super::block_on;
 use crate::JobRef;
 
-/// Blocking [`crate::run_script_by_path_async`].
-pub fn run_script_by_path_async<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<JobId> {
-    block_on(crate::run_script_by_path_async(path, args))
-}
+blocking! {
+    /// Blocking [`crate::run_script_by_path_async`].
+    pub fn run_script_by_path_async<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_script_by_path_async_with`].
-pub fn run_script_by_path_async_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    block_on(crate::run_script_by_path_async_with(path, args, options))
-}
+    /// Blocking [`crate::run_script_by_path_async_with`].
+    pub fn run_script_by_path_async_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_script_by_hash_async`].
-pub fn run_script_by_hash_async<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-) -> Result<JobId> {
-    block_on(crate::run_script_by_hash_async(hash, args))
-}
+    /// Blocking [`crate::run_script_by_hash_async`].
+    pub fn run_script_by_hash_async<A: ?Sized + Serialize + Sync>(
+        hash: &str,
+        args: &A,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_script_by_hash_async_with`].
-pub fn run_script_by_hash_async_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    block_on(crate::run_script_by_hash_async_with(hash, args, options))
-}
+    /// Blocking [`crate::run_script_by_hash_async_with`].
+    pub fn run_script_by_hash_async_with<A: ?Sized + Serialize + Sync>(
+        hash: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_flow_async`].
-pub fn run_flow_async<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<JobId> {
-    block_on(crate::run_flow_async(path, args))
-}
+    /// Blocking [`crate::run_flow_async`].
+    pub fn run_flow_async<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<JobId>;
 
-/// Blocking [`crate::run_flow_async_with`].
-pub fn run_flow_async_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    block_on(crate::run_flow_async_with(path, args, options))
-}
+    /// Blocking [`crate::run_flow_async_with`].
+    pub fn run_flow_async_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_script_by_path`].
-pub fn run_script_by_path<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<Value> {
-    block_on(crate::run_script_by_path(path, args))
-}
+    /// Blocking [`crate::run_script_by_path`].
+    pub fn run_script_by_path<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<Value>;
 
-/// Blocking [`crate::run_script_by_path_with`].
-pub fn run_script_by_path_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    block_on(crate::run_script_by_path_with(path, args, options))
-}
+    /// Blocking [`crate::run_script_by_path_with`].
+    pub fn run_script_by_path_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<Value>;
 
-/// Blocking [`crate::run_script_by_hash`].
-pub fn run_script_by_hash<A: Serialize + ?Sized + Sync>(hash: &str, args: &A) -> Result<Value> {
-    block_on(crate::run_script_by_hash(hash, args))
-}
+    /// Blocking [`crate::run_script_by_hash`].
+    pub fn run_script_by_hash<A: ?Sized + Serialize + Sync>(hash: &str, args: &A) -> Result<Value>;
 
-/// Blocking [`crate::run_script_by_hash_with`].
-pub fn run_script_by_hash_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    block_on(crate::run_script_by_hash_with(hash, args, options))
-}
+    /// Blocking [`crate::run_script_by_hash_with`].
+    pub fn run_script_by_hash_with<A: ?Sized + Serialize + Sync>(
+        hash: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<Value>;
 
-/// Blocking [`crate::run_flow`].
-pub fn run_flow<A: Serialize + ?Sized + Sync>(path: &str, args: &A) -> Result<Value> {
-    block_on(crate::run_flow(path, args))
-}
+    /// Blocking [`crate::run_flow`].
+    pub fn run_flow<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<Value>;
 
-/// Blocking [`crate::run_flow_with`].
-pub fn run_flow_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    block_on(crate::run_flow_with(path, args, options))
-}
+    /// Blocking [`crate::run_flow_with`].
+    pub fn run_flow_with<A: ?Sized + Serialize + Sync>(
+        path: &str,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<Value>;
 
-/// Blocking [`crate::run_flow_by_version_async`].
-pub fn run_flow_by_version_async<A: Serialize + ?Sized + Sync>(
-    version: impl Into<FlowVersion> + Send,
-    args: &A,
-) -> Result<JobId> {
-    block_on(crate::run_flow_by_version_async(version, args))
-}
+    /// Blocking [`crate::run_flow_by_version_async`].
+    pub fn run_flow_by_version_async<A: ?Sized + Serialize + Sync>(
+        version: impl Into<FlowVersion> + Send,
+        args: &A,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_flow_by_version_async_with`].
-pub fn run_flow_by_version_async_with<A: Serialize + ?Sized + Sync>(
-    version: impl Into<FlowVersion> + Send,
-    args: &A,
-    options: &RunOptions,
-) -> Result<JobId> {
-    block_on(crate::run_flow_by_version_async_with(
-        version, args, options,
-    ))
-}
+    /// Blocking [`crate::run_flow_by_version_async_with`].
+    pub fn run_flow_by_version_async_with<A: ?Sized + Serialize + Sync>(
+        version: impl Into<FlowVersion> + Send,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<JobId>;
 
-/// Blocking [`crate::run_flow_by_version`].
-pub fn run_flow_by_version<A: Serialize + ?Sized + Sync>(
-    version: impl Into<FlowVersion> + Send,
-    args: &A,
-) -> Result<Value> {
-    block_on(crate::run_flow_by_version(version, args))
-}
+    /// Blocking [`crate::run_flow_by_version`].
+    pub fn run_flow_by_version<A: ?Sized + Serialize + Sync>(
+        version: impl Into<FlowVersion> + Send,
+        args: &A,
+    ) -> Result<Value>;
 
-/// Blocking [`crate::run_flow_by_version_with`].
-pub fn run_flow_by_version_with<A: Serialize + ?Sized + Sync>(
-    version: impl Into<FlowVersion> + Send,
-    args: &A,
-    options: &RunOptions,
-) -> Result<Value> {
-    block_on(crate::run_flow_by_version_with(version, args, options))
-}
+    /// Blocking [`crate::run_flow_by_version_with`].
+    pub fn run_flow_by_version_with<A: ?Sized + Serialize + Sync>(
+        version: impl Into<FlowVersion> + Send,
+        args: &A,
+        options: &RunOptions,
+    ) -> Result<Value>;
 
-/// Blocking [`crate::wait_job`].
-pub fn wait_job(job_id: impl JobRef + Send, timeout: Option<Duration>) -> Result<Value> {
-    block_on(crate::wait_job(job_id, timeout))
-}
+    /// Blocking [`crate::wait_job`].
+    pub fn wait_job(job_id: impl JobRef + Send, timeout: Option<Duration>) -> Result<Value>;
 
-/// Blocking [`crate::wait_job_with`].
-pub fn wait_job_with(job_id: impl JobRef + Send, options: &WaitOptions) -> Result<Value> {
-    block_on(crate::wait_job_with(job_id, options))
-}
+    /// Blocking [`crate::wait_job_with`].
+    pub fn wait_job_with(job_id: impl JobRef + Send, options: &WaitOptions) -> Result<Value>;
 
-/// Blocking [`crate::get_result`].
-pub fn get_result(job_id: impl JobRef + Send) -> Result<Value> {
-    block_on(crate::get_result(job_id))
-}
+    /// Blocking [`crate::get_result`].
+    pub fn get_result(job_id: impl JobRef + Send) -> Result<Value>;
 
-/// Blocking [`crate::get_job_status`].
-pub fn get_job_status(job_id: impl JobRef + Send) -> Result<JobStatus> {
-    block_on(crate::get_job_status(job_id))
-}
+    /// Blocking [`crate::get_job_status`].
+    pub fn get_job_status(job_id: impl JobRef + Send) -> Result<JobStatus>;
 
-/// Blocking [`crate::cancel_job`].
-pub fn cancel_job(job_id: impl JobRef + Send, reason: Option<&str>) -> Result<()> {
-    block_on(crate::cancel_job(job_id, reason))
-}
+    /// Blocking [`crate::cancel_job`].
+    pub fn cancel_job(job_id: impl JobRef + Send, reason: Option<&str>) -> Result<()>;
 
-/// Blocking [`crate::get_job`].
-pub fn get_job(job_id: impl JobRef + Send) -> Result<Job> {
-    block_on(crate::get_job(job_id))
-}
+    /// Blocking [`crate::get_job`].
+    pub fn get_job(job_id: impl JobRef + Send) -> Result<Job>;
 
-/// Blocking [`crate::get_job_logs`].
-pub fn get_job_logs(job_id: impl JobRef + Send) -> Result<String> {
-    block_on(crate::get_job_logs(job_id))
-}
+    /// Blocking [`crate::get_job_logs`].
+    pub fn get_job_logs(job_id: impl JobRef + Send) -> Result<String>;
 
-/// Blocking [`crate::get_flow_all_logs`].
-pub fn get_flow_all_logs(job_id: impl JobRef + Send) -> Result<String> {
-    block_on(crate::get_flow_all_logs(job_id))
-}
+    /// Blocking [`crate::get_flow_all_logs`].
+    pub fn get_flow_all_logs(job_id: impl JobRef + Send) -> Result<String>;
 
-/// Blocking [`crate::run_script_by_path_as`].
-///
-/// ```
-/// use serde_json::json;
-/// use wmill::{Client, InMemory};
-///
-/// let memory = InMemory::new();
-/// memory.register_script("f/math/double", |a| async move {
-///     Ok(json!(a["n"].as_i64().unwrap_or(0) * 2))
-/// })?;
-/// let n: i64 = wmill::blocking::with_client(Client::new(memory), || {
-///     wmill::blocking::run_script_by_path_as("f/math/double", &json!({"n": 21}))
-/// })?;
-/// assert_eq!(n, 42);
-/// # Ok::<(), wmill::Error>(())
-/// ```
-pub fn run_script_by_path_as<T: DeserializeOwned + Send>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    block_on(crate::run_script_by_path_as(path, args))
-}
+    /// Blocking [`crate::run_script_by_path_as`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wmill::{Client, InMemory};
+    ///
+    /// let memory = InMemory::new();
+    /// memory.register_script("f/math/double", |a| async move {
+    ///     Ok(json!(a["n"].as_i64().unwrap_or(0) * 2))
+    /// })?;
+    /// let n: i64 = wmill::blocking::with_client(Client::new(memory), || {
+    ///     wmill::blocking::run_script_by_path_as("f/math/double", &json!({"n": 21}))
+    /// })?;
+    /// assert_eq!(n, 42);
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn run_script_by_path_as<T: DeserializeOwned + Send>(
+        path: &str,
+        args: &(impl Serialize + ?Sized + Sync),
+    ) -> Result<T>;
 
-/// Blocking [`crate::run_flow_as`].
-pub fn run_flow_as<T: DeserializeOwned + Send>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    block_on(crate::run_flow_as(path, args))
-}
+    /// Blocking [`crate::run_flow_as`].
+    pub fn run_flow_as<T: DeserializeOwned + Send>(
+        path: &str,
+        args: &(impl Serialize + ?Sized + Sync),
+    ) -> Result<T>;
 
-/// Blocking [`crate::wait_job_as`].
-pub fn wait_job_as<T: DeserializeOwned + Send>(
-    job_id: impl JobRef + Send,
-    timeout: Option<Duration>,
-) -> Result<T> {
-    block_on(crate::wait_job_as(job_id, timeout))
-}
+    /// Blocking [`crate::wait_job_as`].
+    pub fn wait_job_as<T: DeserializeOwned + Send>(
+        job_id: impl JobRef + Send,
+        timeout: Option<Duration>,
+    ) -> Result<T>;
 
-/// Blocking [`crate::get_result_as`].
-pub fn get_result_as<T: DeserializeOwned + Send>(job_id: impl JobRef + Send) -> Result<T> {
-    block_on(crate::get_result_as(job_id))
+    /// Blocking [`crate::get_result_as`].
+    pub fn get_result_as<T: DeserializeOwned + Send>(job_id: impl JobRef + Send) -> Result<T>;
 }

@@ -44,6 +44,23 @@ use std::sync::Arc;
 
 use crate::Client;
 
+/// The blocking twins of async functions, declared by their doc and signature: each body runs
+/// the async function of the same name (`crate::$name`) on [`block_on`] with the same
+/// arguments, borrowed as they are, and after `=> f` maps its output with `f`. A generic
+/// parameter's bounds are identifiers, `?Sized` first.
+macro_rules! blocking {
+    ($(
+        $(#[$attr:meta])*
+        pub fn $name:ident $(<$($g:ident: $(?$relaxed:ident +)? $first:ident $(+ $bound:ident)*),+>)?
+            ($($arg:ident: $ty:ty),* $(,)?) -> $out:ty $(=> $map:path)?;
+    )*) => {$(
+        $(#[$attr])*
+        pub fn $name $(<$($g: $(?$relaxed +)? $first $(+ $bound)*),+>)? ($($arg: $ty),*) -> $out {
+            $crate::blocking::block_on($crate::$name($($arg),*)) $(.map($map))?
+        }
+    )*};
+}
+
 mod handles;
 mod jobs;
 mod listings;

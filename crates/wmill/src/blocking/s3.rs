@@ -19,9 +19,9 @@ use crate::{S3Ref, S3Target};
 /// How much of a [`Read`] [`write_s3_file_stream`] reads at a time.
 const READ_CHUNK: usize = 1024 * 1024;
 
-/// Blocking [`crate::load_s3_file`].
-pub fn load_s3_file(obj: impl S3Ref + Send) -> Result<Bytes> {
-    block_on(crate::load_s3_file(obj))
+blocking! {
+    /// Blocking [`crate::load_s3_file`].
+    pub fn load_s3_file(obj: impl S3Ref + Send) -> Result<Bytes>;
 }
 
 /// Blocking [`crate::load_s3_file_stream`]: the object as an [`S3FileReader`], an iterator
@@ -149,121 +149,89 @@ fn read_chunk(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Blocking [`crate::write_s3_file`].
-pub fn write_s3_file(
-    obj: impl S3Target + Send,
-    content: impl Into<Bytes> + Send,
-    options: &WriteOptions,
-) -> Result<S3Object> {
-    block_on(crate::write_s3_file(obj, content, options))
-}
+blocking! {
+    /// Blocking [`crate::write_s3_file`].
+    pub fn write_s3_file(
+        obj: impl S3Target + Send,
+        content: impl Into<Bytes> + Send,
+        options: &WriteOptions,
+    ) -> Result<S3Object>;
 
-/// Blocking [`crate::write_s3_json`].
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use wmill::{Client, InMemory, S3Client};
-/// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
-/// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
-/// # wmill::blocking::with_client(client, || {
-/// use serde_json::{Value, json};
-///
-/// let obj = wmill::blocking::write_s3_json("s3:///reports/today.json", &json!({"ok": true}))?;
-/// let back: Value = wmill::blocking::load_s3_json(&obj)?;
-/// assert_eq!(back["ok"], true);
-/// # Ok::<(), wmill::Error>(()) })?;
-/// # Ok::<(), wmill::Error>(())
-/// ```
-pub fn write_s3_json(
-    obj: impl S3Target + Send,
-    value: &(impl Serialize + ?Sized + Sync),
-) -> Result<S3Object> {
-    block_on(crate::write_s3_json(obj, value))
-}
+    /// Blocking [`crate::write_s3_json`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use wmill::{Client, InMemory, S3Client};
+    /// # let store = Arc::new(wmill::s3::object_store::memory::InMemory::new());
+    /// # let client = Client::new(InMemory::new()).with_s3(S3Client::from_store(store));
+    /// # wmill::blocking::with_client(client, || {
+    /// use serde_json::{Value, json};
+    ///
+    /// let obj = wmill::blocking::write_s3_json("s3:///reports/today.json", &json!({"ok": true}))?;
+    /// let back: Value = wmill::blocking::load_s3_json(&obj)?;
+    /// assert_eq!(back["ok"], true);
+    /// # Ok::<(), wmill::Error>(()) })?;
+    /// # Ok::<(), wmill::Error>(())
+    /// ```
+    pub fn write_s3_json(
+        obj: impl S3Target + Send,
+        value: &(impl Serialize + ?Sized + Sync),
+    ) -> Result<S3Object>;
 
-/// Blocking [`crate::load_s3_json`].
-pub fn load_s3_json<T: DeserializeOwned + Send>(obj: impl S3Ref + Send) -> Result<T> {
-    block_on(crate::load_s3_json(obj))
-}
+    /// Blocking [`crate::load_s3_json`].
+    pub fn load_s3_json<T: DeserializeOwned + Send>(obj: impl S3Ref + Send) -> Result<T>;
 
-/// Blocking [`crate::move_s3_object`].
-pub fn move_s3_object(from: impl S3Ref + Send, to: impl S3Ref + Send) -> Result<()> {
-    block_on(crate::move_s3_object(from, to))
-}
+    /// Blocking [`crate::move_s3_object`].
+    pub fn move_s3_object(from: impl S3Ref + Send, to: impl S3Ref + Send) -> Result<()>;
 
-/// Blocking [`crate::delete_s3_object`].
-pub fn delete_s3_object(obj: impl S3Ref + Send) -> Result<()> {
-    block_on(crate::delete_s3_object(obj))
-}
+    /// Blocking [`crate::delete_s3_object`].
+    pub fn delete_s3_object(obj: impl S3Ref + Send) -> Result<()>;
 
-/// Blocking [`crate::sign_s3_objects`].
-pub fn sign_s3_objects(objects: &[S3Object], expiry_secs: Option<u64>) -> Result<Vec<S3Object>> {
-    block_on(crate::sign_s3_objects(objects, expiry_secs))
-}
+    /// Blocking [`crate::sign_s3_objects`].
+    pub fn sign_s3_objects(objects: &[S3Object], expiry_secs: Option<u64>) -> Result<Vec<S3Object>>;
 
-/// Blocking [`crate::sign_s3_object`].
-pub fn sign_s3_object(obj: impl S3Ref + Send, expiry_secs: Option<u64>) -> Result<S3Object> {
-    block_on(crate::sign_s3_object(obj, expiry_secs))
-}
+    /// Blocking [`crate::sign_s3_object`].
+    pub fn sign_s3_object(obj: impl S3Ref + Send, expiry_secs: Option<u64>) -> Result<S3Object>;
 
-/// Blocking [`crate::get_presigned_s3_public_urls`].
-pub fn get_presigned_s3_public_urls(
-    objects: &[S3Object],
-    options: &PresignOptions,
-) -> Result<Vec<String>> {
-    block_on(crate::get_presigned_s3_public_urls(objects, options))
-}
+    /// Blocking [`crate::get_presigned_s3_public_urls`].
+    pub fn get_presigned_s3_public_urls(
+        objects: &[S3Object],
+        options: &PresignOptions,
+    ) -> Result<Vec<String>>;
 
-/// Blocking [`crate::get_presigned_s3_public_url`].
-pub fn get_presigned_s3_public_url(
-    obj: impl S3Ref + Send,
-    options: &PresignOptions,
-) -> Result<String> {
-    block_on(crate::get_presigned_s3_public_url(obj, options))
-}
+    /// Blocking [`crate::get_presigned_s3_public_url`].
+    pub fn get_presigned_s3_public_url(
+        obj: impl S3Ref + Send,
+        options: &PresignOptions,
+    ) -> Result<String>;
 
-/// Blocking [`crate::get_boto3_connection_settings`].
-pub fn get_boto3_connection_settings(s3_resource_path: Option<&str>) -> Result<Boto3Settings> {
-    block_on(crate::get_boto3_connection_settings(s3_resource_path))
-}
+    /// Blocking [`crate::get_boto3_connection_settings`].
+    pub fn get_boto3_connection_settings(s3_resource_path: Option<&str>) -> Result<Boto3Settings>;
 
-/// Blocking [`crate::get_polars_connection_settings`].
-pub fn get_polars_connection_settings(s3_resource_path: Option<&str>) -> Result<PolarsSettings> {
-    block_on(crate::get_polars_connection_settings(s3_resource_path))
-}
+    /// Blocking [`crate::get_polars_connection_settings`].
+    pub fn get_polars_connection_settings(s3_resource_path: Option<&str>) -> Result<PolarsSettings>;
 
-/// Blocking [`crate::get_duckdb_connection_settings`].
-pub fn get_duckdb_connection_settings(s3_resource_path: Option<&str>) -> Result<DuckdbSettings> {
-    block_on(crate::get_duckdb_connection_settings(s3_resource_path))
-}
+    /// Blocking [`crate::get_duckdb_connection_settings`].
+    pub fn get_duckdb_connection_settings(s3_resource_path: Option<&str>) -> Result<DuckdbSettings>;
 
-/// Blocking [`crate::load_file_preview`].
-pub fn load_file_preview(obj: impl S3Ref + Send, options: &PreviewOptions) -> Result<FilePreview> {
-    block_on(crate::load_file_preview(obj, options))
-}
+    /// Blocking [`crate::load_file_preview`].
+    pub fn load_file_preview(
+        obj: impl S3Ref + Send,
+        options: &PreviewOptions,
+    ) -> Result<FilePreview>;
 
-/// Blocking [`crate::check_s3_folder_exists`].
-pub fn check_s3_folder_exists(folder: &str, marker_file: Option<&str>) -> Result<FolderCheck> {
-    block_on(crate::check_s3_folder_exists(folder, marker_file))
-}
+    /// Blocking [`crate::check_s3_folder_exists`].
+    pub fn check_s3_folder_exists(folder: &str, marker_file: Option<&str>) -> Result<FolderCheck>;
 
-/// Blocking [`crate::download_s3_parquet_file_as_csv`].
-pub fn download_s3_parquet_file_as_csv(
-    obj: impl S3Ref + Send,
-    s3_resource_path: Option<&str>,
-) -> Result<Bytes> {
-    block_on(crate::download_s3_parquet_file_as_csv(
-        obj,
-        s3_resource_path,
-    ))
-}
+    /// Blocking [`crate::download_s3_parquet_file_as_csv`].
+    pub fn download_s3_parquet_file_as_csv(
+        obj: impl S3Ref + Send,
+        s3_resource_path: Option<&str>,
+    ) -> Result<Bytes>;
 
-/// Blocking [`crate::test_storage_connection`].
-pub fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value> {
-    block_on(crate::test_storage_connection(storage))
-}
+    /// Blocking [`crate::test_storage_connection`].
+    pub fn test_storage_connection(storage: Option<&str>) -> Result<serde_json::Value>;
 
-/// Blocking [`crate::storage_usage`].
-pub fn storage_usage(refresh: bool) -> Result<StorageUsage> {
-    block_on(crate::storage_usage(refresh))
+    /// Blocking [`crate::storage_usage`].
+    pub fn storage_usage(refresh: bool) -> Result<StorageUsage>;
 }

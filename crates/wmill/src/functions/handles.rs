@@ -8,75 +8,44 @@ use super::{
 use crate::global::client;
 use wmill_core::{Result, RunOptions};
 
-/// Starts a script by path and returns a [`JobHandle`](wmill_core::JobHandle) on the job
-/// (`id`, `status`, `result`, `wait`, `cancel`, `cancel_on_drop`). The `JobId`-returning
-/// [`run_script_by_path_async`](crate::run_script_by_path_async) stays, as in the Python client.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde_json::json;
-/// use wmill::{Client, InMemory, WaitOptions};
-///
-/// let wm = InMemory::new();
-/// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
-/// wmill::set_client(Client::new(wm));
-///
-/// let job = wmill::start_script_by_path("f/etl/load", &json!({"day": 3})).await?;
-/// println!("started {}", job.id());
-/// assert_eq!(job.wait(&WaitOptions::new()).await?, json!(3));
-/// # Ok(()) }
-/// ```
-pub async fn start_script_by_path<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<wmill_core::JobHandle> {
-    start_script_by_path_with(path, args, &RunOptions::new()).await
-}
+run_fns! {
+    (path: &str) => handle(run_script_by_path_async_with) {
+        /// Starts a script by path and returns a [`JobHandle`](wmill_core::JobHandle) on the job
+        /// (`id`, `status`, `result`, `wait`, `cancel`, `cancel_on_drop`). The `JobId`-returning
+        /// [`run_script_by_path_async`](crate::run_script_by_path_async) stays, as in the Python client.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+        /// use serde_json::json;
+        /// use wmill::{Client, InMemory, WaitOptions};
+        ///
+        /// let wm = InMemory::new();
+        /// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
+        /// wmill::set_client(Client::new(wm));
+        ///
+        /// let job = wmill::start_script_by_path("f/etl/load", &json!({"day": 3})).await?;
+        /// println!("started {}", job.id());
+        /// assert_eq!(job.wait(&WaitOptions::new()).await?, json!(3));
+        /// # Ok(()) }
+        /// ```
+        start_script_by_path,
+        /// [`start_script_by_path`] with options.
+        start_script_by_path_with -> wmill_core::JobHandle;
+    }
 
-/// [`start_script_by_path`] with options.
-pub async fn start_script_by_path_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<wmill_core::JobHandle> {
-    let id = run_script_by_path_async_with(path, args, options).await?;
-    job_handle(id)
-}
+    (hash: &str) => handle(run_script_by_hash_async_with) {
+        /// Starts a script version by hash and returns a handle on the job.
+        start_script_by_hash,
+        /// [`start_script_by_hash`] with options.
+        start_script_by_hash_with -> wmill_core::JobHandle;
+    }
 
-/// Starts a script version by hash and returns a handle on the job.
-pub async fn start_script_by_hash<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-) -> Result<wmill_core::JobHandle> {
-    start_script_by_hash_with(hash, args, &RunOptions::new()).await
-}
-
-/// [`start_script_by_hash`] with options.
-pub async fn start_script_by_hash_with<A: Serialize + ?Sized + Sync>(
-    hash: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<wmill_core::JobHandle> {
-    let id = run_script_by_hash_async_with(hash, args, options).await?;
-    job_handle(id)
-}
-
-/// Starts a flow and returns a handle on the job.
-pub async fn start_flow<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-) -> Result<wmill_core::JobHandle> {
-    start_flow_with(path, args, &RunOptions::new()).await
-}
-
-/// [`start_flow`] with options.
-pub async fn start_flow_with<A: Serialize + ?Sized + Sync>(
-    path: &str,
-    args: &A,
-    options: &RunOptions,
-) -> Result<wmill_core::JobHandle> {
-    let id = run_flow_async_with(path, args, options).await?;
-    job_handle(id)
+    (path: &str) => handle(run_flow_async_with) {
+        /// Starts a flow and returns a handle on the job.
+        start_flow,
+        /// [`start_flow`] with options.
+        start_flow_with -> wmill_core::JobHandle;
+    }
 }
 
 /// A handle on an existing job, on the global client's backend.

@@ -13,32 +13,6 @@ use wmill_core::{
 use super::path;
 use crate::global::client;
 
-/// A call and its `_with` form (the same with [`RunOptions`]): the target (`$target`) is
-/// checked and turned into what the runner takes (`$prep`), then the arguments serialized, then
-/// the client's job runner called (`$run`).
-macro_rules! run_fns {
-    ($(
-        $(#[$doc:meta])* $name:ident,
-        $(#[$doc_with:meta])* $with:ident($target:ident: $ty:ty) -> $out:ty => $prep:expr, $run:ident;
-    )*) => {$(
-        $(#[$doc])*
-        pub async fn $name<A: Serialize + ?Sized + Sync>($target: $ty, args: &A) -> Result<$out> {
-            $with($target, args, &RunOptions::new()).await
-        }
-
-        $(#[$doc_with])*
-        pub async fn $with<A: Serialize + ?Sized + Sync>(
-            $target: $ty,
-            args: &A,
-            options: &RunOptions,
-        ) -> Result<$out> {
-            let $target = $prep;
-            let args = to_args(args)?;
-            client()?.jobs()?.$run($target, args, options).await
-        }
-    )*};
-}
-
 /// Anything that names a job: a [`JobId`] or its string form.
 ///
 /// ```
@@ -67,68 +41,52 @@ impl JobRef for &JobId {
     }
 }
 
-impl JobRef for str {
-    fn to_job_id(&self) -> Result<JobId> {
-        JobId::parse(self)
-    }
-}
-
-impl JobRef for &str {
-    fn to_job_id(&self) -> Result<JobId> {
-        JobId::parse(self)
-    }
-}
-
-impl JobRef for String {
-    fn to_job_id(&self) -> Result<JobId> {
-        JobId::parse(self)
-    }
-}
+parsed_refs!(JobRef::to_job_id -> JobId = JobId::parse);
 
 // ---------------------------------------------------------------- jobs
 
 run_fns! {
-    /// Starts a script by path; returns the job id. Python: `wmill.run_script_by_path_async(path, args)`.
-    run_script_by_path_async,
-    /// [`run_script_by_path_async`] with options (tag, schedule, caller-chosen id, parent job).
-    run_script_by_path_async_with(path: &str) -> JobId => &self::path(path)?, run_script_by_path_async;
+    (path: &str) => runner(&self::path(path)?) {
+        /// Starts a script by path; returns the job id. Python: `wmill.run_script_by_path_async(path, args)`.
+        run_script_by_path_async,
+        /// [`run_script_by_path_async`] with options (tag, schedule, caller-chosen id, parent job).
+        run_script_by_path_async_with -> JobId;
 
-    /// Starts a script version by hash; returns the job id.
-    /// Python: `wmill.run_script_by_hash_async(hash_, args)`.
-    run_script_by_hash_async,
-    /// [`run_script_by_hash_async`] with options.
-    run_script_by_hash_async_with(hash: &str) -> JobId => &ScriptHash::parse(hash)?, run_script_by_hash_async;
+        /// Runs a script by path and returns its result. Python: `wmill.run_script_by_path(path, args)`.
+        run_script_by_path,
+        /// [`run_script_by_path`] with options (`timeout`, `cleanup`, tag, ...).
+        run_script_by_path_with -> Value;
 
-    /// Starts a flow; returns the job id. Python: `wmill.run_flow_async(path, args)`.
-    run_flow_async,
-    /// [`run_flow_async`] with options.
-    run_flow_async_with(path: &str) -> JobId => &self::path(path)?, run_flow_async;
+        /// Starts a flow; returns the job id. Python: `wmill.run_flow_async(path, args)`.
+        run_flow_async,
+        /// [`run_flow_async`] with options.
+        run_flow_async_with -> JobId;
 
-    /// Runs a script by path and returns its result. Python: `wmill.run_script_by_path(path, args)`.
-    run_script_by_path,
-    /// [`run_script_by_path`] with options (`timeout`, `cleanup`, tag, ...).
-    run_script_by_path_with(path: &str) -> Value => &self::path(path)?, run_script_by_path;
+        /// Runs a flow and returns its result (TypeScript's `runFlow`; Python combines
+        /// `run_flow_async` and `wait_job`).
+        run_flow,
+        /// [`run_flow`] with options.
+        run_flow_with -> Value;
+    }
 
-    /// Runs a script version by hash and returns its result. Python: `wmill.run_script_by_hash(hash_, args)`.
-    run_script_by_hash,
-    /// [`run_script_by_hash`] with options.
-    run_script_by_hash_with(hash: &str) -> Value => &ScriptHash::parse(hash)?, run_script_by_hash;
+    (hash: &str) => runner(&ScriptHash::parse(hash)?) {
+        /// Starts a script version by hash; returns the job id.
+        /// Python: `wmill.run_script_by_hash_async(hash_, args)`.
+        run_script_by_hash_async,
+        /// [`run_script_by_hash_async`] with options.
+        run_script_by_hash_async_with -> JobId;
 
-    /// Runs a flow and returns its result (TypeScript's `runFlow`; Python combines
-    /// `run_flow_async` and `wait_job`).
-    run_flow,
-    /// [`run_flow`] with options.
-    run_flow_with(path: &str) -> Value => &self::path(path)?, run_flow;
+        /// Runs a script version by hash and returns its result. Python: `wmill.run_script_by_hash(hash_, args)`.
+        run_script_by_hash,
+        /// [`run_script_by_hash`] with options.
+        run_script_by_hash_with -> Value;
+    }
 }
 
 /// Waits for a job and returns its result; with a `timeout` the job is canceled and
 /// [`Error::Timeout`](crate::Error::Timeout) returned when it is reached. Python: `wmill.wait_job(job_id, timeout)`.
 pub async fn wait_job(job_id: impl JobRef, timeout: Option<Duration>) -> Result<Value> {
-    let mut options = WaitOptions::new();
-    if let Some(t) = timeout {
-        options = options.timeout(t);
-    }
-    wait_job_with(job_id, &options).await
+    wait_job_with(job_id, &timeout_options(timeout)).await
 }
 
 /// [`wait_job`] with all the wait options.
@@ -187,78 +145,79 @@ pub async fn get_job(job_id: impl JobRef) -> Result<wmill_core::Job> {
 // ---------------------------------------------------------------- flows by version
 
 run_fns! {
-    /// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-    /// use serde_json::json;
-    /// use wmill::{Client, FlowVersion, InMemory};
-    ///
-    /// let wm = InMemory::new();
-    /// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
-    /// wmill::set_client(Client::new(wm));
-    /// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
-    /// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
-    /// # Ok(()) }
-    /// ```
-    run_flow_by_version_async,
-    /// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
-    /// endpoint takes).
-    run_flow_by_version_async_with(version: impl Into<wmill_core::FlowVersion>) -> JobId => version.into(), run_flow_by_version_async;
+    (version: impl Into<wmill_core::FlowVersion>) => runner(version.into()) {
+        /// Starts a saved version of a flow (`jobs/run/fv/{version}`); returns the job id.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+        /// use serde_json::json;
+        /// use wmill::{Client, FlowVersion, InMemory};
+        ///
+        /// let wm = InMemory::new();
+        /// wm.register_flow_version(FlowVersion::new(3), |args| async move { Ok(json!({"got": args})) });
+        /// wmill::set_client(Client::new(wm));
+        /// let id = wmill::run_flow_by_version_async(3, &json!({"n": 1})).await?;
+        /// assert_eq!(wmill::wait_job(id, None).await?, json!({"got": {"n": 1}}));
+        /// # Ok(()) }
+        /// ```
+        run_flow_by_version_async,
+        /// [`run_flow_by_version_async`] with options (the table on [`RunOptions`] says which the
+        /// endpoint takes).
+        run_flow_by_version_async_with -> JobId;
 
-    /// Runs a saved version of a flow and returns its result.
-    run_flow_by_version,
-    /// [`run_flow_by_version`] with options.
-    run_flow_by_version_with(version: impl Into<wmill_core::FlowVersion>) -> Value => version.into(), run_flow_by_version;
+        /// Runs a saved version of a flow and returns its result.
+        run_flow_by_version,
+        /// [`run_flow_by_version`] with options.
+        run_flow_by_version_with -> Value;
+    }
 }
 
 // ---------------------------------------------------------------- typed results
 
-/// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
-/// `T` is [`Error::Decode`](crate::Error::Decode) naming the script.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
-/// use serde::Deserialize;
-/// use serde_json::json;
-/// use wmill::{Client, InMemory};
-///
-/// #[derive(Deserialize)]
-/// struct Invoice { total: f64 }
-///
-/// let memory = InMemory::new();
-/// memory.register_script("f/billing/invoice", |a| async move {
-///     Ok(json!({ "total": a["items"].as_f64().unwrap_or(0.0) * 2.5 }))
-/// })?;
-/// wmill::with_client(Client::new(memory), async {
-///     let invoice: Invoice = wmill::run_script_by_path_as("f/billing/invoice", &json!({"items": 4})).await?;
-///     assert_eq!(invoice.total, 10.0);
-///     Ok(())
-/// })
-/// .await
-/// # }
-/// ```
-pub async fn run_script_by_path_as<T: DeserializeOwned>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    let p = self::path(path)?;
-    client()?
-        .jobs()?
-        .run_script_by_path_as(&p, args, &RunOptions::new())
-        .await
+/// Typed runs by path with the default options: the path checked, then the client's job
+/// runner's method of the same name called.
+macro_rules! typed_runs {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<T: DeserializeOwned>(
+            path: &str,
+            args: &(impl Serialize + ?Sized + Sync),
+        ) -> Result<T> {
+            let p = self::path(path)?;
+            client()?.jobs()?.$name(&p, args, &RunOptions::new()).await
+        }
+    )*};
 }
 
-/// [`run_flow`] with the result deserialized into `T`.
-pub async fn run_flow_as<T: DeserializeOwned>(
-    path: &str,
-    args: &(impl Serialize + ?Sized + Sync),
-) -> Result<T> {
-    let p = self::path(path)?;
-    client()?
-        .jobs()?
-        .run_flow_as(&p, args, &RunOptions::new())
-        .await
+typed_runs! {
+    /// [`run_script_by_path`] with the result deserialized into `T`; a result that does not fit
+    /// `T` is [`Error::Decode`](crate::Error::Decode) naming the script.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill::Result<()> {
+    /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use wmill::{Client, InMemory};
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Invoice { total: f64 }
+    ///
+    /// let memory = InMemory::new();
+    /// memory.register_script("f/billing/invoice", |a| async move {
+    ///     Ok(json!({ "total": a["items"].as_f64().unwrap_or(0.0) * 2.5 }))
+    /// })?;
+    /// wmill::with_client(Client::new(memory), async {
+    ///     let invoice: Invoice = wmill::run_script_by_path_as("f/billing/invoice", &json!({"items": 4})).await?;
+    ///     assert_eq!(invoice.total, 10.0);
+    ///     Ok(())
+    /// })
+    /// .await
+    /// # }
+    /// ```
+    run_script_by_path_as;
+
+    /// [`run_flow`] with the result deserialized into `T`.
+    run_flow_as;
 }
 
 /// [`wait_job`] with the result deserialized into `T`.
@@ -267,11 +226,19 @@ pub async fn wait_job_as<T: DeserializeOwned>(
     timeout: Option<Duration>,
 ) -> Result<T> {
     let id = job_id.to_job_id()?;
-    let mut options = WaitOptions::new();
-    if let Some(t) = timeout {
-        options = options.timeout(t);
+    client()?
+        .jobs()?
+        .wait_job_as(&id, &timeout_options(timeout))
+        .await
+}
+
+/// The wait options of [`wait_job`]: the default ones, with `timeout` if any.
+fn timeout_options(timeout: Option<Duration>) -> WaitOptions {
+    let options = WaitOptions::new();
+    match timeout {
+        Some(t) => options.timeout(t),
+        None => options,
     }
-    client()?.jobs()?.wait_job_as(&id, &options).await
 }
 
 /// [`get_result`] with the result deserialized into `T`.

@@ -10,7 +10,6 @@ use object_store::path::Path;
 use object_store::{ListResult, ObjectMeta};
 use serde::Deserialize;
 use wmill_core::{Error, ItemKind};
-use wmill_http::reqwest::Method;
 
 use super::{STORE, WindmillHelperStore, parse_time};
 
@@ -81,8 +80,7 @@ fn file_meta(f: StoredFile) -> Option<ObjectMeta> {
 impl WindmillHelperStore {
     async fn page(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
         self.conn
-            .request(
-                Method::GET,
+            .read_request(
                 "job_helpers/list_stored_files_paged",
                 &[
                     ("prefix", Some(prefix)),
@@ -92,7 +90,6 @@ impl WindmillHelperStore {
                     ("s3_resource_path", self.s3_resource_path.as_deref()),
                 ],
             )
-            .idempotent()
             .not_found(
                 ItemKind::Storage,
                 self.storage.as_deref().unwrap_or("_default_").to_owned(),
