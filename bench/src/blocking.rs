@@ -9,8 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use wmill_http::Windmill;
-
 use crate::process_cpu_time;
 use crate::stats::{Summary, summarize};
 use crate::variables::{Endpoint, VALUE, VARIABLE};
@@ -108,13 +106,7 @@ struct Round {
 /// run it in a process of its own.
 pub fn run(endpoint: &Endpoint, config: &BlockingConfig) -> Vec<BlockingRow> {
     wmill_http::install_crypto_provider();
-    let windmill = Windmill::builder()
-        .with_base_url(&endpoint.base_url)
-        .with_token(&endpoint.token)
-        .with_workspace(&endpoint.workspace)
-        .build()
-        .expect("client");
-    wmill::set_client(wmill::Client::new(windmill));
+    wmill::set_client(wmill::Client::new(endpoint.client()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use wmill_core::{ItemPath, JobQuery};
-use wmill_http::Windmill;
 
 use crate::peak_rss_bytes;
 use crate::variables::Endpoint;
@@ -92,18 +91,9 @@ pub fn serve_until_stdin_closes() {
     );
 }
 
-fn client(ep: &Endpoint) -> Windmill {
-    Windmill::builder()
-        .with_base_url(&ep.base_url)
-        .with_token(&ep.token)
-        .with_workspace(&ep.workspace)
-        .build()
-        .expect("client")
-}
-
 /// Lists the jobs of `path`, `page_size` per request; returns the number listed and the time.
 pub async fn list_once(ep: &Endpoint, path: &str, page_size: u32, mode: Mode) -> (u64, Duration) {
-    let wm = client(ep);
+    let wm = ep.client();
     let query = JobQuery::new()
         .script_path(ItemPath::parse(path).expect("path"))
         .page_size(page_size);

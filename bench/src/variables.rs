@@ -26,6 +26,18 @@ pub struct Endpoint {
     pub workspace: String,
 }
 
+impl Endpoint {
+    /// A client of the server, with the default settings.
+    pub fn client(&self) -> Windmill {
+        Windmill::builder()
+            .with_base_url(&self.base_url)
+            .with_token(&self.token)
+            .with_workspace(&self.workspace)
+            .build()
+            .expect("client")
+    }
+}
+
 /// Starts `exe serve-windmill` and reads the endpoint it prints; the server exits when its
 /// stdin closes (drop or kill the child).
 pub fn start_child_server(exe: &std::path::Path) -> (Child, Endpoint) {
@@ -141,12 +153,7 @@ struct Round {
 /// the same URL, token header and JSON decoding, and no per-call work beyond what a caller
 /// must do (wmill clones its `Arc` and the path, the raw loop its URL and header strings).
 pub async fn run(endpoint: &Endpoint, config: &VarConfig) -> Vec<VarRow> {
-    let wm = Windmill::builder()
-        .with_base_url(&endpoint.base_url)
-        .with_token(&endpoint.token)
-        .with_workspace(&endpoint.workspace)
-        .build()
-        .expect("client");
+    let wm = endpoint.client();
     wmill_http::install_crypto_provider();
     let raw = reqwest::Client::builder().build().expect("reqwest client");
     let url = format!(
@@ -353,12 +360,7 @@ pub async fn fixed_calls(
     n: usize,
     concurrency: usize,
 ) -> u64 {
-    let wm = Windmill::builder()
-        .with_base_url(&endpoint.base_url)
-        .with_token(&endpoint.token)
-        .with_workspace(&endpoint.workspace)
-        .build()
-        .expect("client");
+    let wm = endpoint.client();
     wmill_http::install_crypto_provider();
     let raw = reqwest::Client::builder().build().expect("reqwest client");
     let url = format!(
