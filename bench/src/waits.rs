@@ -38,42 +38,42 @@ pub struct WaitCase {
 impl WaitConfig {
     /// The full benchmark: jobs of 0, 50, 500 ms and 10 s.
     pub fn full() -> Self {
-        let case = |ms, samples, baseline_samples| WaitCase {
-            duration: Duration::from_millis(ms),
-            samples,
-            baseline_samples,
-        };
-        WaitConfig {
-            cases: vec![
-                case(0, 100, 20),
-                case(50, 100, 20),
-                case(500, 30, 15),
-                case(10_000, 10, 10),
-            ],
-            concurrent_from: Duration::from_secs(5),
-            baseline_interval: Duration::from_millis(500),
-        }
+        Self::of(
+            &[(0, 100, 20), (50, 100, 20), (500, 30, 15), (10_000, 10, 10)],
+            Duration::from_secs(5),
+        )
     }
 
     /// Durations off the round numbers of [`full`](Self::full) (which land on the wait
     /// schedules' grids: polls every 10 ms, the event stream's checks every 100 ms), so that
     /// the job's end falls anywhere between two checks: 7, 37, 173, 730 ms, 1.73 and 4.3 s.
     pub fn off_grid() -> Self {
-        let case = |ms, samples, baseline_samples| WaitCase {
-            duration: Duration::from_millis(ms),
-            samples,
-            baseline_samples,
-        };
-        WaitConfig {
-            cases: vec![
-                case(7, 20, 5),
-                case(37, 20, 5),
-                case(173, 20, 5),
-                case(730, 10, 5),
-                case(1730, 10, 5),
-                case(4300, 10, 5),
+        Self::of(
+            &[
+                (7, 20, 5),
+                (37, 20, 5),
+                (173, 20, 5),
+                (730, 10, 5),
+                (1730, 10, 5),
+                (4300, 10, 5),
             ],
-            concurrent_from: Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+    }
+
+    /// Cases of (job duration in ms, samples, baseline samples), the baseline polling every
+    /// 500 ms.
+    fn of(cases: &[(u64, usize, usize)], concurrent_from: Duration) -> Self {
+        WaitConfig {
+            cases: cases
+                .iter()
+                .map(|&(ms, samples, baseline_samples)| WaitCase {
+                    duration: Duration::from_millis(ms),
+                    samples,
+                    baseline_samples,
+                })
+                .collect(),
+            concurrent_from,
             baseline_interval: Duration::from_millis(500),
         }
     }
