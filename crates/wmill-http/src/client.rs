@@ -280,24 +280,5 @@ impl Windmill {
     }
 }
 
-/// Compile-time checks: the client is `Send + Sync` and its futures are `Send`.
-#[allow(dead_code)]
-fn _assert_impls() {
-    fn assert_send_sync<T: Send + Sync + 'static>() {}
-    fn assert_send<T: Send>(_: &T) {}
-    assert_send_sync::<Windmill>();
-    assert_send_sync::<crate::WindmillBuilder>();
-    fn _futures(wm: &Windmill, id: &wmill_core::JobId) {
-        assert_send(&wm.get_result_maybe(id));
-        assert_send(&wm.set_progress(1, None));
-        assert_send(&wm.version());
-        let link = crate::ResumeLink::from_parts(*id, 1, "00", None);
-        if let Ok(link) = &link {
-            assert_send(&wm.resume_suspended_job(link, &serde_json::json!(1)));
-            assert_send(&wm.resume_link(id, 1, None));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

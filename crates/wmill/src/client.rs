@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ClientBuilder;
 use wmill_core::{Backend, Error, JobRunner, ResourceStore, Result, StateStore, VariableStore};
 
 /// The backends the module-level functions use: one per capability, so a test can install a
@@ -80,14 +79,8 @@ impl Client {
         self
     }
 
-    /// A builder with no capability set; missing ones answer [`Error::NotConfigured`].
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder {
-            client: Client::empty(),
-        }
-    }
-
-    fn empty() -> Self {
+    /// A client with no capability set: where [`Client::builder`] starts.
+    pub(crate) fn empty() -> Self {
         Client {
             variables: None,
             resources: None,

@@ -27,6 +27,16 @@ pub struct ClientBuilder {
     pub(crate) client: Client,
 }
 
+impl Client {
+    /// A builder with no capability set; missing ones answer
+    /// [`Error::NotConfigured`](wmill_core::Error::NotConfigured).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            client: Client::empty(),
+        }
+    }
+}
+
 /// Setters of the builder: each sets the client's field of the same name.
 macro_rules! setters {
     ($($(#[$attr:meta])* $field:ident: $ty:ty;)*) => {$(
