@@ -65,12 +65,18 @@ fn no_source_file_is_over_500_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     for crate_name in ["wmill-core", "wmill-http", "wmill-s3", "wmill"] {
-        sources(&root.join("crates").join(crate_name).join("src"), &mut files);
+        sources(
+            &root.join("crates").join(crate_name).join("src"),
+            &mut files,
+        );
     }
     let long: Vec<String> = files
         .iter()
         .filter_map(|f| {
-            let lines = std::fs::read_to_string(f).expect("a source file").lines().count();
+            let lines = std::fs::read_to_string(f)
+                .expect("a source file")
+                .lines()
+                .count();
             (lines > 500).then(|| format!("{} ({lines} lines)", f.display()))
         })
         .collect();

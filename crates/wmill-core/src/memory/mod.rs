@@ -11,11 +11,13 @@
 //! | `jobs` | one job: its future, status, times and cancel |
 //! | `runner` | [`JobRunner`](crate::JobRunner) for [`InMemory`] |
 //! | `listing` | jobs as `jobs/list` rows, item listings paged as the server pages them |
-//! | `logs` | job logs and flow logs |
+//! | `logs` | job log buffers and [`JobLog`], written by the job's own code |
+//! | `log_reads` | the logs read: in full, from an offset, followed, a flow's steps together |
 
 mod file;
 mod jobs;
 pub(crate) mod listing;
+mod log_reads;
 mod logs;
 
 mod in_memory;

@@ -7,6 +7,8 @@ use crate::sync::Mutex;
 use crate::{Error, ItemKind, ItemPath, JobRunner, JobRunnerExt, LogForward, RunOptions, to_args};
 
 use super::*;
+use crate::{InMemory, JobId, LogChunk, LogUpdate};
+use futures_util::StreamExt;
 
 fn p(s: &str) -> ItemPath {
     ItemPath::parse(s).unwrap()
