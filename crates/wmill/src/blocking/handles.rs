@@ -5,66 +5,34 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wmill_core::{
-    BatchItem, BatchJob, BatchOptions, BatchStream, JobId, JobStatus, Result, RunOptions,
-    WaitOptions,
+    BatchItem, BatchJob, BatchOptions, BatchStream, JobId, JobStatus, Result, WaitOptions,
 };
 
 use super::runtime::{block_on, run, runtime};
 use crate::JobRef;
 
-blocking! {
-    /// Blocking [`crate::start_script_by_path`].
-    ///
-    /// ```
-    /// use serde_json::json;
-    /// use wmill::{Client, InMemory, WaitOptions};
-    ///
-    /// let wm = InMemory::new();
-    /// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
-    /// wmill::set_client(Client::new(wm));
-    ///
-    /// let job = wmill::blocking::start_script_by_path("f/etl/load", &json!({"day": 3}))?;
-    /// assert_eq!(job.wait(&WaitOptions::new())?, json!(3));
-    /// assert!(job.status()?.is_completed());
-    /// # Ok::<(), wmill::Error>(())
-    /// ```
-    pub fn start_script_by_path<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-    ) -> Result<JobHandle> => JobHandle::from;
+blocking_runs! {
+    (path: &str) {
+        /// ```
+        /// use serde_json::json;
+        /// use wmill::{Client, InMemory, WaitOptions};
+        ///
+        /// let wm = InMemory::new();
+        /// wm.register_script("f/etl/load", |args| async move { Ok(args["day"].clone()) })?;
+        /// wmill::set_client(Client::new(wm));
+        ///
+        /// let job = wmill::blocking::start_script_by_path("f/etl/load", &json!({"day": 3}))?;
+        /// assert_eq!(job.wait(&WaitOptions::new())?, json!(3));
+        /// assert!(job.status()?.is_completed());
+        /// # Ok::<(), wmill::Error>(())
+        /// ```
+        start_script_by_path, start_script_by_path_with -> JobHandle => JobHandle::from;
+        start_flow, start_flow_with -> JobHandle => JobHandle::from;
+    }
 
-    /// Blocking [`crate::start_script_by_path_with`].
-    pub fn start_script_by_path_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobHandle> => JobHandle::from;
-
-    /// Blocking [`crate::start_script_by_hash`].
-    pub fn start_script_by_hash<A: ?Sized + Serialize + Sync>(
-        hash: &str,
-        args: &A,
-    ) -> Result<JobHandle> => JobHandle::from;
-
-    /// Blocking [`crate::start_script_by_hash_with`].
-    pub fn start_script_by_hash_with<A: ?Sized + Serialize + Sync>(
-        hash: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobHandle> => JobHandle::from;
-
-    /// Blocking [`crate::start_flow`].
-    pub fn start_flow<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-    ) -> Result<JobHandle> => JobHandle::from;
-
-    /// Blocking [`crate::start_flow_with`].
-    pub fn start_flow_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobHandle> => JobHandle::from;
+    (hash: &str) {
+        start_script_by_hash, start_script_by_hash_with -> JobHandle => JobHandle::from;
+    }
 }
 
 /// Blocking [`crate::job_handle`].

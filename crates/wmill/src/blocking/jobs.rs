@@ -6,103 +6,30 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use wmill_core::{FlowVersion, Job, JobId, JobStatus, Result, RunOptions, WaitOptions};
+use wmill_core::{FlowVersion, Job, JobId, JobStatus, Result, WaitOptions};
 
 use crate::JobRef;
 
+blocking_runs! {
+    (path: &str) {
+        run_script_by_path_async, run_script_by_path_async_with -> JobId;
+        run_script_by_path, run_script_by_path_with -> Value;
+        run_flow_async, run_flow_async_with -> JobId;
+        run_flow, run_flow_with -> Value;
+    }
+
+    (hash: &str) {
+        run_script_by_hash_async, run_script_by_hash_async_with -> JobId;
+        run_script_by_hash, run_script_by_hash_with -> Value;
+    }
+
+    (version: impl Into<FlowVersion> + Send) {
+        run_flow_by_version_async, run_flow_by_version_async_with -> JobId;
+        run_flow_by_version, run_flow_by_version_with -> Value;
+    }
+}
+
 blocking! {
-    /// Blocking [`crate::run_script_by_path_async`].
-    pub fn run_script_by_path_async<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_script_by_path_async_with`].
-    pub fn run_script_by_path_async_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_script_by_hash_async`].
-    pub fn run_script_by_hash_async<A: ?Sized + Serialize + Sync>(
-        hash: &str,
-        args: &A,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_script_by_hash_async_with`].
-    pub fn run_script_by_hash_async_with<A: ?Sized + Serialize + Sync>(
-        hash: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_flow_async`].
-    pub fn run_flow_async<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<JobId>;
-
-    /// Blocking [`crate::run_flow_async_with`].
-    pub fn run_flow_async_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_script_by_path`].
-    pub fn run_script_by_path<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<Value>;
-
-    /// Blocking [`crate::run_script_by_path_with`].
-    pub fn run_script_by_path_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<Value>;
-
-    /// Blocking [`crate::run_script_by_hash`].
-    pub fn run_script_by_hash<A: ?Sized + Serialize + Sync>(hash: &str, args: &A) -> Result<Value>;
-
-    /// Blocking [`crate::run_script_by_hash_with`].
-    pub fn run_script_by_hash_with<A: ?Sized + Serialize + Sync>(
-        hash: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<Value>;
-
-    /// Blocking [`crate::run_flow`].
-    pub fn run_flow<A: ?Sized + Serialize + Sync>(path: &str, args: &A) -> Result<Value>;
-
-    /// Blocking [`crate::run_flow_with`].
-    pub fn run_flow_with<A: ?Sized + Serialize + Sync>(
-        path: &str,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<Value>;
-
-    /// Blocking [`crate::run_flow_by_version_async`].
-    pub fn run_flow_by_version_async<A: ?Sized + Serialize + Sync>(
-        version: impl Into<FlowVersion> + Send,
-        args: &A,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_flow_by_version_async_with`].
-    pub fn run_flow_by_version_async_with<A: ?Sized + Serialize + Sync>(
-        version: impl Into<FlowVersion> + Send,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<JobId>;
-
-    /// Blocking [`crate::run_flow_by_version`].
-    pub fn run_flow_by_version<A: ?Sized + Serialize + Sync>(
-        version: impl Into<FlowVersion> + Send,
-        args: &A,
-    ) -> Result<Value>;
-
-    /// Blocking [`crate::run_flow_by_version_with`].
-    pub fn run_flow_by_version_with<A: ?Sized + Serialize + Sync>(
-        version: impl Into<FlowVersion> + Send,
-        args: &A,
-        options: &RunOptions,
-    ) -> Result<Value>;
-
     /// Blocking [`crate::wait_job`].
     pub fn wait_job(job_id: impl JobRef + Send, timeout: Option<Duration>) -> Result<Value>;
 

@@ -61,6 +61,33 @@ macro_rules! blocking {
     )*};
 }
 
+/// The blocking twins of the pairs that `run_fns!` declares (`crate::functions`), grouped by
+/// target as there: per group the target (`$target: $ty`), and per pair the function of a
+/// target and arguments (`$name`), its `_with` form taking [`RunOptions`](wmill_core::RunOptions)
+/// as well (`$with`) and their output, mapped with `f` after `=> f`. Each twin's doc line
+/// names its async function; `$name`'s further doc follows.
+macro_rules! blocking_runs {
+    ($(
+        ($target:ident: $ty:ty) {$(
+            $(#[$doc:meta])* $name:ident, $with:ident -> $out:ty $(=> $map:path)?;
+        )+}
+    )+) => {$($(
+        blocking! {
+            #[doc = concat!("Blocking [`crate::", stringify!($name), "`].")]
+            $(#[$doc])*
+            pub fn $name<A: ?Sized + Serialize + Sync>($target: $ty, args: &A) -> Result<$out>
+                $(=> $map)?;
+
+            #[doc = concat!("Blocking [`crate::", stringify!($with), "`].")]
+            pub fn $with<A: ?Sized + Serialize + Sync>(
+                $target: $ty,
+                args: &A,
+                options: &wmill_core::RunOptions,
+            ) -> Result<$out> $(=> $map)?;
+        }
+    )+)+};
+}
+
 mod handles;
 mod jobs;
 mod listings;

@@ -120,26 +120,29 @@ blocking! {
         partition: i32,
         offset: i64,
     ) -> Result<()>;
+}
 
-    /// Blocking [`crate::resume_suspended_job`].
-    pub fn resume_suspended_job<T: ?Sized + Serialize + Sync>(url: &str, payload: &T) -> Result<()>;
+/// The blocking twins of the pairs that `decisions!` declares (`crate::server`): a decision
+/// on a suspended step given its URL (`$name`), and given its job id, a resume id and the
+/// approver (`$by_id`). Each twin's doc line names its async function.
+macro_rules! blocking_decisions {
+    ($($name:ident, $by_id:ident;)*) => {$(
+        blocking! {
+            #[doc = concat!("Blocking [`crate::", stringify!($name), "`].")]
+            pub fn $name<T: ?Sized + Serialize + Sync>(url: &str, payload: &T) -> Result<()>;
 
-    /// Blocking [`crate::cancel_suspended_job`].
-    pub fn cancel_suspended_job<T: ?Sized + Serialize + Sync>(url: &str, payload: &T) -> Result<()>;
+            #[doc = concat!("Blocking [`crate::", stringify!($by_id), "`].")]
+            pub fn $by_id<T: ?Sized + Serialize + Sync>(
+                job_id: impl JobRef + Send,
+                resume_id: u32,
+                approver: Option<&str>,
+                payload: &T,
+            ) -> Result<()>;
+        }
+    )*};
+}
 
-    /// Blocking [`crate::resume_suspended_job_by_id`].
-    pub fn resume_suspended_job_by_id<T: ?Sized + Serialize + Sync>(
-        job_id: impl JobRef + Send,
-        resume_id: u32,
-        approver: Option<&str>,
-        payload: &T,
-    ) -> Result<()>;
-
-    /// Blocking [`crate::cancel_suspended_job_by_id`].
-    pub fn cancel_suspended_job_by_id<T: ?Sized + Serialize + Sync>(
-        job_id: impl JobRef + Send,
-        resume_id: u32,
-        approver: Option<&str>,
-        payload: &T,
-    ) -> Result<()>;
+blocking_decisions! {
+    resume_suspended_job, resume_suspended_job_by_id;
+    cancel_suspended_job, cancel_suspended_job_by_id;
 }
