@@ -1,6 +1,7 @@
 //! Every async module-level function has a blocking twin of the same name in `wmill::blocking`
 //! (docs/guide.md says so): read from the sources, so a new async function without a twin
-//! fails here.
+//! fails here. Functions are read where they are written out (`pub async fn name`, `pub fn
+//! name`) and where a macro table declares them (`run_fns! { .. name, name_with -> T; .. }`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -42,6 +43,41 @@ fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The names that the rows of macro tables declare: inside a block opened by a line `name! {`,
+/// each line of names separated by commas and ended by `,`, `;` or `-> Type;`
+/// (`run_flow, run_flow_with -> Value;`). Doc lines and the tables' headers are not rows.
+fn table_rows(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut depth = 0usize;
+    for line in text.lines() {
+        let line = line.trim();
+        if depth == 0 {
+            let opens = line.ends_with("! {") && !line.starts_with("macro_rules!");
+            if opens && line.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                depth = 1;
+            }
+            continue;
+        }
+        if line.starts_with("//") {
+            continue;
+        }
+        depth += line.matches('{').count();
+        depth = depth.saturating_sub(line.matches('}').count());
+        let Some(row) = line.split("->").next().and_then(|r| {
+            r.strip_suffix([',', ';'])
+                .or_else(|| line.contains("->").then_some(r))
+        }) else {
+            continue;
+        };
+        let names: Vec<&str> = row.split(',').map(str::trim).collect();
+        let plain = |n: &&str| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if names.iter().all(plain) {
+            out.extend(names.iter().map(|n| (*n).to_owned()));
+        }
+    }
+    out
+}
+
 /// The names a `pub use` statement brings in (`pub use a::{b, c};`, `pub use a::b;`).
 fn reexported(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -68,10 +104,14 @@ fn every_async_function_has_a_blocking_twin() {
     let blocking = source("blocking");
     let mut twins = names_after(&blocking, "pub fn ");
     twins.extend(reexported(&blocking));
+    twins.extend(table_rows(&blocking));
     let mut checked = 0;
     let mut missing = Vec::new();
     for file in ASYNC_SOURCES {
-        for name in names_after(&source(file), "pub async fn ") {
+        let text = source(file);
+        let mut names = names_after(&text, "pub async fn ");
+        names.extend(table_rows(&text));
+        for name in names {
             checked += 1;
             if !twins.contains(&name) {
                 missing.push(format!("{file}: {name}"));
@@ -124,4 +164,9 @@ fn the_scanner_sees_what_it_must() {
     for n in ["c", "e", "g"] {
         assert!(r.contains(n), "{n}: {r:?}");
     }
+    let table = "macro_rules! t { () => {}; }\nrun_fns! {\n    (path: &str) => runner(p) {\n        /// Doc, with a comma;\n        a,\n        a_with -> JobId;\n    }\n}\nblocking_runs! {\n    (path: &str) {\n        b, b_with -> Value;\n    }\n}\nfn outside() { c; }";
+    assert_eq!(
+        table_rows(table),
+        BTreeSet::from(["a", "a_with", "b", "b_with"].map(str::to_owned))
+    );
 }
