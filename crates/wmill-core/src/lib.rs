@@ -96,17 +96,21 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Builder methods that set one field: each row `name(arg: Type) => field = value;` is
+/// Builder methods that set fields: each row `name(arg: Type) => field = value;` is
 /// `#[must_use] pub fn name(mut self, arg: Type) -> Self` setting the optional field to
-/// `Some(value)`; a row `name(arg: Type) => field: value;` sets the field to `value` as it is.
+/// `Some(value)`; `field: value` sets the field to `value` as it is. A row may set several
+/// fields (`=> a = x, b: None;`).
 macro_rules! setters {
     (@value = $value:expr) => { Some($value) };
     (@value : $value:expr) => { $value };
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident $op:tt $value:expr;)*) => {$(
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($arg:ident: $ty:ty) => $($field:ident $op:tt $value:expr),+;
+    )*) => {$(
         $(#[$doc])*
         #[must_use]
         pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = setters!(@value $op $value);
+            $(self.$field = setters!(@value $op $value);)+
             self
         }
     )*};

@@ -40,19 +40,10 @@ use super::cancel_on_drop::background_cancel;
 /// assert_eq!(job.result().await?, json!(42));
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct JobHandle {
-    runner: Arc<dyn JobRunner>,
     id: JobId,
-}
-
-impl fmt::Debug for JobHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JobHandle")
-            .field("id", &self.id)
-            .field("runner", &self.runner)
-            .finish()
-    }
+    runner: Arc<dyn JobRunner>,
 }
 
 impl JobHandle {

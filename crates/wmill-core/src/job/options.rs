@@ -118,18 +118,9 @@ impl RunOptions {
     setters! {
         /// Runs the job on workers with this tag.
         tag(tag: impl Into<String>) => tag = tag.into();
-    }
-
-    /// Schedules the job to start after `delay` (`scheduled_in_secs`, whole seconds; a delay
-    /// under one second is not sent). Replaces [`scheduled_for`](Self::scheduled_for).
-    #[must_use]
-    pub fn scheduled_in(mut self, delay: Duration) -> Self {
-        self.scheduled_in = Some(delay);
-        self.scheduled_for = None;
-        self
-    }
-
-    setters! {
+        /// Schedules the job to start after `delay` (`scheduled_in_secs`, whole seconds; a delay
+        /// under one second is not sent). Replaces [`scheduled_for`](Self::scheduled_for).
+        scheduled_in(delay: Duration) => scheduled_in = delay, scheduled_for: None;
         /// Gives the job a caller-chosen id, which makes starting it idempotent.
         job_id(id: JobId) => job_id = id;
         /// Sets the parent job explicitly.

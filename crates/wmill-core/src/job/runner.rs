@@ -175,10 +175,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// The default implementation returns [`Error::Unsupported`].
     async fn get_job_logs(&self, id: &JobId) -> Result<String> {
         let _ = id;
-        Err(Error::Unsupported {
-            operation: "get_job_logs",
-            backend: "this backend",
-        })
+        unsupported("get_job_logs")
     }
 
     /// One incremental read of a job's log: what it wrote after the log offset `offset` (a
@@ -188,10 +185,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// The default implementation returns [`Error::Unsupported`].
     async fn get_log_update(&self, id: &JobId, offset: u64) -> Result<LogUpdate> {
         let _ = (id, offset);
-        Err(Error::Unsupported {
-            operation: "get_log_update",
-            backend: "this backend",
-        })
+        unsupported("get_log_update")
     }
 
     /// Follows a job's log from the log offset `offset` (`0`: from the start) until the job
@@ -203,10 +197,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     fn job_logs_from(&self, id: &JobId, offset: u64) -> BoxStream<'static, Result<LogChunk>> {
         let _ = (id, offset);
         Box::pin(futures_util::stream::once(futures_util::future::ready(
-            Err(Error::Unsupported {
-                operation: "job_logs",
-                backend: "this backend",
-            }),
+            unsupported("job_logs"),
         )))
     }
 
@@ -217,10 +208,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// The default implementation returns [`Error::Unsupported`].
     async fn get_flow_all_logs(&self, id: &JobId) -> Result<String> {
         let _ = id;
-        Err(Error::Unsupported {
-            operation: "get_flow_all_logs",
-            backend: "this backend",
-        })
+        unsupported("get_flow_all_logs")
     }
 
     /// The job, typed: its [`JobState`](crate::JobState) (queued, scheduled, running,
@@ -250,10 +238,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// ```
     async fn get_job(&self, id: &JobId) -> Result<Job> {
         let _ = id;
-        Err(Error::Unsupported {
-            operation: "get_job",
-            backend: "this backend",
-        })
+        unsupported("get_job")
     }
     /// One page of the jobs `query` selects, newest first, and the cursor of the next page.
     ///
@@ -268,10 +253,7 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
         cursor: &JobCursor,
     ) -> Result<Page<JobSummary, JobCursor>> {
         let _ = (query, cursor);
-        Err(Error::Unsupported {
-            operation: "list_jobs_page",
-            backend: "this backend",
-        })
+        unsupported("list_jobs_page")
     }
 
     /// Starts canceling the job and returns at once, without waiting for the answer: what
@@ -286,9 +268,15 @@ pub trait JobRunner: Debug + Send + Sync + 'static {
     /// thread of its own when there is none or it is shutting down).
     fn cancel_job_in_background(&self, id: &JobId, reason: &str) -> Result<()> {
         let _ = (id, reason);
-        Err(Error::Unsupported {
-            operation: "cancel_job_in_background",
-            backend: "this backend",
-        })
+        unsupported("cancel_job_in_background")
     }
+}
+
+/// What a provided method the backend does not override returns: [`Error::Unsupported`] of
+/// `operation`.
+fn unsupported<T>(operation: &'static str) -> Result<T> {
+    Err(Error::Unsupported {
+        operation,
+        backend: "this backend",
+    })
 }

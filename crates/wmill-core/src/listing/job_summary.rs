@@ -1,6 +1,5 @@
 //! Job listing, the rows: [`JobSummary`] and the lenient shape it is decoded from.
 
-use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -8,7 +7,6 @@ use serde_json::Value;
 
 use crate::{JobId, JobStatus};
 
-use super::pagination::ListItem;
 use super::timestamp::{timestamp_from_rfc3339, timestamp_to_rfc3339};
 
 /// A job as a listing returns it: a light summary of the server's `Job` rows.
@@ -132,12 +130,6 @@ impl JobSummary {
                     | "unassigned_singlestepflow"
             )
         )
-    }
-}
-
-impl ListItem for JobSummary {
-    fn identify(&self, mut state: &mut dyn Hasher) {
-        self.id.hash(&mut state);
     }
 }
 

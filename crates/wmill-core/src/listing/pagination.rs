@@ -10,6 +10,9 @@ use futures_util::stream::{self, BoxStream};
 
 use crate::{Error, ResourceInfo, Result, VariableInfo};
 
+use super::job_summary::JobSummary;
+use super::runnables::{FlowSummary, ScriptSummary};
+
 /// The page size listings use unless told otherwise: the server's default.
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 
@@ -61,16 +64,24 @@ pub trait ListItem {
     fn identify(&self, state: &mut dyn Hasher);
 }
 
-impl ListItem for VariableInfo {
-    fn identify(&self, mut state: &mut dyn Hasher) {
-        self.path.hash(&mut state);
-    }
+/// Implements [`ListItem`] for each row `Type: field, ...;`: the item is identified by those
+/// fields.
+macro_rules! identified_by {
+    ($($item:ty: $($field:ident),+;)*) => {$(
+        impl ListItem for $item {
+            fn identify(&self, mut state: &mut dyn Hasher) {
+                $(self.$field.hash(&mut state);)+
+            }
+        }
+    )*};
 }
 
-impl ListItem for ResourceInfo {
-    fn identify(&self, mut state: &mut dyn Hasher) {
-        self.path.hash(&mut state);
-    }
+identified_by! {
+    VariableInfo: path;
+    ResourceInfo: path;
+    JobSummary: id;
+    ScriptSummary: path, hash;
+    FlowSummary: path;
 }
 
 fn fingerprint<T: ListItem>(items: &[T]) -> u64 {

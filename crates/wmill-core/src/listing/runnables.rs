@@ -1,13 +1,11 @@
 //! Script and flow listings: [`ListRunnables`], [`ScriptSummary`], [`FlowSummary`].
 
-use std::hash::{Hash, Hasher};
-
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{ItemPath, Result};
 
 use super::job_summary::lenient;
-use super::pagination::{ListItem, validate_filter, validate_paging};
+use super::pagination::{validate_filter, validate_paging};
 
 /// Filters and paging of script and flow listings (`scripts/list`, `flows/list`).
 ///
@@ -136,13 +134,6 @@ runnable_summary! {
     }
 }
 
-impl ListItem for ScriptSummary {
-    fn identify(&self, mut state: &mut dyn Hasher) {
-        self.path.hash(&mut state);
-        self.hash.hash(&mut state);
-    }
-}
-
 runnable_summary! {
     /// A flow as `flows/list` returns it: the server's short rows (no flow value, no schema),
     /// decoded tolerantly.
@@ -163,12 +154,6 @@ runnable_summary! {
         edited_by,
         /// When it was last edited (RFC 3339, as sent).
         edited_at,
-    }
-}
-
-impl ListItem for FlowSummary {
-    fn identify(&self, mut state: &mut dyn Hasher) {
-        self.path.hash(&mut state);
     }
 }
 

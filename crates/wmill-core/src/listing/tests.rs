@@ -379,3 +379,63 @@ proptest::proptest! {
         }
     }
 }
+
+/// What [`ListItem::identify`] feeds for `item`, hashed.
+fn identity<T: ListItem>(item: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    item.identify(&mut h);
+    h.finish()
+}
+
+#[test]
+fn list_items_are_identified_by_their_key_fields() {
+    let script = |path: &str, hash: &str, language: &str| -> ScriptSummary {
+        serde_json::from_value(json!({"path": path, "hash": hash, "language": language})).unwrap()
+    };
+    let a = script("f/x/a", "0123456789abcdef", "bun");
+    assert_eq!(
+        identity(&a),
+        identity(&script("f/x/a", "0123456789abcdef", "deno"))
+    );
+    assert_ne!(
+        identity(&a),
+        identity(&script("f/x/a", "fedcba9876543210", "bun"))
+    );
+    assert_ne!(
+        identity(&a),
+        identity(&script("f/x/b", "0123456789abcdef", "bun"))
+    );
+
+    let flow = |path: &str, edited_by: &str| -> FlowSummary {
+        serde_json::from_value(json!({"path": path, "edited_by": edited_by})).unwrap()
+    };
+    assert_eq!(
+        identity(&flow("f/x/a", "ada")),
+        identity(&flow("f/x/a", "bob"))
+    );
+    assert_ne!(
+        identity(&flow("f/x/a", "ada")),
+        identity(&flow("f/x/b", "ada"))
+    );
+
+    let path = |p: &str| crate::ItemPath::parse(p).unwrap();
+    let var = |p: &str, secret: bool| crate::VariableInfo::new(path(p), secret);
+    assert_eq!(
+        identity(&var("u/a/x", true)),
+        identity(&var("u/a/x", false))
+    );
+    assert_ne!(identity(&var("u/a/x", true)), identity(&var("u/a/y", true)));
+    let res = |p: &str, t: &str| crate::ResourceInfo::new(path(p), t);
+    assert_eq!(identity(&res("u/a/x", "s3")), identity(&res("u/a/x", "pg")));
+    assert_ne!(identity(&res("u/a/x", "s3")), identity(&res("u/a/y", "s3")));
+
+    assert_eq!(
+        identity(&job(1, at(1), true)),
+        identity(&job(1, at(2), false))
+    );
+    assert_ne!(
+        identity(&job(1, at(1), true)),
+        identity(&job(2, at(1), true))
+    );
+}

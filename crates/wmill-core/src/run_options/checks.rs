@@ -9,27 +9,21 @@ use super::endpoint::{RunEndpoint, RunOption};
 use super::retry::{RetryPolicy, WHAT};
 
 impl RunOptions {
-    /// Schedules the job to start at `time` (`scheduled_for`, RFC 3339 UTC; sub-second
-    /// precision is kept to the millisecond). Replaces [`scheduled_in`](Self::scheduled_in): the
-    /// two are exclusive. A time in the past starts the job now. Taken by the asynchronous
-    /// starts; a synchronous run with it starts the job, then waits.
-    ///
-    /// ```
-    /// use std::time::{Duration, SystemTime};
-    /// use wmill_core::RunOptions;
-    ///
-    /// let at = SystemTime::now() + Duration::from_secs(3600);
-    /// let o = RunOptions::new().scheduled_in(Duration::from_secs(5)).scheduled_for(at);
-    /// assert_eq!((o.scheduled_for, o.scheduled_in), (Some(at), None));
-    /// ```
-    #[must_use]
-    pub fn scheduled_for(mut self, time: SystemTime) -> Self {
-        self.scheduled_for = Some(time);
-        self.scheduled_in = None;
-        self
-    }
-
     setters! {
+        /// Schedules the job to start at `time` (`scheduled_for`, RFC 3339 UTC; sub-second
+        /// precision is kept to the millisecond). Replaces [`scheduled_in`](Self::scheduled_in):
+        /// the two are exclusive. A time in the past starts the job now. Taken by the asynchronous
+        /// starts; a synchronous run with it starts the job, then waits.
+        ///
+        /// ```
+        /// use std::time::{Duration, SystemTime};
+        /// use wmill_core::RunOptions;
+        ///
+        /// let at = SystemTime::now() + Duration::from_secs(3600);
+        /// let o = RunOptions::new().scheduled_in(Duration::from_secs(5)).scheduled_for(at);
+        /// assert_eq!((o.scheduled_for, o.scheduled_in), (Some(at), None));
+        /// ```
+        scheduled_for(time: SystemTime) => scheduled_for = time, scheduled_in: None;
         /// Overrides the script's cache lifetime (`cache_ttl`, whole seconds, at least one). It
         /// cannot turn caching off, only change how long a cached result lives. Scripts only
         /// (`jobs/run/p`, `jobs/run/h`, `jobs/run_wait_result/p`).

@@ -149,6 +149,19 @@ fn values_are_checked() {
         let e = o.check_for(RunEndpoint::ScriptByPath).unwrap_err();
         assert!(matches!(e, Error::InvalidInput { what: WHAT, .. }), "{e}");
     }
+    // The setters replace each other; only the fields can hold both.
+    let later = RunOptions::new()
+        .scheduled_for(at(10))
+        .scheduled_in(Duration::from_secs(2));
+    assert_eq!(
+        (later.scheduled_in, later.scheduled_for),
+        (Some(Duration::from_secs(2)), None)
+    );
+    let at_ten = later.scheduled_for(at(10));
+    assert_eq!(
+        (at_ten.scheduled_in, at_ten.scheduled_for),
+        (None, Some(at(10)))
+    );
     // Both schedules, set through the fields.
     let mut o = RunOptions::new().scheduled_for(at(10));
     o.scheduled_in = Some(Duration::from_secs(2));
