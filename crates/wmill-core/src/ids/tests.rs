@@ -1,4 +1,6 @@
 use super::*;
+use crate::Error;
+use uuid::Uuid;
 
 #[test]
 fn conversions_and_debug() {

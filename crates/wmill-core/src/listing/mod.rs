@@ -33,6 +33,7 @@
 //! ```
 
 mod cursor;
+mod identity;
 mod job_query;
 mod job_summary;
 mod pagination;

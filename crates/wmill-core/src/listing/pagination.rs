@@ -8,10 +8,7 @@ use std::hash::{Hash, Hasher};
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
-use crate::{Error, ResourceInfo, Result, VariableInfo};
-
-use super::job_summary::JobSummary;
-use super::runnables::{FlowSummary, ScriptSummary};
+use crate::{Error, Result};
 
 /// The page size listings use unless told otherwise: the server's default.
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
@@ -62,26 +59,6 @@ impl<T, C> Page<T, C> {
 pub trait ListItem {
     /// Feeds what identifies this item to `state`.
     fn identify(&self, state: &mut dyn Hasher);
-}
-
-/// Implements [`ListItem`] for each row `Type: field, ...;`: the item is identified by those
-/// fields.
-macro_rules! identified_by {
-    ($($item:ty: $($field:ident),+;)*) => {$(
-        impl ListItem for $item {
-            fn identify(&self, mut state: &mut dyn Hasher) {
-                $(self.$field.hash(&mut state);)+
-            }
-        }
-    )*};
-}
-
-identified_by! {
-    VariableInfo: path;
-    ResourceInfo: path;
-    JobSummary: id;
-    ScriptSummary: path, hash;
-    FlowSummary: path;
 }
 
 fn fingerprint<T: ListItem>(items: &[T]) -> u64 {

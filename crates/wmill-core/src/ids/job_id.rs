@@ -1,11 +1,9 @@
-//! Job ids and script hashes.
+//! [`JobId`]: the id of a Windmill job, and the random ids the crate makes.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use crate::{Error, Result};
 
 /// The id of a Windmill job: a UUID.
 ///
@@ -22,15 +20,6 @@ use crate::{Error, Result};
 pub struct JobId(Uuid);
 
 impl JobId {
-    /// Parses a job id (any UUID form the `uuid` crate accepts, surrounding whitespace trimmed:
-    /// the server answers job starts with the id as plain text).
-    pub fn parse(id: impl AsRef<str>) -> Result<Self> {
-        let s = id.as_ref().trim();
-        Uuid::parse_str(s)
-            .map(JobId)
-            .map_err(|e| Error::invalid("job id", format!("{s:?} is not a UUID: {e}")))
-    }
-
     /// A new random (v4) job id, for callers that choose the id of a job they start
     /// (see [`RunOptions::job_id`](crate::RunOptions::job_id)).
     pub fn new_random() -> Self {
@@ -84,8 +73,6 @@ impl From<JobId> for Uuid {
     }
 }
 
-crate::__parse_impls!(JobId);
-
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0.hyphenated(), f)
@@ -97,51 +84,3 @@ impl fmt::Debug for JobId {
         write!(f, "JobId({})", self.0.hyphenated())
     }
 }
-
-crate::validated::string_newtype! {
-    /// The hash of a script version, as Windmill shows it: exactly 16 hexadecimal digits (a
-    /// 64-bit value; the spec's "16-char hex string"), upper or lower case.
-    ///
-    /// ```
-    /// use wmill_core::ScriptHash;
-    ///
-    /// let hash: ScriptHash = "4f2a9c01d3e5b7a8".parse()?;
-    /// assert_eq!(hash.as_str(), "4f2a9c01d3e5b7a8");
-    /// assert!("xyz".parse::<ScriptHash>().is_err());
-    /// assert!("4f2a9c".parse::<ScriptHash>().is_err()); // too short
-    /// # Ok::<(), wmill_core::Error>(())
-    /// ```
-    pub struct ScriptHash; debug: "{}({})"
-}
-
-impl ScriptHash {
-    /// Parses and validates a script hash.
-    pub fn parse(hash: impl AsRef<str>) -> Result<Self> {
-        let raw = hash.as_ref();
-        let bad = |reason: String| Err(Error::invalid("script hash", reason));
-        if raw.is_empty() {
-            return bad("the hash is empty".into());
-        }
-        if !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return bad(format!("{raw:?} is not hexadecimal"));
-        }
-        // The server writes hashes as 16 hex digits (a 64-bit value) and refuses shorter ones.
-        if raw.len() != 16 {
-            return bad(format!(
-                "{raw:?} has {} hex digits; a script hash has exactly 16",
-                raw.len()
-            ));
-        }
-        Ok(ScriptHash {
-            raw: raw.to_ascii_lowercase(),
-        })
-    }
-
-    /// The hash as a lower-case hex string.
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-}
-
-#[cfg(test)]
-mod tests;
