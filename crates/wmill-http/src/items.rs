@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use wmill_core::{ItemKind, ItemPath, Result};
 
 use crate::client::Windmill;
@@ -63,9 +63,10 @@ impl Windmill {
     }
 
     /// Sets an item to `value`: when it `exists`, `POST {ws}/{area}/{op}/{path}`
-    /// `{"value": value}` (route `[area, op]`); else `POST {ws}/{area}/create` with what
-    /// `create` gives (the whole new item). The create is idempotent: a create that races with
-    /// another writer, or a repeated one, answers "already exists" and falls back to the update.
+    /// `{"value": value}` (route `[area, op]`); else `POST {ws}/{area}/create`
+    /// `{path, value, ...fields}` (the kind's own fields of a new item). The create is
+    /// idempotent: a create that races with another writer, or a repeated one, answers "already
+    /// exists" and falls back to the update.
     pub(crate) async fn set_item<V: Serialize + Sync + ?Sized>(
         &self,
         exists: bool,
@@ -73,7 +74,7 @@ impl Windmill {
         route @ [area, _]: [&'static str; 2],
         path: &ItemPath,
         value: &V,
-        create: impl FnOnce() -> Value,
+        fields: impl IntoIterator<Item = (&'static str, Value)>,
     ) -> Result<()> {
         let update = || async {
             self.item_call(Method::POST, kind, route, path)
@@ -85,9 +86,15 @@ impl Windmill {
         if exists {
             return update().await;
         }
+        let item = [("path", json!(path.as_str())), ("value", json!(value))];
+        let create: Map<String, Value> = item
+            .into_iter()
+            .chain(fields)
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         let created = self
             .call(Method::POST, &[Seg::Ws, Seg::Lit(area), Seg::Lit("create")])
-            .json(&create())?
+            .json(&create)?
             .idempotent()
             .send()
             .await;

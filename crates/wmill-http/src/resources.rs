@@ -75,14 +75,8 @@ impl ResourceStore for Windmill {
     ) -> Result<()> {
         let exists = self.resource_exists(path).await?;
         let route = ["resources", "update_value"];
-        let create = || {
-            json!({
-                "path": path.as_str(),
-                "value": value,
-                "resource_type": resource_type,
-            })
-        };
-        self.set_item(exists, ItemKind::Resource, route, path, value, create)
+        let fields = [("resource_type", json!(resource_type))];
+        self.set_item(exists, ItemKind::Resource, route, path, value, fields)
             .await
     }
 

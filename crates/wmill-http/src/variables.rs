@@ -55,15 +55,12 @@ impl VariableStore for Windmill {
     ) -> Result<()> {
         let exists = self.variable_exists(path).await?;
         let route = ["variables", "update"];
-        let create = || {
-            json!({
-                "path": path.as_str(),
-                "value": value,
-                "is_secret": options.is_secret,
-                "description": options.description.as_deref().unwrap_or(""),
-            })
-        };
-        self.set_item(exists, ItemKind::Variable, route, path, value, create)
+        let description = options.description.as_deref().unwrap_or("");
+        let fields = [
+            ("is_secret", json!(options.is_secret)),
+            ("description", json!(description)),
+        ];
+        self.set_item(exists, ItemKind::Variable, route, path, value, fields)
             .await
     }
 
