@@ -61,32 +61,16 @@ impl InteractiveApproval {
         Self::default()
     }
 
-    /// Sets the message.
-    #[must_use]
-    pub fn message(mut self, m: impl Into<String>) -> Self {
-        self.message = Some(m.into());
-        self
-    }
-
-    /// Sets the approver.
-    #[must_use]
-    pub fn approver(mut self, a: impl Into<String>) -> Self {
-        self.approver = Some(a.into());
-        self
-    }
-
-    /// Sets the form's default values.
-    #[must_use]
-    pub fn default_args(mut self, v: Value) -> Self {
-        self.default_args = Some(v);
-        self
-    }
-
-    /// Sets the form's dynamic enums.
-    #[must_use]
-    pub fn dynamic_enums(mut self, v: Value) -> Self {
-        self.dynamic_enums = Some(v);
-        self
+    setters! {
+        #![must_use]
+        /// Sets the message.
+        message(m: impl Into<String>) => message = Some(m.into());
+        /// Sets the approver.
+        approver(a: impl Into<String>) => approver = Some(a.into());
+        /// Sets the form's default values.
+        default_args(v: Value) => default_args = Some(v);
+        /// Sets the form's dynamic enums.
+        dynamic_enums(v: Value) => dynamic_enums = Some(v);
     }
 
     /// Sets the button texts.
@@ -97,11 +81,10 @@ impl InteractiveApproval {
         self
     }
 
-    /// Sets the flow step explicitly.
-    #[must_use]
-    pub fn flow_step_id(mut self, id: impl Into<String>) -> Self {
-        self.flow_step_id = Some(id.into());
-        self
+    setters! {
+        #![must_use]
+        /// Sets the flow step explicitly.
+        flow_step_id(id: impl Into<String>) => flow_step_id = Some(id.into());
     }
 }
 

@@ -154,41 +154,20 @@ impl WindmillBuilder {
         self
     }
 
-    /// The server's base URL (`https://windmill.example.com`); requests go to `{base}/api/...`.
-    /// Overrides `BASE_INTERNAL_URL` and `WM_BASE_URL`.
-    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = non_empty(url);
-        self
-    }
-
-    /// The API token. Overrides `WM_TOKEN`.
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = non_empty(token);
-        self
-    }
-
-    /// The workspace id. Overrides `WM_WORKSPACE`.
-    pub fn with_workspace(mut self, workspace: impl Into<String>) -> Self {
-        self.workspace = non_empty(workspace);
-        self
-    }
-
-    /// The current job id (parent of started jobs, default of the job helpers). Overrides `WM_JOB_ID`.
-    pub fn with_job_id(mut self, id: impl Into<String>) -> Self {
-        self.job_id = non_empty(id);
-        self
-    }
-
-    /// The root flow job id. Overrides `WM_ROOT_FLOW_JOB_ID`.
-    pub fn with_root_flow_job_id(mut self, id: impl Into<String>) -> Self {
-        self.root_flow_job_id = non_empty(id);
-        self
-    }
-
-    /// The flow job id of the current step. Overrides `WM_FLOW_JOB_ID`.
-    pub fn with_flow_job_id(mut self, id: impl Into<String>) -> Self {
-        self.flow_job_id = non_empty(id);
-        self
+    setters! {
+        /// The server's base URL (`https://windmill.example.com`); requests go to `{base}/api/...`.
+        /// Overrides `BASE_INTERNAL_URL` and `WM_BASE_URL`.
+        with_base_url(url: impl Into<String>) => base_url = non_empty(url);
+        /// The API token. Overrides `WM_TOKEN`.
+        with_token(token: impl Into<String>) => token = non_empty(token);
+        /// The workspace id. Overrides `WM_WORKSPACE`.
+        with_workspace(workspace: impl Into<String>) => workspace = non_empty(workspace);
+        /// The current job id (parent of started jobs, default of the job helpers). Overrides `WM_JOB_ID`.
+        with_job_id(id: impl Into<String>) => job_id = non_empty(id);
+        /// The root flow job id. Overrides `WM_ROOT_FLOW_JOB_ID`.
+        with_root_flow_job_id(id: impl Into<String>) => root_flow_job_id = non_empty(id);
+        /// The flow job id of the current step. Overrides `WM_FLOW_JOB_ID`.
+        with_flow_job_id(id: impl Into<String>) => flow_job_id = non_empty(id);
     }
 
     /// The default state path. Overrides `WM_STATE_PATH_NEW` and `WM_STATE_PATH`.
@@ -198,73 +177,36 @@ impl WindmillBuilder {
         self
     }
 
-    /// The id of the current step in its flow. Overrides `WM_FLOW_STEP_ID`.
-    pub fn with_flow_step_id(mut self, id: impl Into<String>) -> Self {
-        self.flow_step_id = non_empty(id);
-        self
-    }
-
-    /// The path of the running script. Overrides `WM_JOB_PATH`.
-    pub fn with_job_path(mut self, path: impl Into<String>) -> Self {
-        self.job_path = non_empty(path);
-        self
-    }
-
-    /// Accepts any TLS certificate, like the Python client's `verify=False`. Dangerous: only for
-    /// self-signed test instances. Not applied to a client given with
-    /// [`with_client`](Self::with_client).
-    pub fn with_danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.accept_invalid_certs = accept;
-        self
-    }
-
-    /// Uses this `reqwest::Client` (its own TLS, proxy, timeouts and headers). The connect
-    /// timeout and user agent of this builder are then not applied; request timeouts still are.
-    pub fn with_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
-
-    /// The timeout of one ordinary request (default [`DEFAULT_REQUEST_TIMEOUT`]). Long waits
-    /// (`run_wait_result`, event streams) have their own bounds.
-    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-
-    /// The idle timeout of streamed transfers (default [`DEFAULT_IDLE_TIMEOUT`]): a request
-    /// with a streamed or chunked body, or a body read as a stream, fails when no byte moves
-    /// for this long, however long the whole transfer takes.
-    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = Some(timeout);
-        self
-    }
-
-    /// The connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest answer body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger one
-    /// fails with [`Error::Transport`] as soon as it is known to be larger (from its
-    /// `Content-Length`, or while it is read), without being retried. Event streams are not
-    /// affected: they are read event by event.
-    pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
-        self.max_response_bytes = Some(limit);
-        self
-    }
-
-    /// The `User-Agent` header (default `wmill-rs/<version>`).
-    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// The retry policy (default [`RetryConfig::default`]).
-    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
+    setters! {
+        /// The id of the current step in its flow. Overrides `WM_FLOW_STEP_ID`.
+        with_flow_step_id(id: impl Into<String>) => flow_step_id = non_empty(id);
+        /// The path of the running script. Overrides `WM_JOB_PATH`.
+        with_job_path(path: impl Into<String>) => job_path = non_empty(path);
+        /// Accepts any TLS certificate, like the Python client's `verify=False`. Dangerous: only for
+        /// self-signed test instances. Not applied to a client given with
+        /// [`with_client`](Self::with_client).
+        with_danger_accept_invalid_certs(accept: bool) => accept_invalid_certs = accept;
+        /// Uses this `reqwest::Client` (its own TLS, proxy, timeouts and headers). The connect
+        /// timeout and user agent of this builder are then not applied; request timeouts still are.
+        with_client(client: reqwest::Client) => client = Some(client);
+        /// The timeout of one ordinary request (default [`DEFAULT_REQUEST_TIMEOUT`]). Long waits
+        /// (`run_wait_result`, event streams) have their own bounds.
+        with_request_timeout(timeout: Duration) => request_timeout = Some(timeout);
+        /// The idle timeout of streamed transfers (default [`DEFAULT_IDLE_TIMEOUT`]): a request
+        /// with a streamed or chunked body, or a body read as a stream, fails when no byte moves
+        /// for this long, however long the whole transfer takes.
+        with_idle_timeout(timeout: Duration) => idle_timeout = Some(timeout);
+        /// The connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
+        with_connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
+        /// The largest answer body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger one
+        /// fails with [`Error::Transport`] as soon as it is known to be larger (from its
+        /// `Content-Length`, or while it is read), without being retried. Event streams are not
+        /// affected: they are read event by event.
+        with_max_response_bytes(limit: u64) => max_response_bytes = Some(limit);
+        /// The `User-Agent` header (default `wmill-rs/<version>`).
+        with_user_agent(user_agent: impl Into<String>) => user_agent = Some(user_agent.into());
+        /// The retry policy (default [`RetryConfig::default`]).
+        with_retry(retry: RetryConfig) => retry = retry;
     }
 
     /// Tells the client the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`
@@ -290,10 +232,9 @@ impl WindmillBuilder {
         self
     }
 
-    /// The tuning of automatic waits (default [`WaitTuning::default`]).
-    pub fn with_wait_tuning(mut self, wait: WaitTuning) -> Self {
-        self.wait = wait;
-        self
+    setters! {
+        /// The tuning of automatic waits (default [`WaitTuning::default`]).
+        with_wait_tuning(wait: WaitTuning) => wait = wait;
     }
 
     /// Validates the settings and builds the client.

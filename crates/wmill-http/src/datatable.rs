@@ -116,16 +116,9 @@ impl DataTable {
     /// A query: `sql` with `$1`, `$2`... where bound values go
     /// ([`SqlQuery::bind`]). The SQL is sent as written, after the header.
     pub fn query(&self, sql: impl Into<String>) -> SqlQuery {
-        SqlQuery::new(
-            self.named.target.clone(),
-            Engine::DataTable {
-                name: self.named.name.clone(),
-                schema: self.named.schema.clone(),
-                role: self.role.clone(),
-            },
-            sql.into(),
-            self.named.invalid.clone(),
-        )
+        let role = self.role.clone();
+        let engine = |name, schema| Engine::DataTable { name, schema, role };
+        self.named.query(engine, sql.into(), None)
     }
 }
 

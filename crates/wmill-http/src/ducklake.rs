@@ -102,15 +102,8 @@ impl DuckLake {
     }
 
     pub(crate) fn query_with(&self, sql: String, invalid: Option<Invalid>) -> SqlQuery {
-        SqlQuery::new(
-            self.named.target.clone(),
-            Engine::DuckLake {
-                name: self.named.name.clone(),
-                schema: self.named.schema.clone(),
-            },
-            sql,
-            self.named.invalid.clone().or(invalid),
-        )
+        let engine = |name, schema| Engine::DuckLake { name, schema };
+        self.named.query(engine, sql, invalid)
     }
 
     /// The rows of lake table `table` (`table` or `schema.table`), those of one partition when

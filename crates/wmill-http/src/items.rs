@@ -1,13 +1,11 @@
 //! What variables and resources share: the request about one item
-//! (`{ws}/{area}/{op}/{path}`), reading and deleting one, `exists`, create-or-update, and the
+//! (`{ws}/{area}/{op}/{path}`), reading and deleting one, `exists`, setting one, and the
 //! listing request.
-
-use std::future::Future;
 
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use wmill_core::{ItemKind, ItemPath, Result};
 
 use crate::client::Windmill;
@@ -64,51 +62,45 @@ impl Windmill {
             .json()
     }
 
-    /// `POST {ws}/{area}/create` with `body`. Idempotent: a repeated create answers "already
-    /// exists", which [`create_or_update`](Self::create_or_update) turns into an update with the
-    /// same value.
-    pub(crate) async fn create_item(&self, area: &'static str, body: &Value) -> Result<()> {
-        self.call(Method::POST, &[Seg::Ws, Seg::Lit(area), Seg::Lit("create")])
-            .json(body)?
-            .idempotent()
-            .send()
-            .await
-            .map(drop)
-    }
-
-    /// `POST {ws}/{area}/{op}/{path}` `{"value": value}`: the item's new value.
-    pub(crate) async fn update_item<V: Serialize + Sync + ?Sized>(
-        &self,
-        kind: ItemKind,
-        route: [&'static str; 2],
-        path: &ItemPath,
-        value: &V,
-    ) -> Result<()> {
-        self.item_call(Method::POST, kind, route, path)
-            .json(&json!({ "value": value }))?
-            .send()
-            .await
-            .map(drop)
-    }
-
-    /// Sets an item: `update` when it `exists`, else `create`; a create that races with another
-    /// writer (the server answers "already exists") falls back to `update`.
-    pub(crate) async fn create_or_update<U, C>(
+    /// Sets an item to `value`: when it `exists`, `POST {ws}/{area}/{op}/{path}`
+    /// `{"value": value}` (route `[area, op]`); else `POST {ws}/{area}/create`
+    /// `{path, value, ...fields}` (the kind's own fields of a new item). The create is
+    /// idempotent: a create that races with another writer, or a repeated one, answers "already
+    /// exists" and falls back to the update.
+    pub(crate) async fn set_item<V: Serialize + Sync + ?Sized>(
         &self,
         exists: bool,
-        update: impl Fn() -> U,
-        create: C,
-    ) -> Result<()>
-    where
-        U: Future<Output = Result<()>>,
-        C: Future<Output = Result<()>>,
-    {
+        kind: ItemKind,
+        route @ [area, _]: [&'static str; 2],
+        path: &ItemPath,
+        value: &V,
+        fields: impl IntoIterator<Item = (&'static str, Value)>,
+    ) -> Result<()> {
+        let update = || async {
+            self.item_call(Method::POST, kind, route, path)
+                .json(&json!({ "value": value }))?
+                .send()
+                .await
+                .map(drop)
+        };
         if exists {
             return update().await;
         }
-        match create.await {
+        let item = [("path", json!(path.as_str())), ("value", json!(value))];
+        let create: Map<String, Value> = item
+            .into_iter()
+            .chain(fields)
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let created = self
+            .call(Method::POST, &[Seg::Ws, Seg::Lit(area), Seg::Lit("create")])
+            .json(&create)?
+            .idempotent()
+            .send()
+            .await;
+        match created {
             Err(e) if e.is_already_exists() => update().await,
-            other => other,
+            other => other.map(drop),
         }
     }
 

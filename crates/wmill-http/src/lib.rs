@@ -182,6 +182,26 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Builder methods that set one field: each row `name(arg: Type) => field = value;` is
+/// `pub fn name(mut self, arg: Type) -> Self` doing `self.field = value`, with the row's doc.
+/// A table opened by `#![must_use]` marks each of its setters `#[must_use]` (for types that
+/// are not `#[must_use]` themselves).
+macro_rules! setters {
+    (@one $(#[$attr:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr) => {
+        $(#[$attr])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    };
+    (#![must_use] $($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        setters!(@one $(#[$doc])* #[must_use] $name($arg: $ty) => $field = $value);
+    )*};
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        setters!(@one $(#[$doc])* $name($arg: $ty) => $field = $value);
+    )*};
+}
+
 // The client: its state and connection pools, its settings, how it is built.
 mod builder; // WindmillBuilder and the constructors of Windmill
 mod client;

@@ -119,26 +119,15 @@ impl Materialize {
         }
     }
 
-    /// Materializes this partition only (bound as a `TEXT` argument, stored in the partition
-    /// column). Without it the whole table is materialized.
-    #[must_use]
-    pub fn partition(mut self, partition: impl Into<String>) -> Self {
-        self.partition = Some(partition.into());
-        self
-    }
-
-    /// Upserts by this column (an identifier) instead of replacing: an upsert only.
-    #[must_use]
-    pub fn unique_key(mut self, column: &str) -> Self {
-        self.unique_key = Some(column.to_owned());
-        self
-    }
-
-    /// The partition column (an identifier; default [`DEFAULT_PARTITION_COLUMN`]).
-    #[must_use]
-    pub fn partition_col(mut self, column: &str) -> Self {
-        self.partition_column = column.to_owned();
-        self
+    setters! {
+        #![must_use]
+        /// Materializes this partition only (bound as a `TEXT` argument, stored in the partition
+        /// column). Without it the whole table is materialized.
+        partition(partition: impl Into<String>) => partition = Some(partition.into());
+        /// Upserts by this column (an identifier) instead of replacing: an upsert only.
+        unique_key(column: &str) => unique_key = Some(column.to_owned());
+        /// The partition column (an identifier; default [`DEFAULT_PARTITION_COLUMN`]).
+        partition_col(column: &str) => partition_column = column.to_owned();
     }
 
     fn check(&self) -> std::result::Result<(), Invalid> {

@@ -49,26 +49,6 @@ impl Windmill {
     pub async fn resource_exists(&self, path: &ItemPath) -> Result<bool> {
         self.item_exists("resources", path).await
     }
-
-    async fn update_resource_value(&self, path: &ItemPath, value: &Value) -> Result<()> {
-        let route = ["resources", "update_value"];
-        self.update_item(ItemKind::Resource, route, path, value)
-            .await
-    }
-
-    async fn create_resource(
-        &self,
-        path: &ItemPath,
-        value: &Value,
-        resource_type: &str,
-    ) -> Result<()> {
-        let body = json!({
-            "path": path.as_str(),
-            "value": value,
-            "resource_type": resource_type,
-        });
-        self.create_item("resources", &body).await
-    }
 }
 
 /// Resources over `resources/*`.
@@ -94,8 +74,9 @@ impl ResourceStore for Windmill {
         resource_type: &str,
     ) -> Result<()> {
         let exists = self.resource_exists(path).await?;
-        let create = self.create_resource(path, value, resource_type);
-        self.create_or_update(exists, || self.update_resource_value(path, value), create)
+        let route = ["resources", "update_value"];
+        let fields = [("resource_type", json!(resource_type))];
+        self.set_item(exists, ItemKind::Resource, route, path, value, fields)
             .await
     }
 

@@ -52,31 +52,15 @@ impl RetryConfig {
         }
     }
 
-    /// Sets the number of retries.
-    #[must_use]
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
-    }
-
-    /// Sets the first backoff.
-    #[must_use]
-    pub fn initial_backoff(mut self, d: Duration) -> Self {
-        self.initial_backoff = d;
-        self
-    }
-
-    /// Sets the longest backoff.
-    #[must_use]
-    pub fn max_backoff(mut self, d: Duration) -> Self {
-        self.max_backoff = d;
-        self
-    }
-
-    /// Sets the longest `Retry-After` honoured.
-    #[must_use]
-    pub fn max_retry_after(mut self, d: Duration) -> Self {
-        self.max_retry_after = d;
-        self
+    setters! {
+        #![must_use]
+        /// Sets the number of retries.
+        max_retries(n: u32) => max_retries = n;
+        /// Sets the first backoff.
+        initial_backoff(d: Duration) => initial_backoff = d;
+        /// Sets the longest backoff.
+        max_backoff(d: Duration) => max_backoff = d;
+        /// Sets the longest `Retry-After` honoured.
+        max_retry_after(d: Duration) => max_retry_after = d;
     }
 }

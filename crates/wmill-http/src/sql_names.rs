@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::sql::{Invalid, Target};
+use crate::sql::{Engine, Invalid, Target};
+use crate::sql_query::SqlQuery;
 
 /// A data table or lake by name: the client its queries are sent with, its name and schema
 /// (`name:schema`, validated by [`parse_name`]) and the first input rejected while it was set
@@ -27,6 +28,23 @@ impl Named {
             schema,
             invalid,
         }
+    }
+
+    /// A query of `sql` on this database, in the engine that `engine` makes of its name and
+    /// schema; `invalid`: an input of the query itself rejected while it was built (reported
+    /// after this database's own).
+    pub(crate) fn query(
+        &self,
+        engine: impl FnOnce(String, Option<String>) -> Engine,
+        sql: String,
+        invalid: Option<Invalid>,
+    ) -> SqlQuery {
+        SqlQuery::new(
+            self.target.clone(),
+            engine(self.name.clone(), self.schema.clone()),
+            sql,
+            self.invalid.clone().or(invalid),
+        )
     }
 }
 

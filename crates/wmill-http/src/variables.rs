@@ -27,26 +27,6 @@ impl Windmill {
     pub async fn variable_exists(&self, path: &ItemPath) -> Result<bool> {
         self.item_exists("variables", path).await
     }
-
-    async fn create_variable(
-        &self,
-        path: &ItemPath,
-        value: &str,
-        options: &SetVariableOptions,
-    ) -> Result<()> {
-        let body = json!({
-            "path": path.as_str(),
-            "value": value,
-            "is_secret": options.is_secret,
-            "description": options.description.as_deref().unwrap_or(""),
-        });
-        self.create_item("variables", &body).await
-    }
-
-    async fn update_variable(&self, path: &ItemPath, value: &str) -> Result<()> {
-        self.update_item(ItemKind::Variable, ["variables", "update"], path, value)
-            .await
-    }
 }
 
 /// Variables over `variables/*`.
@@ -74,8 +54,13 @@ impl VariableStore for Windmill {
         options: &SetVariableOptions,
     ) -> Result<()> {
         let exists = self.variable_exists(path).await?;
-        let create = self.create_variable(path, value, options);
-        self.create_or_update(exists, || self.update_variable(path, value), create)
+        let route = ["variables", "update"];
+        let description = options.description.as_deref().unwrap_or("");
+        let fields = [
+            ("is_secret", json!(options.is_secret)),
+            ("description", json!(description)),
+        ];
+        self.set_item(exists, ItemKind::Variable, route, path, value, fields)
             .await
     }
 

@@ -77,27 +77,16 @@ impl Default for FirstWait {
 }
 
 impl FirstWait {
-    /// Sets the shortest gap between two checks (at least 1 ms).
-    #[must_use]
-    pub fn min_gap(mut self, gap: Duration) -> Self {
-        self.min_gap = gap;
-        self
-    }
-
-    /// Sets the longest gap as a fraction of the time waited (a negative or non-finite
-    /// fraction counts as 0).
-    #[must_use]
-    pub fn fraction(mut self, fraction: f64) -> Self {
-        self.fraction = fraction;
-        self
-    }
-
-    /// Sets whether a synchronous run polls once right after its start (for scripts that often
-    /// end at once).
-    #[must_use]
-    pub fn poll_at_start(mut self, on: bool) -> Self {
-        self.poll_at_start = on;
-        self
+    setters! {
+        #![must_use]
+        /// Sets the shortest gap between two checks (at least 1 ms).
+        min_gap(gap: Duration) => min_gap = gap;
+        /// Sets the longest gap as a fraction of the time waited (a negative or non-finite
+        /// fraction counts as 0).
+        fraction(fraction: f64) => fraction = fraction;
+        /// Sets whether a synchronous run polls once right after its start (for scripts that often
+        /// end at once).
+        poll_at_start(on: bool) => poll_at_start = on;
     }
 
     /// The longest gap between two checks after `waited`: the larger of

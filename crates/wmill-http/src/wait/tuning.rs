@@ -141,63 +141,27 @@ impl Default for WaitTuning {
 }
 
 impl WaitTuning {
-    /// Sets the initial polling schedule.
-    #[must_use]
-    pub fn poll(mut self, schedule: PollSchedule) -> Self {
-        self.poll = schedule;
-        self
-    }
-
-    /// Sets the polling window.
-    #[must_use]
-    pub fn poll_window(mut self, window: Duration) -> Self {
-        self.poll_window = window;
-        self
-    }
-
-    /// Sets the schedule of waits without history ([`FirstWait`]).
-    #[must_use]
-    pub fn first(mut self, first: FirstWait) -> Self {
-        self.first = first;
-        self
-    }
-
-    /// Sets the fallback polling schedule.
-    #[must_use]
-    pub fn fallback_poll(mut self, schedule: PollSchedule) -> Self {
-        self.fallback_poll = schedule;
-        self
-    }
-
-    /// Sets when synchronous runs use `run_wait_result`.
-    #[must_use]
-    pub fn server_wait(mut self, when: ServerWait) -> Self {
-        self.server_wait = when;
-        self
-    }
-
-    /// Sets the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`, in seconds on
-    /// the server; at least 1 s here); see [`server_wait_bound`](Self::server_wait_bound).
-    #[must_use]
-    pub fn server_wait_bound(mut self, bound: Duration) -> Self {
-        self.server_wait_bound = bound.max(Duration::from_secs(1));
-        self
-    }
-
-    /// Sets how often a job is checked while its `run_wait_result` request is open past the
-    /// polling window (at least 10 ms).
-    #[must_use]
-    pub fn long_request_check(mut self, every: Duration) -> Self {
-        self.long_request_check = every.max(Duration::from_millis(10));
-        self
-    }
-
-    /// Sets how synchronous runs learn from earlier runs ([`WaitHistory::disabled`] turns it
-    /// off).
-    #[must_use]
-    pub fn history(mut self, history: WaitHistory) -> Self {
-        self.history = history;
-        self
+    setters! {
+        #![must_use]
+        /// Sets the initial polling schedule.
+        poll(schedule: PollSchedule) => poll = schedule;
+        /// Sets the polling window.
+        poll_window(window: Duration) => poll_window = window;
+        /// Sets the schedule of waits without history ([`FirstWait`]).
+        first(first: FirstWait) => first = first;
+        /// Sets the fallback polling schedule.
+        fallback_poll(schedule: PollSchedule) => fallback_poll = schedule;
+        /// Sets when synchronous runs use `run_wait_result`.
+        server_wait(when: ServerWait) => server_wait = when;
+        /// Sets the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`, in seconds on
+        /// the server; at least 1 s here); see [`server_wait_bound`](Self::server_wait_bound).
+        server_wait_bound(bound: Duration) => server_wait_bound = bound.max(Duration::from_secs(1));
+        /// Sets how often a job is checked while its `run_wait_result` request is open past the
+        /// polling window (at least 10 ms).
+        long_request_check(every: Duration) => long_request_check = every.max(Duration::from_millis(10));
+        /// Sets how synchronous runs learn from earlier runs ([`WaitHistory::disabled`] turns it
+        /// off).
+        history(history: WaitHistory) => history = history;
     }
 }
 
@@ -320,40 +284,19 @@ impl WaitHistory {
         }
     }
 
-    /// Turns learning on or off.
-    #[must_use]
-    pub fn enabled(mut self, on: bool) -> Self {
-        self.enabled = on;
-        self
-    }
-
-    /// Sets how many scripts and flows are remembered.
-    #[must_use]
-    pub fn capacity(mut self, entries: usize) -> Self {
-        self.capacity = entries;
-        self
-    }
-
-    /// Sets the smallest margin around the expected end.
-    #[must_use]
-    pub fn lead(mut self, margin: Duration) -> Self {
-        self.lead = margin;
-        self
-    }
-
-    /// Sets the margin as a fraction of the expected duration (a negative or non-finite
-    /// value counts as 0).
-    #[must_use]
-    pub fn lead_fraction(mut self, fraction: f64) -> Self {
-        self.lead_fraction = fraction;
-        self
-    }
-
-    /// Sets the smallest gap between two polls around the expected end (at least 1 ms).
-    #[must_use]
-    pub fn step(mut self, gap: Duration) -> Self {
-        self.step = gap.max(Duration::from_millis(1));
-        self
+    setters! {
+        #![must_use]
+        /// Turns learning on or off.
+        enabled(on: bool) => enabled = on;
+        /// Sets how many scripts and flows are remembered.
+        capacity(entries: usize) => capacity = entries;
+        /// Sets the smallest margin around the expected end.
+        lead(margin: Duration) => lead = margin;
+        /// Sets the margin as a fraction of the expected duration (a negative or non-finite
+        /// value counts as 0).
+        lead_fraction(fraction: f64) => lead_fraction = fraction;
+        /// Sets the smallest gap between two polls around the expected end (at least 1 ms).
+        step(gap: Duration) => step = gap.max(Duration::from_millis(1));
     }
 
     /// Whether a client with this setting learns at all.
