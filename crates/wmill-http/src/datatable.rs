@@ -3,7 +3,8 @@
 
 use crate::client::Windmill;
 use crate::sql::{Engine, Invalid, Target};
-use crate::sql_names::{Named, is_plain_name};
+use crate::sql_named::Named;
+use crate::sql_names::is_plain_name;
 use crate::sql_query::SqlQuery;
 use wmill_core::Result;
 

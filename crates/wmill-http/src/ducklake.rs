@@ -6,7 +6,8 @@ use wmill_core::Result;
 
 use crate::client::Windmill;
 use crate::sql::{Engine, Invalid, Target};
-use crate::sql_names::{Named, check_table};
+use crate::sql_named::Named;
+use crate::sql_names::check_table;
 use crate::sql_query::SqlQuery;
 
 /// The partition column the helpers use unless told otherwise (as the official clients and

@@ -245,6 +245,7 @@ mod datatable;
 mod ducklake;
 mod materialize; // the partition helpers of DuckLake
 mod sql; // what queries share: result shapes, previews, targets, engines
+mod sql_named; // Named: a data table or lake by name, where its queries start
 mod sql_names; // the checks of names written into SQL
 mod sql_query; // SqlQuery: binding, previews, typed fetches
 
