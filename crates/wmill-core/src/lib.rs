@@ -96,24 +96,36 @@ assert_eq!(api_url(&mock).await?, "https://example.com/v1");
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Builder methods that set fields: each row `name(arg: Type) => field = value;` is
-/// `#[must_use] pub fn name(mut self, arg: Type) -> Self` setting the optional field to
-/// `Some(value)`; `field: value` sets the field to `value` as it is. A row may set several
-/// fields (`=> a = x, b: None;`).
-macro_rules! setters {
-    (@value = $value:expr) => { Some($value) };
+/// Builder methods that set fields, for the crates of this workspace (not part of the API):
+/// each row `name(arg: Type) => field = value;` is `pub fn name(mut self, arg: Type) -> Self`
+/// with the row's doc, setting the optional field to `Some(value)`; `field: value` sets the
+/// field to `value` as it is, and a row may set several fields (`=> a = x, b: None;`). A table
+/// opened by `#![must_use]` marks each of its setters `#[must_use]` (for types that are not
+/// `#[must_use]` themselves).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __setters {
+    (@value = $value:expr) => { ::core::option::Option::Some($value) };
     (@value : $value:expr) => { $value };
-    ($(
-        $(#[$doc:meta])*
-        $name:ident($arg:ident: $ty:ty) => $($field:ident $op:tt $value:expr),+;
-    )*) => {$(
+    (@fn [$($must:tt)*] $(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident $op:tt $value:expr),+) => {
         $(#[$doc])*
-        #[must_use]
+        $($must)*
         pub fn $name(mut self, $arg: $ty) -> Self {
-            $(self.$field = setters!(@value $op $value);)+
+            $(self.$field = $crate::__setters!(@value $op $value);)+
             self
         }
+    };
+    (#![must_use] $($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident $op:tt $value:expr),+;)*) => {$(
+        $crate::__setters!(@fn [#[must_use]] $(#[$doc])* $name($arg: $ty) => $($field $op $value),+);
     )*};
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident $op:tt $value:expr),+;)*) => {$(
+        $crate::__setters!(@fn [] $(#[$doc])* $name($arg: $ty) => $($field $op $value),+);
+    )*};
+}
+
+/// This crate's setters: [`__setters!`] with `#[must_use]` on each.
+macro_rules! setters {
+    ($($rows:tt)*) => { $crate::__setters! { #![must_use] $($rows)* } };
 }
 
 /// `page(page, per_page)` of a listing's options: sets the page (from 1) and its size.

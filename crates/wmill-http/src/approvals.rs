@@ -64,13 +64,13 @@ impl InteractiveApproval {
     setters! {
         #![must_use]
         /// Sets the message.
-        message(m: impl Into<String>) => message = Some(m.into());
+        message(m: impl Into<String>) => message = m.into();
         /// Sets the approver.
-        approver(a: impl Into<String>) => approver = Some(a.into());
+        approver(a: impl Into<String>) => approver = a.into();
         /// Sets the form's default values.
-        default_args(v: Value) => default_args = Some(v);
+        default_args(v: Value) => default_args = v;
         /// Sets the form's dynamic enums.
-        dynamic_enums(v: Value) => dynamic_enums = Some(v);
+        dynamic_enums(v: Value) => dynamic_enums = v;
     }
 
     /// Sets the button texts.
@@ -84,7 +84,7 @@ impl InteractiveApproval {
     setters! {
         #![must_use]
         /// Sets the flow step explicitly.
-        flow_step_id(id: impl Into<String>) => flow_step_id = Some(id.into());
+        flow_step_id(id: impl Into<String>) => flow_step_id = id.into();
     }
 }
 

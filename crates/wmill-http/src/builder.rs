@@ -157,17 +157,17 @@ impl WindmillBuilder {
     setters! {
         /// The server's base URL (`https://windmill.example.com`); requests go to `{base}/api/...`.
         /// Overrides `BASE_INTERNAL_URL` and `WM_BASE_URL`.
-        with_base_url(url: impl Into<String>) => base_url = non_empty(url);
+        with_base_url(url: impl Into<String>) => base_url: non_empty(url);
         /// The API token. Overrides `WM_TOKEN`.
-        with_token(token: impl Into<String>) => token = non_empty(token);
+        with_token(token: impl Into<String>) => token: non_empty(token);
         /// The workspace id. Overrides `WM_WORKSPACE`.
-        with_workspace(workspace: impl Into<String>) => workspace = non_empty(workspace);
+        with_workspace(workspace: impl Into<String>) => workspace: non_empty(workspace);
         /// The current job id (parent of started jobs, default of the job helpers). Overrides `WM_JOB_ID`.
-        with_job_id(id: impl Into<String>) => job_id = non_empty(id);
+        with_job_id(id: impl Into<String>) => job_id: non_empty(id);
         /// The root flow job id. Overrides `WM_ROOT_FLOW_JOB_ID`.
-        with_root_flow_job_id(id: impl Into<String>) => root_flow_job_id = non_empty(id);
+        with_root_flow_job_id(id: impl Into<String>) => root_flow_job_id: non_empty(id);
         /// The flow job id of the current step. Overrides `WM_FLOW_JOB_ID`.
-        with_flow_job_id(id: impl Into<String>) => flow_job_id = non_empty(id);
+        with_flow_job_id(id: impl Into<String>) => flow_job_id: non_empty(id);
     }
 
     /// The default state path. Overrides `WM_STATE_PATH_NEW` and `WM_STATE_PATH`.
@@ -179,34 +179,34 @@ impl WindmillBuilder {
 
     setters! {
         /// The id of the current step in its flow. Overrides `WM_FLOW_STEP_ID`.
-        with_flow_step_id(id: impl Into<String>) => flow_step_id = non_empty(id);
+        with_flow_step_id(id: impl Into<String>) => flow_step_id: non_empty(id);
         /// The path of the running script. Overrides `WM_JOB_PATH`.
-        with_job_path(path: impl Into<String>) => job_path = non_empty(path);
+        with_job_path(path: impl Into<String>) => job_path: non_empty(path);
         /// Accepts any TLS certificate, like the Python client's `verify=False`. Dangerous: only for
         /// self-signed test instances. Not applied to a client given with
         /// [`with_client`](Self::with_client).
-        with_danger_accept_invalid_certs(accept: bool) => accept_invalid_certs = accept;
+        with_danger_accept_invalid_certs(accept: bool) => accept_invalid_certs: accept;
         /// Uses this `reqwest::Client` (its own TLS, proxy, timeouts and headers). The connect
         /// timeout and user agent of this builder are then not applied; request timeouts still are.
-        with_client(client: reqwest::Client) => client = Some(client);
+        with_client(client: reqwest::Client) => client = client;
         /// The timeout of one ordinary request (default [`DEFAULT_REQUEST_TIMEOUT`]). Long waits
         /// (`run_wait_result`, event streams) have their own bounds.
-        with_request_timeout(timeout: Duration) => request_timeout = Some(timeout);
+        with_request_timeout(timeout: Duration) => request_timeout = timeout;
         /// The idle timeout of streamed transfers (default [`DEFAULT_IDLE_TIMEOUT`]): a request
         /// with a streamed or chunked body, or a body read as a stream, fails when no byte moves
         /// for this long, however long the whole transfer takes.
-        with_idle_timeout(timeout: Duration) => idle_timeout = Some(timeout);
+        with_idle_timeout(timeout: Duration) => idle_timeout = timeout;
         /// The connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
-        with_connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
+        with_connect_timeout(timeout: Duration) => connect_timeout = timeout;
         /// The largest answer body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger one
         /// fails with [`Error::Transport`] as soon as it is known to be larger (from its
         /// `Content-Length`, or while it is read), without being retried. Event streams are not
         /// affected: they are read event by event.
-        with_max_response_bytes(limit: u64) => max_response_bytes = Some(limit);
+        with_max_response_bytes(limit: u64) => max_response_bytes = limit;
         /// The `User-Agent` header (default `wmill-rs/<version>`).
-        with_user_agent(user_agent: impl Into<String>) => user_agent = Some(user_agent.into());
+        with_user_agent(user_agent: impl Into<String>) => user_agent = user_agent.into();
         /// The retry policy (default [`RetryConfig::default`]).
-        with_retry(retry: RetryConfig) => retry = retry;
+        with_retry(retry: RetryConfig) => retry: retry;
     }
 
     /// Tells the client the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`
@@ -234,7 +234,7 @@ impl WindmillBuilder {
 
     setters! {
         /// The tuning of automatic waits (default [`WaitTuning::default`]).
-        with_wait_tuning(wait: WaitTuning) => wait = wait;
+        with_wait_tuning(wait: WaitTuning) => wait: wait;
     }
 
     /// Validates the settings and builds the client.

@@ -182,24 +182,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Builder methods that set one field: each row `name(arg: Type) => field = value;` is
-/// `pub fn name(mut self, arg: Type) -> Self` doing `self.field = value`, with the row's doc.
-/// A table opened by `#![must_use]` marks each of its setters `#[must_use]` (for types that
-/// are not `#[must_use]` themselves).
+/// Builder methods that set fields: [`wmill_core::__setters!`] (a row `=> field: value` sets the
+/// field as it is, `=> field = value` sets it to `Some(value)`).
 macro_rules! setters {
-    (@one $(#[$attr:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr) => {
-        $(#[$attr])*
-        pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = $value;
-            self
-        }
-    };
-    (#![must_use] $($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
-        setters!(@one $(#[$doc])* #[must_use] $name($arg: $ty) => $field = $value);
-    )*};
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
-        setters!(@one $(#[$doc])* $name($arg: $ty) => $field = $value);
-    )*};
+    ($($rows:tt)*) => { wmill_core::__setters! { $($rows)* } };
 }
 
 // The client: its state and connection pools, its settings, how it is built.

@@ -123,11 +123,11 @@ impl Materialize {
         #![must_use]
         /// Materializes this partition only (bound as a `TEXT` argument, stored in the partition
         /// column). Without it the whole table is materialized.
-        partition(partition: impl Into<String>) => partition = Some(partition.into());
+        partition(partition: impl Into<String>) => partition = partition.into();
         /// Upserts by this column (an identifier) instead of replacing: an upsert only.
-        unique_key(column: &str) => unique_key = Some(column.to_owned());
+        unique_key(column: &str) => unique_key = column.to_owned();
         /// The partition column (an identifier; default [`DEFAULT_PARTITION_COLUMN`]).
-        partition_col(column: &str) => partition_column = column.to_owned();
+        partition_col(column: &str) => partition_column: column.to_owned();
     }
 
     fn check(&self) -> std::result::Result<(), Invalid> {

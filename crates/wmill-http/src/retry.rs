@@ -55,12 +55,12 @@ impl RetryConfig {
     setters! {
         #![must_use]
         /// Sets the number of retries.
-        max_retries(n: u32) => max_retries = n;
+        max_retries(n: u32) => max_retries: n;
         /// Sets the first backoff.
-        initial_backoff(d: Duration) => initial_backoff = d;
+        initial_backoff(d: Duration) => initial_backoff: d;
         /// Sets the longest backoff.
-        max_backoff(d: Duration) => max_backoff = d;
+        max_backoff(d: Duration) => max_backoff: d;
         /// Sets the longest `Retry-After` honoured.
-        max_retry_after(d: Duration) => max_retry_after = d;
+        max_retry_after(d: Duration) => max_retry_after: d;
     }
 }

@@ -89,20 +89,13 @@ impl WriteOptions {
     pub fn new() -> Self {
         WriteOptions::default()
     }
-    /// Sets the content type.
-    pub fn content_type(mut self, value: impl Into<String>) -> Self {
-        self.content_type = Some(value.into());
-        self
-    }
-    /// Sets the content disposition.
-    pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
-        self.content_disposition = Some(value.into());
-        self
-    }
-    /// Sets the extension of a generated key.
-    pub fn file_extension(mut self, value: impl Into<String>) -> Self {
-        self.file_extension = Some(value.into());
-        self
+    wmill_core::__setters! { #![must_use]
+        /// Sets the content type.
+        content_type(value: impl Into<String>) => content_type = value.into();
+        /// Sets the content disposition.
+        content_disposition(value: impl Into<String>) => content_disposition = value.into();
+        /// Sets the extension of a generated key.
+        file_extension(value: impl Into<String>) => file_extension = value.into();
     }
 
     /// Checksums the write with SHA-256, computed as the bytes go out (no SDK has this).
@@ -129,6 +122,7 @@ impl WriteOptions {
     /// assert_eq!(client.load_s3_file(&obj).await?, "a,b\n"); // verified
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn checksum(mut self, enabled: bool) -> Self {
         self.checksum = enabled;
         self

@@ -80,13 +80,13 @@ impl FirstWait {
     setters! {
         #![must_use]
         /// Sets the shortest gap between two checks (at least 1 ms).
-        min_gap(gap: Duration) => min_gap = gap;
+        min_gap(gap: Duration) => min_gap: gap;
         /// Sets the longest gap as a fraction of the time waited (a negative or non-finite
         /// fraction counts as 0).
-        fraction(fraction: f64) => fraction = fraction;
+        fraction(fraction: f64) => fraction: fraction;
         /// Sets whether a synchronous run polls once right after its start (for scripts that often
         /// end at once).
-        poll_at_start(on: bool) => poll_at_start = on;
+        poll_at_start(on: bool) => poll_at_start: on;
     }
 
     /// The longest gap between two checks after `waited`: the larger of

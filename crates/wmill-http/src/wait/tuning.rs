@@ -144,24 +144,24 @@ impl WaitTuning {
     setters! {
         #![must_use]
         /// Sets the initial polling schedule.
-        poll(schedule: PollSchedule) => poll = schedule;
+        poll(schedule: PollSchedule) => poll: schedule;
         /// Sets the polling window.
-        poll_window(window: Duration) => poll_window = window;
+        poll_window(window: Duration) => poll_window: window;
         /// Sets the schedule of waits without history ([`FirstWait`]).
-        first(first: FirstWait) => first = first;
+        first(first: FirstWait) => first: first;
         /// Sets the fallback polling schedule.
-        fallback_poll(schedule: PollSchedule) => fallback_poll = schedule;
+        fallback_poll(schedule: PollSchedule) => fallback_poll: schedule;
         /// Sets when synchronous runs use `run_wait_result`.
-        server_wait(when: ServerWait) => server_wait = when;
+        server_wait(when: ServerWait) => server_wait: when;
         /// Sets the server's bound of `run_wait_result` (its `TIMEOUT_WAIT_RESULT`, in seconds on
         /// the server; at least 1 s here); see [`server_wait_bound`](Self::server_wait_bound).
-        server_wait_bound(bound: Duration) => server_wait_bound = bound.max(Duration::from_secs(1));
+        server_wait_bound(bound: Duration) => server_wait_bound: bound.max(Duration::from_secs(1));
         /// Sets how often a job is checked while its `run_wait_result` request is open past the
         /// polling window (at least 10 ms).
-        long_request_check(every: Duration) => long_request_check = every.max(Duration::from_millis(10));
+        long_request_check(every: Duration) => long_request_check: every.max(Duration::from_millis(10));
         /// Sets how synchronous runs learn from earlier runs ([`WaitHistory::disabled`] turns it
         /// off).
-        history(history: WaitHistory) => history = history;
+        history(history: WaitHistory) => history: history;
     }
 }
 
@@ -287,16 +287,16 @@ impl WaitHistory {
     setters! {
         #![must_use]
         /// Turns learning on or off.
-        enabled(on: bool) => enabled = on;
+        enabled(on: bool) => enabled: on;
         /// Sets how many scripts and flows are remembered.
-        capacity(entries: usize) => capacity = entries;
+        capacity(entries: usize) => capacity: entries;
         /// Sets the smallest margin around the expected end.
-        lead(margin: Duration) => lead = margin;
+        lead(margin: Duration) => lead: margin;
         /// Sets the margin as a fraction of the expected duration (a negative or non-finite
         /// value counts as 0).
-        lead_fraction(fraction: f64) => lead_fraction = fraction;
+        lead_fraction(fraction: f64) => lead_fraction: fraction;
         /// Sets the smallest gap between two polls around the expected end (at least 1 ms).
-        step(gap: Duration) => step = gap.max(Duration::from_millis(1));
+        step(gap: Duration) => step: gap.max(Duration::from_millis(1));
     }
 
     /// Whether a client with this setting learns at all.

@@ -29,15 +29,11 @@ impl PresignOptions {
     pub fn new() -> Self {
         PresignOptions::default()
     }
-    /// Sets the public root of the links.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-    /// Sets the validity of new signatures.
-    pub fn expiry_secs(mut self, secs: u64) -> Self {
-        self.expiry_secs = Some(secs);
-        self
+    wmill_core::__setters! { #![must_use]
+        /// Sets the public root of the links.
+        base_url(url: impl Into<String>) => base_url = url.into();
+        /// Sets the validity of new signatures.
+        expiry_secs(secs: u64) => expiry_secs = secs;
     }
 }
 

@@ -52,18 +52,11 @@ impl PreviewOptions {
         self
     }
 
-    /// Gives the file's size.
-    #[must_use]
-    pub fn file_size(mut self, size: u64) -> Self {
-        self.file_size_in_bytes = Some(size);
-        self
-    }
-
-    /// Gives the file's MIME type.
-    #[must_use]
-    pub fn mime_type(mut self, mime: impl Into<String>) -> Self {
-        self.file_mime_type = Some(mime.into());
-        self
+    wmill_core::__setters! { #![must_use]
+        /// Gives the file's size.
+        file_size(size: u64) => file_size_in_bytes = size;
+        /// Gives the file's MIME type.
+        mime_type(mime: impl Into<String>) => file_mime_type = mime.into();
     }
 
     /// Sets how CSV files are read.
