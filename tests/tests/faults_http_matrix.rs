@@ -1634,8 +1634,9 @@ async fn a_text_answer_that_is_empty_or_an_html_page_is_an_error() {
 
 /// `set_variable` and `set_resource` are upserts, documented as retried ("Reads, upserts,
 /// deletes and cancels are retried": wmill-http's crate docs). Of an existing item (the
-/// update) they are; of a new item, the `create` request is sent once (no `.idempotent()` in
-/// `create_variable`, `create_resource`), so one 503 or one reset fails the call. Sending the
+/// update) they were; of a new item, the `create` request was sent once (no `.idempotent()` in
+/// the `create_variable`, `create_resource` of the time; today both are `set_item` in
+/// wmill-http's `items.rs`), so one 503 or one reset failed the call. Sending the
 /// create again is safe: a create that already happened is refused with "already exists",
 /// which the call already turns into an update.
 #[tokio::test]
