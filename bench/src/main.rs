@@ -19,6 +19,7 @@ fn main() {
         Some("serve-s3") => return s3::serve_until_stdin_closes(),
         Some("s3-phase") => return s3::phase_main(&args[1..]),
         Some("calls") => return calls_main(&exe_or_die(), &args[1..]),
+        Some("batch-calls") => return batch_calls_main(&exe_or_die(), &args[1..]),
         Some("serve-windmill-jobs") => return listings::serve_until_stdin_closes(),
         Some("list-phase") => return listings::phase_main(&args[1..]),
         _ => {}
@@ -48,11 +49,7 @@ fn main() {
     }
     if all || parts.contains(&"variables") {
         let (mut child, endpoint) = variables::start_child_server(&exe);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = two_workers();
         let config = variables::VarConfig::full();
         let rows = rt.block_on(variables::run(&endpoint, &config));
         print_variables(&rows, &config);
@@ -72,11 +69,7 @@ fn main() {
     }
     if all || parts.contains(&"batch") {
         let (mut child, endpoint) = variables::start_child_server(&exe);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = two_workers();
         let config = batch::BatchConfig::full();
         let rows = rt.block_on(batch::run(&endpoint, &config));
         print_batch(&rows, &config);
@@ -136,16 +129,13 @@ fn calls_main(exe: &std::path::Path, args: &[String]) {
         .map(|s| s.parse().expect("calls: concurrency must be a number"));
     let (mut child, endpoint) = variables::start_child_server(exe);
     let rt = if concurrency.is_some() {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+        two_workers()
     } else {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-    }
-    .expect("runtime");
+            .expect("runtime")
+    };
     let errors = rt.block_on(variables::fixed_calls(
         &endpoint,
         client,
@@ -154,6 +144,43 @@ fn calls_main(exe: &std::path::Path, args: &[String]) {
     ));
     let _ = child.kill();
     println!("{n} calls, {errors} errors");
+}
+
+/// `wmill-bench batch-calls <wmill|raw|loops> <n>`: one round of `n` jobs of the `batch`
+/// benchmark (its [`batch::WMILL`] row, its raw loops, or its [`batch::WMILL_LOOPS`]) at
+/// concurrency 32 on its 2-worker runtime, against a fake server in a child process, for
+/// instruction counts as with `calls`:
+///
+/// ```sh
+/// valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.batch.1000 ./target/release/wmill-bench batch-calls wmill 1000
+/// valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.batch.3000 ./target/release/wmill-bench batch-calls wmill 3000
+/// ```
+///
+/// Per job: the difference of the two totals / 2000.
+fn batch_calls_main(exe: &std::path::Path, args: &[String]) {
+    let who = match args.first().map(String::as_str) {
+        Some("wmill") => batch::Who::Wmill,
+        Some("raw") => batch::Who::Raw,
+        Some("loops") => batch::Who::WmillLoops,
+        other => panic!("batch-calls: expected wmill, raw or loops, got {other:?}"),
+    };
+    let n: usize = args
+        .get(1)
+        .map(|s| s.parse().expect("batch-calls: n must be a number"))
+        .unwrap_or(1000);
+    let (mut child, endpoint) = variables::start_child_server(exe);
+    let errors = two_workers().block_on(batch::fixed_jobs(&endpoint, who, n));
+    let _ = child.kill();
+    println!("{n} jobs, {errors} errors");
+}
+
+/// The 2-worker runtime of the `variables` and `batch` benchmarks.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn machine() -> String {

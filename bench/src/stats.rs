@@ -1,4 +1,4 @@
-//! Percentiles.
+//! Percentiles and medians.
 
 use std::time::Duration;
 
@@ -38,6 +38,20 @@ pub fn summarize(mut values: Vec<Duration>) -> Summary {
         p95: percentile(&values, 95.0),
         p99: percentile(&values, 99.0),
         max: values.last().copied().unwrap_or_default(),
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count; 0 for none).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
     }
 }
 
