@@ -78,5 +78,8 @@ mod tests {
             summarize(vec![Duration::from_millis(7)]).p50,
             Duration::from_millis(7)
         );
+        assert_eq!(median(vec![]), 0.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 }
