@@ -22,6 +22,7 @@ use wmill_http::{ServerWait, WaitTuning, Windmill};
 use wmill_tests::fake_windmill::ECHO;
 
 use crate::process_cpu_time;
+use crate::stats::median;
 use crate::variables::Endpoint;
 
 /// What to measure.
@@ -90,12 +91,18 @@ pub const WMILL_DEFAULT: &str = "wmill run_batch, default client";
 /// 32 tasks calling `run_script_by_path` in a loop, no batch: the SDK's share of the cost.
 pub const WMILL_LOOPS: &str = "32 loops of wmill run_script_by_path";
 
+/// The client of a round: one per row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub enum Who {
+    /// [`RAW`].
     Raw,
+    /// [`WMILL`].
     Wmill,
+    /// [`WMILL_INLINE`].
     WmillInline,
+    /// [`WMILL_DEFAULT`].
     WmillDefault,
+    /// [`WMILL_LOOPS`].
     WmillLoops,
 }
 
@@ -322,6 +329,17 @@ async fn round(clients: &Clients, who: Who, config: &BatchConfig) -> Round {
     }
 }
 
+/// One round of `jobs` jobs through `who` at the benchmark's concurrency, without warm-up:
+/// the workload of `wmill-bench batch-calls`, to count instructions with `valgrind
+/// --tool=callgrind` (the server runs in another process). Returns the wrong outcomes.
+pub async fn fixed_jobs(endpoint: &Endpoint, who: Who, jobs: usize) -> usize {
+    let config = BatchConfig {
+        jobs,
+        ..BatchConfig::full()
+    };
+    round(&Clients::new(endpoint), who, &config).await.errors
+}
+
 /// Runs the benchmark against `endpoint` (a fake server in another process for the figures).
 pub async fn run(endpoint: &Endpoint, config: &BatchConfig) -> Vec<BatchRow> {
     let clients = Clients::new(endpoint);
@@ -376,17 +394,4 @@ pub async fn run(endpoint: &Endpoint, config: &BatchConfig) -> Vec<BatchRow> {
             }
         })
         .collect()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
 }

@@ -1,4 +1,4 @@
-//! Percentiles.
+//! Percentiles and medians.
 
 use std::time::Duration;
 
@@ -41,6 +41,20 @@ pub fn summarize(mut values: Vec<Duration>) -> Summary {
     }
 }
 
+/// The median of `values` (the mean of the middle two for an even count; 0 for none).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
 /// Milliseconds with two decimals.
 pub fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
@@ -64,5 +78,8 @@ mod tests {
             summarize(vec![Duration::from_millis(7)]).p50,
             Duration::from_millis(7)
         );
+        assert_eq!(median(vec![]), 0.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 }

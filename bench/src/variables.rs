@@ -8,7 +8,7 @@ use wmill_core::{ItemPath, VariableStore};
 use wmill_http::Windmill;
 
 use crate::process_cpu_time;
-use crate::stats::{Summary, summarize};
+use crate::stats::{Summary, median, summarize};
 
 /// The variable read by the benchmark.
 pub const VARIABLE: &str = "u/bench/greeting";
@@ -240,19 +240,6 @@ pub async fn run(endpoint: &Endpoint, config: &VarConfig) -> Vec<VarRow> {
         ));
     }
     rows
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
 }
 
 fn combine(

@@ -168,3 +168,21 @@ async fn batch_benchmark_smoke() {
         assert!(r.wall > Duration::ZERO);
     }
 }
+
+#[test]
+fn batch_calls_entry_smoke() {
+    // `wmill-bench batch-calls`, the instruction-count workload: its own server process, every
+    // job right, for each client it offers.
+    for client in ["wmill", "raw", "loops"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wmill-bench"))
+            .args(["batch-calls", client, "40"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{client}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "40 jobs, 0 errors",
+            "{client}"
+        );
+    }
+}
