@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use crate::process_cpu_time;
-use crate::stats::{Summary, summarize};
+use crate::stats::{Summary, median, summarize};
 use crate::variables::{Endpoint, VALUE, VARIABLE};
 
 /// What to measure.
@@ -134,18 +134,18 @@ pub fn run(endpoint: &Endpoint, config: &BlockingConfig) -> Vec<BlockingRow> {
         .zip(rounds)
         .map(|(&mode, rounds)| {
             let added_per_call = (mode != Mode::Async).then(|| {
-                let mut added: Vec<f64> = rounds
+                let added: Vec<f64> = rounds
                     .iter()
                     .zip(&reference)
                     .map(|(r, a)| r.mean.as_secs_f64() - a.as_secs_f64())
                     .collect();
-                Duration::from_secs_f64(median(&mut added).max(0.0))
+                Duration::from_secs_f64(median(added).max(0.0))
             });
-            let mut cpu: Vec<f64> = rounds
+            let cpu: Vec<f64> = rounds
                 .iter()
                 .map(|r| r.cpu_per_call.as_secs_f64())
                 .collect();
-            let cpu_per_call = Duration::from_secs_f64(median(&mut cpu));
+            let cpu_per_call = Duration::from_secs_f64(median(cpu));
             let errors = rounds.iter().map(|r| r.errors).sum();
             let latencies: Vec<Duration> = rounds.into_iter().flat_map(|r| r.latencies).collect();
             BlockingRow {
@@ -158,14 +158,6 @@ pub fn run(endpoint: &Endpoint, config: &BlockingConfig) -> Vec<BlockingRow> {
             }
         })
         .collect()
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn one_round(
