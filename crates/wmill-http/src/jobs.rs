@@ -154,10 +154,10 @@ impl JobRunner for Windmill {
     }
 
     async fn run(&self, target: Runnable, args: Args, options: &RunOptions) -> Result<Value> {
-        // A synchronous run's future is large (about 75 KiB: the state of every wait it may
-        // take) and a move copies all of it: boxed, it is written once, where inline it would
-        // be copied into the span's wrapper and again into this method's boxed future
-        // (docs/performance.md, section 7).
+        // A synchronous run's future is large (about 6 KiB: the state of its largest wait, each
+        // request's future being about 4 KiB) and a move copies all of it: boxed, it is
+        // written once, where inline it would be copied into the span's wrapper and again into
+        // this method's boxed future (docs/performance.md, section 7).
         Box::pin(self.run_sync(Target(&target), args, options))
             .instrument(self.run_span(&target, true))
             .await

@@ -52,18 +52,29 @@ impl Windmill {
     /// Runs `wait` (a wait for job `id`) while following the job's log into `forward`; once the
     /// wait is over, reads what the job wrote last (one `getupdate`, unless the followed log
     /// already ended). With [`LogForward::None`], just `wait`.
-    pub(crate) async fn forwarding_logs<F>(
+    /// (Not an `async fn`: without forwarding it is `wait` itself, held once; the forwarding,
+    /// taken less often, is on the heap.)
+    pub(crate) fn forwarding_logs<F>(
         &self,
         id: JobId,
         forward: &LogForward,
         wait: F,
-    ) -> Result<Value>
+    ) -> impl Future<Output = Result<Value>>
     where
         F: Future<Output = Result<Value>>,
     {
         if forward.is_none() {
-            return wait.await;
+            Either::Left(wait)
+        } else {
+            Either::Right(Box::pin(self.forward_logs(id, forward, wait)))
         }
+    }
+
+    /// [`forwarding_logs`](Self::forwarding_logs) with a forward.
+    async fn forward_logs<F>(&self, id: JobId, forward: &LogForward, wait: F) -> Result<Value>
+    where
+        F: Future<Output = Result<Value>>,
+    {
         // A synchronous run may follow the log of a job the server has not created yet.
         let mut follower = Follower::new(self.clone(), id, 0, true);
         let mut sink = forward.sink(id);

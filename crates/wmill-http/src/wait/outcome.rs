@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Instant;
 
+use futures::FutureExt;
 use serde::Deserialize;
 use serde_json::Value;
 use wmill_core::{Error, JobId, Result};
@@ -56,18 +57,23 @@ pub(crate) fn job_failed(id: &JobId, result: Value) -> Error {
     }
 }
 
-/// Awaits `fut` and, when it succeeded, records the run in `learn`'s history.
-pub(super) async fn learning<F>(learn: Option<&Learner<'_>>, fut: F) -> Result<Value>
+/// `fut`, which, when it succeeded, records the run in `learn`'s history. (A combinator
+/// rather than an `async fn`: it holds `fut` once, where an `async fn` would hold it twice, as
+/// its argument and as what it awaits.)
+pub(super) fn learning<F>(
+    learn: Option<&Learner<'_>>,
+    fut: F,
+) -> impl Future<Output = Result<Value>>
 where
     F: Future<Output = Result<Value>>,
 {
-    let out = fut.await;
-    if out.is_ok()
-        && let Some(learn) = learn
-    {
-        learn.record(Instant::now());
-    }
-    out
+    fut.inspect(move |out| {
+        if out.is_ok()
+            && let Some(learn) = learn
+        {
+            learn.record(Instant::now());
+        }
+    })
 }
 
 /// Tells `learn` that a poll sent at `sent` found the job not completed (queued or running).

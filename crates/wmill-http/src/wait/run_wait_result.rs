@@ -196,7 +196,7 @@ impl Windmill {
                 // The long request stalled before the server created the job: drop it (nothing
                 // runs for it) and start the job with the same id, which can only run once.
                 tracing::debug!(job_id = %id, "run_wait_result stalled before the job was created");
-                return self.resume_wait(run).await;
+                return Box::pin(self.resume_wait(run)).await;
             }
             Either::Left((resp, _race)) => resp,
         };
@@ -204,7 +204,7 @@ impl Windmill {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(job_id = %id, error = %e, "run_wait_result failed, waiting on the job");
-                return self.resume_wait(run).await;
+                return Box::pin(self.resume_wait(run)).await;
             }
         };
         match resp.status.as_u16() {
@@ -214,7 +214,7 @@ impl Windmill {
                 // read from the job rather than made up from the answer.
                 Err(e) => {
                     tracing::debug!(job_id = %id, error = %e, "run_wait_result answer unreadable, waiting on the job");
-                    self.wait_events(&id, start).await
+                    Box::pin(self.wait_events(&id, start)).await
                 }
             },
             // A failed job: 422 with the error as JSON (a 422 in text is an axum rejection).
@@ -245,7 +245,7 @@ impl Windmill {
                     ));
                 }
                 tracing::debug!(job_id = %id, status = resp.status.as_u16(), "run_wait_result did not answer, waiting on the job");
-                self.resume_wait(run).await
+                Box::pin(self.resume_wait(run)).await
             }
         }
     }
@@ -298,7 +298,9 @@ impl Windmill {
     }
 
     /// After `run_wait_result` failed without an answer: wait on the job if it exists, else start
-    /// it (with the same id, so it can never run twice) and wait.
+    /// it (with the same id, so it can never run twice) and wait. (Its callers box it, as the
+    /// other waits after the long request: taken rarely, they would make every run's future
+    /// as large as theirs.)
     async fn resume_wait(&self, run: HeldRun<'_>) -> Result<Value> {
         if !self.job_exists(&run.id).await? {
             if run.options.queue_limit.is_some() {

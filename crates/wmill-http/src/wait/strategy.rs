@@ -4,7 +4,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use futures::future::{Either, select};
+use futures::FutureExt;
+use futures::future::{self, Either, select};
 use serde_json::Value;
 use wmill_core::{Error, ItemKind, JobId, Result, RunOptions, WaitOptions, WaitStrategy};
 
@@ -105,35 +106,49 @@ impl Windmill {
         Some(History::key(target.letter(), &target.missing().1))
     }
 
-    /// Runs `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
-    /// once when asked, and [`Error::Timeout`] is returned.
-    pub(super) async fn with_timeout<F>(
+    /// `fut` under the wait's timeout: on expiry the future is dropped, the job is canceled
+    /// once when asked, and [`Error::Timeout`] is returned. (Combinators rather than an `async
+    /// fn`: they hold `fut` once, where an `async fn` would hold it twice, as its argument and
+    /// as what it awaits; a synchronous run's future nests several such wrappers.)
+    pub(super) fn with_timeout<F>(
         &self,
         id: Option<JobId>,
         options: &WaitOptions,
         fut: F,
-    ) -> Result<Value>
+    ) -> impl Future<Output = Result<Value>>
     where
         F: Future<Output = Result<Value>>,
     {
         let Some(timeout) = options.timeout else {
-            return fut.await;
+            return Either::Left(fut);
         };
-        match tokio::time::timeout(timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => {
-                if options.cancel_on_timeout
-                    && let Some(id) = id
-                {
-                    let bound = CANCEL_TIMEOUT.min(self.inner.request_timeout);
-                    self.cancel_quietly(&id, "reached timeout", bound).await;
-                }
-                Err(Error::Timeout {
-                    job_id: id,
-                    after: timeout,
-                })
-            }
+        // `then` drops the timed-out future before the cancel starts.
+        Either::Right(
+            tokio::time::timeout(timeout, fut).then(move |timed| match timed {
+                Ok(out) => Either::Left(future::ready(out)),
+                Err(_) => Either::Right(self.timed_out(id, options, timeout)),
+            }),
+        )
+    }
+
+    /// The end of a wait that ran out of time: the job canceled once when asked, and
+    /// [`Error::Timeout`].
+    async fn timed_out(
+        &self,
+        id: Option<JobId>,
+        options: &WaitOptions,
+        timeout: Duration,
+    ) -> Result<Value> {
+        if options.cancel_on_timeout
+            && let Some(id) = id
+        {
+            let bound = CANCEL_TIMEOUT.min(self.inner.request_timeout);
+            self.cancel_quietly(&id, "reached timeout", bound).await;
         }
+        Err(Error::Timeout {
+            job_id: id,
+            after: timeout,
+        })
     }
 
     /// Waits without a timeout, following the strategy. `fresh`: the job was started a moment

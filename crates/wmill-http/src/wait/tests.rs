@@ -75,3 +75,32 @@ fn result_maybe_accepts_nulls() {
     assert!(!rm.completed);
     assert_eq!(rm.success, None);
 }
+
+/// A synchronous run's future and a wait's are moved (into a box, a span's wrapper) and copied
+/// whole on each move: the wrappers around a wait hold it once, and the rare waits are boxed
+/// (docs/performance.md, section 7: 75 KiB and 32 KiB before). Created, never polled.
+#[test]
+fn the_run_and_wait_futures_stay_small() {
+    use std::mem::size_of_val;
+
+    use wmill_core::{Args, ItemPath, RunOptions, Runnable, WaitOptions};
+
+    use crate::Windmill;
+    use crate::job_start::Target;
+
+    let wm = Windmill::builder()
+        .with_base_url("http://h:1")
+        .with_token("t")
+        .with_workspace("ws")
+        .build()
+        .unwrap();
+    let runnable = Runnable::ScriptPath(ItemPath::parse("u/a/b").unwrap());
+    let options = RunOptions::default();
+    let run = wm.run_sync(Target(&runnable), Args::new(), &options);
+    let wait_options = WaitOptions::default();
+    let id = JobId::from_u128(1);
+    let wait = wm.wait(&id, &wait_options);
+    // About 6 KiB and 5 KiB, in debug and release builds.
+    assert!(size_of_val(&run) <= 16 * 1024, "{}", size_of_val(&run));
+    assert!(size_of_val(&wait) <= 16 * 1024, "{}", size_of_val(&wait));
+}
