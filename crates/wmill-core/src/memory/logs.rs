@@ -109,7 +109,7 @@ impl<F: Future + Unpin> Future for WithLog<F> {
 /// into tasks the job spawns. What is written is read back with
 /// [`get_job_logs`](crate::JobRunner::get_job_logs), followed with
 /// [`job_logs`](crate::JobRunnerExt::job_logs), and forwarded by waits that ask for it
-/// ([`WaitOptions::logs`]).
+/// ([`WaitOptions::logs`](crate::WaitOptions::logs)).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> wmill_core::Result<()> {
