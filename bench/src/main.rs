@@ -105,6 +105,14 @@ fn exe_or_die() -> std::path::PathBuf {
     std::env::current_exe().expect("own executable")
 }
 
+/// The number at `args[i]`, if given (a bench command line that is not a number stops the bench).
+fn number_arg(args: &[String], i: usize, what: &str) -> Option<usize> {
+    args.get(i).map(|s| {
+        s.parse()
+            .unwrap_or_else(|_| panic!("{what} must be a number, got {s:?}"))
+    })
+}
+
 /// `wmill-bench calls <wmill|raw> <n> [concurrency]`: `n` `get_variable` calls against a fake
 /// server in a child process, from `concurrency` tasks on the 2-worker runtime of the
 /// `variables` benchmark (without `concurrency`: sequential calls on a current-thread runtime,
@@ -123,13 +131,8 @@ fn calls_main(exe: &std::path::Path, args: &[String]) {
         Some("raw") => variables::CallClient::Raw,
         other => panic!("calls: expected wmill or raw, got {other:?}"),
     };
-    let n: usize = args
-        .get(1)
-        .map(|s| s.parse().expect("calls: n must be a number"))
-        .unwrap_or(10_000);
-    let concurrency: Option<usize> = args
-        .get(2)
-        .map(|s| s.parse().expect("calls: concurrency must be a number"));
+    let n = number_arg(args, 1, "calls: n").unwrap_or(10_000);
+    let concurrency = number_arg(args, 2, "calls: concurrency");
     let (mut child, endpoint) = variables::start_child_server(exe);
     let rt = if concurrency.is_some() {
         two_workers()
@@ -167,10 +170,7 @@ fn batch_calls_main(exe: &std::path::Path, args: &[String]) {
         Some("loops") => batch::Who::WmillLoops,
         other => panic!("batch-calls: expected wmill, raw or loops, got {other:?}"),
     };
-    let n: usize = args
-        .get(1)
-        .map(|s| s.parse().expect("batch-calls: n must be a number"))
-        .unwrap_or(1000);
+    let n = number_arg(args, 1, "batch-calls: n").unwrap_or(1000);
     let (mut child, endpoint) = variables::start_child_server(exe);
     let errors = two_workers().block_on(batch::fixed_jobs(&endpoint, who, n));
     let _ = child.kill();
