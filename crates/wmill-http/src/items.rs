@@ -2,6 +2,7 @@
 //! (`{ws}/{area}/{op}/{path}`), reading and deleting one, `exists`, setting one, and the
 //! listing request.
 
+use futures::FutureExt;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,16 +29,17 @@ impl Windmill {
     }
 
     /// The value of the item (`GET {ws}/{area}/{op}/{path}`), decoded.
-    pub(crate) async fn get_item<T: DeserializeOwned>(
-        &self,
+    ///
+    /// A plain function mapping the send's future: no `async fn` layer on this hot path.
+    pub(crate) fn get_item<'a, T: DeserializeOwned>(
+        &'a self,
         kind: ItemKind,
         route: [&'static str; 2],
-        path: &ItemPath,
-    ) -> Result<T> {
+        path: &'a ItemPath,
+    ) -> impl Future<Output = Result<T>> + 'a {
         self.item_call(Method::GET, kind, route, path)
             .send()
-            .await?
-            .json()
+            .map(|resp| resp?.json())
     }
 
     /// Deletes the item (`DELETE {ws}/{area}/delete/{path}`).

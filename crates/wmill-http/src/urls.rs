@@ -82,8 +82,26 @@ impl SegmentPath {
     /// Appends `seg` percent-encoded, and a `/`; `.` and `..` are skipped.
     fn push(&mut self, seg: &str) {
         if seg != "." && seg != ".." {
-            self.0.extend(utf8_percent_encode(seg, PATH_SEGMENT));
+            // Most segments (literals, workspaces, item names) have nothing to encode: copied
+            // at once. Every byte allowed here is one `PATH_SEGMENT` leaves alone.
+            if seg.bytes().all(unreserved) {
+                self.0.push_str(seg);
+            } else {
+                self.0.extend(utf8_percent_encode(seg, PATH_SEGMENT));
+            }
             self.0.push('/');
+        }
+    }
+
+    /// Appends an item path, each of its segments as [`push`](Self::push) does; one without a
+    /// byte to encode is copied whole (an [`ItemPath`] has no empty, `.` or `..` segment).
+    fn push_item(&mut self, path: &ItemPath) {
+        let raw = path.as_str();
+        if raw.bytes().all(|b| b == b'/' || unreserved(b)) {
+            self.0.push_str(raw);
+            self.0.push('/');
+        } else {
+            path.segments().for_each(|s| self.push(s));
         }
     }
 
@@ -94,6 +112,12 @@ impl SegmentPath {
         url.set_path(&self.0);
         url
     }
+}
+
+/// A byte that no segment encodes (`PATH_SEGMENT` leaves it alone): most segments are made
+/// only of these, and are copied without the encoder.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
 }
 
 /// One piece of a request path.
@@ -158,7 +182,7 @@ impl Windmill {
                     path.push("w");
                     path.push(self.inner.workspace.as_str());
                 }
-                Seg::Item(p) => p.segments().for_each(|s| path.push(s)),
+                Seg::Item(p) => path.push_item(p),
                 Seg::Int(n) => path.push(&n.to_string()),
             }
         }

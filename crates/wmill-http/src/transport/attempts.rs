@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tracing::Instrument;
@@ -95,37 +96,37 @@ impl<'c> Request<'c> {
                 error = tracing::field::Empty,
             );
             let send = self.attempt();
-            let exchange = async {
-                let resp = send.await.map_err(AttemptError::http)?;
-                read(resp, progress).await
-            }
-            .instrument(span.clone());
+            // Pinned here, once: `within` polls it through the pin rather than holding a copy.
+            let exchange = std::pin::pin!(
+                async {
+                    let resp = send.await.map_err(AttemptError::http)?;
+                    read(resp, progress).await
+                }
+                .instrument(span.clone())
+            );
             let now = Instant::now();
             progress.touch();
-            let result = match &self.activity {
+            let (floor, activities, idle) = match &self.activity {
                 Some(activity) => {
                     // Chunked and streamed bodies: an idle timeout over the whole exchange.
-                    let idle = self.client.inner.idle_timeout;
                     activity.touch();
-                    match within(exchange, now, [activity, progress], idle).await {
-                        Some(out) => out,
-                        None => Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle)),
-                    }
+                    (now, [&**activity, progress], self.client.inner.idle_timeout)
                 }
-                None => {
-                    // The answer within the request timeout; a body still coming past it goes on
-                    // while bytes keep arriving (a large result on a slow link), each within the
-                    // smaller of the idle and request timeouts.
-                    let idle = self.client.inner.idle_timeout.min(self.timeout);
-                    let floor = now.checked_add(self.timeout).unwrap_or(now);
-                    match within(exchange, floor, [progress, progress], idle).await {
-                        Some(out) => out,
-                        None if progress.last() > now => {
-                            Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle))
-                        }
-                        None => Err(AttemptError::TimedOut(REQUEST_TIMED_OUT, self.timeout)),
-                    }
+                // The answer within the request timeout; a body still coming past it goes on
+                // while bytes keep arriving (a large result on a slow link), each within the
+                // smaller of the idle and request timeouts.
+                None => (
+                    now.checked_add(self.timeout).unwrap_or(now),
+                    [progress, progress],
+                    self.client.inner.idle_timeout.min(self.timeout),
+                ),
+            };
+            let result = match within(exchange, floor, activities, idle).await {
+                Some(out) => out,
+                None if self.activity.is_some() || progress.last() > now => {
+                    Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle))
                 }
+                None => Err(AttemptError::TimedOut(REQUEST_TIMED_OUT, self.timeout)),
             };
             match &result {
                 Ok(outcome) => span.record("status", outcome.status().as_u16()),
@@ -211,11 +212,14 @@ pub(super) struct Answer {
 
 /// Reads an answer: its status, `Retry-After` (only for the statuses that may be retried),
 /// `Content-Type` and whole body (at most `limit` bytes).
-pub(super) async fn read_answer(
+///
+/// A plain function over [`read_body`]'s future (not an `async fn` awaiting it), so the
+/// response is held once.
+pub(super) fn read_answer(
     resp: reqwest::Response,
     limit: u64,
     progress: &Activity,
-) -> std::result::Result<Answer, AttemptError> {
+) -> impl Future<Output = std::result::Result<Answer, AttemptError>> {
     let status = resp.status();
     let retry_after = if is_retryable_status(status) {
         retry_after(resp.headers())
@@ -223,51 +227,59 @@ pub(super) async fn read_answer(
         None
     };
     let content_type = resp.headers().get(CONTENT_TYPE).cloned();
-    let body = read_body(resp, limit, progress).await?;
-    Ok(Answer {
-        status,
-        retry_after,
-        content_type,
-        body,
+    read_body(resp, limit, progress).map(move |body| {
+        Ok(Answer {
+            status,
+            retry_after,
+            content_type,
+            body: body?,
+        })
     })
 }
 
 /// Reads a whole body of at most `limit` bytes, chunk by chunk, stopping as soon as the limit
 /// is passed. An announced length over the limit is refused at once; an announced length is
 /// never trusted for the allocation (it grows as bytes arrive).
-pub(super) async fn read_body(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold the response twice"
+)]
+pub(super) fn read_body(
     mut resp: reqwest::Response,
     limit: u64,
     progress: &Activity,
-) -> std::result::Result<Bytes, AttemptError> {
-    if resp.content_length().is_some_and(|len| len > limit) {
-        return Err(AttemptError::TooLarge(limit));
-    }
-    let mut first: Option<Bytes> = None;
-    let mut rest = bytes::BytesMut::new();
-    let mut total: u64 = 0;
-    while let Some(chunk) = resp.chunk().await.map_err(AttemptError::http)? {
-        progress.touch();
-        total = total.saturating_add(chunk.len() as u64);
-        if total > limit {
+) -> impl Future<Output = std::result::Result<Bytes, AttemptError>> {
+    // An `async` block over the response it captured (an `async fn` would copy it again).
+    async move {
+        if resp.content_length().is_some_and(|len| len > limit) {
             return Err(AttemptError::TooLarge(limit));
         }
-        match &first {
-            // A one-chunk body is returned as it came, without a copy.
-            None => first = Some(chunk),
-            Some(head) => {
-                if rest.is_empty() {
-                    rest.extend_from_slice(head);
+        let mut first: Option<Bytes> = None;
+        let mut rest = bytes::BytesMut::new();
+        let mut total: u64 = 0;
+        while let Some(chunk) = resp.chunk().await.map_err(AttemptError::http)? {
+            progress.touch();
+            total = total.saturating_add(chunk.len() as u64);
+            if total > limit {
+                return Err(AttemptError::TooLarge(limit));
+            }
+            match &first {
+                // A one-chunk body is returned as it came, without a copy.
+                None => first = Some(chunk),
+                Some(head) => {
+                    if rest.is_empty() {
+                        rest.extend_from_slice(head);
+                    }
+                    rest.extend_from_slice(&chunk);
                 }
-                rest.extend_from_slice(&chunk);
             }
         }
+        Ok(if rest.is_empty() {
+            first.unwrap_or_default()
+        } else {
+            rest.freeze()
+        })
     }
-    Ok(if rest.is_empty() {
-        first.unwrap_or_default()
-    } else {
-        rest.freeze()
-    })
 }
 
 /// Whether `tracing` would record a debug event of this crate (checked before measuring times

@@ -40,8 +40,11 @@ impl Activity {
 
 /// Runs `fut` until it completes, or until both `floor` has passed and no activity moved for
 /// `idle` (the deadline is `max(floor, last move + idle)`, re-read whenever it is reached).
-pub(super) async fn within<F: Future>(
-    fut: F,
+///
+/// `fut` is `Unpin` (a `Pin<&mut _>` of the caller's): pinning it here would move it into
+/// this future's state a second time.
+pub(super) async fn within<F: Future + Unpin>(
+    mut fut: F,
     floor: Instant,
     activities: [&Activity; 2],
     idle: Duration,
@@ -53,7 +56,6 @@ pub(super) async fn within<F: Future>(
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
         floor.max(idle_end)
     };
-    let mut fut = std::pin::pin!(fut);
     loop {
         match tokio::time::timeout_at(deadline().into(), &mut fut).await {
             Ok(out) => return Some(out),

@@ -1,8 +1,10 @@
 //! Sending a [`Request`]: into an answer read whole, decoded, or streamed.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use wmill_core::Result;
@@ -44,22 +46,27 @@ impl<'c> Request<'c> {
 
     /// Sends the request (with retries) and returns the successful response; any non-2xx status
     /// is mapped to an error.
-    pub(crate) async fn send(mut self) -> Result<Resp> {
+    ///
+    /// A plain function mapping [`send_raw`](Self::send_raw)'s future (not an `async fn`
+    /// awaiting it): the request is held once, in that future.
+    pub(crate) fn send(mut self) -> impl Future<Output = Result<Resp>> + 'c {
         let not_found = self.not_found.take();
         let workspace = self.workspace();
-        let resp = self.send_raw().await?;
-        if resp.status.is_success() {
-            Ok(resp)
-        } else {
-            let not_found = not_found.map(|(kind, path)| (kind, path.into_owned()));
-            Err(status_error(
-                resp.status,
-                &resp.body,
-                &resp.request,
-                not_found.as_ref(),
-                workspace,
-            ))
-        }
+        self.send_raw().map(move |resp| {
+            let resp = resp?;
+            if resp.status.is_success() {
+                Ok(resp)
+            } else {
+                let not_found = not_found.map(|(kind, path)| (kind, path.into_owned()));
+                Err(status_error(
+                    resp.status,
+                    &resp.body,
+                    &resp.request,
+                    not_found.as_ref(),
+                    workspace,
+                ))
+            }
+        })
     }
 
     /// The workspace of a request in the client's workspace.
@@ -69,27 +76,36 @@ impl<'c> Request<'c> {
     }
 
     /// Sends the request (with retries) and returns whatever status came back.
-    pub(crate) async fn send_raw(mut self) -> Result<Resp> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        let limit = self.client.inner.max_response_bytes;
-        let progress = Activity::local();
-        let (answer, attempts) = self
-            .with_retries(&progress, |resp, progress| {
-                read_answer(resp, limit, progress)
+    ///
+    /// An `async` block over the request it captured (an `async fn` taking `self` would hold
+    /// it twice).
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold the request twice"
+    )]
+    pub(crate) fn send_raw(mut self) -> impl Future<Output = Result<Resp>> + 'c {
+        async move {
+            if let Some(e) = self.error.take() {
+                return Err(e);
+            }
+            let limit = self.client.inner.max_response_bytes;
+            let progress = Activity::local();
+            let (answer, attempts) = self
+                .with_retries(&progress, |resp, progress| {
+                    read_answer(resp, limit, progress)
+                })
+                .await?;
+            Ok(Resp {
+                status: answer.status,
+                body: answer.body,
+                content_type: answer.content_type,
+                request: RequestName {
+                    method: self.method,
+                    url: self.url,
+                },
+                attempts,
             })
-            .await?;
-        Ok(Resp {
-            status: answer.status,
-            body: answer.body,
-            content_type: answer.content_type,
-            request: RequestName {
-                method: self.method,
-                url: self.url,
-            },
-            attempts,
-        })
+        }
     }
 
     /// Sends the request and returns a 2xx answer as soon as its headers arrive, its body as a

@@ -172,7 +172,7 @@ async fn idle_timeouts_wait_while_bytes_move() {
     };
     let now = Instant::now();
     assert_eq!(
-        within(work, now, [&activity, &activity], idle).await,
+        within(std::pin::pin!(work), now, [&activity, &activity], idle).await,
         Some(7)
     );
     // No progress: gives up after the idle time.
@@ -204,7 +204,13 @@ async fn idle_timeouts_wait_while_bytes_move() {
         1
     };
     assert_eq!(
-        within(work, Instant::now(), [&first, &second], idle).await,
+        within(
+            std::pin::pin!(work),
+            Instant::now(),
+            [&first, &second],
+            idle
+        )
+        .await,
         Some(1)
     );
 }
