@@ -8,7 +8,6 @@ use bytes::Bytes;
 use futures::FutureExt;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use tracing::Instrument;
 use wmill_core::{Error, Result};
 
 use super::backoff::{backoff, is_retryable_status, retry_after};
@@ -97,13 +96,10 @@ impl<'c> Request<'c> {
             );
             let send = self.attempt();
             // Pinned here, once: `within` polls it through the pin rather than holding a copy.
-            let exchange = std::pin::pin!(
-                async {
-                    let resp = send.await.map_err(AttemptError::http)?;
-                    read(resp, progress).await
-                }
-                .instrument(span.clone())
-            );
+            let exchange = std::pin::pin!(async {
+                let resp = send.await.map_err(AttemptError::http)?;
+                read(resp, progress).await
+            });
             let now = Instant::now();
             progress.touch();
             let (floor, activities, idle) = match &self.activity {
@@ -121,7 +117,7 @@ impl<'c> Request<'c> {
                     self.client.inner.idle_timeout.min(self.timeout),
                 ),
             };
-            let result = match within(exchange, floor, activities, idle).await {
+            let result = match within(exchange, floor, activities, idle, &span).await {
                 Some(out) => out,
                 None if self.activity.is_some() || progress.last() > now => {
                     Err(AttemptError::TimedOut(IDLE_TIMED_OUT, idle))

@@ -157,6 +157,37 @@ fn shown_paths_hide_approval_signatures_and_queries() {
     assert_eq!(name.to_string(), "POST /api/w/demo/jobs_u/resume/x/0/***");
 }
 
+/// A transfer that always has work to do uses up the task's budget on every poll; its time
+/// bound must fire all the same.
+#[tokio::test]
+async fn the_bound_fires_on_a_transfer_that_uses_up_the_budget() {
+    let activity = Activity::new();
+    let busy = async {
+        loop {
+            tokio::task::consume_budget().await;
+        }
+    };
+    let started = Instant::now();
+    let idle = Duration::from_millis(100);
+    let out = tokio::time::timeout(
+        Duration::from_secs(10),
+        within(
+            std::pin::pin!(busy),
+            started,
+            [&activity, &activity],
+            idle,
+            &tracing::Span::none(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        out,
+        Ok(None),
+        "the bound must fire, not the test's own timeout"
+    );
+    assert!(started.elapsed() >= idle);
+}
+
 #[tokio::test]
 async fn idle_timeouts_wait_while_bytes_move() {
     let activity = Activity::new();
@@ -172,7 +203,14 @@ async fn idle_timeouts_wait_while_bytes_move() {
     };
     let now = Instant::now();
     assert_eq!(
-        within(std::pin::pin!(work), now, [&activity, &activity], idle).await,
+        within(
+            std::pin::pin!(work),
+            now,
+            [&activity, &activity],
+            idle,
+            &tracing::Span::none()
+        )
+        .await,
         Some(7)
     );
     // No progress: gives up after the idle time.
@@ -180,7 +218,14 @@ async fn idle_timeouts_wait_while_bytes_move() {
     let stalled = futures::future::pending::<()>();
     let started = Instant::now();
     assert_eq!(
-        within(stalled, started, [&activity, &activity], idle).await,
+        within(
+            stalled,
+            started,
+            [&activity, &activity],
+            idle,
+            &tracing::Span::none()
+        )
+        .await,
         None
     );
     assert!(started.elapsed() >= idle);
@@ -189,7 +234,14 @@ async fn idle_timeouts_wait_while_bytes_move() {
     let started = Instant::now();
     let stalled = futures::future::pending::<()>();
     assert_eq!(
-        within(stalled, floor, [&activity, &activity], idle).await,
+        within(
+            stalled,
+            floor,
+            [&activity, &activity],
+            idle,
+            &tracing::Span::none()
+        )
+        .await,
         None
     );
     assert!(started.elapsed() >= Duration::from_millis(500));
@@ -208,7 +260,8 @@ async fn idle_timeouts_wait_while_bytes_move() {
             std::pin::pin!(work),
             Instant::now(),
             [&first, &second],
-            idle
+            idle,
+            &tracing::Span::none()
         )
         .await,
         Some(1)
