@@ -16,32 +16,34 @@ use super::request::Request;
 use super::response::{Resp, ResponseStream};
 use crate::client::Windmill;
 
+/// The `send_*` methods are plain functions over one future that holds the request once (an
+/// `async fn` taking `self` would keep a second copy beside it): `.await` them as usual.
 impl<'c> Request<'c> {
     /// Sends the request and decodes a 2xx answer as JSON.
     ///
     /// # Errors
     /// The status's error for a non-2xx answer; [`Error::Decode`](wmill_core::Error::Decode) for a 2xx answer that is
     /// empty or not the JSON `T` expects; [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
-    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
-        self.send().await?.json()
+    pub fn send_json<T: DeserializeOwned>(self) -> impl Future<Output = Result<T>> + 'c {
+        self.send().map(|resp| resp?.json())
     }
 
     /// Sends the request and returns the body of a 2xx answer (up to the client's body limit).
-    pub async fn send_bytes(self) -> Result<Bytes> {
-        Ok(self.send().await?.body)
+    pub fn send_bytes(self) -> impl Future<Output = Result<Bytes>> + 'c {
+        self.send().map(|resp| Ok(resp?.body))
     }
 
     /// Sends the request and returns the body of a 2xx answer as text.
     ///
     /// # Errors
     /// [`Error::Decode`](wmill_core::Error::Decode) when the body is not UTF-8.
-    pub async fn send_text(self) -> Result<String> {
-        self.send().await?.text()
+    pub fn send_text(self) -> impl Future<Output = Result<String>> + 'c {
+        self.send().map(|resp| resp?.text())
     }
 
     /// Sends the request and checks that the answer is a 2xx; the body is read and dropped.
-    pub async fn send_empty(self) -> Result<()> {
-        self.send().await.map(|_| ())
+    pub fn send_empty(self) -> impl Future<Output = Result<()>> + 'c {
+        self.send().map(|resp| resp.map(drop))
     }
 
     /// Sends the request (with retries) and returns the successful response; any non-2xx status
@@ -117,41 +119,48 @@ impl<'c> Request<'c> {
     /// # Errors
     /// The status's error for a non-2xx answer (its body read up to the client's limit);
     /// [`Error::Transport`](wmill_core::Error::Transport) when no answer came.
-    pub async fn send_stream(mut self) -> Result<ResponseStream> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        let limit = self.client.inner.max_response_bytes;
-        let progress = Activity::local();
-        let (head, _) = self
-            .with_retries(&progress, |resp, progress| async move {
-                if resp.status().is_success() {
-                    return Ok(Head::Open(resp));
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold the request twice"
+    )]
+    pub fn send_stream(mut self) -> impl Future<Output = Result<ResponseStream>> + 'c {
+        // An `async` block over the request it captured, as in `send_raw`.
+        async move {
+            if let Some(e) = self.error.take() {
+                return Err(e);
+            }
+            let limit = self.client.inner.max_response_bytes;
+            let progress = Activity::local();
+            let (head, _) = self
+                .with_retries(&progress, |resp, progress| async move {
+                    if resp.status().is_success() {
+                        return Ok(Head::Open(resp));
+                    }
+                    read_answer(resp, limit, progress).await.map(Head::Failed)
+                })
+                .await?;
+            let request = self.request_name();
+            let workspace = self.workspace();
+            match head {
+                Head::Open(resp) => Ok(ResponseStream {
+                    status: resp.status(),
+                    headers: resp.headers().clone(),
+                    content_length: resp.content_length(),
+                    request: request.to_string(),
+                    origin: origin_of(&self.url),
+                    idle: self.client.inner.idle_timeout,
+                    resp,
+                }),
+                Head::Failed(answer) => {
+                    let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
+                    Err(status_error(
+                        answer.status,
+                        &answer.body,
+                        &request,
+                        not_found.as_ref(),
+                        workspace,
+                    ))
                 }
-                read_answer(resp, limit, progress).await.map(Head::Failed)
-            })
-            .await?;
-        let request = self.request_name();
-        let workspace = self.workspace();
-        match head {
-            Head::Open(resp) => Ok(ResponseStream {
-                status: resp.status(),
-                headers: resp.headers().clone(),
-                content_length: resp.content_length(),
-                request: request.to_string(),
-                origin: origin_of(&self.url),
-                idle: self.client.inner.idle_timeout,
-                resp,
-            }),
-            Head::Failed(answer) => {
-                let not_found = self.not_found.map(|(kind, path)| (kind, path.into_owned()));
-                Err(status_error(
-                    answer.status,
-                    &answer.body,
-                    &request,
-                    not_found.as_ref(),
-                    workspace,
-                ))
             }
         }
     }

@@ -305,3 +305,49 @@ fn appended_segments_are_encoded_and_checked_like_the_others() {
         );
     }
 }
+
+/// The public senders hold the request once: each future is smaller than the inner send's
+/// plus a second copy of the request (what an `async fn` taking `self` keeps).
+#[test]
+fn the_senders_hold_the_request_once() {
+    use std::mem::size_of_val;
+    let wm = crate::Windmill::builder()
+        .with_base_url("http://h:1")
+        .with_token("t")
+        .with_workspace("ws")
+        .build()
+        .unwrap();
+    let request = size_of_val(&wm.request(Method::GET, "a/b"));
+    let send = size_of_val(&wm.request(Method::GET, "a/b").send());
+    let sizes = [
+        (
+            "send_json",
+            size_of_val(
+                &wm.request(Method::GET, "a/b")
+                    .send_json::<serde_json::Value>(),
+            ),
+        ),
+        (
+            "send_bytes",
+            size_of_val(&wm.request(Method::GET, "a/b").send_bytes()),
+        ),
+        (
+            "send_text",
+            size_of_val(&wm.request(Method::GET, "a/b").send_text()),
+        ),
+        (
+            "send_empty",
+            size_of_val(&wm.request(Method::GET, "a/b").send_empty()),
+        ),
+        (
+            "send_stream",
+            size_of_val(&wm.request(Method::GET, "a/b").send_stream()),
+        ),
+    ];
+    for (name, size) in sizes {
+        assert!(
+            size < send + request,
+            "{name}: {size} B, send {send} B, request {request} B"
+        );
+    }
+}
